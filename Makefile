@@ -1,0 +1,38 @@
+# Two commands for a fresh machine: `make demo` and `make test`. Both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: demo test install install-test benchmarks schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP_RUN)
+
+install: $(STAMP_RUN)
+install-test: $(STAMP_TEST)
+
+demo: $(STAMP_RUN)
+	$(BIN)/python -m profiler demo
+
+test: $(STAMP_TEST)
+	$(BIN)/python -m pytest
+
+benchmarks: $(STAMP_TEST)
+	$(BIN)/python -m benchmarks
+
+schema: $(STAMP_RUN)
+	$(BIN)/profiler schema > questionnaires/schema.json
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache
