@@ -28,11 +28,20 @@ demo: $(STAMP_RUN)
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest
 
-benchmarks: $(STAMP_TEST)
-	$(BIN)/python -m benchmarks
+# Benchmarks run in their own venv so that baselines with conflicting pins (factor_analyzer needs
+# scikit-learn < 1.8) are timed in the same run as profiler without touching .venv.
+BENCH := .venv-bench
+$(BENCH)/.installed: pyproject.toml benchmarks/requirements.txt
+	$(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH)/bin/python -m pip install --quiet -e . -r benchmarks/requirements.txt
+	touch $@
+
+benchmarks: $(BENCH)/.installed
+	$(BENCH)/bin/python -m benchmarks
 
 schema: $(STAMP_RUN)
 	$(BIN)/profiler schema > questionnaires/schema.json
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+	rm -rf $(VENV) $(BENCH) build dist *.egg-info .pytest_cache
