@@ -1,0 +1,99 @@
+"""The exceptions profiler raises for a user's mistake, in one place.
+
+Every error a user can cause (a malformed file, an out-of-range answer, an unknown column) is a
+:class:`ProfilerError`; anything else that escapes is a bug in profiler. Errors in YAML documents carry
+one :class:`ErrorDetail` per problem, each located by file, line and column, so that ``str(error)``
+reads like a compiler's output::
+
+    ipip-bfm-50.yaml:112:7: scale 'Extraversion' names item 'E11', which does not exist (did you mean 'E1'?)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class ProfilerError(Exception):
+    """Base class of every error caused by input that profiler was given."""
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """One problem in a document, located where the author can find it.
+
+    Attributes
+    ----------
+    file : str
+        Name of the file (or ``"<string>"``) the document came from.
+    line, column : int
+        1-based position of the offending YAML node (0 when the whole document is concerned).
+    path : str
+        Dotted path of the node inside the document, e.g. ``items[3].text.en``.
+    message : str
+        Plain-language description of the problem.
+    severity : str
+        ``"error"`` or ``"warning"``.
+    """
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        prefix = f"{self.file}:{self.line}:{self.column}: "
+        label = "warning: " if self.severity == "warning" else ""
+        return f"{prefix}{label}{self.message}"
+
+
+class DocumentError(ProfilerError, ValueError):
+    """A YAML document (questionnaire, job model) that cannot be loaded; lists every problem found."""
+
+    def __init__(self, errors: list[ErrorDetail]):
+        self.errors = list(errors)
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return "\n".join(str(error) for error in self.errors)
+
+
+class QuestionnaireError(DocumentError):
+    """A questionnaire file with one or more problems; ``.errors`` holds them, located by line and column."""
+
+
+@dataclass(frozen=True)
+class ResponseProblem:
+    """One invalid cell in a table of responses: its row (label and 0-based position), item and value.
+
+    A problem with a whole column (an unknown or missing item) has ``position`` -1 and ``row`` None.
+    """
+
+    row: Any
+    position: int
+    item: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        if self.position < 0:  # a whole column
+            return f"column {self.item!r}: {self.message}"
+        where = f"row {self.position}" if self.row == self.position else f"row {self.position} ({self.row!r})"
+        return f"{where}, item {self.item!r}: {self.message}"
+
+
+class ResponseError(ProfilerError, ValueError):
+    """Responses that do not fit the questionnaire (out-of-range answers, unknown items, missing required items).
+
+    ``.problems`` lists the offending cells (at most ``shown`` are spelled out in the message).
+    """
+
+    def __init__(self, problems: list[ResponseProblem], total: int | None = None, shown: int = 20):
+        self.problems = list(problems)
+        self.total = total if total is not None else len(self.problems)
+        lines = [str(problem) for problem in self.problems[:shown]]
+        if self.total > len(lines):
+            lines.append(f"... and {self.total - len(lines)} more")
+        super().__init__("invalid responses:\n" + "\n".join(lines))

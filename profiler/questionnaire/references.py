@@ -1,0 +1,254 @@
+"""Checks that span several parts of a questionnaire file (ids, keys, expected answers, languages).
+
+They run on the raw document, defensively, so that they report their problems even when pydantic has
+found others elsewhere in the file: an author sees every problem at once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from profiler.documents import did_you_mean
+from profiler.errors import ErrorDetail
+from profiler.yamlsource import YamlDocument
+
+KEY_PATTERN = re.compile(r"^([+-]?)\s*([A-Za-z][A-Za-z0-9_.\-]*)$")
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def parse_key(entry: Any) -> tuple[int, str] | None:
+    """``"-E2"`` -> ``(-1, "E2")``; ``"E1"`` -> ``(1, "E1")``; None when malformed."""
+    if not isinstance(entry, str):
+        return None
+    match = KEY_PATTERN.match(entry.strip())
+    if not match:
+        return None
+    return (-1 if match.group(1) == "-" else 1), match.group(2)
+
+
+def format_values(fmt: Any) -> list[float] | tuple[float, float] | None:
+    """The answers a response format accepts: a list of option values, or a (min, max) range for numbers."""
+    fmt = _mapping(fmt)
+    if fmt.get("type") == "likert":
+        values = [o.get("value") for o in _list(fmt.get("options")) if isinstance(o, dict)]
+        return [v for v in values if _is_number(v)]
+    if fmt.get("type") == "yes_no":
+        return [0, 1]
+    if fmt.get("type") == "number" and _is_number(fmt.get("min")) and _is_number(fmt.get("max")):
+        return (fmt["min"], fmt["max"])
+    return None
+
+
+def accepts(allowed: list[float] | tuple[float, float], value: Any) -> bool:
+    if not _is_number(value):
+        return False
+    if isinstance(allowed, tuple):
+        return allowed[0] <= value <= allowed[1]
+    return value in allowed
+
+
+def check_references(doc: YamlDocument) -> list[ErrorDetail]:
+    """Every cross-reference problem in a questionnaire document."""
+    data = _mapping(doc.data)
+    errors: list[ErrorDetail] = []
+    err = lambda path, message, key=False: errors.append(doc.error(path, message, key=key))  # noqa: E731
+
+    languages = _mapping(data.get("languages"))
+    default_language = data.get("default_language")
+    if isinstance(default_language, str) and languages and default_language not in languages:
+        err(("default_language",), f"default language {default_language!r} is not among the languages "
+            f"({', '.join(languages)}){did_you_mean(default_language, languages)}")
+    _check_translations(doc, data, languages, default_language, err)
+
+    formats = _mapping(data.get("response_formats"))
+    for name, fmt in formats.items():
+        _check_format(name, _mapping(fmt), err)
+    default_format = _mapping(data.get("defaults")).get("response_format")
+    if isinstance(default_format, str) and default_format not in formats:
+        err(("defaults", "response_format"), f"response format {default_format!r} is not defined"
+            f"{did_you_mean(default_format, formats)}")
+
+    items = _list(data.get("items"))
+    item_index: dict[str, int] = {}
+    for i, item in enumerate(items):
+        item = _mapping(item)
+        item_id = item.get("id")
+        if not isinstance(item_id, str):
+            continue
+        if item_id in item_index:
+            first_line = doc.locate(("items", item_index[item_id]))[0]
+            err(("items", i, "id"), f"duplicate item id {item_id!r} (first used on line {first_line})")
+            continue
+        item_index[item_id] = i
+        fmt_name = item.get("format", default_format)
+        if isinstance(item.get("format"), str) and item["format"] not in formats:
+            err(("items", i, "format"), f"item {item_id!r} uses response format {item['format']!r}, which is not "
+                f"defined{did_you_mean(item['format'], formats)}")
+        elif fmt_name is None and "format" not in item:
+            err(("items", i), f"item {item_id!r} has no response format; give it 'format' or set "
+                "defaults.response_format")
+        validity = _mapping(item.get("validity"))
+        if "expected" in validity and isinstance(fmt_name, str) and fmt_name in formats:
+            allowed = format_values(formats[fmt_name])
+            expected = validity["expected"]
+            for value in expected if isinstance(expected, list) else [expected]:
+                if allowed is not None and _is_number(value) and not accepts(allowed, value):
+                    shown = allowed if isinstance(allowed, list) else f"{allowed[0]}..{allowed[1]}"
+                    err(("items", i, "validity", "expected"), f"{validity.get('kind', 'validity')} item {item_id!r} "
+                        f"expects the answer {value}, which is not an option of format {fmt_name!r} ({shown})")
+
+    validity_items = {
+        _mapping(it).get("id") for it in items if isinstance(_mapping(it).get("validity"), dict)
+    }
+    _check_scales(doc, data, item_index, validity_items, err)
+    _check_blocks(data, item_index, err)
+    return errors
+
+
+def _check_translations(doc, data, languages, default_language, err) -> None:
+    """Texts in declared languages only; the default language present in every text."""
+
+    def visit(node: Any, path: tuple) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if key in _TRANSLATION_KEYS and isinstance(child, dict):
+                    check(child, path + (key,))
+                else:
+                    visit(child, path + (key,))
+        elif isinstance(node, list):
+            for i, child in enumerate(node):
+                visit(child, path + (i,))
+
+    def check(texts: dict, path: tuple) -> None:
+        if isinstance(default_language, str) and languages and default_language in languages and \
+                default_language not in texts:
+            err(path, f"text missing in the default language {default_language!r}")
+        for code in texts:
+            if languages and code not in languages:
+                err(path + (code,), f"text in language {code!r}, which is not declared under 'languages'"
+                    f"{did_you_mean(code, languages)}", key=True)
+
+    visit({k: v for k, v in data.items() if k != "languages"}, ())
+
+
+_TRANSLATION_KEYS = {"title", "description", "text", "label", "name", "low", "high", "yes", "no", "unit"}
+
+
+def _check_format(name: str, fmt: dict, err) -> None:
+    if fmt.get("type") == "likert":
+        previous = None
+        for j, option in enumerate(_list(fmt.get("options"))):
+            value = _mapping(option).get("value")
+            if not _is_number(value):
+                continue
+            if previous is not None and value <= previous:
+                err(("response_formats", name, "options", j, "value"), f"option values of {name!r} must be "
+                    f"strictly increasing: {value} follows {previous}")
+            previous = value
+    if fmt.get("type") == "number" and _is_number(fmt.get("min")) and _is_number(fmt.get("max")):
+        if fmt["min"] >= fmt["max"]:
+            err(("response_formats", name, "max"), f"max ({fmt['max']}) must be greater than min ({fmt['min']})")
+
+
+def _check_scales(doc, data, item_index, validity_items, err) -> None:
+    scales = _list(data.get("scales"))
+    scale_index: dict[str, int] = {}
+    for i, scale in enumerate(scales):
+        scale_id = _mapping(scale).get("id")
+        if isinstance(scale_id, str):
+            if scale_id in scale_index:
+                first_line = doc.locate(("scales", scale_index[scale_id]))[0]
+                err(("scales", i, "id"), f"duplicate scale id {scale_id!r} (first used on line {first_line})")
+            else:
+                scale_index[scale_id] = i
+    keyed: set[str] = set()
+    parent_of: dict[str, str] = {}
+    for i, scale in enumerate(scales):
+        scale = _mapping(scale)
+        scale_id = scale.get("id")
+        keys, facets = scale.get("keys"), scale.get("facets")
+        if keys is not None and facets is not None:
+            err(("scales", i, "facets"), f"scale {scale_id!r} lists both keys and facets; a domain takes its "
+                "items from its facets, so give keys to the facets only")
+        elif keys is None and facets is None and "id" in scale:
+            err(("scales", i), f"scale {scale_id!r} has neither keys nor facets")
+        seen: dict[str, int] = {}
+        for j, entry in enumerate(_list(keys)):
+            parsed = parse_key(entry)
+            if parsed is None:
+                if isinstance(entry, str):
+                    err(("scales", i, "keys", j), f"{entry!r} is not an item key; write an item id, with '-' "
+                        "in front when the item is reverse keyed (e.g. -E2)")
+                continue
+            _, item_id = parsed
+            if item_id not in item_index:
+                err(("scales", i, "keys", j), f"scale {scale_id!r} names item {item_id!r}, which does not exist"
+                    f"{did_you_mean(item_id, item_index)}")
+            elif item_id in validity_items:
+                err(("scales", i, "keys", j), f"scale {scale_id!r} keys item {item_id!r}, which is a validity "
+                    "item and never scored; remove it from the keys")
+            elif item_id in seen:
+                err(("scales", i, "keys", j), f"item {item_id!r} is listed twice in scale {scale_id!r}")
+            seen[item_id] = j
+            keyed.add(item_id)
+        for j, facet in enumerate(_list(facets)):
+            if not isinstance(facet, str):
+                continue
+            if facet not in scale_index:
+                err(("scales", i, "facets", j), f"scale {scale_id!r} names facet {facet!r}, which is not a scale"
+                    f"{did_you_mean(facet, scale_index)}")
+            elif facet == scale_id:
+                err(("scales", i, "facets", j), f"scale {scale_id!r} lists itself as a facet")
+            elif facet in parent_of:
+                err(("scales", i, "facets", j), f"facet {facet!r} already belongs to domain {parent_of[facet]!r}")
+            else:
+                parent_of[facet] = scale_id
+    # Facets of facets are allowed, cycles are not.
+    for start in parent_of:
+        node, visited = start, set()
+        while node in parent_of:
+            if node in visited:
+                err(("scales", scale_index[start], "facets"), f"facets of {start!r} form a cycle")
+                break
+            visited.add(node)
+            node = parent_of[node]
+    for item_id, i in item_index.items():
+        if item_id not in keyed and item_id not in validity_items:
+            err(("items", i, "id"), f"item {item_id!r} is in no scale; add it to a scale's keys or mark it "
+                "as a validity item")
+
+
+def _check_blocks(data, item_index, err) -> None:
+    blocks = _list(_mapping(data.get("administration")).get("blocks"))
+    if not blocks:
+        return
+    placed: dict[str, str] = {}
+    for b, block in enumerate(blocks):
+        block = _mapping(block)
+        for j, item_id in enumerate(_list(block.get("items"))):
+            if not isinstance(item_id, str):
+                continue
+            if item_id not in item_index:
+                err(("administration", "blocks", b, "items", j), f"block {block.get('id')!r} names item "
+                    f"{item_id!r}, which does not exist{did_you_mean(item_id, item_index)}")
+            elif item_id in placed:
+                err(("administration", "blocks", b, "items", j), f"item {item_id!r} is already in block "
+                    f"{placed[item_id]!r}")
+            else:
+                placed[item_id] = block.get("id")
+    missing = [item_id for item_id in item_index if item_id not in placed]
+    if missing:
+        shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+        err(("administration", "blocks"), f"{len(missing)} item(s) are in no block: {shown}")

@@ -1,0 +1,158 @@
+"""Raw scale scores from a table of responses, vectorized.
+
+Reverse keying is ``min + max - x`` on the item's response range (as psych::scoreItems); a scale score is
+the mean (or sum) of its keyed items. A respondent who answered fewer than ``min_answered`` of a scale's
+items gets a missing score; otherwise the score is prorated: the mean of the answered items, and for sum
+scoring that mean times the number of items.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from profiler.documents import did_you_mean
+from profiler.errors import ResponseError, ResponseProblem
+from profiler.questionnaire.model import LikertFormat, NumberFormat
+from profiler.questionnaire.questionnaire import Questionnaire
+
+MAX_PROBLEMS_KEPT = 1000
+INVALID_POLICIES = ("raise", "missing")
+
+
+def validate_responses(
+    questionnaire: Questionnaire, responses: pd.DataFrame, *, invalid: str = "raise"
+) -> pd.DataFrame:
+    """Check a responses table against the questionnaire and return it as floats, one column per item.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+    responses : DataFrame
+        One row per respondent, one column per item id; empty cells (NaN) are unanswered items.
+    invalid : {"raise", "missing"}
+        ``"raise"`` (default): any out-of-range or non-numeric answer, unknown column or unanswered
+        required item raises :class:`~profiler.errors.ResponseError` naming row and item.
+        ``"missing"``: such answers are treated as unanswered and unknown columns are ignored.
+
+    Returns
+    -------
+    DataFrame
+        Float answers with the questionnaire's item ids as columns (absent items all NaN), same index.
+    """
+    if invalid not in INVALID_POLICIES:
+        raise ValueError(f"invalid={invalid!r}; use one of {INVALID_POLICIES}")
+    if not isinstance(responses, pd.DataFrame):
+        raise TypeError(f"responses must be a pandas DataFrame, got {type(responses).__name__}")
+    strict = invalid == "raise"
+    problems: list[ResponseProblem] = []
+    total = 0
+    known = set(questionnaire.item_ids)
+    columns = [str(c) for c in responses.columns]
+    if len(set(columns)) != len(columns):
+        duplicated = sorted({c for c in columns if columns.count(c) > 1})
+        raise ResponseError([ResponseProblem(None, -1, c, None, "column appears more than once") for c in duplicated])
+    for column in columns:
+        if column not in known and strict:
+            problems.append(ResponseProblem(None, -1, column, None, "unknown column: not an item of "
+                                            f"{questionnaire.id!r}{did_you_mean(column, questionnaire.item_ids)}"))
+    frame = responses.set_axis(columns, axis=1)
+    index = responses.index
+    out = np.full((len(frame), len(questionnaire.item_ids)), np.nan)
+    for j, item_id in enumerate(questionnaire.item_ids):
+        if item_id not in frame.columns:
+            if strict and questionnaire.is_required(item_id):
+                problems.append(ResponseProblem(None, -1, item_id, None, "required item is missing from the table"))
+            continue
+        raw = frame[item_id]
+        values = np.array(pd.to_numeric(raw, errors="coerce"), dtype=float)  # a writable copy
+        given = raw.notna().to_numpy()
+        bad_type = given & np.isnan(values)
+        bad_value = ~np.isnan(values) & ~_acceptable(questionnaire, item_id, values)
+        unanswered = ~given if strict and questionnaire.is_required(item_id) else np.zeros(len(values), bool)
+        if strict:
+            for mask, message in (
+                (bad_type, "not a number"),
+                (bad_value, f"not an answer of this item ({_describe_format(questionnaire, item_id)})"),
+                (unanswered, "required item not answered"),
+            ):
+                rows = np.flatnonzero(mask)
+                total += len(rows)
+                for r in rows[: max(0, MAX_PROBLEMS_KEPT - len(problems))]:
+                    problems.append(ResponseProblem(index[r], int(r), item_id, raw.iloc[r], message))
+        values[bad_type | bad_value] = np.nan
+        out[:, j] = values
+    if problems:
+        column_problems = sum(1 for p in problems if p.position < 0)
+        raise ResponseError(problems, total=total + column_problems)
+    return pd.DataFrame(out, index=index, columns=questionnaire.item_ids)
+
+
+def _acceptable(questionnaire: Questionnaire, item_id: str, values: np.ndarray) -> np.ndarray:
+    fmt = questionnaire.response_format(item_id)
+    if isinstance(fmt, LikertFormat):
+        return np.isin(values, [option.value for option in fmt.options])
+    if isinstance(fmt, NumberFormat):
+        ok = (values >= fmt.min) & (values <= fmt.max)
+        return ok & (values == np.round(values)) if fmt.integer else ok
+    return np.isin(values, [0, 1])
+
+
+def _describe_format(questionnaire: Questionnaire, item_id: str) -> str:
+    fmt = questionnaire.response_format(item_id)
+    if isinstance(fmt, LikertFormat):
+        return "one of " + ", ".join(f"{o.value:g}" for o in fmt.options)
+    if isinstance(fmt, NumberFormat):
+        kind = "a whole number" if fmt.integer else "a number"
+        return f"{kind} from {fmt.min:g} to {fmt.max:g}"
+    return "1 (yes) or 0 (no)"
+
+
+def score_responses(questionnaire: Questionnaire, responses: pd.DataFrame, *, invalid: str = "raise") -> pd.DataFrame:
+    """Raw scale scores for every respondent.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+    responses : DataFrame
+        One row per respondent, one column per item id (see :func:`validate_responses`).
+    invalid : {"raise", "missing"}
+        What to do with invalid answers, unknown columns and unanswered required items.
+
+    Returns
+    -------
+    DataFrame
+        One column per scale (domains and facets, in file order), same index as ``responses``; NaN where
+        too few items were answered. ``.attrs`` records the questionnaire id, version and content hash.
+
+    Notes
+    -----
+    In R: ``psych::scoreItems(keys, items, totals = FALSE, impute = "none", min = , max = )`` gives the
+    same means for respondents who answered every item.
+    """
+    answers = validate_responses(questionnaire, responses, invalid=invalid)
+    scored = questionnaire.scored_items
+    x = answers[scored].to_numpy()
+    matrix = questionnaire.scoring_matrix.loc[scored].to_numpy(dtype=float)
+    lows, highs = np.array([questionnaire.item_range(i) for i in scored], dtype=float).T.reshape(2, -1)
+    answered = ~np.isnan(x)
+    x_filled = np.where(answered, x, 0.0)
+    reversed_filled = np.where(answered, (lows + highs) - x, 0.0)
+    positive = (matrix > 0).astype(float)
+    negative = (matrix < 0).astype(float)
+    totals = x_filled @ positive + reversed_filled @ negative
+    counts = answered.astype(float) @ (positive + negative)
+    n_items = (positive + negative).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = totals / counts
+    needed = np.array(
+        [math.ceil(scale.min_answered * n - 1e-9) for scale, n in zip(questionnaire.scales, n_items, strict=True)]
+    )
+    means[counts < np.maximum(needed, 1)] = np.nan
+    is_sum = np.array([scale.scoring == "sum" for scale in questionnaire.scales])
+    scores = np.where(is_sum, means * n_items, means)
+    result = pd.DataFrame(scores, index=responses.index, columns=questionnaire.scale_ids)
+    result.attrs.update(questionnaire.identity())
+    return result

@@ -1,0 +1,265 @@
+"""Reading YAML documents safely, keeping the line and column of every node.
+
+Authors' YAML goes through PyYAML's composer (which records node positions) and then through our own
+constructor rather than PyYAML's, because the standard one has traps for psychologists' text:
+
+* ``No``, ``yes``, ``on`` and ``off`` stay text (the "Norway problem"); only ``true``/``false`` are booleans;
+* dates stay text;
+* numbers remember how they were written, so ``version: 1.10`` can become the text ``"1.10"``;
+* duplicate keys are an error instead of silently keeping the last one;
+* explicit tags (``!!python/...``) are refused;
+* alias expansion is bounded, so an anchor/alias bomb fails quickly, and oversized files are refused.
+
+Every problem becomes an :class:`~profiler.errors.ErrorDetail` located by file, line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from profiler.errors import ErrorDetail
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_NODES = 200_000
+
+Path_ = tuple[str | int, ...]
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_NULL = {"", "~", "null", "Null", "NULL"}
+_PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+
+
+class SourceInt(int):
+    """An integer read from YAML that remembers how it was written."""
+
+    source: str
+
+    def __new__(cls, value: int, source: str) -> SourceInt:
+        obj = super().__new__(cls, value)
+        obj.source = source
+        return obj
+
+
+class SourceFloat(float):
+    """A float read from YAML that remembers how it was written (``1.10`` is not ``1.1`` as a version)."""
+
+    source: str
+
+    def __new__(cls, value: float, source: str) -> SourceFloat:
+        obj = super().__new__(cls, value)
+        obj.source = source
+        return obj
+
+
+class _Loader(yaml.SafeLoader):
+    """A loader without implicit type resolution: every plain scalar is composed as text; we type it."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
+def format_path(path: Path_) -> str:
+    """``("items", 3, "text", "en")`` -> ``items[3].text.en``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(document)"
+
+
+@dataclass
+class YamlDocument:
+    """Plain Python data from one YAML document, with the position of every node.
+
+    ``positions[path]`` is the (line, column) of the value at ``path``; ``key_positions[path]`` is the
+    position of the mapping key that introduces it. Both are 1-based.
+    """
+
+    data: Any
+    file: str
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
+        """Position of ``path``, or of its nearest existing ancestor when the node itself is absent."""
+        path = tuple(path)
+        while True:
+            if key and path in self.key_positions:
+                return self.key_positions[path]
+            if path in self.positions:
+                return self.positions[path]
+            if not path:
+                return (1, 1)
+            path = path[:-1]
+
+    def error(self, path: Path_, message: str, *, key: bool = False, severity: str = "error") -> ErrorDetail:
+        line, column = self.locate(path, key=key)
+        return ErrorDetail(self.file, line, column, format_path(path), message, severity)
+
+
+class YamlSourceError(Exception):
+    """Raised by :func:`parse_yaml` with every problem found; wrapped by the caller's own error class."""
+
+    def __init__(self, errors: list[ErrorDetail]):
+        self.errors = errors
+        super().__init__("\n".join(map(str, errors)))
+
+
+def read_yaml_file(path: str | Path) -> YamlDocument:
+    """Read and parse a YAML file; refuses oversized and unreadable files with a located error."""
+    path = Path(path)
+    name = path.name
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise YamlSourceError([ErrorDetail(str(path), 0, 0, "", f"cannot read file: {exc.strerror}")]) from None
+    if size > MAX_FILE_BYTES:
+        raise YamlSourceError(
+            [ErrorDetail(name, 0, 0, "", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")]
+        )
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise YamlSourceError([ErrorDetail(name, line, 0, "", "file is not valid UTF-8 text")]) from None
+    except OSError as exc:
+        raise YamlSourceError([ErrorDetail(name, 0, 0, "", f"cannot read file: {exc.strerror}")]) from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, file: str = "<string>") -> YamlDocument:
+    """Parse one YAML document from ``text`` into plain data with node positions.
+
+    Raises
+    ------
+    YamlSourceError
+        For an empty document, tabs used for indentation, a syntax error, several documents, duplicate
+        keys, explicit tags, or too many nodes after alias expansion.
+    """
+    if len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise YamlSourceError([ErrorDetail(file, 0, 0, "", f"document is larger than {MAX_FILE_BYTES:,} bytes")])
+    tabs = _tab_indentation(text, file)
+    if tabs:
+        raise YamlSourceError(tabs)
+    try:
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        problem = " ".join(part for part in (exc.context, exc.problem) if part)
+        if "expected a single document" in problem:
+            problem = "the file holds several YAML documents ('---'); put one questionnaire per file"
+        raise YamlSourceError([ErrorDetail(file, line, column, "", f"YAML syntax error: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise YamlSourceError([ErrorDetail(file, 0, 0, "", f"YAML error: {exc}")]) from None
+    if node is None:
+        raise YamlSourceError([ErrorDetail(file, 1, 1, "", "the file is empty")])
+    doc = YamlDocument(data=None, file=file)
+    builder = _Builder(doc)
+    doc.data = builder.build(node, ())
+    if builder.errors:
+        raise YamlSourceError(builder.errors)
+    return doc
+
+
+def _tab_indentation(text: str, file: str) -> list[ErrorDetail]:
+    errors = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent and line.strip() and not line.lstrip().startswith("#"):
+            errors.append(
+                ErrorDetail(file, number, indent.index("\t") + 1, "", "tab used for indentation; indent YAML with spaces")
+            )
+            if len(errors) >= 10:
+                break
+    return errors
+
+
+class _Builder:
+    """Turns composed nodes into Python data, recording positions and bounding alias expansion."""
+
+    def __init__(self, doc: YamlDocument):
+        self.doc = doc
+        self.errors: list[ErrorDetail] = []
+        self.count = 0
+        self.active: set[int] = set()
+
+    def _error(self, node: yaml.Node, message: str) -> None:
+        mark = node.start_mark
+        self.errors.append(ErrorDetail(self.doc.file, mark.line + 1, mark.column + 1, "", message))
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            if self.count == MAX_NODES + 1:
+                self._error(node, f"document expands to more than {MAX_NODES:,} nodes (anchors and aliases?); refused")
+            return None
+        if id(node) in self.active:
+            self._error(node, "an alias refers to the node that contains it (recursive structure)")
+            return None
+        self.doc.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if node.tag not in _PLAIN_TAGS and not (isinstance(node, yaml.ScalarNode) and node.tag == "!"):
+            self._error(node, f"YAML tags such as {node.tag!r} are not supported; write plain values")
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(child, path + (i,)) for i, child in enumerate(node.value)]
+            return self._mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or (
+                isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and key_node.style is None
+            ):
+                self._error(key_node, "merge keys ('<<') are not supported; write the keys out")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._error(key_node, "a mapping key must be plain text, not a list or mapping")
+                continue
+            key = key_node.value
+            if key in first_seen:
+                self._error(key_node, f"duplicate key {key!r} (first given on line {first_seen[key]})")
+                continue
+            first_seen[key] = key_node.start_mark.line + 1
+            child = path + (key,)
+            self.doc.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, child)
+        return out
+
+    @staticmethod
+    def _scalar(node: yaml.ScalarNode) -> Any:
+        value = node.value
+        if node.style is not None:  # quoted or block scalars are always text
+            return value
+        if value in _NULL:
+            return None
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        if _INT.fullmatch(value):
+            return SourceInt(int(value), value)
+        if _FLOAT.fullmatch(value) and any(ch.isdigit() for ch in value):
+            return SourceFloat(float(value), value)
+        return value
