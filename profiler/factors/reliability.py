@@ -110,7 +110,7 @@ def _check_item_range(item_range: tuple[float, float] | None) -> tuple[float, fl
 
 def _keyed_values(
     frame: pd.DataFrame, items: _KeyedItems, item_range: tuple[float, float] | None, scale: str | None = None
-) -> pd.DataFrame:
+) -> np.ndarray:
     """Numeric item values with reverse-keyed items turned around as ``min + max - x``."""
     where = f" in scale {scale!r}" if scale is not None else ""
     sub = frame.loc[:, list(items.names)]
@@ -137,24 +137,42 @@ def _keyed_values(
         lo, hi = item_range
         flip = np.asarray(items.reversed)
         values[:, flip] = lo + hi - values[:, flip]
-    return pd.DataFrame(values, columns=list(items.names), index=frame.index)
+    return values
 
 
-def _apply_missing_policy(values: pd.DataFrame, missing: str, scale: str | None = None) -> pd.DataFrame:
+def _apply_missing_policy(values: np.ndarray, missing: str, scale: str | None = None) -> np.ndarray:
     if missing not in _MISSING_POLICIES:
         raise ValueError(f"missing must be one of {', '.join(map(repr, _MISSING_POLICIES))}, got {missing!r}")
     where = f" in scale {scale!r}" if scale is not None else ""
-    has_na = values.isna().to_numpy().any(axis=1)
+    na = np.isnan(values)
+    has_na = na.any(axis=1)
     if missing == "raise" and has_na.any():
         raise ValueError(
             f"{int(has_na.sum())} row(s) have missing item values{where}; choose missing='pairwise' (as psych) "
             "or missing='listwise' (complete rows only)"
         )
     if missing == "listwise":
-        values = values.loc[~has_na]
-    else:  # pairwise: rows without any answer carry no information at all
-        values = values.loc[~values.isna().to_numpy().all(axis=1)]
-    return values
+        return values[~has_na]
+    # pairwise: rows without any answer carry no information at all
+    return values[~na.all(axis=1)]
+
+
+def _pairwise_cov(x: np.ndarray) -> np.ndarray:
+    """Covariances over the rows where both items are present, with pair-specific means.
+
+    This is R's ``cov(x, use = "pairwise")``; with complete data it is the ordinary covariance.
+    """
+    na = np.isnan(x)
+    if not na.any():
+        return np.cov(x, rowvar=False)
+    k = x.shape[1]
+    cov = np.full((k, k), np.nan)
+    for i in range(k):
+        for j in range(i, k):
+            ok = ~(na[:, i] | na[:, j])
+            if ok.sum() >= 2:
+                cov[i, j] = cov[j, i] = np.cov(x[ok, i], x[ok, j])[0, 1]
+    return cov
 
 
 # ----------------------------------------------------------------------------------------------
@@ -181,6 +199,12 @@ def _alpha_ase(cov: np.ndarray, n: int) -> float:
     cc = cov @ cov
     q = (2 * k**2 / ((k - 1) ** 2 * total**3)) * (total * (np.trace(cc) + tr**2) - 2 * tr * cc.sum())
     return float(np.sqrt(q / n))
+
+
+def _pairwise_corr(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation over the rows where both are present (R's cor(use = "pairwise"))."""
+    ok = ~(np.isnan(a) | np.isnan(b))
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
 
 
 def _feldt_interval(alpha: float, n: int, k: int, confidence: float) -> tuple[float, float]:
@@ -334,18 +358,18 @@ _ITEM_COLUMNS = [
 ]  # fmt: skip
 
 
-def _alpha_one_scale(values: pd.DataFrame, reversed_: Sequence[bool], missing: str, confidence: float) -> Alpha:
-    k = values.shape[1]
-    x = values.to_numpy(dtype=float)
+def _alpha_one_scale(
+    x: np.ndarray, items: _KeyedItems, missing: str, confidence: float
+) -> Alpha:
+    k = x.shape[1]
     if x.shape[0] < 2:
         raise ValueError(f"alpha needs at least 2 respondents, got {x.shape[0]}")
-    # pandas' cov/corr are pairwise-complete with pair-specific means, as R's cov(use = "pairwise")
-    cov = values.cov().to_numpy()
+    cov = _pairwise_cov(x)
     if np.isnan(cov).any():
         raise ValueError("some pairs of items were never answered together: their covariance is undefined")
     item_var = np.diag(cov)
     if np.any(item_var <= 0):
-        bad = ", ".join(str(c) for c, v in zip(values.columns, item_var) if v <= 0)
+        bad = ", ".join(str(c) for c, v in zip(items.names, item_var) if v <= 0)
         raise ValueError(f"items without variance cannot enter alpha: {bad}")
 
     raw, std, average_r = _alpha_from_cov(cov)
@@ -372,21 +396,24 @@ def _alpha_one_scale(values: pd.DataFrame, reversed_: Sequence[bool], missing: s
     rest_var = total_sum - 2 * col_sum + item_var  # variance of the sum of the other items
     r_drop = (col_sum - item_var) / np.sqrt(item_var * rest_var)
     std_r = corr.sum(axis=0) / np.sqrt(corr.sum())
-    raw_r = np.array([pd.Series(total).corr(pd.Series(x[:, j])) for j in range(k)])
+    if np.isnan(x).any():
+        raw_r = np.array([_pairwise_corr(total, x[:, j]) for j in range(k)])
+    else:  # cov(item mean, x_j) = sum_i c_ij / k
+        raw_r = (col_sum / k) / np.sqrt(item_var * total_sum / k**2)
 
     items = pd.DataFrame(
         {
-            "reversed": list(reversed_),
+            "reversed": list(items.reversed),
             "n": answered.sum(axis=0),
             "mean": np.nanmean(x, axis=0),
-            "sd": values.std(ddof=1).to_numpy(),
+            "sd": np.sqrt(item_var),
             "raw_r": raw_r,
             "std_r": std_r,
             "r_drop": r_drop,
             "alpha_if_deleted": alpha_drop,
             "std_alpha_if_deleted": std_drop,
         },
-        index=pd.Index(list(values.columns), name="item"),
+        index=pd.Index(list(items.names), name="item"),
     )[_ITEM_COLUMNS]
     return Alpha(
         raw_alpha=raw,
@@ -490,7 +517,7 @@ def cronbach_alpha(
     results: dict[str | None, Alpha] = {}
     for name, items in _scales(frame, keys).items():
         values = _apply_missing_policy(_keyed_values(frame, items, rng, name), missing, name)
-        results[name] = _alpha_one_scale(values, items.reversed, missing, float(confidence))
+        results[name] = _alpha_one_scale(values, items, missing, float(confidence))
     if isinstance(keys, Mapping):
         return ScaleAlphas(MappingProxyType({str(k): v for k, v in results.items()}))
     return results[None]
