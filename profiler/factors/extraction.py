@@ -16,6 +16,8 @@ Signs follow psych: every column has a non-negative sum.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -80,6 +82,29 @@ class Extraction:
     objective: float
 
 
+_THREADPOOLS = None
+
+
+@contextmanager
+def small_matrix_threads() -> Iterator[None]:
+    """Run BLAS/LAPACK single-threaded inside the block.
+
+    Factor models work on p x p matrices with p in the tens: threads cost more than they save there
+    (a 50 x 50 ``eigh`` is several times slower with multi-threaded OpenBLAS on a busy machine).
+    Uses threadpoolctl, which scikit-learn itself requires.
+    """
+    global _THREADPOOLS
+    try:
+        import threadpoolctl
+    except ImportError:  # pragma: no cover - scikit-learn depends on it
+        yield
+        return
+    if _THREADPOOLS is None:
+        _THREADPOOLS = threadpoolctl.ThreadpoolController()
+    with _THREADPOOLS.limit(limits=1, user_api="blas"):
+        yield
+
+
 def smc(corr: np.ndarray) -> np.ndarray:
     """Squared multiple correlations ``1 - 1 / diag(R^-1)``, clipped to [0, 1].
 
@@ -110,28 +135,26 @@ def _minres_objective(psi: np.ndarray, corr: np.ndarray, k: int) -> tuple[float,
 
     psych's ``fit.residuals`` (``fm = "minres"``): with ``A = R - diag(psi)`` and ``P = V_k L_k V_k'``
     its rank-k eigen part, ``F(psi) = sum_{i<j} (A - P)_ij^2``. With ``M`` the off-diagonal residual
-    and ``Mt = V' M V`` in the eigenbasis, ``dF/dpsi = diag(V C V')`` where ``C`` equals ``Mt`` on the
-    top-k block, ``lambda_a Mt_ab / (lambda_a - lambda_b)`` between a top-k ``a`` and another ``b``,
-    and 0 elsewhere (first-order eigen-perturbation).
+    and ``Mt = V' M V`` in the eigenbasis, first-order eigen-perturbation gives
+    ``dF/dpsi_i = (V_k Mt_kk V_k')_ii + 2 (V_k X V_r')_ii`` with
+    ``X_ab = lambda_a Mt_ab / (lambda_a - lambda_b)`` for retained ``a`` and discarded ``b``.
+    Everything is O(p^2 k) after the eigen-decomposition.
     """
     A = corr.copy()
     A[np.diag_indices_from(A)] = 1.0 - psi
     w, v, wk, vk = _top(A, k)
-    wk_clamped = np.where(wk < _EPS, 100 * _EPS, wk)  # as psych
+    vr = v[:, k:]
+    wk_clamped = np.where(wk < _EPS, 100 * _EPS, wk)  # as psych's fit.residuals
     L = vk * np.sqrt(wk_clamped)
     M = A - L @ L.T
     M[np.diag_indices_from(M)] = 0.0
     f = 0.5 * float(np.sum(M * M))
-    Mt = v.T @ M @ v
-    p = corr.shape[0]
-    C = np.zeros((p, p))
-    C[:k, :k] = Mt[:k, :k]
+    MVk = M @ vk
+    Mt_kk = vk.T @ MVk
     gap = wk[:, None] - w[None, k:]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cross = np.where(np.abs(gap) > 1e-12, wk_clamped[:, None] * Mt[:k, k:] / gap, 0.0)
-    C[:k, k:] = cross
-    C[k:, :k] = cross.T
-    grad = np.einsum("ia,ab,ib->i", v, C, v, optimize=True)
+    gap[np.abs(gap) < 1e-12] = np.inf  # degenerate pairs contribute nothing
+    cross = wk_clamped[:, None] * (MVk.T @ vr) / gap
+    grad = np.sum((vk @ Mt_kk) * vk, axis=1) + 2.0 * np.sum((vk @ cross) * vr, axis=1)
     return f, grad
 
 
@@ -275,6 +298,14 @@ def extract(
     if isinstance(n_factors, bool) or not isinstance(n_factors, (int, np.integer)) or not 1 <= n_factors < p:
         raise ValueError(f"n_factors must be an integer in [1, {p - 1}]; got {n_factors!r}.")
     k = int(n_factors)
+    with small_matrix_threads():
+        return _extract(corr, k, method, n_obs, max_iter, tol)
+
+
+def _extract(
+    corr: np.ndarray, k: int, method: str, n_obs: int | None, max_iter: int | None, tol: float | None
+) -> Extraction:
+    p = corr.shape[0]
     eigenvalues = np.linalg.eigvalsh(corr)[::-1]
 
     if method == "pa":
