@@ -16,11 +16,11 @@ import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from profiler.factors._input import MISSING_POLICIES, MissingPolicy
 
 __all__ = [
     "Alpha",
@@ -30,8 +30,7 @@ __all__ = [
     "standard_error_of_measurement",
 ]
 
-MissingPolicy = Literal["pairwise", "listwise", "raise"]
-_MISSING_POLICIES = ("pairwise", "listwise", "raise")
+_MISSING_POLICIES = MISSING_POLICIES
 
 Keys = Sequence[str] | Mapping[str, Sequence[str]]
 
@@ -310,7 +309,7 @@ class Alpha:
     scale_sd: float
     sem: float
     items: pd.DataFrame = field(repr=False)
-    missing: str = "pairwise"
+    missing: str = "listwise"
 
     def flagged(self, threshold: float = 0.70) -> bool:
         """True when raw alpha is below ``threshold`` (.70 by convention; use .90 for high stakes)."""
@@ -449,7 +448,7 @@ def cronbach_alpha(
     keys: Keys | None = None,
     *,
     item_range: tuple[float, float] | None = None,
-    missing: MissingPolicy = "pairwise",
+    missing: MissingPolicy = "listwise",
     confidence: float = 0.95,
 ) -> Alpha | ScaleAlphas:
     r"""Cronbach's alpha with item statistics, as ``psych::alpha``.
@@ -477,10 +476,12 @@ def cronbach_alpha(
     item_range : (float, float), optional
         Declared response range ``(min, max)`` of the items, e.g. ``(1, 6)``. Required when any item is
         reverse keyed (reversal is ``min + max - x``); when given, values outside it are an error.
-    missing : {"pairwise", "listwise", "raise"}, default "pairwise"
-        ``"pairwise"`` (psych's default ``use="pairwise"``): covariances from all respondents who
-        answered both items, scale scores as the mean of the answered items. ``"listwise"``: only
-        respondents who answered every item of the scale. ``"raise"``: missing answers are an error.
+    missing : {"listwise", "pairwise", "raise"}, default "listwise"
+        Never imputation. ``"listwise"`` (the default throughout :mod:`profiler.factors`): only
+        respondents who answered every item of the scale. ``"pairwise"`` (psych's default
+        ``use = "pairwise"``; choose it to reproduce psych on incomplete data): covariances from all
+        respondents who answered both items, scale scores as the mean of the answered items.
+        ``"raise"``: missing answers are an error.
     confidence : float, default 0.95
         Level of the Feldt interval.
 
@@ -528,7 +529,7 @@ def item_statistics(
     keys: Keys | None = None,
     *,
     item_range: tuple[float, float] | None = None,
-    missing: MissingPolicy = "pairwise",
+    missing: MissingPolicy = "listwise",
 ) -> pd.DataFrame:
     r"""Item statistics of a scale, as ``psych::alpha``'s ``item.stats`` and ``alpha.drop``.
 

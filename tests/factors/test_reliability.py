@@ -213,8 +213,8 @@ def test_alpha_agrees_with_psych(scale: str, reference: dict, bfi_alphas: ScaleA
 
 def test_pairwise_equals_listwise_on_complete_data(bfi25: pd.DataFrame, reference: dict) -> None:
     keys = reference["reliability"]["openness"]["items"]
-    pw = cronbach_alpha(bfi25, keys, item_range=(1, 6))
-    lw = cronbach_alpha(bfi25, keys, item_range=(1, 6), missing="listwise")
+    pw = cronbach_alpha(bfi25, keys, item_range=(1, 6), missing="pairwise")
+    lw = cronbach_alpha(bfi25, keys, item_range=(1, 6))
     assert pw.raw_alpha == pytest.approx(lw.raw_alpha, abs=1e-14)
     assert pw.n_obs == lw.n_obs == pw.n_obs_interval
 
@@ -276,6 +276,10 @@ def test_invalid_data() -> None:
     with pytest.raises(ValueError, match="duplicate column names: A"):
         cronbach_alpha(pd.DataFrame([[1, 2], [2, 3]], columns=["A", "A"]))
     with pytest.raises(ValueError, match="never answered together"):
+        cronbach_alpha(
+            pd.DataFrame({"A": [1.0, 2.0, np.nan, np.nan], "B": [np.nan, np.nan, 1.0, 3.0]}), missing="pairwise"
+        )
+    with pytest.raises(ValueError, match="at least 2 respondents, got 0"):
         cronbach_alpha(pd.DataFrame({"A": [1.0, 2.0, np.nan, np.nan], "B": [np.nan, np.nan, 1.0, 3.0]}))
 
 
