@@ -4,4 +4,43 @@ Exploratory factor analysis (:class:`EFA`), confirmatory factor analysis (:class
 say how many factors to keep, and reliability coefficients.
 """
 
-__all__: list[str] = []
+from profiler.factors.adequacy import (
+    KMO,
+    BartlettSphericity,
+    ParallelAnalysis,
+    VelicerMAP,
+    bartlett_sphericity,
+    eigenvalues,
+    kmo,
+    parallel_analysis,
+    velicer_map,
+)
+from profiler.factors.omega import Omega, omega
+from profiler.factors.reliability import (
+    Alpha,
+    ScaleAlphas,
+    cronbach_alpha,
+    item_statistics,
+    standard_error_of_measurement,
+)
+
+__all__: list[str] = [
+    # how many factors, and whether to factor at all
+    "KMO",
+    "BartlettSphericity",
+    "ParallelAnalysis",
+    "VelicerMAP",
+    "bartlett_sphericity",
+    "eigenvalues",
+    "kmo",
+    "parallel_analysis",
+    "velicer_map",
+    # reliability
+    "Alpha",
+    "Omega",
+    "ScaleAlphas",
+    "cronbach_alpha",
+    "item_statistics",
+    "omega",
+    "standard_error_of_measurement",
+]
