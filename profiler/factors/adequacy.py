@@ -96,7 +96,8 @@ def _names(info: CorrelationInput) -> pd.Index:
 # ----------------------------------------------------------------------------------------------
 def _kaiser_label(msa: float) -> str:
     # Kaiser (1974); Kaiser & Rice (1974)
-    for bound, label in ((0.9, "marvelous"), (0.8, "meritorious"), (0.7, "middling"), (0.6, "mediocre"), (0.5, "miserable")):
+    bounds = ((0.9, "marvelous"), (0.8, "meritorious"), (0.7, "middling"), (0.6, "mediocre"), (0.5, "miserable"))
+    for bound, label in bounds:
         if msa >= bound:
             return label
     return "unacceptable"

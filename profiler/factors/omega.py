@@ -40,7 +40,7 @@ from profiler.factors.rotation import rotate
 __all__ = ["Omega", "omega"]
 
 _OPTIONS = ("equal", "first", "second")
-_ROTATIONS = ("oblimin", "quartimin", "geomin", "promax", "varimax")
+_ROTATIONS = ("oblimin", "quartimin", "geomin", "promax")  # oblique only: no general factor otherwise
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ def _prepare(
         if item_range is not None:
             raise ValueError("item_range is for response data; with a correlation matrix keys reverse by sign")
         columns = [str(c) for c in frame.columns]
-        frame.columns = pd.Index(columns)
+        frame = frame.set_axis(columns, axis=1)  # a new frame: never relabel the caller's
         items = _parse_key_list(keys if keys is not None else columns, frame.columns)
         idx = [columns.index(n) for n in items.names]
         sign = np.where(items.reversed, -1.0, 1.0)
@@ -186,9 +186,11 @@ def omega(
         ``"pairwise"`` to reproduce it on incomplete data).
     method : {"minres", "ml", "pa"}, default "minres"
         Extraction method, also used for the general factor (psych's ``fm``).
-    rotation : {"oblimin", "quartimin", "geomin", "promax", "varimax"}, default "oblimin"
+    rotation : {"oblimin", "quartimin", "geomin", "promax"}, default "oblimin"
         Oblique rotation of the (varimax-rotated) factors before the transformation (psych's
-        ``rotate``). Oblimin is unnormalised, as ``GPArotation::oblimin``.
+        ``rotate``). Oblimin is unnormalised, as ``GPArotation::oblimin`` in ``psych::schmid``; the
+        others use :func:`profiler.factors.rotation.rotate`'s defaults (checked against psych for
+        oblimin only). Orthogonal rotations are refused: uncorrelated factors leave no general factor.
     option : {"equal", "first", "second"}, default "equal"
         Two group factors only: general loadings both ``sqrt(|phi_12|)`` (``"equal"``), or 1 on the
         first (second) factor and ``phi_12`` on the other; the first factor is the one with the larger
@@ -247,12 +249,9 @@ def omega(
         pattern, phi = fit.loadings.copy(), np.ones((1, 1))
     else:
         orth = rotate(fit.loadings, "varimax").loadings  # psych's orth.load: fa(..., rotate = "varimax")
-        if rotation == "varimax":
-            pattern, phi = orth, np.eye(k)
-        else:
-            rot = rotate(orth, rotation, n_starts=n_starts, random_state=random_state)
-            pattern, phi = rot.loadings, rot.phi
-            converged = converged and rot.converged
+        rot = rotate(orth, rotation, n_starts=n_starts, random_state=random_state)
+        pattern, phi = rot.loadings, rot.phi
+        converged = converged and rot.converged
     # oblique factors by explained variance, each with a positive loading sum: this fixes which factor
     # is "first" for option="first" and changes nothing else (the coefficients are invariant to it)
     order = np.argsort(-np.sum(pattern**2, axis=0), kind="stable")

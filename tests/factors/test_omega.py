@@ -144,7 +144,10 @@ def test_five_factor_omega_agrees_with_psych(bfi25: pd.DataFrame, reference: dic
 def test_correlation_matrix_input_matches_data(bfi25: pd.DataFrame) -> None:
     items = ["N1", "N2", "N3", "N4", "N5", "A1", "A2", "A3", "A4", "A5"]
     from_data = omega(bfi25[items], n_factors=2)
-    from_corr = omega(bfi25[items].corr(), n_factors=2, n_obs=2436)
+    corr = bfi25[items].corr()
+    corr.columns = pd.RangeIndex(10)  # labels that are not strings
+    from_corr = omega(corr, n_factors=2, n_obs=2436)
+    assert list(corr.columns) == list(range(10))  # the caller's frame is left alone
     assert from_corr.omega_h == pytest.approx(from_data.omega_h, abs=1e-9)
     assert from_corr.omega_total == pytest.approx(from_data.omega_total, abs=1e-9)
     assert from_corr.n_obs == from_data.n_obs == 2436
@@ -161,6 +164,7 @@ def test_correlation_matrix_input_matches_data(bfi25: pd.DataFrame) -> None:
         ({"n_factors": 2.0}, "n_factors must be an integer"),
         ({"method": "pc"}, "method must be one of"),
         ({"rotation": "bifactor"}, "rotation must be one of"),
+        ({"rotation": "varimax"}, "rotation must be one of"),
         ({"option": "both"}, "option must be one of"),
         ({"item_range": (1, 6)}, "item_range is for response data"),
         ({"keys": ["i1", "i99"]}, "item 'i99' is not a column"),
