@@ -1,0 +1,260 @@
+"""The parameter table of a CFA: one row per model parameter, in lavaan's order.
+
+Each row names a parameter (``lhs op rhs`` in one group), says where it sits in the LISREL-style
+model matrices and whether it is free (and which free parameter it is: rows constrained equal
+share one) or fixed (and to what). The order is lavaan's ``parTable`` order, so that
+``parameterEstimates`` can be compared row by row: per group, the user's statements in the order
+written, then residual variances, factor variances, factor covariances and, with a mean
+structure, intercepts and factor means.
+
+Model (per group g)::
+
+    Sigma_g = Lambda Psi Lambda' + Theta        mu_g = nu + Lambda alpha
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from profiler.errors import ProfilerError
+from profiler.factors.model_syntax import ParsedModel
+
+LAMBDA, PSI, THETA, NU, ALPHA = range(5)
+
+#: group.equal categories (lavaan's names) that profiler supports.
+EQUAL_CATEGORIES = (
+    "loadings",
+    "intercepts",
+    "means",
+    "residuals",
+    "residual.covariances",
+    "lv.variances",
+    "lv.covariances",
+)
+
+
+class ModelSpecificationError(ProfilerError, ValueError):
+    """A model that parses but cannot be estimated as given (not identified, unknown variables...)."""
+
+
+@dataclass
+class ParameterTable:
+    """lavaan-style parameter table; arrays are aligned, one entry per row."""
+
+    lhs: list[str]
+    op: list[str]
+    rhs: list[str]
+    group: np.ndarray  # 0-based group index
+    user: np.ndarray  # bool: written by the user (not a default)
+    free: np.ndarray  # free-parameter index (0-based), -1 when fixed
+    value: np.ndarray  # fixed value (NaN for free rows)
+    label: list[str]  # user label, lavaan-style ".pN." for group.equal, or ""
+    mat: np.ndarray  # LAMBDA, PSI, THETA, NU or ALPHA
+    row: np.ndarray
+    col: np.ndarray
+    observed: tuple[str, ...]
+    latent: tuple[str, ...]
+    n_groups: int
+    meanstructure: bool
+
+    @property
+    def n_free(self) -> int:
+        return int(self.free.max()) + 1 if np.any(self.free >= 0) else 0
+
+    def __len__(self) -> int:
+        return len(self.lhs)
+
+    def category(self, i: int) -> str:
+        """The group.equal category of row ``i`` (lavaan's names)."""
+        mat, same = self.mat[i], self.row[i] == self.col[i]
+        if mat == LAMBDA:
+            return "loadings"
+        if mat == NU:
+            return "intercepts"
+        if mat == ALPHA:
+            return "means"
+        if mat == THETA:
+            return "residuals" if same else "residual.covariances"
+        return "lv.variances" if same else "lv.covariances"
+
+
+@dataclass
+class _Row:
+    lhs: str
+    op: str
+    rhs: str
+    mat: int
+    row: int
+    col: int
+    user: bool
+    fixed: float | None = None  # user-fixed value
+    force_free: bool = False  # NA*x
+    label: str = ""
+
+
+def build_table(
+    model: ParsedModel,
+    *,
+    n_groups: int = 1,
+    std_lv: bool = False,
+    equal: Collection[str] = (),
+    meanstructure: bool = False,
+) -> ParameterTable:
+    """Parameter table for ``model`` with lavaan's ``cfa()`` defaults.
+
+    Identification: the first loading of each factor is fixed to 1 (marker), or with ``std_lv`` the
+    factor variances are fixed to 1 and all loadings are free. Factors covary freely; residual
+    variances are free; with a mean structure, intercepts are free and factor means fixed to 0 --
+    except, as in lavaan, in groups after the first when ``equal`` holds the intercepts (and not the
+    means), and factor variances in later groups when ``std_lv`` and equal loadings.
+
+    In R: ``lavaan::lavaanify(model, auto = TRUE, std.lv = ..., ngroups = ..., group.equal = ...)``.
+    """
+    equal = frozenset(equal)
+    ov, lv = model.observed, model.latent
+    ov_idx = {n: i for i, n in enumerate(ov)}
+    lv_idx = {n: j for j, n in enumerate(lv)}
+
+    rows: list[_Row] = []
+    seen: set[tuple[str, str, str]] = set()
+
+    def key(lhs: str, op: str, rhs: str) -> tuple[str, str, str]:
+        return (min(lhs, rhs), op, max(lhs, rhs)) if op == "~~" else (lhs, op, rhs)
+
+    for st in model.statements:
+        for term in st.rhs:
+            if st.op == "=~":
+                row = _Row(st.lhs, "=~", term.name, LAMBDA, ov_idx[term.name], lv_idx[st.lhs], True)
+            elif st.op == "~~":
+                a, b = st.lhs, term.name
+                if a in lv_idx:
+                    row = _Row(a, "~~", b, PSI, lv_idx[a], lv_idx[b], True)
+                else:
+                    row = _Row(a, "~~", b, THETA, ov_idx[a], ov_idx[b], True)
+            else:  # "~1"
+                if st.lhs in lv_idx:
+                    row = _Row(st.lhs, "~1", "", ALPHA, lv_idx[st.lhs], 0, True)
+                else:
+                    row = _Row(st.lhs, "~1", "", NU, ov_idx[st.lhs], 0, True)
+            row.fixed, row.force_free, row.label = term.fixed, term.free, term.label or ""
+            rows.append(row)
+            seen.add(key(row.lhs, row.op, row.rhs))
+
+    defaults: list[_Row] = []
+    defaults += [_Row(n, "~~", n, THETA, i, i, False) for i, n in enumerate(ov)]
+    defaults += [_Row(n, "~~", n, PSI, j, j, False) for j, n in enumerate(lv)]
+    defaults += [_Row(a, "~~", b, PSI, lv_idx[a], lv_idx[b], False) for a, b in combinations(lv, 2)]
+    if meanstructure:
+        defaults += [_Row(n, "~1", "", NU, i, 0, False) for i, n in enumerate(ov)]
+        defaults += [_Row(n, "~1", "", ALPHA, j, 0, False) for j, n in enumerate(lv)]
+    rows += [r for r in defaults if key(r.lhs, r.op, r.rhs) not in seen]
+
+    # default free/fixed status in one group (before the user's modifiers)
+    first_loading = {}
+    for k, r in enumerate(rows):
+        if r.mat == LAMBDA and r.lhs not in first_loading:
+            first_loading[r.lhs] = k
+    marker_rows = set() if std_lv else set(first_loading.values())
+
+    def default_fixed(k: int, r: _Row, g: int) -> float | None:
+        if k in marker_rows:
+            return 1.0
+        if r.mat == PSI and r.row == r.col and std_lv:
+            if g > 0 and "loadings" in equal and "lv.variances" not in equal and not r.user:
+                return None  # lavaan >= 0.6-4: equal loadings identify later groups' variances
+            return 1.0
+        if r.mat == ALPHA:
+            if g > 0 and "intercepts" in equal and "means" not in equal and not r.user:
+                return None  # lavaan frees latent means after the first group under equal intercepts
+            return 0.0
+        return None
+
+    n_rows = len(rows)
+    lhs, op, rhs, labels = [], [], [], []
+    group = np.repeat(np.arange(n_groups), n_rows)
+    user = np.tile([r.user for r in rows], n_groups)
+    mat = np.tile([r.mat for r in rows], n_groups)
+    row_i = np.tile([r.row for r in rows], n_groups)
+    col_i = np.tile([r.col for r in rows], n_groups)
+    free = np.full(n_rows * n_groups, -1, dtype=np.int64)
+    value = np.full(n_rows * n_groups, np.nan)
+    keys: dict[tuple, int] = {}
+    for g in range(n_groups):
+        for k, r in enumerate(rows):
+            i = g * n_rows + k
+            lhs.append(r.lhs)
+            op.append(r.op)
+            rhs.append(r.rhs)
+            fixed = r.fixed if r.fixed is not None else (None if r.force_free or r.label else default_fixed(k, r, g))
+            if fixed is not None:
+                value[i] = fixed
+                labels.append(r.label)
+                continue
+            # rows that share a key share one free parameter (labels, group.equal)
+            if r.label:
+                free_key: tuple = ("label", r.label)
+            elif n_groups > 1 and _category(r) in equal:
+                free_key = ("equal", k)
+            else:
+                free_key = ("row", i)
+            free[i] = keys.setdefault(free_key, len(keys))
+            labels.append(r.label or (f".p{k + 1}." if free_key[0] == "equal" else ""))
+    return ParameterTable(
+        lhs, op, rhs, group, user, free, value, labels, mat, row_i, col_i, ov, lv, n_groups, meanstructure
+    )
+
+
+def _category(r: _Row) -> str:
+    if r.mat == LAMBDA:
+        return "loadings"
+    if r.mat == NU:
+        return "intercepts"
+    if r.mat == ALPHA:
+        return "means"
+    if r.mat == THETA:
+        return "residuals" if r.row == r.col else "residual.covariances"
+    return "lv.variances" if r.row == r.col else "lv.covariances"
+
+
+def check_identification(table: ParameterTable, model: ParsedModel) -> None:
+    """Structural checks that need no data: every factor has a scale, single indicators are handled.
+
+    Raises
+    ------
+    ModelSpecificationError
+        Naming the factor, where it is defined, and the usual remedies.
+    """
+    problems: list[str] = []
+    first = table.group == 0
+    for j, name in enumerate(table.latent):
+        where = _where(model, name)
+        load = first & (table.mat == LAMBDA) & (table.col == j)
+        items = [table.observed[i] for i in table.row[load]]
+        var = first & (table.mat == PSI) & (table.row == j) & (table.col == j)
+        var_fixed = bool(np.any(table.free[var] < 0))
+        loading_fixed = bool(np.any((table.free[load] < 0) & (table.value[load] != 0)))
+        if not var_fixed and not loading_fixed:
+            problems.append(
+                f"factor {name!r}{where} has no scale: fix one loading (lavaan fixes the first to 1 unless it "
+                "is freed with NA*) or its variance, or use std_lv=True"
+            )
+        if len(items) == 1:
+            i = table.observed.index(items[0])
+            resid = first & (table.mat == THETA) & (table.row == i) & (table.col == i)
+            if not np.any(table.free[resid] < 0):
+                problems.append(
+                    f"factor {name!r}{where} has a single indicator {items[0]!r}: the factor variance and the "
+                    f"residual variance of {items[0]!r} cannot both be estimated. Fix the residual variance "
+                    f"(e.g. '{items[0]} ~~ 0*{items[0]}', which lavaan does silently) or add indicators"
+                )
+    if problems:
+        raise ModelSpecificationError("the model is not identified:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+def _where(model: ParsedModel, name: str) -> str:
+    line, column = model.locate(name)
+    return f" (line {line}, column {column})" if line > 0 else ""

@@ -1,0 +1,528 @@
+"""Confirmatory factor analysis by maximum likelihood, agreeing with R's lavaan 0.6-14.
+
+A CFA says which items measure which factor and tests that claim against the data::
+
+    from profiler.factors import CFA
+
+    cfa = CFA("visual =~ x1 + x2 + x3\\n textual =~ x4 + x5 + x6\\n speed =~ x7 + x8 + x9")
+    cfa.fit(data)                       # single group: covariance structure
+    cfa.estimates_                      # lavaan's parameterEstimates(fit, standardized = TRUE)
+    cfa.fit_indices_                    # chisq, df, pvalue, cfi, tli, rmsea (+ 90% CI), srmr, aic, bic ...
+    cfa.modification_indices()          # lavaan's modindices(fit)
+    cfa.transform(data)                 # factor scores, lavaan's lavPredict(fit)
+
+    # measurement invariance across groups: configural -> metric -> scalar -> strict
+    CFA(model).fit(data, group="school", equal=("loadings", "intercepts"))
+
+Estimation minimises the ML discrepancy F = log|Sigma| + tr(S Sigma^-1) - log|S| - p (plus the mean
+part with a mean structure) by Fisher scoring with the analytic gradient and expected information;
+standard errors come from the expected information (lavaan's default); chi-square is N F with the
+biased covariance S (lavaan's ``likelihood = "normal"``). See ``_cfa_estimation`` and
+``_cfa_fit_indices`` for the formulas.
+
+Missing data are never imputed: with ``missing="raise"`` (the default) any missing value in the
+model's variables (or the group column) is an error; with ``missing="listwise"`` incomplete rows are
+dropped and counted in ``n_rows_dropped_`` (R: ``lavaan::cfa(..., missing = "listwise")``).
+
+Inadmissible solutions are never reported as fine: a negative variance (Heywood case), a factor
+covariance matrix that is not positive definite, or a non-converged fit raise a warning
+(:class:`InadmissibleSolutionWarning`, :class:`CFAConvergenceWarning`) and set ``admissible_``;
+a non-positive-definite sample covariance matrix or a model that is not identified is an error.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Collection, Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from profiler.errors import ProfilerError
+from profiler.factors import _cfa_fit_indices as fi
+from profiler.factors._cfa_estimation import Moments, MLProblem, moments, start_values
+from profiler.factors._cfa_results import estimates_frame, factor_scores, modification_indices
+from profiler.factors._cfa_table import (
+    EQUAL_CATEGORIES,
+    THETA,
+    ModelSpecificationError,
+    build_table,
+    check_identification,
+)
+from profiler.factors.model_syntax import ParsedModel, model_from_scales, parse_model, suggest
+
+__all__ = [
+    "CFA",
+    "CFAConvergenceWarning",
+    "CFADataError",
+    "CFAWarning",
+    "InadmissibleSolutionWarning",
+    "ModelSpecificationError",
+]
+
+FIT_INDICES = (
+    "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr",
+    "aic", "bic", "loglik", "npar", "n", "baseline_chisq", "baseline_df",
+)
+
+
+class CFAWarning(UserWarning):
+    """Base class of the warnings a CFA fit gives about its own result."""
+
+
+class InadmissibleSolutionWarning(CFAWarning):
+    """The estimates are not a proper solution: a negative variance (Heywood case) or a factor
+    (or residual) covariance matrix that is not positive definite."""
+
+
+class CFAConvergenceWarning(CFAWarning):
+    """The optimiser stopped before converging: estimates and fit indices cannot be trusted."""
+
+
+class CFADataError(ProfilerError, ValueError):
+    """Data a CFA cannot be fitted to: missing columns or values, no variance, a singular covariance matrix."""
+
+
+ModelInput = str | Mapping[str, Sequence[str]] | ParsedModel
+
+
+class CFA:
+    """Confirmatory factor analysis by maximum likelihood (lavaan's ``cfa()`` defaults).
+
+    Parameters
+    ----------
+    model : str, mapping or ParsedModel
+        lavaan model syntax (see :mod:`profiler.factors.model_syntax`), or ``{factor: [items]}``.
+    std_lv : bool, default False
+        Identify each factor by fixing its variance to 1 (all loadings free) instead of fixing its
+        first loading to 1. Same fit, different scale of the estimates.
+    missing : {"raise", "listwise"}, default "raise"
+        What to do with missing values (NaN) in the model's variables or the group column: raise an
+        error, or drop incomplete rows (listwise deletion). Never imputation.
+    max_iter : int, default 500
+        Maximum Fisher-scoring iterations.
+    tol : float, default 1e-12
+        Convergence when the Fisher-metric decrement grad' (2I)^-1 grad falls below ``tol``.
+
+    Attributes
+    ----------
+    model_ : ParsedModel
+    estimates_ : DataFrame
+        One row per parameter in lavaan's ``parameterEstimates`` order: ``lhs, op, rhs``, ``group``
+        (multi-group only), ``label`` (when labels or equality constraints exist), ``est, se, z,
+        pvalue, std_all``. Fixed parameters have se 0 and no z/p-value.
+    fit_indices_ : Series
+        ``chisq, df, pvalue, cfi, tli, rmsea, rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic, loglik,
+        npar, n, baseline_chisq, baseline_df``.
+    converged_ : bool
+    n_iter_ : int
+    admissible_ : bool
+        False when a variance is negative or a covariance matrix is not positive definite.
+    problems_ : list of str
+        Why the solution is inadmissible (empty when admissible).
+    n_obs_ : int
+        Rows used (all groups).
+    n_rows_dropped_ : int
+        Incomplete rows dropped (``missing="listwise"``).
+    groups_ : tuple
+        Group labels in order of first appearance (lavaan's order); ``(None,)`` for one group.
+    group_sizes_ : Series
+        Rows used per group.
+    feature_names_in_ : ndarray of str
+        Observed variables, in model order.
+    latent_names_ : tuple of str
+
+    Notes
+    -----
+    In R: ``lavaan::cfa(model, data, std.lv = ..., group = ..., group.equal = ...)`` with ``estimator =
+    "ML"``, ``information = "expected"``, ``likelihood = "normal"`` (all lavaan defaults).
+
+    Differences from lavaan, on purpose: a factor with a single indicator must have that indicator's
+    residual variance fixed in the model (lavaan fixes it to 0 silently); duplicated statements are
+    an error (lavaan warns and ignores them).
+    """
+
+    def __init__(
+        self,
+        model: ModelInput,
+        *,
+        std_lv: bool = False,
+        missing: Literal["raise", "listwise"] = "raise",
+        max_iter: int = 500,
+        tol: float = 1e-12,
+    ):
+        self.model = model
+        self.std_lv = std_lv
+        self.missing = missing
+        self.max_iter = max_iter
+        self.tol = tol
+
+    @classmethod
+    def from_scales(cls, scales: Mapping[str, Sequence[str]], **kwargs) -> CFA:
+        """One factor per scale, measured by its items (``{"Extraversion": ["E1", "-E2", ...]}``).
+
+        A leading ``-`` (reverse keying) is dropped: a loading carries its own sign.
+        """
+        return cls(model_from_scales(scales), **kwargs)
+
+    def __repr__(self) -> str:
+        model = self.model if isinstance(self.model, (str, Mapping)) else "<ParsedModel>"
+        return f"CFA(model={model!r}, std_lv={self.std_lv}, missing={self.missing!r})"
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: pd.DataFrame, group: str | None = None, equal: Collection[str] = ()) -> CFA:
+        """Estimate the model by maximum likelihood.
+
+        Parameters
+        ----------
+        data : DataFrame
+            One row per respondent; columns include every observed variable of the model.
+        group : str, optional
+            Column holding the group of each row: a multi-group model with a mean structure
+            (intercepts free, factor means fixed to 0).
+        equal : collection of str
+            Parameters constrained equal across groups (lavaan's ``group.equal``): any of
+            ``"loadings"`` (metric invariance), ``"intercepts"`` (scalar; factor means are then free
+            in all groups but the first), ``"residuals"`` (strict), ``"means"``, ``"lv.variances"``,
+            ``"lv.covariances"``, ``"residual.covariances"``.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ModelSyntaxError, ModelSpecificationError, CFADataError
+        """
+        self._check_params()
+        equal = self._check_equal(equal, group)
+        model = self._parsed_model()
+        mom, dropped = self._moments(data, model, group)
+        meanstructure = mom.n.size > 1 or any(st.op == "~1" for st in model.statements)
+        table = build_table(model, n_groups=mom.n.size, std_lv=self.std_lv, equal=equal, meanstructure=meanstructure)
+        check_identification(table, model)
+        p = len(model.observed)
+        n_moments = mom.n.size * (p * (p + 1) // 2 + (p if meanstructure else 0))
+        df = n_moments - table.n_free
+        if df < 0:
+            raise ModelSpecificationError(
+                f"the model is not identified: {table.n_free} free parameters but only {n_moments} sample "
+                f"moments (df = {df}); fix parameters or add indicators"
+            )
+        problem = MLProblem(table, mom)
+        x0 = start_values(problem)
+        start = problem.evaluate(x0)
+        if not np.isfinite(start.f):
+            raise CFADataError("could not find starting values with a positive definite model covariance matrix")
+        self._check_information(start.info, table, mom.labels, when="at the starting values", error=True)
+
+        x, ev, n_iter, converged = problem.minimize(x0, max_iter=self.max_iter, tol=self.tol)
+        self.model_ = model
+        self.table_ = table
+        self.problem_ = problem
+        self.x_ = x
+        self.converged_ = bool(converged)
+        self.n_iter_ = int(n_iter)
+        self.groups_ = mom.labels
+        self.group_column_ = group
+        self.equal_ = tuple(sorted(equal))
+        self.n_obs_ = mom.n_total
+        self.n_rows_dropped_ = dropped
+        self.group_sizes_ = pd.Series(mom.n, index=pd.Index(mom.labels, name=group), name="n")
+        self.feature_names_in_ = np.asarray(model.observed, dtype=object)
+        self.latent_names_ = model.latent
+        self.info_ = ev.info
+        if not converged:
+            warnings.warn(
+                f"CFA did not converge in {n_iter} iterations (max_iter={self.max_iter}): the estimates, "
+                "standard errors and fit indices cannot be trusted",
+                CFAConvergenceWarning,
+                stacklevel=2,
+            )
+        cov_x = self._check_information(ev.info, table, mom.labels, when="at the solution", error=False)
+        if cov_x is not None:
+            cov_x = cov_x / mom.n_total
+        self.estimates_ = estimates_frame(table, problem, x, cov_x, mom.labels)
+        self.fit_indices_ = self._fit_indices(problem, x, ev.f, df, table)
+        self.problems_ = self._admissibility(problem, x)
+        self.admissible_ = not self.problems_
+        if self.problems_:
+            warnings.warn(
+                "the CFA solution is inadmissible:\n" + "\n".join(f"- {m}" for m in self.problems_),
+                InadmissibleSolutionWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def _check_params(self) -> None:
+        if not isinstance(self.std_lv, (bool, np.bool_)):
+            raise TypeError(f"std_lv must be True or False, got {self.std_lv!r}")
+        if self.missing not in ("raise", "listwise"):
+            raise ValueError(f"missing must be 'raise' or 'listwise' (profiler never imputes), got {self.missing!r}")
+        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
+            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
+        if not (isinstance(self.tol, (int, float)) and 0 < self.tol < 1):
+            raise ValueError(f"tol must be a number in (0, 1), got {self.tol!r}")
+
+    @staticmethod
+    def _check_equal(equal: Collection[str], group: str | None) -> frozenset[str]:
+        if isinstance(equal, str):
+            equal = (equal,)
+        unknown = [e for e in equal if e not in EQUAL_CATEGORIES]
+        if unknown:
+            hints = "".join(suggest(u, EQUAL_CATEGORIES) for u in unknown[:1])
+            raise ValueError(f"unknown equality constraint(s) {unknown}{hints}; choose from {list(EQUAL_CATEGORIES)}")
+        if equal and group is None:
+            raise ValueError("equal=... constrains parameters across groups: give group= as well")
+        return frozenset(equal)
+
+    def _parsed_model(self) -> ParsedModel:
+        if isinstance(self.model, ParsedModel):
+            return self.model
+        if isinstance(self.model, str):
+            return parse_model(self.model)
+        if isinstance(self.model, Mapping):
+            return model_from_scales(self.model)
+        raise TypeError(f"model must be lavaan syntax (str) or a mapping {{factor: [items]}}, not {type(self.model).__name__}")
+
+    def _moments(self, data: pd.DataFrame, model: ParsedModel, group: str | None) -> tuple[Moments, int]:
+        """Validate the data once and reduce it to per-group sample moments."""
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError(f"data must be a pandas DataFrame (the model names its columns), not {type(data).__name__}")
+        names = list(model.observed)
+        columns = [str(c) for c in data.columns]
+        missing_cols = [n for n in names if n not in data.columns]
+        if missing_cols:
+            lines = []
+            for n in missing_cols:
+                line, col = model.locate(n)
+                where = f" (model line {line}, column {col})" if line else ""
+                lines.append(f"- {n!r}{where}{suggest(n, columns)}")
+            raise CFADataError("the data have no column for these model variables:\n" + "\n".join(lines))
+        if group is not None and group not in data.columns:
+            raise CFADataError(f"group column {group!r} is not in the data{suggest(str(group), columns)}")
+        if group is not None and group in names:
+            raise CFADataError(f"group column {group!r} is also a variable of the model")
+        frame = data[names]
+        non_numeric = [c for c in names if not pd.api.types.is_numeric_dtype(frame[c])]
+        if non_numeric:
+            raise CFADataError(f"model variables must be numeric; not numeric: {non_numeric}")
+        X = frame.to_numpy(dtype=np.float64, na_value=np.nan)
+        if np.isinf(X).any():
+            raise CFADataError("the data contain infinite values")
+        bad = np.isnan(X).any(axis=1)
+        labels_col = data[group].to_numpy() if group is not None else None
+        if labels_col is not None:
+            bad |= pd.isna(labels_col)
+        n_bad = int(bad.sum())
+        if n_bad and self.missing == "raise":
+            cols = [n for n, has in zip(names, np.isnan(X).any(axis=0)) if has]
+            if labels_col is not None and pd.isna(labels_col).any():
+                cols.append(f"{group} (group)")
+            raise CFADataError(
+                f"{n_bad} of {len(X)} rows have missing values (in {', '.join(cols[:10])}"
+                f"{', ...' if len(cols) > 10 else ''}). Pass missing='listwise' to CFA(...) to drop those rows; "
+                "profiler never imputes."
+            )
+        if n_bad:
+            X = X[~bad]
+            labels_col = labels_col[~bad] if labels_col is not None else None
+        if labels_col is None:
+            groups, subsets = (None,), [X]
+        else:
+            groups = tuple(pd.unique(labels_col))  # lavaan orders groups by first appearance
+            subsets = [X[labels_col == lab] for lab in groups]
+        n, means, covs = [], [], []
+        p = len(names)
+        for lab, Xg in zip(groups, subsets):
+            where = "" if lab is None else f" in group {lab!r}"
+            if len(Xg) < 2:
+                raise CFADataError(f"at least 2 complete rows are needed{where}; got {len(Xg)}")
+            mean, cov = moments(Xg)
+            flat = [names[i] for i in np.flatnonzero(~(np.diag(cov) > 0))]
+            if flat:
+                raise CFADataError(f"variables without variance{where}: {flat}")
+            if np.linalg.eigvalsh(cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov))))[0] <= 1e-12:
+                hint = f" ({len(Xg)} rows for {p} variables)" if len(Xg) <= p else " (some variable is a linear combination of others)"
+                raise CFADataError(f"the sample covariance matrix{where} is not positive definite{hint}; ML needs it to be")
+            n.append(len(Xg))
+            means.append(mean)
+            covs.append(cov)
+        return Moments(np.asarray(n), tuple(means), tuple(covs), groups), n_bad
+
+    def _param_name(self, table, k: int, labels: tuple) -> str:
+        rows = np.flatnonzero(table.free == k)
+        r = rows[0]
+        name = f"{table.lhs[r]} {table.op[r]} {table.rhs[r]}".strip()
+        return name + (f" (group {labels[table.group[r]]!r})" if table.n_groups > 1 else "")
+
+    def _check_information(self, info: np.ndarray, table, labels: tuple, *, when: str, error: bool) -> np.ndarray | None:
+        """Invert the information; a singular one means the model is not (empirically) identified."""
+        d = np.sqrt(np.clip(np.diag(info), 1e-300, None))
+        scaled = info / np.outer(d, d)
+        try:
+            chol = np.linalg.cholesky(scaled)
+            singular = np.min(np.diag(chol)) ** 2 < 1e-10
+        except np.linalg.LinAlgError:
+            singular = True
+        if not singular:
+            inv = np.linalg.inv(scaled) / np.outer(d, d)
+            return (inv + inv.T) / 2.0
+        vals, vecs = np.linalg.eigh(scaled)
+        involved = np.flatnonzero(np.abs(vecs[:, 0]) > 0.1)
+        names = ", ".join(self._param_name(table, k, labels) for k in involved[:8])
+        message = (
+            f"the information matrix is singular {when}: the model is not identified. Parameters involved: "
+            f"{names}. Fix one of them, add constraints, or check for a factor whose indicators do not covary"
+        )
+        if error:
+            raise ModelSpecificationError(message)
+        warnings.warn(message + "; standard errors are not available", InadmissibleSolutionWarning, stacklevel=3)
+        return None
+
+    def _fit_indices(self, problem: MLProblem, x: np.ndarray, f: float, df: int, table) -> pd.Series:
+        mom = problem.mom
+        N, G = mom.n_total, mom.n.size
+        chisq = N * f
+        chisq_b, df_b = fi.baseline_chisq(mom.cov, mom.n)
+        implied = problem.implied(x)
+        loglik = fi.loglik(mom.cov, mom.mean, implied, mom.n)
+        npar = table.n_free
+        lower, upper = fi.rmsea_ci(chisq, df, N, G)
+        values = {
+            "chisq": chisq,
+            "df": float(df),
+            "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
+            "cfi": fi.cfi(chisq, df, chisq_b, df_b),
+            "tli": fi.tli(chisq, df, chisq_b, df_b),
+            "rmsea": fi.rmsea(chisq, df, N, G),
+            "rmsea_ci_lower": lower,
+            "rmsea_ci_upper": upper,
+            "srmr": fi.srmr(mom.cov, mom.mean, implied, mom.n, table.meanstructure),
+            "aic": -2.0 * loglik + 2.0 * npar,
+            "bic": -2.0 * loglik + npar * np.log(N),
+            "loglik": loglik,
+            "npar": float(npar),
+            "n": float(N),
+            "baseline_chisq": chisq_b,
+            "baseline_df": float(df_b),
+        }
+        return pd.Series(values, name="value")[list(FIT_INDICES)]
+
+    def _admissibility(self, problem: MLProblem, x: np.ndarray) -> list[str]:
+        """lavaan's post-fit checks: negative variances and non-positive-definite covariance matrices."""
+        table = self.table_
+        out = []
+        vals = problem.row_values(x)
+        for g in range(table.n_groups):
+            where = "" if table.n_groups == 1 else f" in group {self.groups_[g]!r}"
+            mats = problem.matrices(x, g, vals)
+            for i, name in enumerate(table.observed):
+                if mats.theta[i, i] < 0:
+                    out.append(f"negative residual variance of {name!r}{where} ({mats.theta[i, i]:.4g}): a Heywood case")
+            for j, name in enumerate(table.latent):
+                if mats.psi[j, j] < 0:
+                    out.append(f"negative variance of factor {name!r}{where} ({mats.psi[j, j]:.4g})")
+            if np.all(np.diag(mats.psi) > 0) and np.linalg.eigvalsh(mats.psi)[0] <= 0:
+                d = np.sqrt(np.diag(mats.psi))
+                corr = mats.psi / np.outer(d, d)
+                np.fill_diagonal(corr, 0.0)
+                j, k = np.unravel_index(np.argmax(np.abs(corr)), corr.shape)
+                out.append(
+                    f"the factor covariance matrix{where} is not positive definite (largest factor correlation: "
+                    f"{table.latent[j]!r} with {table.latent[k]!r}, {corr[j, k]:.3f})"
+                )
+            has_resid_cov = np.any((table.mat == THETA) & (table.row != table.col) & (table.group == g))
+            if has_resid_cov and np.all(np.diag(mats.theta) > 0) and np.linalg.eigvalsh(mats.theta)[0] <= 0:
+                out.append(f"the residual covariance matrix (theta){where} is not positive definite")
+        return out
+
+    # ------------------------------------------------------------ results
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "estimates_"):
+            raise RuntimeError("this CFA is not fitted yet: call fit(data) first")
+
+    def modification_indices(self, minimum: float = 0.0) -> pd.DataFrame:
+        """Modification indices (score tests) for fixed and absent parameters, largest first.
+
+        Parameters
+        ----------
+        minimum : float
+            Only rows with ``mi >= minimum``.
+
+        Returns
+        -------
+        DataFrame
+            ``lhs, op, rhs`` (``group`` with several groups), ``mi`` (chi-square, 1 df), ``epc``
+            (expected change of the parameter if freed) and ``sepc_all`` (standardized like std.all),
+            sorted by ``mi`` descending.
+
+        Notes
+        -----
+        In R: ``lavaan::modindices(fit, sort = TRUE)``. Equality constraints are not tested (use
+        lavaan's ``lavTestScore`` for those).
+        """
+        self._check_fitted()
+        out = modification_indices(self.table_, self.problem_, self.x_, self.info_, self.groups_)
+        return out[out["mi"] >= minimum].reset_index(drop=True)
+
+    def transform(self, X: pd.DataFrame, method: Literal["regression", "bartlett"] = "regression") -> pd.DataFrame:
+        """Factor scores of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame
+            The model's observed variables (and, for a multi-group model, the group column).
+        method : {"regression", "bartlett"}
+            ``regression`` (Thurstone): eta = alpha + Psi Lambda' Sigma^-1 (y - mu);
+            ``bartlett``: eta = alpha + (Lambda' Theta^-1 Lambda)^-1 Lambda' Theta^-1 (y - mu),
+            with mu the model-implied means (the sample means without a mean structure).
+
+        Returns
+        -------
+        DataFrame
+            One column per factor, indexed like ``X``. With ``missing="listwise"``, rows with a missing
+            value get NaN scores (they are not scored, never imputed); otherwise missing values raise.
+
+        Notes
+        -----
+        In R: ``lavaan::lavPredict(fit, newdata = X, method = "regression" | "Bartlett")``.
+        """
+        self._check_fitted()
+        method = str(method).lower()
+        if method not in ("regression", "bartlett"):
+            raise ValueError(f"method must be 'regression' or 'bartlett', got {method!r}")
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(f"X must be a pandas DataFrame, not {type(X).__name__}")
+        names = list(self.feature_names_in_)
+        absent = [n for n in names if n not in X.columns]
+        if absent:
+            raise CFADataError(f"X has no column for {absent}")
+        Y = X[names].to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isnan(Y).any(axis=1)
+        if bad.any() and self.missing == "raise":
+            raise CFADataError(f"{int(bad.sum())} rows of X have missing values; profiler never imputes "
+                               "(fit with missing='listwise' to score only complete rows)")
+        out = np.full((len(Y), len(self.latent_names_)), np.nan)
+        group = self.group_column_
+        if group is None:
+            assignment = np.zeros(len(Y), dtype=np.int64)
+        else:
+            if group not in X.columns:
+                raise CFADataError(f"X needs the group column {group!r} of this multi-group model")
+            lookup = {lab: g for g, lab in enumerate(self.groups_)}
+            labels = X[group].to_numpy()
+            unknown = sorted({str(v) for v in labels if v not in lookup})
+            if unknown:
+                raise CFADataError(f"unknown groups in X: {unknown[:5]}; the model knows {list(self.groups_)}")
+            assignment = np.array([lookup[v] for v in labels], dtype=np.int64)
+        implied = self.problem_.implied(self.x_)
+        vals = self.problem_.row_values(self.x_)
+        for g in range(len(self.groups_)):
+            rows = (assignment == g) & ~bad
+            if rows.any():
+                mats = self.problem_.matrices(self.x_, g, vals)
+                out[rows] = factor_scores(Y[rows], mats, implied[g][1], method)
+        return pd.DataFrame(out, index=X.index, columns=list(self.latent_names_))
