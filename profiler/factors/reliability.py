@@ -6,8 +6,13 @@ missing-data policy are used; see ``tests/factors/test_reliability.py`` for the 
 Keys follow psych's convention: a list of item names where a leading ``-`` marks a reverse-keyed
 item (``["-A1", "A2", "A3"]``), or a mapping ``scale name -> key list`` to analyse several scales
 at once. Reverse keying is ``min + max - x`` on the *declared* response range (``item_range``),
-never on the range observed in the data (psych's ``alpha`` uses the observed range; its
-``scoreItems`` and the bfi examples use the declared one, e.g. ``7 - x`` for 1..6 items).
+never on the range observed in the data (psych's ``alpha`` and ``scoreItems`` default to the observed
+minimum and maximum, which shift when nobody chose an extreme answer; the R reference reverses the
+1..6 bfi items as ``7 - x``).
+
+Missing answers are never imputed. The policy is explicit (``missing=``): ``"listwise"`` (default,
+as everywhere in :mod:`profiler.factors`), ``"pairwise"`` (psych's default ``use = "pairwise"``) or
+``"raise"``.
 """
 
 from __future__ import annotations
@@ -481,7 +486,8 @@ def cronbach_alpha(
         respondents who answered every item of the scale. ``"pairwise"`` (psych's default
         ``use = "pairwise"``; choose it to reproduce psych on incomplete data): covariances from all
         respondents who answered both items, scale scores as the mean of the answered items.
-        ``"raise"``: missing answers are an error.
+        ``"raise"``: missing answers are an error. With several scales the policy applies to each
+        scale's own items (a respondent missing an extraversion item still counts for openness).
     confidence : float, default 0.95
         Level of the Feldt interval.
 
