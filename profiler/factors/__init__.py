@@ -15,7 +15,11 @@ from profiler.factors.adequacy import (
     parallel_analysis,
     velicer_map,
 )
+from profiler.factors.efa import EFA, FitStatistics, HeywoodWarning, fit_statistics
+from profiler.factors.extraction import Extraction, extract
 from profiler.factors.omega import Omega, omega
+from profiler.factors.rotation import Rotation, rotate
+from profiler.factors.scores import score_weights
 from profiler.factors.reliability import (
     Alpha,
     ScaleAlphas,
@@ -25,6 +29,16 @@ from profiler.factors.reliability import (
 )
 
 __all__: list[str] = [
+    # exploratory factor analysis
+    "EFA",
+    "Extraction",
+    "FitStatistics",
+    "HeywoodWarning",
+    "Rotation",
+    "extract",
+    "fit_statistics",
+    "rotate",
+    "score_weights",
     # how many factors, and whether to factor at all
     "KMO",
     "BartlettSphericity",

@@ -205,7 +205,7 @@ def correlation_from_data(
     if n_missing_rows and missing == "raise":
         cols = [str(names[j]) for j in np.flatnonzero(np.isnan(arr).any(axis=0))]
         raise ValueError(
-            f"{n_missing_rows} of {n_rows} rows have missing values (items: {', '.join(cols[:10])}"
+            f"Missing values (NaN) in {n_missing_rows} of {n_rows} rows (items: {', '.join(cols[:10])}"
             f"{', ...' if len(cols) > 10 else ''}). Choose missing='listwise' (drop those rows) or "
             "missing='pairwise' (use every available pair); profiler never imputes responses."
         )

@@ -44,7 +44,12 @@ def _cor_smooth(x: np.ndarray) -> np.ndarray:
     w, v = np.linalg.eigh(x)
     if w.min() >= _EPS:
         return x
-    warnings.warn("Matrix was not positive definite, smoothing was done (psych's cor.smooth).", RuntimeWarning, stacklevel=3)
+    warnings.warn(
+        "Matrix was not positive definite, smoothing was done (psych's cor.smooth); fit statistics are "
+        "approximate.",
+        UserWarning,
+        stacklevel=3,
+    )
     w = np.where(w < 1e-12, 100 * 1e-12, w)
     w = w * x.shape[0] / w.sum()
     y = (v * w) @ v.T
@@ -476,7 +481,10 @@ class EFA(TransformerMixin, BaseEstimator):
             raise ValueError(f"standardize must be 'fit' or 'sample'; got {standardize!r}.")
         X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
         if self.missing == "raise" and np.isnan(X).any():
-            raise ValueError("X has missing values and missing='raise'; choose missing='listwise' or 'pairwise'.")
+            raise ValueError(
+                "X contains NaN and missing='raise'; fit with missing='listwise' or 'pairwise' to get NaN "
+                "scores for incomplete rows."
+            )
         if standardize == "fit":
             if self.mean_ is None:
                 raise ValueError(

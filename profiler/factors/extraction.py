@@ -307,6 +307,11 @@ def _extract(
 ) -> Extraction:
     p = corr.shape[0]
     eigenvalues = np.linalg.eigvalsh(corr)[::-1]
+    if method == "ml" and eigenvalues[-1] <= 0:
+        raise ValueError(
+            "Maximum likelihood needs a positive definite correlation matrix; this one has eigenvalue "
+            f"{eigenvalues[-1]:.3g} (pairwise correlations can do this). Use method='minres' or 'pa'."
+        )
 
     if method == "pa":
         loadings, values, converged, n_iter = _principal_axis(
