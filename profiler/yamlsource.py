@@ -37,6 +37,15 @@ _NULL = {"", "~", "null", "Null", "NULL"}
 _PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 
 
+_SYNTAX_HINTS = [
+    ("expected <block end>", "the indentation of this line does not line up with the lines above it"),
+    ("mapping values are not allowed here", "a ':' inside text: put the text in quotes"),
+    ("could not find expected ':'", "a key without ':' or an unclosed quote"),
+    ("found undefined alias", "an '*alias' used before its '&anchor'"),
+    ("found unexpected end of stream", "an unclosed quote or bracket"),
+]
+
+
 class SourceInt(int):
     """An integer read from YAML that remembers how it was written."""
 
@@ -161,6 +170,12 @@ def parse_yaml(text: str, file: str = "<string>") -> YamlDocument:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = " ".join(part for part in (exc.context, exc.problem) if part)
+        for technical, plain in _SYNTAX_HINTS:
+            if technical in problem:
+                problem += f" ({plain})"
+                break
+        if "flow" in problem:
+            problem += " (inside [...] or {...}, quote text that contains , : ? # [ ] { } or quotes)"
         if "expected a single document" in problem:
             problem = "the file holds several YAML documents ('---'); put one questionnaire per file"
         raise YamlSourceError([ErrorDetail(file, line, column, "", f"YAML syntax error: {problem}")]) from None

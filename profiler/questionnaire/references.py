@@ -110,7 +110,8 @@ def check_references(doc: YamlDocument) -> list[ErrorDetail]:
                         f"expects the answer {value}, which is not an option of format {fmt_name!r} ({shown})")
 
     validity_items = {
-        _mapping(it).get("id") for it in items if isinstance(_mapping(it).get("validity"), dict)
+        _mapping(it).get("id") for it in items
+        if isinstance(_mapping(it).get("validity"), dict) and isinstance(_mapping(it).get("id"), str)
     }
     _check_scales(doc, data, item_index, validity_items, err)
     _check_blocks(data, item_index, err)
@@ -213,7 +214,7 @@ def _check_scales(doc, data, item_index, validity_items, err) -> None:
                 err(("scales", i, "facets", j), f"scale {scale_id!r} lists itself as a facet")
             elif facet in parent_of:
                 err(("scales", i, "facets", j), f"facet {facet!r} already belongs to domain {parent_of[facet]!r}")
-            else:
+            elif isinstance(scale_id, str):
                 parent_of[facet] = scale_id
     # Facets of facets are allowed, cycles are not.
     for start in parent_of:
