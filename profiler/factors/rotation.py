@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 from sklearn.exceptions import ConvergenceWarning
 
 from profiler.factors.extraction import small_matrix_threads
@@ -431,3 +432,38 @@ def rotate(
         if method == "promax":
             return _promax(A, norm, power, n_starts, random_state, max_iter, tol, algo)
         return _gpf_rotation(A, method, norm, n_starts, random_state, max_iter, tol, gamma, delta, algo)
+
+
+def tucker_congruence(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Tucker's congruence coefficients between the columns of two loading matrices.
+
+    ``phi_jl = sum_i x_ij y_il / sqrt(sum_i x_ij^2 sum_i y_il^2)``. In R: ``psych::factor.congruence``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    return (x.T @ y) / np.outer(np.linalg.norm(x, axis=0), np.linalg.norm(y, axis=0))
+
+
+def align_factors(loadings: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Match the factors of ``loadings`` to those of ``target`` (same shape) and fix their signs.
+
+    Factors are paired to maximise the summed absolute Tucker congruence (Hungarian algorithm), then
+    each matched column is flipped to agree in sign with its target.
+
+    Returns
+    -------
+    perm : ndarray of int
+        ``loadings[:, perm]`` has the target's column order.
+    signs : ndarray of +-1
+        ``loadings[:, perm] * signs`` agrees in sign with ``target``; factor correlations align as
+        ``phi[np.ix_(perm, perm)] * np.outer(signs, signs)``.
+    congruence : ndarray
+        Absolute congruence of each matched pair, in target order.
+    """
+    c = tucker_congruence(loadings, target)
+    rows, cols = linear_sum_assignment(-np.abs(c))
+    perm = np.empty(c.shape[1], dtype=int)
+    perm[cols] = rows
+    matched = c[perm, np.arange(c.shape[1])]
+    signs = np.where(matched < 0, -1.0, 1.0)
+    return perm, signs, np.abs(matched)

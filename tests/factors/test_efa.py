@@ -7,7 +7,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import linear_sum_assignment
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -15,6 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from profiler.factors._input import correlation_from_data, correlation_from_matrix
 from profiler.factors.efa import EFA, HeywoodWarning, fit_statistics
 from profiler.factors.extraction import smc
+from profiler.factors.rotation import align_factors
 from profiler.factors.scores import score_weights
 
 METHODS = ("minres", "ml", "pa")
@@ -33,15 +33,9 @@ def _fit(bfi25: pd.DataFrame, fm: str, rot: str) -> EFA:
 
 
 def match_factors(ours: np.ndarray, theirs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column permutation and signs that map our factors onto R's, by absolute Tucker congruence."""
-    a = ours / np.linalg.norm(ours, axis=0)
-    b = theirs / np.linalg.norm(theirs, axis=0)
-    congruence = np.abs(a.T @ b)
-    rows, cols = linear_sum_assignment(-congruence)
-    assert np.all(congruence[rows, cols] > 0.9), "factors do not correspond"
-    perm = np.empty(theirs.shape[1], dtype=int)
-    perm[cols] = rows
-    signs = np.sign(np.sum(ours[:, perm] * theirs, axis=0))
+    """Column permutation and signs mapping our factors onto R's, by absolute Tucker congruence."""
+    perm, signs, congruence = align_factors(ours, theirs)
+    assert np.all(congruence > 0.9), "factors do not correspond"
     return perm, signs
 
 
