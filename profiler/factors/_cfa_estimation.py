@@ -350,6 +350,8 @@ def start_values(problem: MLProblem) -> np.ndarray:
             items = ri[sel]
             std = _one_factor_loadings(S[np.ix_(items, items)], sd[items])
             unstd = std * sd[items]
+            if unstd.size and unstd[0] < 0:  # sign convention (std_lv): the first loading positive, as lavaan
+                unstd = -unstd
             # scale: a fixed nonzero loading (marker), else a fixed variance, else unit variance
             fixed_load = [(k, fixed_vals[s]) for k, s in enumerate(sel) if np.isfinite(fixed_vals[s]) and fixed_vals[s] != 0]
             var_row = np.flatnonzero((kind == PSI) & (ri == j) & (ci == j))

@@ -270,10 +270,6 @@ class _StatementParser:
                     )
                 )
             op = "~1"
-        else:
-            for term in terms:
-                if term.name == "1":
-                    raise _Stop(SyntaxProblem(term.line, term.column, f"'1' is only allowed after '~' (intercepts), not after {op!r}", self.lines[term.line - 1]))
         return Statement(first.text, op, tuple(terms), first.line, first.column)
 
     def term(self, op: str) -> Term:
@@ -304,15 +300,15 @@ class _StatementParser:
             target = self.take()
             if target is None:
                 raise _Stop(self.problem(None, "expected a variable name after '*'"))
+            after = self.peek()
+            if after is not None and after.kind == "op" and after.text == "*":
+                raise _Stop(self.problem(after, "only one modifier per term is supported (e.g. '0.5*x1' or 'a*x1')"))
             if target.kind == "number" and target.text == "1" and op == "~":
                 name_tok = target
             elif target.kind != "name":
                 raise _Stop(self.problem(target, f"expected a variable name after '*', found {target.text!r}"))
             else:
                 name_tok = target
-            after = self.peek()
-            if after is not None and after.kind == "op" and after.text == "*":
-                raise _Stop(self.problem(after, "only one modifier per term is supported (e.g. '0.5*x1' or 'a*x1')"))
             if tok.kind == "number":
                 return Term(name_tok.text, name_tok.line, name_tok.column, fixed=sign * float(tok.text))
             if tok.kind == "name" and tok.text == "NA":
@@ -325,6 +321,8 @@ class _StatementParser:
         if tok.kind == "number":
             if tok.text == "1" and op == "~":
                 return Term("1", tok.line, tok.column)
+            if tok.text == "1":
+                raise _Stop(self.problem(tok, f"'1' is only allowed after '~' (intercepts), not after {op!r}"))
             raise _Stop(self.problem(tok, f"a number must be followed by '*' and a variable name (e.g. '{tok.text}*x1')"))
         if tok.kind != "name":
             raise _Stop(self.problem(tok, f"expected a variable name, found {tok.text!r}"))
