@@ -140,9 +140,18 @@ def _gpf(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Gradient projection from every start in ``T0`` (shape (s, k, k)) at once.
 
+    Each start follows Bernaards & Jennrich's GPForth/GPFoblq: move against the projected gradient
+    ``Gp`` with step ``alpha``, halving it until the Armijo condition
+    ``f(T_new) < f(T) - alpha ||Gp||^2 / 2`` holds (the 11th trial is taken regardless, as GPArotation
+    does). One change: GPArotation doubles ``alpha`` at every iteration, which costs about one rejected
+    trial per iteration; here it is doubled only after a step accepted at its first trial.
+
+    The starts are batched along the leading axis and advance one trial per pass: a start whose trial
+    is rejected retries with half the step in the next pass while the others move on, so each pass
+    costs one criterion evaluation for the whole batch, and every start follows exactly the path it
+    would follow alone.
+
     Returns T, the criterion values, the loadings, convergence flags and iteration counts per start.
-    The step-size rule (double, then halve up to 10 times until the Armijo condition holds) is the one
-    of Bernaards & Jennrich's GPForth/GPFoblq.
     """
     s_count, k, _ = T0.shape
 
@@ -157,62 +166,58 @@ def _gpf(
             return A.T @ Gq
         return -np.swapaxes(np.swapaxes(L, -1, -2) @ Gq @ Ti, -1, -2)
 
-    T = T0.copy()
-    L, Ti = loadings_of(T)
-    f, Gq = crit(L)
-    G = gradient(L, Gq, Ti)
-    alpha = np.ones(s_count)
-    active = np.ones(s_count, dtype=bool)
-    converged = np.zeros(s_count, dtype=bool)
-    n_iter = np.zeros(s_count, dtype=np.int64)
-    grow = np.ones(s_count, dtype=bool)
-    # All starts are updated together with masks (cheaper than indexing subsets for small batches);
-    # finished starts are carried along unchanged.
-    for it in range(max_iter + 1):
+    def project(T: np.ndarray, G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if orthogonal:
             M = np.swapaxes(T, -1, -2) @ G
             Gp = G - T @ ((M + np.swapaxes(M, -1, -2)) / 2.0)
         else:
             Gp = G - T * (T * G).sum(axis=-2, keepdims=True)
-        s = np.sqrt((Gp * Gp).sum(axis=(-2, -1)))
-        newly = active & (s < tol)
-        converged |= newly
-        active &= ~newly
-        if not active.any() or it == max_iter:
-            break
-        n_iter += active
-        # GPForth/GPFoblq double the step at every iteration and halve it until the Armijo condition
-        # holds (about three criterion evaluations per iteration); doubling only after a step that was
-        # accepted at once reaches the same optimum with fewer evaluations.
-        alpha = np.where(active & grow, alpha * 2.0, alpha)
-        pending = active.copy()
-        Tn, Ln, fn, Gqn, Tin = T, L, f, None, Ti
-        for _try in range(11):
-            X = T - alpha[:, None, None] * Gp
-            if orthogonal:
-                U, _, Vt = np.linalg.svd(X)
-                Tt = U @ Vt
-            else:
-                Tt = X / np.sqrt((X * X).sum(axis=-2, keepdims=True))
-            Lt, Tit = loadings_of(Tt)
-            ft, Gqt = crit(Lt)
-            take = pending[:, None, None]
-            Tn = np.where(take, Tt, Tn)
-            Ln = np.where(take, Lt, Ln)
-            fn = np.where(pending, ft, fn)
-            Gqn = Gqt if Gqn is None else np.where(take, Gqt, Gqn)
+        return Gp, np.sqrt((Gp * Gp).sum(axis=(-2, -1)))
+
+    T = T0.copy()
+    L, Ti = loadings_of(T)
+    f, Gq = crit(L)
+    G = gradient(L, Gq, Ti)
+    Gp, s = project(T, G)
+    converged = s < tol
+    active = ~converged & (max_iter > 0)
+    alpha = np.ones(s_count)
+    grow = np.ones(s_count, dtype=bool)
+    tries = np.zeros(s_count, dtype=np.int64)
+    n_iter = np.zeros(s_count, dtype=np.int64)
+    new_iter = active.copy()
+    while active.any():
+        alpha = np.where(new_iter & grow, alpha * 2.0, alpha)
+        n_iter += new_iter
+        tries[new_iter] = 0
+        X = T - alpha[:, None, None] * Gp
+        if orthogonal:
+            U, _, Vt = np.linalg.svd(X)
+            Tt = U @ Vt
+        else:
+            Tt = X / np.sqrt((X * X).sum(axis=-2, keepdims=True))
+        Lt, Tit = loadings_of(Tt)
+        ft, Gqt = crit(Lt)
+        ok = ft < f - 0.5 * s**2 * alpha
+        grow = np.where(active & (tries == 0), ok, grow)
+        tries += active
+        accept = active & (ok | (tries >= 11))
+        alpha = np.where(active & ~ok, alpha / 2.0, alpha)
+        if accept.any():
+            m = accept[:, None, None]
+            T = np.where(m, Tt, T)
+            L = np.where(m, Lt, L)
+            f = np.where(accept, ft, f)
             if Tit is not None:
-                Tin = np.where(take, Tit, Tin)
-            ok = ft < f - 0.5 * s**2 * alpha
-            if _try == 0:
-                grow = ok
-            alpha = np.where(pending & ~ok, alpha / 2.0, alpha)
-            pending &= ~ok
-            if not pending.any():
-                break
-        # rejected after 11 halvings: the last trial is taken anyway, as GPForth/GPFoblq do
-        T, L, f, Ti = Tn, Ln, fn, Tin
-        G = np.where(active[:, None, None], gradient(L, Gqn, Ti), G)
+                Ti = np.where(m, Tit, Ti)
+            G = np.where(m, gradient(Lt, Gqt, Tit), G)
+            Gp_new, s_new = project(T, G)
+            Gp = np.where(m, Gp_new, Gp)
+            s = np.where(accept, s_new, s)
+            newly = accept & (s < tol)
+            converged |= newly
+            active &= ~newly & ~(accept & (n_iter >= max_iter))
+        new_iter = accept & active
     return T, f, L, converged, n_iter
 
 
