@@ -24,12 +24,72 @@ with a backtracking line search that keeps Sigma positive definite.
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import lapack
 
 from profiler.factors._cfa_table import ALPHA, LAMBDA, NU, PSI, THETA, ParameterTable
+
+
+# ------------------------------------------------------------------ BLAS threads
+_SETTERS = ("openblas_set_num_threads", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
+            "scipy_openblas_set_num_threads64_")
+_GETTERS = ("openblas_get_num_threads", "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
+            "scipy_openblas_get_num_threads64_")
+
+
+@functools.cache
+def _openblas_controls() -> tuple[tuple[object, object], ...]:
+    """(get, set) thread-count functions of every OpenBLAS already loaded (numpy's and scipy's).
+
+    Linux only (read from /proc/self/maps); elsewhere, or if anything is unexpected, none.
+    """
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as fh:
+            paths = sorted({line.split()[-1] for line in fh if "openblas" in line.lower() and "/" in line})
+    except OSError:
+        return ()
+    controls = []
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)  # only libraries already loaded
+        except (OSError, AttributeError):
+            continue
+        get = next((getattr(lib, n) for n in _GETTERS if hasattr(lib, n)), None)
+        set_ = next((getattr(lib, n) for n in _SETTERS if hasattr(lib, n)), None)
+        if get is not None and set_ is not None:
+            get.restype, get.argtypes = ctypes.c_int, []
+            set_.restype, set_.argtypes = None, [ctypes.c_int]
+            controls.append((get, set_))
+    return tuple(controls)
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Run the block with OpenBLAS limited to one thread, then restore the previous counts.
+
+    Every product in a CFA fit is small (p x p, p x n_par) or a pass over the data that one core does
+    in milliseconds; OpenBLAS's worker threads bring nothing there, and on a machine whose cores are
+    busy they spin-wait and make a fit several times slower (measured: 66 ms single-threaded against
+    270-360 ms with two threads on a loaded two-core machine). This is what threadpoolctl's
+    ``threadpool_limits(1)`` does, for OpenBLAS only; other BLAS libraries are left alone. Other Python
+    threads using OpenBLAS meanwhile also run single-threaded.
+    """
+    controls = _openblas_controls()
+    previous = [get() for get, _ in controls]
+    try:
+        for _, set_ in controls:
+            set_(1)
+        yield
+    finally:
+        for (_, set_), n in zip(controls, previous):
+            set_(n)
 
 
 @dataclass(frozen=True)
@@ -46,7 +106,7 @@ class Moments:
         return int(self.n.sum())
 
 
-_BLOCK = 8192  # rows per block: the cross-product pass needs O(p^2) memory beyond the data
+_BLOCK = 4096  # rows per block: the cross-product pass needs O(p^2) memory beyond the data
 
 
 def moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,6 +147,7 @@ class Evaluation:
     f: float
     grad: np.ndarray | None = None
     info: np.ndarray | None = None  # expected information per observation, (N_g/N)-weighted
+    hess: np.ndarray | None = None  # Hessian of f (observed), when asked for
 
 
 class MLProblem:
@@ -205,12 +266,14 @@ class MLProblem:
         F = 2.0 * np.sum(np.log(diag)) + np.sum(S * W) - self.logdet_s[g] - self.p + d @ Wd
         return {"mats": mats, "W": W, "Wd": Wd, "F": float(F), "S": S}
 
-    def evaluate(self, x: np.ndarray, derivatives: bool = True) -> Evaluation:
-        """f, and with ``derivatives`` its gradient and the expected information (free parameters)."""
+    def evaluate(self, x: np.ndarray, derivatives: bool = True, hessian: bool = False) -> Evaluation:
+        """f; with ``derivatives`` its gradient and expected information; with ``hessian`` also the
+        exact Hessian of f (all for the free parameters)."""
         vals = self.row_values(x)
         f = 0.0
         grad = np.zeros(self.q) if derivatives else None
         info = np.zeros((self.q, self.q)) if derivatives else None
+        hess = np.zeros((self.q, self.q)) if derivatives and hessian else None
         for g in range(self.table.n_groups):
             terms = self.group_terms(x, g, vals)
             if terms is None:
@@ -228,15 +291,65 @@ class MLProblem:
             Ewd = np.concatenate([Wd, basis.T @ Wd])
             g_rows = 2.0 * idx["c"] * KG[idx["a"], idx["b"]] - 2.0 * coef * Ewd[idx["mi"]]
             I_rows = self.information_block(K, idx, coef, idx, coef)
+            H_rows = self.hessian_rows(idx, coef, K, KG, Ewd, mats) if hessian else None
             f_idx = self.table.free[self.free_rows[g]]
             if self.unique_free[g]:
                 grad[f_idx] += w * g_rows
                 info[np.ix_(f_idx, f_idx)] += w * I_rows
+                if hessian:
+                    hess[np.ix_(f_idx, f_idx)] += w * H_rows
             else:  # rows sharing one parameter within the group: sum through the one-hot map
                 P = self.onehot[g]
                 grad += w * (g_rows @ P)
                 info += w * (P.T @ I_rows @ P)
-        return Evaluation(float(f), grad, info)
+                if hessian:
+                    hess += w * (P.T @ H_rows @ P)
+        return Evaluation(float(f), grad, info, hess)
+
+    def hessian_rows(self, idx: dict, coef: np.ndarray, K: np.ndarray, KG: np.ndarray, Ewd: np.ndarray,
+                     mats: Matrices) -> np.ndarray:
+        """Exact Hessian of F_g over the group's free rows.
+
+        With Q = W (S + dd') W (so E'QE = K - KG), Sigma_k = dSigma/dtheta_k, m_k = dmu/dtheta_k::
+
+            H_kl = -tr(W S_l W S_k) + 2 tr(W S_l Q S_k) + 2 d'W S_k W m_l + 2 d'W S_l W m_k
+                   + 2 m_k' W m_l + tr(G d2Sigma/dtheta_k dtheta_l) - 2 d'W d2mu/dtheta_k dtheta_l
+
+        Second derivatives are nonzero only for two loadings (psi_jj' (e_i e_i'' + e_i' e_i')), a
+        loading and a factor (co)variance, and a loading lambda_ij with the mean alpha_j (e_i).
+        At S = Sigma and d = 0 this is 2 I, twice the expected information.
+        """
+        a, b, c, mi = idx["a"], idx["b"], idx["c"], idx["mi"]
+        KQ = K - KG
+        Kaa, Kbb, Kab = K[np.ix_(a, a)], K[np.ix_(b, b)], K[np.ix_(a, b)]
+        Qaa, Qbb, Qab = KQ[np.ix_(a, a)], KQ[np.ix_(b, b)], KQ[np.ix_(a, b)]
+        cc = np.outer(c, c)
+        H = cc * (-2.0 * (Kaa * Kbb + Kab * Kab.T) + 2.0 * (Kab.T * Qab + Kaa * Qbb + Kbb * Qaa + Kab * Qab.T))
+        kind, i, j = idx["kind"], idx["i"], idx["lv"]
+        lam = np.flatnonzero(kind == LAMBDA)
+        if lam.size:
+            # two loadings: 2 psi_jj' G_ii'
+            H[np.ix_(lam, lam)] += 2.0 * mats.psi[np.ix_(j[lam], j[lam])] * KG[np.ix_(i[lam], i[lam])]
+            psi = np.flatnonzero(kind == PSI)
+            if psi.size:
+                # loading lambda_ij with psi_rs: 2 [(G Lambda)_ir [s == j] + (G Lambda)_is [r == j]] (halved if r == s)
+                r, s_ = i[psi], j[psi]
+                GL_r = KG[np.ix_(i[lam], self.p + r)]
+                GL_s = KG[np.ix_(i[lam], self.p + s_)]
+                jl = j[lam][:, None]
+                block = 2.0 * (GL_r * (s_[None, :] == jl) + GL_s * (r[None, :] == jl)) * np.where(r == s_, 0.5, 1.0)
+                H[np.ix_(lam, psi)] += block
+                H[np.ix_(psi, lam)] += block.T
+        if self.table.meanstructure:
+            T3 = c[:, None] * coef[None, :] * (Ewd[a][:, None] * K[np.ix_(b, mi)] + Ewd[b][:, None] * K[np.ix_(a, mi)])
+            H += 2.0 * (T3 + T3.T) + 2.0 * np.outer(coef, coef) * K[np.ix_(mi, mi)]
+            alpha = np.flatnonzero(kind == ALPHA)
+            if lam.size and alpha.size:
+                match = j[lam][:, None] == i[alpha][None, :]
+                block = np.where(match, -2.0 * Ewd[i[lam]][:, None], 0.0)
+                H[np.ix_(lam, alpha)] += block
+                H[np.ix_(alpha, lam)] += block.T
+        return H
 
     def candidate_terms(
         self, x: np.ndarray, g: int, kind: np.ndarray, i: np.ndarray, j: np.ndarray
@@ -262,11 +375,16 @@ class MLProblem:
         return grad, own, cross
 
     # ------------------------------------------------------------ optimiser
-    def minimize(self, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-12) -> tuple[np.ndarray, Evaluation, int, bool]:
-        """Fisher scoring with backtracking; returns (x, evaluation, iterations, converged).
+    def minimize(self, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-12,
+                 newton_below: float = 1e-2) -> tuple[np.ndarray, Evaluation, int, bool]:
+        """Fisher scoring, then Newton steps near the optimum; returns (x, evaluation, iterations, converged).
 
-        Converged when the Fisher-metric decrement grad' (2I)^-1 grad falls below ``tol`` (the
-        objective is then within about tol/2 of its minimum).
+        Fisher scoring (step (2I)^-1 (-grad)) is robust far from the optimum but converges only
+        linearly when the model misfits; once the Fisher-metric decrement grad' (2I)^-1 grad is below
+        ``newton_below``, steps use the exact Hessian when it is positive definite (quadratic
+        convergence). Every step is backtracked until f decreases enough (Armijo) and Sigma stays
+        positive definite. Converged when the decrement falls below ``tol`` (f is then within about
+        tol/2 of its minimum).
         """
         x = np.asarray(x0, dtype=float).copy()
         ev = self.evaluate(x)
@@ -279,15 +397,21 @@ class MLProblem:
                 self.trace.append((ev.f, decrement))
             if decrement < tol:
                 return x, ev, it - 1, True
+            if ev.hess is not None:
+                newton = _solve_pd(ev.hess, -ev.grad)
+                if newton is not None and -float(ev.grad @ newton) > 0:
+                    step = newton
+            slope = -float(ev.grad @ step)
+            near = decrement < newton_below
             t = 1.0
-            trial_ev = self.evaluate(x + step)  # the full step is accepted almost always
-            while not (np.isfinite(trial_ev.f) and trial_ev.f <= ev.f - 1e-4 * t * decrement):
+            trial_ev = self.evaluate(x + step, hessian=near)  # the full step is accepted almost always
+            while not (np.isfinite(trial_ev.f) and trial_ev.f <= ev.f - 1e-4 * t * slope):
                 t *= 0.5
                 if t < 1e-10:
                     return x, ev, it, False
                 trial_ev = self.evaluate(x + t * step, derivatives=False)
             x = x + t * step
-            ev = trial_ev if trial_ev.grad is not None else self.evaluate(x)
+            ev = trial_ev if trial_ev.grad is not None else self.evaluate(x, hessian=near)
         step = _solve_psd(2.0 * ev.info, -ev.grad)
         return x, ev, max_iter, bool(-ev.grad @ step < tol)
 
@@ -312,7 +436,13 @@ def basis_index(kind: np.ndarray, i: np.ndarray, j: np.ndarray, p: int, m: int) 
     mi[sel] = i[sel]
     sel = kind == ALPHA  # dmu = Lambda_j
     mi[sel] = p + i[sel]
-    return {"a": a, "b": b, "c": c, "mi": mi, "kind": kind, "lv": j}
+    return {"a": a, "b": b, "c": c, "mi": mi, "kind": kind, "i": i, "lv": j}
+
+
+def _solve_pd(H: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """Solve H s = b if H is positive definite, else None."""
+    chol, info = lapack.dpotrf(H, lower=1)
+    return lapack.dpotrs(chol, b, lower=1)[0] if info == 0 else None
 
 
 def _solve_psd(H: np.ndarray, b: np.ndarray) -> np.ndarray:

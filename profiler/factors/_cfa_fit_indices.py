@@ -21,7 +21,7 @@ All with N, never N - 1 (lavaan's ``likelihood = "normal"``).
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
 
 def baseline_chisq(covs: tuple[np.ndarray, ...], n: np.ndarray) -> tuple[float, int]:
@@ -60,8 +60,8 @@ def rmsea_ci(chisq: float, df: float, n: int, groups: int, level: float = 0.90) 
         return 0.0, 0.0
     upper_p, lower_p = 1.0 - (1.0 - level) / 2.0, (1.0 - level) / 2.0
 
-    def cdf(lam: float) -> float:
-        return stats.chi2.cdf(chisq, df) if lam <= 0 else stats.ncx2.cdf(chisq, df, lam)
+    def cdf(lam: float) -> float:  # R's pchisq(chisq, df, ncp = lam); the ufunc, not scipy.stats (fast)
+        return float(special.chndtr(chisq, df, max(lam, 0.0)))
 
     def bound(lam: float) -> float:
         return float(np.sqrt(lam / (n * df)) * np.sqrt(groups))

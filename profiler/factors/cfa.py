@@ -42,7 +42,7 @@ from scipy import stats
 
 from profiler.errors import ProfilerError
 from profiler.factors import _cfa_fit_indices as fi
-from profiler.factors._cfa_estimation import Moments, MLProblem, moments, start_values
+from profiler.factors._cfa_estimation import Moments, MLProblem, moments, single_threaded_blas, start_values
 from profiler.factors._cfa_results import estimates_frame, factor_scores, modification_indices
 from profiler.factors._cfa_table import (
     EQUAL_CATEGORIES,
@@ -199,6 +199,10 @@ class CFA:
         self._check_params()
         equal = self._check_equal(equal, group)
         model = self._parsed_model()
+        with single_threaded_blas():
+            return self._fit(data, model, group, equal)
+
+    def _fit(self, data: pd.DataFrame, model: ParsedModel, group: str | None, equal: frozenset[str]) -> CFA:
         mom, dropped = self._moments(data, model, group)
         meanstructure = mom.n.size > 1 or any(st.op == "~1" for st in model.statements)
         table = build_table(model, n_groups=mom.n.size, std_lv=self.std_lv, equal=equal, meanstructure=meanstructure)
@@ -239,7 +243,7 @@ class CFA:
                 f"CFA did not converge in {n_iter} iterations (max_iter={self.max_iter}): the estimates, "
                 "standard errors and fit indices cannot be trusted",
                 CFAConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         cov_x = self._check_information(ev.info, table, mom.labels, when="at the solution", error=False)
         if cov_x is not None:
@@ -252,7 +256,7 @@ class CFA:
             warnings.warn(
                 "the CFA solution is inadmissible:\n" + "\n".join(f"- {m}" for m in self.problems_),
                 InadmissibleSolutionWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         return self
 
@@ -379,7 +383,7 @@ class CFA:
         )
         if error:
             raise ModelSpecificationError(message)
-        warnings.warn(message + "; standard errors are not available", InadmissibleSolutionWarning, stacklevel=3)
+        warnings.warn(message + "; standard errors are not available", InadmissibleSolutionWarning, stacklevel=4)
         return None
 
     def _fit_indices(self, problem: MLProblem, x: np.ndarray, f: float, df: int, table) -> pd.Series:

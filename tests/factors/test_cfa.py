@@ -345,3 +345,24 @@ def test_expected_information_is_half_the_hessian_at_population_moments(holzinge
         (problem.evaluate(x + h * e).grad - problem.evaluate(x - h * e).grad) / (2 * h) for e in np.eye(x.size)
     ])
     np.testing.assert_allclose(hess, 2 * info, atol=1e-6)
+
+
+@pytest.mark.parametrize("group", [None, "school"])
+def test_analytic_hessian_matches_finite_differences(holzinger_swineford, group):
+    # used for the Newton steps near the optimum: exact, including mean structure and labels
+    text = "visual =~ x1 + a*x2 + a*x3\n textual =~ x4 + x5 + x6\n speed =~ x7 + x8 + x9\n x7 ~~ x8"
+    equal = () if group is None else ("loadings", "intercepts")
+    problem = _problem(holzinger_swineford, text, group=group, equal=equal)
+    x = start_values(problem)
+    hess = problem.evaluate(x, hessian=True).hess
+    h = 1e-6
+    numeric = np.array([
+        (problem.evaluate(x + h * e).grad - problem.evaluate(x - h * e).grad) / (2 * h) for e in np.eye(x.size)
+    ])
+    np.testing.assert_allclose(hess, numeric, atol=1e-6)
+
+
+def test_iterations_are_few(hs_fit, bfi25, reference):
+    # Fisher scoring far from the optimum, Newton near it: quadratic convergence
+    assert hs_fit.n_iter_ <= 8
+    assert CFA(reference["cfa_bfi"]["model"]).fit(bfi25).n_iter_ <= 8
