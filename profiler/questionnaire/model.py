@@ -161,6 +161,86 @@ class Administration(Strict):
     item_time_limit_seconds: float | None = Field(default=None, gt=0)
 
 
+ValidityIndex = Literal[
+    "longstring", "irv", "synonyms", "antonyms", "even_odd", "mahalanobis", "speed", "attention_checks", "infrequency"
+]
+
+
+class ValidityRules(Strict):
+    """Thresholds of the response-validity indices (see docs/administration.md, "Response validity").
+
+    Each index flags a respondent past its threshold; ``null`` switches an index off. One flag makes a
+    response ``questionable``; ``flags_for_invalid`` flags, or one flag of a ``decisive`` index, make it
+    ``invalid``. The defaults follow the careless-responding literature (Meade & Craig, 2012; Curran, 2016).
+    """
+
+    longstring_max: int | None = Field(
+        default=10,
+        ge=1,
+        description="Flag more than this many identical answers in a row (in order of administration). "
+        "Default 10, within the per-answer limits of 6 to 14 used for the NEO-PI-R (Costa & McCrae, 1992) "
+        "and web-based IPIP inventories (Johnson, 2005).",
+    )
+    irv_min: float | None = Field(
+        default=0.5,
+        ge=0,
+        description="Flag an intra-individual response variability (SD of a person's answers; Dunn et al., "
+        "2018) below this, in answer-scale points. Dunn et al. give no fixed cut; 0.5 (less than half a "
+        "step) means nearly every answer is the same.",
+    )
+    synonyms_min: float | None = Field(
+        default=0.0,
+        ge=-1,
+        le=1,
+        description="Flag a psychometric-synonyms correlation (Meade & Craig, 2012) below this: items that "
+        "nearly everyone answers alike, answered without any agreement. Needs a calibration. Default 0.",
+    )
+    antonyms_max: float | None = Field(
+        default=0.0,
+        ge=-1,
+        le=1,
+        description="Flag a psychometric-antonyms correlation (Meade & Craig, 2012; attentive respondents "
+        "score strongly negative) above this. Needs a calibration. Default 0.",
+    )
+    even_odd_min: float | None = Field(
+        default=0.3,
+        ge=-1,
+        le=1,
+        description="Flag an even-odd consistency (Spearman-Brown corrected; Jackson, 1977) below this. "
+        "Default .30 as used by Johnson (2005). Needs at least 3 scales of 2 or more items.",
+    )
+    mahalanobis_p_min: float | None = Field(
+        default=0.001,
+        gt=0,
+        lt=1,
+        description="Flag a Mahalanobis distance whose chi-square p is below this (the usual p < .001 for "
+        "multivariate outliers; Tabachnick & Fidell). Needs a calibration.",
+    )
+    seconds_per_item_min: float | None = Field(
+        default=2.0,
+        gt=0,
+        description="Flag fewer seconds per item than this (median over items when per-item times are "
+        "known); about 2 s per item is too fast to read an item (Huang et al., 2012). Needs timings.",
+    )
+    attention_checks_failed_max: int | None = Field(
+        default=0, ge=0, description="Flag more failed attention checks (instructed items) than this. Default 0."
+    )
+    infrequent_answers_max: int | None = Field(
+        default=0, ge=0, description="Flag more infrequent answers to infrequency items than this. Default 0."
+    )
+    flags_for_invalid: int = Field(
+        default=2,
+        ge=1,
+        description="Number of flagged indices that make a response invalid (a multiple-hurdle rule, "
+        "Curran, 2016: one index alone errs too often). Default 2.",
+    )
+    decisive: list[ValidityIndex] = Field(
+        default=["attention_checks"],
+        description="Indices whose flag alone makes a response invalid. Default: failed attention checks, "
+        "which have one unambiguous right answer (Meade & Craig, 2012).",
+    )
+
+
 class Defaults(Strict):
     """Values that items take unless they say otherwise."""
 
@@ -193,3 +273,7 @@ class QuestionnaireSpec(Strict):
     items: list[Item] = Field(min_length=1)
     scales: list[Scale] = Field(min_length=1)
     administration: Administration = Administration()
+    validity_rules: ValidityRules = Field(
+        default=ValidityRules(),
+        description="Thresholds of the response-validity indices; every one has a default from the literature.",
+    )
