@@ -122,6 +122,8 @@ def _message(error: dict, root: type[BaseModel], data_path: tuple) -> str:
     value = error.get("input")
     ctx = error.get("ctx") or {}
     last = data_path[-1] if data_path else None
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
     if kind == "missing":
         return f"missing required key {last!r}"
     if kind == "extra_forbidden":
@@ -129,9 +131,10 @@ def _message(error: dict, root: type[BaseModel], data_path: tuple) -> str:
         return f"unknown key {last!r}{did_you_mean(last, allowed)}"
     if kind == "union_tag_invalid":
         expected = _QUOTED.findall(ctx.get("expected_tags", ""))
-        return f"type {ctx.get('tag')!r} is not one of {', '.join(expected)}{did_you_mean(ctx.get('tag'), expected)}"
+        field = ctx.get("discriminator", "'type'").strip("'")
+        return f"{field} {ctx.get('tag')!r} is not one of {', '.join(expected)}{did_you_mean(ctx.get('tag'), expected)}"
     if kind == "union_tag_not_found":
-        return f"missing key {ctx.get('discriminator', 'type')!r} that says which kind this is"
+        return f"missing key {ctx.get('discriminator', 'type').strip(chr(39))!r} that says which kind this is"
     if kind == "literal_error":
         expected = _QUOTED.findall(ctx.get("expected", ""))
         return f"{describe(value)} is not one of {', '.join(expected)}{did_you_mean(value, expected)}"

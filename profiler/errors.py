@@ -64,6 +64,10 @@ class QuestionnaireError(DocumentError):
     """A questionnaire file with one or more problems; ``.errors`` holds them, located by line and column."""
 
 
+class JobModelError(DocumentError):
+    """A job-model file with one or more problems; ``.errors`` holds them, located by line and column."""
+
+
 @dataclass(frozen=True)
 class ResponseProblem:
     """One invalid cell in a table of responses: its row (label and 0-based position), item and value.
