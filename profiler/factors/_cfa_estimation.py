@@ -24,104 +24,13 @@ with a backtracking line search that keeps Sigma positive definite.
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import lapack
 
+from profiler.factors._cfa_data import Moments
 from profiler.factors._cfa_table import ALPHA, LAMBDA, NU, PSI, THETA, ParameterTable
-
-
-# ------------------------------------------------------------------ BLAS threads
-_SETTERS = ("openblas_set_num_threads", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
-            "scipy_openblas_set_num_threads64_")
-_GETTERS = ("openblas_get_num_threads", "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
-            "scipy_openblas_get_num_threads64_")
-
-
-@functools.cache
-def _openblas_controls() -> tuple[tuple[object, object], ...]:
-    """(get, set) thread-count functions of every OpenBLAS already loaded (numpy's and scipy's).
-
-    Linux only (read from /proc/self/maps); elsewhere, or if anything is unexpected, none.
-    """
-    try:
-        with open("/proc/self/maps", encoding="utf-8") as fh:
-            paths = sorted({line.split()[-1] for line in fh if "openblas" in line.lower() and "/" in line})
-    except OSError:
-        return ()
-    controls = []
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)  # only libraries already loaded
-        except (OSError, AttributeError):
-            continue
-        get = next((getattr(lib, n) for n in _GETTERS if hasattr(lib, n)), None)
-        set_ = next((getattr(lib, n) for n in _SETTERS if hasattr(lib, n)), None)
-        if get is not None and set_ is not None:
-            get.restype, get.argtypes = ctypes.c_int, []
-            set_.restype, set_.argtypes = None, [ctypes.c_int]
-            controls.append((get, set_))
-    return tuple(controls)
-
-
-@contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """Run the block with OpenBLAS limited to one thread, then restore the previous counts.
-
-    Every product in a CFA fit is small (p x p, p x n_par) or a pass over the data that one core does
-    in milliseconds; OpenBLAS's worker threads bring nothing there, and on a machine whose cores are
-    busy they spin-wait and make a fit several times slower (measured: 66 ms single-threaded against
-    270-360 ms with two threads on a loaded two-core machine). This is what threadpoolctl's
-    ``threadpool_limits(1)`` does, for OpenBLAS only; other BLAS libraries are left alone. Other Python
-    threads using OpenBLAS meanwhile also run single-threaded.
-    """
-    controls = _openblas_controls()
-    previous = [get() for get, _ in controls]
-    try:
-        for _, set_ in controls:
-            set_(1)
-        yield
-    finally:
-        for (_, set_), n in zip(controls, previous):
-            set_(n)
-
-
-@dataclass(frozen=True)
-class Moments:
-    """Sample moments per group: size, mean vector and biased (N) covariance matrix."""
-
-    n: np.ndarray
-    mean: tuple[np.ndarray, ...]
-    cov: tuple[np.ndarray, ...]
-    labels: tuple
-
-    @property
-    def n_total(self) -> int:
-        return int(self.n.sum())
-
-
-_BLOCK = 4096  # rows per block: the cross-product pass needs O(p^2) memory beyond the data
-
-
-def moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and biased covariance of complete data in one blockwise pass (shifted for accuracy)."""
-    n, p = X.shape
-    shift = X[0].astype(np.float64, copy=True)
-    total = np.zeros(p)
-    cp = np.zeros((p, p))
-    for start in range(0, n, _BLOCK):
-        block = X[start : start + _BLOCK] - shift
-        total += block.sum(axis=0)
-        cp += block.T @ block
-    d = total / n
-    cov = cp / n - np.outer(d, d)
-    return shift + d, (cov + cov.T) / 2.0
 
 
 @dataclass
@@ -483,7 +392,9 @@ def start_values(problem: MLProblem) -> np.ndarray:
             if unstd.size and unstd[0] < 0:  # sign convention (std_lv): the first loading positive, as lavaan
                 unstd = -unstd
             # scale: a fixed nonzero loading (marker), else a fixed variance, else unit variance
-            fixed_load = [(k, fixed_vals[s]) for k, s in enumerate(sel) if np.isfinite(fixed_vals[s]) and fixed_vals[s] != 0]
+            fixed_load = [
+                (k, fixed_vals[s]) for k, s in enumerate(sel) if np.isfinite(fixed_vals[s]) and fixed_vals[s] != 0
+            ]
             var_row = np.flatnonzero((kind == PSI) & (ri == j) & (ci == j))
             var_fixed = fixed_vals[var_row[0]] if var_row.size and np.isfinite(fixed_vals[var_row[0]]) else np.nan
             if fixed_load:

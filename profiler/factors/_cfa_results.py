@@ -108,7 +108,9 @@ def modification_indices(
         cands: list[tuple[str, str, str, int, int, int, float]] = []
         for r in problem.rows[g]:
             if table.free[r] < 0:
-                cands.append((table.lhs[r], table.op[r], table.rhs[r], table.mat[r], table.row[r], table.col[r], vals[r]))
+                cands.append(
+                    (table.lhs[r], table.op[r], table.rhs[r], table.mat[r], table.row[r], table.col[r], vals[r])
+                )
         for j, lv in enumerate(table.latent):
             for i, ov in enumerate(table.observed):
                 if (g, LAMBDA, i, j) not in present:
@@ -141,7 +143,9 @@ def modification_indices(
             frame["group"] = group_labels[g]
         frame["mi"], frame["epc"], frame["sepc_all"] = mi, epc, sepc
         parts.append(frame[keep])
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all"])
+    if not parts:
+        return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc_all"])
+    out = pd.concat(parts, ignore_index=True)
     return out.sort_values("mi", ascending=False, kind="stable").reset_index(drop=True)
 
 

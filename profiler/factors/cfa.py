@@ -40,14 +40,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from profiler.errors import ProfilerError
 from profiler.factors import _cfa_fit_indices as fi
-from profiler.factors._cfa_estimation import Moments, MLProblem, moments, single_threaded_blas, start_values
+from profiler.factors._cfa_data import CFADataError, sample_moments, single_threaded_blas
+from profiler.factors._cfa_estimation import MLProblem, start_values
 from profiler.factors._cfa_results import estimates_frame, factor_scores, modification_indices
 from profiler.factors._cfa_table import (
     EQUAL_CATEGORIES,
     THETA,
     ModelSpecificationError,
+    ParameterTable,
     build_table,
     check_identification,
 )
@@ -79,10 +80,6 @@ class InadmissibleSolutionWarning(CFAWarning):
 
 class CFAConvergenceWarning(CFAWarning):
     """The optimiser stopped before converging: estimates and fit indices cannot be trusted."""
-
-
-class CFADataError(ProfilerError, ValueError):
-    """Data a CFA cannot be fitted to: missing columns or values, no variance, a singular covariance matrix."""
 
 
 ModelInput = str | Mapping[str, Sequence[str]] | ParsedModel
@@ -203,7 +200,7 @@ class CFA:
             return self._fit(data, model, group, equal)
 
     def _fit(self, data: pd.DataFrame, model: ParsedModel, group: str | None, equal: frozenset[str]) -> CFA:
-        mom, dropped = self._moments(data, model, group)
+        mom, dropped = sample_moments(data, model, group, self.missing)
         meanstructure = mom.n.size > 1 or any(st.op == "~1" for st in model.statements)
         table = build_table(model, n_groups=mom.n.size, std_lv=self.std_lv, equal=equal, meanstructure=meanstructure)
         check_identification(table, model)
@@ -289,80 +286,18 @@ class CFA:
             return parse_model(self.model)
         if isinstance(self.model, Mapping):
             return model_from_scales(self.model)
-        raise TypeError(f"model must be lavaan syntax (str) or a mapping {{factor: [items]}}, not {type(self.model).__name__}")
+        kind = type(self.model).__name__
+        raise TypeError(f"model must be lavaan syntax (str) or a mapping {{factor: [items]}}, not {kind}")
 
-    def _moments(self, data: pd.DataFrame, model: ParsedModel, group: str | None) -> tuple[Moments, int]:
-        """Validate the data once and reduce it to per-group sample moments."""
-        if not isinstance(data, pd.DataFrame):
-            raise TypeError(f"data must be a pandas DataFrame (the model names its columns), not {type(data).__name__}")
-        names = list(model.observed)
-        columns = [str(c) for c in data.columns]
-        missing_cols = [n for n in names if n not in data.columns]
-        if missing_cols:
-            lines = []
-            for n in missing_cols:
-                line, col = model.locate(n)
-                where = f" (model line {line}, column {col})" if line else ""
-                lines.append(f"- {n!r}{where}{suggest(n, columns)}")
-            raise CFADataError("the data have no column for these model variables:\n" + "\n".join(lines))
-        if group is not None and group not in data.columns:
-            raise CFADataError(f"group column {group!r} is not in the data{suggest(str(group), columns)}")
-        if group is not None and group in names:
-            raise CFADataError(f"group column {group!r} is also a variable of the model")
-        frame = data[names]
-        non_numeric = [c for c in names if not pd.api.types.is_numeric_dtype(frame[c])]
-        if non_numeric:
-            raise CFADataError(f"model variables must be numeric; not numeric: {non_numeric}")
-        X = frame.to_numpy(dtype=np.float64, na_value=np.nan)
-        if np.isinf(X).any():
-            raise CFADataError("the data contain infinite values")
-        bad = np.isnan(X).any(axis=1)
-        labels_col = data[group].to_numpy() if group is not None else None
-        if labels_col is not None:
-            bad |= pd.isna(labels_col)
-        n_bad = int(bad.sum())
-        if n_bad and self.missing == "raise":
-            cols = [n for n, has in zip(names, np.isnan(X).any(axis=0)) if has]
-            if labels_col is not None and pd.isna(labels_col).any():
-                cols.append(f"{group} (group)")
-            raise CFADataError(
-                f"{n_bad} of {len(X)} rows have missing values (in {', '.join(cols[:10])}"
-                f"{', ...' if len(cols) > 10 else ''}). Pass missing='listwise' to CFA(...) to drop those rows; "
-                "profiler never imputes."
-            )
-        if n_bad:
-            X = X[~bad]
-            labels_col = labels_col[~bad] if labels_col is not None else None
-        if labels_col is None:
-            groups, subsets = (None,), [X]
-        else:
-            groups = tuple(pd.unique(labels_col))  # lavaan orders groups by first appearance
-            subsets = [X[labels_col == lab] for lab in groups]
-        n, means, covs = [], [], []
-        p = len(names)
-        for lab, Xg in zip(groups, subsets):
-            where = "" if lab is None else f" in group {lab!r}"
-            if len(Xg) < 2:
-                raise CFADataError(f"at least 2 complete rows are needed{where}; got {len(Xg)}")
-            mean, cov = moments(Xg)
-            flat = [names[i] for i in np.flatnonzero(~(np.diag(cov) > 0))]
-            if flat:
-                raise CFADataError(f"variables without variance{where}: {flat}")
-            if np.linalg.eigvalsh(cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov))))[0] <= 1e-12:
-                hint = f" ({len(Xg)} rows for {p} variables)" if len(Xg) <= p else " (some variable is a linear combination of others)"
-                raise CFADataError(f"the sample covariance matrix{where} is not positive definite{hint}; ML needs it to be")
-            n.append(len(Xg))
-            means.append(mean)
-            covs.append(cov)
-        return Moments(np.asarray(n), tuple(means), tuple(covs), groups), n_bad
-
-    def _param_name(self, table, k: int, labels: tuple) -> str:
+    def _param_name(self, table: ParameterTable, k: int, labels: tuple) -> str:
         rows = np.flatnonzero(table.free == k)
         r = rows[0]
         name = f"{table.lhs[r]} {table.op[r]} {table.rhs[r]}".strip()
         return name + (f" (group {labels[table.group[r]]!r})" if table.n_groups > 1 else "")
 
-    def _check_information(self, info: np.ndarray, table, labels: tuple, *, when: str, error: bool) -> np.ndarray | None:
+    def _check_information(
+        self, info: np.ndarray, table: ParameterTable, labels: tuple, *, when: str, error: bool
+    ) -> np.ndarray | None:
         """Invert the information; a singular one means the model is not (empirically) identified."""
         d = np.sqrt(np.clip(np.diag(info), 1e-300, None))
         scaled = info / np.outer(d, d)
@@ -425,7 +360,8 @@ class CFA:
             mats = problem.matrices(x, g, vals)
             for i, name in enumerate(table.observed):
                 if mats.theta[i, i] < 0:
-                    out.append(f"negative residual variance of {name!r}{where} ({mats.theta[i, i]:.4g}): a Heywood case")
+                    value = mats.theta[i, i]
+                    out.append(f"negative residual variance of {name!r}{where} ({value:.4g}): a Heywood case")
             for j, name in enumerate(table.latent):
                 if mats.psi[j, j] < 0:
                     out.append(f"negative variance of factor {name!r}{where} ({mats.psi[j, j]:.4g})")
@@ -469,7 +405,8 @@ class CFA:
         lavaan's ``lavTestScore`` for those).
         """
         self._check_fitted()
-        out = modification_indices(self.table_, self.problem_, self.x_, self.info_, self.groups_)
+        with single_threaded_blas():
+            out = modification_indices(self.table_, self.problem_, self.x_, self.info_, self.groups_)
         return out[out["mi"] >= minimum].reset_index(drop=True)
 
     def transform(self, X: pd.DataFrame, method: Literal["regression", "bartlett"] = "regression") -> pd.DataFrame:

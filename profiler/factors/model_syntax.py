@@ -244,7 +244,8 @@ class _StatementParser:
         first = self.take()
         assert first is not None
         if first.kind != "name":
-            raise _Stop(self.problem(first, f"a statement must start with a variable or factor name, not {first.text!r}"))
+            message = f"a statement must start with a variable or factor name, not {first.text!r}"
+            raise _Stop(self.problem(first, message))
         op_tok = self.take()
         if op_tok is None:
             raise _Stop(self.problem(None, f"expected an operator ('=~', '~~' or '~ 1') after {first.text!r}"))
@@ -323,7 +324,8 @@ class _StatementParser:
                 return Term("1", tok.line, tok.column)
             if tok.text == "1":
                 raise _Stop(self.problem(tok, f"'1' is only allowed after '~' (intercepts), not after {op!r}"))
-            raise _Stop(self.problem(tok, f"a number must be followed by '*' and a variable name (e.g. '{tok.text}*x1')"))
+            message = f"a number must be followed by '*' and a variable name (e.g. '{tok.text}*x1')"
+            raise _Stop(self.problem(tok, message))
         if tok.kind != "name":
             raise _Stop(self.problem(tok, f"expected a variable name, found {tok.text!r}"))
         return Term(tok.text, tok.line, tok.column)
@@ -369,7 +371,8 @@ def _check_semantics(statements: list[Statement], lines: list[str], problems: li
                            "variable, which a CFA measurement model cannot contain")
                     )
     if not latent and statements:
-        problems.append(SyntaxProblem(0, 0, "the model defines no factor: add at least one 'factor =~ items' statement"))
+        message = "the model defines no factor: add at least one 'factor =~ items' statement"
+        problems.append(SyntaxProblem(0, 0, message))
 
 
 def parse_model(text: str) -> ParsedModel:
@@ -466,7 +469,8 @@ def model_from_scales(scales: Mapping[str, Sequence[str]]) -> ParsedModel:
         names = [str(item).removeprefix("-") for item in items]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            problems.append(SyntaxProblem(0, 0, f"factor {factor!r} lists {', '.join(map(repr, dupes))} more than once"))
+            listed = ", ".join(map(repr, dupes))
+            problems.append(SyntaxProblem(0, 0, f"factor {factor!r} lists {listed} more than once"))
             continue
         statements.append(Statement(factor, "=~", tuple(Term(n) for n in names)))
     latent = {st.lhs for st in statements}

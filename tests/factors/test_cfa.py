@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from profiler.factors._cfa_estimation import Moments, MLProblem, moments, start_values
+from profiler.factors._cfa_data import Moments, moments
+from profiler.factors._cfa_estimation import MLProblem, start_values
 from profiler.factors._cfa_table import build_table
 from profiler.factors.cfa import (
     CFA,
@@ -61,7 +62,9 @@ def test_hs_every_fit_index(hs_fit, reference):
     assert hs_fit.converged_ and hs_fit.admissible_ and hs_fit.problems_ == []
 
 
-@pytest.mark.parametrize(("method", "key"), [("regression", "regression"), ("bartlett", "bartlett"), ("Bartlett", "bartlett")])
+@pytest.mark.parametrize(
+    ("method", "key"), [("regression", "regression"), ("bartlett", "bartlett"), ("Bartlett", "bartlett")]
+)
 def test_hs_factor_scores_first_10_rows(hs_fit, holzinger_swineford, reference, method, key):
     scores = hs_fit.transform(holzinger_swineford.iloc[:10], method=method)
     assert list(scores.columns) == ["visual", "textual", "speed"]
@@ -148,7 +151,8 @@ def test_std_lv_gives_the_same_fit_as_marker_identification(holzinger_swineford,
     np.testing.assert_allclose(std.estimates_.std_all, hs_fit.estimates_.std_all, atol=1e-6)
     marker = hs_fit.estimates_.set_index(["lhs", "op", "rhs"]).est
     scaled = std.estimates_.set_index(["lhs", "op", "rhs"]).est
-    assert scaled["visual", "=~", "x2"] == pytest.approx(marker["visual", "=~", "x2"] * np.sqrt(marker["visual", "~~", "visual"]), rel=1e-5)
+    expected = marker["visual", "=~", "x2"] * np.sqrt(marker["visual", "~~", "visual"])
+    assert scaled["visual", "=~", "x2"] == pytest.approx(expected, rel=1e-5)
     assert scaled["visual", "~~", "visual"] == 1.0
 
 
@@ -314,7 +318,8 @@ def _problem(data: pd.DataFrame, text: str, group: str | None = None, equal=()) 
     labels = [None] if group is None else list(pd.unique(data[group]))
     parts = [data] if group is None else [data[data[group] == g] for g in labels]
     stats = [moments(part[list(model.observed)].to_numpy(float)) for part in parts]
-    mom = Moments(np.array([len(p) for p in parts]), tuple(s[0] for s in stats), tuple(s[1] for s in stats), tuple(labels))
+    sizes = np.array([len(p) for p in parts])
+    mom = Moments(sizes, tuple(s[0] for s in stats), tuple(s[1] for s in stats), tuple(labels))
     table = build_table(model, n_groups=len(parts), equal=equal, meanstructure=group is not None)
     return MLProblem(table, mom)
 
