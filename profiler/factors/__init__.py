@@ -15,8 +15,17 @@ from profiler.factors.adequacy import (
     parallel_analysis,
     velicer_map,
 )
+from profiler.factors.cfa import (
+    CFA,
+    CFAConvergenceWarning,
+    CFADataError,
+    CFAWarning,
+    InadmissibleSolutionWarning,
+    ModelSpecificationError,
+)
 from profiler.factors.efa import EFA, FitStatistics, HeywoodWarning, fit_statistics
 from profiler.factors.extraction import Extraction, extract
+from profiler.factors.model_syntax import ModelSyntaxError, parse_model
 from profiler.factors.omega import Omega, omega
 from profiler.factors.rotation import Rotation, rotate
 from profiler.factors.scores import score_weights
@@ -39,6 +48,15 @@ __all__: list[str] = [
     "fit_statistics",
     "rotate",
     "score_weights",
+    # confirmatory factor analysis
+    "CFA",
+    "CFAConvergenceWarning",
+    "CFADataError",
+    "CFAWarning",
+    "InadmissibleSolutionWarning",
+    "ModelSpecificationError",
+    "ModelSyntaxError",
+    "parse_model",
     # how many factors, and whether to factor at all
     "KMO",
     "BartlettSphericity",
