@@ -371,3 +371,14 @@ def test_iterations_are_few(hs_fit, bfi25, reference):
     # Fisher scoring far from the optimum, Newton near it: quadratic convergence
     assert hs_fit.n_iter_ <= 8
     assert CFA(reference["cfa_bfi"]["model"]).fit(bfi25).n_iter_ <= 8
+
+
+def test_big5_five_factor_model(big5_raw):
+    # the benchmark's model on real data (19,718 complete rows): converges, admissible, lavaan's df
+    items = [f"{f}{i}" for f in "ENACO" for i in range(1, 11)]
+    data = big5_raw[items]
+    data = data[(data != 0).all(axis=1)]  # 0 = missed
+    fit = CFA.from_scales({f: [f"{f}{i}" for i in range(1, 11)] for f in "ENACO"}).fit(data)
+    assert fit.n_obs_ == 19718 and fit.converged_ and fit.admissible_
+    assert fit.fit_indices_["df"] == 50 * 51 / 2 - (45 + 50 + 15)
+    assert 0.05 < fit.fit_indices_["rmsea"] < 0.08
