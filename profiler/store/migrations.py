@@ -1,0 +1,155 @@
+"""Versioned schema migrations, applied in order when a store is opened.
+
+Each :class:`Migration` takes the database from ``version - 1`` to ``version`` inside one transaction
+(DDL is transactional on SQLite and PostgreSQL), and its row in ``schema_version`` is written in the same
+transaction, so a crash leaves the store at the previous version, never half-way.
+
+A released step is frozen: it defines the tables as they were at its version (its own ``MetaData``),
+never the live objects of :mod:`profiler.store.tables`, which describe the latest version. To change the
+schema, append a step (``ALTER TABLE``, new tables) and update ``tables.py`` to match; the tests check that
+the migrations build exactly the tables of ``tables.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Double,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    inspect,
+    select,
+)
+
+from profiler._version import __version__
+from profiler.store.errors import StoreError
+from profiler.store.tables import NAMING_CONVENTION, schema_version
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: ``upgrade(connection)`` brings a store at ``version - 1`` to ``version``."""
+
+    version: int
+    description: str
+    upgrade: Callable[[Connection], None]
+
+
+def _v1_sessions(connection: Connection) -> None:
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    Table(
+        "questionnaires", md,
+        Column("content_hash", String(80), primary_key=True),
+        Column("questionnaire_id", String(64), nullable=False),
+        Column("version", Text, nullable=False),
+        Column("document", Text, nullable=False),
+        Column("stored_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "sessions", md,
+        Column("id", String(32), primary_key=True),
+        Column("respondent", String(64), nullable=False, index=True),
+        Column("content_hash", String(80), ForeignKey("questionnaires.content_hash"), nullable=False),
+        Column("questionnaire_id", String(64), nullable=False),
+        Column("questionnaire_version", Text, nullable=False),
+        Column("language", String(64), nullable=False),
+        Column("seed", BigInteger, nullable=True),
+        Column("item_order", Text, nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("expired", Boolean(create_constraint=False), nullable=False),
+        Column("started_at", DateTime(timezone=True), nullable=False),
+        Column("finished_at", DateTime(timezone=True), nullable=True),
+    )
+    Table(
+        "session_events", md,
+        Column("session_id", String(32), ForeignKey("sessions.id"), primary_key=True),
+        Column("seq", Integer, primary_key=True, autoincrement=False),
+        Column("kind", String(16), nullable=False),
+        Column("item_id", String(64), nullable=True),
+        Column("position", Integer, nullable=False),
+        Column("value", Double, nullable=True),
+        Column("shown_seconds", Double, nullable=True),
+        Column("item_time_exceeded", Boolean(create_constraint=False), nullable=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False),
+    )
+    md.create_all(connection)
+
+
+# In order; append new steps at the end, never edit a released one.
+MIGRATIONS: list[Migration] = [
+    Migration(1, "questionnaire sessions: questionnaires, sessions, session_events", _v1_sessions),
+]
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(connection: Connection) -> int:
+    """The store's schema version: 0 for a store without a migration applied yet."""
+    return connection.execute(select(func.coalesce(func.max(schema_version.c.version), 0))).scalar_one()
+
+
+def check_store(connection: Connection, name: str) -> bool:
+    """Whether the database is a profiler store (True) or empty (False); refuse anything else.
+
+    Raises
+    ------
+    StoreError
+        The database holds other tables but no ``schema_version`` (another application's database), or
+        it was written by a newer profiler (schema version above :data:`LATEST_VERSION`).
+    """
+    tables = inspect(connection).get_table_names()
+    if "schema_version" not in tables:
+        if tables:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreError(
+                f"{name} is not a profiler store: it has tables ({shown}) but no schema_version table; "
+                "use a new file for profiler"
+            )
+        return False
+    version = current_version(connection)
+    if version > LATEST_VERSION:
+        raise StoreError(
+            f"{name} has schema version {version}, written by a newer profiler; this profiler "
+            f"({__version__}) reads versions up to {LATEST_VERSION}: upgrade profiler to open it"
+        )
+    return True
+
+
+def apply_pending(begin: Callable[[], object], name: str) -> int:
+    """Apply every migration the store lacks, each in its own write transaction; return the version.
+
+    ``begin`` opens a write transaction (a context manager yielding a Connection). The version is read
+    again inside each transaction, so two processes opening a new store at once apply each step once.
+    """
+    with begin() as connection:
+        if not check_store(connection, name):
+            schema_version.create(connection)
+    version = 0
+    for step in MIGRATIONS:
+        with begin() as connection:
+            version = current_version(connection)
+            if version >= step.version:
+                continue
+            step.upgrade(connection)
+            connection.execute(
+                insert(schema_version).values(
+                    version=step.version, description=step.description, profiler_version=__version__,
+                    applied_at=datetime.now(UTC),
+                )
+            )
+            version = step.version
+    return version

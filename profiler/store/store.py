@@ -1,0 +1,117 @@
+"""The :class:`Store`: one database (SQLite file, in memory, or a SQLAlchemy URL) holding profiler's records."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from profiler.store.engine import WRITE, create_store_engine, sqlite_file, store_url
+from profiler.store.errors import StoreError
+from profiler.store.migrations import apply_pending
+
+
+class Store:
+    """A database holding profiler's records, at the latest schema version.
+
+    Opening a store creates it if needed and applies the pending schema migrations in order. Every
+    write happens in :meth:`write`, one committed transaction per call.
+
+    Parameters
+    ----------
+    location : str, path-like or None
+        A file path (SQLite), ``":memory:"`` or None (SQLite in memory, gone when closed), or a
+        SQLAlchemy URL such as ``postgresql+psycopg://user@host/db``.
+    create : bool
+        Create a SQLite file that does not exist (default). With False a missing file is an error.
+    synchronous : {"NORMAL", "FULL"}
+        SQLite durability: NORMAL survives a killed process, FULL also an OS crash or power cut at the
+        cost of an fsync per commit (see :mod:`profiler.store.engine`).
+
+    Raises
+    ------
+    StoreError
+        The file is missing (``create=False``), is not a SQLite database or is corrupt, belongs to
+        another application, or was written by a newer profiler.
+
+    Examples
+    --------
+    >>> with Store(":memory:") as store:
+    ...     store.schema_version
+    1
+    """
+
+    def __init__(self, location: str | os.PathLike[str] | None = None, *, create: bool = True,
+                 synchronous: str = "NORMAL"):
+        url = store_url(location)
+        path = sqlite_file(url)
+        self.name = str(path) if path is not None else ("memory" if url.startswith("sqlite") else url)
+        if path is not None:
+            if path.is_dir():
+                raise StoreError(f"{path} is a directory, not a store file")
+            if not path.parent.is_dir():
+                raise StoreError(f"cannot create store {path}: directory {path.parent} does not exist")
+            if not create and not path.exists():
+                raise StoreError(f"no store at {path}")
+        self.engine = create_store_engine(url, synchronous=synchronous)
+        try:
+            self.schema_version = apply_pending(self.write, self.name)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def __repr__(self) -> str:
+        return f"Store({self.name!r}, schema_version={self.schema_version})"
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection in a read transaction (a consistent snapshot), closed at the end."""
+        with self._translated(), self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection in a write transaction, committed when the block ends (rolled back on error).
+
+        On SQLite the write lock is taken at the start (``BEGIN IMMEDIATE``); a second writer waits for it.
+        """
+        with self._translated(), self.engine.connect() as connection:
+            connection.execution_options(**{WRITE: True})
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def _translated(self) -> Iterator[None]:
+        # Driver errors about the database itself become a StoreError naming the store; constraint
+        # violations stay IntegrityError for the caller to interpret.
+        try:
+            yield
+        except IntegrityError:
+            raise
+        except DBAPIError as exc:
+            raise StoreError(_explain(self.name, exc)) from None
+
+    def close(self) -> None:
+        """Close every connection (an in-memory store is gone afterwards)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _explain(name: str, exc: DBAPIError) -> str:
+    message = str(exc.orig) if exc.orig is not None else str(exc)
+    lowered = message.lower()
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return f"{name} is not a profiler store or is corrupt ({message})"
+    if "locked" in lowered or "busy" in lowered:
+        return f"{name} is locked by another process; try again ({message})"
+    if "unable to open" in lowered or "readonly" in lowered or "read-only" in lowered:
+        return f"cannot open or write {name} ({message})"
+    return f"database error in {name}: {message}"

@@ -1,0 +1,91 @@
+"""The store's tables as they are at the latest schema version (SQLAlchemy Core, portable types only).
+
+One :data:`metadata` holds every table; later features (candidates, profiles, recommendations, decisions,
+the audit log) add theirs here *and* a migration step in :mod:`profiler.store.migrations` that creates
+them. The migrations, not this module, build a database: a test checks that applying them all yields
+exactly these tables and columns.
+
+Portability: only types every SQLAlchemy backend maps (String with a length, Text, Integer, BigInteger,
+Double, Boolean without a CHECK constraint, timezone-aware DateTime), and constraint names from a naming
+convention so that later migrations can refer to them on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Double,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# One row per applied migration; the store's version is the largest. Its shape never changes.
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("description", String(200), nullable=False),
+    Column("profiler_version", String(40), nullable=False),
+    Column("applied_at", DateTime(timezone=True), nullable=False),
+)
+
+# The exact questionnaire content each session administered (canonical JSON, as hashed by
+# Questionnaire.content_hash), so that what a respondent saw can be shown again years later.
+questionnaires = Table(
+    "questionnaires",
+    metadata,
+    Column("content_hash", String(80), primary_key=True),
+    Column("questionnaire_id", String(64), nullable=False),
+    Column("version", Text, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("respondent", String(64), nullable=False, index=True),  # a pseudonym, never a name
+    Column("content_hash", String(80), ForeignKey("questionnaires.content_hash"), nullable=False),
+    Column("questionnaire_id", String(64), nullable=False),
+    Column("questionnaire_version", Text, nullable=False),
+    Column("language", String(64), nullable=False),
+    Column("seed", BigInteger, nullable=True),  # the seed that ordered the items; None for a fixed order
+    Column("item_order", Text, nullable=False),  # JSON list of item ids, as administered
+    Column("status", String(16), nullable=False),  # "open" or "finished"
+    Column("expired", Boolean(create_constraint=False), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+)
+
+# Append-only: every answer, skip, move, pause and resume, in order. An answer is never updated: a
+# changed answer is a new row, and the latest one counts (the audit trail a hiring decision needs).
+session_events = Table(
+    "session_events",
+    metadata,
+    Column("session_id", String(32), ForeignKey("sessions.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),  # 1, 2, ...: a doubled write fails here
+    Column("kind", String(16), nullable=False),
+    Column("item_id", String(64), nullable=True),  # None past the last item
+    Column("position", Integer, nullable=False),  # index of that item in item_order
+    Column("value", Double, nullable=True),
+    Column("shown_seconds", Double, nullable=True),  # how long the item was on screen before this event
+    Column("item_time_exceeded", Boolean(create_constraint=False), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)

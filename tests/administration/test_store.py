@@ -1,0 +1,198 @@
+"""The store: engine settings, schema versions and migrations, and clear errors for unusable files."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import inspect, select, text
+
+import profiler.store.migrations as migrations
+from profiler.errors import ProfilerError
+from profiler.store import LATEST_VERSION, Migration, Store, StoreError, metadata
+from profiler.store.tables import schema_version
+
+
+def _versions(path) -> list[tuple[int, str]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute("SELECT version, description FROM schema_version ORDER BY version").fetchall()
+
+
+def test_in_memory_store_is_at_the_latest_version():
+    with Store() as store:
+        assert store.schema_version == LATEST_VERSION
+        assert store.name == "memory"
+        assert set(inspect(store.engine).get_table_names()) == set(metadata.tables)
+
+
+def test_open_twice_records_each_migration_once(tmp_path):
+    path = tmp_path / "profiler.db"
+    with Store(path) as store:
+        assert store.schema_version == LATEST_VERSION
+    with Store(str(path)) as store:
+        assert store.schema_version == LATEST_VERSION
+    versions = _versions(path)
+    assert [v for v, _ in versions] == list(range(1, LATEST_VERSION + 1))
+    assert "sessions" in versions[0][1]
+
+
+def test_url_location_and_sqlite_settings(tmp_path):
+    path = tmp_path / "s.db"
+    with Store(f"sqlite:///{path}") as store, store.read() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    with Store(path, synchronous="FULL") as store, store.read() as connection:
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+    with pytest.raises(ValueError, match="synchronous"):
+        Store(path, synchronous="OFF")
+
+
+def test_migrations_build_exactly_the_declared_tables(tmp_path):
+    # The frozen migration steps and the live table definitions must describe the same schema.
+    with Store(tmp_path / "s.db") as store:
+        inspector = inspect(store.engine)
+        assert set(inspector.get_table_names()) == set(metadata.tables)
+        for name, table in metadata.tables.items():
+            reflected = {c["name"]: c for c in inspector.get_columns(name)}
+            assert list(reflected) == [c.name for c in table.columns], name
+            for column in table.columns:
+                assert reflected[column.name]["nullable"] == column.nullable, (name, column.name)
+                dialect = store.engine.dialect
+                assert reflected[column.name]["type"].compile(dialect) == column.type.compile(dialect), column
+            assert inspector.get_pk_constraint(name)["constrained_columns"] == [c.name for c in table.primary_key]
+            declared_fks = {(fk.parent.name, fk.column.table.name) for fk in table.foreign_keys}
+            reflected_fks = {(fk["constrained_columns"][0], fk["referred_table"])
+                             for fk in inspector.get_foreign_keys(name)}
+            assert reflected_fks == declared_fks, name
+
+
+def test_a_newer_store_is_refused(tmp_path):
+    path = tmp_path / "s.db"
+    Store(path).close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("INSERT INTO schema_version VALUES (?, 'from the future', '9.0', '2031-01-01')",
+                           (LATEST_VERSION + 1,))
+    with pytest.raises(StoreError, match=rf"schema version {LATEST_VERSION + 1}.*newer profiler.*upgrade"):
+        Store(path)
+
+
+def test_pending_migrations_are_applied_in_order_once(tmp_path, monkeypatch):
+    path = tmp_path / "s.db"
+    Store(path).close()  # a store at the current version, then profiler gains two steps
+    calls = []
+
+    def step(version):
+        def upgrade(connection):
+            calls.append(version)
+            connection.execute(text(f"CREATE TABLE extra_{version} (id INTEGER PRIMARY KEY)"))
+        return upgrade
+
+    extra = [Migration(LATEST_VERSION + k, f"extra {k}", step(LATEST_VERSION + k)) for k in (1, 2)]
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS + extra)
+    monkeypatch.setattr(migrations, "LATEST_VERSION", LATEST_VERSION + 2)
+    with Store(path) as store:
+        assert store.schema_version == LATEST_VERSION + 2
+    Store(path).close()
+    assert calls == [LATEST_VERSION + 1, LATEST_VERSION + 2]
+    assert [v for v, _ in _versions(path)][-2:] == [LATEST_VERSION + 1, LATEST_VERSION + 2]
+
+
+def test_a_failing_migration_leaves_the_previous_version(tmp_path, monkeypatch):
+    path = tmp_path / "s.db"
+    Store(path).close()
+
+    def broken(connection):
+        connection.execute(text("CREATE TABLE half_done (id INTEGER)"))
+        raise RuntimeError("bug in a migration")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS + [Migration(LATEST_VERSION + 1, "x", broken)])
+    monkeypatch.setattr(migrations, "LATEST_VERSION", LATEST_VERSION + 1)
+    with pytest.raises(RuntimeError, match="bug in a migration"):
+        Store(path)
+    assert [v for v, _ in _versions(path)] == list(range(1, LATEST_VERSION + 1))
+    with sqlite3.connect(path) as connection:  # DDL rolled back with the step
+        assert connection.execute("SELECT name FROM sqlite_master WHERE name='half_done'").fetchall() == []
+
+
+def test_two_stores_opening_a_new_file_at_once_migrate_it_once(tmp_path):
+    path = tmp_path / "s.db"
+    errors = []
+
+    def open_store():
+        try:
+            Store(path).close()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [v for v, _ in _versions(path)] == list(range(1, LATEST_VERSION + 1))
+
+
+def _text_file(path):
+    path.write_text("id,name\n1,not a database\n" * 50)
+
+
+def _garbled_header(path):
+    Store(path).close()
+    data = bytearray(path.read_bytes())
+    data[:16] = b"NOT SQLITE AT AL"
+    path.write_bytes(bytes(data))
+
+
+def _truncated(path):
+    Store(path).close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = path.read_bytes()
+    path.write_bytes(data[:1500])  # the header survives, the schema pages do not
+
+
+@pytest.mark.parametrize("damage", [_text_file, _garbled_header, _truncated])
+def test_a_corrupt_or_foreign_file_gives_a_clear_error(tmp_path, damage):
+    path = tmp_path / "s.db"
+    damage(path)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=r"s\.db.*(not a profiler store|corrupt)") as info:
+        Store(path)
+    assert isinstance(info.value, ProfilerError)
+    assert path.read_bytes() == before  # never "repaired" or overwritten
+
+
+def test_another_applications_database_is_refused(tmp_path):
+    path = tmp_path / "app.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE customers (id INTEGER, name TEXT)")
+    with pytest.raises(StoreError, match=r"not a profiler store: it has tables \(customers\)"):
+        Store(path)
+    with sqlite3.connect(path) as connection:
+        assert [r[0] for r in connection.execute("SELECT name FROM sqlite_master")] == ["customers"]
+
+
+def test_unusable_locations(tmp_path):
+    with pytest.raises(StoreError, match="is a directory"):
+        Store(tmp_path)
+    with pytest.raises(StoreError, match="directory .* does not exist"):
+        Store(tmp_path / "missing" / "s.db")
+    with pytest.raises(StoreError, match="no store at"):
+        Store(tmp_path / "s.db", create=False)
+    assert not (tmp_path / "s.db").exists()
+    with pytest.raises(StoreError, match="not a store location"):
+        Store("not a url://x")
+
+
+def test_a_write_block_that_fails_is_rolled_back(tmp_path):
+    row = {"version": 99, "description": "x", "profiler_version": "0", "applied_at": datetime.now(UTC)}
+    with Store(tmp_path / "s.db") as store:
+        with pytest.raises(ZeroDivisionError), store.write() as connection:
+            connection.execute(schema_version.insert().values(**row))
+            1 / 0
+        with store.read() as connection:
+            assert connection.execute(select(schema_version.c.version)).scalars().all() == [LATEST_VERSION]
