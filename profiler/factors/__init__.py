@@ -27,7 +27,7 @@ from profiler.factors.efa import EFA, FitStatistics, HeywoodWarning, fit_statist
 from profiler.factors.extraction import Extraction, extract
 from profiler.factors.model_syntax import ModelSyntaxError, parse_model
 from profiler.factors.omega import Omega, omega
-from profiler.factors.rotation import Rotation, rotate
+from profiler.factors.rotation import Rotation, align_factors, rotate, tucker_congruence
 from profiler.factors.scores import score_weights
 from profiler.factors.reliability import (
     Alpha,
@@ -44,10 +44,12 @@ __all__: list[str] = [
     "FitStatistics",
     "HeywoodWarning",
     "Rotation",
+    "align_factors",
     "extract",
     "fit_statistics",
     "rotate",
     "score_weights",
+    "tucker_congruence",
     # confirmatory factor analysis
     "CFA",
     "CFAConvergenceWarning",

@@ -198,6 +198,9 @@ def correlation_from_data(
     names = _names(X, p, feature_names)
     if p < 2:
         raise ValueError(f"At least 2 items are needed; got {p}.")
+    if np.isfinite(arr.sum()):  # one pass without temporaries: no NaN and no infinity
+        corr, means, sd = _complete_correlation(arr, names)
+        return CorrelationInput(corr, n_rows, names, means, sd)
     if np.isinf(arr).any():
         raise ValueError("Infinite values are not valid responses.")
     nan_rows = np.isnan(arr).any(axis=1)
