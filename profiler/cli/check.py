@@ -1,50 +1,85 @@
-"""``profiler check FILE...``: validate questionnaire files and show warnings."""
+"""``profiler check FILE...``: validate questionnaires and job models, and show warnings.
+
+The kind of each file is told by its content: a document with ``criteria`` is a job model, anything
+else a questionnaire. Bundled ids work too (``profiler check ipip-bfm-50 customer-support``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS
-from profiler.errors import DocumentError
+from profiler.errors import DocumentError, ErrorDetail
 
 
 def register(commands) -> None:
-    check = commands.add_parser("check", help="validate questionnaire files and show warnings")
-    check.add_argument("files", nargs="+", metavar="FILE", help="questionnaire YAML files or bundled ids")
+    check = commands.add_parser("check", help="validate questionnaire and job-model files and show warnings")
+    check.add_argument("files", nargs="+", metavar="FILE", help="YAML files, or ids of bundled questionnaires and job models")
     check.add_argument("--strict", action="store_true", help="exit non-zero on warnings too")
     check.add_argument("--quiet", action="store_true", help="print problems only")
     check.set_defaults(func=run)
 
 
+def _resolve(name: str) -> Path:
+    from profiler.jobmodel.loader import bundled_job_models
+    from profiler.questionnaire.loader import bundled_questionnaires, resolve_questionnaire_path
+
+    if name in bundled_job_models() and name not in bundled_questionnaires():
+        return bundled_job_models()[name]
+    return resolve_questionnaire_path(name)[0]
+
+
+def _check_questionnaire(doc, source: str) -> tuple[list[ErrorDetail], str | None]:
+    from profiler.questionnaire.checks import questionnaire_warnings
+    from profiler.questionnaire.loader import validate_document
+    from profiler.questionnaire.questionnaire import Questionnaire
+
+    spec, problems = validate_document(doc)
+    if spec is None:
+        return problems, None
+    q = Questionnaire(spec, source)
+    summary = f"questionnaire {q.id} {q.version}, {len(q.items)} items, {len(q.scales)} scales"
+    return questionnaire_warnings(q, doc), f"{summary}, {{warnings}} warning(s), {q.content_hash}"
+
+
+def _check_job_model(doc, source: str) -> tuple[list[ErrorDetail], str | None]:
+    from profiler.jobmodel.jobmodel import JobModel
+    from profiler.jobmodel.loader import validate_job_model_document
+
+    spec, questionnaire, problems = validate_job_model_document(doc)
+    if spec is None:
+        return problems, None
+    model = JobModel(spec, questionnaire, source)
+    summary = f"job model {model.id} {model.version}, {len(model.criteria)} criteria on {questionnaire.id}"
+    return [], f"{summary}, {{warnings}} warning(s), {model.content_hash}"
+
+
 def run(args: argparse.Namespace) -> int:
     from profiler.documents import sort_details
-    from profiler.questionnaire.checks import questionnaire_warnings
-    from profiler.questionnaire.loader import resolve_questionnaire_path, validate_document
-    from profiler.questionnaire.questionnaire import Questionnaire
     from profiler.yamlsource import YamlSourceError, read_yaml_file
 
     failed = warned = 0
     for name in args.files:
+        summary = None
         try:
-            path, source = resolve_questionnaire_path(name)
-            doc = read_yaml_file(path)
+            doc = read_yaml_file(_resolve(name))
         except (YamlSourceError, DocumentError) as exc:
-            problems, spec = exc.errors, None
+            problems = exc.errors
         else:
-            spec, problems = validate_document(doc)
-        if spec is not None:
-            problems = sort_details(questionnaire_warnings(Questionnaire(spec, source), doc))
+            is_job_model = isinstance(doc.data, dict) and "criteria" in doc.data
+            checker = _check_job_model if is_job_model else _check_questionnaire
+            problems, summary = checker(doc, name)
+        problems = sort_details(problems)
         errors = [p for p in problems if p.severity == "error"]
         warnings = [p for p in problems if p.severity == "warning"]
         for problem in problems:
             print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
         failed += bool(errors)
         warned += bool(warnings)
-        if not errors and not args.quiet:
-            q = Questionnaire(spec, source)
-            print(f"{name}: ok — {q.id} {q.version}, {len(q.items)} items, {len(q.scales)} scales, "
-                  f"{len(warnings)} warning(s), {q.content_hash}")
+        if summary is not None and not args.quiet:
+            print(f"{name}: ok — {summary.format(warnings=len(warnings))}")
     if failed:
         return EXIT_PROBLEMS
     return EXIT_PROBLEMS if args.strict and warned else EXIT_OK
