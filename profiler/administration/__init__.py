@@ -1,0 +1,17 @@
+"""Administering questionnaires: sessions recorded answer by answer in a store, resumable at any point."""
+
+from profiler.administration.errors import AnswerError, SessionError, SessionExpiredError
+from profiler.administration.events import Event
+from profiler.administration.prompt import NumberRange, Option, Prompt
+from profiler.administration.session import Session
+
+__all__ = [
+    "AnswerError",
+    "Event",
+    "NumberRange",
+    "Option",
+    "Prompt",
+    "Session",
+    "SessionError",
+    "SessionExpiredError",
+]

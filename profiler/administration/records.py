@@ -1,0 +1,93 @@
+"""Reading and writing sessions in the store (SQLAlchemy Core statements; the caller owns the transaction)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from profiler.administration.events import Event
+from profiler.questionnaire.model import QuestionnaireSpec
+from profiler.questionnaire.questionnaire import Questionnaire
+from profiler.store.tables import questionnaires, session_events, sessions
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """A timezone-aware UTC datetime (SQLite hands back naive ones, written as UTC)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def canonical_document(questionnaire: Questionnaire) -> str:
+    """The questionnaire's content as the canonical JSON its content hash is computed from."""
+    return json.dumps(questionnaire.spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+def has_questionnaire(connection: Connection, content_hash: str) -> bool:
+    query = select(questionnaires.c.content_hash).where(questionnaires.c.content_hash == content_hash)
+    return connection.execute(query).first() is not None
+
+
+def save_questionnaire(connection: Connection, questionnaire: Questionnaire) -> None:
+    """Store the questionnaire's content under its hash (once; the same hash means the same content)."""
+    if has_questionnaire(connection, questionnaire.content_hash):
+        return
+    connection.execute(insert(questionnaires).values(
+        content_hash=questionnaire.content_hash, questionnaire_id=questionnaire.id,
+        version=questionnaire.version, document=canonical_document(questionnaire),
+        stored_at=datetime.now(UTC),
+    ))
+
+
+def load_questionnaire(connection: Connection, content_hash: str) -> Questionnaire | None:
+    """The questionnaire stored under ``content_hash`` (None when absent)."""
+    query = select(questionnaires.c.document).where(questionnaires.c.content_hash == content_hash)
+    document = connection.execute(query).scalar_one_or_none()
+    if document is None:
+        return None
+    spec = QuestionnaireSpec.model_validate_json(document)
+    return Questionnaire(spec, source=f"store:{content_hash}")
+
+
+def insert_session(connection: Connection, **row: Any) -> None:
+    connection.execute(insert(sessions).values(**row))
+
+
+def load_session(connection: Connection, session_id: str) -> dict[str, Any] | None:
+    """The session's row as a dict (None when there is no such session)."""
+    row = connection.execute(select(sessions).where(sessions.c.id == session_id)).mappings().first()
+    if row is None:
+        return None
+    record = dict(row)
+    record["item_order"] = json.loads(record["item_order"])
+    for key in ("started_at", "finished_at"):
+        record[key] = utc(record[key])
+    return record
+
+
+def update_session(connection: Connection, session_id: str, **values: Any) -> None:
+    connection.execute(update(sessions).where(sessions.c.id == session_id).values(**values))
+
+
+def append_event(connection: Connection, session_id: str, event: Event) -> None:
+    """Insert one event; a second event with the same ``seq`` fails (the primary key), never doubles."""
+    connection.execute(insert(session_events).values(
+        session_id=session_id, seq=event.seq, kind=event.kind, item_id=event.item_id, position=event.position,
+        value=event.value, shown_seconds=event.shown_seconds, item_time_exceeded=event.item_time_exceeded,
+        recorded_at=event.recorded_at,
+    ))
+
+
+def load_events(connection: Connection, session_id: str) -> list[Event]:
+    """Every event of the session, in order."""
+    query = select(session_events).where(session_events.c.session_id == session_id).order_by(session_events.c.seq)
+    return [
+        Event(seq=r.seq, kind=r.kind, item_id=r.item_id, position=r.position, value=r.value,
+              shown_seconds=r.shown_seconds, item_time_exceeded=bool(r.item_time_exceeded),
+              recorded_at=utc(r.recorded_at))
+        for r in connection.execute(query)
+    ]

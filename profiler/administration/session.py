@@ -1,0 +1,406 @@
+"""Administering one questionnaire to one respondent, one committed answer at a time.
+
+Every action is written to the store in its own transaction before the method returns, so the next item
+is only shown once the previous answer is safe; a session stopped at any point (quit, crash, killed
+process) resumes where it stopped, with the same order. Answers are never overwritten: going back and
+answering again appends a new event, and the latest answer counts.
+
+Time is measured with a monotonic clock while an item is on screen: each event records how long its item
+was shown. The session's time on task is the sum of those durations, so the time between a quit and a
+resume is not counted (nor the time between the last answer and a crash). When the questionnaire's
+``time_limit_seconds`` is exceeded the session expires: the late answer is refused and no further answer
+is accepted, but the session can still be finished (required items unanswered or not) and is recorded as
+expired, so that its answers are kept and flagged rather than lost. ``item_time_limit_seconds`` only
+flags answers given after the item's limit (``item_time_exceeded``); they still count.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.exc import IntegrityError
+
+from profiler.administration import records
+from profiler.administration.errors import SessionError, SessionExpiredError
+from profiler.administration.events import Event, SessionState
+from profiler.administration.prompt import Prompt, check_answer, item_text, number_range, options_of
+from profiler.questionnaire.questionnaire import Questionnaire
+from profiler.store.store import Store
+
+# Pseudonymous ids only: no spaces or '@', so that a name or an e-mail address is refused.
+RESPONDENT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
+MAX_SEED = 2**63 - 1  # the store keeps seeds in a signed 64-bit integer
+
+
+class Session:
+    """One respondent answering one questionnaire, recorded event by event in a :class:`~profiler.store.Store`.
+
+    Create with :meth:`start`, continue with :meth:`resume`, read with :meth:`load`.
+
+    Attributes
+    ----------
+    id : str
+        The session id (32 hex digits).
+    respondent : str
+        Pseudonymous respondent id.
+    questionnaire : Questionnaire
+    language : str
+    seed : int or None
+        The seed that ordered the items (None for a fixed order).
+    order : tuple of str
+        Item ids in the order of administration, as recorded when the session started.
+
+    Examples
+    --------
+    >>> import profiler
+    >>> from profiler.store import Store
+    >>> q = profiler.load_questionnaire("ipip-bfm-50")
+    >>> session = Session.start(Store(), q, respondent="cand-0042", language="fr")
+    >>> prompt = session.current()
+    >>> prompt.item_id, prompt.options[0].label
+    ('E1', 'Pas d’accord')
+    >>> session.answer(4)
+    >>> session.current().item_id
+    'A1'
+    """
+
+    def __init__(self, store: Store, questionnaire: Questionnaire, record: dict, events: list[Event],
+                 clock: Callable[[], float]):
+        # Private: use start(), resume() or load(), which check their input.
+        self._store = store
+        self.questionnaire = questionnaire
+        self.id: str = record["id"]
+        self.respondent: str = record["respondent"]
+        self.language: str = record["language"]
+        self.seed: int | None = record["seed"]
+        self.order: tuple[str, ...] = tuple(record["item_order"])
+        self.started_at: datetime = record["started_at"]
+        self._events = list(events)
+        self._state = SessionState.replay(events)
+        self._clock = clock
+        self._shown_at = clock()
+        self._paused = False
+        self._page_of = _page_index(questionnaire, self.order)
+
+    def __repr__(self) -> str:
+        return (f"Session(id={self.id!r}, questionnaire={self.questionnaire.id!r}, respondent={self.respondent!r}, "
+                f"position={self.position}/{len(self.order)}, status={self.status!r})")
+
+    # Opening --------------------------------------------------------------------------------------------
+    @classmethod
+    def start(cls, store: Store, questionnaire: Questionnaire, *, respondent: str | None = None,
+              language: str | None = None, seed: int | None = None,
+              clock: Callable[[], float] = time.monotonic) -> Session:
+        """Start a new session and record it (with the questionnaire's content and the item order).
+
+        Parameters
+        ----------
+        store : Store
+        questionnaire : Questionnaire
+        respondent : str, optional
+            A pseudonymous id (letters, digits, ``_ . : -``; never a name or e-mail address). Default: a
+            random one.
+        language : str, optional
+            One of the questionnaire's languages (default: its default language).
+        seed : int, optional
+            Seed of a random order (``order: random`` without a fixed seed); drawn with :mod:`secrets` when
+            omitted. Ignored for a fixed order or when the questionnaire fixes the seed.
+        clock : callable
+            Monotonic clock in seconds (tests pass a fake one).
+
+        Raises
+        ------
+        SessionError
+            An unknown language, a respondent id that is not a pseudonym, or a seed out of range.
+        """
+        respondent = respondent if respondent is not None else "anon-" + secrets.token_hex(6)
+        if not RESPONDENT_PATTERN.match(respondent):
+            raise SessionError(f"respondent id {respondent!r} is not a pseudonymous id: use 1-64 letters, digits, "
+                               "'_', '.', ':' or '-' (never a name or an e-mail address)")
+        language = language or questionnaire.default_language
+        if language not in questionnaire.languages:
+            raise SessionError(f"questionnaire {questionnaire.id!r} is not offered in {language!r}; "
+                               f"offered: {', '.join(questionnaire.languages)}")
+        admin = questionnaire.spec.administration
+        if admin.order == "random":
+            seed = admin.seed if admin.seed is not None else seed if seed is not None else secrets.randbits(63)
+            if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= MAX_SEED:
+                raise SessionError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+            seed = int(seed)
+        else:
+            seed = None
+        record = {
+            "id": uuid.uuid4().hex, "respondent": respondent, "content_hash": questionnaire.content_hash,
+            "questionnaire_id": questionnaire.id, "questionnaire_version": questionnaire.version,
+            "language": language, "seed": seed, "item_order": questionnaire.item_order(seed),
+            "status": "open", "expired": False, "started_at": datetime.now(UTC), "finished_at": None,
+        }
+        try:
+            with store.write() as connection:
+                records.save_questionnaire(connection, questionnaire)
+        except IntegrityError:  # another process stored the same content at the same moment
+            pass
+        with store.write() as connection:
+            records.insert_session(connection, **{**record, "item_order": json.dumps(record["item_order"])})
+        return cls(store, questionnaire, record, [], clock)
+
+    @classmethod
+    def load(cls, store: Store, session_id: str, *, questionnaire: Questionnaire | None = None,
+             clock: Callable[[], float] = time.monotonic) -> Session:
+        """Read a session as it stands (finished or not) without recording anything.
+
+        The questionnaire is the one stored with the session; pass ``questionnaire`` to check that it is
+        the same content.
+
+        Raises
+        ------
+        SessionError
+            No such session, or ``questionnaire`` differs from the one the session was started with.
+        """
+        with store.read() as connection:
+            record = records.load_session(connection, session_id)
+            if record is None:
+                raise SessionError(f"no session {session_id!r} in {store.name}")
+            events = records.load_events(connection, session_id)
+            stored = records.load_questionnaire(connection, record["content_hash"])
+        if questionnaire is not None and questionnaire.content_hash != record["content_hash"]:
+            raise SessionError(
+                f"session {session_id!r} was started with {record['questionnaire_id']} "
+                f"{record['questionnaire_version']} ({record['content_hash'][:19]}...); the questionnaire given "
+                f"is {questionnaire.id} {questionnaire.version} ({questionnaire.content_hash[:19]}...): a session "
+                "continues with the content it started with"
+            )
+        questionnaire = questionnaire or stored
+        if questionnaire is None or sorted(record["item_order"]) != sorted(questionnaire.item_ids):
+            raise SessionError(f"session {session_id!r} in {store.name} is inconsistent with its questionnaire")
+        return cls(store, questionnaire, record, events, clock)
+
+    @classmethod
+    def resume(cls, store: Store, session_id: str, *, questionnaire: Questionnaire | None = None,
+               clock: Callable[[], float] = time.monotonic) -> Session:
+        """Continue a session where it stopped (same order, same answers), recording the resumption.
+
+        Raises
+        ------
+        SessionError
+            No such session, the session is finished, or ``questionnaire`` is not its content.
+        """
+        session = cls.load(store, session_id, questionnaire=questionnaire, clock=clock)
+        if session.finished:
+            raise SessionError(f"session {session_id!r} is finished; it cannot be resumed")
+        session._record("resume")
+        return session
+
+    # State ----------------------------------------------------------------------------------------------
+    @property
+    def position(self) -> int:
+        """0-based position of the current item (``len(order)`` once past the last item)."""
+        return self._state.position
+
+    @property
+    def finished(self) -> bool:
+        return self._state.finished
+
+    @property
+    def expired(self) -> bool:
+        """Whether the session's time limit was exceeded (no more answers are accepted)."""
+        return self._state.expired
+
+    @property
+    def status(self) -> str:
+        """``"open"`` or ``"finished"``."""
+        return "finished" if self._state.finished else "open"
+
+    def elapsed_seconds(self) -> float:
+        """Time on task: seconds items were on screen, including the current one (unless paused or finished)."""
+        current = 0.0 if self._paused or self.finished else self._clock() - self._shown_at
+        return self._state.active_seconds + current
+
+    def remaining_seconds(self) -> float | None:
+        """Time left before the session's time limit (None without a limit; 0 once exceeded)."""
+        limit = self.questionnaire.spec.administration.time_limit_seconds
+        return None if limit is None else max(0.0, limit - self.elapsed_seconds())
+
+    def current(self) -> Prompt | None:
+        """The item to show now, in the session's language; None once past the last item."""
+        if self.position >= len(self.order):
+            return None
+        item_id = self.order[self.position]
+        q = self.questionnaire
+        text, shown_language = item_text(q, item_id, self.language)
+        page = self._page_of[self.position]
+        blocks = q.spec.administration.blocks
+        title = blocks[page].title if blocks else None
+        return Prompt(
+            item_id=item_id, text=text, language=shown_language, position=self.position, total=len(self.order),
+            options=options_of(q, item_id, self.language), number=number_range(q, item_id, self.language),
+            required=q.is_required(item_id), answer=self._state.answers.get(item_id), page=page,
+            pages=len(blocks) if blocks else 1,
+            page_title=(title.get(self.language) or title.get(q.default_language)) if title else None,
+            can_go_back=self._can_go_back(), can_skip=not q.is_required(item_id),
+            remaining_seconds=self.remaining_seconds(),
+        )
+
+    def answers(self) -> dict[str, float | None]:
+        """Latest answer per item reached, in the order of administration (None: skipped)."""
+        return {item: self._state.answers[item] for item in self.order if item in self._state.answers}
+
+    def unanswered_required(self) -> list[str]:
+        """Required items without an answer, in the order of administration."""
+        return [item for item in self.order
+                if self.questionnaire.is_required(item) and self._state.answers.get(item) is None]
+
+    def responses(self) -> pd.DataFrame:
+        """The answers as a one-row table (index: session id; columns: item ids; NaN: unanswered), ready for
+        :meth:`Questionnaire.score`."""
+        row = [self._state.answers.get(item) for item in self.questionnaire.item_ids]
+        values = np.array([np.nan if v is None else v for v in row], dtype=float)[None, :]
+        return pd.DataFrame(values, index=pd.Index([self.id], name="session_id"),
+                            columns=self.questionnaire.item_ids)
+
+    def history(self) -> pd.DataFrame:
+        """Every recorded event in order (answers, changed answers, skips, moves, pauses, resumptions)."""
+        columns = ["seq", "kind", "item_id", "position", "value", "shown_seconds", "item_time_exceeded",
+                   "recorded_at"]
+        return pd.DataFrame([[getattr(e, c) for c in columns] for e in self._events], columns=columns)
+
+    # Actions --------------------------------------------------------------------------------------------
+    def answer(self, value: float) -> None:
+        """Record an answer to the current item and move to the next one.
+
+        Raises
+        ------
+        AnswerError
+            The item's format does not accept ``value`` (nothing is recorded).
+        SessionExpiredError
+            The time limit has passed (the answer is not counted).
+        SessionError
+            The session is finished or paused, or there is no current item.
+        """
+        item_id = self._current_item("answer")
+        x = check_answer(self.questionnaire, item_id, value, self.language)
+        self._record("answer", value=x)
+
+    def skip(self) -> None:
+        """Leave the current item unanswered and move on (not for required items; withdraws an earlier answer)."""
+        item_id = self._current_item("skip")
+        if self.questionnaire.is_required(item_id):
+            raise SessionError(f"item {item_id!r} is required: it cannot be skipped", items=[item_id])
+        self._record("skip")
+
+    def forward(self) -> None:
+        """Move past an item already answered or skipped (after going back), keeping its answer."""
+        item_id = self._current_item("go forward")
+        if item_id not in self._state.answers:
+            raise SessionError(f"item {item_id!r} has not been answered yet: answer it"
+                               + ("" if self.questionnaire.is_required(item_id) else " or skip it"), items=[item_id])
+        self._record("forward")
+
+    def back(self) -> None:
+        """Go back to the previous item, where the questionnaire allows it (``allow_back``)."""
+        self._check_open()
+        if not self.questionnaire.spec.administration.allow_back:
+            raise SessionError(f"questionnaire {self.questionnaire.id!r} does not allow going back")
+        if self.position == 0:
+            raise SessionError("already at the first item")
+        self._record("back")
+
+    def pause(self) -> None:
+        """Stop here (the respondent quits); continue later with :meth:`resume`. Nothing is lost either way:
+        this records the time the current item was on screen and ends this sitting."""
+        if self.finished or self._paused:
+            return
+        self._record("pause")
+        self._paused = True
+
+    def finish(self) -> None:
+        """Close the session.
+
+        Raises
+        ------
+        SessionError
+            Required items are unanswered (listed in the message and in ``.items``), unless the session
+            expired: an expired session is closed with the answers it has.
+        """
+        if self.finished:
+            raise SessionError(f"session {self.id!r} is already finished")
+        if not self._paused:
+            self._expire_if_over()
+        missing = self.unanswered_required()
+        if missing and not self.expired:
+            shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            raise SessionError(f"cannot finish: {len(missing)} required item(s) unanswered: {shown}", items=missing)
+        self._record("finish", status="finished", finished_at=datetime.now(UTC))
+
+    # Internals ------------------------------------------------------------------------------------------
+    def _can_go_back(self) -> bool:
+        return self.questionnaire.spec.administration.allow_back and self.position > 0
+
+    def _check_open(self) -> None:
+        if self.finished:
+            raise SessionError(f"session {self.id!r} is finished")
+        if self._paused:
+            raise SessionError(f"session {self.id!r} is paused: resume it to continue")
+        if self.expired:
+            raise SessionExpiredError(f"session {self.id!r} has expired: its time limit has passed")
+        if self._expire_if_over():
+            limit = self.questionnaire.spec.administration.time_limit_seconds
+            raise SessionExpiredError(f"time is up: the time limit of {limit:g} s has passed; "
+                                      "this answer is not counted and the session can only be finished")
+
+    def _current_item(self, action: str) -> str:
+        self._check_open()
+        if self.position >= len(self.order):
+            raise SessionError(f"cannot {action}: all {len(self.order)} items have been shown; finish the session"
+                               + (" or go back" if self._can_go_back() else ""))
+        return self.order[self.position]
+
+    def _expire_if_over(self) -> bool:
+        """Record that the time limit has passed, if it has and that is not recorded yet."""
+        limit = self.questionnaire.spec.administration.time_limit_seconds
+        if self.expired or limit is None or self.elapsed_seconds() <= limit:
+            return False
+        self._record("expire", expired=True)
+        return True
+
+    def _record(self, kind: str, *, value: float | None = None, **session_values: object) -> None:
+        """Append one event (and any change of the session's row) in one committed transaction."""
+        now = self._clock()
+        shown = None if kind == "resume" else max(0.0, now - self._shown_at)
+        item_limit = self.questionnaire.spec.administration.item_time_limit_seconds
+        event = Event(
+            seq=self._state.seq + 1, kind=kind,
+            item_id=self.order[self.position] if self.position < len(self.order) else None,
+            position=self.position, value=value, shown_seconds=shown,
+            item_time_exceeded=bool(kind in ("answer", "skip", "forward") and item_limit is not None
+                                    and shown > item_limit),
+            recorded_at=datetime.now(UTC),
+        )
+        try:
+            with self._store.write() as connection:
+                records.append_event(connection, self.id, event)
+                if session_values:
+                    records.update_session(connection, self.id, **session_values)
+        except IntegrityError:
+            raise SessionError(f"session {self.id!r} was changed by another process since it was opened here; "
+                               "resume it again") from None
+        self._state.apply(event)
+        self._events.append(event)
+        self._shown_at = self._clock()  # the next item appears once the answer is safe
+
+
+def _page_index(questionnaire: Questionnaire, order: tuple[str, ...]) -> list[int]:
+    """The page (block) of each position of ``order``."""
+    blocks = questionnaire.spec.administration.blocks
+    if not blocks:
+        return [0] * len(order)
+    page_of_item = {item: page for page, block in enumerate(blocks) for item in block.items}
+    return [page_of_item[item] for item in order]
