@@ -83,7 +83,9 @@ def _bench(
 ) -> tuple[list[list[str]], dict[str, float]]:
     from profiler.factors import EFA
 
-    profiler_t = time_median("profiler", lambda: EFA(k, method="minres", rotation="oblimin", random_state=0).fit(X), repeats)
+    profiler_t = time_median(
+        "profiler", lambda: EFA(k, method="minres", rotation="oblimin", random_state=0).fit(X), repeats
+    )
     single_t = time_median(
         "profiler, identity start only",
         lambda: EFA(k, method="minres", rotation="oblimin", n_starts=0).fit(X),

@@ -63,7 +63,9 @@ class FitStatistics(dict):
     __getattr__ = dict.__getitem__
 
 
-def fit_statistics(corr: np.ndarray, pattern: np.ndarray, phi: np.ndarray | None, n_obs: int | None, alpha: float = 0.1) -> FitStatistics:
+def fit_statistics(
+    corr: np.ndarray, pattern: np.ndarray, phi: np.ndarray | None, n_obs: int | None, alpha: float = 0.1
+) -> FitStatistics:
     """Fit statistics of a factor model exactly as ``psych::fa`` (``fa.stats``) computes them.
 
     With ``p`` items, ``k`` factors and the model ``M = L Phi L'`` with unit diagonal:
@@ -405,7 +407,9 @@ class EFA(TransformerMixin, BaseEstimator):
         self.loadings_ = pd.DataFrame(L, index=names, columns=factors)
         self.phi_ = pd.DataFrame(Phi, index=factors, columns=factors)
         self.structure_ = pd.DataFrame(L @ Phi, index=names, columns=factors)
-        self.unrotated_loadings_ = pd.DataFrame(ext.loadings, index=names, columns=[f"unrotated{i + 1}" for i in range(k)])
+        self.unrotated_loadings_ = pd.DataFrame(
+            ext.loadings, index=names, columns=[f"unrotated{i + 1}" for i in range(k)]
+        )
         self.rotation_matrix_ = T
         self.communalities_ = pd.Series(h2, index=names, name="communality")
         self.uniquenesses_ = pd.Series(1.0 - h2, index=names, name="uniqueness")

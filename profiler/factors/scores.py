@@ -27,7 +27,9 @@ def _inv_sym_sqrt(x: np.ndarray) -> np.ndarray:
     return (v / np.sqrt(w)) @ v.T
 
 
-def score_weights(corr: np.ndarray, pattern: np.ndarray, phi: np.ndarray | None = None, method: str = "regression") -> np.ndarray:
+def score_weights(
+    corr: np.ndarray, pattern: np.ndarray, phi: np.ndarray | None = None, method: str = "regression"
+) -> np.ndarray:
     """Weights ``W`` (p x k) such that factor scores are ``Z @ W``.
 
     Parameters

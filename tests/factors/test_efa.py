@@ -81,7 +81,9 @@ def test_agrees_with_psych(bfi25: pd.DataFrame, reference: dict, fm: str, rot: s
     assert efa.converged_
 
 
-@pytest.mark.parametrize(("method", "key"), [("bartlett", "bartlett_scores_first10"), ("tenberge", "tenberge_scores_first10")])
+@pytest.mark.parametrize(
+    ("method", "key"), [("bartlett", "bartlett_scores_first10"), ("tenberge", "tenberge_scores_first10")]
+)
 def test_bartlett_and_tenberge_scores_agree_with_psych(bfi25, reference, method, key) -> None:
     ref = reference["efa"]["minres_oblimin"]
     efa = _fit(bfi25, "minres", "oblimin")
@@ -90,7 +92,8 @@ def test_bartlett_and_tenberge_scores_agree_with_psych(bfi25, reference, method,
     assert np.max(np.abs(scores - np.array(ref[key]))) <= 1e-3
     # the same through the init parameter and transform
     other = EFA(5, scores=method, random_state=0).fit(bfi25)
-    np.testing.assert_allclose(other.transform(bfi25.iloc[:10]), efa.factor_scores(bfi25.iloc[:10], method=method), atol=1e-9)
+    expected = efa.factor_scores(bfi25.iloc[:10], method=method)
+    np.testing.assert_allclose(other.transform(bfi25.iloc[:10]), expected, atol=1e-9)
 
 
 def test_reduced_eigenvalues_agree_with_psych_values(bfi25, reference) -> None:
