@@ -18,8 +18,9 @@ v = e_k; c = 1/2 on diagonals). With W = Sigma^-1 and G = W - W (S + d d') W, d 
          = c_k c_l [(U'WU)_kl (V'WV)_kl + (U'WV)_kl (U'WV)_lk] + (M'WM)_kl
 
 I is the expected (Fisher) information per observation, lavaan's default for standard errors:
-cov(theta) = (N sum_g (N_g/N) I_g)^-1. The optimiser is Fisher scoring, theta += (2 I)^-1 (-grad f),
-with a backtracking line search that keeps Sigma positive definite.
+cov(theta) = (N sum_g (N_g/N) I_g)^-1. The optimiser takes Fisher-scoring steps (2 I)^-1 (-grad f) far
+from the optimum and Newton steps with the exact Hessian (:meth:`MLProblem.hessian_rows`) near it, with a
+backtracking line search that keeps Sigma positive definite.
 """
 
 from __future__ import annotations

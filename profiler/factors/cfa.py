@@ -15,8 +15,8 @@ A CFA says which items measure which factor and tests that claim against the dat
     CFA(model).fit(data, group="school", equal=("loadings", "intercepts"))
 
 Estimation minimises the ML discrepancy F = log|Sigma| + tr(S Sigma^-1) - log|S| - p (plus the mean
-part with a mean structure) by Fisher scoring with the analytic gradient and expected information;
-standard errors come from the expected information (lavaan's default); chi-square is N F with the
+part with a mean structure) with the analytic gradient: Fisher scoring (expected information) far from
+the optimum, Newton steps (exact Hessian) near it, starting from a non-iterative estimate; standard errors come from the expected information (lavaan's default); chi-square is N F with the
 biased covariance S (lavaan's ``likelihood = "normal"``). See ``_cfa_estimation`` and
 ``_cfa_fit_indices`` for the formulas.
 
@@ -99,7 +99,7 @@ class CFA:
         What to do with missing values (NaN) in the model's variables or the group column: raise an
         error, or drop incomplete rows (listwise deletion). Never imputation.
     max_iter : int, default 500
-        Maximum Fisher-scoring iterations.
+        Maximum optimiser iterations (Fisher scoring, then Newton near the optimum).
     tol : float, default 1e-12
         Convergence when the Fisher-metric decrement grad' (2I)^-1 grad falls below ``tol``.
 
