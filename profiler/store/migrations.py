@@ -89,9 +89,68 @@ def _v1_sessions(connection: Connection) -> None:
     md.create_all(connection)
 
 
+def _v2_oversight(connection: Connection) -> None:
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    # Referred to by the foreign keys below; already in the database (created by step 1).
+    Table("sessions", md, Column("id", String(32), primary_key=True))
+    Table(
+        "candidates", md,
+        Column("id", String(64), primary_key=True),
+        Column("status", String(16), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("closed_at", DateTime(timezone=True), nullable=True),
+        Column("legal_hold", Boolean(create_constraint=False), nullable=False),
+        Column("legal_hold_reason", Text, nullable=True),
+        Column("erased_at", DateTime(timezone=True), nullable=True),
+    )
+    Table(
+        "candidate_identity", md,
+        Column("candidate_id", String(64), ForeignKey("candidates.id"), primary_key=True),
+        Column("name", Text, nullable=True),
+        Column("email", Text, nullable=True),
+        Column("details", Text, nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "candidate_demographics", md,
+        Column("candidate_id", String(64), ForeignKey("candidates.id"), primary_key=True),
+        Column("attributes", Text, nullable=False),
+        Column("source", String(32), nullable=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "artefacts", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("candidate_id", String(64), ForeignKey("candidates.id"), nullable=False, index=True),
+        Column("session_id", String(32), ForeignKey("sessions.id"), nullable=True),
+        Column("kind", String(32), nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("payload_hash", String(80), nullable=False),
+        Column("audit_seq", BigInteger, nullable=True),
+        Column("recorded_by", String(128), nullable=False),
+        Column("recorded_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "audit_log", md,
+        Column("seq", BigInteger, primary_key=True, autoincrement=False),
+        Column("recorded_at", String(32), nullable=False),
+        Column("event", String(64), nullable=False, index=True),
+        Column("actor", String(128), nullable=False),
+        Column("candidate_id", String(64), nullable=True, index=True),
+        Column("payload", Text, nullable=False),
+        Column("payload_hash", String(80), nullable=False),
+        Column("prev_hash", String(80), nullable=False),
+        Column("entry_hash", String(80), nullable=False),
+    )
+    names = ["candidates", "candidate_identity", "candidate_demographics", "artefacts", "audit_log"]
+    md.create_all(connection, tables=[md.tables[name] for name in names])
+
+
 # In order; append new steps at the end, never edit a released one.
 MIGRATIONS: list[Migration] = [
     Migration(1, "questionnaire sessions: questionnaires, sessions, session_events", _v1_sessions),
+    Migration(2, "oversight: candidates, candidate_identity, candidate_demographics, artefacts, audit_log",
+              _v2_oversight),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -89,3 +89,72 @@ session_events = Table(
     Column("item_time_exceeded", Boolean(create_constraint=False), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
+
+# Oversight (schema version 2) -------------------------------------------------------------------------
+# Pseudonymous candidates. The id is the only link between a person's records: sessions.respondent,
+# artefacts, demographics and the audit log hold it; nothing in this table identifies the person.
+candidates = Table(
+    "candidates",
+    metadata,
+    Column("id", String(64), primary_key=True),  # a random pseudonym, never derived from identity
+    Column("status", String(16), nullable=False),  # "open", "closed" (a finished case) or "erased"
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),  # the retention period counts from here
+    Column("legal_hold", Boolean(create_constraint=False), nullable=False),  # blocks purge and erasure
+    Column("legal_hold_reason", Text, nullable=True),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
+)
+
+# Identifying data, apart from everything else so that it can be shown, exported and erased on its own.
+candidate_identity = Table(
+    "candidate_identity",
+    metadata,
+    Column("candidate_id", String(64), ForeignKey("candidates.id"), primary_key=True),
+    Column("name", Text, nullable=True),
+    Column("email", Text, nullable=True),
+    Column("details", Text, nullable=False),  # JSON object of further identifying fields (phone, ...)
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Protected attributes for fairness audits only: read through profiler.oversight.DemographicsVault,
+# never by scoring (GDPR Art. 9; they must never become features).
+candidate_demographics = Table(
+    "candidate_demographics",
+    metadata,
+    Column("candidate_id", String(64), ForeignKey("candidates.id"), primary_key=True),
+    Column("attributes", Text, nullable=False),  # JSON object: category -> value (e.g. "sex": "female")
+    Column("source", String(32), nullable=False),  # e.g. "self-reported"
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# Records produced about a candidate (profiles, scores, recommendations with explanations, decisions):
+# one generic table, so that export and erasure cover every kind, present and future.
+artefacts = Table(
+    "artefacts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("candidate_id", String(64), ForeignKey("candidates.id"), nullable=False, index=True),
+    Column("session_id", String(32), ForeignKey("sessions.id"), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),  # canonical JSON
+    Column("payload_hash", String(80), nullable=False),  # "sha256:" + hex of the payload's UTF-8 bytes
+    Column("audit_seq", BigInteger, nullable=True),  # the audit-log entry that recorded it (holds the hash)
+    Column("recorded_by", String(128), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# The append-only, hash-chained audit log (see profiler.oversight.audit_log for the hash definition).
+# No foreign key: the log accepts every event and outlives the records it mentions.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # 1, 2, ...: a concurrent double fails
+    Column("recorded_at", String(32), nullable=False),  # ISO 8601 UTC text, exactly as hashed
+    Column("event", String(64), nullable=False, index=True),
+    Column("actor", String(128), nullable=False),
+    Column("candidate_id", String(64), nullable=True, index=True),
+    Column("payload", Text, nullable=False),  # canonical JSON, or an erasure marker
+    Column("payload_hash", String(80), nullable=False),
+    Column("prev_hash", String(80), nullable=False),
+    Column("entry_hash", String(80), nullable=False),
+)
