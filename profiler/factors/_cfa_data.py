@@ -111,7 +111,7 @@ def moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sample_moments(
-data: pd.DataFrame, model: ParsedModel, group: str | None, missing: str
+    data: pd.DataFrame, model: ParsedModel, group: str | None, missing: str
 ) -> tuple[Moments, int]:
     """Validate the data once and reduce it to per-group sample moments (one pass over the rows).
 
@@ -135,13 +135,16 @@ data: pd.DataFrame, model: ParsedModel, group: str | None, missing: str
     if group is not None and group in names:
         raise CFADataError(f"group column {group!r} is also a variable of the model")
     frame = data[names]
-    non_numeric = [c for c in names if not pd.api.types.is_numeric_dtype(frame[c])]
+    non_numeric = [c for c, dtype in zip(names, frame.dtypes) if not pd.api.types.is_numeric_dtype(dtype)]
     if non_numeric:
         raise CFADataError(f"model variables must be numeric; not numeric: {non_numeric}")
     X = frame.to_numpy(dtype=np.float64, na_value=np.nan)
-    if np.isinf(X).any():
-        raise CFADataError("the data contain infinite values")
-    bad = np.isnan(X).any(axis=1)
+    if np.isfinite(X).all():  # the usual case: one pass, nothing missing
+        bad = np.zeros(len(X), dtype=bool)
+    else:
+        if np.isinf(X).any():
+            raise CFADataError("the data contain infinite values")
+        bad = np.isnan(X).any(axis=1)
     labels_col = data[group].to_numpy() if group is not None else None
     if labels_col is not None:
         bad |= pd.isna(labels_col)

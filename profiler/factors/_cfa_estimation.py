@@ -286,7 +286,7 @@ class MLProblem:
 
     # ------------------------------------------------------------ optimiser
     def minimize(self, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-12,
-                 newton_below: float = 1e-2) -> tuple[np.ndarray, Evaluation, int, bool]:
+                 newton_below: float = 1e-1) -> tuple[np.ndarray, Evaluation, int, bool]:
         """Fisher scoring, then Newton steps near the optimum; returns (x, evaluation, iterations, converged).
 
         Fisher scoring (step (2I)^-1 (-grad)) is robust far from the optimum but converges only
