@@ -39,22 +39,31 @@ class HeywoodWarning(UserWarning):
 # --- fit statistics (psych's fa.stats) --------------------------------------------------------------
 
 
-def _cor_smooth(x: np.ndarray) -> np.ndarray:
-    """psych's ``cor.smooth``: if not positive definite, lift tiny eigenvalues and rescale to correlations."""
-    w, v = np.linalg.eigh(x)
-    if w.min() >= _EPS:
-        return x
+def _cor_smooth(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """psych's ``cor.smooth``, returning the matrix and its Cholesky factor.
+
+    A positive definite matrix is returned unchanged (psych tests the smallest eigenvalue against
+    machine epsilon; a successful Cholesky factorisation is the same test up to rounding). Otherwise
+    eigenvalues below 1e-12 are lifted to 1e-10, rescaled to sum to p, and the result turned back into a
+    correlation matrix, with a warning.
+    """
+    try:
+        return x, np.linalg.cholesky(x)
+    except np.linalg.LinAlgError:
+        pass
     warnings.warn(
         "Matrix was not positive definite, smoothing was done (psych's cor.smooth); fit statistics are "
         "approximate.",
         UserWarning,
         stacklevel=3,
     )
+    w, v = np.linalg.eigh(x)
     w = np.where(w < 1e-12, 100 * 1e-12, w)
     w = w * x.shape[0] / w.sum()
     y = (v * w) @ v.T
     d = 1.0 / np.sqrt(np.diag(y))
-    return y * d[:, None] * d[None, :]
+    y = y * d[:, None] * d[None, :]
+    return y, np.linalg.cholesky(y)
 
 
 class FitStatistics(dict):
@@ -97,13 +106,14 @@ def fit_statistics(
     rstar_off = float(np.sum(resid * resid))
     dof = p * (p - 1) / 2 - p * k + k * (k - 1) / 2
     np.fill_diagonal(model, np.diag(R))
-    model_s = _cor_smooth(model)
-    R_s = _cor_smooth(R)
-    m_inv_r = np.linalg.solve(model_s, R_s)
-    sign, logdet = np.linalg.slogdet(m_inv_r)
-    objective = float(np.trace(m_inv_r) - logdet - p) if sign > 0 else float("inf")
-    sign0, logdet0 = np.linalg.slogdet(R_s)
-    f0 = float(np.trace(R_s) - logdet0 - p) if sign0 > 0 else float("inf")
+    model_s, c_model = _cor_smooth(model)
+    R_s, c_r = _cor_smooth(R)
+    # F = tr(M^-1 R) - log|M^-1 R| - p, with log-determinants from the Cholesky factors
+    logdet_model = 2.0 * float(np.sum(np.log(np.diag(c_model))))
+    logdet_r = 2.0 * float(np.sum(np.log(np.diag(c_r))))
+    half = np.linalg.solve(c_model, c_r)  # tr(M^-1 R) = ||C_M^-1 C_R||_F^2
+    objective = float(np.sum(half * half) - (logdet_r - logdet_model) - p)
+    f0 = float(np.trace(R_s) - logdet_r - p)
     out = FitStatistics(
         dof=float(dof),
         objective=objective,
