@@ -69,7 +69,11 @@ def _cor_smooth(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class FitStatistics(dict):
     """psych's fit statistics of a factor model, as a dict with attribute access."""
 
-    __getattr__ = dict.__getitem__
+    def __getattr__(self, name: str) -> object:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def fit_statistics(

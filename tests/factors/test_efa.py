@@ -173,6 +173,7 @@ def test_fit_statistics_by_hand() -> None:
     np.fill_diagonal(resid, 0)
     assert st["rmsr"] == pytest.approx(np.sqrt(np.sum(resid**2) / (p * (p - 1))))
     assert st["rmsea_lower"] <= st["rmsea"] <= st["rmsea_upper"]
+    assert st.chi_square == st["chi_square"] and not hasattr(st, "cfi")
 
 
 def test_score_weights_by_hand() -> None:
