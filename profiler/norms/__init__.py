@@ -1,0 +1,36 @@
+"""Norms and trait profiles: norm tables built from calibration samples, and scores placed against them."""
+
+from profiler.norms.build import attainable_scores, build_norms
+from profiler.norms.loading import bundled_norms, load_norms
+from profiler.norms.profile import (
+    MEASURES,
+    PERCENTILE_METHODS,
+    FactorScorer,
+    ScaleResult,
+    TraitProfile,
+    profile_scores,
+    trait_profile,
+    trait_profiles,
+)
+from profiler.norms.table import NORMS_FORMAT, NormsError, NormsMismatchError, NormTable, RowRule, ScaleNorm
+
+__all__ = [
+    "MEASURES",
+    "NORMS_FORMAT",
+    "PERCENTILE_METHODS",
+    "FactorScorer",
+    "NormTable",
+    "NormsError",
+    "NormsMismatchError",
+    "RowRule",
+    "ScaleNorm",
+    "ScaleResult",
+    "TraitProfile",
+    "attainable_scores",
+    "build_norms",
+    "bundled_norms",
+    "load_norms",
+    "profile_scores",
+    "trait_profile",
+    "trait_profiles",
+]

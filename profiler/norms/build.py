@@ -1,0 +1,163 @@
+"""Building a norm table from a calibration sample of item answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from profiler.factors.reliability import cronbach_alpha
+from profiler.norms.table import NormTable, RowRule, SampleDescription, ScaleNorm
+from profiler.questionnaire.model import LikertFormat, YesNoFormat
+from profiler.questionnaire.questionnaire import Questionnaire
+from profiler.questionnaire.scoring import score_responses, validate_responses
+
+_DECIMALS = 9  # attainable scores and observed scores are matched after rounding to this many decimals
+
+
+def build_norms(
+    questionnaire: Questionnaire,
+    responses: pd.DataFrame,
+    *,
+    name: str,
+    version: str,
+    title: str,
+    population: str,
+    collected: str,
+    sampling: str,
+    source: str,
+    rows_read: int | None = None,
+    rules: Sequence[RowRule] = (),
+    descriptives: Mapping[str, float | int | str] | None = None,
+    notes: Sequence[str] = (),
+    invalid: str = "raise",
+) -> NormTable:
+    """A norm table from the item answers of a calibration sample.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+        The questionnaire the answers belong to; the table records its id, version and content hash.
+    responses : DataFrame
+        The norm sample, one row per respondent, one column per item (already cut by the row rules).
+    name, version, title, population, collected, sampling, source : str
+        Provenance written into the artifact; ``population`` says in words who the sample represents.
+    rows_read : int, optional
+        Rows of the source data before the row rules (default: ``len(responses)``, no rules).
+    rules : sequence of RowRule
+        The row rules applied, in order, with the rows each concerned; excluded rows must add up to
+        ``rows_read - len(responses)``.
+    descriptives : mapping, optional
+        Facts describing the sample (median age, share by country, ...).
+    notes : sequence of str
+        Anything a user of the norms should know.
+    invalid : {"raise", "missing"}
+        Passed to :func:`profiler.questionnaire.scoring.validate_responses`.
+
+    Returns
+    -------
+    NormTable
+        Per scale (in questionnaire order): n, mean and SD (``ddof=1``) of the raw scores; Cronbach's
+        alpha of the keyed items with its n and Feldt 95% interval (listwise, via
+        :func:`profiler.factors.reliability.cronbach_alpha`); and the count of respondents at each
+        attainable raw score among those who answered every item of the scale.
+    """
+    answers = validate_responses(questionnaire, responses, invalid=invalid)
+    scores = score_responses(questionnaire, answers)
+    scales = [_scale_norm(questionnaire, scale_id, answers, scores[scale_id]) for scale_id in questionnaire.scale_ids]
+    n = len(responses)
+    rows_read = n if rows_read is None else int(rows_read)
+    sample = SampleDescription(
+        rows_read=rows_read,
+        rows_excluded=rows_read - n,
+        n=n,
+        rules=list(rules),
+        descriptives=dict(descriptives or {}),
+    )
+    return NormTable.seal(
+        name=name,
+        version=version,
+        title=title,
+        questionnaire=questionnaire.identity(),
+        population=population,
+        collected=collected,
+        sampling=sampling,
+        source=source,
+        sample=sample,
+        scales=scales,
+        notes=list(notes),
+    )
+
+
+def _keyed_items(questionnaire: Questionnaire, scale_id: str, answers: pd.DataFrame) -> pd.DataFrame:
+    """The scale's items with reverse-keyed ones turned around (``min + max - x``), in key order."""
+    columns = {}
+    for keyed in questionnaire.keys(scale_id):
+        x = answers[keyed.item]
+        if keyed.sign < 0:
+            low, high = questionnaire.item_range(keyed.item)
+            x = (low + high) - x
+        columns[keyed.item] = x
+    return pd.DataFrame(columns, index=answers.index)
+
+
+def _scale_norm(questionnaire: Questionnaire, scale_id: str, answers: pd.DataFrame, raw: pd.Series) -> ScaleNorm:
+    scored = raw.dropna()
+    if len(scored) < 2:
+        raise ValueError(f"scale {scale_id!r}: fewer than 2 respondents have a score")
+    keyed = _keyed_items(questionnaire, scale_id, answers)
+    # Already keyed, so no item is reversed here; listwise = respondents who answered every item.
+    alpha = cronbach_alpha(keyed, missing="listwise")
+    complete = keyed.notna().all(axis=1).to_numpy()
+    return ScaleNorm(
+        scale=scale_id,
+        n=int(len(scored)),
+        mean=float(scored.mean()),
+        sd=float(scored.std(ddof=1)),
+        reliability={
+            "value": float(alpha.raw_alpha),
+            "n": int(alpha.n_obs),
+            "ci95": (float(alpha.ci_lower), float(alpha.ci_upper)),
+        },
+        distribution=_distribution(questionnaire, scale_id, raw.to_numpy()[complete]),
+    )
+
+
+def attainable_scores(questionnaire: Questionnaire, scale_id: str) -> np.ndarray | None:
+    """Every raw score a respondent who answers all the scale's items can get, ascending.
+
+    ``None`` when an item takes numbers from a continuous range (there is no finite set).
+    """
+    keys = questionnaire.keys(scale_id)
+    sums = {0.0}
+    for keyed in keys:
+        fmt = questionnaire.response_format(keyed.item)
+        if isinstance(fmt, LikertFormat):
+            values = [float(o.value) for o in fmt.options]
+        elif isinstance(fmt, YesNoFormat):
+            values = [0.0, 1.0]
+        else:
+            return None
+        if keyed.sign < 0:
+            low, high = questionnaire.item_range(keyed.item)
+            values = [low + high - v for v in values]
+        sums = {round(s + v, _DECIMALS) for s in sums for v in values}
+    totals = np.array(sorted(sums))
+    if questionnaire.scale(scale_id).scoring == "mean":
+        totals = totals / len(keys)
+    return np.unique(np.round(totals, _DECIMALS))
+
+
+def _distribution(questionnaire: Questionnaire, scale_id: str, complete_scores: np.ndarray) -> dict:
+    observed = np.round(complete_scores, _DECIMALS)
+    grid = attainable_scores(questionnaire, scale_id)
+    if grid is None:
+        grid, counts = np.unique(observed, return_counts=True)
+        return {"scores": grid.tolist(), "counts": counts.tolist()}
+    where = np.searchsorted(grid, observed)
+    off_grid = (where >= len(grid)) | (grid[np.minimum(where, len(grid) - 1)] != observed)
+    if off_grid.any():  # cannot happen for validated answers; a bug if it does
+        raise AssertionError(f"scale {scale_id!r}: scores {observed[off_grid][:5]} are not attainable")
+    counts = np.bincount(where, minlength=len(grid))
+    return {"scores": grid.tolist(), "counts": counts.tolist()}

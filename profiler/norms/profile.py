@@ -1,0 +1,393 @@
+"""Trait profiles: raw scale scores placed against a norm group, vectorized over respondents.
+
+Per scale and respondent (``z = (raw - mean) / SD`` with the norm group's mean and SD):
+
+- ``T = 50 + 10 z``; ``sten = clip(round(5.5 + 2 z), 1, 10)``; ``stanine = clip(round(5 + 2 z), 1, 9)``,
+  rounding halves up so that a score on a band edge lands in the upper band (sten 6 is ``0 <= z < 0.5``),
+  as in the published sten and stanine tables;
+- ``percentile``: empirical (the mid-rank percentile of the raw score in the norm sample, interpolated
+  between attainable scores for prorated scores) or normal-theory (``100 * Phi(z)``); the profile says which;
+- ``sem = SD * sqrt(1 - alpha)`` (alpha of the norm sample) and bands ``raw +/- z_c * SEM`` at 90%
+  (``z_c`` = 1.645) and 95% (1.960), and the same bands in T units (``T +/- z_c * 10 * SEM / SD``). Bands
+  are centred on the observed score and not clipped to the score range.
+
+:func:`trait_profiles` returns one row per respondent with columns ``(scale, measure)``;
+:class:`TraitProfile` is one respondent's profile, for reading.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from profiler.norms.table import NormsMismatchError, NormTable
+from profiler.questionnaire.questionnaire import Questionnaire
+from profiler.questionnaire.scoring import score_responses, validate_responses
+
+PercentileMethod = Literal["empirical", "normal"]
+PERCENTILE_METHODS: tuple[str, ...] = ("empirical", "normal")
+PERCENTILE_DESCRIPTIONS = {
+    "empirical": "empirical (mid-rank percentile of the raw score in the norm sample)",
+    "normal": "normal-theory (100 * Phi(z) from the norm sample's mean and SD)",
+}
+BAND_LEVELS = (90, 95)
+_Z_CRIT = {level: float(stats.norm.ppf(0.5 + level / 200)) for level in BAND_LEVELS}
+
+# Measures per scale, in column order.
+MEASURES: tuple[str, ...] = (
+    "raw", "z", "T", "percentile", "sten", "stanine", "sem",
+    "raw_90_low", "raw_90_high", "raw_95_low", "raw_95_high",
+    "T_90_low", "T_90_high", "T_95_low", "T_95_high",
+)  # fmt: skip
+NO_FACTOR_MODEL = "none: no calibrated factor model was given, so the profile has no factor scores"
+
+
+@runtime_checkable
+class FactorScorer(Protocol):
+    """What a calibrated factor model offers to add factor scores to a profile (the hook for them).
+
+    ``content_hash`` is the questionnaire content it was calibrated on; ``identity()`` names it in the
+    profile (e.g. name, version, sha256); ``factor_scores`` takes validated answers (one column per item)
+    and returns one column per factor, same index.
+    """
+
+    content_hash: str
+
+    def identity(self) -> Mapping[str, str]: ...
+
+    def factor_scores(self, answers: pd.DataFrame) -> pd.DataFrame: ...
+
+
+def round_half_up(x: np.ndarray) -> np.ndarray:
+    return np.floor(x + 0.5)
+
+
+def _check_method(percentiles: str) -> None:
+    if percentiles not in PERCENTILE_METHODS:
+        raise ValueError(f"percentiles={percentiles!r}; use one of {PERCENTILE_METHODS}")
+
+
+def profile_scores(
+    scores: pd.DataFrame, norms: NormTable, *, percentiles: PercentileMethod = "empirical"
+) -> pd.DataFrame:
+    """Place raw scale scores against a norm group.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Raw scale scores, one column per scale (as :func:`profiler.questionnaire.scoring.score_responses`);
+        every scale of ``norms`` must be a column. If ``scores.attrs`` records a ``content_hash`` it must be
+        the one the norms were built for.
+    norms : NormTable
+    percentiles : {"empirical", "normal"}
+
+    Returns
+    -------
+    DataFrame
+        Same index; columns ``(scale, measure)`` for the norms' scales in order and :data:`MEASURES`;
+        ``sten`` and ``stanine`` are nullable integers. A missing raw score gives missing measures (the
+        SEM stays, it belongs to the scale). ``.attrs`` records the norms' identity and the percentile method.
+    """
+    _check_method(percentiles)
+    recorded = scores.attrs.get("content_hash")
+    if recorded is not None and recorded != norms.questionnaire.content_hash:
+        raise NormsMismatchError(
+            f"these scores come from questionnaire content {recorded}, but norm group {norms.name!r} was built "
+            f"for {norms.questionnaire.content_hash}"
+        )
+    missing = [s for s in norms.scale_ids if s not in scores.columns]
+    if missing:
+        raise ValueError(f"scores lack the scale(s) the norms cover: {', '.join(missing)}")
+    columns: dict[tuple[str, str], Any] = {}
+    for scale in norms.scales:
+        raw = scores[scale.scale].to_numpy(dtype=float)
+        missing_raw = np.isnan(raw)
+        z = (raw - scale.mean) / scale.sd
+        t = 50.0 + 10.0 * z
+        if percentiles == "empirical":
+            pct = scale.empirical_percentile(raw)
+            pct[missing_raw] = np.nan
+        else:
+            pct = 100.0 * special.ndtr(z)
+        sem = scale.sem
+        measures = {"raw": raw, "z": z, "T": t, "percentile": pct}
+        z_filled = np.where(missing_raw, 0.0, z)  # integers cannot hold NaN: the mask marks missing ones
+        for name, centre, top in (("sten", 5.5, 10), ("stanine", 5.0, 9)):
+            values = np.clip(round_half_up(centre + 2.0 * z_filled), 1, top).astype(np.int8)
+            measures[name] = pd.arrays.IntegerArray(values, missing_raw.copy())
+        measures["sem"] = np.full(len(raw), sem)
+        for level in BAND_LEVELS:
+            half_raw = _Z_CRIT[level] * sem
+            measures[f"raw_{level}_low"] = raw - half_raw
+            measures[f"raw_{level}_high"] = raw + half_raw
+        for level in BAND_LEVELS:
+            half_t = 10.0 * _Z_CRIT[level] * sem / scale.sd
+            measures[f"T_{level}_low"] = t - half_t
+            measures[f"T_{level}_high"] = t + half_t
+        columns.update({(scale.scale, m): measures[m] for m in MEASURES})
+    frame = pd.DataFrame(columns, index=scores.index, copy=False)
+    frame.columns.names = ["scale", "measure"]
+    frame.attrs.update({k: v for k, v in scores.attrs.items() if k in ("questionnaire_id", "questionnaire_version", "content_hash")})
+    frame.attrs.update(norms.identity())
+    frame.attrs["norm_title"] = norms.title
+    frame.attrs["percentile_method"] = PERCENTILE_DESCRIPTIONS[percentiles]
+    frame.attrs["factor_scores"] = NO_FACTOR_MODEL
+    return frame
+
+
+def trait_profiles(
+    questionnaire: Questionnaire,
+    responses: pd.DataFrame,
+    norms: NormTable,
+    *,
+    percentiles: PercentileMethod = "empirical",
+    invalid: str = "raise",
+    factor_model: FactorScorer | None = None,
+) -> pd.DataFrame:
+    """Trait profiles of many respondents at once: raw score, z, T, percentile, sten, stanine, SEM, bands.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+    responses : DataFrame
+        Item answers, one row per respondent (see :func:`profiler.questionnaire.scoring.validate_responses`).
+    norms : NormTable
+        Must have been built for this questionnaire's content hash (else :class:`NormsMismatchError`).
+    percentiles : {"empirical", "normal"}
+        Empirical mid-rank percentiles in the norm sample (default) or normal-theory ones.
+    invalid : {"raise", "missing"}
+        What to do with invalid answers (as for scoring).
+    factor_model : FactorScorer, optional
+        A calibrated factor model; its factor scores are added as columns ``(factor, "factor_score")``.
+        Without one the profile records that it has no factor scores.
+
+    Returns
+    -------
+    DataFrame
+        One row per respondent (same index), columns ``(scale, measure)``; ``.attrs`` records the
+        questionnaire id, version and content hash, the norm group, version and sha256, the percentile
+        method and the factor model (or its absence). See the module docstring for the formulas.
+    """
+    _check_method(percentiles)
+    norms.check_applies_to(questionnaire)
+    if factor_model is None:
+        scores = score_responses(questionnaire, responses, invalid=invalid)
+        return profile_scores(scores, norms, percentiles=percentiles)
+    if not isinstance(factor_model, FactorScorer):
+        raise TypeError("factor_model must offer content_hash, identity() and factor_scores(answers)")
+    if factor_model.content_hash != questionnaire.content_hash:
+        raise NormsMismatchError(
+            f"the factor model was calibrated on content {factor_model.content_hash}, but the questionnaire has "
+            f"{questionnaire.content_hash}"
+        )
+    answers = validate_responses(questionnaire, responses, invalid=invalid)
+    frame = profile_scores(score_responses(questionnaire, answers, invalid=invalid), norms, percentiles=percentiles)
+    factors = factor_model.factor_scores(answers)
+    factors.columns = pd.MultiIndex.from_product([[str(c) for c in factors.columns], ["factor_score"]])
+    attrs = dict(frame.attrs)
+    frame = pd.concat([frame, factors.reindex(frame.index)], axis=1)
+    frame.attrs = attrs
+    frame.attrs["factor_scores"] = ", ".join(f"{k}={v}" for k, v in factor_model.identity().items())
+    return frame
+
+
+# ------------------------------------------------------------------------------------------------
+# One respondent
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScaleResult:
+    """One scale of a :class:`TraitProfile` (bands are ``(low, high)``)."""
+
+    scale: str
+    name: str
+    raw: float
+    z: float
+    T: float
+    percentile: float
+    sten: int | None
+    stanine: int | None
+    sem: float
+    band_90_raw: tuple[float, float]
+    band_95_raw: tuple[float, float]
+    band_90_T: tuple[float, float]
+    band_95_T: tuple[float, float]
+    low: str | None = None
+    high: str | None = None
+    factor_score: float | None = None
+
+    @property
+    def reading(self) -> str:
+        """Plain words: above or below the norm average only when the whole 90% band is."""
+        if math.isnan(self.raw):
+            return "no score (too few items answered)"
+        low, high = self.band_90_T
+        if low > 50:
+            return "above the norm group's average" + (f": {self.high}" if self.high else "")
+        if high < 50:
+            return "below the norm group's average" + (f": {self.low}" if self.low else "")
+        return "within measurement error of the norm group's average"
+
+
+@dataclass(frozen=True)
+class TraitProfile:
+    """One respondent's trait profile, pleasant to read (``print(profile)``).
+
+    Build with :func:`trait_profile` (one respondent's answers) or :meth:`from_profiles` (a row of
+    :func:`trait_profiles`' result).
+    """
+
+    respondent: Any
+    questionnaire: Mapping[str, str]
+    norms: Mapping[str, str]
+    norm_title: str
+    percentile_method: str
+    scales: tuple[ScaleResult, ...]
+    factor_scores: str = NO_FACTOR_MODEL
+    language: str = "en"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, scale: str) -> ScaleResult:
+        for result in self.scales:
+            if result.scale == scale:
+                return result
+        raise KeyError(f"the profile has no scale {scale!r}")
+
+    @classmethod
+    def from_profiles(
+        cls, profiles: pd.DataFrame, respondent: Any, questionnaire: Questionnaire, *, language: str | None = None
+    ) -> TraitProfile:
+        """The profile of one row (by index label) of :func:`trait_profiles`' result."""
+        attrs = profiles.attrs
+        if attrs.get("content_hash") not in (None, questionnaire.content_hash):
+            raise NormsMismatchError("these profiles were computed with different questionnaire content")
+        row = profiles.loc[respondent]
+        if isinstance(row, pd.DataFrame):
+            raise KeyError(f"respondent label {respondent!r} is not unique in the profiles")
+        language = language or questionnaire.default_language
+        results = []
+        for scale_id in dict.fromkeys(profiles.columns.get_level_values(0)):
+            if scale_id not in questionnaire.scale_ids:
+                continue
+            spec = questionnaire.scale(scale_id)
+            values = row[scale_id]
+
+            def pick(texts, _language=language):
+                return None if texts is None else texts.get(_language, next(iter(texts.values())))
+
+            def num(measure, _values=values):
+                value = _values.get(measure, np.nan)
+                return float("nan") if pd.isna(value) else float(value)
+
+            def integer(measure, _values=values):
+                value = _values.get(measure)
+                return None if value is None or pd.isna(value) else int(value)
+
+            results.append(
+                ScaleResult(
+                    scale=scale_id,
+                    name=pick(spec.name) or scale_id,
+                    raw=num("raw"),
+                    z=num("z"),
+                    T=num("T"),
+                    percentile=num("percentile"),
+                    sten=integer("sten"),
+                    stanine=integer("stanine"),
+                    sem=num("sem"),
+                    band_90_raw=(num("raw_90_low"), num("raw_90_high")),
+                    band_95_raw=(num("raw_95_low"), num("raw_95_high")),
+                    band_90_T=(num("T_90_low"), num("T_90_high")),
+                    band_95_T=(num("T_95_low"), num("T_95_high")),
+                    low=pick(spec.low),
+                    high=pick(spec.high),
+                    factor_score=None if "factor_score" not in values else num("factor_score"),
+                )
+            )
+        return cls(
+            respondent=respondent,
+            questionnaire=questionnaire.identity(),
+            norms={k: attrs[k] for k in ("norm_group", "norm_version", "norms_sha256")},
+            norm_title=attrs.get("norm_title", ""),
+            percentile_method=attrs["percentile_method"],
+            scales=tuple(results),
+            factor_scores=attrs.get("factor_scores", NO_FACTOR_MODEL),
+            language=language,
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per scale with the numbers (bands as ``*_low`` / ``*_high`` columns)."""
+        rows = {}
+        for r in self.scales:
+            rows[r.scale] = {
+                "raw": r.raw, "z": r.z, "T": r.T, "percentile": r.percentile, "sten": r.sten,
+                "stanine": r.stanine, "sem": r.sem,
+                "raw_90_low": r.band_90_raw[0], "raw_90_high": r.band_90_raw[1],
+                "raw_95_low": r.band_95_raw[0], "raw_95_high": r.band_95_raw[1],
+                "T_90_low": r.band_90_T[0], "T_90_high": r.band_90_T[1],
+                "T_95_low": r.band_95_T[0], "T_95_high": r.band_95_T[1],
+            }  # fmt: skip
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index.name = "scale"
+        return frame
+
+    def __str__(self) -> str:
+        q, nm = self.questionnaire, self.norms
+        lines = [
+            f"Trait profile of respondent {self.respondent!r}",
+            f"  questionnaire  {q['questionnaire_id']} {q['questionnaire_version']} ({q['content_hash']})",
+            f"  norm group     {nm['norm_group']} {nm['norm_version']}: {self.norm_title} ({nm['norms_sha256']})",
+            f"  percentiles    {self.percentile_method}",
+            "",
+            f"  {'scale':<38}{'raw':>6}{'T':>6}  {'90% band (T)':<14}{'pct':>6}{'sten':>6}{'stanine':>9}",
+        ]
+        for r in self.scales:
+            band = "-" if math.isnan(r.T) else f"{r.band_90_T[0]:.0f}-{r.band_90_T[1]:.0f}"
+            lines.append(
+                f"  {r.name[:37]:<38}{_fmt(r.raw, 2):>6}{_fmt(r.T, 0):>6}  {band:<14}{_fmt(r.percentile, 0):>6}"
+                f"{'-' if r.sten is None else r.sten:>6}{'-' if r.stanine is None else r.stanine:>9}"
+            )
+        lines += ["", "  Reading (a score differs from the average only if its whole 90% band does):"]
+        lines += [f"  - {r.name}: {r.reading}" for r in self.scales]
+        lines += ["", f"  factor scores: {self.factor_scores}"]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"TraitProfile(respondent={self.respondent!r}, norm_group={self.norms['norm_group']!r}, "
+            f"T={{{', '.join(f'{r.scale!r}: {_fmt(r.T, 1)}' for r in self.scales)}}})"
+        )
+
+
+def _fmt(value: float, decimals: int) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.{decimals}f}"
+
+
+def trait_profile(
+    questionnaire: Questionnaire,
+    answers: Mapping[str, Any] | pd.Series | pd.DataFrame,
+    norms: NormTable,
+    *,
+    respondent: Any = None,
+    percentiles: PercentileMethod = "empirical",
+    invalid: str = "raise",
+    factor_model: FactorScorer | None = None,
+    language: str | None = None,
+) -> TraitProfile:
+    """The trait profile of one respondent, from a mapping ``item -> answer`` (or a one-row DataFrame)."""
+    if isinstance(answers, pd.DataFrame):
+        if len(answers) != 1:
+            raise ValueError(f"trait_profile takes one respondent; got {len(answers)} rows (use trait_profiles)")
+        frame = answers
+    else:
+        label = respondent if respondent is not None else getattr(answers, "name", None)
+        label = 0 if label is None else label
+        frame = pd.DataFrame([dict(answers)], index=[label])
+    profiles = trait_profiles(
+        questionnaire, frame, norms, percentiles=percentiles, invalid=invalid, factor_model=factor_model
+    )
+    return TraitProfile.from_profiles(profiles, profiles.index[0], questionnaire, language=language)
