@@ -178,7 +178,7 @@ def item_pair_correlation(answers: pd.DataFrame, pairs: Sequence[tuple[str, str]
 
 
 def even_odd_consistency(keyed_answers: pd.DataFrame, scales: Mapping[str, Sequence[str]]) -> pd.Series:
-    """Even-odd consistency (Jackson, 1977; Johnson, 2005; Meade & Craig, 2012).
+    """Even-odd consistency, Jackson's individual reliability (Johnson, 2005; Meade & Craig, 2012).
 
     Each scale's items (in key order) are split into odd (1st, 3rd, ...) and even (2nd, 4th, ...)
     halves; a respondent's half-scale means are correlated across scales, odd halves against even

@@ -206,8 +206,8 @@ class ValidityRules(Strict):
         default=0.3,
         ge=-1,
         le=1,
-        description="Flag an even-odd consistency (Spearman-Brown corrected; Jackson, 1977) below this. "
-        "Default .30 as used by Johnson (2005). Needs at least 3 scales of 2 or more items.",
+        description="Flag an even-odd consistency (Jackson's individual reliability, Spearman-Brown "
+        "corrected) below this. Default .30 as used by Johnson (2005). Needs at least 3 scales of 2 or more items.",
     )
     mahalanobis_p_min: float | None = Field(
         default=0.001,
