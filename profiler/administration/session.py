@@ -197,6 +197,7 @@ class Session:
         if session.finished:
             raise SessionError(f"session {session_id!r} is finished; it cannot be resumed")
         session._record("resume")
+        session.check_time()
         return session
 
     # State ----------------------------------------------------------------------------------------------
@@ -339,6 +340,15 @@ class Session:
             shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
             raise SessionError(f"cannot finish: {len(missing)} required item(s) unanswered: {shown}", items=missing)
         self._record("finish", status="finished", finished_at=datetime.now(UTC))
+
+    def check_time(self) -> bool:
+        """Whether the session has expired; records the expiry first if the time limit has just passed.
+
+        Call it before showing an item, so that a respondent is not shown an item they can no longer answer.
+        """
+        if not (self.finished or self._paused):
+            self._expire_if_over()
+        return self.expired
 
     # Internals ------------------------------------------------------------------------------------------
     def _can_go_back(self) -> bool:

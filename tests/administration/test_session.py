@@ -67,16 +67,23 @@ def yes_no():
     return profiler.parse_questionnaire(YES_NO)
 
 
+@pytest.fixture
+def store():
+    with Store() as opened:  # in memory
+        yield opened
+
+
 @pytest.fixture(params=["memory", "file"])
-def store(request, tmp_path):
+def any_store(request, tmp_path):
+    """The same test in memory and in a SQLite file."""
     with Store(None if request.param == "memory" else tmp_path / "s.db") as opened:
         yield opened
 
 
 # Starting and prompts -------------------------------------------------------------------------------------
-def test_a_session_records_what_was_administered(store, ipip):
-    session = Session.start(store, ipip, respondent="cand-0042", language="fr")
-    with store.read() as connection:
+def test_a_session_records_what_was_administered(any_store, ipip):
+    session = Session.start(any_store, ipip, respondent="cand-0042", language="fr")
+    with any_store.read() as connection:
         row = connection.exec_driver_sql("SELECT * FROM sessions").mappings().one()
         document = connection.exec_driver_sql("SELECT document FROM questionnaires").scalar_one()
     assert (row["questionnaire_id"], row["questionnaire_version"], row["content_hash"]) == (
@@ -84,7 +91,7 @@ def test_a_session_records_what_was_administered(store, ipip):
     assert (row["respondent"], row["language"], row["status"], row["seed"]) == ("cand-0042", "fr", "open", None)
     assert json.loads(row["item_order"]) == ipip.item_ids == list(session.order)
     # The stored content is exactly what the hash identifies, so what was shown can be shown again.
-    reloaded = Session.load(store, session.id).questionnaire
+    reloaded = Session.load(any_store, session.id).questionnaire
     assert reloaded.content_hash == ipip.content_hash and json.loads(document)["id"] == ipip.id
 
 
@@ -161,11 +168,11 @@ def test_fixed_order_and_questionnaire_seed(store, ipip, yes_no):
     assert session.seed == 3 and session.order == ("Q2", "Q1")  # the questionnaire's seed wins
 
 
-def test_resume_keeps_order_position_and_answers(store, mini):
-    session = Session.start(store, mini, seed=3)
+def test_resume_keeps_order_position_and_answers(any_store, mini):
+    session = Session.start(any_store, mini, seed=3)
     for value in (1, 2, 3):
         session.answer(value)
-    resumed = Session.resume(store, session.id)
+    resumed = Session.resume(any_store, session.id)
     assert resumed.order == session.order and resumed.seed == 3
     assert resumed.position == 3 and resumed.current().item_id == session.order[3]
     assert resumed.answers() == session.answers() == dict(zip(session.order[:3], [1.0, 2.0, 3.0], strict=True))
@@ -183,8 +190,8 @@ def test_resume_refusals(store, mini, ipip):
 
 
 # Navigation -----------------------------------------------------------------------------------------------
-def test_back_where_allowed_and_changed_answers_keep_their_history(store, ipip):
-    session = Session.start(store, ipip)
+def test_back_where_allowed_and_changed_answers_keep_their_history(any_store, ipip):
+    session = Session.start(any_store, ipip)
     session.answer(2)
     session.answer(4)
     session.back()
@@ -276,9 +283,9 @@ def test_number_and_yes_no_validation(store, mini, yes_no):
 
 
 # Time -----------------------------------------------------------------------------------------------------
-def test_each_event_records_how_long_its_item_was_shown(store, ipip):
+def test_each_event_records_how_long_its_item_was_shown(any_store, ipip):
     clock = FakeClock()
-    session = Session.start(store, ipip, clock=clock)
+    session = Session.start(any_store, ipip, clock=clock)
     clock.advance(3.5)
     session.answer(3)
     clock.advance(1.25)
@@ -290,7 +297,7 @@ def test_each_event_records_how_long_its_item_was_shown(store, ipip):
     clock.advance(9.0)
     session.pause()
     clock.advance(500.0)  # away: not time on task
-    resumed = Session.resume(store, session.id, clock=clock)
+    resumed = Session.resume(any_store, session.id, clock=clock)
     clock.advance(1.0)
     assert resumed.elapsed_seconds() == pytest.approx(16.75)
     assert resumed.history()["kind"].tolist()[-2:] == ["pause", "resume"]
@@ -308,9 +315,9 @@ def test_item_time_limit_flags_slow_answers(store, yes_no):
     assert len(session.answers()) == 2  # flagged answers still count
 
 
-def test_session_time_limit_expires_the_session_but_it_can_be_finished(store, mini):
+def test_session_time_limit_expires_the_session_but_it_can_be_finished(any_store, mini):
     clock = FakeClock()
-    session = Session.start(store, mini, seed=1, clock=clock)  # limit 600 s
+    session = Session.start(any_store, mini, seed=1, clock=clock)  # limit 600 s
     clock.advance(100)
     session.answer(2)
     assert session.remaining_seconds() == pytest.approx(500)
@@ -323,11 +330,11 @@ def test_session_time_limit_expires_the_session_but_it_can_be_finished(store, mi
     with pytest.raises(SessionExpiredError):
         session.answer(3)
     with pytest.raises(SessionExpiredError):
-        Session.resume(store, session.id).answer(3)
-    finished = Session.resume(store, session.id)
+        Session.resume(any_store, session.id).answer(3)
+    finished = Session.resume(any_store, session.id)
     finished.finish()  # required items unanswered, but the time is up
     assert finished.finished and finished.expired
-    with store.read() as connection:
+    with any_store.read() as connection:
         row = connection.exec_driver_sql("SELECT status, expired, finished_at FROM sessions WHERE id = ?",
                                          (session.id,)).one()
     assert (row[0], bool(row[1])) == ("finished", True) and row[2] is not None
@@ -335,8 +342,8 @@ def test_session_time_limit_expires_the_session_but_it_can_be_finished(store, mi
 
 
 # Finishing ------------------------------------------------------------------------------------------------
-def test_finish_refuses_while_required_items_are_unanswered(store, mini):
-    session = Session.start(store, mini, seed=1)
+def test_finish_refuses_while_required_items_are_unanswered(any_store, mini):
+    session = Session.start(any_store, mini, seed=1)
     session.skip()
     session.answer(4)
     with pytest.raises(SessionError, match=r"cannot finish: 5 required item\(s\) unanswered: S2, T2, S3, ATT1, T1")\
@@ -352,8 +359,8 @@ def test_finish_refuses_while_required_items_are_unanswered(store, mini):
         with pytest.raises(SessionError, match="finished"):
             action()
     with pytest.raises(SessionError, match="is finished; it cannot be resumed"):
-        Session.resume(store, session.id)
-    loaded = Session.load(store, session.id)
+        Session.resume(any_store, session.id)
+    loaded = Session.load(any_store, session.id)
     assert loaded.finished and loaded.answers() == session.answers()
     scores = mini.score(loaded.responses(), invalid="missing")
     assert scores.index.tolist() == [session.id] and scores.loc[session.id, "Voice"] == pytest.approx(10 / 3)
