@@ -490,6 +490,12 @@ def _validated_answers(questionnaire: Questionnaire, answers: pd.DataFrame, inva
     """Float answers of every item; unanswered items (required or not) stay NaN and are never an error."""
     clean = validate_responses(questionnaire, answers, invalid="missing")
     if invalid == "raise":
+        columns = [str(c) for c in answers.columns]
+        known = [j for j, c in enumerate(columns) if c in clean.columns]
+        given = answers.iloc[:, known].notna().to_numpy()
+        lost = clean[[columns[j] for j in known]].isna().to_numpy()
+        if len(known) == len(columns) and not (given & lost).any():
+            return clean  # every answer given is an option of its item
         # Give every unanswered cell a valid answer, so that validate_responses reports exactly the
         # answers that are not options and the unknown columns, with its usual messages.
         probe = answers.copy()
