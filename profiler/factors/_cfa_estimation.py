@@ -285,8 +285,8 @@ class MLProblem:
         return grad, own, cross
 
     # ------------------------------------------------------------ optimiser
-    def minimize(self, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-12,
-                 newton_below: float = 1e-1) -> tuple[np.ndarray, Evaluation, int, bool]:
+    def minimize(self, x0: np.ndarray, max_iter: int = 500, tol: float = 1e-12, newton_below: float = 1e-1,
+                 start: Evaluation | None = None) -> tuple[np.ndarray, Evaluation, int, bool]:
         """Fisher scoring, then Newton steps near the optimum; returns (x, evaluation, iterations, converged).
 
         Fisher scoring (step (2I)^-1 (-grad)) is robust far from the optimum but converges only
@@ -294,10 +294,10 @@ class MLProblem:
         ``newton_below``, steps use the exact Hessian when it is positive definite (quadratic
         convergence). Every step is backtracked until f decreases enough (Armijo) and Sigma stays
         positive definite. Converged when the decrement falls below ``tol`` (f is then within about
-        tol/2 of its minimum).
+        tol/2 of its minimum). ``start`` is the evaluation at x0, if already computed.
         """
         x = np.asarray(x0, dtype=float).copy()
-        ev = self.evaluate(x)
+        ev = start if start is not None and start.grad is not None else self.evaluate(x)
         if not np.isfinite(ev.f):
             raise FloatingPointError("the starting values give a covariance matrix that is not positive definite")
         for it in range(1, max_iter + 1):

@@ -68,19 +68,6 @@ class ParameterTable:
     def __len__(self) -> int:
         return len(self.lhs)
 
-    def category(self, i: int) -> str:
-        """The group.equal category of row ``i`` (lavaan's names)."""
-        mat, same = self.mat[i], self.row[i] == self.col[i]
-        if mat == LAMBDA:
-            return "loadings"
-        if mat == NU:
-            return "intercepts"
-        if mat == ALPHA:
-            return "means"
-        if mat == THETA:
-            return "residuals" if same else "residual.covariances"
-        return "lv.variances" if same else "lv.covariances"
-
 
 @dataclass
 class _Row:

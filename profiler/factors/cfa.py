@@ -219,7 +219,7 @@ class CFA:
             raise CFADataError("could not find starting values with a positive definite model covariance matrix")
         self._check_information(start.info, table, mom.labels, when="at the starting values", error=True)
 
-        x, ev, n_iter, converged = problem.minimize(x0, max_iter=self.max_iter, tol=self.tol)
+        x, ev, n_iter, converged = problem.minimize(x0, max_iter=self.max_iter, tol=self.tol, start=start)
         self.model_ = model
         self.table_ = table
         self.problem_ = problem
