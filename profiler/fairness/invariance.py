@@ -1,0 +1,281 @@
+"""Measurement invariance across groups with the multi-group CFA: configural -> metric -> scalar -> strict.
+
+Each step adds equality constraints across groups (metric: loadings; scalar: + intercepts, with the factor
+means then free in every group but the first; strict: + residual variances) and is compared with the last
+accepted step. It is rejected when fit worsens by more than the usual criteria (Cheung & Rensvold, 2002;
+Chen, 2007): CFI drops by more than .010, RMSEA rises by more than .015, or SRMR rises by more than .030
+(metric) or .010 (scalar, strict). The chi-square difference test is reported beside them; with
+thousands of respondents it rejects almost any constraint, which is why the change criteria are used.
+
+**Partial invariance** when a step is rejected: constraints of that step are released one at a time, each
+time the one whose release lowers chi-square most, found by *fitting every candidate model* (comparing
+freed models, not modification indices: the CFA's modification indices do not cover equality
+constraints), until the step meets the criteria, ``max_free`` releases are spent, or no candidate is
+left (a factor keeps at least ``min_invariant`` invariant indicators, its marker counted). Later steps keep
+the releases. The freed parameters are reported in lavaan's ``group.partial`` syntax (``F=~x2``,
+``x3~1``, ``x3~~x3``), so the same models can be refitted in R.
+
+How a constraint is released without a ``group.partial`` option in :class:`profiler.factors.CFA`: loadings
+and residual variances are constrained by shared labels (``F =~ x1 + l.x2*x2``, ``x2 ~~ r.x2*x2``), so a
+released one just has no label. Intercepts are constrained by ``equal=("intercepts",)`` (which also frees
+the factor means after the first group, as lavaan does); a released intercept gets a *phantom* factor,
+``phantom.x =~ 1*x + 0*y`` with variance 0 and covariances 0, whose mean the CFA fixes to 0 in the first
+group and frees in the others: it adds a group-specific shift to that one intercept, the same model as
+lavaan's ``group.partial = "x~1"`` (same chi-square and df).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from profiler.factors.cfa import CFA
+from profiler.factors.model_syntax import parse_model
+from profiler.fairness.impact import _records
+from profiler.questionnaire.questionnaire import Questionnaire
+
+__all__ = ["InvarianceResult", "invariance", "CRITERIA"]
+
+STEPS = ("configural", "metric", "scalar", "strict")
+CONSTRAINED = {"metric": "loading", "scalar": "intercept", "strict": "residual"}
+# worse by more than this means the step does not hold (SRMR: .030 for metric, .010 afterwards)
+CRITERIA = {"cfi": 0.010, "rmsea": 0.015, "srmr_metric": 0.030, "srmr": 0.010}
+GROUP = "__group__"
+FIT_COLUMNS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"]
+
+
+@dataclass(frozen=True)
+class InvarianceResult:
+    """The sequence of invariance models.
+
+    Attributes
+    ----------
+    steps : DataFrame
+        One row per step tested: fit (``chisq, df, pvalue, cfi, tli, rmsea, srmr``), changes against
+        the last accepted step (``delta_chisq, delta_df, delta_p, delta_cfi, delta_rmsea, delta_srmr``),
+        whether each criterion is met (``cfi_ok, rmsea_ok, srmr_ok``), ``n_freed`` and ``verdict``:
+        ``baseline`` (configural), ``holds``, ``partial`` (holds after releasing ``freed``) or ``fails``.
+    freed : DataFrame
+        Released constraints in order: ``step, parameter`` (lavaan ``group.partial`` syntax), ``kind``,
+        ``item``, ``delta_chisq`` (drop from the release) and fit after it.
+    group_sizes : Series
+    models : dict
+        Step -> (lavaan-style syntax, ``equal``) of the accepted model of that step.
+    fits : dict
+        Step -> fitted :class:`~profiler.factors.CFA` (not serialized).
+    notes : list of str
+    """
+
+    steps: pd.DataFrame
+    freed: pd.DataFrame
+    group_sizes: pd.Series
+    n_rows_dropped: int
+    models: dict
+    fits: dict = field(repr=False, default_factory=dict)
+    notes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        steps = self.steps.copy()
+        steps["freed"] = steps["freed"].apply(list)
+        return {"steps": _records(steps), "freed": _records(self.freed),
+                "group_sizes": {str(k): int(v) for k, v in self.group_sizes.items()},
+                "n_rows_dropped": self.n_rows_dropped,
+                "models": {k: {"syntax": s, "equal": list(e)} for k, (s, e) in self.models.items()},
+                "notes": list(self.notes)}
+
+
+def _factors(model) -> dict[str, list[str]]:
+    if isinstance(model, Questionnaire):
+        return {s.id: [k.item for k in model.keys(s.id)] for s in model.scales if s.keys is not None}
+    if isinstance(model, Mapping):
+        return {str(f): [str(i).lstrip("-") for i in items] for f, items in model.items()}
+    if isinstance(model, str):
+        parsed = parse_model(model)
+        out: dict[str, list[str]] = {}
+        for st in parsed.statements:
+            plain = all(t.fixed is None and not t.free and t.label is None for t in st.rhs)
+            if st.op != "=~" or not plain:
+                raise ValueError("invariance() takes a model of plain 'factor =~ item + item' statements (or a "
+                                 "mapping or questionnaire); fit other models with profiler.factors.CFA directly")
+            out.setdefault(st.lhs, []).extend(t.name for t in st.rhs)
+        return out
+    raise TypeError(f"model must be a Questionnaire, a mapping {{factor: [items]}} or lavaan syntax, not "
+                    f"{type(model).__name__}")
+
+
+def _syntax(factors: dict[str, list[str]], step: str, released: set) -> tuple[str, tuple]:
+    """Model text and ``equal`` of a step with the given (kind, item) constraints released."""
+    level = STEPS.index(step)
+    lines = []
+    for factor, items in factors.items():
+        terms = [items[0]] + [i if level < 1 or ("loading", i) in released else f"l.{i}*{i}" for i in items[1:]]
+        lines.append(f"{factor} =~ " + " + ".join(terms))
+    if level >= 3:
+        lines += [f"{i} ~~ r.{i}*{i}" for items in factors.values() for i in items if ("residual", i) not in released]
+    equal: tuple = ()
+    if level >= 2:
+        equal = ("intercepts",)
+        observed = [i for items in factors.values() for i in items]
+        phantoms = [f"phantom.{i}" for i in observed if ("intercept", i) in released]
+        for k, name in enumerate(phantoms):
+            item = name[len("phantom."):]
+            other = next(o for o in observed if o != item)
+            lines.append(f"{name} =~ 1*{item} + 0*{other}")
+            lines.append(f"{name} ~~ 0*{name}")
+            lines += [f"{name} ~~ 0*{o}" for o in list(factors) + phantoms[k + 1:]]
+    return "\n".join(lines), equal
+
+
+def _parameter(kind: str, item: str, factors: dict) -> str:
+    if kind == "loading":
+        factor = next(f for f, items in factors.items() if item in items)
+        return f"{factor}=~{item}"
+    return f"{item}~1" if kind == "intercept" else f"{item}~~{item}"
+
+
+def _fit(data: pd.DataFrame, factors, step, released) -> CFA:
+    syntax, equal = _syntax(factors, step, released)
+    return CFA(syntax, missing="listwise").fit(data, group=GROUP, equal=equal)
+
+
+def _candidates(factors: dict, step: str, released: set, min_invariant: int) -> list[tuple[str, str]]:
+    kind = CONSTRAINED[step]
+    out = []
+    for items in factors.values():
+        # a marker loading is fixed to 1 in every group: invariant, never a candidate
+        pool = [i for i in (items[1:] if kind == "loading" else items) if (kind, i) not in released]
+        invariant = len(pool) + (1 if kind == "loading" else 0)
+        if invariant - 1 >= min_invariant:
+            out += [(kind, i) for i in pool]
+    return out
+
+
+def _changes(fit: pd.Series, base: pd.Series, step: str, criteria: dict) -> dict:
+    d = {f"delta_{k}": float(fit[k] - base[k]) for k in ("chisq", "df", "cfi", "rmsea", "srmr")}
+    d["delta_p"] = float(stats.chi2.sf(d["delta_chisq"], d["delta_df"])) if d["delta_df"] > 0 else np.nan
+    srmr_cut = criteria["srmr_metric"] if step == "metric" else criteria["srmr"]
+    d["cfi_ok"] = bool(-d["delta_cfi"] <= criteria["cfi"])
+    d["rmsea_ok"] = bool(d["delta_rmsea"] <= criteria["rmsea"])
+    d["srmr_ok"] = bool(d["delta_srmr"] <= srmr_cut)
+    return d
+
+
+def invariance(
+    responses: pd.DataFrame,
+    model,
+    groups: pd.Series,
+    *,
+    steps: Sequence[str] = STEPS,
+    partial: bool = True,
+    max_free: int = 10,
+    min_invariant: int = 2,
+    criteria: Mapping[str, float] | None = None,
+) -> InvarianceResult:
+    """Test configural, metric, scalar (and strict) invariance across ``groups``, with partial invariance.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        Item responses (NaN = missing: incomplete rows are dropped listwise and counted, never imputed).
+    model : Questionnaire, mapping or str
+        One factor per scale of a questionnaire (its items, keying ignored: loadings carry the sign),
+        ``{factor: [items]}``, or lavaan syntax of plain ``=~`` statements. The first item of each factor
+        is its marker (loading fixed to 1).
+    groups : Series
+        Group of each person (same index); NaN rows are dropped. Groups are ordered by first appearance
+        (lavaan's order); factor means are fixed to 0 in the first.
+    steps : sequence of str
+        A prefix of ``("configural", "metric", "scalar", "strict")``.
+    partial : bool, default True
+        Release constraints of a rejected step (see the module docstring); else stop at the first rejection.
+    max_free : int, default 10
+        Most constraints released per step.
+    min_invariant : int, default 2
+        Invariant indicators a factor must keep (marker included).
+    criteria : mapping, optional
+        Overrides of :data:`CRITERIA` (``cfi``, ``rmsea``, ``srmr_metric``, ``srmr``).
+
+    Returns
+    -------
+    InvarianceResult
+
+    Notes
+    -----
+    In R: ``lavaan::cfa(model, data, group = "g", group.equal = ..., group.partial = ...)`` for every model,
+    compared with ``lavTestLRT`` and ``fitMeasures``; semTools' ``measEq.syntax`` builds the same sequence.
+    """
+    steps = tuple(steps)
+    if steps != STEPS[: len(steps)] or not steps:
+        raise ValueError(f"steps must be a prefix of {STEPS}, got {steps}")
+    crit = {**CRITERIA, **(criteria or {})}
+    unknown = set(crit) - set(CRITERIA)
+    if unknown:
+        raise ValueError(f"unknown criteria {sorted(unknown)}; use {sorted(CRITERIA)}")
+    if not isinstance(groups, pd.Series):
+        raise TypeError(f"groups must be a pandas Series, not {type(groups).__name__}")
+    if len(groups) != len(responses) or not groups.index.equals(responses.index):
+        raise ValueError("responses and groups must have the same index (the same people in the same order)")
+    factors = _factors(model)
+    items = [i for its in factors.values() for i in its]
+    missing_cols = [i for i in items if i not in responses.columns]
+    if missing_cols:
+        raise ValueError(f"responses lack the model's items {missing_cols}")
+    data = responses[items].apply(pd.to_numeric, errors="raise")
+    data[GROUP] = groups.to_numpy()
+    if data[GROUP].nunique() < 2:
+        raise ValueError("invariance needs at least two groups")
+
+    rows, freed_rows, fits, models, notes = [], [], {}, {}, []
+    released: set = set()
+    base = None
+    for step in steps:
+        fit = _fit(data, factors, step, released)
+        ind = fit.fit_indices_
+        row = {"step": step, **{k: float(ind[k]) for k in FIT_COLUMNS}}
+        if step == "configural":
+            row.update(verdict="baseline", freed=(), n_freed=0)
+            if ind["cfi"] < 0.90:
+                notes.append(f"the configural model fits poorly (CFI {ind['cfi']:.3f}): the change criteria were "
+                             "studied on models that fit, so read the changes with care")
+        else:
+            change = _changes(ind, base, step, crit)
+            n_freed = 0
+            while partial and not (change["cfi_ok"] and change["rmsea_ok"] and change["srmr_ok"]) \
+                    and n_freed < max_free:
+                options = _candidates(factors, step, released, min_invariant)
+                if not options:
+                    break
+                trials = [(_fit(data, factors, step, released | {c}), c) for c in options]
+                best, choice = min(trials, key=lambda t: t[0].fit_indices_["chisq"])
+                freed_rows.append({"step": step, "parameter": _parameter(*choice, factors), "kind": choice[0],
+                                   "item": choice[1], "delta_chisq": float(ind["chisq"] - best.fit_indices_["chisq"]),
+                                   **{k: float(best.fit_indices_[k]) for k in ("chisq", "df", "cfi", "rmsea", "srmr")}})
+                released.add(choice)
+                fit, ind, n_freed = best, best.fit_indices_, n_freed + 1
+                change = _changes(ind, base, step, crit)
+                row.update({k: float(ind[k]) for k in FIT_COLUMNS})
+            ok = change["cfi_ok"] and change["rmsea_ok"] and change["srmr_ok"]
+            verdict = ("partial" if n_freed else "holds") if ok else "fails"
+            kind = CONSTRAINED[step]
+            row.update(change, verdict=verdict, n_freed=n_freed,
+                       freed=tuple(_parameter(k, i, factors) for k, i in sorted(released) if k == kind))
+        rows.append(row)
+        fits[step] = fit
+        models[step] = _syntax(factors, step, released)
+        if row["verdict"] == "fails":
+            notes.append(f"{step} invariance does not hold" + (" even after releasing constraints" if partial else "")
+                         + f"; later steps ({', '.join(steps[steps.index(step) + 1:]) or 'none'}) were not tested")
+            break
+        base = ind
+    columns = ["step", *FIT_COLUMNS, "delta_chisq", "delta_df", "delta_p", "delta_cfi", "delta_rmsea", "delta_srmr",
+               "cfi_ok", "rmsea_ok", "srmr_ok", "n_freed", "freed", "verdict"]
+    steps_frame = pd.DataFrame(rows).reindex(columns=columns)
+    freed = pd.DataFrame(freed_rows, columns=["step", "parameter", "kind", "item", "delta_chisq", "chisq", "df", "cfi",
+                                              "rmsea", "srmr"])
+    first = fits["configural"] if "configural" in fits else next(iter(fits.values()))
+    return InvarianceResult(steps=steps_frame, freed=freed, group_sizes=first.group_sizes_,
+                            n_rows_dropped=int(first.n_rows_dropped_), models=models, fits=fits, notes=notes)
