@@ -1,9 +1,14 @@
-"""Simulated respondents for demonstrations and tests: plausible answers from latent traits.
+"""Simulated respondents for demonstrations and tests: plausible answers without any real person's data.
 
-Each respondent has one standard-normal trait per scale; an item's latent response is its keying sign
-times the trait of its scale plus noise, cut into the response options at evenly spaced normal
-quantiles. The result looks like real Likert data (items of a scale correlate, reverse-keyed items
-correlate negatively) without using any real person's answers.
+Two generators:
+
+* ``realistic`` (when a calibration with item means and covariances exists, e.g. the bundled one of
+  ipip-bfm-50 derived from BIG5): answers drawn from a multivariate normal with the calibration sample's
+  item means and covariances, rounded to the nearest option and clipped to the scale. Simulated people
+  then look like the calibration sample (item means, correlations, how often validity checks fire).
+* ``latent`` (otherwise): one standard-normal trait per scale; an item's latent response is its keying
+  sign times that trait plus noise, cut into the options at evenly spaced normal quantiles (every option
+  equally common).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ def simulate_responses(
     loading: float = 0.7,
     seed: int | None = 0,
     trait_means: dict[str, float] | None = None,
+    method: str = "auto",
 ) -> pd.DataFrame:
     """Answers of ``n_respondents`` simulated people, one column per item (validity items answered as expected).
 
@@ -35,8 +41,18 @@ def simulate_responses(
     seed : int or None
         Seed of ``numpy.random.default_rng``; the same seed gives the same answers.
     trait_means : dict, optional
-        Mean of the latent trait per scale id (default 0), to simulate a group that differs.
+        Shift per scale id in standard deviations (default 0), to simulate a group that differs: keyed items
+        move up, reverse-keyed items down.
+    method : {"auto", "realistic", "latent"}
+        ``auto`` uses ``realistic`` when a bundled validity calibration of the questionnaire exists.
     """
+    if method not in ("auto", "realistic", "latent"):
+        raise ValueError(f"method={method!r}; use 'auto', 'realistic' or 'latent'")
+    calibration = _calibration(questionnaire) if method != "latent" else None
+    if method == "realistic" and calibration is None:
+        raise ValueError(f"no calibration with item means and covariances exists for {questionnaire.id!r}")
+    if calibration is not None:
+        return _realistic(questionnaire, calibration, n_respondents, seed, trait_means or {})
     if not 0 < loading < 1:
         raise ValueError(f"loading must lie strictly between 0 and 1, got {loading}")
     rng = np.random.default_rng(seed)
@@ -62,6 +78,38 @@ def simulate_responses(
         latent = sign * loading * traits[scale_id] + noise_sd * rng.standard_normal(n_respondents)
         columns[item_id] = _to_answers(fmt, latent)
     return pd.DataFrame(columns, index=pd.RangeIndex(n_respondents, name="respondent"))
+
+
+def _calibration(questionnaire: Questionnaire):
+    from profiler.administration.validity import bundled_validity_calibrations, load_validity_calibration
+
+    if questionnaire.id not in bundled_validity_calibrations():
+        return None
+    calibration = load_validity_calibration(questionnaire.id)
+    return calibration if set(calibration.items) == set(questionnaire.scored_items) else None
+
+
+def _realistic(questionnaire: Questionnaire, calibration, n: int, seed: int | None, shifts: dict) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    items = list(calibration.items)
+    mean = calibration.mean.loc[items].to_numpy(dtype=float)
+    cov = calibration.covariance.loc[items, items].to_numpy(dtype=float)
+    sd = np.sqrt(np.diag(cov))
+    for scale_id, shift in shifts.items():
+        for keyed in questionnaire.keys(scale_id):
+            if keyed.item in items:
+                mean[items.index(keyed.item)] += keyed.sign * shift * sd[items.index(keyed.item)]
+    draws = rng.multivariate_normal(mean, cov, size=n, method="cholesky")
+    columns = {}
+    for j, item_id in enumerate(items):
+        values = np.array([o.value for o in questionnaire.response_format(item_id).options], dtype=float)
+        nearest = np.abs(draws[:, j, None] - values[None, :]).argmin(axis=1)
+        columns[item_id] = values[nearest]
+    for item_id in questionnaire.validity_items:
+        expected = questionnaire.item(item_id).validity.expected
+        columns[item_id] = np.full(n, expected[0] if isinstance(expected, list) else expected, float)
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(n, name="respondent"))
+    return frame[questionnaire.item_ids]
 
 
 def _to_answers(fmt, latent: np.ndarray) -> np.ndarray:
