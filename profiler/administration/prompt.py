@@ -160,21 +160,26 @@ def check_answer(questionnaire: Questionnaire, item_id: str, value: object, lang
         Naming the item, the value and the allowed answers (with labels in ``language``).
     """
     language = language or questionnaire.default_language
-    number = number_range(questionnaire, item_id, language)
-    options = options_of(questionnaire, item_id, language)
-    allowed = describe_number(number) if number else ", ".join(f"{o.value:g} ({o.label})" for o in options)
-    is_yes_no = isinstance(questionnaire.response_format(item_id), YesNoFormat)
-    if isinstance(value, bool) and is_yes_no:
+    fmt = questionnaire.response_format(item_id)
+    if isinstance(value, bool) and isinstance(fmt, YesNoFormat):
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise AnswerError(item_id, value, allowed, "is not a number")
-    x = float(value)
-    if number is not None:
-        if not (math.isfinite(x) and number.min <= x <= number.max):
-            raise AnswerError(item_id, value, allowed, "is out of range")
-        if number.integer and x != round(x):
-            raise AnswerError(item_id, value, allowed, "is not a whole number")
+    x = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else None
+
+    def refuse(reason: str) -> AnswerError:  # the allowed answers are spelled out only when needed
+        number = number_range(questionnaire, item_id, language)
+        allowed = describe_number(number) if number else ", ".join(
+            f"{o.value:g} ({o.label})" for o in options_of(questionnaire, item_id, language))
+        return AnswerError(item_id, value, allowed, reason)
+
+    if x is None:
+        raise refuse("is not a number")
+    if isinstance(fmt, NumberFormat):
+        if not (math.isfinite(x) and fmt.min <= x <= fmt.max):
+            raise refuse("is out of range")
+        if fmt.integer and x != round(x):
+            raise refuse("is not a whole number")
         return x
-    if x not in {o.value for o in options}:
-        raise AnswerError(item_id, value, allowed)
+    accepted = [o.value for o in fmt.options] if isinstance(fmt, LikertFormat) else [1, 0]
+    if x not in accepted:
+        raise refuse("is not an answer of this item")
     return x

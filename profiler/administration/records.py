@@ -73,13 +73,17 @@ def update_session(connection: Connection, session_id: str, **values: Any) -> No
     connection.execute(update(sessions).where(sessions.c.id == session_id).values(**values))
 
 
+# Built once: values are bound at execution, so the compiled statement is reused for every answer.
+_INSERT_EVENT = insert(session_events)
+
+
 def append_event(connection: Connection, session_id: str, event: Event) -> None:
     """Insert one event; a second event with the same ``seq`` fails (the primary key), never doubles."""
-    connection.execute(insert(session_events).values(
-        session_id=session_id, seq=event.seq, kind=event.kind, item_id=event.item_id, position=event.position,
-        value=event.value, shown_seconds=event.shown_seconds, item_time_exceeded=event.item_time_exceeded,
-        recorded_at=event.recorded_at,
-    ))
+    connection.execute(_INSERT_EVENT, {
+        "session_id": session_id, "seq": event.seq, "kind": event.kind, "item_id": event.item_id,
+        "position": event.position, "value": event.value, "shown_seconds": event.shown_seconds,
+        "item_time_exceeded": event.item_time_exceeded, "recorded_at": event.recorded_at,
+    })
 
 
 def load_events(connection: Connection, session_id: str) -> list[Event]:

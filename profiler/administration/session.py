@@ -267,6 +267,17 @@ class Session:
         return pd.DataFrame(values, index=pd.Index([self.id], name="session_id"),
                             columns=self.questionnaire.item_ids)
 
+    def timings(self) -> pd.DataFrame:
+        """Seconds each item was on screen, summed over its visits, as a one-row table like :meth:`responses`
+        (NaN: never shown); the ``timings`` of :func:`~profiler.administration.validity.assess_validity`."""
+        seconds: dict[str, float] = {}
+        for event in self._events:
+            if event.item_id is not None and event.shown_seconds is not None:
+                seconds[event.item_id] = seconds.get(event.item_id, 0.0) + event.shown_seconds
+        values = np.array([seconds.get(item, np.nan) for item in self.questionnaire.item_ids], dtype=float)
+        return pd.DataFrame(values[None, :], index=pd.Index([self.id], name="session_id"),
+                            columns=self.questionnaire.item_ids)
+
     def history(self) -> pd.DataFrame:
         """Every recorded event in order (answers, changed answers, skips, moves, pauses, resumptions)."""
         columns = ["seq", "kind", "item_id", "position", "value", "shown_seconds", "item_time_exceeded",

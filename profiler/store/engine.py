@@ -7,8 +7,10 @@ SQLite gets the settings the store relies on, on every new connection:
 - ``synchronous=NORMAL`` by default (``FULL`` on request). In WAL mode NORMAL loses nothing when the
   *process* dies: a commit has reached the operating system before ``COMMIT`` returns. Only an OS crash
   or power cut can undo the last few commits (the database stays consistent). FULL adds an fsync per
-  commit to survive that too; on the development machine that fsync costs about 8 ms per answer against
-  0.05 ms, four times the 2 ms budget for recording an answer (see docs/benchmarks.md).
+  commit to survive that too; on the development machine that fsync costs from 0.4 ms to 8 ms per
+  answer depending on the disk's load, up to four times the 2 ms budget for recording an answer (see
+  docs/benchmarks.md). A respondent who loses the last answers to a power cut answers them again on
+  resumption; deployments that want more pass ``synchronous="FULL"``.
 - ``foreign_keys=ON`` (off by default in SQLite) and a ``busy_timeout`` so that a second process waits
   for the lock instead of failing at once.
 - pysqlite's own transaction handling is switched off and SQLAlchemy emits ``BEGIN`` itself (``BEGIN

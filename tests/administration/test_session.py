@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import profiler
@@ -293,6 +294,10 @@ def test_each_event_records_how_long_its_item_was_shown(any_store, ipip):
     clock.advance(2.0)
     session.answer(4)
     assert session.history()["shown_seconds"].tolist() == [3.5, 1.25, 2.0]
+    timings = session.timings()
+    assert timings.index.tolist() == [session.id] and timings.columns.tolist() == ipip.item_ids
+    assert timings.loc[session.id, "E1"] == 3.5 + 2.0 and timings.loc[session.id, "A1"] == 1.25  # E1 seen twice
+    assert timings.drop(columns=["E1", "A1"]).isna().all(axis=None)  # never shown
     assert session.elapsed_seconds() == pytest.approx(6.75)
     clock.advance(9.0)
     session.pause()
@@ -399,3 +404,19 @@ def test_two_writers_on_one_session_never_double_an_event(tmp_path, ipip):
     with sqlite3.connect(tmp_path / "s.db") as connection:
         rows = connection.execute("SELECT seq, kind, value FROM session_events ORDER BY seq").fetchall()
     assert rows == [(1, "resume", None), (2, "answer", 5.0)]
+
+
+def test_responses_and_timings_feed_the_validity_check(store, mini):
+    from profiler.administration.validity import assess_validity
+
+    clock = FakeClock()
+    session = Session.start(store, mini, seed=1, clock=clock)  # ATT1 (expects 4) comes sixth
+    for value in [3, 3, 3, 3, 3, 4, 3, 12]:
+        clock.advance(4.0)
+        session.answer(value)
+    session.finish()
+    seeds = pd.Series({session.id: session.seed})
+    result = assess_validity(mini, session.responses(), session.timings(), calibration=None, seeds=seeds)
+    assert result.index.tolist() == [session.id]
+    assert result.loc[session.id, "seconds_per_item"] == pytest.approx(4.0)
+    assert result.loc[session.id, "attention_checks_failed"] == 0
