@@ -140,6 +140,7 @@ def _keyed_values(
             )
         lo, hi = item_range
         flip = np.asarray(items.reversed)
+        values = values.copy()  # pandas may hand out a read-only view of the caller's frame
         values[:, flip] = lo + hi - values[:, flip]
     return values
 
