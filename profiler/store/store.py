@@ -39,9 +39,10 @@ class Store:
 
     Examples
     --------
+    >>> from profiler.store import LATEST_VERSION
     >>> with Store(":memory:") as store:
-    ...     store.schema_version
-    1
+    ...     store.schema_version == LATEST_VERSION
+    True
     """
 
     def __init__(self, location: str | os.PathLike[str] | None = None, *, create: bool = True,
