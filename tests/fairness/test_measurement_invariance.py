@@ -1,0 +1,105 @@
+"""Invariance steps against lavaan 0.6-14 (Holzinger-Swineford by school), partial invariance, BIG5."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import profiler
+from profiler.factors.cfa import CFA
+from profiler.fairness import invariance
+from profiler.fairness.invariance import _syntax
+
+HS_MODEL = "visual =~ x1 + x2 + x3\n textual =~ x4 + x5 + x6\n speed =~ x7 + x8 + x9"
+LAVAAN = {"configural": "configural", "metric": "loadings", "scalar": "loadings+intercepts",
+          "strict": "loadings+intercepts+residuals"}
+NEVER_REJECT = {"cfi": 1.0, "rmsea": 1.0, "srmr": 1.0, "srmr_metric": 1.0}
+
+
+def test_full_invariance_steps_match_lavaan(holzinger_swineford, reference):
+    hs = holzinger_swineford
+    result = invariance(hs, HS_MODEL, hs["school"], partial=False, criteria=NEVER_REJECT)
+    steps = result.steps.set_index("step")
+    worst = 0.0
+    for step, name in LAVAAN.items():
+        ref = reference["cfa_hs"]["invariance_by_school"][name]
+        for key in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"):
+            diff = abs(steps.loc[step, key] - ref[key]) / (ref[key] if key == "chisq" else 1.0)
+            worst = max(worst, diff)
+            assert diff < 1e-3, (step, key)
+    assert worst < 1e-6  # the labelled models are lavaan's group.equal models, to optimizer precision
+    assert list(result.group_sizes.index) == ["Pasteur", "Grant-White"]
+
+
+def test_changes_and_decision_rule(holzinger_swineford, reference):
+    hs = holzinger_swineford
+    result = invariance(hs, HS_MODEL, hs["school"], partial=False)
+    steps = result.steps.set_index("step")
+    ref = reference["cfa_hs"]["invariance_by_school"]
+    assert steps.loc["metric", "delta_cfi"] == pytest.approx(ref["loadings"]["cfi"] - ref["configural"]["cfi"], abs=1e-6)
+    assert steps.loc["metric", "verdict"] == "holds"
+    # scalar: CFI drops by .038 > .010 -> rejected; strict is then not tested
+    assert steps.loc["scalar", "delta_cfi"] == pytest.approx(ref["loadings+intercepts"]["cfi"] - ref["loadings"]["cfi"],
+                                                             abs=1e-6)
+    assert not steps.loc["scalar", "cfi_ok"] and steps.loc["scalar", "verdict"] == "fails"
+    assert "strict" not in steps.index and any("not tested" in n for n in result.notes)
+    assert steps.loc["scalar", "delta_df"] == 6
+    assert steps.loc["scalar", "delta_p"] < 0.001
+
+
+def test_a_phantom_per_released_intercept_is_lavaans_group_partial(holzinger_swineford, reference):
+    # releasing every intercept but the markers' leaves the factor means just identified: the metric model
+    hs = holzinger_swineford.assign(__group__=holzinger_swineford.school)
+    factors = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    released = {("intercept", x) for x in ("x2", "x3", "x5", "x6", "x8", "x9")}
+    syntax, equal = _syntax(factors, "scalar", released)
+    fit = CFA(syntax).fit(hs, group="__group__", equal=equal)
+    ref = reference["cfa_hs"]["invariance_by_school"]["loadings"]
+    assert fit.fit_indices_["df"] == ref["df"]
+    assert fit.fit_indices_["chisq"] == pytest.approx(ref["chisq"], rel=1e-6)
+    assert fit.fit_indices_["cfi"] == pytest.approx(ref["cfi"], abs=1e-6)
+    assert fit.admissible_ and fit.converged_
+
+
+def test_partial_scalar_invariance_on_holzinger_swineford(holzinger_swineford):
+    hs = holzinger_swineford
+    result = invariance(hs, HS_MODEL, hs["school"])
+    steps = result.steps.set_index("step")
+    assert steps.loc["scalar", "verdict"] == "partial"
+    assert list(result.freed.parameter) == ["x3~1", "x7~1"]  # the two largest chi-square drops, in order
+    assert steps.loc["scalar", "df"] == 58 and steps.loc["scalar", "cfi_ok"]
+    assert steps.loc["strict", "verdict"] in ("holds", "partial")
+    assert (result.freed.delta_chisq > 0).all()
+    assert "phantom.x3" in result.models["strict"][0]
+    json.dumps(result.to_dict())
+
+
+def test_candidates_keep_enough_invariant_indicators(holzinger_swineford):
+    hs = holzinger_swineford
+    result = invariance(hs, HS_MODEL, hs["school"], min_invariant=3, steps=("configural", "metric", "scalar"))
+    # with three indicators per factor nothing may be released: scalar fails outright
+    assert result.freed.empty and result.steps.iloc[-1].verdict == "fails"
+
+
+def test_input_errors(holzinger_swineford):
+    hs = holzinger_swineford
+    with pytest.raises(ValueError, match="prefix"):
+        invariance(hs, HS_MODEL, hs["school"], steps=("metric",))
+    with pytest.raises(ValueError, match="plain"):
+        invariance(hs, HS_MODEL + "\n x1 ~~ x4", hs["school"])
+    with pytest.raises(ValueError, match="unknown criteria"):
+        invariance(hs, HS_MODEL, hs["school"], criteria={"tli": 0.01})
+    with pytest.raises(ValueError, match="lack"):
+        invariance(hs.drop(columns="x9"), HS_MODEL, hs["school"])
+
+
+def test_big5_sex_from_the_questionnaire(big5):
+    rows = big5[big5.sex.isin(["male", "female"])]
+    q = profiler.load_questionnaire("ipip-bfm-50")
+    result = invariance(rows, q, rows.sex, steps=("configural", "metric"))
+    steps = result.steps.set_index("step")
+    assert steps.loc["metric", "delta_df"] == 45  # 50 loadings - 5 markers
+    assert result.n_rows_dropped == int(rows[[f"{f}{i}" for f in "ENACO" for i in range(1, 11)]].isna().any(axis=1).sum())
+    assert np.isfinite(steps.loc["metric", "delta_cfi"])
