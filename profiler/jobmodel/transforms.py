@@ -1,0 +1,231 @@
+"""Utility transforms of a job model, vectorized: the utility, its derivative and its inverse.
+
+Every transform maps an input (a raw trait score or a piece of evidence, in its own units) to a utility
+in [0, 1]. The formulas (``x`` the input):
+
+- ``linear`` (``a0 = at_zero``, ``a1 = at_one``): ``u = clip((x - a0) / (a1 - a0), 0, 1)``; decreasing
+  when ``a0 > a1``.
+- ``target_range`` (``low``, ``high``, ``tolerance``): ``u = clip(1 - d / tolerance, 0, 1)`` with
+  ``d = max(low - x, x - high, 0)`` the distance to the range.
+- ``saturating`` (``half_at = h``, ``start``): ``u = 1 - 2 ** (-max(x - start, 0) / h)``: 0 at ``start``,
+  1/2 at ``start + h``, 3/4 at ``start + 2h``, approaching 1 (exponential saturation, so that each
+  further ``h`` halves what is left to gain).
+- ``binary``: ``u = x`` for 0/1 inputs (and for the base rate, the average of a 0/1 input).
+
+``derivative`` is the slope ``du/dx``; at a kink (where the slope jumps) it is the mean of the two
+one-sided slopes, which is what measurement error around a kink sees on average. ``inverse(u, near)``
+returns the input closest to ``near`` whose utility is ``u`` (NaN where no input has it), the basis of
+counterfactuals.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from profiler.jobmodel.model import BinaryTransform, LinearTransform, SaturatingTransform, TargetRangeTransform
+
+_LN2 = math.log(2.0)
+
+
+def _as_float(x: np.ndarray | float) -> np.ndarray:
+    return np.asarray(x, dtype=float)
+
+
+class Utility(ABC):
+    """A utility function of one input; call it on an array of inputs."""
+
+    kind: str
+
+    @abstractmethod
+    def __call__(self, x: np.ndarray | float) -> np.ndarray:
+        """Utility in [0, 1] of each input."""
+
+    @abstractmethod
+    def derivative(self, x: np.ndarray | float) -> np.ndarray:
+        """Slope ``du/dx`` of each input (the mean of the one-sided slopes at a kink)."""
+
+    @abstractmethod
+    def solutions(self, u: np.ndarray | float) -> list[np.ndarray]:
+        """Inputs with utility ``u``: for each branch an array (NaN where the branch has none).
+
+        For a utility reached on a whole interval (the 0 and 1 plateaus of a clipped transform) the
+        branch gives the interval's end point, the nearest point of it from outside.
+        """
+
+    @property
+    @abstractmethod
+    def breakpoints(self) -> tuple[float, ...]:
+        """Inputs where the slope changes; between them the utility is monotone."""
+
+    def inverse(self, u: np.ndarray | float, near: np.ndarray | float) -> np.ndarray:
+        """The input closest to ``near`` whose utility is ``u`` (NaN where none has it).
+
+        Inputs already at utility ``u`` return themselves.
+        """
+        u = _as_float(u)
+        near = _as_float(near)
+        u, near = np.broadcast_arrays(u, near)
+        best = np.full(u.shape, np.nan)
+        distance = np.full(u.shape, np.inf)
+        for branch in self.solutions(u):
+            d = np.abs(branch - near)
+            better = np.isfinite(d) & (d < distance)
+            best = np.where(better, branch, best)
+            distance = np.where(better, d, distance)
+        at = np.abs(self(near) - u) == 0
+        return np.where(at, near, best)
+
+    def extremes(self, low: np.ndarray | float, high: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+        """Smallest and largest utility over inputs in ``[low, high]`` (elementwise)."""
+        low, high = np.broadcast_arrays(_as_float(low), _as_float(high))
+        points = [low, high] + [np.clip(b, low, high) for b in self.breakpoints]
+        values = np.stack([self(p) for p in points])
+        return values.min(axis=0), values.max(axis=0)
+
+
+class Linear(Utility):
+    kind = "linear"
+
+    def __init__(self, at_zero: float, at_one: float):
+        if at_zero == at_one:
+            raise ValueError("at_zero and at_one must differ")
+        self.at_zero = float(at_zero)
+        self.at_one = float(at_one)
+        self.slope = 1.0 / (self.at_one - self.at_zero)
+
+    def __repr__(self) -> str:
+        return f"Linear(at_zero={self.at_zero:g}, at_one={self.at_one:g})"
+
+    def __call__(self, x: np.ndarray | float) -> np.ndarray:
+        return np.minimum(np.maximum((_as_float(x) - self.at_zero) * self.slope, 0.0), 1.0)
+
+    def derivative(self, x: np.ndarray | float) -> np.ndarray:
+        x = _as_float(x)
+        lo, hi = sorted((self.at_zero, self.at_one))
+        inside = (x > lo) & (x < hi)
+        kink = (x == lo) | (x == hi)
+        return np.where(inside, self.slope, np.where(kink, 0.5 * self.slope, 0.0))
+
+    def solutions(self, u: np.ndarray | float) -> list[np.ndarray]:
+        u = _as_float(u)
+        valid = (u >= 0) & (u <= 1)
+        return [np.where(valid, self.at_zero + u * (self.at_one - self.at_zero), np.nan)]
+
+    @property
+    def breakpoints(self) -> tuple[float, ...]:
+        return (self.at_zero, self.at_one)
+
+
+class TargetRange(Utility):
+    kind = "target_range"
+
+    def __init__(self, low: float, high: float, tolerance: float):
+        if low > high or tolerance <= 0:
+            raise ValueError("target_range needs low <= high and tolerance > 0")
+        self.low, self.high, self.tolerance = float(low), float(high), float(tolerance)
+
+    def __repr__(self) -> str:
+        return f"TargetRange(low={self.low:g}, high={self.high:g}, tolerance={self.tolerance:g})"
+
+    def __call__(self, x: np.ndarray | float) -> np.ndarray:
+        x = _as_float(x)
+        distance = np.maximum(np.maximum(self.low - x, x - self.high), 0.0)
+        return np.maximum(1.0 - distance / self.tolerance, 0.0)
+
+    def derivative(self, x: np.ndarray | float) -> np.ndarray:
+        x = _as_float(x)
+        slope = 1.0 / self.tolerance
+        lo_edge, hi_edge = self.low - self.tolerance, self.high + self.tolerance
+        out = np.where((x > lo_edge) & (x < self.low), slope, 0.0)
+        out = np.where((x > self.high) & (x < hi_edge), -slope, out)
+        out = np.where(x == lo_edge, 0.5 * slope, out)
+        out = np.where(x == hi_edge, -0.5 * slope, out)
+        if self.low == self.high:  # a single ideal point: the slopes +s and -s meet
+            out = np.where(x == self.low, 0.0, out)
+        else:
+            out = np.where(x == self.low, 0.5 * slope, out)
+            out = np.where(x == self.high, -0.5 * slope, out)
+        return out
+
+    def solutions(self, u: np.ndarray | float) -> list[np.ndarray]:
+        u = _as_float(u)
+        valid = (u >= 0) & (u <= 1)
+        gap = self.tolerance * (1.0 - u)
+        return [np.where(valid, self.low - gap, np.nan), np.where(valid, self.high + gap, np.nan)]
+
+    @property
+    def breakpoints(self) -> tuple[float, ...]:
+        return (self.low - self.tolerance, self.low, self.high, self.high + self.tolerance)
+
+
+class Saturating(Utility):
+    kind = "saturating"
+
+    def __init__(self, half_at: float, start: float = 0.0):
+        if half_at <= 0:
+            raise ValueError("half_at must be > 0")
+        self.half_at, self.start = float(half_at), float(start)
+
+    def __repr__(self) -> str:
+        return f"Saturating(half_at={self.half_at:g}, start={self.start:g})"
+
+    def __call__(self, x: np.ndarray | float) -> np.ndarray:
+        excess = np.maximum(_as_float(x) - self.start, 0.0)
+        return -np.expm1(-_LN2 * excess / self.half_at)
+
+    def derivative(self, x: np.ndarray | float) -> np.ndarray:
+        x = _as_float(x)
+        excess = np.maximum(x - self.start, 0.0)
+        slope = _LN2 / self.half_at * np.exp(-_LN2 * excess / self.half_at)
+        return np.where(x > self.start, slope, np.where(x == self.start, 0.5 * slope, 0.0))
+
+    def solutions(self, u: np.ndarray | float) -> list[np.ndarray]:
+        u = _as_float(u)
+        valid = (u >= 0) & (u < 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = self.start - self.half_at * np.log1p(-u) / _LN2
+        return [np.where(valid, x, np.nan)]
+
+    @property
+    def breakpoints(self) -> tuple[float, ...]:
+        return (self.start,)
+
+
+class Binary(Utility):
+    kind = "binary"
+
+    def __repr__(self) -> str:
+        return "Binary()"
+
+    def __call__(self, x: np.ndarray | float) -> np.ndarray:
+        return _as_float(x).copy()
+
+    def derivative(self, x: np.ndarray | float) -> np.ndarray:
+        return np.ones_like(_as_float(x))
+
+    def solutions(self, u: np.ndarray | float) -> list[np.ndarray]:
+        u = _as_float(u)
+        return [np.where((u == 0) | (u == 1), u, np.nan)]
+
+    @property
+    def breakpoints(self) -> tuple[float, ...]:
+        return ()
+
+
+def utility_of(transform: LinearTransform | TargetRangeTransform | SaturatingTransform | BinaryTransform) -> Utility:
+    """The :class:`Utility` of a transform declared in a job model."""
+    if isinstance(transform, LinearTransform):
+        return Linear(transform.at_zero, transform.at_one)
+    if isinstance(transform, TargetRangeTransform):
+        return TargetRange(transform.low, transform.high, transform.tolerance)
+    if isinstance(transform, SaturatingTransform):
+        return Saturating(transform.half_at, transform.start)
+    if isinstance(transform, BinaryTransform):
+        return Binary()
+    raise TypeError(f"unknown transform {transform!r}")
+
+
+__all__ = ["Binary", "Linear", "Saturating", "TargetRange", "Utility", "utility_of"]
