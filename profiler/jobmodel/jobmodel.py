@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from profiler.jobmodel.model import Criterion, JobModelSpec
 from profiler.questionnaire.questionnaire import Questionnaire
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from profiler.jobmodel.recommendation import Recommendation
+    from profiler.norms import NormTable
 
 
 class JobModel:
@@ -59,3 +67,91 @@ class JobModel:
     def evidence_specs(self) -> dict:
         """Declared evidence by id: the only evidence this model accepts."""
         return {e.id: e for e in self.spec.evidence}
+
+    # Evaluation (profiler.jobmodel.evaluation, explanation, stability, checks) ---------------------------
+    @cached_property
+    def _compiled(self) -> Any:
+        from profiler.jobmodel.checks import check_effective_weights
+        from profiler.jobmodel.evaluation import compile_model
+
+        compiled = compile_model(self)
+        compiled.warnings = check_effective_weights(compiled)
+        return compiled
+
+    @property
+    def norms(self) -> NormTable:
+        """The norm group named by ``spec.norms``: it defines the average candidate and the trait SEMs."""
+        return self._compiled.norms
+
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings about the model itself (a criterion carrying more than half the effective weight)."""
+        return list(self._compiled.warnings)
+
+    def effective_weights(self) -> pd.DataFrame:
+        """Weight x spread of each criterion's utility in the norm group; see :mod:`profiler.jobmodel.checks`."""
+        from profiler.jobmodel.checks import effective_weights
+
+        return effective_weights(self._compiled)
+
+    def evaluate(self, profile: Any, evidence: Mapping[str, Any] | None = None, *, as_of: Any = None,
+                 draws: int = 10_000, seed: int = 0) -> Recommendation:
+        """The recommendation for one candidate, with its explanation.
+
+        Parameters
+        ----------
+        profile : TraitProfile or mapping
+            A :class:`profiler.norms.TraitProfile` placed against this model's norm group (only the scales
+            the model uses are read; SEMs are the profile's), or a mapping ``scale id -> raw score``
+            (``"Conscientiousness"`` or ``"trait.Conscientiousness"``; SEMs from the norm table). A scale
+            left out, None or NaN is missing.
+        evidence : mapping, optional
+            Evidence id -> record (:class:`profiler.jobmodel.evidence.TestScoreRecord`, ...) or a mapping of
+            its fields, for the evidence the model declares; evidence left out is missing.
+        as_of : date, optional
+            The evaluation date (default today): evidence dated later is refused, older evidence may expire.
+        draws, seed : int
+            Re-measurements simulated for decision stability, and the seed (results are reproducible).
+
+        Returns
+        -------
+        Recommendation
+            Band, score, base value, SHAP contributions (computed with shap), counterfactuals, stability,
+            coverage, reasons, rater agreement, versions and hashes.
+
+        Raises
+        ------
+        UndeclaredInputError
+            An input the model does not declare (data minimisation).
+        EvidenceError
+            Evidence of the wrong kind, out of range, with too few raters, or dated after ``as_of``.
+        """
+        from profiler.jobmodel.evaluation import evaluate
+
+        return evaluate(self, profile, evidence, as_of=as_of, draws=draws, seed=seed)
+
+    def evaluate_many(self, frame: pd.DataFrame, *, as_of: Any = None, simulate: int = 0,
+                      seed: int = 0) -> pd.DataFrame:
+        """Recommendations for many candidates at once, vectorized: one row per candidate (same index).
+
+        Input columns (every one optional; only these are accepted):
+
+        - ``trait.<scale id>``: raw scale score (SEM from the norm table);
+        - ``evidence.<id>``: the evidence value: test score, mean interview rating, certification held
+          (1/0), years of experience, education requirement met (1/0);
+        - ``evidence.<id>.date``: date of the evidence (for ``max_age_days``);
+        - ``evidence.<id>.raters``: number of interview raters (SEM by Spearman-Brown; default min_raters);
+        - ``evidence.<id>.expires``: last valid day of a certification.
+
+        NaN (or an absent column) is missing. Output columns: ``band``, ``score_band``, ``score``,
+        ``contribution.<criterion>`` (closed-form SHAP values, identical to shap's), ``se_score``,
+        ``p_flip`` (analytic), ``stability``, ``score_min`` / ``score_max`` (unknown inputs at plausible
+        values), ``cf_up.<criterion>`` / ``cf_down.<criterion>`` (input change reaching the next band up /
+        down, NaN if none or out of reach), ``cf_up_sem.<criterion>`` / ``cf_down_sem.<criterion>`` (the
+        same in SEMs), ``in_review_margin``, ``n_missing``, ``n_expired``, ``n_imputed``,
+        ``knock_out.<criterion>``, ``missing_review.<criterion>`` and, with ``simulate=draws``,
+        ``p_flip_simulated``. ``.attrs`` holds the base value, the baseline, thresholds and versions.
+        """
+        from profiler.jobmodel.evaluation import evaluate_many
+
+        return evaluate_many(self, frame, as_of=as_of, simulate=simulate, seed=seed)

@@ -1,0 +1,693 @@
+"""Evaluating candidates against a job model: one (with every explanation) or many (vectorized).
+
+The score is ``100 * sum_i w_i u_i(x_i) / sum_i w_i`` over the criteria (``u_i`` the criterion's utility
+transform of its input ``x_i``); its bands are
+
+- ``advance`` when ``score >= advance_from + review_margin``,
+- ``not_advance`` when ``score < not_advance_below - review_margin``,
+- ``review`` otherwise (between the thresholds, or within ``review_margin`` of one).
+
+Routing that is not additive sends a candidate to ``review`` whatever the score, never to rejection: an
+input below a criterion's ``minimum`` (knock-out), an input that is missing or expired under the policy
+``review``, and a minimum that cannot be checked because its input is missing (policy ``impute_mean``).
+
+A missing or expired input is replaced by its norm mean: its contribution is exactly 0, and the coverage
+report gives the score range had it taken plausible values instead.
+
+The average candidate (the base value of the explanation) has every input at its norm mean: trait scales
+at the means of the job model's norm group, evidence at the means (or base rates) the model declares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from profiler.jobmodel import explanation, stability
+from profiler.jobmodel.evidence import (
+    EvidenceError,
+    JobModelInputError,
+    ResolvedEvidence,
+    evidence_sem,
+    interview_sem,
+    resolve_evidence,
+    undeclared,
+)
+from profiler.jobmodel.model import (
+    CertificationEvidence,
+    EducationEvidence,
+    ExperienceEvidence,
+    InterviewEvidence,
+    TestScoreEvidence,
+)
+from profiler.jobmodel.recommendation import (
+    Contribution,
+    Counterfactual,
+    Coverage,
+    InputCoverage,
+    Reason,
+    Recommendation,
+    Stability,
+    stability_label,
+)
+from profiler.jobmodel.transforms import Utility, utility_of
+
+if TYPE_CHECKING:
+    from profiler.jobmodel.jobmodel import JobModel
+    from profiler.norms import NormTable, ScaleNorm
+
+BANDS = np.array(["not_advance", "review", "advance"])  # band codes 0, 1, 2
+PLAUSIBLE = (5.0, 95.0)  # percentiles bounding the plausible values of an unknown input
+NORMAL_GRID = 4096  # quantile grid for expectations over a normal norm distribution
+DEFAULT_DRAWS = 10_000
+
+
+# Inputs ---------------------------------------------------------------------------------------------------
+@dataclass
+class InputInfo:
+    """One declared input: its range, norm distribution, default SEM and how its percentiles are read."""
+
+    ref: str
+    key: str
+    name: str
+    kind: str  # "trait" or the evidence kind
+    low: float
+    high: float
+    mean: float
+    sd: float
+    sem: float
+    sem_source: str
+    norm_description: str
+    scale_norm: Any = None  # ScaleNorm for traits
+    spec: Any = None  # evidence declaration
+
+    @property
+    def is_trait(self) -> bool:
+        return self.kind == "trait"
+
+    @property
+    def binary(self) -> bool:
+        return self.kind in ("certification", "education")
+
+    @property
+    def percentile_method(self) -> str | None:
+        if self.binary:
+            return None
+        return "empirical" if self.is_trait else "normal"
+
+    def percentile(self, x: np.ndarray | float) -> np.ndarray:
+        """Percentile of ``x`` in the norm group: empirical mid-rank for traits, normal otherwise."""
+        x = np.asarray(x, dtype=float)
+        if self.is_trait:
+            return self.scale_norm.empirical_percentile(x)
+        if self.binary or self.sd == 0:
+            return np.full(x.shape, np.nan)
+        return 100.0 * special.ndtr((x - self.mean) / self.sd)
+
+    def quantile(self, p: float) -> float:
+        """The ``p``-th percentile of the norm distribution, within the input's range."""
+        if self.binary:
+            return self.low if p < 50 else self.high
+        if self.is_trait:
+            dist = self.scale_norm.distribution
+            cumulative = np.cumsum(dist.counts) / dist.n
+            return float(dist.scores[int(np.searchsorted(cumulative, p / 100.0 - 1e-12))])
+        return float(np.clip(self.mean + self.sd * special.ndtri(p / 100.0), self.low, self.high))
+
+    def nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Points and probabilities of the norm distribution, for expectations over it.
+
+        Traits: the norm sample's empirical distribution (every attainable raw score with its share).
+        0/1 evidence: Bernoulli(base rate). Other evidence: the declared normal(mean, SD), clipped to the
+        input's range, on a grid of ``NORMAL_GRID`` equal-probability quantiles (midpoint rule in
+        probability, robust to the kinks of clipped utilities).
+        """
+        if self.is_trait:
+            dist = self.scale_norm.distribution
+            counts = np.asarray(dist.counts, dtype=float)
+            return np.asarray(dist.scores, dtype=float), counts / counts.sum()
+        if self.binary:
+            return np.array([0.0, 1.0]), np.array([1.0 - self.mean, self.mean])
+        p = (np.arange(NORMAL_GRID) + 0.5) / NORMAL_GRID
+        x = np.clip(self.mean + self.sd * special.ndtri(p), self.low, self.high)
+        return x, np.full(NORMAL_GRID, 1.0 / NORMAL_GRID)
+
+    @property
+    def distribution_description(self) -> str:
+        if self.is_trait:
+            return f"empirical distribution of {self.norm_description}"
+        if self.binary:
+            return f"Bernoulli(base rate {self.mean:g}) of {self.norm_description}"
+        return (f"normal(mean {self.mean:g}, SD {self.sd:g}) of {self.norm_description}, clipped to "
+                f"{self.low:g}..{self.high:g}, {NORMAL_GRID:,}-point quantile grid")
+
+
+def _trait_range(questionnaire: Any, scale_id: str) -> tuple[float, float]:
+    keyed = questionnaire.keys(scale_id)
+    ranges = np.array([questionnaire.item_range(k.item) for k in keyed], dtype=float)
+    if questionnaire.scale(scale_id).scoring == "sum":
+        return float(ranges[:, 0].sum()), float(ranges[:, 1].sum())
+    return float(ranges[:, 0].mean()), float(ranges[:, 1].mean())
+
+
+def _input_info(model: JobModel, norms: NormTable, ref: str) -> InputInfo:
+    source, _, key = ref.partition(".")
+    if source == "trait":
+        scale: ScaleNorm = norms.scale(key)
+        low, high = _trait_range(model.questionnaire, key)
+        texts = model.questionnaire.scale(key).name
+        name = texts.get(model.questionnaire.default_language, next(iter(texts.values()))) if texts else key
+        return InputInfo(ref, key, name, "trait", low, high, scale.mean, scale.sd, scale.sem,
+                         f"norm table alpha {scale.reliability.value:.3f}: SD x sqrt(1 - alpha)",
+                         f"norm group {norms.name!r} (n = {scale.n:,})", scale_norm=scale)
+    spec = model.evidence_specs[key]
+    sem, sem_source = evidence_sem(spec)
+    if isinstance(spec, TestScoreEvidence):
+        low, high = spec.min, spec.max
+    elif isinstance(spec, InterviewEvidence):
+        low, high = 1.0, 5.0
+    elif isinstance(spec, ExperienceEvidence):
+        low, high = 0.0, spec.max
+    else:
+        low, high = 0.0, 1.0
+    if isinstance(spec, (CertificationEvidence, EducationEvidence)):
+        mean, sd = spec.base_rate, math.sqrt(spec.base_rate * (1 - spec.base_rate))
+        described = f"the model's reference group (base rate {spec.base_rate:g})"
+    else:
+        mean, sd = spec.norm.mean, spec.norm.sd
+        described = f"{spec.norm.group}" + (f" (n = {spec.norm.n:,})" if spec.norm.n else "")
+    return InputInfo(ref, key, spec.name, spec.kind, float(low), float(high), float(mean), float(sd), sem,
+                     sem_source, described, spec=spec)
+
+
+# The compiled model ----------------------------------------------------------------------------------------
+class CompiledModel:
+    """A job model as arrays: inputs, weights, utilities, minimums, the average candidate and the thresholds."""
+
+    def __init__(self, model: JobModel, norms: NormTable):
+        self.model = model
+        self.norms = norms
+        self.inputs: list[InputInfo] = [_input_info(model, norms, ref) for ref in model.inputs]
+        self.index = {info.ref: j for j, info in enumerate(self.inputs)}
+        criteria = model.criteria
+        self.criterion_ids = [c.id for c in criteria]
+        self.input_of = np.array([self.index[c.input] for c in criteria])
+        self.weights = np.array([c.weight for c in criteria], dtype=float)
+        self.total_weight = float(self.weights.sum())
+        self.coef = 100.0 * self.weights / self.total_weight
+        self.utilities: list[Utility] = [utility_of(c.transform) for c in criteria]
+        self.minimum = np.array([np.nan if c.minimum is None else c.minimum for c in criteria], dtype=float)
+        self.review_if_missing = np.array([c.missing == "review" for c in criteria])
+        self.means = np.array([info.mean for info in self.inputs])
+        self.lows = np.array([info.low for info in self.inputs])
+        self.highs = np.array([info.high for info in self.inputs])
+        self.sems = np.array([info.sem for info in self.inputs])
+        self.reference_utility = self.utilities_of(self.means[None, :])[0]
+        self.base_value = float(np.dot(self.coef, self.reference_utility))
+        bands = model.spec.bands
+        self.advance_from = bands.advance_from
+        self.not_advance_below = bands.not_advance_below
+        self.margin = bands.review_margin
+        self.upper = bands.advance_from + bands.review_margin  # score >= upper: advance
+        self.lower = bands.not_advance_below - bands.review_margin  # score < lower: not advance
+        self._unknown_deltas = self._plausible_deltas()
+        self.warnings: list[str] = []  # set by the model checks (profiler.jobmodel.checks)
+
+    def utilities_of(self, X: np.ndarray) -> np.ndarray:
+        """Utilities (n, criteria) of inputs ``X`` (n, inputs)."""
+        out = np.empty((X.shape[0], len(self.utilities)))
+        for c, (utility, j) in enumerate(zip(self.utilities, self.input_of, strict=True)):
+            out[:, c] = utility(X[:, j])
+        return out
+
+    def score_band(self, score: np.ndarray) -> np.ndarray:
+        """Band codes (0 not advance, 1 review, 2 advance) of scores."""
+        return np.where(score >= self.upper, 2, np.where(score < self.lower, 0, 1))
+
+    def plausible(self, j: int) -> tuple[float, float]:
+        info = self.inputs[j]
+        return info.quantile(PLAUSIBLE[0]), info.quantile(PLAUSIBLE[1])
+
+    def _plausible_deltas(self) -> np.ndarray:
+        """Per input: the smallest and largest change of the score when, instead of its norm mean, it takes a
+        plausible value (a dense grid over its plausible range plus every kink of its utilities)."""
+        out = np.zeros((len(self.inputs), 2))
+        for j, info in enumerate(self.inputs):
+            lo, hi = self.plausible(j)
+            grid = np.array([0.0, 1.0]) if info.binary else np.linspace(lo, hi, 257)
+            crits = np.flatnonzero(self.input_of == j)
+            kinks = [b for c in crits for b in self.utilities[c].breakpoints if lo <= b <= hi]
+            grid = np.concatenate([grid, kinks])
+            delta = sum(self.coef[c] * (self.utilities[c](grid) - self.reference_utility[c]) for c in crits)
+            out[j] = float(np.min(delta)), float(np.max(delta))
+        return out
+
+    @cached_property
+    def explainer(self) -> Any:
+        """shap's LinearExplainer of the weighted sum, background = the average candidate (built on first use)."""
+        return explanation.make_explainer(self.coef, self.reference_utility)
+
+    @property
+    def baseline(self) -> str:
+        n = self.norms
+        groups = sorted({info.norm_description for info in self.inputs if not info.is_trait})
+        evidence = f"; skill evidence at the means declared for {'; '.join(groups)}" if groups else ""
+        return (f"relative to the average candidate: trait scales at the means of norm group {n.name!r} "
+                f"({n.title}; n = {n.sample.n:,}, collected {n.collected}, version {n.version}){evidence}")
+
+    def versions(self) -> dict[str, str]:
+        return {**self.model.identity(), **self.norms.identity()}
+
+
+def compile_model(model: JobModel, norms: NormTable | None = None) -> CompiledModel:
+    """Bind a job model to its norm group (``spec.norms``, shipped for its questionnaire) as arrays."""
+    if norms is None:
+        from profiler.norms import load_norms
+
+        norms = load_norms(model.questionnaire, model.spec.norms)
+    else:
+        norms.check_applies_to(model.questionnaire)
+    return CompiledModel(model, norms)
+
+
+# One candidate ----------------------------------------------------------------------------------------------
+def _as_date(value: Any) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    raise TypeError(f"as_of must be a date, a datetime or an ISO date string, got {type(value).__name__}")
+
+
+def _trait_inputs(cm: CompiledModel, profile: Any) -> dict[str, tuple[float, float]]:
+    """Raw score and SEM of each trait input the model uses, from a TraitProfile or a mapping."""
+    from profiler.norms import NormsMismatchError, TraitProfile
+
+    traits = [info for info in cm.inputs if info.is_trait]
+    out: dict[str, tuple[float, float]] = {}
+    if isinstance(profile, TraitProfile):
+        if profile.questionnaire.get("content_hash") != cm.model.questionnaire.content_hash:
+            raise NormsMismatchError("the profile comes from other questionnaire content than the job model's "
+                                     f"({profile.questionnaire.get('content_hash')} vs "
+                                     f"{cm.model.questionnaire.content_hash})")
+        if profile.norms.get("norms_sha256") != cm.norms.sha256:
+            raise NormsMismatchError(f"the profile was placed against norm group {profile.norms.get('norm_group')!r} "
+                                     f"{profile.norms.get('norms_sha256')}, but job model {cm.model.id!r} uses "
+                                     f"{cm.norms.name!r} {cm.norms.sha256}")
+        for info in traits:  # the profile may hold more scales: only the declared ones are read
+            try:
+                result = profile[info.key]
+            except KeyError:
+                continue
+            out[info.key] = (result.raw, result.sem)
+        return out
+    if profile is None:
+        profile = {}
+    if not isinstance(profile, Mapping):
+        raise TypeError(f"profile must be a TraitProfile or a mapping scale -> raw score, got {type(profile).__name__}")
+    declared = {info.key for info in traits}
+    keys = {str(k): (str(k).removeprefix("trait.")) for k in profile}
+    extra = [k for k, scale in keys.items() if scale not in declared]
+    if extra:
+        raise undeclared("trait scale", extra, [info.key for info in traits], cm.model.id)
+    problems = []
+    for given, scale in keys.items():
+        value = profile[given]
+        info = cm.inputs[cm.index["trait." + scale]]
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            problems.append(f"trait.{scale}: expected a raw score (a number), got {type(value).__name__}")
+            continue
+        value = float(value)
+        if not info.low <= value <= info.high:
+            problems.append(f"trait.{scale}: {value:g} is outside the scale's range {info.low:g}..{info.high:g}")
+            continue
+        out[scale] = (value, info.sem)
+    if problems:
+        raise EvidenceError(problems)
+    return out
+
+
+def evaluate(model: JobModel, profile: Any, evidence: Mapping[str, Any] | None = None, *, as_of: Any = None,
+             draws: int = DEFAULT_DRAWS, seed: int = 0) -> Recommendation:
+    """The recommendation for one candidate; see :meth:`profiler.jobmodel.JobModel.evaluate`."""
+    cm: CompiledModel = model._compiled
+    as_of = _as_date(as_of)
+    traits = _trait_inputs(cm, profile)
+    resolved = resolve_evidence(model.evidence_specs, evidence, as_of, model.id)
+
+    p = len(cm.inputs)
+    x = cm.means.copy()
+    sem = np.zeros(p)
+    measured = np.zeros(p, bool)
+    status: list[str] = []
+    found: list[ResolvedEvidence | None] = []
+    for j, info in enumerate(cm.inputs):
+        record = resolved.get(info.key) if not info.is_trait else None
+        found.append(record)
+        if info.is_trait:
+            raw, trait_sem = traits.get(info.key, (math.nan, math.nan))
+            if math.isnan(raw):
+                status.append("missing")
+                continue
+            x[j], sem[j], measured[j] = raw, (info.sem if math.isnan(trait_sem) else trait_sem), True
+        elif record is None:
+            status.append("missing")
+            continue
+        elif record.expired:
+            status.append("expired")
+            continue
+        else:
+            x[j], sem[j], measured[j] = record.value, record.sem, True
+        status.append("measured")
+
+    utilities = cm.utilities_of(x[None, :])[0]
+    # The additive explanation comes from shap; the score from the model's own formula, so that their
+    # agreement (base + contributions = score) is a check, not a tautology.
+    explainer = cm.explainer
+    base, phi = explanation.shap_contributions(explainer, utilities[None, :])
+    phi = phi[0]
+    score = float(np.dot(cm.coef, utilities))
+    score_code = int(cm.score_band(np.array([score]))[0])
+
+    reasons, fixed_review = _reasons(cm, x, measured, status, score, score_code, found)
+    band_code = 1 if any(r.code in ("knock_out", "knock_out_unchecked", "missing", "expired") for r in reasons) \
+        else score_code
+
+    contributions = tuple(
+        Contribution(
+            criterion=cid, input=cm.inputs[j].ref, name=cm.inputs[j].name, value=float(x[j]),
+            reference=float(cm.means[j]), utility=float(utilities[c]),
+            reference_utility=float(cm.reference_utility[c]), weight=float(cm.weights[c]),
+            weight_share=float(cm.weights[c] / cm.total_weight), contribution=float(phi[c]),
+            status="measured" if measured[j] else ("missing_review" if cm.review_if_missing[c] else "imputed"),
+        )
+        for c, (cid, j) in enumerate(zip(cm.criterion_ids, cm.input_of, strict=True))
+    )  # fmt: skip
+    counterfactuals = _counterfactuals(cm, x, sem, measured, utilities, score, score_code)
+    stab = _stability(cm, x, sem, measured, fixed_review, score, band_code, draws, seed)
+    coverage = _coverage(cm, measured, status, found, score)
+    agreement = tuple(r.agreement for r in resolved.values() if r.agreement is not None)
+    thresholds = {"advance_from": cm.advance_from, "not_advance_below": cm.not_advance_below,
+                  "review_margin": cm.margin, "advance_at_or_above": cm.upper, "not_advance_below_score": cm.lower}
+    return Recommendation(
+        band=str(BANDS[band_code]), score_band=str(BANDS[score_code]), score=score, base_value=base,
+        contributions=contributions, counterfactuals=counterfactuals, stability=stab, coverage=coverage,
+        reasons=tuple(reasons), agreement=agreement, thresholds=thresholds, baseline=cm.baseline,
+        versions=cm.versions(), as_of=as_of, _explainer=explainer, _utilities=utilities,
+    )  # fmt: skip
+
+
+def _reasons(cm: CompiledModel, x: np.ndarray, measured: np.ndarray, status: list[str], score: float,
+             score_code: int, found: list) -> tuple[list[Reason], bool]:
+    """Plain-words reasons for the band; also whether review is fixed whatever re-measurement gives."""
+    reasons: list[Reason] = []
+    fixed = False
+    for c, cid in enumerate(cm.criterion_ids):
+        j = cm.input_of[c]
+        info = cm.inputs[j]
+        minimum = cm.minimum[c]
+        if not measured[j]:
+            what = "is missing" if status[j] == "missing" else f"has expired ({found[j].expiry})"
+            if cm.review_if_missing[c]:
+                fixed = True
+                reasons.append(Reason(status[j], f"{info.name} {what}; criterion {cid!r} asks a person to review "
+                                      "such cases rather than guess.", cid))
+            elif not math.isnan(minimum):
+                fixed = True
+                reasons.append(Reason("knock_out_unchecked", f"{info.name} {what}, so the minimum of {minimum:g} "
+                                      f"set for criterion {cid!r} cannot be checked: a person reviews the case.", cid))
+        elif not math.isnan(minimum) and x[j] < minimum:
+            distance = minimum - x[j]
+            in_sem = f" ({distance / cm.sems[j]:.1f} SEM)" if cm.sems[j] > 0 else ""
+            reasons.append(Reason("knock_out", f"{info.name} is {x[j]:g}, {distance:.3g}{in_sem} below the minimum "
+                                  f"of {minimum:g} set for criterion {cid!r}: a person reviews the case (a minimum "
+                                  "never rejects on its own).", cid))
+    if cm.advance_from <= score < cm.upper:
+        reasons.append(Reason("review_margin", f"The score {score:.1f} reaches the advance threshold "
+                              f"{cm.advance_from:g} by less than the review margin of {cm.margin:g} points: too close "
+                              "to call without a person."))
+    elif cm.lower <= score < cm.not_advance_below:
+        reasons.append(Reason("review_margin", f"The score {score:.1f} is below the threshold {cm.not_advance_below:g} "
+                              f"by less than the review margin of {cm.margin:g} points: too close to call without a person."))
+    elif score_code == 1:
+        reasons.append(Reason("review_band", f"The score {score:.1f} lies between {cm.not_advance_below:g} and "
+                              f"{cm.advance_from:g}: the review band."))
+    elif score_code == 2:
+        reasons.append(Reason("score", f"The score {score:.1f} is at or above {cm.upper:g}."))
+    else:
+        reasons.append(Reason("score", f"The score {score:.1f} is below {cm.lower:g}."))
+    return reasons, fixed
+
+
+def _targets(cm: CompiledModel, score_code: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For each direction: the threshold to reach (NaN where there is no next band) and the band reached."""
+    up = np.where(score_code == 0, cm.lower, np.where(score_code == 1, cm.upper, np.nan))
+    up_band = np.where(score_code == 0, 1, 2)
+    down = np.where(score_code == 2, cm.upper, np.where(score_code == 1, cm.lower, np.nan))
+    down_band = np.where(score_code == 2, 1, 0)
+    return {"up": (up, up_band), "down": (down, down_band)}
+
+
+def _counterfactuals(cm: CompiledModel, x: np.ndarray, sem: np.ndarray, measured: np.ndarray,
+                     utilities: np.ndarray, score: float, score_code: int) -> tuple[Counterfactual, ...]:
+    targets = [(direction, float(threshold[0]), int(band[0]))
+               for direction, (threshold, band) in _targets(cm, np.array([score_code])).items()
+               if not np.isnan(threshold[0])]
+    k = len(targets)  # both directions in one vectorized call, one row each
+    sems = np.where(measured, sem, cm.sems)
+    cf = explanation.counterfactuals(cm, np.repeat(x[None, :], k, 0), np.repeat(utilities[None, :], k, 0),
+                                     np.full(k, score), np.array([t[1] for t in targets]),
+                                     np.repeat(sems[None, :], k, 0), percentiles=True)
+    out = []
+    for row, (direction, threshold, band) in enumerate(targets):
+        for c, cid in enumerate(cm.criterion_ids):
+            j = cm.input_of[c]
+            info = cm.inputs[j]
+            reachable = bool(cf.reachable[row, c])
+            change_sem, change_pct = cf.change_sem[row, c], cf.change_percentile[row, c]
+            out.append(Counterfactual(
+                criterion=cid, input=info.ref, name=info.name, direction=direction, target_band=str(BANDS[band]),
+                threshold=threshold, reachable=reachable, value=float(x[j]),
+                new_value=float(cf.new_value[row, c]) if reachable else None,
+                change=float(cf.change[row, c]) if reachable else None,
+                change_sem=float(change_sem) if reachable and np.isfinite(change_sem) else None,
+                change_percentile=float(change_pct) if reachable and np.isfinite(change_pct) else None,
+                percentile_method=info.percentile_method if reachable else None,
+                score_after=float(cf.score_after[row, c]) if reachable else None,
+                why=None if reachable else _why(cm, c, int(cf.why[row, c]), float(cf.new_value[row, c]),
+                                                float(utilities[c]), direction),
+                imputed=not measured[j], is_trait=info.is_trait,
+            ))  # fmt: skip
+    return tuple(out)
+
+
+def _why(cm: CompiledModel, c: int, code: int, new_value: float, utility: float, direction: str) -> str:
+    info = cm.inputs[cm.input_of[c]]
+    if code == explanation.OUT_OF_RANGE:
+        return (f"it would take {new_value:.3g}, outside the possible range {info.low:g}..{info.high:g} of "
+                f"{info.name}")
+    if code == explanation.SATURATED:
+        room = cm.coef[c] * ((1.0 - utility) if direction == "up" else utility)
+        return (f"its utility is saturated: any value of {info.name} moves the score by at most {room:.1f} points "
+                f"{'up' if direction == 'up' else 'down'}")
+    return explanation.WHY[code]
+
+
+def _stability(cm: CompiledModel, x: np.ndarray, sem: np.ndarray, measured: np.ndarray, fixed_review: bool,
+               score: float, band_code: int, draws: int, seed: int) -> Stability:
+    se = float(stability.score_se(cm, x[None, :], sem[None, :], measured[None, :])[0])
+    p_same = float(stability.p_same_band(cm, np.array([score]), np.array([se]))[0])
+    sim = stability.simulate(cm, x[None, :], sem[None, :], measured[None, :], np.array([fixed_review]),
+                             np.array([band_code]), draws=draws, seed=seed)
+    p_flip = float(sim.p_flip[0])
+    return Stability(se_score=se, p_flip_analytic=1.0 - p_same, p_flip_simulated=p_flip,
+                     p_score_flip_simulated=float(sim.p_score_flip[0]), draws=draws, seed=seed,
+                     label=stability_label(1.0 - p_flip))
+
+
+def _bands_between(cm: CompiledModel, lo: float, hi: float) -> tuple[str, ...]:
+    bands = []
+    if lo < cm.lower:
+        bands.append("not_advance")
+    if hi >= cm.lower and lo < cm.upper:
+        bands.append("review")
+    if hi >= cm.upper:
+        bands.append("advance")
+    return tuple(bands)
+
+
+def _coverage(cm: CompiledModel, measured: np.ndarray, status: list[str], found: list, score: float) -> Coverage:
+    items = []
+    lo_total, hi_total = score, score
+    for j, info in enumerate(cm.inputs):
+        record = found[j]
+        source = record.source if record is not None else None
+        date = record.date.isoformat() if record is not None else None
+        if measured[j]:
+            items.append(InputCoverage(info.ref, info.name, "measured", "measured", source=source, date=date))
+            continue
+        crits = np.flatnonzero(cm.input_of == j)
+        handling = "review" if cm.review_if_missing[crits].any() else "imputed"
+        detail = record.expiry if status[j] == "expired" else None
+        d_lo, d_hi = cm._unknown_deltas[j]
+        lo_total += d_lo
+        hi_total += d_hi
+        items.append(InputCoverage(info.ref, info.name, status[j], handling,
+                                   detail=(detail + "; " if detail else "") + f"set to the norm mean {info.mean:.3g}",
+                                   plausible=cm.plausible(j), score_range=(score + d_lo, score + d_hi),
+                                   source=source, date=date))
+    return Coverage(tuple(items), (lo_total, hi_total), _bands_between(cm, lo_total, hi_total))
+
+
+# Many candidates ---------------------------------------------------------------------------------------------
+_AUX = {"raters": ("interview_rating",), "date": None, "expires": ("certification",)}
+
+
+def _frame_inputs(cm: CompiledModel, frame: pd.DataFrame,
+                  as_of: dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Inputs (n, p), their SEMs, which are measured (present and not expired) and which expired."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"evaluate_many takes a pandas DataFrame, got {type(frame).__name__}")
+    allowed: dict[str, tuple[int, str | None]] = {}
+    for j, info in enumerate(cm.inputs):
+        allowed[info.ref] = (j, None)
+        if not info.is_trait:
+            for aux, kinds in _AUX.items():
+                if kinds is None or info.kind in kinds:
+                    allowed[f"{info.ref}.{aux}"] = (j, aux)
+    columns = [str(c) for c in frame.columns]
+    extra = [c for c in columns if c not in allowed]
+    if extra:
+        raise undeclared("column", extra, list(allowed), cm.model.id)
+    n, p = len(frame), len(cm.inputs)
+    X = np.full((n, p), np.nan)
+    sem = np.broadcast_to(cm.sems, (n, p)).copy()
+    expired = np.zeros((n, p), bool)
+    problems: list[str] = []
+
+    def bad(column: str, mask: np.ndarray, message: str) -> None:
+        rows = np.flatnonzero(mask)
+        if len(rows):
+            shown = ", ".join(repr(frame.index[r]) for r in rows[:5])
+            problems.append(f"{column}: {len(rows)} row(s) {message} (rows {shown}{', ...' if len(rows) > 5 else ''})")
+
+    for column, (j, aux) in zip(columns, (allowed[c] for c in columns), strict=True):
+        info = cm.inputs[j]
+        series = frame[column]
+        if aux is None:
+            try:
+                values = series.to_numpy(dtype=float, na_value=np.nan)
+            except (TypeError, ValueError):
+                problems.append(f"{column}: values must be numbers (NaN for missing)")
+                continue
+            given = ~np.isnan(values)
+            if info.binary:
+                bad(column, given & (values != 0) & (values != 1), "not 0 or 1")
+            bad(column, given & ((values < info.low) | (values > info.high)),
+                f"outside the input's range {info.low:g}..{info.high:g}")
+            X[:, j] = values
+        elif aux == "raters":
+            k = series.to_numpy(dtype=float, na_value=np.nan)
+            bad(column, ~np.isnan(k) & (k < info.spec.min_raters),
+                f"with fewer than the {info.spec.min_raters} raters the model requires")
+            k = np.where(np.isnan(k), info.spec.min_raters, np.maximum(k, 1))
+            sem[:, j] = interview_sem(info.spec, k)
+        else:
+            dates = pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[D]")
+            bad(column, np.isnat(dates) & series.notna().to_numpy(), "not dates")
+            days = (np.datetime64(as_of, "D") - dates).astype("timedelta64[D]").astype(float)
+            days[np.isnat(dates)] = np.nan
+            if aux == "date":
+                bad(column, days < 0, f"dated after the evaluation date {as_of.isoformat()}")
+                if info.spec.max_age_days is not None:
+                    expired[:, j] |= days > info.spec.max_age_days
+            else:  # certification expiry: the last valid day
+                expired[:, j] |= days > 0
+    if problems:
+        raise EvidenceError(problems)
+    for j, info in enumerate(cm.inputs):
+        if info.kind == "certification":  # a certification not held cannot lapse
+            expired[:, j] &= X[:, j] == 1
+    measured = ~np.isnan(X) & ~expired
+    return X, sem, measured, expired
+
+
+def evaluate_many(model: JobModel, frame: pd.DataFrame, *, as_of: Any = None, simulate: int = 0,
+                  seed: int = 0) -> pd.DataFrame:
+    """Recommendations for many candidates at once; see :meth:`profiler.jobmodel.JobModel.evaluate_many`."""
+    cm: CompiledModel = model._compiled
+    as_of = _as_date(as_of)
+    X, sem, measured, expired = _frame_inputs(cm, frame, as_of)
+    X = np.where(measured, X, cm.means)
+    U = cm.utilities_of(X)
+    score = U @ cm.coef
+    phi = (U - cm.reference_utility) * cm.coef  # the closed form of shap's values (checked against shap in tests)
+    score_code = cm.score_band(score)
+
+    inputs_of = cm.input_of
+    crit_measured = measured[:, inputs_of]
+    has_min = ~np.isnan(cm.minimum)
+    knock = crit_measured & has_min & (X[:, inputs_of] < np.where(has_min, cm.minimum, -np.inf))
+    unchecked = ~crit_measured & has_min & ~cm.review_if_missing
+    missing_review = ~crit_measured & cm.review_if_missing
+    routed = knock.any(axis=1) | unchecked.any(axis=1) | missing_review.any(axis=1)
+    band_code = np.where(routed, 1, score_code)
+    margin = ((score >= cm.advance_from) & (score < cm.upper)) | ((score >= cm.lower) & (score < cm.not_advance_below))
+
+    se = stability.score_se(cm, X, sem, measured)
+    p_same = stability.p_same_band(cm, score, se)
+
+    blocks = {"score": score[:, None], "contribution": phi}
+    names = ["score"] + [f"contribution.{c}" for c in cm.criterion_ids]
+    targets = _targets(cm, score_code)
+    cf_blocks, cf_names = [], []
+    for direction, (threshold, _band) in targets.items():
+        cf = explanation.counterfactuals(cm, X, U, score, threshold, sem)
+        cf_blocks += [np.where(cf.reachable, cf.change, np.nan), np.where(cf.reachable, cf.change_sem, np.nan)]
+        cf_names += [f"cf_{direction}.{c}" for c in cm.criterion_ids] + [f"cf_{direction}_sem.{c}" for c in cm.criterion_ids]
+    lo = score + (~measured * cm._unknown_deltas[:, 0]).sum(axis=1)
+    hi = score + (~measured * cm._unknown_deltas[:, 1]).sum(axis=1)
+    numeric = np.hstack([blocks["score"], blocks["contribution"], se[:, None], (1.0 - p_same)[:, None],
+                         lo[:, None], hi[:, None], *cf_blocks])
+    numeric_names = names + ["se_score", "p_flip", "score_min", "score_max"] + cf_names
+    result = pd.DataFrame(numeric, index=frame.index, columns=numeric_names)
+    band_type = pd.CategoricalDtype(list(BANDS))
+    result.insert(0, "band", pd.Categorical.from_codes(band_code, dtype=band_type))
+    result.insert(1, "score_band", pd.Categorical.from_codes(score_code, dtype=band_type))
+    labels = pd.CategoricalDtype(["stable", "borderline", "within measurement error"])
+    label_code = np.where(p_same >= 0.95, 0, np.where(p_same >= 0.75, 1, 2))
+    stable_column = pd.Categorical.from_codes(label_code, dtype=labels)
+    result.insert(result.columns.get_loc("p_flip") + 1, "stability", stable_column)
+    flags = {"in_review_margin": margin, "n_missing": (~measured & ~expired).sum(axis=1),
+             "n_expired": expired.sum(axis=1), "n_imputed": (~crit_measured & ~cm.review_if_missing).sum(axis=1)}
+    flags.update({f"knock_out.{cm.criterion_ids[c]}": knock[:, c] for c in np.flatnonzero(has_min)})
+    flags.update({f"missing_review.{cm.criterion_ids[c]}": missing_review[:, c]
+                  for c in np.flatnonzero(cm.review_if_missing)})
+    if simulate:
+        fixed = unchecked.any(axis=1) | missing_review.any(axis=1)
+        sim = stability.simulate(cm, X, sem, measured, fixed, band_code, draws=simulate, seed=seed)
+        result["p_flip_simulated"] = sim.p_flip
+    result = pd.concat([result, pd.DataFrame(flags, index=frame.index)], axis=1)
+    result.attrs.update(cm.versions())
+    result.attrs.update(base_value=cm.base_value, baseline=cm.baseline, as_of=as_of.isoformat(),
+                        thresholds={"advance_at_or_above": cm.upper, "not_advance_below": cm.lower},
+                        contributions="closed form phi_i = 100 w_i (u_i(x_i) - u_i(mean_i)) / sum w "
+                        "(equal to shap.LinearExplainer's values; checked in the tests)")
+    return result
+
+
+__all__ = ["BANDS", "CompiledModel", "InputInfo", "JobModelInputError", "compile_model", "evaluate", "evaluate_many"]

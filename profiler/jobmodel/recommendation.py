@@ -1,0 +1,337 @@
+"""The result of evaluating one candidate: a recommendation with everything a reviewer needs to overrule it.
+
+A :class:`Recommendation` is a *recommendation*: a named person decides. It carries the band and why,
+the score and its additive explanation (base value + one SHAP contribution per criterion = score),
+counterfactuals, decision stability under measurement error, evidence coverage, rater agreement, and the
+versions and hashes of the questionnaire, norms and job model that produced it. ``str(rec)`` prints it
+for reading, measurement error and coverage before the recommendation; :meth:`to_dict` gives plain data
+for logging.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from profiler.jobmodel.evidence import RaterAgreement
+
+Band = Literal["advance", "review", "not_advance"]
+BAND_WORDS = {"advance": "advance", "review": "human review", "not_advance": "not advance"}
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One criterion's share of the score: its SHAP value against the norm group's average candidate.
+
+    ``contribution = 100 * weight * (utility - reference_utility) / total weight`` (score points);
+    ``reference`` is the input's norm mean, ``status`` is ``measured``, ``imputed`` (missing or expired,
+    replaced by the norm mean: contribution exactly 0) or ``missing_review`` (ditto, and the candidate is
+    routed to review).
+    """
+
+    criterion: str
+    input: str
+    name: str
+    value: float
+    reference: float
+    utility: float
+    reference_utility: float
+    weight: float
+    weight_share: float
+    contribution: float
+    status: Literal["measured", "imputed", "missing_review"]
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """The single-input change that moves the score onto the threshold of the next band.
+
+    ``direction`` is ``up`` or ``down``; ``target_band`` the band reached by crossing ``threshold``.
+    ``change`` is in the input's own units (``new_value - value``); ``change_sem`` the same in SEMs (None
+    for recorded facts without measurement error); ``change_percentile`` the change in percentile points
+    of the input's norm distribution (``percentile_method`` says how: ``empirical`` or ``normal``; None for
+    0/1 inputs). ``reachable`` False means no value of this input alone gets there, ``why`` says why
+    (utility saturated, outside the input's range). ``score_after`` is the score with the new value: on the
+    threshold for continuous inputs, past it for a 0/1 input.
+    """
+
+    criterion: str
+    input: str
+    name: str
+    direction: Literal["up", "down"]
+    target_band: str
+    threshold: float
+    reachable: bool
+    value: float
+    new_value: float | None = None
+    change: float | None = None
+    change_sem: float | None = None
+    change_percentile: float | None = None
+    percentile_method: str | None = None
+    score_after: float | None = None
+    why: str | None = None
+    imputed: bool = False
+    is_trait: bool = False
+
+    @property
+    def text(self) -> str:
+        """Plain words: a distance in measurement terms, not advice."""
+        if self.direction == "up":
+            goal = f"the score would reach {self.threshold:g}, where {BAND_WORDS[self.target_band]} begins"
+        else:
+            goal = f"the score would fall to {self.threshold:g}, the edge below which it is {BAND_WORDS[self.target_band]}"
+        if not self.reachable:
+            return f"{self.name}: no value of it alone moves the score to {self.threshold:g} ({self.why})."
+        verb = "higher" if (self.change or 0) > 0 else "lower"
+        if self.is_trait:
+            lead = f"{self.name}: had it been measured {abs(self.change or 0):.3g} points {verb}"
+        else:
+            lead = (f"{self.name}: with a value {abs(self.change or 0):.3g} {verb} ({self.new_value:.3g} instead of "
+                    f"{self.value:.3g})")
+        parts = []
+        if self.change_sem is not None:
+            parts.append(f"{abs(self.change_sem):.2g} SEM")
+        if self.change_percentile is not None:
+            parts.append(f"{self.change_percentile:+.0f} percentile points, {self.percentile_method}")
+        detail = f" ({'; '.join(parts)})" if parts else ""
+        note = " [this input is unknown and was set to the norm mean]" if self.imputed else ""
+        return f"{lead}{detail}, {goal}{note}."
+
+
+@dataclass(frozen=True)
+class Stability:
+    """How likely the band is to change if the inputs were measured again (each input ~ N(value, SEM^2)).
+
+    ``p_flip_analytic``: the score band, by the delta method (``se_score`` is the score's SE).
+    ``p_flip_simulated``: the final band (score band plus knock-outs, clipped to each input's range) by a
+    seeded Monte Carlo of ``draws`` re-measurements; ``p_score_flip_simulated`` the score band alone in the
+    same draws. ``label`` reads ``p_same = 1 - p_flip_simulated`` with the cut-offs of :data:`LABELS`.
+    """
+
+    se_score: float
+    p_flip_analytic: float
+    p_flip_simulated: float
+    p_score_flip_simulated: float
+    draws: int
+    seed: int
+    label: str
+
+    @property
+    def p_same(self) -> float:
+        return 1.0 - self.p_flip_simulated
+
+    @property
+    def text(self) -> str:
+        return f"{self.label} ({100 * self.p_same:.0f}%)"
+
+
+@dataclass(frozen=True)
+class InputCoverage:
+    """What is known about one input: ``measured``, ``missing`` or ``expired``, and how it was handled.
+
+    For an input that is not measured, ``plausible`` is the range of values it plausibly takes (its norm
+    5th to 95th percentile, or 0..1 for a 0/1 input) and ``score_range`` the scores it would give there.
+    """
+
+    input: str
+    name: str
+    status: Literal["measured", "missing", "expired"]
+    handling: Literal["measured", "imputed", "review"]
+    detail: str | None = None
+    plausible: tuple[float, float] | None = None
+    score_range: tuple[float, float] | None = None
+    source: str | None = None
+    date: str | None = None
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Evidence coverage: each input's status, and the score range if the unknown inputs took plausible values."""
+
+    inputs: tuple[InputCoverage, ...]
+    score_range: tuple[float, float]
+    bands_reachable: tuple[str, ...]
+
+    @property
+    def missing(self) -> list[str]:
+        return [c.input for c in self.inputs if c.status == "missing"]
+
+    @property
+    def expired(self) -> list[str]:
+        return [c.input for c in self.inputs if c.status == "expired"]
+
+    @property
+    def imputed(self) -> list[str]:
+        return [c.input for c in self.inputs if c.handling == "imputed"]
+
+    @property
+    def complete(self) -> bool:
+        return all(c.status == "measured" for c in self.inputs)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why the candidate is in this band, in plain words; ``code`` is one of
+    ``knock_out``, ``knock_out_unchecked``, ``missing``, ``expired``, ``review_margin``, ``review_band``,
+    ``score``."""
+
+    code: str
+    text: str
+    criterion: str | None = None
+
+
+# What the stability labels mean: probability that the band stays the same on re-measurement.
+LABELS: tuple[tuple[float, str], ...] = ((0.95, "stable"), (0.75, "borderline"), (0.0, "within measurement error"))
+
+
+def stability_label(p_same: float | np.ndarray) -> Any:
+    """``stable`` (p_same >= 0.95), ``borderline`` (>= 0.75) or ``within measurement error``."""
+    p = np.asarray(p_same, dtype=float)
+    out = np.where(p >= LABELS[0][0], LABELS[0][1], np.where(p >= LABELS[1][0], LABELS[1][1], LABELS[2][1]))
+    return str(out) if out.ndim == 0 else out
+
+
+def _fmt(x: float | None, digits: int = 1) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The recommendation for one candidate (see the module docstring); never a decision."""
+
+    band: Band
+    score_band: Band
+    score: float
+    base_value: float
+    contributions: tuple[Contribution, ...]
+    counterfactuals: tuple[Counterfactual, ...]
+    stability: Stability
+    coverage: Coverage
+    reasons: tuple[Reason, ...]
+    agreement: tuple[RaterAgreement, ...]
+    thresholds: dict[str, float]
+    baseline: str
+    versions: dict[str, str]
+    as_of: dt.date
+    engine: str = "shap.LinearExplainer (interventional, background = the norm group's average candidate)"
+    _explainer: Any = field(default=None, repr=False, compare=False)
+    _utilities: Any = field(default=None, repr=False, compare=False)
+
+    # Reading -------------------------------------------------------------------------------------------
+    @property
+    def additivity_error(self) -> float:
+        """``|base + sum(contributions) - score|`` (local accuracy of the explanation)."""
+        return abs(self.base_value + math.fsum(c.contribution for c in self.contributions) - self.score)
+
+    @property
+    def receipt(self) -> str:
+        """``base 50.0 + contributions 12.3 = score 62.3 (checked)``."""
+        total = math.fsum(c.contribution for c in self.contributions)
+        ok = "checked" if self.additivity_error <= 1e-9 else f"MISMATCH {self.additivity_error:.2e}"
+        return f"base {self.base_value:.1f} {'+' if total >= 0 else '-'} contributions {abs(total):.1f} = score {self.score:.1f} ({ok})"
+
+    def contribution(self, criterion: str) -> Contribution:
+        for c in self.contributions:
+            if c.criterion == criterion:
+                return c
+        raise KeyError(f"no criterion {criterion!r}")
+
+    def explanation(self) -> Any:
+        """The contributions as a ``shap.Explanation`` (for shap's plots), computed by the same explainer.
+
+        Features are the criteria's utilities; values are score points.
+        """
+        if self._explainer is None:
+            raise ValueError("this recommendation was not built with a shap explainer")
+        exp = self._explainer(np.asarray(self._utilities, dtype=float)[None, :])
+        exp.feature_names = [c.criterion for c in self.contributions]
+        return exp[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-serializable) for the decision log."""
+        out = {
+            "band": self.band, "score_band": self.score_band, "score": self.score, "base_value": self.base_value,
+            "contributions": [asdict(c) for c in self.contributions],
+            "counterfactuals": [asdict(c) for c in self.counterfactuals],
+            "stability": asdict(self.stability),
+            "coverage": {"inputs": [asdict(c) for c in self.coverage.inputs],
+                         "score_range": list(self.coverage.score_range),
+                         "bands_reachable": list(self.coverage.bands_reachable)},
+            "reasons": [asdict(r) for r in self.reasons],
+            "agreement": [asdict(a) for a in self.agreement],
+            "thresholds": dict(self.thresholds), "baseline": self.baseline, "versions": dict(self.versions),
+            "as_of": self.as_of.isoformat(), "engine": self.engine, "additivity_error": self.additivity_error,
+        }  # fmt: skip
+        return _plain(out)
+
+    def __str__(self) -> str:
+        v = self.versions
+        lines = [
+            f"Recommendation of job model {v['job_model_id']} {v['job_model_version']} ({v['job_model_hash'][:19]}...) "
+            f"on {self.as_of.isoformat()}",
+            f"  questionnaire {v['questionnaire_id']} {v['questionnaire_version']}; norms {v['norm_group']} "
+            f"{v['norm_version']} ({v['norms_sha256'][:19]}...)",
+            f"  baseline: {self.baseline}",
+            "",
+            "Measurement and coverage (read these first)",
+            f"  decision stability: {self.stability.text}: the band would change in "
+            f"{100 * self.stability.p_flip_simulated:.0f}% of re-measurements (score SE {self.stability.se_score:.1f} "
+            f"points; analytic {100 * self.stability.p_flip_analytic:.0f}% for the score band)",
+        ]
+        for a in self.agreement:
+            lines.append(f"  {a.evidence}: {a.reading}; reliability of the mean {a.reliability:.2f}")
+        for c in self.coverage.inputs:
+            if c.status != "measured":
+                rng = f"; plausible {c.plausible[0]:.3g}..{c.plausible[1]:.3g} gives score " \
+                      f"{c.score_range[0]:.1f}..{c.score_range[1]:.1f}" if c.plausible and c.score_range else ""
+                lines.append(f"  {c.name}: {c.status}, {c.handling}{' (' + c.detail + ')' if c.detail else ''}{rng}")
+        if not self.coverage.complete:
+            lo, hi = self.coverage.score_range
+            lines.append(f"  with every unknown input at plausible values the score lies in {lo:.1f}..{hi:.1f} "
+                         f"(bands reachable: {', '.join(BAND_WORDS[b] for b in self.coverage.bands_reachable)})")
+        lines += ["", f"  {'criterion':<22}{'value':>9}{'average':>9}{'utility':>9}{'weight':>8}{'points':>9}  status"]
+        for c in self.contributions:
+            lines.append(f"  {c.criterion[:21]:<22}{c.value:>9.3g}{c.reference:>9.3g}{c.utility:>9.2f}"
+                         f"{c.weight:>8.2f}{c.contribution:>+9.2f}  {c.status}")
+        lines += [f"  {self.receipt}", "", "Counterfactuals (distances, not advice)"]
+        lines += [f"  - {cf.text}" for cf in self.counterfactuals] or ["  none"]
+        lines += ["", f"Recommendation: {BAND_WORDS[self.band].upper()} (score band: {BAND_WORDS[self.score_band]})"]
+        lines += [f"  - {r.text}" for r in self.reasons]
+        lines.append("  A person decides; they can follow, override or set this recommendation aside, with a reason.")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"Recommendation(band={self.band!r}, score={self.score:.2f}, base_value={self.base_value:.2f}, "
+                f"stability={self.stability.text!r})")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+__all__ = [
+    "LABELS",
+    "Band",
+    "Contribution",
+    "Counterfactual",
+    "Coverage",
+    "InputCoverage",
+    "Reason",
+    "Recommendation",
+    "Stability",
+    "stability_label",
+]
