@@ -1,41 +1,118 @@
 """profiler: open psychometric profiling and explainable, human-overseen scoring for hiring.
 
-The public API is what ``__all__`` lists; everything else is private and may change.
+The public API is what ``__all__`` lists; everything else is private and may change. Names are grouped
+in the order data flows: questionnaire -> session -> responses -> validity -> profile -> job model ->
+recommendation -> human decision -> log and reports. They are imported on first use, so that
+``import profiler`` stays fast for the command line (scikit-learn, SQLAlchemy and shap load only when needed).
 """
 
-from profiler._version import __version__
-from profiler.errors import (
-    DocumentError,
-    ErrorDetail,
-    JobModelError,
-    ProfilerError,
-    QuestionnaireError,
-    ResponseError,
-    ResponseProblem,
-)
-from profiler.jobmodel import JobModel, bundled_job_models, load_job_model, parse_job_model
-from profiler.questionnaire import (
-    Questionnaire,
-    bundled_questionnaires,
-    load_questionnaire,
-    parse_questionnaire,
-)
+from __future__ import annotations
 
-__all__ = [
-    "DocumentError",
-    "ErrorDetail",
-    "JobModel",
-    "JobModelError",
-    "ProfilerError",
-    "Questionnaire",
-    "QuestionnaireError",
-    "ResponseError",
-    "ResponseProblem",
-    "__version__",
-    "bundled_job_models",
-    "bundled_questionnaires",
-    "load_job_model",
-    "load_questionnaire",
-    "parse_job_model",
-    "parse_questionnaire",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from profiler._version import __version__
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # errors (one hierarchy: every user mistake is a ProfilerError)
+    "ProfilerError": "profiler.errors",
+    "DocumentError": "profiler.errors",
+    "ErrorDetail": "profiler.errors",
+    "QuestionnaireError": "profiler.errors",
+    "JobModelError": "profiler.errors",
+    "ResponseError": "profiler.errors",
+    "ResponseProblem": "profiler.errors",
+    # questionnaires
+    "Questionnaire": "profiler.questionnaire",
+    "load_questionnaire": "profiler.questionnaire",
+    "parse_questionnaire": "profiler.questionnaire",
+    "bundled_questionnaires": "profiler.questionnaire",
+    "simulate_responses": "profiler.simulation",
+    # administration and the store
+    "Store": "profiler.store",
+    "StoreError": "profiler.store",
+    "Session": "profiler.administration",
+    "AnswerError": "profiler.administration",
+    "SessionError": "profiler.administration",
+    "SessionExpiredError": "profiler.administration",
+    # response validity
+    "assess_validity": "profiler.administration.validity",
+    "ValidityCalibration": "profiler.administration.validity",
+    "load_validity_calibration": "profiler.administration.validity",
+    "derive_validity_calibration": "profiler.administration.validity",
+    # factor models and reliability
+    "EFA": "profiler.factors",
+    "CFA": "profiler.factors",
+    "parse_model": "profiler.factors",
+    "cronbach_alpha": "profiler.factors",
+    "item_statistics": "profiler.factors",
+    "omega": "profiler.factors",
+    "standard_error_of_measurement": "profiler.factors",
+    "kmo": "profiler.factors",
+    "bartlett_sphericity": "profiler.factors",
+    "eigenvalues": "profiler.factors",
+    "parallel_analysis": "profiler.factors",
+    "velicer_map": "profiler.factors",
+    "FactorModel": "profiler.factors.calibration",
+    "calibrate_questionnaire": "profiler.factors.calibration",
+    "load_factor_model": "profiler.factors.calibration",
+    # job models
+    "JobModel": "profiler.jobmodel",
+    "load_job_model": "profiler.jobmodel",
+    "parse_job_model": "profiler.jobmodel",
+    "bundled_job_models": "profiler.jobmodel",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'profiler' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: later lookups do not come back here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
+    from profiler.administration import AnswerError, Session, SessionError, SessionExpiredError
+    from profiler.administration.validity import (
+        ValidityCalibration,
+        assess_validity,
+        derive_validity_calibration,
+        load_validity_calibration,
+    )
+    from profiler.errors import (
+        DocumentError,
+        ErrorDetail,
+        JobModelError,
+        ProfilerError,
+        QuestionnaireError,
+        ResponseError,
+        ResponseProblem,
+    )
+    from profiler.factors import (
+        CFA,
+        EFA,
+        bartlett_sphericity,
+        cronbach_alpha,
+        eigenvalues,
+        item_statistics,
+        kmo,
+        omega,
+        parallel_analysis,
+        parse_model,
+        standard_error_of_measurement,
+        velicer_map,
+    )
+    from profiler.factors.calibration import FactorModel, calibrate_questionnaire, load_factor_model
+    from profiler.jobmodel import JobModel, bundled_job_models, load_job_model, parse_job_model
+    from profiler.questionnaire import Questionnaire, bundled_questionnaires, load_questionnaire, parse_questionnaire
+    from profiler.simulation import simulate_responses
+    from profiler.store import Store, StoreError

@@ -1,21 +1,47 @@
-"""The public API is exactly what ``profiler.__all__`` lists, and every listed name exists."""
+"""The public API is exactly what ``profiler.__all__`` lists, every listed name exists, and errors form one tree."""
+
+import subprocess
+import sys
+
+import pytest
 
 import profiler
 
 EXPECTED = {
-    "DocumentError", "ErrorDetail", "ProfilerError", "Questionnaire", "QuestionnaireError", "ResponseError",
-    "ResponseProblem", "__version__", "bundled_questionnaires", "load_questionnaire", "parse_questionnaire",
+    "__version__",
+    "ProfilerError", "DocumentError", "ErrorDetail", "QuestionnaireError", "JobModelError", "ResponseError",
+    "ResponseProblem",
+    "Questionnaire", "load_questionnaire", "parse_questionnaire", "bundled_questionnaires", "simulate_responses",
+    "Store", "StoreError", "Session", "AnswerError", "SessionError", "SessionExpiredError",
+    "assess_validity", "ValidityCalibration", "load_validity_calibration", "derive_validity_calibration",
+    "EFA", "CFA", "parse_model", "cronbach_alpha", "item_statistics", "omega", "standard_error_of_measurement",
+    "kmo", "bartlett_sphericity", "eigenvalues", "parallel_analysis", "velicer_map",
+    "FactorModel", "calibrate_questionnaire", "load_factor_model",
+    "JobModel", "load_job_model", "parse_job_model", "bundled_job_models",
 }
 
 
 def test_exported_names_are_intended():
     assert EXPECTED <= set(profiler.__all__)
     for name in profiler.__all__:
-        assert hasattr(profiler, name), name
+        assert getattr(profiler, name) is not None, name
+    with pytest.raises(AttributeError):
+        profiler.not_a_name  # noqa: B018
 
 
-def test_error_hierarchy():
+def test_import_is_light():
+    code = "import sys, profiler; print(sorted(m for m in ('sklearn', 'sqlalchemy', 'shap') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["QuestionnaireError", "JobModelError", "ResponseError", "StoreError", "AnswerError",
+                                  "SessionError", "SessionExpiredError"])
+def test_every_user_error_is_a_profiler_error(name):
+    assert issubclass(getattr(profiler, name), profiler.ProfilerError)
+
+
+def test_document_errors_are_value_errors():
     assert issubclass(profiler.QuestionnaireError, profiler.DocumentError)
-    assert issubclass(profiler.DocumentError, profiler.ProfilerError)
-    assert issubclass(profiler.QuestionnaireError, ValueError)
+    assert issubclass(profiler.DocumentError, ValueError)
     assert issubclass(profiler.ResponseError, ValueError)
