@@ -31,6 +31,7 @@ def build_norms(
     rules: Sequence[RowRule] = (),
     descriptives: Mapping[str, float | int | str] | None = None,
     notes: Sequence[str] = (),
+    scales: Sequence[str] | None = None,
     invalid: str = "raise",
 ) -> NormTable:
     """A norm table from the item answers of a calibration sample.
@@ -52,6 +53,9 @@ def build_norms(
         Facts describing the sample (median age, share by country, ...).
     notes : sequence of str
         Anything a user of the norms should know.
+    scales : sequence of str, optional
+        The scales to norm (default: all, in questionnaire order). Each needs 2 or more items, since
+        Cronbach's alpha (and so the SEM) is undefined for one item.
     invalid : {"raise", "missing"}
         Passed to :func:`profiler.questionnaire.scoring.validate_responses`.
 
@@ -65,7 +69,15 @@ def build_norms(
     """
     answers = validate_responses(questionnaire, responses, invalid=invalid)
     scores = score_responses(questionnaire, answers)
-    scales = [_scale_norm(questionnaire, scale_id, answers, scores[scale_id]) for scale_id in questionnaire.scale_ids]
+    chosen = list(questionnaire.scale_ids if scales is None else scales)
+    for scale_id in chosen:
+        questionnaire.scale(scale_id)  # KeyError naming an unknown scale
+        if len(questionnaire.keys(scale_id)) < 2:
+            raise ValueError(
+                f"scale {scale_id!r} has one item: Cronbach's alpha, and so the SEM, needs 2 or more; leave it "
+                "out with scales=[...]"
+            )
+    norms = [_scale_norm(questionnaire, scale_id, answers, scores[scale_id]) for scale_id in chosen]
     n = len(responses)
     rows_read = n if rows_read is None else int(rows_read)
     sample = SampleDescription(
@@ -85,7 +97,7 @@ def build_norms(
         sampling=sampling,
         source=source,
         sample=sample,
-        scales=scales,
+        scales=norms,
         notes=list(notes),
     )
 
@@ -109,6 +121,11 @@ def _scale_norm(questionnaire: Questionnaire, scale_id: str, answers: pd.DataFra
     keyed = _keyed_items(questionnaire, scale_id, answers)
     # Already keyed, so no item is reversed here; listwise = respondents who answered every item.
     alpha = cronbach_alpha(keyed, missing="listwise")
+    if not 0 <= alpha.raw_alpha <= 1:
+        raise ValueError(
+            f"scale {scale_id!r}: Cronbach's alpha is {alpha.raw_alpha:.3f} in this sample, outside [0, 1]: the "
+            "items do not measure one thing here (check the keys); no SEM can be computed"
+        )
     complete = keyed.notna().all(axis=1).to_numpy()
     return ScaleNorm(
         scale=scale_id,

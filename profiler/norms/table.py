@@ -153,11 +153,10 @@ class ScaleNorm(_Model):
         if step is None:
             return np.interp(x, grid, percentiles)
         # Equally spaced attainable scores (the usual case): most scores sit on the grid, so index it directly.
-        with np.errstate(invalid="ignore"):
-            position = (x - grid[0]) / step
-            index = np.clip(np.rint(position), 0, len(grid) - 1).astype(np.intp)
-            on_grid = np.abs(position - index) < 1e-6
-        result = percentiles[index]
+        position = (x - grid[0]) / step
+        rounded = np.rint(position)
+        on_grid = (np.abs(position - rounded) < 1e-6) & (rounded >= 0) & (rounded < len(grid))  # NaN: False
+        result = percentiles[np.where(on_grid, rounded, 0).astype(np.intp)]
         if not on_grid.all():
             off = ~on_grid
             result[off] = np.interp(x[off], grid, percentiles)

@@ -1,0 +1,180 @@
+"""``profiler score``: a small CSV with bad rows, in both --on-error modes, with exact line numbers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import profiler
+from profiler.cli import main
+from profiler.norms import MEASURES, load_norms, trait_profiles
+from profiler.simulation import simulate_responses
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def ipip():
+    return profiler.load_questionnaire("ipip-bfm-50")
+
+
+@pytest.fixture(scope="module")
+def answers(ipip) -> pd.DataFrame:
+    return simulate_responses(ipip, 9, seed=21).astype(int)
+
+
+@pytest.fixture()
+def responses_csv(tmp_path, answers) -> Path:
+    """Header on line 1, respondents c0..c8 on lines 2-10, with a blank line 7 (c0-c4 on 2-6, c5-c8 on 8-11).
+
+    Bad: c1 (line 3) answers E3 = 7; c4 (line 6) answers O1 'often' and leaves N5 empty; line 7 is blank.
+    """
+    lines = ["cid," + ",".join(answers.columns)]
+    for i, row in enumerate(answers.itertuples(index=False)):
+        cells = [str(v) for v in row]
+        if i == 1:
+            cells[answers.columns.get_loc("E3")] = "7"
+        if i == 4:
+            cells[answers.columns.get_loc("O1")] = "often"
+            cells[answers.columns.get_loc("N5")] = ""
+        lines.append(f"c{i}," + ",".join(cells))
+        if i == 4:
+            lines.append("")
+    path = tmp_path / "responses.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _score(*args) -> int:
+    return main(["score", "ipip-bfm-50", *map(str, args)])
+
+
+def test_stop_at_first_bad_chunk(responses_csv, tmp_path, capsys):
+    out = tmp_path / "profiles.csv"
+    code = _score(responses_csv, "--norms", "general", "--out", out, "--id-column", "cid", "--chunk-size", "3")
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "line 3, item 'E3': not an answer of this item (one of 1, 2, 3, 4, 5): 7" in err
+    assert "stopped at the chunk of lines 2-4, which has 1 bad row(s); nothing was written to" in err
+    assert "line 6" not in err  # a later chunk
+    assert not out.exists() and not (tmp_path / "profiles.csv.partial").exists()
+
+
+def test_skip_bad_rows_with_rejects(responses_csv, tmp_path, capsys, ipip, answers):
+    out, rejects = tmp_path / "profiles.csv", tmp_path / "rejects.csv"
+    code = _score(
+        responses_csv, "--norms", "general", "--out", out, "--id-column", "cid", "--on-error", "skip",
+        "--rejects", rejects, "--chunk-size", "4",
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0
+    err = captured.err.splitlines()
+    assert err[0] == "line 3, item 'E3': not an answer of this item (one of 1, 2, 3, 4, 5): 7"
+    assert err[1] == "line 6, item 'O1': not a number: 'often'"
+    assert err[2] == "line 6, item 'N5': required item not answered"
+    assert err[3] == "line 7, item 'E1': required item not answered"
+    assert "skipped 3 bad row(s) with 53 problem(s); all are in" in captured.err
+    assert "scored 7 of 10 respondents" in captured.out
+
+    profiles = pd.read_csv(out, dtype={"cid": str})
+    assert profiles["cid"].tolist() == ["c0", "c2", "c3", "c5", "c6", "c7", "c8"]
+    assert profiles["line"].tolist() == [2, 4, 5, 8, 9, 10, 11]
+    assert list(profiles.columns[:3]) == ["cid", "line", "Extraversion.raw"]
+    assert list(profiles.columns[-3:]) == ["norm_group", "norms_sha256", "percentiles"]
+    norms = load_norms(ipip, "general")
+    assert set(profiles["norm_group"]) == {"general"} and set(profiles["norms_sha256"]) == {norms.sha256}
+    assert len(profiles.columns) == 2 + 5 * len(MEASURES) + 3
+    good = answers.iloc[[0, 2, 3, 5, 6, 7, 8]]
+    expected = trait_profiles(ipip, good, norms)
+    for measure, decimals in (("raw", 4), ("T", 2), ("percentile", 2), ("T_90_low", 2), ("raw_95_high", 4)):
+        np.testing.assert_allclose(profiles[f"Openness.{measure}"], expected[("Openness", measure)].round(decimals), atol=1e-9)
+    assert profiles["Openness.sten"].tolist() == expected[("Openness", "sten")].astype(int).tolist()
+
+    rejected = pd.read_csv(rejects, dtype={"cid": str})
+    assert rejected["line"].tolist() == [3, 6, 7]
+    assert rejected["cid"].iloc[:2].tolist() == ["c1", "c4"] and pd.isna(rejected["cid"].iloc[2])  # the blank line
+    assert rejected["problems"].iloc[1] == "item 'O1': not a number: 'often'; item 'N5': required item not answered"
+    assert list(rejected.columns[:3]) == ["cid", "line", "problems"]
+    assert "E1" in rejected.columns
+
+
+def test_skip_without_rejects_file(responses_csv, tmp_path, capsys):
+    code = _score(responses_csv, "--norms", "us", "--out", tmp_path / "p.csv", "--id-column", "cid",
+                  "--on-error", "skip", "--percentiles", "normal")  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "pass --rejects FILE to get them all" in captured.err
+    assert "... and 33 more problem(s)" in captured.err  # 53 problems, 20 shown
+    profiles = pd.read_csv(tmp_path / "p.csv")
+    assert set(profiles["percentiles"]) == {"normal"} and set(profiles["norm_group"]) == {"us"}
+
+
+def test_all_good_rows_in_one_go(tmp_path, capsys, ipip, answers):
+    path = tmp_path / "good.csv"
+    answers.to_csv(path, index=False)
+    rejects = tmp_path / "rejects.csv"
+    assert _score(path, "--norms", "general", "--out", tmp_path / "p.csv", "--on-error", "skip", "--rejects", rejects) == 0
+    profiles = pd.read_csv(tmp_path / "p.csv")
+    assert profiles["line"].tolist() == list(range(2, 11))
+    assert "scored 9 of 9 respondents" in capsys.readouterr().out
+    assert rejects.read_text(encoding="utf-8").startswith("line,problems,E1,A1,")  # header only
+    assert len(rejects.read_text(encoding="utf-8").splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "header_change, message",
+    [
+        (lambda h: h, "unknown column(s), not items of 'ipip-bfm-50': 'cid' (pass --id-column"),
+        (lambda h: h.replace("E10", "E11"), "'E11' (did you mean"),
+        (lambda h: h.replace(",O10", ""), "required item(s) missing from the header: O10"),
+        (lambda h: h.replace("E10", "E1"), "column(s) appearing more than once: 'E1'"),
+    ],
+)
+def test_header_problems_name_the_columns(responses_csv, tmp_path, capsys, header_change, message):
+    lines = responses_csv.read_text(encoding="utf-8").splitlines()
+    lines[0] = header_change(lines[0])
+    if "O10" not in lines[0]:
+        lines = [lines[0]] + [line.rsplit(",", 1)[0] if line else line for line in lines[1:]]
+    responses_csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _score(responses_csv, "--norms", "general", "--out", tmp_path / "p.csv") == 2
+    err = capsys.readouterr().err
+    assert "the CSV header does not fit the questionnaire" in err
+    assert message in err
+
+
+def test_usage_errors(responses_csv, tmp_path, capsys):
+    assert _score(responses_csv, "--norms", "genral", "--out", tmp_path / "p.csv") == 2
+    assert "no norm group 'genral' for questionnaire 'ipip-bfm-50' (did you mean 'general'?)" in capsys.readouterr().err
+    assert _score(tmp_path / "absent.csv", "--norms", "general", "--out", tmp_path / "p.csv") == 2
+    assert "no such file" in capsys.readouterr().err
+    assert _score(responses_csv, "--norms", "general", "--out", tmp_path / "p.csv", "--rejects", tmp_path / "r.csv") == 2
+    assert "--rejects only applies with --on-error skip" in capsys.readouterr().err
+    assert _score(responses_csv, "--norms", "general", "--out", tmp_path / "p.csv", "--id-column", "id") == 2
+    assert "--id-column 'id' is not a column" in capsys.readouterr().err
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    assert _score(tmp_path / "empty.csv", "--norms", "general", "--out", tmp_path / "p.csv") == 2
+    assert "is empty" in capsys.readouterr().err
+
+
+def test_progress_bar_on_stderr(tmp_path, capsys, answers):
+    path = tmp_path / "good.csv"
+    answers.to_csv(path, index=False)
+    assert _score(path, "--norms", "general", "--out", tmp_path / "p.csv", "--progress", "--chunk-size", "5") == 0
+    err = capsys.readouterr().err
+    assert "\rscoring [" in err and "100%" in err and "9 rows" in err
+
+
+def test_subprocess_entry_point(responses_csv, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "profiler", "score", "ipip-bfm-50", str(responses_csv), "--norms", "general",
+         "--out", str(tmp_path / "p.csv"), "--id-column", "cid"],
+        capture_output=True, text=True, cwd=PROJECT, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "line 3, item 'E3'" in result.stderr and "nothing was written" in result.stderr
+    assert result.stderr.count("\rscoring") == 0  # no terminal: no progress bar

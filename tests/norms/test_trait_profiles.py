@@ -1,0 +1,237 @@
+"""Trait profiles against hand computations: T, both percentiles, sten, stanine, SEM and bands."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import profiler
+from profiler.norms import (
+    MEASURES,
+    NormsMismatchError,
+    NormTable,
+    TraitProfile,
+    load_norms,
+    profile_scores,
+    trait_profile,
+    trait_profiles,
+)
+from profiler.simulation import simulate_responses
+
+HASH = "sha256:" + "ab" * 32
+Z90, Z95 = 1.6448536269514722, 1.959963984540054  # scipy.stats.norm.ppf(0.95), ppf(0.975)
+
+
+@pytest.fixture(scope="module")
+def hand_norms() -> NormTable:
+    """Scale X: mean 3, SD 0.5, alpha .84 (SEM = 0.5 * 0.4 = 0.2); 25 people at 1.0, 1.5, ..., 5.0."""
+    return NormTable.seal(
+        name="hand",
+        version="0.1",
+        title="hand-made",
+        questionnaire={"questionnaire_id": "q", "questionnaire_version": "1", "content_hash": HASH},
+        population="nobody",
+        collected="never",
+        sampling="none",
+        source="this test",
+        sample={"rows_read": 25, "rows_excluded": 0, "n": 25},
+        scales=[
+            {
+                "scale": "X",
+                "n": 25,
+                "mean": 3.0,
+                "sd": 0.5,
+                "reliability": {"value": 0.84, "n": 25, "ci95": (0.7, 0.9)},
+                "distribution": {
+                    "scores": [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0],
+                    "counts": [1, 2, 3, 4, 5, 4, 3, 2, 1],
+                },
+            }
+        ],
+    )
+
+
+def _profile(norms, raws, percentiles="empirical"):
+    scores = pd.DataFrame({"X": raws}, index=[f"r{i}" for i in range(len(raws))])
+    return profile_scores(scores, norms, percentiles=percentiles)["X"]
+
+
+def test_hand_computed_measures(hand_norms):
+    p = _profile(hand_norms, [3.75]).iloc[0]
+    # z = (3.75 - 3) / 0.5 = 1.5
+    assert p["z"] == pytest.approx(1.5, abs=1e-12)
+    assert p["T"] == pytest.approx(65.0, abs=1e-12)
+    assert p["sten"] == 9  # 5.5 + 3 = 8.5, a half, rounds up
+    assert p["stanine"] == 8  # 5 + 3
+    assert p["sem"] == pytest.approx(0.2, abs=1e-12)  # 0.5 * sqrt(1 - .84)
+    assert p["raw_90_low"] == pytest.approx(3.75 - Z90 * 0.2, abs=1e-12)
+    assert p["raw_90_high"] == pytest.approx(3.75 + Z90 * 0.2, abs=1e-12)
+    assert p["raw_95_low"] == pytest.approx(3.75 - Z95 * 0.2, abs=1e-12)
+    assert p["raw_95_high"] == pytest.approx(3.75 + Z95 * 0.2, abs=1e-12)
+    # In T units the SEM is 10 * 0.2 / 0.5 = 4.
+    assert p["T_90_low"] == pytest.approx(65 - Z90 * 4, abs=1e-12)
+    assert p["T_90_high"] == pytest.approx(65 + Z90 * 4, abs=1e-12)
+    assert p["T_95_low"] == pytest.approx(65 - Z95 * 4, abs=1e-12)
+    assert p["T_95_high"] == pytest.approx(65 + Z95 * 4, abs=1e-12)
+    # Empirical: between the mid-ranks at 3.5 ((15 + 4/2) / 25 = 68 %) and 4.0 ((19 + 3/2) / 25 = 82 %).
+    assert p["percentile"] == pytest.approx(75.0, abs=1e-12)
+    normal = _profile(hand_norms, [3.75], "normal").iloc[0]
+    assert normal["percentile"] == pytest.approx(93.3192798731142, abs=1e-10)  # 100 * Phi(1.5)
+
+
+def test_empirical_percentiles_at_attainable_scores(hand_norms):
+    p = _profile(hand_norms, [1.0, 1.5, 3.0, 5.0])
+    # Mid-rank: (below + at / 2) / n.
+    assert p["percentile"].tolist() == pytest.approx([2.0, 8.0, 50.0, 98.0], abs=1e-12)
+    assert hand_norms.scale("X").distribution.midrank_percentiles.tolist() == pytest.approx(
+        [2, 8, 18, 32, 50, 68, 82, 92, 98], abs=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    "raw, sten, stanine",
+    [
+        (3.0, 6, 5),  # z = 0: sten 6 covers 0 <= z < .5; stanine 5 covers -.25 <= z < .25
+        (3.25, 7, 6),  # z = .5: upper band for sten (5.5 + 1 = 6.5 -> 7)
+        (2.75, 5, 4),  # z = -.5: 4.5 -> 5 (sten), 4 -> 4 (stanine)
+        (3.125, 6, 6),  # z = .25: stanine 5.5 -> 6
+        (2.875, 5, 5),  # z = -.25: sten 5.5 - .5 = 5; stanine 5 - .5 = 4.5 -> 5 (stanine 5 is -.25 <= z < .25)
+        (5.0, 10, 9),  # z = 4, clipped
+        (1.0, 1, 1),  # z = -4, clipped
+    ],
+)
+def test_sten_and_stanine_band_edges(hand_norms, raw, sten, stanine):
+    p = _profile(hand_norms, [raw]).iloc[0]
+    z = (raw - 3) / 0.5
+    assert p["sten"] == min(10, max(1, math.floor(5.5 + 2 * z + 0.5)))
+    assert p["stanine"] == min(9, max(1, math.floor(5 + 2 * z + 0.5)))
+    assert (p["sten"], p["stanine"]) == (sten, stanine)
+
+
+def test_missing_score_gives_missing_measures(hand_norms):
+    p = _profile(hand_norms, [np.nan, 3.0])
+    assert p.iloc[0][["raw", "z", "T", "percentile", "T_90_low"]].isna().all()
+    assert pd.isna(p.iloc[0]["sten"]) and pd.isna(p.iloc[0]["stanine"])
+    assert p.iloc[0]["sem"] == pytest.approx(0.2)
+    assert str(p["sten"].dtype) == "Int8"
+
+
+def test_columns_and_provenance(hand_norms):
+    scores = pd.DataFrame({"X": [3.0]})
+    profiles = profile_scores(scores, hand_norms)
+    assert list(profiles.columns) == [("X", m) for m in MEASURES]
+    assert profiles.columns.names == ["scale", "measure"]
+    assert profiles.attrs["norm_group"] == "hand"
+    assert profiles.attrs["norms_sha256"] == hand_norms.sha256
+    assert profiles.attrs["percentile_method"].startswith("empirical")
+    assert profiles.attrs["factor_scores"].startswith("none")
+    assert profile_scores(scores, hand_norms, percentiles="normal").attrs["percentile_method"].startswith("normal")
+    with pytest.raises(ValueError, match="percentiles='median'"):
+        profile_scores(scores, hand_norms, percentiles="median")
+    with pytest.raises(ValueError, match="lack the scale"):
+        profile_scores(pd.DataFrame({"Y": [3.0]}), hand_norms)
+    scores.attrs["content_hash"] = "sha256:" + "cd" * 32
+    with pytest.raises(NormsMismatchError):
+        profile_scores(scores, hand_norms)
+
+
+@pytest.fixture(scope="module")
+def ipip():
+    return profiler.load_questionnaire("ipip-bfm-50")
+
+
+@pytest.fixture(scope="module")
+def general(ipip):
+    return load_norms(ipip, "general")
+
+
+def test_trait_profiles_many_respondents(ipip, general):
+    answers = simulate_responses(ipip, 200, seed=11)
+    answers.iloc[3, :8] = np.nan  # too few answered for Extraversion? E1 and E2 are among them
+    profiles = trait_profiles(ipip, answers, general, invalid="missing")
+    assert profiles.shape == (200, 5 * len(MEASURES))
+    assert profiles.index.equals(answers.index)
+    scores = ipip.score(answers, invalid="missing")
+    for scale in general.scales:
+        z = (scores[scale.scale] - scale.mean) / scale.sd
+        np.testing.assert_allclose(profiles[(scale.scale, "T")], 50 + 10 * z, atol=1e-12)
+        np.testing.assert_allclose(profiles[(scale.scale, "raw")], scores[scale.scale], atol=0)
+    assert profiles.attrs["content_hash"] == ipip.content_hash
+    assert profiles.attrs["norm_group"] == "general"
+
+
+def test_trait_profiles_refuse_norms_of_other_content(ipip, general):
+    text = (profiler.bundled_questionnaires()["ipip-bfm-50"]).read_text(encoding="utf-8")
+    changed = profiler.parse_questionnaire(text.replace("I am the life of the party.", "I am the soul of the party."))
+    assert changed.content_hash != ipip.content_hash
+    answers = simulate_responses(changed, 2, seed=1)
+    with pytest.raises(NormsMismatchError, match="content hash"):
+        trait_profiles(changed, answers, general)
+
+
+def test_single_profile_reads_well(ipip, general):
+    answers = simulate_responses(ipip, 1, seed=5).iloc[0]
+    profile = trait_profile(ipip, answers, general, respondent="cand-7")
+    text = str(profile)
+    assert "Trait profile of respondent 'cand-7'" in text
+    assert "norm group     general 1.0.0" in text
+    assert ipip.content_hash in text and general.sha256 in text
+    assert "percentiles    empirical" in text
+    assert "factor scores: none" in text
+    assert "Neuroticism (low Emotional Stability)" in text
+    e = profile["Extraversion"]
+    assert e.T == pytest.approx(50 + 10 * (e.raw - general.scale("Extraversion").mean) / general.scale("Extraversion").sd)
+    assert isinstance(e.sten, int)
+    assert profile.to_frame().loc["Extraversion", "T"] == e.T
+    assert "respondent='cand-7'" in repr(profile)
+
+
+def test_reading_follows_the_90_percent_band(ipip, general):
+    high = {item: 5 if k.sign > 0 else 1 for k in ipip.keys("Extraversion") for item in [k.item]}
+    middle = {i: 3 for i in ipip.item_ids}
+    profile = trait_profile(ipip, {**middle, **high}, general)
+    assert profile["Extraversion"].reading.startswith("above the norm group's average")
+    assert "Seeks out company" in profile["Extraversion"].reading
+    low = {item: 1 if k.sign > 0 else 5 for k in ipip.keys("Extraversion") for item in [k.item]}
+    assert trait_profile(ipip, {**middle, **low}, general)["Extraversion"].reading.startswith("below")
+    # 3.0 is 0.01 below the mean: well within the band.
+    assert trait_profile(ipip, middle, general)["Extraversion"].reading.startswith("within measurement error")
+
+
+def test_from_profiles_matches_frame(ipip, general):
+    answers = simulate_responses(ipip, 5, seed=2)
+    answers.index = [f"c{i}" for i in range(5)]
+    profiles = trait_profiles(ipip, answers, general, percentiles="normal")
+    one = TraitProfile.from_profiles(profiles, "c3", ipip)
+    assert one.percentile_method.startswith("normal")
+    for result in one.scales:
+        assert result.percentile == profiles.loc["c3", (result.scale, "percentile")]
+        assert result.band_95_T == (profiles.loc["c3", (result.scale, "T_95_low")], profiles.loc["c3", (result.scale, "T_95_high")])
+
+
+class _Factors:
+    """A stand-in for a calibrated factor model (the hook for factor scores)."""
+
+    def __init__(self, content_hash):
+        self.content_hash = content_hash
+
+    def identity(self):
+        return {"model": "test-efa", "version": "0"}
+
+    def factor_scores(self, answers):
+        return pd.DataFrame({"F1": answers.mean(axis=1), "F2": -answers.mean(axis=1)}, index=answers.index)
+
+
+def test_factor_score_hook(ipip, general):
+    answers = simulate_responses(ipip, 4, seed=3)
+    profiles = trait_profiles(ipip, answers, general, factor_model=_Factors(ipip.content_hash))
+    np.testing.assert_allclose(profiles[("F1", "factor_score")], answers.mean(axis=1))
+    assert profiles.attrs["factor_scores"] == "model=test-efa, version=0"
+    assert profiles.attrs["norm_group"] == "general"
+    with pytest.raises(NormsMismatchError, match="factor model"):
+        trait_profiles(ipip, answers, general, factor_model=_Factors("sha256:" + "0" * 64))
+    with pytest.raises(TypeError, match="factor_model"):
+        trait_profiles(ipip, answers, general, factor_model=object())
