@@ -58,7 +58,9 @@ class InvarianceResult:
         One row per step tested: fit (``chisq, df, pvalue, cfi, tli, rmsea, srmr``), changes against
         the last accepted step (``delta_chisq, delta_df, delta_p, delta_cfi, delta_rmsea, delta_srmr``),
         whether each criterion is met (``cfi_ok, rmsea_ok, srmr_ok``), ``n_freed`` and ``verdict``:
-        ``baseline`` (configural), ``holds``, ``partial`` (holds after releasing ``freed``) or ``fails``.
+        ``baseline`` (configural), ``holds``, ``partial`` (holds after releasing ``freed``) or ``fails``;
+        ``full_chisq, full_df, full_cfi, full_rmsea, full_srmr, full_delta_cfi``: the step with all of its
+        constraints, before any release.
     freed : DataFrame
         Released constraints in order: ``step, parameter`` (lavaan ``group.partial`` syntax), ``kind``,
         ``item``, ``delta_chisq`` (drop from the release) and fit after it.
@@ -243,6 +245,9 @@ def invariance(
                              "studied on models that fit, so read the changes with care")
         else:
             change = _changes(ind, base, step, crit)
+            # the step with all of its constraints, before any release
+            row.update({f"full_{k}": float(ind[k]) for k in ("chisq", "df", "cfi", "rmsea", "srmr")})
+            row["full_delta_cfi"] = change["delta_cfi"]
             n_freed = 0
             while partial and not (change["cfi_ok"] and change["rmsea_ok"] and change["srmr_ok"]) \
                     and n_freed < max_free:
@@ -272,7 +277,8 @@ def invariance(
             break
         base = ind
     columns = ["step", *FIT_COLUMNS, "delta_chisq", "delta_df", "delta_p", "delta_cfi", "delta_rmsea", "delta_srmr",
-               "cfi_ok", "rmsea_ok", "srmr_ok", "n_freed", "freed", "verdict"]
+               "cfi_ok", "rmsea_ok", "srmr_ok", "n_freed", "freed", "verdict", "full_chisq", "full_df", "full_cfi",
+               "full_rmsea", "full_srmr", "full_delta_cfi"]
     steps_frame = pd.DataFrame(rows).reindex(columns=columns)
     freed = pd.DataFrame(freed_rows, columns=["step", "parameter", "kind", "item", "delta_chisq", "chisq", "df", "cfi",
                                               "rmsea", "srmr"])
