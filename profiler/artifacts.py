@@ -26,3 +26,11 @@ def content_sha256(data: dict[str, Any], *, exclude: str = "sha256") -> str:
 def pretty_json(data: Any) -> str:
     """Readable JSON for files in models/ (the hash does not depend on the layout)."""
     return json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def document_hash(spec: Any) -> str:
+    """``sha256:<hex>`` of a validated document (a pydantic model): defaults filled in, keys sorted.
+
+    Comments, quoting and layout of the YAML it came from do not change it; any change of content does.
+    """
+    return "sha256:" + hashlib.sha256(canonical_json(spec.model_dump(mode="json")).encode("utf-8")).hexdigest()

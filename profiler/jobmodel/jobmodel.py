@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from profiler.artifacts import document_hash
 from profiler.jobmodel.model import Criterion, JobModelSpec
 from profiler.questionnaire.questionnaire import Questionnaire
 
@@ -49,9 +48,7 @@ class JobModel:
     @cached_property
     def content_hash(self) -> str:
         """``sha256:<hex>`` of the normalized content (defaults filled in, keys sorted)."""
-        canonical = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
-                               ensure_ascii=False)
-        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return document_hash(self.spec)
 
     def identity(self) -> dict[str, str]:
         """What a recommendation records about the model and its questionnaire."""

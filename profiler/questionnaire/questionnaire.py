@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from profiler.artifacts import document_hash
 from profiler.questionnaire.model import (
     Item,
     LikertFormat,
@@ -77,10 +76,7 @@ class Questionnaire:
     @cached_property
     def content_hash(self) -> str:
         """``sha256:<hex>`` of the normalized content (defaults filled in, keys sorted, comments and layout ignored)."""
-        canonical = json.dumps(
-            self.spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
-        return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return document_hash(self.spec)
 
     def identity(self) -> dict[str, str]:
         """What a score records about the questionnaire that produced it."""
