@@ -32,7 +32,9 @@ keeps ``payload_hash``, so every ``entry_hash`` still holds. :meth:`AuditLog.ver
 does not match its hash only in that exact form, and only if entry ``N`` is a valid ``candidate.erased``
 entry for the same candidate that lists the erased entry. Editing, deleting, reordering or inserting
 entries is detected; so is rewriting an entry with fresh hashes, except at the very end of the log,
-which needs an anchor (a ``seq`` and ``entry_hash`` noted earlier, see ``verify(anchor=...)``).
+which needs an anchor (a ``seq`` and ``entry_hash`` noted earlier, see ``verify(anchor=...)``). Artefacts
+(profiles, scores, decisions; :mod:`profiler.oversight.candidates`) are recorded with their hash in the
+log, so an edited or deleted artefact is detected too.
 
 Writers are serialised, so that several processes appending at once never fork the chain: on SQLite the
 store's write transaction takes the write lock up front (``BEGIN IMMEDIATE``); on PostgreSQL a
@@ -58,6 +60,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from profiler.artifacts import canonical_json as artifacts_canonical_json
 from profiler.errors import ProfilerError
 from profiler.store.store import Store
 from profiler.store.tables import artefacts, audit_log
@@ -70,6 +73,9 @@ EVENT_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 MAX_EVENT, MAX_ACTOR = 64, 128
 CANDIDATE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")  # the session respondent rule
 PAGE = 2000  # entries read per query while iterating or verifying
+# The payload of an entry written by Candidates.record_artefact (canonical JSON: keys sorted).
+ARTEFACT_PAYLOAD_KEYS = {"artefact", "kind", "payload_hash", "session"}
+ARTEFACT_PAYLOAD_START = '{"artefact":'
 PG_LOCK_KEY = 0x70726F66_696C6572 & 0x7FFF_FFFF_FFFF_FFFF  # "profiler": one advisory lock for the log
 
 
@@ -126,8 +132,8 @@ def canonical_json(value: Any) -> str:
     >>> canonical_json({"b": 1.5, "a": ["é", None]})
     '{"a":["é",null],"b":1.5}'
     """
-    return json.dumps(_plain(value, "payload"), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    # The project's one canonical form (profiler.artifacts), after turning values into plain JSON types.
+    return artifacts_canonical_json(_plain(value, "payload"))
 
 
 def sha256_of(text: str) -> str:
@@ -253,7 +259,8 @@ class Verification:
     first_bad_seq : int or None
         The first entry found tampered with or missing.
     bad_artefact : int or None
-        The first artefact whose payload no longer matches its recorded hash.
+        The first artefact whose payload no longer matches its recorded hash, or that the log records but
+        the artefacts table no longer holds.
     problem : str or None
         What is wrong, in words.
     artefacts : int
@@ -415,7 +422,8 @@ class AuditLog:
         Checks, entry by entry: sequence numbers without gaps from 1; the payload's hash (or, for an
         erased payload, the exact erasure marker confirmed by its ``candidate.erased`` entry); the entry's
         hash over all its fields; and the link to the previous entry's hash. Then each artefact's payload
-        against its hash and the hash its log entry recorded.
+        against its hash and the hash its log entry recorded, and that every artefact the log records
+        (and no erasure removed) is still there.
 
         Parameters
         ----------
@@ -433,6 +441,7 @@ class AuditLog:
         with self.store.read() as connection:
             erasures = _erasure_entries(connection)
         checker = _ChainChecker(erasures, anchor[0] if anchor is not None else None)
+        logged_artefacts: dict[int, int] = {}  # artefact id -> seq of the intact entry that recorded it
         after = 0
         while checker.problem is None:
             query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(PAGE)
@@ -441,6 +450,10 @@ class AuditLog:
             for row in rows:
                 if not checker.check(row):
                     break
+                if row.payload.startswith(ARTEFACT_PAYLOAD_START):
+                    recorded = _json_object(row.payload)
+                    if set(recorded) == ARTEFACT_PAYLOAD_KEYS and isinstance(recorded["artefact"], int):
+                        logged_artefacts[recorded["artefact"]] = row.seq
             if len(rows) < PAGE:
                 break
             after = rows[-1].seq
@@ -448,10 +461,10 @@ class AuditLog:
         if result.ok and anchor is not None:
             result = _check_anchor(result, anchor, checker.anchored)
         if result.ok and artefacts:
-            result = self._verify_artefacts(result)
+            result = self._verify_artefacts(result, logged_artefacts)
         return result
 
-    def _verify_artefacts(self, result: Verification) -> Verification:
+    def _verify_artefacts(self, result: Verification, logged_artefacts: dict[int, int]) -> Verification:
         # Run after the chain checked out, so the log entry an artefact points to can be trusted.
         checked = 0
         after = 0
@@ -475,10 +488,17 @@ class AuditLog:
                                    f"{row.audit_seq} recorded (edited)")
                 if problem is not None:
                     return _replace(result, ok=False, bad_artefact=row.id, problem=problem, artefacts=checked)
+                logged_artefacts.pop(row.id, None)
                 checked += 1
             if len(rows) < PAGE:
-                return _replace(result, artefacts=checked)
+                break
             after = rows[-1].id
+        if logged_artefacts:  # recorded in the log, gone from the table without an erasure
+            missing = min(logged_artefacts)
+            return _replace(result, ok=False, bad_artefact=missing, artefacts=checked,
+                            problem=f"artefact {missing}, recorded by log entry {logged_artefacts[missing]}, is "
+                                    "missing (deleted)")
+        return _replace(result, artefacts=checked)
 
 
 # Internals ---------------------------------------------------------------------------------------------
@@ -486,7 +506,6 @@ def _checked(event: str, payload: Mapping[str, Any] | None, actor: str,
              candidate: str | None) -> tuple[str, str, str, str, str | None]:
     """Validate an entry's fields; return (event, payload text, payload hash, actor, candidate)."""
     event = event.value if isinstance(event, Enum) else event
-    # Typed as str but reached from untyped callers too: check rather than trust the annotation.
     if not isinstance(event, str) or len(event) > MAX_EVENT or not EVENT_PATTERN.match(event):
         raise AuditLogError(f"event {event!r} is not a dotted lower-case name of up to {MAX_EVENT} characters "
                             "(e.g. 'review.decision')")
