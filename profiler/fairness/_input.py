@@ -29,7 +29,8 @@ def as_frame(groups: pd.Series | pd.DataFrame, name: str = "group") -> pd.DataFr
 def align(data: pd.Series | pd.DataFrame, groups: pd.DataFrame, what: str) -> None:
     """Outcomes and groups must describe the same people in the same order (same index)."""
     if len(data) != len(groups):
-        raise ValueError(f"{what} has {len(data)} rows but groups has {len(groups)}: they must describe the same people")
+        raise ValueError(f"{what} has {len(data)} rows but groups has {len(groups)}: "
+                         "they must describe the same people")
     if not data.index.equals(groups.index):
         raise ValueError(f"{what} and groups have different indexes: align them (e.g. by candidate id) first")
 

@@ -96,7 +96,8 @@ def test_mantel_haenszel_against_statsmodels(big5_sex, big5_dif):
         tables = []
         for r in np.unique(rest):
             s = rest == r
-            tables.append([[np.sum(s & ~focal & y), np.sum(s & ~focal & ~y)], [np.sum(s & focal & y), np.sum(s & focal & ~y)]])
+            tables.append([[np.sum(s & ~focal & y), np.sum(s & ~focal & ~y)],
+                           [np.sum(s & focal & y), np.sum(s & focal & ~y)]])
         tables = np.array(tables, dtype=float)
         keep = (tables.sum(axis=2) > 0).all(axis=1) & (tables.sum(axis=1) > 0).all(axis=1)
         st = StratifiedTable(tables[keep].transpose(1, 2, 0))
