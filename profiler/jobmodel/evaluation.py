@@ -491,6 +491,8 @@ def _counterfactuals(cm: CompiledModel, x: np.ndarray, sem: np.ndarray, measured
                 why=None if reachable else _why(cm, c, int(cf.why[row, c]), float(cf.new_value[row, c]),
                                                 float(utilities[c]), direction),
                 imputed=not measured[j], is_trait=info.is_trait,
+                note=f"below the minimum of {cm.minimum[c]:g}: a person would review the case whatever the score"
+                if reachable and cf.new_value[row, c] < cm.minimum[c] else None,
             ))  # fmt: skip
     return tuple(out)
 

@@ -76,6 +76,7 @@ class Counterfactual:
     why: str | None = None
     imputed: bool = False
     is_trait: bool = False
+    note: str | None = None
 
     @property
     def text(self) -> str:
@@ -99,7 +100,8 @@ class Counterfactual:
             parts.append(f"{self.change_percentile:+.0f} percentile points, {self.percentile_method}")
         detail = f" ({'; '.join(parts)})" if parts else ""
         note = " [this input is unknown and was set to the norm mean]" if self.imputed else ""
-        return f"{lead}{detail}, {goal}{note}."
+        extra = f"; {self.note}" if self.note else ""
+        return f"{lead}{detail}, {goal}{note}{extra}."
 
 
 @dataclass(frozen=True)
