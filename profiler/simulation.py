@@ -63,7 +63,7 @@ def simulate_responses(
     }
     home: dict[str, tuple[str, int]] = {}
     for scale_id in top_scales:
-        for keyed in questionnaire.keys(scale_id):
+        for keyed in questionnaire.keys(scale_id, include_excluded=True):
             home.setdefault(keyed.item, (scale_id, keyed.sign))
     columns = {}
     noise_sd = np.sqrt(1 - loading**2)

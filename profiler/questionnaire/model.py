@@ -241,6 +241,18 @@ class ValidityRules(Strict):
     )
 
 
+class ScoringExclusion(Strict):
+    """An item kept in administration but left out of scoring, e.g. after a DIF audit flagged it (ETS class C).
+
+    Scales are scored from their remaining items; the exclusion is part of the content hash, so norms and
+    factor models built with the item no longer apply and must be rebuilt.
+    """
+
+    item: Identifier
+    reason: NonEmptyText = Field(description="Why, in plain words (e.g. 'DIF class C by native language').")
+    audit: Text | None = Field(default=None, description="Reference to the audit that found it (date, report).")
+
+
 class Defaults(Strict):
     """Values that items take unless they say otherwise."""
 
@@ -273,6 +285,9 @@ class QuestionnaireSpec(Strict):
     items: list[Item] = Field(min_length=1)
     scales: list[Scale] = Field(min_length=1)
     administration: Administration = Administration()
+    scoring_exclusions: list[ScoringExclusion] = Field(
+        default_factory=list, description="Items administered but not scored (e.g. flagged by a DIF audit)."
+    )
     validity_rules: ValidityRules = Field(
         default=ValidityRules(),
         description="Thresholds of the response-validity indices; every one has a default from the literature.",

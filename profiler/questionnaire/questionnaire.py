@@ -150,12 +150,22 @@ class Questionnaire:
         """Facet id -> id of its domain."""
         return {facet: domain for domain, facets in self.facets_of.items() for facet in facets}
 
-    def keys(self, scale_id: str) -> list[KeyedItem]:
-        """The keyed items of a scale; a domain's keys are the union of its facets' keys, in facet order."""
+    @cached_property
+    def excluded_items(self) -> list[str]:
+        """Items administered but left out of scoring (``scoring_exclusions``)."""
+        return [exclusion.item for exclusion in self.spec.scoring_exclusions]
+
+    def keys(self, scale_id: str, *, include_excluded: bool = False) -> list[KeyedItem]:
+        """The keyed items of a scale; a domain's keys are the union of its facets' keys, in facet order.
+
+        Items under ``scoring_exclusions`` are left out unless ``include_excluded``.
+        """
         scale = self.scale(scale_id)
         if scale.keys is not None:
-            return [KeyedItem(item, sign) for sign, item in map(parse_key, scale.keys)]
-        return [keyed for facet in scale.facets or [] for keyed in self.keys(facet)]
+            keyed = [KeyedItem(item, sign) for sign, item in map(parse_key, scale.keys)]
+        else:
+            keyed = [k for facet in scale.facets or [] for k in self.keys(facet, include_excluded=True)]
+        return keyed if include_excluded else [k for k in keyed if k.item not in self.excluded_items]
 
     def key_lists(self) -> dict[str, list[str]]:
         """psych-style key lists per scale, e.g. ``{"Extraversion": ["E1", "-E2", ...]}`` (as psych::scoreItems)."""

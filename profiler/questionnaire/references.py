@@ -114,6 +114,13 @@ def check_references(doc: YamlDocument) -> list[ErrorDetail]:
         if isinstance(_mapping(it).get("validity"), dict) and isinstance(_mapping(it).get("id"), str)
     }
     _check_scales(doc, data, item_index, validity_items, err)
+    for i, exclusion in enumerate(_list(data.get("scoring_exclusions"))):
+        item_id = _mapping(exclusion).get("item")
+        if isinstance(item_id, str) and item_id not in item_index:
+            err(("scoring_exclusions", i, "item"), f"excluded item {item_id!r} does not exist"
+                f"{did_you_mean(item_id, item_index)}")
+        elif isinstance(item_id, str) and item_id in validity_items:
+            err(("scoring_exclusions", i, "item"), f"item {item_id!r} is a validity item and never scored anyway")
     _check_blocks(data, item_index, err)
     return errors
 

@@ -114,3 +114,21 @@ def test_big5_scale_scores_equal_an_independent_computation(big5_raw):
         e_items[column] = 6 - e_items[column]
     expected = e_items.mean(axis=1).where(e_items.notna().sum(axis=1) >= 8)
     np.testing.assert_allclose(prorated["Extraversion"], expected, atol=1e-12)
+
+
+def test_scoring_exclusions_leave_items_out_of_scoring(mini):
+    text = MINI.read_text(encoding="utf-8").replace(
+        "scales:\n", "scoring_exclusions:\n  - {item: S3, reason: 'DIF class C by language', audit: 'fairness audit 2026-11'}\nscales:\n", 1)
+    excluded = profiler.parse_questionnaire(text)
+    assert excluded.excluded_items == ["S3"] and excluded.content_hash != mini.content_hash
+    assert [str(k) for k in excluded.keys("Voice")] == ["S1", "-S2"]
+    assert [str(k) for k in excluded.keys("Voice", include_excluded=True)] == ["S1", "-S2", "S3"]
+    scores = excluded.score(_answers(T3=2))
+    assert scores.loc["cand-1", "Voice"] == pytest.approx(5.0)  # (5 + rev 1 -> 5) / 2, S3 ignored
+    assert scores.loc["cand-1", "Climate"] == pytest.approx(5 + 5 + 4 + 4 + 2)  # sum of the 5 scored items
+
+
+def test_scoring_exclusion_of_an_unknown_item_is_an_error():
+    text = MINI.read_text(encoding="utf-8").replace("scales:\n", "scoring_exclusions:\n  - {item: S4, reason: x}\nscales:\n", 1)
+    with pytest.raises(profiler.QuestionnaireError, match="excluded item 'S4' does not exist"):
+        profiler.parse_questionnaire(text)
