@@ -438,70 +438,74 @@ class AuditLog:
         -------
         Verification
         """
+        # One read transaction, so that writers appending or erasing meanwhile cannot make a consistent
+        # log look tampered with (PostgreSQL: its default isolation gives each statement a new snapshot).
         with self.store.read() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             erasures = _erasure_entries(connection)
-        checker = _ChainChecker(erasures, anchor[0] if anchor is not None else None)
-        logged_artefacts: dict[int, int] = {}  # artefact id -> seq of the intact entry that recorded it
-        after = 0
-        while checker.problem is None:
-            query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(PAGE)
-            with self.store.read() as connection:
+            checker = _ChainChecker(erasures, anchor[0] if anchor is not None else None)
+            logged_artefacts: dict[int, int] = {}  # artefact id -> seq of the intact entry that recorded it
+            after = 0
+            while checker.problem is None:
+                query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(PAGE)
                 rows = connection.execute(query).all()
-            for row in rows:
-                if not checker.check(row):
+                for row in rows:
+                    if not checker.check(row):
+                        break
+                    if row.payload.startswith(ARTEFACT_PAYLOAD_START):
+                        recorded = _json_object(row.payload)
+                        if set(recorded) == ARTEFACT_PAYLOAD_KEYS and isinstance(recorded["artefact"], int):
+                            logged_artefacts[recorded["artefact"]] = row.seq
+                if len(rows) < PAGE:
                     break
-                if row.payload.startswith(ARTEFACT_PAYLOAD_START):
-                    recorded = _json_object(row.payload)
-                    if set(recorded) == ARTEFACT_PAYLOAD_KEYS and isinstance(recorded["artefact"], int):
-                        logged_artefacts[recorded["artefact"]] = row.seq
-            if len(rows) < PAGE:
-                break
-            after = rows[-1].seq
-        result = checker.result()
-        if result.ok and anchor is not None:
-            result = _check_anchor(result, anchor, checker.anchored)
-        if result.ok and artefacts:
-            result = self._verify_artefacts(result, logged_artefacts)
+                after = rows[-1].seq
+            result = checker.result()
+            if result.ok and anchor is not None:
+                result = _check_anchor(result, anchor, checker.anchored)
+            if result.ok and artefacts:
+                result = _verify_artefacts(connection, result, logged_artefacts)
         return result
-
-    def _verify_artefacts(self, result: Verification, logged_artefacts: dict[int, int]) -> Verification:
-        # Run after the chain checked out, so the log entry an artefact points to can be trusted.
-        checked = 0
-        after = 0
-        while True:
-            query = (select(artefacts.c.id, artefacts.c.payload, artefacts.c.payload_hash, artefacts.c.audit_seq,
-                            audit_log.c.payload.label("logged"))
-                     .select_from(artefacts.outerjoin(audit_log, audit_log.c.seq == artefacts.c.audit_seq))
-                     .where(artefacts.c.id > after).order_by(artefacts.c.id).limit(PAGE))
-            with self.store.read() as connection:
-                rows = connection.execute(query).all()
-            for row in rows:
-                problem = None
-                if sha256_of(row.payload) != row.payload_hash:
-                    problem = f"artefact {row.id}: payload does not match its payload_hash (edited)"
-                elif row.audit_seq is not None:
-                    logged = _json_object(row.logged)
-                    if logged.get("artefact") != row.id:
-                        problem = f"artefact {row.id}: log entry {row.audit_seq} does not record it"
-                    elif logged.get("payload_hash") != row.payload_hash:
-                        problem = (f"artefact {row.id}: payload_hash differs from the one log entry "
-                                   f"{row.audit_seq} recorded (edited)")
-                if problem is not None:
-                    return _replace(result, ok=False, bad_artefact=row.id, problem=problem, artefacts=checked)
-                logged_artefacts.pop(row.id, None)
-                checked += 1
-            if len(rows) < PAGE:
-                break
-            after = rows[-1].id
-        if logged_artefacts:  # recorded in the log, gone from the table without an erasure
-            missing = min(logged_artefacts)
-            return _replace(result, ok=False, bad_artefact=missing, artefacts=checked,
-                            problem=f"artefact {missing}, recorded by log entry {logged_artefacts[missing]}, is "
-                                    "missing (deleted)")
-        return _replace(result, artefacts=checked)
 
 
 # Internals ---------------------------------------------------------------------------------------------
+def _verify_artefacts(connection: Connection, result: Verification,
+                      logged_artefacts: dict[int, int]) -> Verification:
+    # Run after the chain checked out, so the log entry an artefact points to can be trusted.
+    checked = 0
+    after = 0
+    while True:
+        query = (select(artefacts.c.id, artefacts.c.payload, artefacts.c.payload_hash, artefacts.c.audit_seq,
+                        audit_log.c.payload.label("logged"))
+                 .select_from(artefacts.outerjoin(audit_log, audit_log.c.seq == artefacts.c.audit_seq))
+                 .where(artefacts.c.id > after).order_by(artefacts.c.id).limit(PAGE))
+        rows = connection.execute(query).all()
+        for row in rows:
+            problem = None
+            if sha256_of(row.payload) != row.payload_hash:
+                problem = f"artefact {row.id}: payload does not match its payload_hash (edited)"
+            elif row.audit_seq is not None:
+                logged = _json_object(row.logged)
+                if logged.get("artefact") != row.id:
+                    problem = f"artefact {row.id}: log entry {row.audit_seq} does not record it"
+                elif logged.get("payload_hash") != row.payload_hash:
+                    problem = (f"artefact {row.id}: payload_hash differs from the one log entry "
+                               f"{row.audit_seq} recorded (edited)")
+            if problem is not None:
+                return _replace(result, ok=False, bad_artefact=row.id, problem=problem, artefacts=checked)
+            logged_artefacts.pop(row.id, None)
+            checked += 1
+        if len(rows) < PAGE:
+            break
+        after = rows[-1].id
+    if logged_artefacts:  # recorded in the log, gone from the table without an erasure
+        missing = min(logged_artefacts)
+        return _replace(result, ok=False, bad_artefact=missing, artefacts=checked,
+                        problem=f"artefact {missing}, recorded by log entry {logged_artefacts[missing]}, is "
+                                "missing (deleted)")
+    return _replace(result, artefacts=checked)
+
+
 def _checked(event: str, payload: Mapping[str, Any] | None, actor: str,
              candidate: str | None) -> tuple[str, str, str, str, str | None]:
     """Validate an entry's fields; return (event, payload text, payload hash, actor, candidate)."""

@@ -46,6 +46,7 @@ from profiler.oversight.candidates import (
     demographics_of,
     utc,
 )
+from profiler.store.engine import BUSY_TIMEOUT_MS
 from profiler.store.store import Store
 from profiler.store.tables import (
     artefacts,
@@ -59,6 +60,7 @@ from profiler.store.tables import (
 EXPORT_FORMAT = "profiler.candidate-export/1"
 DEFAULT_RETENTION = timedelta(days=365)  # 29 CFR 1602.14: hiring records are kept at least one year
 CHUNK = 500  # seqs per UPDATE: stays far below every database's limit on bound parameters
+CHECKPOINT_WAIT_MS = 100
 
 
 @dataclass(frozen=True)
@@ -303,7 +305,13 @@ def _checkpoint(store: Store) -> None:
         return
     raw = store.engine.raw_connection()
     try:
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        # This checkpoint holds the write lock while it waits for readers: wait briefly, not for the
+        # store's full busy timeout, so that other writers are never stalled for long.
+        raw.driver_connection.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            raw.driver_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     finally:
         raw.close()
 

@@ -320,6 +320,43 @@ def test_concurrent_writers_keep_one_intact_chain(tmp_path):
     assert switches >= PROCESSES  # the writers did interleave (not one after the other)
 
 
+def _register_record_erase(path, rounds: int) -> None:
+    from profiler.oversight import Candidates, erase_candidate
+
+    with Store(path) as store:
+        people = Candidates(store)
+        for i in range(rounds):
+            c = people.register(actor="recruiter", candidate_id=f"cand-{i}")
+            people.record_artefact(c.id, "scores", {"E": i}, actor="system")
+            erase_candidate(store, c.id, actor="dpo", reason="request")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_verify_while_others_append_and_erase(tmp_path):
+    # verify reads one snapshot: concurrent appends and erasures never make the log look tampered with.
+    path = tmp_path / "s.db"
+    Store(path).close()
+    context = multiprocessing.get_context("fork")
+    go = context.Event()
+    go.set()
+    writers = [context.Process(target=_append_many, args=(path, 0, 150, go)),
+               context.Process(target=_register_record_erase, args=(path, 25))]
+    for writer in writers:
+        writer.start()
+    results = []
+    with Store(path) as store:
+        log = AuditLog(store)
+        while any(w.is_alive() for w in writers) or not results:
+            results.append(log.verify())
+    for writer in writers:
+        writer.join(timeout=60)
+    assert [w.exitcode for w in writers] == [0, 0]
+    assert [r.problem for r in results if not r.ok] == []
+    assert len({r.entries for r in results}) > 1  # verified while the log grew
+    assert any(r.erased for r in results[:-1])  # and while erasures happened
+    assert results[-1].entries <= 150 + 25 * 3
+
+
 def _writer_until_killed(path, ack_fd: int) -> None:
     """Child: append forever, writing the seq of each committed entry to ack_fd."""
     code = 70
