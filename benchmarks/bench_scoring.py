@@ -1,7 +1,7 @@
 """Scoring to trait profiles: 1,000,000 synthetic respondents x 50 items, chunk by chunk, beside plain pandas.
 
 The answers are generated once (seeded, untimed) as a compact int8 array, as they would sit in a
-file; the timed path takes them 100,000 rows at a time as DataFrames and runs
+file; the timed path takes them ``CHUNK`` rows at a time as DataFrames and runs
 ``trait_profiles(questionnaire, chunk, norms)``: validation of every answer, reverse keying, scale
 means, z, T, empirical percentile, sten, stanine, SEM and 90%/95% bands. Peak memory of the chunked
 path is measured with tracemalloc for two sample sizes to show it does not grow with n.
@@ -21,7 +21,7 @@ from profiler.norms import load_norms, trait_profiles
 from profiler.questionnaire import load_questionnaire
 
 N_RESPONDENTS = 1_000_000
-CHUNK = 100_000
+CHUNK = 50_000
 SEED = 2024
 TARGET_S = 3.0
 REPEATS = 5

@@ -51,7 +51,7 @@ def register(commands) -> None:
                        help="with --on-error skip: write the skipped rows, their line numbers and problems here")
     score.add_argument("--percentiles", choices=("empirical", "normal"), default="empirical",
                        help="empirical (mid-rank in the norm sample, default) or normal-theory percentiles")
-    score.add_argument("--chunk-size", type=int, default=100_000, metavar="ROWS", help="rows per chunk (default 100000)")
+    score.add_argument("--chunk-size", type=int, default=20_000, metavar="ROWS", help="rows per chunk (default 20000)")
     score.add_argument("--sep", default=",", help="field separator of the CSV (default ',')")
     progress = score.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
@@ -140,16 +140,58 @@ def _check_header(header: list[str], questionnaire, id_column: str | None) -> li
     return [c for c in header if c in known]
 
 
-def _flatten(profiles: pd.DataFrame) -> pd.DataFrame:
-    """``(scale, measure)`` columns as ``scale.measure``, rounded for writing."""
-    columns = {}
-    for scale, measure in profiles.columns:
-        values = profiles[(scale, measure)]
-        unit = measure.split("_")[0]
-        if unit in _DECIMALS:
-            values = values.round(_DECIMALS[unit])
-        columns[f"{scale}.{measure}"] = values
-    return pd.DataFrame(columns, index=profiles.index)
+def _csv_field(text: str) -> str:
+    """A CSV field: quoted (inner quotes doubled) when it holds a separator, a quote or a line break."""
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
+
+
+class _ProfileWriter:
+    """Profile rows as CSV, numbers formatted by Python's ``%`` a block of rows at a time.
+
+    About three times faster than ``DataFrame.to_csv`` on these wide rows of floats, with memory bounded by
+    ``ROWS_PER_WRITE``. Missing values are empty fields.
+    """
+
+    ROWS_PER_WRITE = 10_000
+
+    def __init__(self, handle, norms, id_column: str | None, provenance: dict[str, str]):
+        from profiler.norms import MEASURES
+
+        self.handle = handle
+        self.id_column = id_column
+        names = [*([id_column] if id_column else []), "line"]
+        self.formats = [*(["%s"] if id_column else []), "%d"]
+        for scale in norms.scale_ids:
+            for measure in MEASURES:
+                names.append(f"{scale}.{measure}")
+                unit = measure.split("_")[0]
+                self.formats.append(f"%.{_DECIMALS[unit]}f" if unit in _DECIMALS else "%d")
+        names += list(provenance)
+        self.constants = ",".join(_csv_field(str(v)) for v in provenance.values())
+        self.row_format = ",".join(self.formats) + "," + self.constants.replace("%", "%%") + "\n"
+        handle.write(",".join(_csv_field(n) for n in names) + "\n")
+
+    def write(self, profiles: pd.DataFrame, lines: np.ndarray, ids: pd.Series | None) -> None:
+        block = profiles.to_numpy(dtype=float, na_value=np.nan)
+        columns: list = [] if self.id_column is None else [
+            ["" if pd.isna(v) else _csv_field(str(v)) for v in ids.tolist()]
+        ]  # fmt: skip
+        columns += [lines, *block.T]
+        incomplete = np.isnan(block).any(axis=1)
+        for start in range(0, len(block), self.ROWS_PER_WRITE):
+            stop = start + self.ROWS_PER_WRITE
+            rows = zip(*[c[start:stop].tolist() if isinstance(c, np.ndarray) else c[start:stop] for c in columns])
+            if not incomplete[start:stop].any():
+                self.handle.write("".join([self.row_format % row for row in rows]))
+            else:
+                self.handle.write(
+                    "".join([self._with_missing(row) if gap else self.row_format % row
+                             for row, gap in zip(rows, incomplete[start:stop])])  # fmt: skip
+                )
+
+    def _with_missing(self, row: tuple) -> str:
+        fields = ["" if isinstance(v, float) and v != v else f % v for f, v in zip(self.formats, row)]
+        return ",".join(fields) + "," + self.constants + "\n"
 
 
 @dataclass
@@ -228,6 +270,7 @@ def _score_chunks(args, questionnaire, norms, header, item_columns, partial: Pat
     rejects = None
     try:
         with open(partial, "w", newline="", encoding="utf-8") as out:
+            writer = _ProfileWriter(out, norms, args.id_column, provenance)
             for chunk, lines, done in _chunks(args, header):
                 tally.rows += len(chunk)
                 items = chunk[item_columns]
@@ -251,17 +294,9 @@ def _score_chunks(args, questionnaire, norms, header, item_columns, partial: Pat
                 good[bad_rows] = False
                 if good.any():
                     profiles = trait_profiles(questionnaire, answers[good], norms, percentiles=args.percentiles)
-                    table = _flatten(profiles)
-                    table.insert(0, "line", lines[good])
-                    if args.id_column:
-                        table.insert(0, args.id_column, chunk[args.id_column].to_numpy()[good])
-                    for key, value in provenance.items():
-                        table[key] = value
-                    table.to_csv(out, header=tally.scored == 0, index=False)
+                    writer.write(profiles, lines[good], chunk[args.id_column][good] if args.id_column else None)
                     tally.scored += int(good.sum())
                 progress.update(done, tally.rows)
-            if tally.scored == 0 and tally.stopped_at is None:  # nothing scored: still write the header
-                pd.DataFrame(columns=_empty_columns(norms, args.id_column, provenance)).to_csv(out, index=False)
         if args.rejects is not None and rejects is None:  # no bad row: an empty rejects file, header only
             rejects = _open_rejects(args.rejects)
             columns = [args.id_column] if args.id_column else []
@@ -273,13 +308,6 @@ def _score_chunks(args, questionnaire, norms, header, item_columns, partial: Pat
         if rejects is not None:
             rejects.close()
     return tally
-
-
-def _empty_columns(norms, id_column, provenance) -> list[str]:
-    from profiler.norms import MEASURES
-
-    scales = [f"{s}.{m}" for s in norms.scale_ids for m in MEASURES]
-    return ([id_column] if id_column else []) + ["line", *scales, *provenance]
 
 
 def _problems(questionnaire, items, bad_rows, lines) -> dict[int, list[str]]:

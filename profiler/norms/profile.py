@@ -29,6 +29,7 @@ from scipy import special, stats
 from profiler.norms.table import NormsMismatchError, NormTable
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import score_responses, validate_responses
+from profiler.resources import bundled_dir
 
 PercentileMethod = Literal["empirical", "normal"]
 PERCENTILE_METHODS: tuple[str, ...] = ("empirical", "normal")
@@ -52,16 +53,40 @@ NO_FACTOR_MODEL = "none: no calibrated factor model was given, so the profile ha
 class FactorScorer(Protocol):
     """What a calibrated factor model offers to add factor scores to a profile (the hook for them).
 
-    ``content_hash`` is the questionnaire content it was calibrated on; ``identity()`` names it in the
-    profile (e.g. name, version, sha256); ``factor_scores`` takes validated answers (one column per item)
-    and returns one column per factor, same index.
+    :class:`profiler.factors.calibration.FactorModel` is one: ``check_applies_to`` refuses other
+    questionnaire content, ``factor_scores(questionnaire, responses)`` returns one column per factor
+    (same index), and ``name``, ``version`` and ``sha256`` identify it in the profile.
     """
 
-    content_hash: str
+    name: str
+    version: str
+    sha256: str
 
-    def identity(self) -> Mapping[str, str]: ...
+    def check_applies_to(self, questionnaire: Questionnaire) -> None: ...
 
-    def factor_scores(self, answers: pd.DataFrame) -> pd.DataFrame: ...
+    def factor_scores(self, questionnaire: Questionnaire, responses: pd.DataFrame) -> pd.DataFrame: ...
+
+
+def _factor_model(questionnaire: Questionnaire, factor_model: FactorScorer | str | None) -> tuple[Any, str]:
+    """The factor model to use (or None) and what the profile says about factor scores."""
+    shipped = bundled_dir("models") / questionnaire.id / "factor-model.json"
+    if factor_model is None:
+        if shipped.is_file():
+            return None, ("not requested: a calibrated factor model ships for this questionnaire; pass "
+                          "factor_model='bundled' to add its scores")  # fmt: skip
+        return None, f"none: no calibrated factor model exists for {questionnaire.id!r}"
+    if isinstance(factor_model, str):
+        if factor_model != "bundled":
+            raise ValueError(f"factor_model={factor_model!r}; use 'bundled', a factor model, or None")
+        if not shipped.is_file():
+            return None, f"none: no calibrated factor model exists for {questionnaire.id!r}"
+        from profiler.factors.calibration import FactorModel
+
+        factor_model = FactorModel.read(shipped)
+    if not isinstance(factor_model, FactorScorer):
+        raise TypeError("factor_model must offer name, version, sha256, check_applies_to() and factor_scores()")
+    factor_model.check_applies_to(questionnaire)
+    return factor_model, f"{factor_model.name} {factor_model.version} ({factor_model.sha256})"
 
 
 def round_half_up(x: np.ndarray) -> np.ndarray:
@@ -148,7 +173,7 @@ def trait_profiles(
     *,
     percentiles: PercentileMethod = "empirical",
     invalid: str = "raise",
-    factor_model: FactorScorer | None = None,
+    factor_model: FactorScorer | str | None = None,
 ) -> pd.DataFrame:
     """Trait profiles of many respondents at once: raw score, z, T, percentile, sten, stanine, SEM, bands.
 
@@ -163,9 +188,11 @@ def trait_profiles(
         Empirical mid-rank percentiles in the norm sample (default) or normal-theory ones.
     invalid : {"raise", "missing"}
         What to do with invalid answers (as for scoring).
-    factor_model : FactorScorer, optional
-        A calibrated factor model; its factor scores are added as columns ``(factor, "factor_score")``.
-        Without one the profile records that it has no factor scores.
+    factor_model : FactorScorer, "bundled" or None
+        A calibrated factor model (e.g. :func:`profiler.factors.calibration.load_factor_model`), or
+        ``"bundled"`` for the one shipped with the questionnaire: its factor scores are added as columns
+        ``(factor, "factor_score")`` (missing for a respondent with an unanswered item). Without one
+        (the default) the profile says that it has no factor scores, and whether a calibrated model exists.
 
     Returns
     -------
@@ -176,24 +203,20 @@ def trait_profiles(
     """
     _check_method(percentiles)
     norms.check_applies_to(questionnaire)
-    if factor_model is None:
-        scores = score_responses(questionnaire, responses, invalid=invalid)
-        return profile_scores(scores, norms, percentiles=percentiles)
-    if not isinstance(factor_model, FactorScorer):
-        raise TypeError("factor_model must offer content_hash, identity() and factor_scores(answers)")
-    if factor_model.content_hash != questionnaire.content_hash:
-        raise NormsMismatchError(
-            f"the factor model was calibrated on content {factor_model.content_hash}, but the questionnaire has "
-            f"{questionnaire.content_hash}"
-        )
+    model, note = _factor_model(questionnaire, factor_model)
+    if model is None:
+        frame = profile_scores(score_responses(questionnaire, responses, invalid=invalid), norms, percentiles=percentiles)
+        frame.attrs["factor_scores"] = note
+        return frame
     answers = validate_responses(questionnaire, responses, invalid=invalid)
     frame = profile_scores(score_responses(questionnaire, answers, invalid=invalid), norms, percentiles=percentiles)
-    factors = factor_model.factor_scores(answers)
+    # Factor scores need every scored item: respondents with a missing one get none (nothing is imputed).
+    complete = answers[questionnaire.scored_items].notna().all(axis=1)
+    factors = model.factor_scores(questionnaire, answers[complete]).reindex(answers.index)
     factors.columns = pd.MultiIndex.from_product([[str(c) for c in factors.columns], ["factor_score"]])
     attrs = dict(frame.attrs)
-    frame = pd.concat([frame, factors.reindex(frame.index)], axis=1)
-    frame.attrs = attrs
-    frame.attrs["factor_scores"] = ", ".join(f"{k}={v}" for k, v in factor_model.identity().items())
+    frame = pd.concat([frame, factors.set_axis(frame.index)], axis=1)
+    frame.attrs = {**attrs, "factor_scores": note}
     return frame
 
 
@@ -337,19 +360,22 @@ class TraitProfile:
 
     def __str__(self) -> str:
         q, nm = self.questionnaire, self.norms
+        with_factors = any(r.factor_score is not None for r in self.scales)
         lines = [
             f"Trait profile of respondent {self.respondent!r}",
             f"  questionnaire  {q['questionnaire_id']} {q['questionnaire_version']} ({q['content_hash']})",
             f"  norm group     {nm['norm_group']} {nm['norm_version']}: {self.norm_title} ({nm['norms_sha256']})",
             f"  percentiles    {self.percentile_method}",
             "",
-            f"  {'scale':<38}{'raw':>6}{'T':>6}  {'90% band (T)':<14}{'pct':>6}{'sten':>6}{'stanine':>9}",
+            f"  {'scale':<38}{'raw':>6}{'T':>6}  {'90% band (T)':<14}{'pct':>6}{'sten':>6}{'stanine':>9}"
+            + (f"{'factor':>8}" if with_factors else ""),
         ]
         for r in self.scales:
             band = "-" if math.isnan(r.T) else f"{r.band_90_T[0]:.0f}-{r.band_90_T[1]:.0f}"
             lines.append(
                 f"  {r.name[:37]:<38}{_fmt(r.raw, 2):>6}{_fmt(r.T, 0):>6}  {band:<14}{_fmt(r.percentile, 0):>6}"
                 f"{'-' if r.sten is None else r.sten:>6}{'-' if r.stanine is None else r.stanine:>9}"
+                + (f"{_fmt(r.factor_score, 2):>8}" if with_factors else "")
             )
         lines += ["", "  Reading (a score differs from the average only if its whole 90% band does):"]
         lines += [f"  - {r.name}: {r.reading}" for r in self.scales]
@@ -375,7 +401,7 @@ def trait_profile(
     respondent: Any = None,
     percentiles: PercentileMethod = "empirical",
     invalid: str = "raise",
-    factor_model: FactorScorer | None = None,
+    factor_model: FactorScorer | str | None = None,
     language: str | None = None,
 ) -> TraitProfile:
     """The trait profile of one respondent, from a mapping ``item -> answer`` (or a one-row DataFrame)."""

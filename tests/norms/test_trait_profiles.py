@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -180,7 +181,7 @@ def test_single_profile_reads_well(ipip, general):
     assert "norm group     general 1.0.0" in text
     assert ipip.content_hash in text and general.sha256 in text
     assert "percentiles    empirical" in text
-    assert "factor scores: none" in text
+    assert "factor scores: not requested" in text
     assert "Neuroticism (low Emotional Stability)" in text
     e = profile["Extraversion"]
     assert e.T == pytest.approx(50 + 10 * (e.raw - general.scale("Extraversion").mean) / general.scale("Extraversion").sd)
@@ -215,23 +216,53 @@ def test_from_profiles_matches_frame(ipip, general):
 class _Factors:
     """A stand-in for a calibrated factor model (the hook for factor scores)."""
 
+    name, version, sha256 = "test-efa", "0", "sha256:" + "12" * 32
+
     def __init__(self, content_hash):
         self.content_hash = content_hash
 
-    def identity(self):
-        return {"model": "test-efa", "version": "0"}
+    def check_applies_to(self, questionnaire):
+        if questionnaire.content_hash != self.content_hash:
+            raise profiler.ProfilerError("calibrated on other content")
 
-    def factor_scores(self, answers):
-        return pd.DataFrame({"F1": answers.mean(axis=1), "F2": -answers.mean(axis=1)}, index=answers.index)
+    def factor_scores(self, questionnaire, responses):
+        return pd.DataFrame({"F1": responses.mean(axis=1), "F2": -responses.mean(axis=1)}, index=responses.index)
 
 
 def test_factor_score_hook(ipip, general):
     answers = simulate_responses(ipip, 4, seed=3)
     profiles = trait_profiles(ipip, answers, general, factor_model=_Factors(ipip.content_hash))
     np.testing.assert_allclose(profiles[("F1", "factor_score")], answers.mean(axis=1))
-    assert profiles.attrs["factor_scores"] == "model=test-efa, version=0"
+    assert profiles.attrs["factor_scores"] == "test-efa 0 (sha256:" + "12" * 32 + ")"
     assert profiles.attrs["norm_group"] == "general"
-    with pytest.raises(NormsMismatchError, match="factor model"):
+    with pytest.raises(profiler.ProfilerError, match="other content"):
         trait_profiles(ipip, answers, general, factor_model=_Factors("sha256:" + "0" * 64))
     with pytest.raises(TypeError, match="factor_model"):
         trait_profiles(ipip, answers, general, factor_model=object())
+    with pytest.raises(ValueError, match="factor_model='shipped'"):
+        trait_profiles(ipip, answers, general, factor_model="shipped")
+
+
+def test_bundled_factor_model(ipip, general):
+    from profiler.factors.calibration import load_factor_model
+
+    answers = simulate_responses(ipip, 6, seed=4)
+    answers.iloc[1, 0] = np.nan
+    without = trait_profiles(ipip, answers, general, invalid="missing")
+    assert without.attrs["factor_scores"].startswith("not requested: a calibrated factor model ships")
+    profiles = trait_profiles(ipip, answers, general, invalid="missing", factor_model="bundled")
+    model = load_factor_model("ipip-bfm-50")
+    expected = model.factor_scores(ipip, answers.drop(index=answers.index[1]))
+    for factor in model.factor_names:
+        column = profiles[(factor, "factor_score")]
+        assert np.isnan(column.iloc[1])  # an unanswered item: no factor score, nothing imputed
+        np.testing.assert_allclose(column.drop(index=answers.index[1]), expected[factor], atol=1e-12)
+    assert profiles.attrs["factor_scores"] == f"{model.name} {model.version} ({model.sha256})"
+    one = TraitProfile.from_profiles(profiles, answers.index[0], ipip)
+    assert one["Extraversion"].factor_score == pytest.approx(expected.loc[answers.index[0], "Extraversion"])
+    assert "factor" in str(one).splitlines()[5]
+    mini = profiler.load_questionnaire(Path(__file__).parents[1] / "fixtures" / "questionnaires" / "mini.yaml")
+    from profiler.norms.profile import _factor_model
+
+    assert _factor_model(mini, "bundled") == (None, "none: no calibrated factor model exists for 'team-climate-mini'")
+    assert _factor_model(mini, None)[1] == "none: no calibrated factor model exists for 'team-climate-mini'"
