@@ -146,11 +146,31 @@ def _v2_oversight(connection: Connection) -> None:
     md.create_all(connection, tables=[md.tables[name] for name in names])
 
 
+def _v3_model_stops(connection: Connection) -> None:
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    Table(
+        "model_stops", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("job_model_id", String(64), nullable=False, index=True),
+        Column("job_model_version", Text, nullable=True),
+        Column("stopped_by", String(128), nullable=False),
+        Column("stop_reason", Text, nullable=False),
+        Column("stopped_at", DateTime(timezone=True), nullable=False),
+        Column("stop_seq", BigInteger, nullable=True),
+        Column("resumed_by", String(128), nullable=True),
+        Column("resume_reason", Text, nullable=True),
+        Column("resumed_at", DateTime(timezone=True), nullable=True),
+        Column("resume_seq", BigInteger, nullable=True),
+    )
+    md.create_all(connection)
+
+
 # In order; append new steps at the end, never edit a released one.
 MIGRATIONS: list[Migration] = [
     Migration(1, "questionnaire sessions: questionnaires, sessions, session_events", _v1_sessions),
     Migration(2, "oversight: candidates, candidate_identity, candidate_demographics, artefacts, audit_log",
               _v2_oversight),
+    Migration(3, "oversight: model_stops (global stop and resumption of job models)", _v3_model_stops),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

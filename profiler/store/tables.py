@@ -158,3 +158,22 @@ audit_log = Table(
     Column("prev_hash", String(80), nullable=False),
     Column("entry_hash", String(80), nullable=False),
 )
+
+# Global stops of job models (schema version 3): while a row without ``resumed_at`` covers a model (one
+# version, or every version when ``job_model_version`` is None), the recorded pipeline produces no
+# recommendation with it. Rows are never deleted; a resumption fills in the resumed_* columns. No personal data.
+model_stops = Table(
+    "model_stops",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_model_id", String(64), nullable=False, index=True),
+    Column("job_model_version", Text, nullable=True),  # None: every version of the model
+    Column("stopped_by", String(128), nullable=False),  # the operator
+    Column("stop_reason", Text, nullable=False),
+    Column("stopped_at", DateTime(timezone=True), nullable=False),
+    Column("stop_seq", BigInteger, nullable=True),  # the model.stopped entry of the audit log
+    Column("resumed_by", String(128), nullable=True),
+    Column("resume_reason", Text, nullable=True),
+    Column("resumed_at", DateTime(timezone=True), nullable=True),
+    Column("resume_seq", BigInteger, nullable=True),  # the model.resumed entry
+)
