@@ -94,6 +94,7 @@ def norm_samples(raw: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, list[RowRul
     ]
     gender = ("gender 0 (not given)", no_gender, "kept", "gender is never used to build or choose norms")
     unknown = int((raw["country"].isin(UNKNOWN_LOCATIONS)).sum())
+    codes = ", ".join(map(repr, UNKNOWN_LOCATIONS))
     return {
         "general": _apply(raw, [*common, gender]),
         "us": _apply(
@@ -101,7 +102,7 @@ def norm_samples(raw: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, list[RowRul
             [
                 *common,
                 ("country other than US, or unknown", not_us, "excluded",
-                 f"{unknown} rows of the whole file have no usable country ({', '.join(map(repr, UNKNOWN_LOCATIONS))})"),
+                 f"{unknown} rows of the whole file have no usable country ({codes})"),
                 gender,
             ],
         ),  # fmt: skip

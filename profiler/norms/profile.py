@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -158,7 +158,8 @@ def profile_scores(
         columns.update({(scale.scale, m): measures[m] for m in MEASURES})
     frame = pd.DataFrame(columns, index=scores.index, copy=False)
     frame.columns.names = ["scale", "measure"]
-    frame.attrs.update({k: v for k, v in scores.attrs.items() if k in ("questionnaire_id", "questionnaire_version", "content_hash")})
+    identity = ("questionnaire_id", "questionnaire_version", "content_hash")
+    frame.attrs.update({k: v for k, v in scores.attrs.items() if k in identity})
     frame.attrs.update(norms.identity())
     frame.attrs["norm_title"] = norms.title
     frame.attrs["percentile_method"] = PERCENTILE_DESCRIPTIONS[percentiles]
@@ -205,7 +206,8 @@ def trait_profiles(
     norms.check_applies_to(questionnaire)
     model, note = _factor_model(questionnaire, factor_model)
     if model is None:
-        frame = profile_scores(score_responses(questionnaire, responses, invalid=invalid), norms, percentiles=percentiles)
+        scores = score_responses(questionnaire, responses, invalid=invalid)
+        frame = profile_scores(scores, norms, percentiles=percentiles)
         frame.attrs["factor_scores"] = note
         return frame
     answers = validate_responses(questionnaire, responses, invalid=invalid)
@@ -273,7 +275,6 @@ class TraitProfile:
     scales: tuple[ScaleResult, ...]
     factor_scores: str = NO_FACTOR_MODEL
     language: str = "en"
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, scale: str) -> ScaleResult:
         for result in self.scales:
@@ -332,7 +333,7 @@ class TraitProfile:
                 )
             )
         return cls(
-            respondent=respondent,
+            respondent=respondent.item() if isinstance(respondent, np.generic) else respondent,
             questionnaire=questionnaire.identity(),
             norms={k: attrs[k] for k in ("norm_group", "norm_version", "norms_sha256")},
             norm_title=attrs.get("norm_title", ""),

@@ -92,7 +92,8 @@ def test_skip_bad_rows_with_rejects(responses_csv, tmp_path, capsys, ipip, answe
     good = answers.iloc[[0, 2, 3, 5, 6, 7, 8]]
     expected = trait_profiles(ipip, good, norms)
     for measure, decimals in (("raw", 4), ("T", 2), ("percentile", 2), ("T_90_low", 2), ("raw_95_high", 4)):
-        np.testing.assert_allclose(profiles[f"Openness.{measure}"], expected[("Openness", measure)], atol=0.5 * 10**-decimals)
+        written, computed = profiles[f"Openness.{measure}"], expected[("Openness", measure)]
+        np.testing.assert_allclose(written, computed, atol=0.5 * 10**-decimals)
     assert profiles["Openness.sten"].tolist() == expected[("Openness", "sten")].astype(int).tolist()
 
     rejected = pd.read_csv(rejects, dtype={"cid": str})
@@ -118,7 +119,8 @@ def test_all_good_rows_in_one_go(tmp_path, capsys, ipip, answers):
     path = tmp_path / "good.csv"
     answers.to_csv(path, index=False)
     rejects = tmp_path / "rejects.csv"
-    assert _score(path, "--norms", "general", "--out", tmp_path / "p.csv", "--on-error", "skip", "--rejects", rejects) == 0
+    code = _score(path, "--norms", "general", "--out", tmp_path / "p.csv", "--on-error", "skip", "--rejects", rejects)
+    assert code == 0
     profiles = pd.read_csv(tmp_path / "p.csv")
     assert profiles["line"].tolist() == list(range(2, 11))
     assert "scored 9 of 9 respondents" in capsys.readouterr().out
@@ -152,7 +154,8 @@ def test_usage_errors(responses_csv, tmp_path, capsys):
     assert "no norm group 'genral' for questionnaire 'ipip-bfm-50' (did you mean 'general'?)" in capsys.readouterr().err
     assert _score(tmp_path / "absent.csv", "--norms", "general", "--out", tmp_path / "p.csv") == 2
     assert "no such file" in capsys.readouterr().err
-    assert _score(responses_csv, "--norms", "general", "--out", tmp_path / "p.csv", "--rejects", tmp_path / "r.csv") == 2
+    code = _score(responses_csv, "--norms", "general", "--out", tmp_path / "p.csv", "--rejects", tmp_path / "r.csv")
+    assert code == 2
     assert "--rejects only applies with --on-error skip" in capsys.readouterr().err
     assert _score(responses_csv, "--norms", "general", "--out", tmp_path / "p.csv", "--id-column", "id") == 2
     assert "--id-column 'id' is not a column" in capsys.readouterr().err
@@ -199,5 +202,6 @@ def test_own_norms_file_and_missing_scores(tmp_path, capsys):
     assert profiles.loc[1, ["Climate.raw", "Climate.T", "Climate.sten"]].isna().all()
     assert profiles.loc[1, "Climate.sem"] == pytest.approx(norms.scale("Climate").sem, abs=1e-4)
     assert not profiles.loc[[0, 2], "Climate.raw"].isna().any()
-    assert profiles.loc[1, "Trust.raw"] == pytest.approx((answers.loc[1, "T1"] + 6 - answers.loc[1, "T2"]) / 2, abs=1e-4)
+    trust = (answers.loc[1, "T1"] + 6 - answers.loc[1, "T2"]) / 2
+    assert profiles.loc[1, "Trust.raw"] == pytest.approx(trust, abs=1e-4)
     assert set(profiles["norm_group"]) == {"pilot"}

@@ -102,7 +102,8 @@ def test_tool_regenerates_the_shipped_files(big5_raw):
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     for name, table in tool.build().items():
-        assert (PROJECT / "models" / "ipip-bfm-50" / "norms" / f"{name}.json").read_text(encoding="utf-8") == table.to_json()
+        shipped = PROJECT / "models" / "ipip-bfm-50" / "norms" / f"{name}.json"
+        assert shipped.read_text(encoding="utf-8") == table.to_json()
 
 
 def test_big5_respondent_profile_matches_hand_computation(big5_raw):

@@ -184,7 +184,8 @@ def test_single_profile_reads_well(ipip, general):
     assert "factor scores: not requested" in text
     assert "Neuroticism (low Emotional Stability)" in text
     e = profile["Extraversion"]
-    assert e.T == pytest.approx(50 + 10 * (e.raw - general.scale("Extraversion").mean) / general.scale("Extraversion").sd)
+    norm = general.scale("Extraversion")
+    assert e.T == pytest.approx(50 + 10 * (e.raw - norm.mean) / norm.sd)
     assert isinstance(e.sten, int)
     assert profile.to_frame().loc["Extraversion", "T"] == e.T
     assert "respondent='cand-7'" in repr(profile)
@@ -210,7 +211,8 @@ def test_from_profiles_matches_frame(ipip, general):
     assert one.percentile_method.startswith("normal")
     for result in one.scales:
         assert result.percentile == profiles.loc["c3", (result.scale, "percentile")]
-        assert result.band_95_T == (profiles.loc["c3", (result.scale, "T_95_low")], profiles.loc["c3", (result.scale, "T_95_high")])
+        row = profiles.loc["c3", result.scale]
+        assert result.band_95_T == (row["T_95_low"], row["T_95_high"])
 
 
 class _Factors:
