@@ -49,6 +49,7 @@ from profiler.jobmodel.model import (
     TestScoreEvidence,
 )
 from profiler.jobmodel.recommendation import (
+    LABELS,
     Contribution,
     Counterfactual,
     Coverage,
@@ -206,6 +207,8 @@ class CompiledModel:
         self.utilities: list[Utility] = [utility_of(c.transform) for c in criteria]
         self.minimum = np.array([np.nan if c.minimum is None else c.minimum for c in criteria], dtype=float)
         self.review_if_missing = np.array([c.missing == "review" for c in criteria])
+        self.knock_columns = np.flatnonzero(~np.isnan(self.minimum))  # criteria with a minimum
+        self.unchecked_if_missing = ~np.isnan(self.minimum) & ~self.review_if_missing
         self.means = np.array([info.mean for info in self.inputs])
         self.lows = np.array([info.low for info in self.inputs])
         self.highs = np.array([info.high for info in self.inputs])
@@ -471,7 +474,7 @@ def _counterfactuals(cm: CompiledModel, x: np.ndarray, sem: np.ndarray, measured
     sems = np.where(measured, sem, cm.sems)
     cf = explanation.counterfactuals(cm, np.repeat(x[None, :], k, 0), np.repeat(utilities[None, :], k, 0),
                                      np.full(k, score), np.array([t[1] for t in targets]),
-                                     np.repeat(sems[None, :], k, 0), percentiles=True)
+                                     np.repeat(sems[None, :], k, 0), details=True)
     out = []
     for row, (direction, threshold, band) in enumerate(targets):
         for c, cid in enumerate(cm.criterion_ids):
@@ -628,62 +631,93 @@ def _frame_inputs(cm: CompiledModel, frame: pd.DataFrame,
     return X, sem, measured, expired
 
 
+EVALUATION_CHUNK = 16_384  # rows computed together: temporaries stay in the CPU cache
+
+
+def _output_names(cm: CompiledModel) -> list[str]:
+    ids = cm.criterion_ids
+    return (["score"] + [f"contribution.{c}" for c in ids] + ["se_score", "p_flip", "score_min", "score_max"]
+            + [f"cf_{d}{unit}.{c}" for d in ("up", "down") for unit in ("", "_sem") for c in ids])
+
+
+def _evaluate_rows(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray, out: np.ndarray,
+                   codes: np.ndarray, flags: np.ndarray) -> None:
+    """Evaluate a chunk of rows into ``out`` (the float columns of :func:`_output_names`), ``codes``
+    (band, score band, stability label) and ``flags`` (in margin, knock-outs, missing under review)."""
+    C = len(cm.criterion_ids)
+    X = np.where(measured, X, cm.means)
+    U = cm.utilities_of(X)
+    score = np.matmul(U, cm.coef, out=out[:, 0])
+    # the closed form of shap's values (the tests check it against shap.LinearExplainer)
+    np.multiply(U - cm.reference_utility, cm.coef, out=out[:, 1 : 1 + C])
+    score_code = cm.score_band(score)
+
+    crit_measured = measured[:, cm.input_of]
+    knock = crit_measured[:, cm.knock_columns] & (X[:, cm.input_of[cm.knock_columns]] < cm.minimum[cm.knock_columns])
+    missing_review = ~crit_measured & cm.review_if_missing
+    fixed = (~crit_measured & cm.unchecked_if_missing).any(axis=1) | missing_review.any(axis=1)
+    codes[:, 0] = np.where(fixed | knock.any(axis=1), 1, score_code)
+    codes[:, 1] = score_code
+    flags[:, 0] = ((score >= cm.advance_from) & (score < cm.upper)) | \
+        ((score >= cm.lower) & (score < cm.not_advance_below))
+    k = len(cm.knock_columns)
+    flags[:, 1 : 1 + k] = knock
+    flags[:, 1 + k :] = missing_review[:, cm.review_if_missing]
+
+    k = 1 + C
+    se = stability.score_se(cm, X, sem, measured)
+    out[:, k] = se
+    p_same = stability.p_same_band(cm, score, se)
+    np.subtract(1.0, p_same, out=out[:, k + 1])
+    codes[:, 2] = np.where(p_same >= LABELS[0][0], 0, np.where(p_same >= LABELS[1][0], 1, 2))
+    unknown = ~measured
+    out[:, k + 2] = score + unknown @ cm._unknown_deltas[:, 0]
+    out[:, k + 3] = score + unknown @ cm._unknown_deltas[:, 1]
+    k += 4
+    for threshold, _band in _targets(cm, score_code).values():
+        cf = explanation.counterfactuals(cm, X, U, score, threshold, sem)
+        out[:, k : k + C] = cf.change
+        out[:, k + C : k + 2 * C] = cf.change_sem
+        k += 2 * C
+
+
 def evaluate_many(model: JobModel, frame: pd.DataFrame, *, as_of: Any = None, simulate: int = 0,
                   seed: int = 0) -> pd.DataFrame:
     """Recommendations for many candidates at once; see :meth:`profiler.jobmodel.JobModel.evaluate_many`."""
     cm: CompiledModel = model._compiled
     as_of = _as_date(as_of)
     X, sem, measured, expired = _frame_inputs(cm, frame, as_of)
-    X = np.where(measured, X, cm.means)
-    U = cm.utilities_of(X)
-    score = U @ cm.coef
-    phi = (U - cm.reference_utility) * cm.coef  # the closed form of shap's values (checked against shap in tests)
-    score_code = cm.score_band(score)
+    n = len(frame)
+    ids = cm.criterion_ids
+    names = _output_names(cm)
+    block = np.empty((n, len(names)))
+    codes = np.empty((n, 3), dtype=np.int8)  # band, score band, stability label
+    flag_names = (["in_review_margin"] + [f"knock_out.{ids[c]}" for c in cm.knock_columns]
+                  + [f"missing_review.{ids[c]}" for c in np.flatnonzero(cm.review_if_missing)])
+    flags = np.empty((n, len(flag_names)), dtype=bool)
+    for start in range(0, n, EVALUATION_CHUNK):
+        rows = slice(start, min(n, start + EVALUATION_CHUNK))
+        _evaluate_rows(cm, X[rows], sem[rows], measured[rows], block[rows], codes[rows], flags[rows])
 
-    inputs_of = cm.input_of
-    crit_measured = measured[:, inputs_of]
-    has_min = ~np.isnan(cm.minimum)
-    knock = crit_measured & has_min & (X[:, inputs_of] < np.where(has_min, cm.minimum, -np.inf))
-    unchecked = ~crit_measured & has_min & ~cm.review_if_missing
-    missing_review = ~crit_measured & cm.review_if_missing
-    routed = knock.any(axis=1) | unchecked.any(axis=1) | missing_review.any(axis=1)
-    band_code = np.where(routed, 1, score_code)
-    margin = ((score >= cm.advance_from) & (score < cm.upper)) | ((score >= cm.lower) & (score < cm.not_advance_below))
-
-    se = stability.score_se(cm, X, sem, measured)
-    p_same = stability.p_same_band(cm, score, se)
-
-    blocks = {"score": score[:, None], "contribution": phi}
-    names = ["score"] + [f"contribution.{c}" for c in cm.criterion_ids]
-    targets = _targets(cm, score_code)
-    cf_blocks, cf_names = [], []
-    for direction, (threshold, _band) in targets.items():
-        cf = explanation.counterfactuals(cm, X, U, score, threshold, sem)
-        cf_blocks += [np.where(cf.reachable, cf.change, np.nan), np.where(cf.reachable, cf.change_sem, np.nan)]
-        cf_names += [f"cf_{direction}.{c}" for c in cm.criterion_ids] + [f"cf_{direction}_sem.{c}" for c in cm.criterion_ids]
-    lo = score + (~measured * cm._unknown_deltas[:, 0]).sum(axis=1)
-    hi = score + (~measured * cm._unknown_deltas[:, 1]).sum(axis=1)
-    numeric = np.hstack([blocks["score"], blocks["contribution"], se[:, None], (1.0 - p_same)[:, None],
-                         lo[:, None], hi[:, None], *cf_blocks])
-    numeric_names = names + ["se_score", "p_flip", "score_min", "score_max"] + cf_names
-    result = pd.DataFrame(numeric, index=frame.index, columns=numeric_names)
+    result = pd.DataFrame(block, index=frame.index, columns=names, copy=False)
     band_type = pd.CategoricalDtype(list(BANDS))
-    result.insert(0, "band", pd.Categorical.from_codes(band_code, dtype=band_type))
-    result.insert(1, "score_band", pd.Categorical.from_codes(score_code, dtype=band_type))
-    labels = pd.CategoricalDtype(["stable", "borderline", "within measurement error"])
-    label_code = np.where(p_same >= 0.95, 0, np.where(p_same >= 0.75, 1, 2))
-    stable_column = pd.Categorical.from_codes(label_code, dtype=labels)
-    result.insert(result.columns.get_loc("p_flip") + 1, "stability", stable_column)
-    flags = {"in_review_margin": margin, "n_missing": (~measured & ~expired).sum(axis=1),
-             "n_expired": expired.sum(axis=1), "n_imputed": (~crit_measured & ~cm.review_if_missing).sum(axis=1)}
-    flags.update({f"knock_out.{cm.criterion_ids[c]}": knock[:, c] for c in np.flatnonzero(has_min)})
-    flags.update({f"missing_review.{cm.criterion_ids[c]}": missing_review[:, c]
-                  for c in np.flatnonzero(cm.review_if_missing)})
+    result.insert(0, "band", pd.Categorical.from_codes(codes[:, 0], dtype=band_type))
+    result.insert(1, "score_band", pd.Categorical.from_codes(codes[:, 1], dtype=band_type))
+    labels = pd.CategoricalDtype([label for _, label in LABELS])
+    result.insert(result.columns.get_loc("p_flip") + 1, "stability",
+                  pd.Categorical.from_codes(codes[:, 2], dtype=labels))
     if simulate:
-        fixed = unchecked.any(axis=1) | missing_review.any(axis=1)
-        sim = stability.simulate(cm, X, sem, measured, fixed, band_code, draws=simulate, seed=seed)
+        crit_measured = measured[:, cm.input_of]
+        fixed = (~crit_measured & (cm.unchecked_if_missing | cm.review_if_missing)).any(axis=1)
+        sim = stability.simulate(cm, np.where(measured, X, cm.means), sem, measured, fixed, codes[:, 0],
+                                 draws=simulate, seed=seed)
         result["p_flip_simulated"] = sim.p_flip
-    result = pd.concat([result, pd.DataFrame(flags, index=frame.index)], axis=1)
+    result["in_review_margin"] = flags[:, 0]
+    result["n_missing"] = (~measured & ~expired).sum(axis=1)
+    result["n_expired"] = expired.sum(axis=1)
+    result["n_imputed"] = (~measured[:, cm.input_of] & ~cm.review_if_missing).sum(axis=1)
+    for m, name in enumerate(flag_names[1:], start=1):
+        result[name] = flags[:, m]
     result.attrs.update(cm.versions())
     result.attrs.update(base_value=cm.base_value, baseline=cm.baseline, as_of=as_of.isoformat(),
                         thresholds={"advance_at_or_above": cm.upper, "not_advance_below": cm.lower},

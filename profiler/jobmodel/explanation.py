@@ -24,6 +24,7 @@ input can only flip; its counterfactual goes past the threshold.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,14 +42,23 @@ WHY = {
 }
 
 
+def import_shap() -> Any:
+    """``import shap``, lazily (it imports numba and takes seconds), without the deprecation notices that
+    its own imports raise (e.g. matplotlib's about ``set_bad``): they concern shap, not the caller."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        import shap
+    return shap
+
+
 def make_explainer(coef: np.ndarray, reference_utility: np.ndarray) -> Any:
     """``shap.LinearExplainer`` of ``s(u) = coef @ u`` with the average candidate as the only background row.
 
     ``max_samples=1`` with one row: shap neither subsamples the background (its default keeps 100 rows of a
     larger one) nor averages anything else, so ``expected_value == coef @ reference_utility``.
     """
-    import shap  # slow to import (numba): only when needed
-
+    shap = import_shap()
     masker = shap.maskers.Independent(np.asarray(reference_utility, dtype=float)[None, :], max_samples=1)
     return shap.LinearExplainer((np.asarray(coef, dtype=float), 0.0), masker)
 
@@ -68,21 +78,26 @@ def closed_form_contributions(coef: np.ndarray, reference_utility: np.ndarray, U
 class CounterfactualArrays:
     """Counterfactuals of n candidates x criteria toward one threshold per candidate.
 
-    ``why`` holds codes (:data:`REACHABLE`, :data:`SATURATED`, :data:`OUT_OF_RANGE`, :data:`NO_TARGET`);
-    ``new_value`` is kept where it is out of range, to say how far outside it is.
+    ``change`` (input units) and ``change_sem`` (SEMs; NaN for inputs without measurement error) are NaN
+    where there is no target or it is out of reach. With ``details``: ``new_value`` (kept where it is out
+    of range, to say how far outside it is), ``score_after``, ``change_percentile`` and ``why`` codes
+    (:data:`REACHABLE`, :data:`SATURATED`, :data:`OUT_OF_RANGE`, :data:`NO_TARGET`); otherwise None.
     """
 
-    reachable: np.ndarray
-    new_value: np.ndarray
     change: np.ndarray
     change_sem: np.ndarray
-    change_percentile: np.ndarray
-    score_after: np.ndarray
-    why: np.ndarray
+    new_value: np.ndarray | None = None
+    score_after: np.ndarray | None = None
+    change_percentile: np.ndarray | None = None
+    why: np.ndarray | None = None
+
+    @property
+    def reachable(self) -> np.ndarray:
+        return ~np.isnan(self.change)
 
 
 def counterfactuals(cm: CompiledModel, X: np.ndarray, U: np.ndarray, score: np.ndarray, threshold: np.ndarray,
-                    sem: np.ndarray, *, percentiles: bool = False) -> CounterfactualArrays:
+                    sem: np.ndarray, *, details: bool = False) -> CounterfactualArrays:
     """Single-input changes that bring each candidate's score onto ``threshold`` (NaN: no target).
 
     Parameters
@@ -93,53 +108,60 @@ def counterfactuals(cm: CompiledModel, X: np.ndarray, U: np.ndarray, score: np.n
     score, threshold : arrays (n,)
     sem : array (n, inputs)
         SEM of each input in its units (0 for recorded facts: no change in SEMs then).
-    percentiles : bool
-        Also compute the change in percentile points of the input's norm distribution.
+    details : bool
+        Also return the new values, the scores they give, percentile changes and why the others are out
+        of reach (the single-candidate path; the many-candidate path skips them for speed).
     """
     n, C = U.shape
-    needed = (threshold - score)[:, None] / cm.coef[None, :]
-    target = U + needed
-    shape = (n, C)
-    reachable = np.zeros(shape, bool)
-    new_value = np.full(shape, np.nan)
-    why = np.full(shape, NO_TARGET, dtype=np.int8)
-    score_after = np.full(shape, np.nan)
-    change_sem = np.full(shape, np.nan)
-    change_pct = np.full(shape, np.nan)
-    has_target = ~np.isnan(threshold)
+    gap = threshold - score  # NaN where there is no target: NaN then propagates to every result
+    change = np.empty((n, C))
+    change_sem = np.empty((n, C))
+    with np.errstate(divide="ignore"):
+        per_sem = np.where(sem > 0, 1.0 / sem, np.nan)
+    if details:
+        new_value, score_after, change_pct = np.empty((n, C)), np.empty((n, C)), np.full((n, C), np.nan)
+        why = np.empty((n, C), dtype=np.int8)
     for c in range(C):
         j = cm.input_of[c]
         info = cm.inputs[j]
         utility = cm.utilities[c]
         x = X[:, j]
-        if info.binary:
-            up = needed[:, c] > 0
-            new = np.where(needed[:, c] == 0, x, np.where(up, 1.0, 0.0))
-            ok = np.where(up, (target[:, c] <= 1) & (U[:, c] < 1), (target[:, c] >= 0) & (U[:, c] > 0))
-            ok |= needed[:, c] == 0
-            code = np.where(ok, REACHABLE, SATURATED)
+        needed = gap / cm.coef[c]  # the change of utility that reaches the threshold
+        target = U[:, c] + needed
+        if info.binary:  # a 0/1 input can only flip, which reaches the threshold or passes it
+            up = needed > 0
+            new = np.where(up, 1.0, 0.0)
+            ok = np.where(up, (target <= 1) & (U[:, c] < 1), (target >= 0) & (U[:, c] > 0))
+            delta = np.where(ok, new - x, np.nan)
         else:
-            new = utility.inverse(target[:, c], x)
-            attainable = np.isfinite(new)
-            in_range = (new >= info.low) & (new <= info.high)
-            ok = attainable & in_range
-            code = np.where(~attainable, SATURATED, np.where(~in_range, OUT_OF_RANGE, REACHABLE))
-        ok &= has_target
-        reachable[:, c] = ok
-        new_value[:, c] = np.where(has_target, new, np.nan)
-        why[:, c] = np.where(has_target, code, NO_TARGET)
-        score_after[:, c] = np.where(ok, score + cm.coef[c] * (utility(np.where(ok, new, x)) - U[:, c]), np.nan)
-        delta = new - x
-        with np.errstate(divide="ignore", invalid="ignore"):
-            change_sem[:, c] = np.where(ok & (sem[:, j] > 0), delta / sem[:, j], np.nan)
-        if percentiles and info.percentile_method is not None:
-            change_pct[:, c] = np.where(ok, info.percentile(np.where(ok, new, x)) - info.percentile(x), np.nan)
-    change = np.where(reachable, new_value - X[:, cm.input_of], np.nan)
-    return CounterfactualArrays(reachable, new_value, change, change_sem, change_pct, score_after, why)
+            new = utility.reach(target, x, info.low, info.high)  # NaN: saturated or out of range
+            delta = new - x
+        change[:, c] = delta
+        if details:
+            ok = ~np.isnan(delta)
+            new_value[:, c] = new if info.binary else utility.inverse(target, x, keep_level=False)
+            score_after[:, c] = np.where(ok, score + cm.coef[c] * (utility(np.where(ok, new, x)) - U[:, c]), np.nan)
+            saturated = ~ok if info.binary else ~np.isfinite(new_value[:, c])
+            why[:, c] = np.where(np.isnan(gap), NO_TARGET, np.where(ok, REACHABLE,
+                                 np.where(saturated, SATURATED, OUT_OF_RANGE)))
+            if info.percentile_method is not None:
+                change_pct[:, c] = np.where(ok, info.percentile(np.where(ok, new, x)) - info.percentile(x), np.nan)
+    on_threshold = gap == 0  # already on it: no change (the inverse may sit on a plateau's far end)
+    if on_threshold.any():
+        change[on_threshold] = 0.0
+        if details:
+            new_value[on_threshold] = X[on_threshold][:, cm.input_of]
+            score_after[on_threshold] = score[on_threshold, None]
+            why[on_threshold] = REACHABLE
+    np.multiply(change, per_sem[:, cm.input_of], out=change_sem)
+    if not details:
+        return CounterfactualArrays(change, change_sem)
+    return CounterfactualArrays(change, change_sem, new_value, score_after, change_pct, why)
 
 
 __all__ = [
     "WHY",
+    "import_shap",
     "CounterfactualArrays",
     "closed_form_contributions",
     "counterfactuals",

@@ -60,23 +60,29 @@ class Utility(ABC):
     def breakpoints(self) -> tuple[float, ...]:
         """Inputs where the slope changes; between them the utility is monotone."""
 
-    def inverse(self, u: np.ndarray | float, near: np.ndarray | float) -> np.ndarray:
+    def inverse(self, u: np.ndarray | float, near: np.ndarray | float, *, keep_level: bool = True) -> np.ndarray:
         """The input closest to ``near`` whose utility is ``u`` (NaN where none has it).
 
-        Inputs already at utility ``u`` return themselves.
+        With ``keep_level`` (default), an input already at utility ``u`` returns itself (it may lie on a
+        plateau, away from the end point the branches give); callers that never ask for the current level
+        can skip that check.
         """
         u = _as_float(u)
         near = _as_float(near)
-        u, near = np.broadcast_arrays(u, near)
-        best = np.full(u.shape, np.nan)
-        distance = np.full(u.shape, np.inf)
-        for branch in self.solutions(u):
-            d = np.abs(branch - near)
-            better = np.isfinite(d) & (d < distance)
-            best = np.where(better, branch, best)
-            distance = np.where(better, d, distance)
-        at = np.abs(self(near) - u) == 0
-        return np.where(at, near, best)
+        if u.shape != near.shape:
+            u, near = np.broadcast_arrays(u, near)
+        branches = self.solutions(u)
+        best = branches[0]
+        for branch in branches[1:]:  # both branches exist for the same utilities: keep the nearer
+            best = np.where(np.abs(branch - near) < np.abs(best - near), branch, best)
+        if keep_level:
+            best = np.where(self(near) == u, near, best)
+        return best
+
+    def reach(self, u: np.ndarray, near: np.ndarray, low: float, high: float) -> np.ndarray:
+        """:meth:`inverse` without the level check, NaN where the input needed lies outside ``[low, high]``."""
+        x = self.inverse(u, near, keep_level=False)
+        return np.where((x >= low) & (x <= high), x, np.nan)
 
     def extremes(self, low: np.ndarray | float, high: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
         """Smallest and largest utility over inputs in ``[low, high]`` (elementwise)."""
@@ -113,6 +119,13 @@ class Linear(Utility):
         u = _as_float(u)
         valid = (u >= 0) & (u <= 1)
         return [np.where(valid, self.at_zero + u * (self.at_one - self.at_zero), np.nan)]
+
+    def reach(self, u: np.ndarray, near: np.ndarray, low: float, high: float) -> np.ndarray:
+        # utilities outside 0..1 map to inputs outside the anchors: one range check covers both
+        x = self.at_zero + u * (self.at_one - self.at_zero)
+        lo = max(low, min(self.at_zero, self.at_one))
+        hi = min(high, max(self.at_zero, self.at_one))
+        return np.where((x >= lo) & (x <= hi), x, np.nan)
 
     @property
     def breakpoints(self) -> tuple[float, ...]:
