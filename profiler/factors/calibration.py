@@ -191,7 +191,7 @@ def calibrate_questionnaire(
     complete = answers[items].dropna()
     if len(complete) < 2 * len(items):
         raise ValueError(f"{len(complete)} complete rows are too few to calibrate {len(items)} items")
-    keys = {d: [str(k) for k in questionnaire.keys(d)] for d in domains}
+    keys = cfa_keys(questionnaire, domains)
     efa = _efa_by_scales(questionnaire, complete, domains, method, rotation, random_state)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an inadmissible CFA must not be sealed into an artifact
@@ -209,6 +209,20 @@ def calibrate_questionnaire(
         scoring=_regression_weights(cfa, complete, domains),
         created=datetime.now(UTC).date().isoformat(),
     )
+
+
+def cfa_keys(questionnaire: Questionnaire, domains: list[str]) -> dict[str, list[str]]:
+    """Items per factor for the CFA, a positively keyed item first.
+
+    lavaan fixes the first loading to 1, so a reverse-keyed first item (A1 in the IPIP-50) would make the
+    factor point the opposite way of its scale; starting with a positively keyed item keeps both aligned.
+    """
+    out = {}
+    for domain in domains:
+        keyed = questionnaire.keys(domain)
+        keyed = sorted(keyed, key=lambda k: k.sign < 0)  # stable: positives first, in key order
+        out[domain] = [str(k) for k in keyed]
+    return out
 
 
 def _efa_by_scales(questionnaire, data, domains, method, rotation, random_state) -> dict[str, Any]:

@@ -8,7 +8,13 @@ import pytest
 
 import profiler
 from profiler.factors import CFA, cronbach_alpha
-from profiler.factors.calibration import FactorModel, FactorModelError, calibrate_questionnaire, load_factor_model
+from profiler.factors.calibration import (
+    FactorModel,
+    FactorModelError,
+    calibrate_questionnaire,
+    cfa_keys,
+    load_factor_model,
+)
 from profiler.simulation import simulate_responses
 
 
@@ -52,8 +58,7 @@ def test_efa_factors_are_named_after_the_scales(model, ipip):
 
 def test_factor_scores_equal_the_cfa_regression_scores(model, ipip, sample):
     complete = sample.dropna()
-    keys = {d: [str(k) for k in ipip.keys(d)] for d in ipip.scale_ids}
-    cfa = CFA.from_scales(keys).fit(complete)
+    cfa = CFA.from_scales(cfa_keys(ipip, ipip.scale_ids)).fit(complete)
     expected = cfa.transform(complete.iloc[:50])[ipip.scale_ids]
     got = model.factor_scores(ipip, complete.iloc[:50])
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), atol=1e-9)
@@ -76,6 +81,14 @@ def test_factor_model_refuses_other_content(model):
             "I am the life of the party.", "I am often the life of the party."))
     with pytest.raises(FactorModelError, match="calibrated on ipip-bfm-50"):
         model.factor_scores(other, pd.DataFrame())
+
+
+def test_factor_scores_point_the_way_of_their_scales(model, ipip, sample):
+    complete = sample.dropna()
+    factors = model.factor_scores(ipip, complete)
+    scales = ipip.score(complete)
+    for name in ipip.scale_ids:
+        assert np.corrcoef(factors[name], scales[name])[0, 1] > 0.9, name
 
 
 def test_shipped_factor_model_loads_and_applies(ipip):
