@@ -41,6 +41,16 @@ _EXPORTS: dict[str, str] = {
     "ValidityCalibration": "profiler.administration.validity",
     "load_validity_calibration": "profiler.administration.validity",
     "derive_validity_calibration": "profiler.administration.validity",
+    # norms and trait profiles
+    "NormTable": "profiler.norms",
+    "NormsError": "profiler.norms",
+    "NormsMismatchError": "profiler.norms",
+    "TraitProfile": "profiler.norms",
+    "build_norms": "profiler.norms",
+    "bundled_norms": "profiler.norms",
+    "load_norms": "profiler.norms",
+    "trait_profile": "profiler.norms",
+    "trait_profiles": "profiler.norms",
     # factor models and reliability
     "EFA": "profiler.factors",
     "CFA": "profiler.factors",
@@ -62,6 +72,27 @@ _EXPORTS: dict[str, str] = {
     "load_job_model": "profiler.jobmodel",
     "parse_job_model": "profiler.jobmodel",
     "bundled_job_models": "profiler.jobmodel",
+    # oversight: the audit log, candidates, privacy
+    "AuditLog": "profiler.oversight",
+    "AuditEvent": "profiler.oversight",
+    "AuditLogError": "profiler.oversight",
+    "LogEntry": "profiler.oversight",
+    "Verification": "profiler.oversight",
+    "Candidates": "profiler.oversight",
+    "Candidate": "profiler.oversight",
+    "CandidateError": "profiler.oversight",
+    "export_candidate": "profiler.oversight",
+    "erase_candidate": "profiler.oversight",
+    "purge_expired": "profiler.oversight",
+    # fairness audits (demographics enter only as explicit arguments here)
+    "adverse_impact": "profiler.fairness",
+    "scoring_impact": "profiler.fairness",
+    "pooled_impact": "profiler.fairness",
+    "standardized_mean_differences": "profiler.fairness",
+    "differential_prediction": "profiler.fairness",
+    "dif": "profiler.fairness",
+    "invariance": "profiler.fairness",
+    "score_without": "profiler.fairness",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -112,7 +143,41 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         velicer_map,
     )
     from profiler.factors.calibration import FactorModel, calibrate_questionnaire, load_factor_model
+    from profiler.fairness import (
+        adverse_impact,
+        dif,
+        differential_prediction,
+        invariance,
+        pooled_impact,
+        score_without,
+        scoring_impact,
+        standardized_mean_differences,
+    )
     from profiler.jobmodel import JobModel, bundled_job_models, load_job_model, parse_job_model
+    from profiler.norms import (
+        NormsError,
+        NormsMismatchError,
+        NormTable,
+        TraitProfile,
+        build_norms,
+        bundled_norms,
+        load_norms,
+        trait_profile,
+        trait_profiles,
+    )
+    from profiler.oversight import (
+        AuditEvent,
+        AuditLog,
+        AuditLogError,
+        Candidate,
+        CandidateError,
+        Candidates,
+        LogEntry,
+        Verification,
+        erase_candidate,
+        export_candidate,
+        purge_expired,
+    )
     from profiler.questionnaire import Questionnaire, bundled_questionnaires, load_questionnaire, parse_questionnaire
     from profiler.simulation import simulate_responses
     from profiler.store import Store, StoreError

@@ -18,6 +18,12 @@ EXPECTED = {
     "kmo", "bartlett_sphericity", "eigenvalues", "parallel_analysis", "velicer_map",
     "FactorModel", "calibrate_questionnaire", "load_factor_model",
     "JobModel", "load_job_model", "parse_job_model", "bundled_job_models",
+    "NormTable", "NormsError", "NormsMismatchError", "TraitProfile", "build_norms", "bundled_norms", "load_norms",
+    "trait_profile", "trait_profiles",
+    "AuditLog", "AuditEvent", "AuditLogError", "LogEntry", "Verification", "Candidates", "Candidate", "CandidateError",
+    "export_candidate", "erase_candidate", "purge_expired",
+    "adverse_impact", "scoring_impact", "pooled_impact", "standardized_mean_differences", "differential_prediction",
+    "dif", "invariance", "score_without",
 }
 
 
@@ -36,9 +42,15 @@ def test_import_is_light():
 
 
 @pytest.mark.parametrize("name", ["QuestionnaireError", "JobModelError", "ResponseError", "StoreError", "AnswerError",
-                                  "SessionError", "SessionExpiredError"])
+                                  "SessionError", "SessionExpiredError", "NormsError", "AuditLogError",
+                                  "CandidateError"])
 def test_every_user_error_is_a_profiler_error(name):
     assert issubclass(getattr(profiler, name), profiler.ProfilerError)
+
+
+def test_demographics_are_not_a_top_level_name():
+    # The demographics vault is reachable only through profiler.oversight, for audits.
+    assert not any("demographic" in name.lower() for name in profiler.__all__)
 
 
 def test_document_errors_are_value_errors():
