@@ -4,6 +4,8 @@
 - :class:`Candidates`: pseudonyms, identities kept apart, case state, legal hold, artefacts.
 - :class:`DemographicsVault`: protected attributes, for fairness audits only (never scoring).
 - :func:`export_candidate`, :func:`erase_candidate`, :func:`purge_expired`: access, erasure, retention.
+- :class:`Review`: reviewers' decisions with reason codes, contests to a second reviewer, oversight figures.
+- :class:`ModelControl`: the global stop and resumption of a job model.
 """
 
 from profiler.oversight.audit_log import (
@@ -16,6 +18,7 @@ from profiler.oversight.audit_log import (
     canonical_json,
 )
 from profiler.oversight.candidates import Artefact, Candidate, CandidateError, Candidates, DemographicsVault, Identity
+from profiler.oversight.control import ControlError, ModelControl, ModelStoppedError, Stop
 from profiler.oversight.privacy import (
     DEFAULT_RETENTION,
     ErasureReceipt,
@@ -24,8 +27,26 @@ from profiler.oversight.privacy import (
     export_candidate,
     purge_expired,
 )
+from profiler.oversight.review import (
+    DEFAULT_CONTEST_DAYS,
+    DEFAULT_REASON_CODES,
+    Contest,
+    Decision,
+    OversightFigures,
+    RecordedRecommendation,
+    Review,
+    ReviewError,
+    ReviewSettings,
+    RubberStampRule,
+    configure_review,
+    override_rates_by_group,
+    oversight_figures,
+    review_settings,
+)
 
 __all__ = [
+    "DEFAULT_CONTEST_DAYS",
+    "DEFAULT_REASON_CODES",
     "DEFAULT_RETENTION",
     "GENESIS_HASH",
     "Artefact",
@@ -35,14 +56,30 @@ __all__ = [
     "Candidate",
     "CandidateError",
     "Candidates",
+    "Contest",
+    "ControlError",
+    "Decision",
     "DemographicsVault",
     "ErasureReceipt",
     "Identity",
     "LogEntry",
+    "ModelControl",
+    "ModelStoppedError",
+    "OversightFigures",
     "PurgeReport",
+    "RecordedRecommendation",
+    "Review",
+    "ReviewError",
+    "ReviewSettings",
+    "RubberStampRule",
+    "Stop",
     "Verification",
     "canonical_json",
+    "configure_review",
     "erase_candidate",
     "export_candidate",
+    "override_rates_by_group",
+    "oversight_figures",
     "purge_expired",
+    "review_settings",
 ]

@@ -1,0 +1,230 @@
+"""``profiler review``: a person decides on each recommendation; contests go to a second reviewer.
+
+- ``review ID --decision accept|override|do-not-use [--outcome advance|not-advance] [--reason CODE]
+  [--note TEXT] --reviewer ID --role ROLE``: record the decision on candidate ID's case: their open contest
+  if they have one, otherwise their latest recommendation nobody has decided (``--recommendation N`` or
+  ``--contest N`` to name one). An override and "do not use" need ``--reason`` and ``--note``; accepting
+  the band ``review`` is refused.
+- ``review show ID``: the candidate's recommendations, validity and measurement error first, with
+  decisions and contests.
+- ``review pending [MODEL]``: the review queue and the open contests (overdue ones marked).
+- ``review contest ID --received-by ACTOR [--statement TEXT] [--assign REVIEWER] [--due YYYY-MM-DD]``:
+  record the candidate's contest of their latest decision (``--decision N`` for another one).
+- ``review assign CONTEST --reviewer ID --actor ACTOR``: route an open contest to a second reviewer.
+- ``review figures [MODEL]``: decisions, override and "do not use" rates, times to decision and contests
+  per reviewer and per job model; exits 1 when a reviewer is flagged for rubber-stamping or a contest is
+  overdue.
+- ``review codes``: the reason codes in force.
+
+``show``, ``pending``, ``contest``, ``assign``, ``figures`` and ``codes`` are reserved words: candidate
+ids are pseudonyms such as ``cand-0123abcd...``, never these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, date, datetime
+
+from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+
+ACTIONS = ("show", "pending", "contest", "assign", "figures", "codes")
+
+
+def register(commands) -> None:
+    review = commands.add_parser(
+        "review", help="record a reviewer's decision, a contest, or show the review queue and oversight figures",
+        description="Record a reviewer's decision on a candidate's recommendation: profiler review ID --decision "
+        "accept|override|do-not-use ... Also: review show ID, review pending [MODEL], review contest ID ..., "
+        "review assign CONTEST ..., review figures [MODEL], review codes.")
+    review.add_argument("target", metavar="ID|ACTION", help="candidate id, or one of: " + ", ".join(ACTIONS))
+    review.add_argument("argument", metavar="ARG", nargs="?", help="the candidate id, contest id or job model id "
+                        "the action needs")
+    review.add_argument("--db", default="profiler.db", metavar="FILE",
+                        help="store file or database URL (default: profiler.db)")
+    decide = review.add_argument_group("deciding")
+    decide.add_argument("--decision", choices=["accept", "override", "do-not-use", "do_not_use"])
+    decide.add_argument("--outcome", choices=["advance", "not-advance", "not_advance"],
+                        help="the outcome chosen (required with override)")
+    decide.add_argument("--reason", metavar="CODE", help="reason code (required with override and do-not-use; "
+                        "see: profiler review codes)")
+    decide.add_argument("--note", metavar="TEXT", help="why, in words (required with override and do-not-use)")
+    decide.add_argument("--reviewer", metavar="ID", help="who decides")
+    decide.add_argument("--role", metavar="ROLE", help="the reviewer's role, e.g. hiring_manager")
+    decide.add_argument("--recommendation", type=int, metavar="N", help="decide this recommendation")
+    decide.add_argument("--contest", type=int, metavar="N", help="decide this contest")
+    contest = review.add_argument_group("contests")
+    contest.add_argument("--received-by", metavar="ACTOR", help="who took the contest in")
+    contest.add_argument("--statement", metavar="TEXT", help="the candidate's reasons")
+    contest.add_argument("--assign", metavar="REVIEWER", help="the second reviewer")
+    contest.add_argument("--due", type=_date, metavar="YYYY-MM-DD", help="due date (default: in 14 days or the "
+                         "store's setting)")
+    contest.add_argument("--against", type=int, metavar="N", dest="against",
+                         help="contest this decision (default: the candidate's latest)")
+    contest.add_argument("--actor", metavar="ACTOR", help="who assigns (review assign)")
+    figures = review.add_argument_group("figures")
+    figures.add_argument("--min-decisions", type=int, metavar="N", help="rubber-stamp rule: at least N decisions")
+    figures.add_argument("--max-override-rate", type=float, metavar="RATE",
+                         help="rubber-stamp rule: override rate below RATE (e.g. 0.02)")
+    review.set_defaults(func=run)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
+def _usage(message: str) -> int:
+    print(f"profiler review: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def run(args: argparse.Namespace) -> int:
+    from profiler.oversight.review import Review
+    from profiler.store import Store
+
+    action = args.target if args.target in ACTIONS else "decide"
+    needs = {"show": "a candidate id", "contest": "a candidate id", "assign": "a contest id"}
+    if action in needs and args.argument is None:
+        return _usage(f"review {action} needs {needs[action]}")
+    if action == "decide" and args.argument is not None:
+        return _usage(f"unexpected argument {args.argument!r} (did you mean one of: {', '.join(ACTIONS)}?)")
+    with Store(args.db, create=False) as store:
+        review = Review(store)
+        return {"decide": _decide, "show": _show, "pending": _pending, "contest": _contest, "assign": _assign,
+                "figures": _figures, "codes": _codes}[action](review, args)
+
+
+def _decide(review, args) -> int:
+    from profiler.oversight.review import ReviewError
+
+    candidate = args.target
+    missing = [f"--{name}" for name in ("decision", "reviewer", "role") if getattr(args, name) is None]
+    if missing:
+        return _usage(f"to record a decision on {candidate} give {', '.join(missing)}")
+    outcome = args.outcome.replace("-", "_") if args.outcome else None
+    common = {"reviewer": args.reviewer, "role": args.role, "outcome": outcome, "reason": args.reason,
+              "note": args.note}
+    if args.recommendation is not None and args.contest is not None:
+        return _usage("give --recommendation or --contest, not both")
+    contest_id, recommendation_id = args.contest, args.recommendation
+    if contest_id is None and recommendation_id is None:
+        open_contests = review.contests(candidate, status="open")
+        pending = [r for r in review.pending() if r.candidate == candidate]
+        if open_contests and pending:
+            return _usage(f"{candidate} has an open contest ({open_contests[-1].id}) and a recommendation to decide "
+                          f"({pending[-1].id}): name one with --contest or --recommendation")
+        if open_contests:
+            contest_id = open_contests[-1].id
+        elif pending:
+            recommendation_id = pending[-1].id
+        else:
+            recorded = review.recommendations(candidate)
+            if not recorded:
+                raise ReviewError(f"no recommendation has been recorded for candidate {candidate!r}")
+            raise ReviewError(f"every recommendation of {candidate} is decided; a candidate who disagrees can contest "
+                              f"(profiler review contest {candidate} --received-by ...)")
+    if contest_id is not None:
+        contest = review.contest_of(contest_id)
+        if contest.candidate != candidate:
+            return _usage(f"contest {contest_id} is not about candidate {candidate}")
+        decision = review.decide_contest(contest_id, args.decision, **common)
+        where = f"contest {contest_id} (second review of decision {contest.decision_id})"
+    else:
+        rec = review.recommendation(recommendation_id)
+        if rec.candidate != candidate:
+            return _usage(f"recommendation {recommendation_id} is not about candidate {candidate}")
+        decision = review.decide(recommendation_id, args.decision, **common)
+        where = f"recommendation {recommendation_id} (band {rec.band})"
+    result = decision.outcome or "do not use"
+    reason = f", reason {decision.reason}" if decision.reason else ""
+    print(f"decision {decision.id} recorded for {candidate} on {where}: {decision.decision} -> {result}{reason}; "
+          f"by {decision.reviewer} ({decision.role}); log entry {decision.audit_seq}")
+    return EXIT_OK
+
+
+def _show(review, args) -> int:
+    candidate = args.argument
+    recommendations = review.recommendations(candidate)
+    if not recommendations:
+        print(f"no recommendation recorded for {candidate}")
+    decisions = review.decisions(candidate)
+    for rec in recommendations:
+        print(rec.summary())
+        for d in decisions:
+            if d.recommendation_id == rec.id:
+                print(f"  {d.stage} decision {d.id}: {d.decision} -> {d.outcome or 'do not use'} by {d.reviewer} "
+                      f"({d.role}) on {d.decided_at:%Y-%m-%d %H:%M} UTC"
+                      + (f"; reason {d.reason}: {d.note}" if d.reason else ""))
+        print()
+    for c in review.contests(candidate):
+        overdue = " OVERDUE" if c.overdue() else ""
+        print(f"contest {c.id} of decision {c.decision_id}: {c.status}{overdue}, due {c.due:%Y-%m-%d}, assigned to "
+              f"{c.assigned_to or 'nobody yet'}")
+    return EXIT_OK
+
+
+def _pending(review, args) -> int:
+    queue = review.pending(job_model=args.argument)
+    print(f"{len(queue)} recommendation(s) awaiting a decision")
+    for rec in queue:
+        flag = "  INVALID RESPONSES" if rec.validity_verdict == "invalid" else ""
+        score = "-" if rec.score is None else f"{rec.score:.1f}"
+        print(f"  {rec.id}: {rec.candidate} {rec.job_model_id} {rec.job_model_version} band {rec.band} "
+              f"(score {score}), recorded {rec.recorded_at:%Y-%m-%d %H:%M} UTC{flag}")
+    contests = [c for c in review.contests(status="open")
+                if args.argument is None or c.job_model_id == args.argument]
+    print(f"{len(contests)} open contest(s)")
+    for c in contests:
+        print(f"  {c.id}: {c.candidate}, decision {c.decision_id} by {c.first_reviewer}; due {c.due:%Y-%m-%d}"
+              f"{' OVERDUE' if c.overdue() else ''}; assigned to {c.assigned_to or 'nobody yet'}")
+    return EXIT_OK
+
+
+def _contest(review, args) -> int:
+    if args.received_by is None:
+        return _usage("review contest needs --received-by ACTOR (who took the contest in)")
+    decision_id = args.against if args.against is not None else review.latest_decision(args.argument).id
+    contest = review.contest(decision_id, received_by=args.received_by, statement=args.statement,
+                             assign_to=args.assign, due=args.due)
+    print(f"contest {contest.id} recorded for {contest.candidate} against decision {contest.decision_id} by "
+          f"{contest.first_reviewer}; due {contest.due:%Y-%m-%d %H:%M} UTC; assigned to "
+          f"{contest.assigned_to or 'nobody yet (profiler review assign ' + str(contest.id) + ' --reviewer ID ...)'}")
+    return EXIT_OK
+
+
+def _assign(review, args) -> int:
+    try:
+        contest_id = int(args.argument)
+    except ValueError:
+        return _usage(f"review assign takes a contest id (a number), got {args.argument!r}")
+    if args.reviewer is None or args.actor is None:
+        return _usage("review assign needs --reviewer ID and --actor ACTOR")
+    contest = review.assign(contest_id, args.reviewer, actor=args.actor)
+    print(f"contest {contest.id} assigned to {contest.assigned_to}; due {contest.due:%Y-%m-%d}")
+    return EXIT_OK
+
+
+def _figures(review, args) -> int:
+    from dataclasses import replace
+
+    rule = review.settings.rubber_stamp
+    if args.min_decisions is not None:
+        rule = replace(rule, min_decisions=args.min_decisions)
+    if args.max_override_rate is not None:
+        rule = replace(rule, max_override_rate=args.max_override_rate)
+    figures = review.figures(job_model=args.argument, rule=rule)
+    print(figures)
+    overdue = int(figures.by_job_model["contests_overdue"].sum()) if len(figures.by_job_model) else 0
+    if overdue:
+        print(f"WARNING: {overdue} contest(s) overdue (as of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+    return EXIT_PROBLEMS if figures.warnings or overdue else EXIT_OK
+
+
+def _codes(review, args) -> int:
+    for code, text in review.reason_codes.items():
+        print(f"{code:<24}{text}")
+    print(f"contests are due {review.settings.contest_days} days after they are filed")
+    return EXIT_OK
