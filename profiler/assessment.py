@@ -361,7 +361,7 @@ def _route(recommendation: Any, validity: ValidityResult) -> tuple[Any, bool]:
 
 # Recording (one transaction) -------------------------------------------------------------------------------
 def _record(store: Store, c: _Computed, actor: str) -> Assessment:
-    from profiler.oversight.audit_log import AuditEvent, AuditLog, canonical_json, sha256_of
+    from profiler.oversight.audit_log import AuditEvent, AuditLog, canonical_json, lock_head, sha256_of
     from profiler.oversight.candidates import Candidates
     from profiler.oversight.control import check_running
     from profiler.oversight.review import QUEUED_EVENT
@@ -374,7 +374,9 @@ def _record(store: Store, c: _Computed, actor: str) -> Assessment:
     answered = sum(v is not None for v in c.answers.values())
 
     def work(connection: Connection) -> Assessment:
-        check_running(connection, jm.id, jm.version)  # inside the transaction: a stop committed before it wins
+        # Inside the transaction, after taking the log's write lock: a stop committed before this point wins.
+        lock_head(connection)
+        check_running(connection, jm.id, jm.version)
 
         def append(event: str, payload: Mapping[str, Any]) -> None:
             log.append(event, payload, actor=actor, candidate=c.candidate, connection=connection)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from profiler.errors import ProfilerError
-from profiler.oversight.audit_log import AuditEvent, AuditLog
+from profiler.oversight.audit_log import AuditEvent, AuditLog, lock_head
 from profiler.oversight.candidates import utc
 from profiler.store.store import Store
 from profiler.store.tables import model_stops
@@ -164,6 +164,7 @@ class ModelControl:
         now = datetime.now(UTC)
 
         def work(connection: Connection) -> int:
+            lock_head(connection)  # serialise with other writers (PostgreSQL) before checking what is in force
             for stop in active_stops(connection, model_id):
                 if stop.job_model_version == version:
                     raise ControlError(f"job model {_scope(model_id, version)} is already stopped by "
@@ -196,6 +197,7 @@ class ModelControl:
         now = datetime.now(UTC)
 
         def work(connection: Connection) -> list[int]:
+            lock_head(connection)
             active = active_stops(connection, model_id)
             ending = [s for s in active if version is None or s.job_model_version == version]
             if not ending:

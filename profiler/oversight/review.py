@@ -48,7 +48,7 @@ from sqlalchemy import Connection, select
 
 from profiler.documents import did_you_mean
 from profiler.errors import ProfilerError
-from profiler.oversight.audit_log import AuditEvent, AuditLog
+from profiler.oversight.audit_log import AuditEvent, AuditLog, lock_head
 from profiler.oversight.candidates import Candidates, check_candidate_id, utc
 from profiler.oversight.control import ControlError, check_person
 from profiler.store.store import Store
@@ -430,6 +430,7 @@ class Review:
         parts = self._checked(decision, reviewer, role, outcome, reason, note)
 
         def work(connection: Connection) -> Decision:
+            lock_head(connection)  # serialise with other writers (PostgreSQL) before checking what is recorded
             rec = _recommendation(connection, recommendation_id, self.store.name)
             self._check_against(rec, *parts[:2])
             for earlier in _decisions(connection, rec.candidate):
@@ -477,6 +478,7 @@ class Review:
             raise ReviewError(f"the due date {due_at:%Y-%m-%d %H:%M} UTC lies in the past")
 
         def work(connection: Connection) -> Contest:
+            lock_head(connection)  # serialise with other writers before checking what is recorded
             first = _decision(connection, decision_id, self.store.name)
             if first.stage != "first":
                 raise ReviewError(f"decision {decision_id} is the second review of contest {first.contest_id}: it is "
@@ -512,6 +514,7 @@ class Review:
         reviewer, actor = _person(reviewer, "reviewer"), _person(actor, "actor")
 
         def work(connection: Connection) -> Contest:
+            lock_head(connection)  # serialise with other writers before checking what is recorded
             contest = _contest(connection, contest_id, self.store.name)
             if contest.status != "open":
                 raise ReviewError(f"contest {contest_id} was decided already")
@@ -535,6 +538,7 @@ class Review:
         parts = self._checked(decision, reviewer, role, outcome, reason, note)
 
         def work(connection: Connection) -> Decision:
+            lock_head(connection)  # serialise with other writers before checking what is recorded
             contest = _contest(connection, contest_id, self.store.name)
             if contest.status != "open":
                 d = contest.second_decision
