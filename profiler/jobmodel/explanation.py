@@ -112,48 +112,29 @@ def counterfactuals(cm: CompiledModel, X: np.ndarray, U: np.ndarray, score: np.n
         Also return the new values, the scores they give, percentile changes and why the others are out
         of reach (the single-candidate path; the many-candidate path skips them for speed).
     """
-    n, C = U.shape
-    gap = threshold - score  # NaN where there is no target: NaN then propagates to every result
-    change = np.empty((n, C))
-    change_sem = np.empty((n, C))
+    gap = (threshold - score)[:, None]  # NaN where there is no target: NaN then propagates to every result
+    Xc = X[:, cm.input_of]
+    target = U + gap / cm.coef  # the utility that puts the score on the threshold
+    new = cm.bank.reach(target, Xc, cm.criterion_lows, cm.criterion_highs)  # NaN: saturated or out of range
+    change = new - Xc
+    on_threshold = (gap == 0)[:, 0]  # already there: no change (the inverse may sit on a plateau's far end)
+    change[on_threshold] = 0.0
     with np.errstate(divide="ignore"):
-        per_sem = np.where(sem > 0, 1.0 / sem, np.nan)
+        per_sem = np.where(sem > 0, 1.0 / sem, np.nan)[:, cm.input_of]
+    change_sem = change * per_sem
     if details:
-        new_value, score_after, change_pct = np.empty((n, C)), np.empty((n, C)), np.full((n, C), np.nan)
-        why = np.empty((n, C), dtype=np.int8)
-    for c in range(C):
-        j = cm.input_of[c]
-        info = cm.inputs[j]
-        utility = cm.utilities[c]
-        x = X[:, j]
-        needed = gap / cm.coef[c]  # the change of utility that reaches the threshold
-        target = U[:, c] + needed
-        if info.binary:  # a 0/1 input can only flip, which reaches the threshold or passes it
-            up = needed > 0
-            new = np.where(up, 1.0, 0.0)
-            ok = np.where(up, (target <= 1) & (U[:, c] < 1), (target >= 0) & (U[:, c] > 0))
-            delta = np.where(ok, new - x, np.nan)
-        else:
-            new = utility.reach(target, x, info.low, info.high)  # NaN: saturated or out of range
-            delta = new - x
-        change[:, c] = delta
-        if details:
-            ok = ~np.isnan(delta)
-            new_value[:, c] = new if info.binary else utility.inverse(target, x, keep_level=False)
-            score_after[:, c] = np.where(ok, score + cm.coef[c] * (utility(np.where(ok, new, x)) - U[:, c]), np.nan)
-            saturated = ~ok if info.binary else ~np.isfinite(new_value[:, c])
-            why[:, c] = np.where(np.isnan(gap), NO_TARGET, np.where(ok, REACHABLE,
-                                 np.where(saturated, SATURATED, OUT_OF_RANGE)))
+        ok = ~np.isnan(change)
+        new_value = np.where(ok, np.where(on_threshold[:, None], Xc, new), cm.bank.inverse(target, Xc))
+        new_value[np.isnan(gap[:, 0])] = np.nan
+        score_after = np.where(ok, score[:, None] + cm.coef * (cm.bank(np.where(ok, new_value, Xc)) - U), np.nan)
+        why = np.where(np.isnan(gap), NO_TARGET,
+                       np.where(ok, REACHABLE, np.where(np.isfinite(new_value), OUT_OF_RANGE, SATURATED)))
+        change_pct = np.full(U.shape, np.nan)
+        for c in range(U.shape[1]):
+            info = cm.inputs[cm.input_of[c]]
             if info.percentile_method is not None:
-                change_pct[:, c] = np.where(ok, info.percentile(np.where(ok, new, x)) - info.percentile(x), np.nan)
-    on_threshold = gap == 0  # already on it: no change (the inverse may sit on a plateau's far end)
-    if on_threshold.any():
-        change[on_threshold] = 0.0
-        if details:
-            new_value[on_threshold] = X[on_threshold][:, cm.input_of]
-            score_after[on_threshold] = score[on_threshold, None]
-            why[on_threshold] = REACHABLE
-    np.multiply(change, per_sem[:, cm.input_of], out=change_sem)
+                moved = np.where(ok[:, c], new_value[:, c], Xc[:, c])
+                change_pct[:, c] = np.where(ok[:, c], info.percentile(moved) - info.percentile(Xc[:, c]), np.nan)
     if not details:
         return CounterfactualArrays(change, change_sem)
     return CounterfactualArrays(change, change_sem, new_value, score_after, change_pct, why)

@@ -92,7 +92,7 @@ class JobModel:
         return effective_weights(self._compiled)
 
     def evaluate(self, profile: Any, evidence: Mapping[str, Any] | None = None, *, as_of: Any = None,
-                 draws: int = 10_000, seed: int = 0) -> Recommendation:
+                 draws: int = 5_000, seed: int = 0) -> Recommendation:
         """The recommendation for one candidate, with its explanation.
 
         Parameters

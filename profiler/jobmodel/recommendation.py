@@ -84,7 +84,8 @@ class Counterfactual:
         if self.direction == "up":
             goal = f"the score would reach {self.threshold:g}, where {BAND_WORDS[self.target_band]} begins"
         else:
-            goal = f"the score would fall to {self.threshold:g}, the edge below which it is {BAND_WORDS[self.target_band]}"
+            goal = (f"the score would fall to {self.threshold:g}, the edge below which it is "
+                    f"{BAND_WORDS[self.target_band]}")
         if not self.reachable:
             return f"{self.name}: no value of it alone moves the score to {self.threshold:g} ({self.why})."
         verb = "higher" if (self.change or 0) > 0 else "lower"
@@ -234,7 +235,8 @@ class Recommendation:
         """``base 50.0 + contributions 12.3 = score 62.3 (checked)``."""
         total = math.fsum(c.contribution for c in self.contributions)
         ok = "checked" if self.additivity_error <= 1e-9 else f"MISMATCH {self.additivity_error:.2e}"
-        return f"base {self.base_value:.1f} {'+' if total >= 0 else '-'} contributions {abs(total):.1f} = score {self.score:.1f} ({ok})"
+        sign = "+" if total >= 0 else "-"
+        return f"base {self.base_value:.1f} {sign} contributions {abs(total):.1f} = score {self.score:.1f} ({ok})"
 
     def contribution(self, criterion: str) -> Contribution:
         for c in self.contributions:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +56,11 @@ class Utility(ABC):
         branch gives the interval's end point, the nearest point of it from outside.
         """
 
+    @classmethod
+    @abstractmethod
+    def stack(cls, utilities: list) -> Utility:
+        """One utility of this kind with array parameters, standing for ``utilities`` side by side."""
+
     @property
     @abstractmethod
     def breakpoints(self) -> tuple[float, ...]:
@@ -79,7 +85,7 @@ class Utility(ABC):
             best = np.where(self(near) == u, near, best)
         return best
 
-    def reach(self, u: np.ndarray, near: np.ndarray, low: float, high: float) -> np.ndarray:
+    def reach(self, u: np.ndarray, near: np.ndarray, low: Any, high: Any) -> np.ndarray:
         """:meth:`inverse` without the level check, NaN where the input needed lies outside ``[low, high]``."""
         x = self.inverse(u, near, keep_level=False)
         return np.where((x >= low) & (x <= high), x, np.nan)
@@ -92,27 +98,32 @@ class Utility(ABC):
         return values.min(axis=0), values.max(axis=0)
 
 
+def _param(value: Any) -> Any:
+    """A parameter: a float, or an array of them for a stack of criteria of the same kind."""
+    array = np.asarray(value, dtype=float)
+    return float(array) if array.ndim == 0 else array
+
+
 class Linear(Utility):
     kind = "linear"
 
-    def __init__(self, at_zero: float, at_one: float):
-        if at_zero == at_one:
+    def __init__(self, at_zero: Any, at_one: Any):
+        self.at_zero, self.at_one = _param(at_zero), _param(at_one)
+        if np.any(np.asarray(self.at_zero) == np.asarray(self.at_one)):
             raise ValueError("at_zero and at_one must differ")
-        self.at_zero = float(at_zero)
-        self.at_one = float(at_one)
         self.slope = 1.0 / (self.at_one - self.at_zero)
+        self.lo, self.hi = np.minimum(self.at_zero, self.at_one), np.maximum(self.at_zero, self.at_one)
 
     def __repr__(self) -> str:
-        return f"Linear(at_zero={self.at_zero:g}, at_one={self.at_one:g})"
+        return f"Linear(at_zero={self.at_zero}, at_one={self.at_one})"
 
     def __call__(self, x: np.ndarray | float) -> np.ndarray:
         return np.minimum(np.maximum((_as_float(x) - self.at_zero) * self.slope, 0.0), 1.0)
 
     def derivative(self, x: np.ndarray | float) -> np.ndarray:
         x = _as_float(x)
-        lo, hi = sorted((self.at_zero, self.at_one))
-        inside = (x > lo) & (x < hi)
-        kink = (x == lo) | (x == hi)
+        inside = (x > self.lo) & (x < self.hi)
+        kink = (x == self.lo) | (x == self.hi)
         return np.where(inside, self.slope, np.where(kink, 0.5 * self.slope, 0.0))
 
     def solutions(self, u: np.ndarray | float) -> list[np.ndarray]:
@@ -120,28 +131,30 @@ class Linear(Utility):
         valid = (u >= 0) & (u <= 1)
         return [np.where(valid, self.at_zero + u * (self.at_one - self.at_zero), np.nan)]
 
-    def reach(self, u: np.ndarray, near: np.ndarray, low: float, high: float) -> np.ndarray:
+    def reach(self, u: np.ndarray, near: np.ndarray, low: Any, high: Any) -> np.ndarray:
         # utilities outside 0..1 map to inputs outside the anchors: one range check covers both
         x = self.at_zero + u * (self.at_one - self.at_zero)
-        lo = max(low, min(self.at_zero, self.at_one))
-        hi = min(high, max(self.at_zero, self.at_one))
-        return np.where((x >= lo) & (x <= hi), x, np.nan)
+        return np.where((x >= np.maximum(low, self.lo)) & (x <= np.minimum(high, self.hi)), x, np.nan)
 
     @property
-    def breakpoints(self) -> tuple[float, ...]:
+    def breakpoints(self) -> tuple[Any, ...]:
         return (self.at_zero, self.at_one)
+
+    @classmethod
+    def stack(cls, utilities: list[Linear]) -> Linear:
+        return cls([u.at_zero for u in utilities], [u.at_one for u in utilities])
 
 
 class TargetRange(Utility):
     kind = "target_range"
 
-    def __init__(self, low: float, high: float, tolerance: float):
-        if low > high or tolerance <= 0:
+    def __init__(self, low: Any, high: Any, tolerance: Any):
+        self.low, self.high, self.tolerance = _param(low), _param(high), _param(tolerance)
+        if np.any(np.asarray(self.low) > self.high) or np.any(np.asarray(self.tolerance) <= 0):
             raise ValueError("target_range needs low <= high and tolerance > 0")
-        self.low, self.high, self.tolerance = float(low), float(high), float(tolerance)
 
     def __repr__(self) -> str:
-        return f"TargetRange(low={self.low:g}, high={self.high:g}, tolerance={self.tolerance:g})"
+        return f"TargetRange(low={self.low}, high={self.high}, tolerance={self.tolerance})"
 
     def __call__(self, x: np.ndarray | float) -> np.ndarray:
         x = _as_float(x)
@@ -156,12 +169,11 @@ class TargetRange(Utility):
         out = np.where((x > self.high) & (x < hi_edge), -slope, out)
         out = np.where(x == lo_edge, 0.5 * slope, out)
         out = np.where(x == hi_edge, -0.5 * slope, out)
-        if self.low == self.high:  # a single ideal point: the slopes +s and -s meet
-            out = np.where(x == self.low, 0.0, out)
-        else:
-            out = np.where(x == self.low, 0.5 * slope, out)
-            out = np.where(x == self.high, -0.5 * slope, out)
-        return out
+        # at the range's ends half a slope, except a single ideal point, where +s and -s meet
+        point = self.low == self.high
+        out = np.where((x == self.low) & ~point, 0.5 * slope, out)
+        out = np.where((x == self.high) & ~point, -0.5 * slope, out)
+        return np.where((x == self.low) & point, 0.0, out)
 
     def solutions(self, u: np.ndarray | float) -> list[np.ndarray]:
         u = _as_float(u)
@@ -170,41 +182,49 @@ class TargetRange(Utility):
         return [np.where(valid, self.low - gap, np.nan), np.where(valid, self.high + gap, np.nan)]
 
     @property
-    def breakpoints(self) -> tuple[float, ...]:
+    def breakpoints(self) -> tuple[Any, ...]:
         return (self.low - self.tolerance, self.low, self.high, self.high + self.tolerance)
+
+    @classmethod
+    def stack(cls, utilities: list[TargetRange]) -> TargetRange:
+        return cls([u.low for u in utilities], [u.high for u in utilities], [u.tolerance for u in utilities])
 
 
 class Saturating(Utility):
     kind = "saturating"
 
-    def __init__(self, half_at: float, start: float = 0.0):
-        if half_at <= 0:
+    def __init__(self, half_at: Any, start: Any = 0.0):
+        self.half_at, self.start = _param(half_at), _param(start)
+        if np.any(np.asarray(self.half_at) <= 0):
             raise ValueError("half_at must be > 0")
-        self.half_at, self.start = float(half_at), float(start)
+        self.rate = _LN2 / self.half_at
 
     def __repr__(self) -> str:
-        return f"Saturating(half_at={self.half_at:g}, start={self.start:g})"
+        return f"Saturating(half_at={self.half_at}, start={self.start})"
 
     def __call__(self, x: np.ndarray | float) -> np.ndarray:
         excess = np.maximum(_as_float(x) - self.start, 0.0)
-        return -np.expm1(-_LN2 * excess / self.half_at)
+        return -np.expm1(-self.rate * excess)
 
     def derivative(self, x: np.ndarray | float) -> np.ndarray:
         x = _as_float(x)
-        excess = np.maximum(x - self.start, 0.0)
-        slope = _LN2 / self.half_at * np.exp(-_LN2 * excess / self.half_at)
+        slope = self.rate * np.exp(-self.rate * np.maximum(x - self.start, 0.0))
         return np.where(x > self.start, slope, np.where(x == self.start, 0.5 * slope, 0.0))
 
     def solutions(self, u: np.ndarray | float) -> list[np.ndarray]:
         u = _as_float(u)
         valid = (u >= 0) & (u < 1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            x = self.start - self.half_at * np.log1p(-u) / _LN2
+            x = self.start - np.log1p(-u) / self.rate
         return [np.where(valid, x, np.nan)]
 
     @property
-    def breakpoints(self) -> tuple[float, ...]:
+    def breakpoints(self) -> tuple[Any, ...]:
         return (self.start,)
+
+    @classmethod
+    def stack(cls, utilities: list[Saturating]) -> Saturating:
+        return cls([u.half_at for u in utilities], [u.start for u in utilities])
 
 
 class Binary(Utility):
@@ -223,9 +243,71 @@ class Binary(Utility):
         u = _as_float(u)
         return [np.where((u == 0) | (u == 1), u, np.nan)]
 
+    def reach(self, u: np.ndarray, near: np.ndarray, low: Any, high: Any) -> np.ndarray:
+        # a 0/1 input can only flip: up to 1 or down to 0, reaching utility u or passing it
+        up = u > near
+        ok = np.where(up, (u <= 1) & (near < 1), (u >= 0) & (near > 0))
+        return np.where(ok, np.where(up, 1.0, 0.0), np.nan)
+
     @property
-    def breakpoints(self) -> tuple[float, ...]:
+    def breakpoints(self) -> tuple[Any, ...]:
         return ()
+
+    @classmethod
+    def stack(cls, utilities: list[Binary]) -> Binary:
+        return cls()
+
+
+class UtilityBank:
+    """The utilities of all criteria, evaluated together on a matrix with one column per criterion.
+
+    Criteria of the same kind are stacked into one :class:`Utility` with array parameters, so a model is
+    evaluated in a few array operations, whatever its number of criteria.
+    """
+
+    def __init__(self, utilities: list[Utility]):
+        self.utilities = list(utilities)
+        by_kind: dict[type, list[int]] = {}
+        for c, utility in enumerate(self.utilities):
+            by_kind.setdefault(type(utility), []).append(c)
+        self.groups = [(np.array(cols), kind.stack([self.utilities[c] for c in cols]))
+                       for kind, cols in by_kind.items()]
+        self._whole = len(self.groups) == 1  # one kind: no column selection needed
+
+    def _apply(self, name: str, Xc: np.ndarray, *args: np.ndarray, **kwargs: Any) -> np.ndarray:
+        if self._whole:
+            return getattr(self.groups[0][1], name)(Xc, *args, **kwargs)
+        shape = np.broadcast_shapes(Xc.shape, *(np.shape(a) for a in args))
+        out = np.empty_like(Xc) if shape == Xc.shape else np.empty(shape)  # keeps Xc's memory layout
+        for cols, utility in self.groups:
+            picked = [a[..., cols] if np.ndim(a) else a for a in args]
+            out[..., cols] = getattr(utility, name)(Xc[..., cols], *picked, **kwargs)
+        return out
+
+    def __call__(self, Xc: np.ndarray) -> np.ndarray:
+        """Utilities of a matrix ``Xc`` whose column c holds criterion c's input."""
+        return self._apply("__call__", Xc)
+
+    def derivative(self, Xc: np.ndarray) -> np.ndarray:
+        return self._apply("derivative", Xc)
+
+    def inverse(self, U: np.ndarray, near: np.ndarray) -> np.ndarray:
+        """Per criterion, the input nearest ``near`` with utility ``U`` (no level check)."""
+        if self._whole:
+            return self.groups[0][1].inverse(U, near, keep_level=False)
+        out = np.empty(U.shape)
+        for cols, utility in self.groups:
+            out[..., cols] = utility.inverse(U[..., cols], near[..., cols], keep_level=False)
+        return out
+
+    def reach(self, U: np.ndarray, near: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """Per criterion, the input nearest ``near`` with utility ``U`` within ``[low, high]`` (else NaN)."""
+        if self._whole:
+            return self.groups[0][1].reach(U, near, low, high)
+        out = np.empty(U.shape)
+        for cols, utility in self.groups:
+            out[..., cols] = utility.reach(U[..., cols], near[..., cols], low[cols], high[cols])
+        return out
 
 
 def utility_of(transform: LinearTransform | TargetRangeTransform | SaturatingTransform | BinaryTransform) -> Utility:
@@ -241,4 +323,4 @@ def utility_of(transform: LinearTransform | TargetRangeTransform | SaturatingTra
     raise TypeError(f"unknown transform {transform!r}")
 
 
-__all__ = ["Binary", "Linear", "Saturating", "TargetRange", "Utility", "utility_of"]
+__all__ = ["Binary", "Linear", "Saturating", "TargetRange", "Utility", "UtilityBank", "utility_of"]

@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 
 import profiler
-from profiler.jobmodel import DominantCriterionWarning, Recommendation, bundled_job_models, load_job_model, parse_job_model
+from profiler.jobmodel import (
+    DominantCriterionWarning,
+    Recommendation,
+    bundled_job_models,
+    load_job_model,
+    parse_job_model,
+)
 from profiler.norms import NormsMismatchError, load_norms, trait_profile
 
 AS_OF = dt.date(2026, 6, 1)
@@ -210,7 +216,7 @@ def test_imputed_continuous_input_range_uses_norm_percentiles(hand):
 
 
 def test_missing_input_with_a_minimum_cannot_be_checked():
-    text = HAND.replace("weight: 4, minimum: 16,\n     missing: review", "weight: 4, minimum: 16,\n     missing: impute_mean")
+    text = HAND.replace("minimum: 16,\n     missing: review", "minimum: 16,\n     missing: impute_mean")
     model = parse_job_model(text)
     rec = model.evaluate({"Conscientiousness": 5.0}, hand_evidence(ratings=(5, 5), drop=("sample",)), as_of=AS_OF)
     assert rec.band == "review"

@@ -234,7 +234,8 @@ def test_old_evidence_expires_and_is_reported(support):
     assert rec.contribution("work_sample").contribution == 0.0
     assert rec.contribution("work_sample").status == "missing_review"
     # the same evidence on a date within 365 days counts
-    fresh = support.evaluate(TRAITS, support_evidence(email_work_sample=old), as_of=dt.date(2026, 5, 3))  # 365 days: still valid
+    # 365 days: still valid
+    fresh = support.evaluate(TRAITS, support_evidence(email_work_sample=old), as_of=dt.date(2026, 5, 3))
     assert fresh.coverage.complete
 
 
@@ -253,7 +254,8 @@ def test_expired_certification_is_imputed_under_its_policy(engineer):
     assert rec.contribution("cloud_certification").status == "imputed"
     # valid on its last day; a certification not held cannot lapse
     on_last_day = engineer.evaluate(traits, evidence, as_of=dt.date(2026, 5, 31))
-    assert next(c for c in on_last_day.coverage.inputs if c.input == "evidence.cloud_certification").status == "measured"
+    cert = next(c for c in on_last_day.coverage.inputs if c.input == "evidence.cloud_certification")
+    assert cert.status == "measured"
     not_held = {**evidence, "cloud_certification": {"held": False, "expires": "2026-01-01", "source": "s",
                                                     "date": "2024-01-01"}}
     rec = engineer.evaluate(traits, not_held, as_of=AS_OF)

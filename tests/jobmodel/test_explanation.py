@@ -16,7 +16,7 @@ from profiler.jobmodel.explanation import (
     shap_contributions,
 )
 from profiler.jobmodel.model import BinaryTransform, LinearTransform, SaturatingTransform, TargetRangeTransform
-from profiler.jobmodel.transforms import Binary, Linear, Saturating, TargetRange, utility_of
+from profiler.jobmodel.transforms import Binary, Linear, Saturating, TargetRange, UtilityBank, utility_of
 
 AS_OF = dt.date(2026, 6, 1)
 
@@ -34,7 +34,8 @@ def engineer():
 def support_evidence(sample=72.0, ratings=(4, 3), years=2.0):
     return {
         "email_work_sample": {"score": sample, "source": "s", "date": "2026-05-01"},
-        "interview_customer_focus": {"ratings": dict(zip("ab", ratings, strict=True)), "source": "s", "date": "2026-05-01"},
+        "interview_customer_focus": {"ratings": dict(zip("ab", ratings, strict=True)), "source": "s",
+                                     "date": "2026-05-01"},
         "support_experience": {"years": years, "source": "s", "date": "2026-05-01"},
     }
 
@@ -122,6 +123,28 @@ def test_derivative_matches_finite_differences_and_inverse_round_trips(utility):
     low, high = utility.extremes(0.0, 6.0)
     grid = utility(np.linspace(0, 6, 60001))
     assert (float(low), float(high)) == pytest.approx((grid.min(), grid.max()), abs=1e-9)
+
+
+def test_utility_bank_matches_the_utilities_one_by_one():
+    utilities = [Linear(2.5, 4.5), Saturating(1.5), Linear(4.0, 2.0), TargetRange(2.5, 4.5, 1.25), Binary(),
+                 Saturating(3.0, start=1.0)]
+    bank = UtilityBank(utilities)
+    rng = np.random.default_rng(4)
+    Xc = rng.uniform(0, 6, (300, len(utilities)))
+    Xc[:, 4] = rng.integers(0, 2, 300)
+    U = bank(Xc)
+    for c, utility in enumerate(utilities):
+        assert np.array_equal(U[:, c], utility(Xc[:, c]))
+        assert np.array_equal(bank.derivative(Xc)[:, c], utility.derivative(Xc[:, c]))
+    target = np.clip(U + rng.normal(0, 0.3, U.shape), -0.2, 1.2)
+    low, high = np.zeros(len(utilities)), np.full(len(utilities), 5.0)
+    reached = bank.reach(target, Xc, low, high)
+    for c, utility in enumerate(utilities):
+        assert np.array_equal(reached[:, c], utility.reach(target[:, c], Xc[:, c], 0.0, 5.0), equal_nan=True)
+    assert np.array_equal(bank.inverse(target, Xc)[:, 0], utilities[0].inverse(target[:, 0], Xc[:, 0],
+                                                                               keep_level=False), equal_nan=True)
+    ok = ~np.isnan(reached[:, :4])
+    assert np.abs(bank(np.where(np.isnan(reached), Xc, reached))[:, :4][ok] - target[:, :4][ok]).max() <= 1e-12
 
 
 def test_utility_of_declarations():

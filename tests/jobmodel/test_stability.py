@@ -164,5 +164,5 @@ def test_shipped_models_report_stability():
         "support_experience": {"years": 2, "source": "s", "date": "2026-05-01"},
     }, as_of=AS_OF)  # fmt: skip
     assert rec.stability.label in {"stable", "borderline", "within measurement error"}
-    assert rec.stability.draws == 10_000 and rec.stability.seed == 0
+    assert rec.stability.draws == 5_000 and rec.stability.seed == 0
     assert "decision stability:" in str(rec)
