@@ -16,7 +16,7 @@ ANCHOR = re.compile(r"^(\d+):(sha256:[0-9a-f]{64})$")
 
 
 def register(commands) -> None:
-    audit = commands.add_parser("audit", help="check the tamper-evident audit log")
+    audit = commands.add_parser("audit", help="check the tamper-evident audit log; audit a job model's fairness")
     actions = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
     verify = actions.add_parser("verify", help="recompute the hash chain; exit 1 if an entry was tampered with",
                                 description="Recompute the audit log's hash chain and the artefacts' hashes; "
@@ -26,6 +26,9 @@ def register(commands) -> None:
     verify.add_argument("--anchor", type=_anchor, metavar="SEQ:HASH",
                         help="an entry noted earlier (its seq and entry hash): detects a log cut short")
     verify.set_defaults(func=run)
+    from profiler.cli.report import register_fairness
+
+    register_fairness(actions)  # profiler audit fairness (profiler.cli.report)
 
 
 def _anchor(text: str) -> tuple[int, str]:

@@ -1,0 +1,238 @@
+"""``profiler report candidate|cohort`` and ``profiler audit fairness``: HTML reports from the store.
+
+- ``report candidate ID [--for recruiter|candidate]``: the recruiter's report on a candidate's latest
+  recommendation (validity and measurement first, the recommendation as advice, contributions, profile,
+  evidence, counterfactuals, review), or the candidate's own report (``--for candidate``).
+- ``report cohort MODEL``: every candidate of a job model with band, score, stability and review status,
+  and the override figures.
+- ``audit fairness MODEL [--groups FILE.csv]``: the adverse-impact audit of a job model's recommendations
+  (selection and scoring rates, impact ratios with z, Fisher, CI, shortfall and flips, score differences,
+  the NYC summary), as HTML and as JSON with every figure, recorded in the audit log. Group labels come
+  from ``--groups`` (a CSV: a column ``candidate`` or ``candidate_id``, one column per attribute) or,
+  without it, from the store's demographics vault (the read is logged with its purpose).
+
+Each report is logged (``report.generated`` with the report's SHA-256; the fairness audit as
+``audit.run``). Reports hold pseudonyms, never names or protected attributes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+from profiler.cli._common import EXIT_OK, EXIT_USAGE
+
+REPORT_EVENT = "report.generated"
+
+
+def _default_actor() -> str:
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "cli"
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default="profiler.db", metavar="FILE",
+                        help="store file or database URL (default: profiler.db)")
+    common.add_argument("--actor", default=None, help="who asks, for the audit log (default: cli:<login name>)")
+    return common
+
+
+def register(commands) -> None:
+    report = commands.add_parser("report", help="write HTML reports: a candidate's, or a job model's cohort")
+    actions = report.add_subparsers(dest="action", metavar="ACTION", required=True)
+    candidate = actions.add_parser("candidate", parents=[_common()], help="report on one candidate",
+                                   description="The report on a candidate's latest recommendation: for the "
+                                   "recruiter who decides (default) or for the candidate.")
+    candidate.add_argument("id", metavar="ID", help="pseudonymous candidate id")
+    candidate.add_argument("--out", type=Path, metavar="FILE.html", help="where to write (default: <ID>-<for>.html)")
+    candidate.add_argument("--for", dest="audience", choices=("recruiter", "candidate"), default="recruiter",
+                           help="whom the report is for (default: recruiter)")
+    candidate.add_argument("--job-model", metavar="PATH", default=None,
+                           help="the job model file that produced the recommendation (default: the bundled one)")
+    candidate.add_argument("--recommendation", type=int, metavar="N", default=None,
+                           help="one recorded recommendation by its artefact id (default: the latest)")
+    candidate.add_argument("--contact", default=None, help="where the candidate contests or asks (candidate report)")
+    candidate.set_defaults(func=run_candidate)
+    cohort = actions.add_parser("cohort", parents=[_common()], help="report on every candidate of a job model")
+    cohort.add_argument("model", metavar="MODEL", help="job model id, e.g. customer-support")
+    cohort.add_argument("--out", type=Path, metavar="FILE.html", help="where to write (default: cohort-<MODEL>.html)")
+    cohort.set_defaults(func=run_cohort)
+
+
+def register_fairness(actions) -> None:
+    """Add ``fairness`` to ``profiler audit`` (called by :mod:`profiler.cli.audit`)."""
+    fairness = actions.add_parser(
+        "fairness", parents=[_common()], help="adverse-impact audit of a job model (HTML and JSON, logged)",
+        description="Selection and scoring rates, impact ratios with every measure beside them, score "
+                    "differences and the NYC Local Law 144 summary, for the candidates a job model assessed.")
+    fairness.add_argument("model", metavar="MODEL", help="job model id, e.g. customer-support")
+    fairness.add_argument("--groups", type=Path, metavar="FILE.csv", default=None,
+                          help="group labels: a column candidate (or candidate_id) and one column per attribute; "
+                               "default: the store's demographics vault")
+    fairness.add_argument("--out", type=Path, metavar="DIR", default=Path("."), help="folder to write to (default: .)")
+    fairness.add_argument("--data-kind", choices=("historical", "test"), default="historical",
+                          help="whether the store holds real candidates (historical, default) or test data")
+    fairness.add_argument("--data-reason", default=None, help="with test data: why historical data were not used")
+    fairness.add_argument("--first-used", type=_date, default=None, metavar="DATE",
+                          help="date the tool was first used (default: the first recommendation in the store)")
+    fairness.add_argument("--date", type=_date, default=None, metavar="DATE", help="audit date (default: today)")
+    fairness.add_argument("--auditor", default=None, help="who carried out the audit (printed in the report)")
+    fairness.set_defaults(func=run_fairness)
+
+
+def _write(path: Path, text: str) -> str:
+    data = text.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def run_candidate(args: argparse.Namespace) -> int:
+    from profiler.jobmodel import load_job_model
+    from profiler.oversight.audit_log import AuditLog
+    from profiler.reports import candidate_report, recruiter_report
+    from profiler.reports.stored import case_from_store
+    from profiler.store import Store
+
+    job_model = load_job_model(args.job_model) if args.job_model else None
+    with Store(args.db, create=False) as store:
+        case = case_from_store(store, args.id, job_model=job_model, recommendation_id=args.recommendation)
+        if args.audience == "recruiter":
+            html = recruiter_report(case)
+        else:
+            html = candidate_report(case, contact=args.contact)
+        out = args.out or Path(f"{args.id}-{args.audience}.html")
+        digest = _write(out, html)
+        AuditLog(store).append(REPORT_EVENT, {"report": args.audience, "job_model_id": case.job_model.id,
+                                              "review": case.review.state, "sha256": digest},
+                               actor=args.actor or _default_actor(), candidate=args.id)
+    print(f"wrote {out}: {args.audience} report on {args.id} ({case.review.state}; {digest})")
+    if not case.job_model_matches:
+        print(f"warning: the job model {case.job_model.id} {case.job_model.version} given is not the one that "
+              "produced the recommendation (content hashes differ); the report says so", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_cohort(args: argparse.Namespace) -> int:
+    from profiler.oversight.audit_log import AuditLog
+    from profiler.reports.cohort import cohort_report
+    from profiler.reports.stored import cohort_from_store
+    from profiler.store import Store
+
+    with Store(args.db, create=False) as store:
+        cohort = cohort_from_store(store, args.model)
+        out = args.out or Path(f"cohort-{args.model}.html")
+        digest = _write(out, cohort_report(cohort))
+        AuditLog(store).append(REPORT_EVENT, {"report": "cohort", "job_model_id": args.model,
+                                              "candidates": len(cohort.entries), "sha256": digest},
+                               actor=args.actor or _default_actor())
+    print(f"wrote {out}: cohort of {args.model}, {len(cohort.entries)} recommendation(s) ({digest})")
+    for warning in cohort.oversight.get("warnings", []):
+        print(f"WARNING: {warning}")
+    return EXIT_OK
+
+
+def read_groups(path: Path):
+    """Group labels from a CSV: a ``candidate`` / ``candidate_id`` column (else the first) and attributes."""
+    import pandas as pd
+
+    from profiler.reports.stored import ReportError
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ReportError(f"cannot read the groups file {path}: {exc}") from None
+    if frame.shape[1] < 2:
+        raise ReportError(f"{path}: expected a candidate column and at least one attribute column (e.g. sex)")
+    key = next((c for c in ("candidate", "candidate_id") if c in frame.columns), frame.columns[0])
+    if frame[key].duplicated().any():
+        raise ReportError(f"{path}: candidate {frame[key][frame[key].duplicated()].iloc[0]!r} is listed twice")
+    frame = frame.set_index(key)
+    frame.index.name = "candidate_id"
+    return frame.where(frame.apply(lambda col: col.str.strip() != ""), None)  # empty cell: unknown
+
+
+def run_fairness(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from profiler.oversight.audit_log import AuditEvent, AuditLog
+    from profiler.oversight.candidates import DemographicsVault
+    from profiler.oversight.review import Review
+    from profiler.reports.fairness import AuditSummary, fairness_audit, fairness_report
+    from profiler.reports.stored import ReportError, review_status
+    from profiler.store import Store
+
+    if args.data_kind == "test" and not args.data_reason:
+        print("profiler audit fairness: with --data-kind test, say why historical data were not used "
+              "(--data-reason TEXT)", file=sys.stderr)
+        return EXIT_USAGE
+    actor = args.actor or _default_actor()
+    audit_date = args.date or dt.date.today()
+    with Store(args.db, create=False) as store:
+        review = Review(store)
+        recorded = review.recommendations(job_model=args.model)
+        if not recorded:
+            raise ReportError(f"no recommendation is recorded for job model {args.model!r} in {store.name}")
+        latest = {}
+        for r in recorded:  # oldest first: the latest recommendation of each candidate stays
+            latest[r.candidate] = r
+        rows = {}
+        for candidate, r in latest.items():
+            current = review_status(review, r.id, candidate).current
+            outcome = None if current is None or current.outcome is None else current.outcome
+            rows[candidate] = {"band": r.band, "score": r.score, "outcome": outcome}
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        if args.groups is not None:
+            groups = read_groups(args.groups)
+            digest = "sha256:" + hashlib.sha256(args.groups.read_bytes()).hexdigest()
+            groups_source = f"file {args.groups.name} ({digest})"
+        else:
+            groups = DemographicsVault(store).read(actor=actor, purpose=f"fairness audit of job model {args.model}",
+                                                   candidates=list(frame.index))
+            groups_source = "the store's demographics vault (self-reported categories; the read is logged)"
+        if groups.shape[1] == 0:
+            raise ReportError("no group labels: give --groups FILE.csv or record demographics in the store")
+        newest = recorded[-1]
+        first, last = min(r.recorded_at for r in recorded), max(r.recorded_at for r in recorded)
+        summary = AuditSummary(
+            audit_date=audit_date,
+            data_source=(f"profiler store {store.name}: the latest recommendation of each of {len(frame)} candidates "
+                         f"assessed with job model {args.model}, recorded {first:%Y-%m-%d} to {last:%Y-%m-%d}"),
+            data_kind=args.data_kind, data_reason=args.data_reason, job_model_id=args.model,
+            job_model_version=newest.job_model_version, job_model_hash=newest.job_model_hash,
+            groups_source=groups_source, first_used=args.first_used or first.date(), auditor=args.auditor)
+        audit = fairness_audit(frame, groups, summary)
+        stem = f"fairness-{args.model}-{audit_date.isoformat()}"
+        html_path, json_path = args.out / f"{stem}.html", args.out / f"{stem}.json"
+        html_digest = _write(html_path, fairness_report(audit))
+        figures = json.dumps(audit.to_dict(), ensure_ascii=False, indent=1, sort_keys=True)
+        json_digest = _write(json_path, figures + "\n")
+        minimum = {f"{o} / {a}": v for (o, a), v in audit.selection.minimum_ratio().items()}
+        minimum.update({f"{o} / {a}": v for (o, a), v in audit.scoring.minimum_ratio().items()})
+        entry = AuditLog(store).append(AuditEvent.AUDIT, {
+            "audit": "fairness", "job_model_id": args.model, "job_model_version": newest.job_model_version,
+            "job_model_hash": newest.job_model_hash, "audit_date": audit_date.isoformat(), "candidates": len(frame),
+            "data_kind": args.data_kind, "groups_source": groups_source, "minimum_impact_ratios": minimum,
+            "html_sha256": html_digest, "json_sha256": json_digest,
+        }, actor=actor)
+    print(f"wrote {html_path} and {json_path} ({len(frame)} candidates; audit log entry {entry.seq})")
+    for name, value in minimum.items():
+        shown = "-" if value is None or value != value else f"{value:.3f}"
+        print(f"  lowest impact ratio, {name}: {shown}")
+    print("  every measure (z, Fisher, CI, shortfall, flips) and the disagreements are in the report")
+    return EXIT_OK
