@@ -75,6 +75,9 @@ CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
 ROLE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_ .\-]{0,63}$")
 MAX_NOTE = 4000
 SETTINGS_EVENT = "review.configured"
+# Marks the payloads of decisions, contests and assignments written here: artefacts of the same kinds
+# recorded by other means (a bare Candidates.record_artefact) are not review records and are not read.
+REVIEW_FORMAT = "profiler.review/1"
 # Event names of the review log entries (beside AuditEvent.DECISION, "review.decision").
 QUEUED_EVENT = "review.requested"
 CONTESTED_EVENT = "review.contested"
@@ -368,7 +371,7 @@ class Review:
         """Recorded recommendations (of one candidate, or one job model id), oldest first."""
         with self.store.read() as connection:
             rows = _artefact_rows(connection, "recommendation", candidate)
-        found = [_as_recommendation(row) for row in rows]
+        found = [r for r in map(_as_recommendation, rows) if r is not None]
         return [r for r in found if job_model is None or r.job_model_id == job_model]
 
     def pending(self, *, job_model: str | None = None) -> list[RecordedRecommendation]:
@@ -490,7 +493,7 @@ class Review:
             if assign_to is not None and assign_to == first.reviewer:
                 raise ReviewError(f"{assign_to} made the contested decision: a contest goes to a second reviewer")
             payload = {
-                "decision": {"artefact": first.id, "payload_hash": first.payload_hash},
+                "format": REVIEW_FORMAT, "decision": {"artefact": first.id, "payload_hash": first.payload_hash},
                 "recommendation": {"artefact": first.recommendation_id, "payload_hash": first.recommendation_hash},
                 "job_model": {"id": first.job_model_id, "version": first.job_model_version},
                 "first_reviewer": first.reviewer, "statement": statement, "received_by": received_by,
@@ -646,6 +649,7 @@ class Review:
         now = self._now()
         actor = f"reviewer:{reviewer}"
         payload = {
+            "format": REVIEW_FORMAT,
             "recommendation": {"artefact": rec.id, "payload_hash": rec.payload_hash, "band": rec.band,
                                "score": rec.score, "recorded_at": rec.recorded_at},
             "job_model": {"id": rec.job_model_id, "version": rec.job_model_version, "hash": rec.job_model_hash},
@@ -665,8 +669,8 @@ class Review:
         return _decision(connection, artefact.id, self.store.name)
 
     def _record_assignment(self, connection: Connection, contest: Contest, reviewer: str, actor: str) -> None:
-        payload = {"contest": contest.id, "assigned_to": reviewer, "previous": contest.assigned_to,
-                   "assigned_at": self._now()}
+        payload = {"format": REVIEW_FORMAT, "contest": contest.id, "assigned_to": reviewer,
+                   "previous": contest.assigned_to, "assigned_at": self._now()}
         self._candidates.record_artefact(contest.candidate, "contest_assignment", payload, actor=actor,
                                          connection=connection)
         self._log_assignment(connection, contest.candidate, contest.id, reviewer, actor, contest.due)
@@ -689,9 +693,21 @@ def _artefact_rows(connection: Connection, kind: str | Iterable[str], candidate:
     return connection.execute(query).all()
 
 
-def _as_recommendation(row: Any) -> RecordedRecommendation:
+def _is_recommendation(payload: Any) -> bool:
+    """A recommendation as the pipeline records it (a band and the job model's versions)."""
+    return (isinstance(payload, dict) and payload.get("band") in BANDS and isinstance(payload.get("versions"), dict)
+            and "job_model_id" in payload["versions"])
+
+
+def _is_review_record(payload: Any) -> bool:
+    return isinstance(payload, dict) and payload.get("format") == REVIEW_FORMAT
+
+
+def _as_recommendation(row: Any) -> RecordedRecommendation | None:
     p = json.loads(row.payload)
-    versions = p.get("versions") or {}
+    if not _is_recommendation(p):
+        return None
+    versions = p["versions"]
     validity = p.get("validity") or {}
     return RecordedRecommendation(
         id=row.id, candidate=row.candidate_id, session_id=row.session_id, band=p["band"],
@@ -708,13 +724,16 @@ def _recommendation(connection: Connection, recommendation_id: int, where: str) 
     if isinstance(recommendation_id, bool) or not isinstance(recommendation_id, numbers.Integral):
         raise ReviewError(f"a recommendation is named by its artefact id (a whole number), got {recommendation_id!r}")
     rows = _artefact_rows(connection, "recommendation", artefact_id=int(recommendation_id))
-    if not rows:
-        raise ReviewError(f"no recommendation {recommendation_id} in {where}")
-    return _as_recommendation(rows[0])
+    found = _as_recommendation(rows[0]) if rows else None
+    if found is None:
+        raise ReviewError(f"no recommendation {recommendation_id} recorded by the assessment pipeline in {where}")
+    return found
 
 
-def _as_decision(row: Any) -> Decision:
+def _as_decision(row: Any) -> Decision | None:
     p = json.loads(row.payload)
+    if not _is_review_record(p):
+        return None
     rec, model = p["recommendation"], p["job_model"]
     return Decision(
         id=row.id, candidate=row.candidate_id, recommendation_id=rec["artefact"],
@@ -727,7 +746,8 @@ def _as_decision(row: Any) -> Decision:
 
 
 def _decisions(connection: Connection, candidate: str | None, only: int | None = None) -> list[Decision]:
-    return [_as_decision(row) for row in _artefact_rows(connection, "decision", candidate, artefact_id=only)]
+    rows = _artefact_rows(connection, "decision", candidate, artefact_id=only)
+    return [d for d in map(_as_decision, rows) if d is not None]
 
 
 def _decision(connection: Connection, decision_id: int, where: str) -> Decision:
@@ -742,16 +762,17 @@ def _decision(connection: Connection, decision_id: int, where: str) -> Decision:
 def _contests(connection: Connection, candidate: str | None, only: int | None = None) -> list[Contest]:
     rows = _artefact_rows(connection, ("contest", "contest_assignment"), candidate)
     assigned: dict[int, str] = {}
+    payloads = {row.id: json.loads(row.payload) for row in rows}
+    rows = [row for row in rows if _is_review_record(payloads[row.id])]
     for row in rows:
         if row.kind == "contest_assignment":
-            p = json.loads(row.payload)
-            assigned[p["contest"]] = p["assigned_to"]
+            assigned[payloads[row.id]["contest"]] = payloads[row.id]["assigned_to"]
     seconds = {d.contest_id: d for d in _decisions(connection, candidate) if d.stage == "contest"}
     out = []
     for row in rows:
         if row.kind != "contest" or (only is not None and row.id != only):
             continue
-        p = json.loads(row.payload)
+        p = payloads[row.id]
         out.append(Contest(
             id=row.id, candidate=row.candidate_id, decision_id=p["decision"]["artefact"],
             decision_hash=p["decision"]["payload_hash"], recommendation_id=p["recommendation"]["artefact"],
@@ -767,9 +788,10 @@ def _contest(connection: Connection, contest_id: int, where: str) -> Contest:
     if isinstance(contest_id, bool) or not isinstance(contest_id, numbers.Integral):
         raise ReviewError(f"a contest is named by its artefact id (a whole number), got {contest_id!r}")
     rows = _artefact_rows(connection, "contest", artefact_id=int(contest_id))
-    if not rows:
+    found = _contests(connection, rows[0].candidate_id, only=int(contest_id)) if rows else []
+    if not found:
         raise ReviewError(f"no contest {contest_id} in {where}")
-    return _contests(connection, rows[0].candidate_id, only=int(contest_id))[0]
+    return found[0]
 
 
 def _parse_time(text: str) -> datetime:

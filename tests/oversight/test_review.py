@@ -191,6 +191,21 @@ def test_a_recommendation_is_decided_once(store):
         review.decide(rec_id, "accept", reviewer="jdoe", role="")
 
 
+def test_artefacts_of_the_same_kinds_recorded_otherwise_are_not_review_records(store):
+    rec_id = _recommend(store, "cand-a", "advance")
+    people = Candidates(store)
+    people.record_artefact("cand-a", "decision", {"decision": "advance", "reason": "strong work sample"},
+                           actor="reviewer:jdoe", event=AuditEvent.DECISION)
+    people.record_artefact("cand-a", "recommendation", {"note": "from another tool"}, actor="x")
+    people.record_artefact("cand-a", "contest", {"text": "a letter"}, actor="x")
+    review = Review(store)
+    assert [r.id for r in review.recommendations()] == [rec_id] and review.decisions() == []
+    assert review.contests() == [] and [r.id for r in review.pending()] == [rec_id]
+    with pytest.raises(ReviewError, match=f"no recommendation {rec_id + 2} recorded by the assessment pipeline"):
+        review.decide(rec_id + 2, "accept", reviewer="jdoe", role="hm")
+    assert review.decide(rec_id, "accept", reviewer="jdoe", role="hm").outcome == "advance"
+
+
 # Reason codes --------------------------------------------------------------------------------------------------
 def test_reason_codes_per_call_and_per_store(store):
     rec_a, rec_b = _recommend(store, "cand-a", "advance"), _recommend(store, "cand-b", "advance")
