@@ -132,7 +132,7 @@ def counterfactuals(cm: CompiledModel, X: np.ndarray, U: np.ndarray, score: np.n
         change_pct = np.full(U.shape, np.nan)
         for c in range(U.shape[1]):
             info = cm.inputs[cm.input_of[c]]
-            if info.percentile_method is not None:
+            if info.percentile_method is not None and ok[:, c].any():
                 moved = np.where(ok[:, c], new_value[:, c], Xc[:, c])
                 change_pct[:, c] = np.where(ok[:, c], info.percentile(moved) - info.percentile(Xc[:, c]), np.nan)
     if not details:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import textwrap
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -56,7 +57,8 @@ class Counterfactual:
     of the input's norm distribution (``percentile_method`` says how: ``empirical`` or ``normal``; None for
     0/1 inputs). ``reachable`` False means no value of this input alone gets there, ``why`` says why
     (utility saturated, outside the input's range). ``score_after`` is the score with the new value: on the
-    threshold for continuous inputs, past it for a 0/1 input.
+    threshold for continuous inputs, past it for a 0/1 input. ``why_short`` is ``why`` in a few words;
+    ``note`` says when the new value would fall below the criterion's minimum (review whatever the score).
     """
 
     criterion: str
@@ -77,6 +79,7 @@ class Counterfactual:
     imputed: bool = False
     is_trait: bool = False
     note: str | None = None
+    why_short: str | None = None
 
     @property
     def text(self) -> str:
@@ -302,15 +305,32 @@ class Recommendation:
             lines.append(f"  {c.criterion[:21]:<22}{c.value:>9.3g}{c.reference:>9.3g}{c.utility:>9.2f}"
                          f"{c.weight:>8.2f}{c.contribution:>+9.2f}  {c.status}")
         lines += [f"  {self.receipt}", "", "Counterfactuals (distances, not advice)"]
-        lines += [f"  - {cf.text}" for cf in self.counterfactuals] or ["  none"]
+        lines += [f"  - {cf.text}" for cf in self.counterfactuals if cf.reachable]
+        for direction in ("up", "down"):
+            beyond = [cf for cf in self.counterfactuals if cf.direction == direction and not cf.reachable]
+            if beyond:
+                reasons = "; ".join(f"{cf.name} ({cf.why_short or cf.why})" for cf in beyond)
+                lines.append(f"  - Out of reach: no value of one of these alone moves the score to "
+                             f"{beyond[0].threshold:g} (the most it can move the score, or why): {reasons}.")
+        if not self.counterfactuals:
+            lines.append("  none")
         lines += ["", f"Recommendation: {BAND_WORDS[self.band].upper()} (score band: {BAND_WORDS[self.score_band]})"]
         lines += [f"  - {r.text}" for r in self.reasons]
         lines.append("  A person decides; they can follow, override or set this recommendation aside, with a reason.")
-        return "\n".join(lines)
+        return "\n".join(_wrap(line) for line in lines)
 
     def __repr__(self) -> str:
         return (f"Recommendation(band={self.band!r}, score={self.score:.2f}, base_value={self.base_value:.2f}, "
                 f"stability={self.stability.text!r})")
+
+
+def _wrap(line: str, width: int = 110) -> str:
+    """Long lines wrapped under their own indent (plus two spaces, or past a list dash)."""
+    if len(line) <= width:
+        return line
+    indent = line[: len(line) - len(line.lstrip())]
+    follow = indent + ("  " if line.lstrip().startswith("- ") else "    ")
+    return "\n".join(textwrap.wrap(line, width=width, subsequent_indent=follow, break_on_hyphens=False))
 
 
 def _plain(value: Any) -> Any:

@@ -52,7 +52,12 @@ def _standard_normals(seed: int, shape: tuple[int, ...]) -> np.ndarray:
 
 def score_slopes(cm: CompiledModel, X: np.ndarray) -> np.ndarray:
     """``d score / d x_j`` (n, inputs): the criteria's ``c_i u_i'(x_j)`` summed per input."""
-    return (cm.bank.derivative(X[:, cm.input_of]) * cm.coef) @ cm.incidence
+    slopes = cm.bank.derivative(X[:, cm.input_of]) * cm.coef
+    if cm.one_input_each:
+        out = np.empty(X.shape)
+        out[:, cm.input_of] = slopes
+        return out
+    return np.einsum("ic,cj->ij", slopes, cm.incidence)  # criteria sharing an input add their slopes
 
 
 def score_se(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray) -> np.ndarray:
@@ -106,11 +111,12 @@ def simulate(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.nda
     rng = np.random.default_rng(seed)
     n, p = X.shape
     scale = np.where(measured, sem, 0.0)
-    varied = np.flatnonzero((scale > 0).any(axis=0))  # only inputs with measurement error are redrawn
+    is_varied = (scale > 0).any(axis=0)
+    varied = np.flatnonzero(is_varied)  # only inputs with measurement error are redrawn
     U = cm.utilities_of(X)
-    score_code = cm.score_band(U @ cm.coef)
-    constant = (U * cm.coef)[:, ~np.isin(cm.input_of, varied)].sum(axis=1)
-    knock_crits = [c for c in np.flatnonzero(~np.isnan(cm.minimum)) if cm.input_of[c] in varied]
+    score_code = cm.score_band(np.einsum("ij,j->i", U, cm.coef))
+    constant = (U * cm.coef)[:, ~is_varied[cm.input_of]].sum(axis=1)
+    knock_crits = [c for c in cm.knock_columns if is_varied[cm.input_of[c]]]
     p_flip = np.empty(n)
     p_score_flip = np.empty(n)
     rows = max(1, SIMULATION_BLOCK // (draws * max(len(varied), 1)))
