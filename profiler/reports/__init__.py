@@ -5,12 +5,16 @@
   bands, evidence coverage, counterfactuals, the review);
 - :func:`candidate_report`: the same case, for the candidate, in plain language;
 - :func:`cohort_report`: every candidate of one job model, with review and override figures;
-- :func:`fairness_report`: an adverse-impact audit with every measure side by side and the NYC summary.
+- :func:`fairness_audit` and :func:`fairness_report`: an adverse-impact audit with every measure side by
+  side and the NYC Local Law 144 summary.
 
-Reports read a :class:`CandidateCase` (or the audit's results), never a protected attribute, and render
-the same bytes for the same inputs.
+Reports read a :class:`CandidateCase`, a :class:`Cohort` or a :class:`FairnessAudit`, never a protected
+attribute of a person, and render the same bytes for the same inputs. :func:`case_from_store` and
+:func:`cohort_from_store` read them from a store.
 """
 
+from profiler.reports._render import REPORT_FORMAT
+from profiler.reports.candidate import candidate_report
 from profiler.reports.case import (
     CandidateCase,
     ContestRecord,
@@ -22,17 +26,30 @@ from profiler.reports.case import (
     profile_to_dict,
     recommendation_from_dict,
 )
-from profiler.reports.candidate import candidate_report
+from profiler.reports.cohort import Cohort, CohortEntry, cohort_report
+from profiler.reports.fairness import AuditSummary, FairnessAudit, fairness_audit, fairness_report
 from profiler.reports.recruiter import recruiter_report
+from profiler.reports.stored import ReportError, case_from_store, cohort_from_store
 
 __all__ = [
+    "REPORT_FORMAT",
+    "AuditSummary",
     "CandidateCase",
+    "Cohort",
+    "CohortEntry",
     "ContestRecord",
     "DecisionRecord",
+    "FairnessAudit",
     "NormGroup",
+    "ReportError",
     "ReviewStatus",
     "ValidityFindings",
     "candidate_report",
+    "case_from_store",
+    "cohort_from_store",
+    "cohort_report",
+    "fairness_audit",
+    "fairness_report",
     "profile_from_dict",
     "profile_to_dict",
     "recommendation_from_dict",

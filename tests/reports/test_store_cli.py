@@ -1,0 +1,188 @@
+"""Reports from a store (through profiler.assessment and profiler.oversight.review), the commands, the log,
+and the rule that no protected attribute reaches a candidate's or a cohort's report."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+
+import pandas as pd
+import pytest
+
+import profiler
+from profiler.cli import main
+from profiler.oversight import AuditLog, Candidates, DemographicsVault
+from profiler.reports import candidate_report, case_from_store, cohort_from_store, cohort_report, recruiter_report
+from profiler.reports.stored import ReportError
+from profiler.simulation import simulate_responses
+from profiler.store import Store
+
+# Distinctive values, so that finding one in a page cannot be a coincidence.
+ATTRIBUTES = {"sex": ["Femaleqz", "Maleqz"], "race_ethnicity": ["Zetaland Origin", "Quorvian Heritage", None]}
+N = 10
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory):
+    from profiler.assessment import assess_candidate
+    from profiler.oversight.review import Review
+
+    path = tmp_path_factory.mktemp("store") / "reports.db"
+    jm = profiler.load_job_model("customer-support")
+    answers = simulate_responses(jm.questionnaire, N, seed=5)
+    with Store(str(path)) as store:
+        people, vault = Candidates(store), DemographicsVault(store)
+        ids = []
+        for i in range(N):
+            c = people.register(actor="recruiter:kim", candidate_id=f"cand-{i:04d}")
+            vault.record(c.id, {k: v[i % len(v)] for k, v in ATTRIBUTES.items()}, actor="form:self-id")
+            evidence = {
+                "email_work_sample": {"kind": "test_score", "score": 30 + 7 * i, "date": "2026-04-01",
+                                      "source": "platform"},
+                "interview_customer_focus": {"kind": "interview_rating", "ratings": {"a": 2 + i % 3, "b": 3},
+                                             "source": "panel", "date": "2026-04-02"},
+            }
+            a = assess_candidate(store, c.id, jm, answers.iloc[[i]], evidence, as_of="2026-05-01", draws=500)
+            ids.append(a.recommendation_id)
+        review = Review(store)
+        for i, rid in enumerate(ids[:6]):
+            band = review.recommendation(rid).band
+            if band == "review":
+                review.decide(rid, "override", outcome="advance" if i % 2 else "not_advance",
+                              reason="job_related_evidence", note="references checked", reviewer="jdoe",
+                              role="hiring_manager")
+            else:
+                review.decide(rid, "accept", reviewer="jdoe", role="hiring_manager")
+        first = review.latest_decision("cand-0001")
+        contest = review.contest(first.id, statement="I have more experience", received_by="hr:kim",
+                                 assign_to="asmith")
+        review.decide_contest(contest.id, "override", outcome="not_advance" if first.outcome == "advance"
+                              else "advance", reason="job_related_evidence", note="second look",
+                              reviewer="asmith", role="psychologist")
+    return path
+
+
+@pytest.fixture()
+def store(store_path):
+    with Store(str(store_path), create=False) as opened:
+        yield opened
+
+
+def protected_values() -> list[str]:
+    return [v for values in ATTRIBUTES.values() for v in values if v is not None]
+
+
+def assert_no_protected_attribute(html: str) -> None:
+    text = unescape(html)
+    for value in protected_values():
+        assert value not in text, f"protected value {value!r} in a report"
+    for name in ATTRIBUTES:
+        assert re.search(rf"\b{name}\b", text) is None, f"attribute name {name!r} in a report"
+
+
+def test_case_from_store(store):
+    case = case_from_store(store, "cand-0001")
+    assert case.job_model_matches
+    assert case.validity is not None and case.validity.verdict in ("valid", "questionable", "invalid")
+    assert case.profile is not None and case.norms is not None and case.norms.n == 19_635
+    assert case.review.decision is not None and case.review.contests
+    assert case.review.contests[0].status == "decided" and case.review.contests[0].result == "changed"
+    assert case.review.state == "decided after contest"
+    undecided = case_from_store(store, f"cand-{N - 1:04d}")
+    assert undecided.review.state == "awaiting review"
+
+
+def test_no_protected_attribute_in_any_candidate_report(store):
+    demographics = DemographicsVault(store).read(actor="test", purpose="check the test data")
+    assert set(demographics.columns) == set(ATTRIBUTES)  # they are stored...
+    for i in range(N):
+        case = case_from_store(store, f"cand-{i:04d}")
+        assert_no_protected_attribute(recruiter_report(case))  # ...and never shown
+        assert_no_protected_attribute(candidate_report(case))
+    assert_no_protected_attribute(cohort_report(cohort_from_store(store, "customer-support")))
+
+
+def test_cohort_from_store(store):
+    cohort = cohort_from_store(store, "customer-support")
+    assert [e.candidate for e in cohort.entries] == [f"cand-{i:04d}" for i in range(N)]
+    statuses = {e.candidate: e.status for e in cohort.entries}
+    assert statuses[f"cand-{N - 1:04d}"] == "awaiting review"
+    assert statuses["cand-0001"] in ("overridden", "outcome chosen", "accepted")
+    assert cohort.oversight["by_reviewer"][0]["reviewer"] in ("asmith", "jdoe")
+    assert json.loads(json.dumps(cohort.to_dict()))["job_model_id"] == "customer-support"
+
+
+def test_unknown_candidate_or_model(store):
+    with pytest.raises(ReportError, match="no recommendation"):
+        cohort_from_store(store, "software-engineer")
+    people = Candidates(store)
+    people.register(actor="test", candidate_id="cand-without-results")
+    with pytest.raises(ReportError, match="no recommendation"):
+        case_from_store(store, "cand-without-results")
+
+
+# Commands ---------------------------------------------------------------------------------------------------
+def test_report_candidate_command(store_path, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", "candidate", "cand-0002", "--db", str(store_path), "--out", str(out),
+                 "--actor", "recruiter:kim"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Recruiter report" in html and "cand-0002" in html
+    assert "wrote" in capsys.readouterr().out
+    assert main(["report", "candidate", "cand-0002", "--db", str(store_path), "--for", "candidate",
+                 "--out", str(tmp_path / "c.html"), "--contact", "jobs@example.org"]) == 0
+    assert "jobs@example.org" in (tmp_path / "c.html").read_text(encoding="utf-8")
+    with Store(str(store_path), create=False) as store:
+        logged = [e for e in AuditLog(store).entries(event="report.generated")]
+    assert logged[-2].candidate == "cand-0002" and logged[-2].payload["report"] == "recruiter"
+    assert logged[-1].payload["report"] == "candidate" and logged[-1].payload["sha256"].startswith("sha256:")
+
+
+def test_report_candidate_unknown_id(store_path, tmp_path, capsys):
+    assert main(["report", "candidate", "cand-9999", "--db", str(store_path), "--out", str(tmp_path / "x.html")]) == 2
+    assert "no recommendation" in capsys.readouterr().err
+
+
+def test_report_cohort_command(store_path, tmp_path):
+    out = tmp_path / "cohort.html"
+    assert main(["report", "cohort", "customer-support", "--db", str(store_path), "--out", str(out)]) == 0
+    assert "cand-0000" in out.read_text(encoding="utf-8")
+
+
+def test_audit_fairness_from_the_vault(store_path, tmp_path, capsys):
+    assert main(["audit", "fairness", "customer-support", "--db", str(store_path), "--out", str(tmp_path),
+                 "--date", "2026-06-01", "--actor", "auditor:lee"]) == 0
+    html = (tmp_path / "fairness-customer-support-2026-06-01.html").read_text(encoding="utf-8")
+    figures = json.loads((tmp_path / "fairness-customer-support-2026-06-01.json").read_text(encoding="utf-8"))
+    assert figures["n"] == N and figures["summary"]["data_kind"] == "historical"
+    assert {r["attribute"] for r in figures["nyc_summary"]} == {"sex", "race_ethnicity", "race_ethnicity x sex"}
+    assert sum(u["n_unknown"] for u in figures["unknown"] if u["attribute"] == "race_ethnicity") == 3
+    assert "Date the tool was first used" in html
+    assert "lowest impact ratio" in capsys.readouterr().out
+    with Store(str(store_path), create=False) as store:
+        log = AuditLog(store)
+        reads = [e for e in log.entries(event="demographics.read") if e.actor == "auditor:lee"]
+        runs = [e for e in log.entries(event="audit.run") if e.actor == "auditor:lee"]
+        assert reads and reads[-1].payload["purpose"] == "fairness audit of job model customer-support"
+        assert runs[-1].payload["audit"] == "fairness" and runs[-1].payload["candidates"] == N
+        assert runs[-1].payload["html_sha256"].startswith("sha256:")
+        assert log.verify().ok
+
+
+def test_audit_fairness_from_a_file_and_test_data(store_path, tmp_path, capsys):
+    groups = pd.DataFrame({"candidate_id": [f"cand-{i:04d}" for i in range(N)],
+                           "sex": ["F" if i % 2 else "M" for i in range(N)]})
+    path = tmp_path / "groups.csv"
+    groups.to_csv(path, index=False)
+    assert main(["audit", "fairness", "customer-support", "--db", str(store_path), "--groups", str(path),
+                 "--out", str(tmp_path), "--date", "2026-06-02", "--data-kind", "test"]) == 2
+    assert "--data-reason" in capsys.readouterr().err
+    assert main(["audit", "fairness", "customer-support", "--db", str(store_path), "--groups", str(path),
+                 "--out", str(tmp_path), "--date", "2026-06-02", "--data-kind", "test",
+                 "--data-reason", "the tool is not yet in use", "--first-used", "2026-01-05"]) == 0
+    figures = json.loads((tmp_path / "fairness-customer-support-2026-06-02.json").read_text(encoding="utf-8"))
+    assert figures["summary"]["data_reason"] == "the tool is not yet in use"
+    assert figures["summary"]["first_used"] == "2026-01-05"
+    assert figures["summary"]["groups_source"].startswith("file groups.csv (sha256:")
+    assert {r["category"] for r in figures["nyc_summary"]} == {"F", "M"}
