@@ -259,7 +259,7 @@ class CompiledModel:
         """shap's LinearExplainer of the weighted sum, background = the average candidate (built on first use)."""
         return explanation.make_explainer(self.coef, self.reference_utility)
 
-    @property
+    @cached_property
     def baseline(self) -> str:
         n = self.norms
         groups = sorted({info.norm_description for info in self.inputs if not info.is_trait})
@@ -268,6 +268,10 @@ class CompiledModel:
                 f"({n.title}; n = {n.sample.n:,}, collected {n.collected}, version {n.version}){evidence}")
 
     def versions(self) -> dict[str, str]:
+        return dict(self._versions)
+
+    @cached_property
+    def _versions(self) -> dict[str, str]:
         return {**self.model.identity(), **self.norms.identity()}
 
 
