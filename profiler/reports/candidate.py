@@ -111,6 +111,7 @@ def candidate_context(case: CandidateCase, *, contact: str | None = None,
         })
     current = case.review.current
     open_contest = any(c.status == "open" for c in case.review.contests)
+    contest_decided = any(c.status == "decided" for c in case.review.contests)
     return {
         "title": f"Your assessment results: {spec.role.title}",
         "case": case, "rec": rec, "spec": spec, "prepared": prepared,
@@ -123,7 +124,7 @@ def candidate_context(case: CandidateCase, *, contact: str | None = None,
         "suggestion": SUGGESTION_WORDS.get(rec.band, band_words(rec.band)),
         "decision": None if current is None else RESULT_WORDS.get(current.result, band_words(current.result)),
         "decision_reason": None if current is None else (current.reason_text or current.reason),
-        "open_contest": open_contest,
+        "open_contest": open_contest, "contest_decided": contest_decided,
         "review_state": case.review.state,
         "contest_steps": contest_steps(case.review.contest_days), "contact": contact,
     }

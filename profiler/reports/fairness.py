@@ -36,6 +36,7 @@ from profiler.reports._render import render
 from profiler.reports.case import _plain
 
 DATA_KINDS = ("historical", "test")
+SMALL_REFERENCE = 30  # a reference category smaller than this makes every ratio against it unstable
 OUTCOME_NAMES = {
     "recommended_advance": "Selection by the tool: recommended to advance",
     "score": "Scoring: above the median score",
@@ -212,6 +213,8 @@ def _impact_sections(name: str, result: Any) -> list[dict[str, Any]]:
         outcome_row = result.outcomes[result.outcomes["outcome"] == outcome].iloc[0]
         unknown = result.unknown[(result.unknown["outcome"] == outcome) & (result.unknown["attribute"] == attribute)]
         chart_rows = [r for r in records if r["in_ratio"]]
+        reference = [r for r in records if r["reference"]]
+        small_reference = reference[0] if reference and reference[0]["n"] < SMALL_REFERENCE else None
         blocks.append({
             "outcome": outcome, "title": OUTCOME_NAMES.get(outcome, outcome), "attribute": attribute,
             "rows": records, "overall_rate": float(outcome_row["rate"]), "n": int(outcome_row["n"]),
@@ -221,6 +224,7 @@ def _impact_sections(name: str, result: Any) -> list[dict[str, Any]]:
             else int(outcome_row["at_median"]),
             "unknown": int(unknown["n_unknown"].iloc[0]) if len(unknown) else 0,
             "disagreements": [r for r in records if r["notes"]],
+            "small_reference": small_reference,
             "chart": _charts.impact_ratios(f"ir-{name}-{k}", chart_rows,
                                            title=f"Impact ratios with 95% CI: {OUTCOME_NAMES.get(outcome, outcome)}, "
                                                  f"by {attribute}") if chart_rows else None,
@@ -243,6 +247,8 @@ def fairness_context(audit: FairnessAudit, *, prepared: dt.date | None = None) -
         "sections": sections, "smd": _records(audit.smd) if len(audit.smd) else [],
         "min_share": audit.selection.min_share, "outcome_names": OUTCOME_NAMES,
         "n_disagreements": sum(len(b["disagreements"]) for s in sections for b in s["blocks"]),
+        "small_references": [(s["blocks"][0]["title"] if s["blocks"] else s["name"], b["attribute"],
+                              b["small_reference"]) for s in sections for b in s["blocks"] if b["small_reference"]],
     }
 
 

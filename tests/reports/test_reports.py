@@ -135,6 +135,7 @@ def test_candidate_report_is_plain_and_complete(case):
 def test_candidate_report_decision_and_missing_information(case):
     text = visible_text(candidate_report(case))
     assert "The decision was to move your application forward" in text  # the contest's second decision stands
+    assert "a second person reviewed your case" in text
     assert "Not available to us (missing): it was counted as average" in text
     waiting = visible_text(candidate_report(dataclasses.replace(case, review=ReviewStatus())))
     assert "No decision has been made yet." in waiting
@@ -163,6 +164,8 @@ def test_fairness_report_summary_and_measures(audit):
         assert column in text
     assert "Score differences (Cohen's d)" in text
     assert "sex x race_ethnicity" in text or "race_ethnicity x sex" in text
+    # the fixture's highest-rate race category has 6 people: the report warns that ratios against it move
+    assert "Small reference categories" in text and "Native Hawaiian or Pacific Islander (n = 6" in text
 
 
 # Rendering machinery ----------------------------------------------------------------------------------------
