@@ -71,6 +71,8 @@ def register(commands) -> None:
     cohort = actions.add_parser("cohort", parents=[_common()], help="report on every candidate of a job model")
     cohort.add_argument("model", metavar="MODEL", help="job model id, e.g. customer-support")
     cohort.add_argument("--out", type=Path, metavar="FILE.html", help="where to write (default: cohort-<MODEL>.html)")
+    cohort.add_argument("--job-model", metavar="PATH", default=None,
+                        help="the job model file (default: the bundled model of that id)")
     cohort.set_defaults(func=run_cohort)
 
 
@@ -134,8 +136,15 @@ def run_cohort(args: argparse.Namespace) -> int:
     from profiler.reports.stored import cohort_from_store
     from profiler.store import Store
 
+    from profiler.jobmodel import load_job_model
+
+    model = load_job_model(args.job_model) if args.job_model else args.model
+    if args.job_model and model.id != args.model:
+        print(f"profiler report cohort: {args.job_model} is job model {model.id!r}, not {args.model!r}",
+              file=sys.stderr)
+        return EXIT_USAGE
     with Store(args.db, create=False) as store:
-        cohort = cohort_from_store(store, args.model)
+        cohort = cohort_from_store(store, model)
         out = args.out or Path(f"cohort-{args.model}.html")
         digest = _write(out, cohort_report(cohort))
         AuditLog(store).append(REPORT_EVENT, {"report": "cohort", "job_model_id": args.model,

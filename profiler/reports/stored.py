@@ -95,9 +95,7 @@ def case_from_store(store: Any, candidate: str, *, job_model: Any = None,
     payload = chosen.payload
     recommendation = recommendation_from_dict(payload)
     if job_model is None:
-        from profiler.jobmodel import load_job_model
-
-        job_model = load_job_model(chosen.job_model_id)
+        job_model = load_recorded_model(chosen.job_model_id)
     by_id = {a.id: a for a in Candidates(store).artefacts(candidate)}
     based_on = payload.get("based_on") or {}
 
@@ -121,6 +119,18 @@ def case_from_store(store: Any, candidate: str, *, job_model: Any = None,
     return CandidateCase(candidate=candidate, recommendation=recommendation, job_model=job_model, profile=profile,
                          norms=None if profile is None else norm_group(job_model, profile),
                          validity=validity, review=review_status(review, chosen.id, candidate))
+
+
+def load_recorded_model(model_id: str) -> Any:
+    """The bundled job model of a recorded id; a model that is not bundled must be given by file."""
+    from profiler.errors import JobModelError
+    from profiler.jobmodel import load_job_model
+
+    try:
+        return load_job_model(model_id)
+    except JobModelError:
+        raise ReportError(f"job model {model_id!r} was recorded but is not a bundled model: give its file "
+                          "(--job-model PATH, or job_model=load_job_model(PATH))") from None
 
 
 def norm_group(job_model: Any, profile: Any) -> NormGroup:
@@ -188,12 +198,7 @@ def cohort_from_store(store: Any, job_model: Any) -> Cohort:
             status=status_of(shown, mine), outcome=None if current is None else current.outcome,
             reviewer=None if current is None else current.reviewer, job_model_version=r.job_model_version))
     latest = recorded[-1]
-    if hasattr(job_model, "spec") and job_model.content_hash == latest.job_model_hash:
-        model = job_model
-    else:
-        from profiler.jobmodel import load_job_model
-
-        model = load_job_model(model_id)
+    model = job_model if hasattr(job_model, "spec") else load_recorded_model(model_id)  # for the role's title
     return Cohort(job_model_id=model_id, job_model_version=latest.job_model_version,
                   job_model_hash=latest.job_model_hash, role=model.spec.role.title,
                   thresholds=dict(latest.payload["thresholds"]), entries=tuple(entries),

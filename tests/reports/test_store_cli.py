@@ -186,3 +186,12 @@ def test_audit_fairness_from_a_file_and_test_data(store_path, tmp_path, capsys):
     assert figures["summary"]["first_used"] == "2026-01-05"
     assert figures["summary"]["groups_source"].startswith("file groups.csv (sha256:")
     assert {r["category"] for r in figures["nyc_summary"]} == {"F", "M"}
+
+
+def test_a_recorded_model_that_is_not_bundled_must_be_given(store, tmp_path):
+    from profiler.reports.stored import load_recorded_model
+
+    with pytest.raises(ReportError, match="--job-model PATH"):
+        load_recorded_model("no-such-model")
+    assert main(["report", "cohort", "customer-support", "--db", store.name, "--out", str(tmp_path / "k.html"),
+                 "--job-model", "software-engineer"]) == 2
