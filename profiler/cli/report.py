@@ -9,7 +9,7 @@
   (selection and scoring rates, impact ratios with z, Fisher, CI, shortfall and flips, score differences,
   the NYC summary), as HTML and as JSON with every figure, recorded in the audit log. Group labels come
   from ``--groups`` (a CSV: a column ``candidate`` or ``candidate_id``, one column per attribute) or,
-  without it, from the store's demographics vault (the read is logged with its purpose).
+  without it, from the store's own demographics (read by profiler.oversight.fairness_audit, logged).
 
 Each report is logged (``report.generated`` with the report's SHA-256; the fairness audit as
 ``audit.run``). Reports hold pseudonyms, never names or protected attributes.
@@ -177,70 +177,25 @@ def read_groups(path: Path):
 
 
 def run_fairness(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from profiler.oversight.audit_log import AuditEvent, AuditLog
-    from profiler.oversight.candidates import DemographicsVault
-    from profiler.oversight.review import Review
-    from profiler.reports.fairness import AuditSummary, fairness_audit, fairness_report
-    from profiler.reports.stored import ReportError, review_status
+    from profiler.oversight.fairness_audit import run_fairness_audit
     from profiler.store import Store
 
     if args.data_kind == "test" and not args.data_reason:
         print("profiler audit fairness: with --data-kind test, say why historical data were not used "
               "(--data-reason TEXT)", file=sys.stderr)
         return EXIT_USAGE
-    actor = args.actor or _default_actor()
-    audit_date = args.date or dt.date.today()
+    groups = groups_source = None
+    if args.groups is not None:
+        groups = read_groups(args.groups)
+        digest = "sha256:" + hashlib.sha256(args.groups.read_bytes()).hexdigest()
+        groups_source = f"file {args.groups.name} ({digest})"
     with Store(args.db, create=False) as store:
-        review = Review(store)
-        recorded = review.recommendations(job_model=args.model)
-        if not recorded:
-            raise ReportError(f"no recommendation is recorded for job model {args.model!r} in {store.name}")
-        latest = {}
-        for r in recorded:  # oldest first: the latest recommendation of each candidate stays
-            latest[r.candidate] = r
-        rows = {}
-        for candidate, r in latest.items():
-            current = review_status(review, r.id, candidate).current
-            outcome = None if current is None or current.outcome is None else current.outcome
-            rows[candidate] = {"band": r.band, "score": r.score, "outcome": outcome}
-        frame = pd.DataFrame.from_dict(rows, orient="index")
-        if args.groups is not None:
-            groups = read_groups(args.groups)
-            digest = "sha256:" + hashlib.sha256(args.groups.read_bytes()).hexdigest()
-            groups_source = f"file {args.groups.name} ({digest})"
-        else:
-            groups = DemographicsVault(store).read(actor=actor, purpose=f"fairness audit of job model {args.model}",
-                                                   candidates=list(frame.index))
-            groups_source = "the store's demographics vault (self-reported categories; the read is logged)"
-        if groups.shape[1] == 0:
-            raise ReportError("no group labels: give --groups FILE.csv or record demographics in the store")
-        newest = recorded[-1]
-        first, last = min(r.recorded_at for r in recorded), max(r.recorded_at for r in recorded)
-        summary = AuditSummary(
-            audit_date=audit_date,
-            data_source=(f"profiler store {store.name}: the latest recommendation of each of {len(frame)} candidates "
-                         f"assessed with job model {args.model}, recorded {first:%Y-%m-%d} to {last:%Y-%m-%d}"),
-            data_kind=args.data_kind, data_reason=args.data_reason, job_model_id=args.model,
-            job_model_version=newest.job_model_version, job_model_hash=newest.job_model_hash,
-            groups_source=groups_source, first_used=args.first_used or first.date(), auditor=args.auditor)
-        audit = fairness_audit(frame, groups, summary)
-        stem = f"fairness-{args.model}-{audit_date.isoformat()}"
-        html_path, json_path = args.out / f"{stem}.html", args.out / f"{stem}.json"
-        html_digest = _write(html_path, fairness_report(audit))
-        figures = json.dumps(audit.to_dict(), ensure_ascii=False, indent=1, sort_keys=True)
-        json_digest = _write(json_path, figures + "\n")
-        minimum = {f"{o} / {a}": v for (o, a), v in audit.selection.minimum_ratio().items()}
-        minimum.update({f"{o} / {a}": v for (o, a), v in audit.scoring.minimum_ratio().items()})
-        entry = AuditLog(store).append(AuditEvent.AUDIT, {
-            "audit": "fairness", "job_model_id": args.model, "job_model_version": newest.job_model_version,
-            "job_model_hash": newest.job_model_hash, "audit_date": audit_date.isoformat(), "candidates": len(frame),
-            "data_kind": args.data_kind, "groups_source": groups_source, "minimum_impact_ratios": minimum,
-            "html_sha256": html_digest, "json_sha256": json_digest,
-        }, actor=actor)
-    print(f"wrote {html_path} and {json_path} ({len(frame)} candidates; audit log entry {entry.seq})")
-    for name, value in minimum.items():
+        run = run_fairness_audit(
+            store, args.model, args.out, actor=args.actor or _default_actor(), groups=groups,
+            groups_source=groups_source, audit_date=args.date, data_kind=args.data_kind,
+            data_reason=args.data_reason, first_used=args.first_used, auditor=args.auditor)
+    print(f"wrote {run.html_path} and {run.json_path} ({run.candidates} candidates; audit log entry {run.log_seq})")
+    for name, value in run.minimum_impact_ratios.items():
         shown = "-" if value is None or value != value else f"{value:.3f}"
         print(f"  lowest impact ratio, {name}: {shown}")
     print("  every measure (z, Fisher, CI, shortfall, flips) and the disagreements are in the report")

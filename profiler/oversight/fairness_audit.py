@@ -1,0 +1,126 @@
+"""Running a recorded fairness audit of a job model: the one place where demographics meet outcomes.
+
+:func:`run_fairness_audit` takes the latest recommendation (and the reviewer's outcome, once decided) of
+each candidate assessed with a job model, joins the group labels — given explicitly, or read from the
+store's :class:`~profiler.oversight.candidates.DemographicsVault` with the purpose logged — computes the
+adverse-impact figures (:mod:`profiler.fairness`), writes the HTML report and a JSON of every figure, and
+records the audit in the audit log with the SHA-256 of both files. Scoring never passes through here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from profiler.errors import ProfilerError
+from profiler.oversight.audit_log import AuditEvent, AuditLog
+from profiler.oversight.candidates import DemographicsVault
+from profiler.oversight.review import Review
+from profiler.store import Store
+
+
+class FairnessAuditError(ProfilerError, ValueError):
+    """A fairness audit that cannot run: no recommendations for the model, or no group labels."""
+
+
+@dataclass(frozen=True)
+class FairnessAuditRun:
+    """Where an audit was written and how it was logged."""
+
+    html_path: Path
+    json_path: Path
+    log_seq: int
+    candidates: int
+    minimum_impact_ratios: dict[str, float | None]
+
+
+def _write(path: Path, text: str) -> str:
+    data = text.encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def run_fairness_audit(
+    store: Store,
+    job_model: str,
+    out_dir: Path,
+    *,
+    actor: str,
+    groups: pd.DataFrame | None = None,
+    groups_source: str | None = None,
+    audit_date: dt.date | None = None,
+    data_kind: str = "historical",
+    data_reason: str | None = None,
+    first_used: dt.date | None = None,
+    auditor: str | None = None,
+) -> FairnessAuditRun:
+    """Audit the recorded recommendations of ``job_model`` for adverse impact and log the audit.
+
+    Parameters
+    ----------
+    store : Store
+    job_model : str
+        Id of the job model whose recommendations are audited.
+    out_dir : Path
+        Folder for ``fairness-<model>-<date>.html`` and ``.json``.
+    actor : str
+        Who runs the audit (logged, also with the demographics read).
+    groups : DataFrame, optional
+        Group labels indexed by candidate id, one column per attribute (e.g. ``sex``, ``race``); None reads
+        them from the store's demographics vault.
+    groups_source : str, optional
+        Where explicit ``groups`` came from (a file and its hash), for the report.
+    data_kind, data_reason : str
+        ``historical`` or ``test`` data (NYC LL 144 asks for the reason when test data are used).
+    """
+    from profiler.reports.fairness import AuditSummary, fairness_audit, fairness_report
+    from profiler.reports.stored import review_status
+
+    audit_date = audit_date or dt.date.today()
+    review = Review(store)
+    recorded = review.recommendations(job_model=job_model)
+    if not recorded:
+        raise FairnessAuditError(f"no recommendation is recorded for job model {job_model!r} in {store.name}")
+    latest = {r.candidate: r for r in recorded}  # oldest first: each candidate's latest recommendation stays
+    rows = {}
+    for candidate, r in latest.items():
+        current = review_status(review, r.id, candidate).current
+        rows[candidate] = {"band": r.band, "score": r.score,
+                           "outcome": None if current is None else current.outcome}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    if groups is None:
+        groups = DemographicsVault(store).read(actor=actor, purpose=f"fairness audit of job model {job_model}",
+                                               candidates=list(frame.index))
+        groups_source = "the store's demographics vault (self-reported categories; the read is logged)"
+    if groups.shape[1] == 0:
+        raise FairnessAuditError("no group labels: give them explicitly or record demographics in the store")
+    newest = recorded[-1]
+    first, last = min(r.recorded_at for r in recorded), max(r.recorded_at for r in recorded)
+    summary = AuditSummary(
+        audit_date=audit_date,
+        data_source=(f"profiler store {store.name}: the latest recommendation of each of {len(frame)} candidates "
+                     f"assessed with job model {job_model}, recorded {first:%Y-%m-%d} to {last:%Y-%m-%d}"),
+        data_kind=data_kind, data_reason=data_reason, job_model_id=job_model,
+        job_model_version=newest.job_model_version, job_model_hash=newest.job_model_hash,
+        groups_source=groups_source or "group labels given by the caller", first_used=first_used or first.date(),
+        auditor=auditor)
+    audit = fairness_audit(frame, groups, summary)
+    stem = f"fairness-{job_model}-{audit_date.isoformat()}"
+    html_path, json_path = Path(out_dir) / f"{stem}.html", Path(out_dir) / f"{stem}.json"
+    html_digest = _write(html_path, fairness_report(audit))
+    json_digest = _write(json_path, json.dumps(audit.to_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    minimum = {f"{o} / {a}": v for (o, a), v in audit.selection.minimum_ratio().items()}
+    minimum.update({f"{o} / {a}": v for (o, a), v in audit.scoring.minimum_ratio().items()})
+    entry = AuditLog(store).append(AuditEvent.AUDIT, {
+        "audit": "fairness", "job_model_id": job_model, "job_model_version": newest.job_model_version,
+        "job_model_hash": newest.job_model_hash, "audit_date": audit_date.isoformat(), "candidates": len(frame),
+        "data_kind": data_kind, "groups_source": summary.groups_source, "minimum_impact_ratios": minimum,
+        "html_sha256": html_digest, "json_sha256": json_digest,
+    }, actor=actor)
+    return FairnessAuditRun(html_path, json_path, entry.seq, len(frame), minimum)
