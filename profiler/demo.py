@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from profiler.administration import Session
+from profiler.assessment import assess_candidate, assess_candidates
+from profiler.oversight import AuditLog, Candidates, Review
+from profiler.oversight.candidates import DemographicsVault
+from profiler.oversight.fairness_audit import run_fairness_audit
+from profiler.reports import candidate_report, case_from_store, cohort_from_store, cohort_report, recruiter_report
 from profiler.administration.validity import assess_validity
+from profiler.jobmodel import load_job_model
 from profiler.norms import load_norms, trait_profiles
 from profiler.questionnaire import Questionnaire, bundled_questionnaires, load_questionnaire
 from profiler.questionnaire.checks import questionnaire_warnings
@@ -24,6 +30,9 @@ from profiler.store import Store
 from profiler.yamlsource import read_yaml_file
 
 OUTPUT = Path("demo-output")
+AS_OF = "2026-11-20"  # evaluation date of the simulated evidence
+JOB_MODELS = ("customer-support", "software-engineer")
+ACTOR = "demo:pipeline"
 
 
 def _heading(text: str) -> None:
@@ -70,6 +79,37 @@ def simulated_candidates(questionnaire: Questionnaire, n: int, seed: int) -> lis
     return candidates
 
 
+def simulated_evidence(model_id: str, rng: np.random.Generator) -> dict:
+    """Plausible skill evidence for one candidate and job model (dated before ``AS_OF``)."""
+    def clip(x: float, lo: float, hi: float) -> float:
+        return float(min(max(x, lo), hi))
+
+    def ratings(mean: float) -> dict:
+        return {f"rater-{k}": int(clip(round(rng.normal(mean, 0.7)), 1, 5)) for k in (1, 2)}
+
+    if model_id == "customer-support":
+        return {
+            "email_work_sample": {"score": round(clip(rng.normal(60, 15), 0, 100)), "source": "work-sample platform",
+                                  "date": "2026-11-02"},
+            "interview_customer_focus": {"ratings": ratings(rng.normal(3.2, 0.6)), "source": "interview panel",
+                                         "date": "2026-11-05"},
+            "support_experience": {"years": round(clip(rng.gamma(1.2, 2.1), 0, 40), 1), "source": "CV",
+                                   "date": "2026-10-28"},
+        }
+    return {
+        "coding_work_sample": {"score": round(clip(rng.normal(55, 18), 0, 100)), "source": "take-home review",
+                               "date": "2026-11-03"},
+        "interview_system_design": {"ratings": ratings(rng.normal(3.0, 0.7)), "source": "interview panel",
+                                    "date": "2026-11-06"},
+        "reasoning_test": {"score": round(clip(rng.normal(22, 7), 0, 40)), "source": "test publisher",
+                           "date": "2026-11-01"},
+        "engineering_experience": {"years": round(clip(rng.gamma(1.5, 2.7), 0, 45), 1), "source": "CV",
+                                   "date": "2026-10-28"},
+        "cloud_certification": {"held": bool(rng.random() < 0.3), "expires": "2028-06-30",
+                                "source": "certificate", "date": "2026-02-11"},
+    }
+
+
 def administer(store: Store, questionnaire: Questionnaire, person: SimulatedCandidate) -> Session:
     """Take the questionnaire through a real, stored session, answer by answer."""
     clock = _Clock()
@@ -101,7 +141,10 @@ def run_demo(n_respondents: int = 8, seed: int = 2024) -> int:
 
     questionnaire = load_questionnaire("ipip-bfm-50")
     store = Store(OUTPUT / "profiler.sqlite")
+    registry = Candidates(store)
     people = simulated_candidates(questionnaire, n_respondents, seed)
+    for person in people:  # pseudonymous ids; no identity is needed for the demo
+        registry.register(actor=ACTOR, candidate_id=person.candidate)
     _heading(f"2. Administering {questionnaire.id} to {len(people)} simulated candidates in stored sessions")
     sessions = [administer(store, questionnaire, person) for person in people]
     responses = pd.concat([s.responses() for s in sessions])
@@ -139,4 +182,118 @@ def run_demo(n_respondents: int = 8, seed: int = 2024) -> int:
           f"and factor scores ({profiles.attrs['factor_scores']}) are in the full table.")
     print(f"Norms: {profiles.attrs['norm_title']}, version {norms.version} ({norms.sha256[:19]}...); "
           f"questionnaire {questionnaire.content_hash[:19]}...")
+    rng = np.random.default_rng(seed)
+    evidence = {model_id: {p.candidate: simulated_evidence(model_id, rng) for p in people} for model_id in JOB_MODELS}
+    assessments = _recommend(store, sessions, people, evidence)
+    _review(store, assessments)
+    _reports(store, people)
+    _fairness(store, registry, questionnaire, seed)
     return 0
+
+
+def _recommend(store: Store, sessions: list[Session], people: list[SimulatedCandidate], evidence: dict) -> dict:
+    _heading("5. Recommendations with explanations (recorded in the store and the audit log)")
+    assessments: dict = {}
+    for model_id in JOB_MODELS:
+        rows = []
+        for session, person in zip(sessions, people, strict=True):
+            result = assess_candidate(store, person.candidate, model_id, session, evidence[model_id][person.candidate],
+                                      actor=ACTOR, as_of=AS_OF, draws=2000)
+            assessments[(model_id, person.candidate)] = result
+            rec = result.recommendation
+            top = sorted(rec.contributions, key=lambda c: -abs(c.contribution))[:2]
+            rows.append({
+                "candidate": person.candidate, "validity": result.validity.verdict, "band": rec.band,
+                "score": f"{rec.score:.1f}", "base": f"{rec.base_value:.1f}",
+                "top contributions": ", ".join(f"{c.criterion} {c.contribution:+.1f}" for c in top),
+                "stability": rec.stability.text,
+            })
+        model = assessments[(model_id, people[0].candidate)].recommendation
+        print(f"\n{model_id} {model.versions['job_model_version']} — score = base + contributions (checked to 1e-9); "
+              "a recommendation, never a decision")
+        print(pd.DataFrame(rows).set_index("candidate").to_string())
+    example = assessments[(JOB_MODELS[0], people[0].candidate)].recommendation
+    print(f"\nThe full explanation of {people[0].candidate} for {JOB_MODELS[0]}:\n")
+    print(example)
+    return assessments
+
+
+def _review(store: Store, assessments: dict) -> None:
+    _heading("6. People decide: review, override, contest")
+    review = Review(store)
+    for (model_id, candidate), result in assessments.items():
+        rec = result.recommendation
+        if result.validity.verdict == "invalid":
+            review.decide(result.recommendation_id, "do_not_use", reviewer="psy-lee", role="psychologist",
+                          reason="invalid_profile", note="Careless responding; invite to retake under supervision.")
+        elif rec.band == "review":
+            outcome = "advance" if rec.score >= 55 else "not_advance"  # the reviewer's own judgement, simulated
+            review.decide(result.recommendation_id, "override", reviewer="hm-garcia", role="hiring_manager",
+                          outcome=outcome, reason="job_related_evidence",
+                          note="Decided after reading the work sample and the interview notes.")
+        else:
+            review.decide(result.recommendation_id, "accept", reviewer="hm-garcia", role="hiring_manager")
+    contested = next(d for d in review.decisions() if d.outcome == "not_advance" and d.decision != "do_not_use")
+    contest = review.contest(contested.id, received_by="hr-desk", assign_to="hm-osei",
+                             statement="I would like a second look at my work sample.")
+    review.decide_contest(contest.id, "override", reviewer="hm-osei", role="hiring_manager", outcome="advance",
+                          reason="job_related_evidence", note="On second reading the work sample meets the standard.")
+    frame = review.decision_frame()
+    print(frame[["candidate", "job_model_id", "band", "decision", "outcome", "reason", "reviewer", "stage"]]
+          .to_string(index=False))
+    print()
+    print(review.figures())
+
+
+def _reports(store: Store, people: list[SimulatedCandidate]) -> None:
+    _heading("7. Reports for recruiters, candidates and each cohort")
+    folder = OUTPUT / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for model_id in JOB_MODELS:
+        model = load_job_model(model_id)
+        for person in people:
+            case = case_from_store(store, person.candidate, job_model=model)
+            (folder / f"{model_id}-{person.candidate}-recruiter.html").write_text(recruiter_report(case), "utf-8")
+            (folder / f"{model_id}-{person.candidate}-candidate.html").write_text(candidate_report(case), "utf-8")
+            written += 2
+        (folder / f"{model_id}-cohort.html").write_text(cohort_report(cohort_from_store(store, model)), "utf-8")
+        written += 1
+    print(f"{written} self-contained HTML reports in {folder.resolve()}/")
+    print(f"open for example {folder.resolve()}/{JOB_MODELS[0]}-{people[0].candidate}-recruiter.html")
+
+
+def _fairness(store: Store, registry: Candidates, questionnaire: Questionnaire, seed: int) -> None:
+    _heading("8. Audit: the log's hash chain, and the fairness of the simulated cohort")
+    # A larger simulated cohort for the adverse-impact figures; demographics go to their own vault table,
+    # which the scoring never reads, and only the audit below looks at them.
+    rng = np.random.default_rng(seed + 1)
+    n = 160
+    ids = [f"pool-{i:03d}" for i in range(1, n + 1)]
+    for candidate in ids:
+        registry.register(actor=ACTOR, candidate_id=candidate)
+    answers = simulate_responses(questionnaire, n, seed=seed + 1)
+    answers.index = pd.Index(ids, name="candidate")
+    timings = pd.DataFrame(rng.lognormal(np.log(4.5), 0.35, size=answers.shape), index=answers.index,
+                           columns=answers.columns)
+    evidence = {c: simulated_evidence(JOB_MODELS[0], rng) for c in ids}
+    batch = assess_candidates(store, JOB_MODELS[0], answers, evidence, timings=timings, actor=ACTOR, as_of=AS_OF,
+                              draws=1000)
+    vault = DemographicsVault(store)
+    for candidate in ids:
+        vault.record(candidate, {"sex": str(rng.choice(["female", "male"])),
+                                 "race": str(rng.choice(["Asian", "Black", "Hispanic or Latino", "White"],
+                                                        p=[0.15, 0.2, 0.2, 0.45]))}, actor="demo:hr-intake")
+    print(f"assessed {len(batch.assessments)} more simulated candidates for {JOB_MODELS[0]}")
+    verification = AuditLog(store).verify()
+    print(f"audit log: {verification}")
+    run = run_fairness_audit(store, JOB_MODELS[0], OUTPUT / "audit", actor="demo:auditor", data_kind="test",
+                             data_reason="simulated candidates (demonstration; no historical data)")
+    print(f"fairness audit of {JOB_MODELS[0]}: {run.candidates} candidates; report {run.html_path.resolve()}")
+    for name, value in run.minimum_impact_ratios.items():
+        shown = "-" if value is None or value != value else f"{value:.3f}"
+        print(f"  lowest impact ratio, {name}: {shown}")
+    print("  A ratio below 0.8 is flagged and one at or above 0.8 is not proof of fairness. Here the group labels were\n"
+          "  drawn at random, so low ratios in small categories are chance: the report puts Fisher's p, the z test,\n"
+          "  the confidence interval and the flip check beside every ratio for exactly this reason.")
+    print(f"audit log after the audit: {AuditLog(store).verify()}")

@@ -71,8 +71,9 @@ def case_from_store(store: Any, candidate: str, *, job_model: Any = None,
     candidate : str
         The pseudonymous candidate id.
     job_model : JobModel, optional
-        The model that produced the recommendation; by default the bundled model of the recorded id (the
-        report says so when its content hash is not the recorded one).
+        The model whose latest recommendation is reported (a candidate may have been assessed for several
+        roles); by default the candidate's latest recommendation and the bundled model of its recorded id
+        (the report says so when its content hash is not the recorded one).
     recommendation_id : int, optional
         The recommendation's artefact id.
 
@@ -86,6 +87,8 @@ def case_from_store(store: Any, candidate: str, *, job_model: Any = None,
 
     review = Review(store)
     recorded = review.recommendations(candidate)
+    if job_model is not None and recommendation_id is None:  # the latest recommendation of that model
+        recorded = [r for r in recorded if r.job_model_id == job_model.id]
     if recommendation_id is not None:
         recorded = [r for r in recorded if r.id == recommendation_id]
     if not recorded:
