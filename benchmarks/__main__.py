@@ -2,7 +2,8 @@
 
 Each module ``benchmarks/bench_*.py`` defines ``run() -> str`` returning a markdown section (a ``##``
 heading, what was timed, a table of medians and the ratio against a baseline timed in the same run).
-``python -m benchmarks efa cfa`` runs only the named modules and keeps the other sections as they were.
+``python -m benchmarks efa cfa`` runs only the named modules and keeps the other sections as they were;
+``python -m benchmarks --collect`` runs nothing and only rebuilds docs/benchmarks.md from the sections.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def available() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    wanted = argv or available()
+    wanted = [] if argv == ["--collect"] else (argv or available())
     SECTIONS.mkdir(parents=True, exist_ok=True)
     for name in wanted:
         module = importlib.import_module(f"benchmarks.bench_{name}")
