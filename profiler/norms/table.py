@@ -148,8 +148,11 @@ class ScaleNorm(_Model):
         Exact at every attainable score; a prorated score between two attainable scores (a respondent
         who skipped items) gets the linear interpolation of its neighbours' percentiles.
         """
-        x = np.asarray(raw, dtype=float)
+        scalar = np.ndim(raw) == 0
+        x = np.atleast_1d(np.asarray(raw, dtype=float))
         grid, percentiles, step = self._lookup
+        if scalar:
+            return self.empirical_percentile(x)[0]
         if step is None:
             return np.interp(x, grid, percentiles)
         # Equally spaced attainable scores (the usual case): most scores sit on the grid, so index it directly.

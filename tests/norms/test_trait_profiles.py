@@ -268,3 +268,11 @@ def test_bundled_factor_model(ipip, general):
 
     assert _factor_model(mini, "bundled") == (None, "none: no calibrated factor model exists for 'team-climate-mini'")
     assert _factor_model(mini, None)[1] == "none: no calibrated factor model exists for 'team-climate-mini'"
+
+
+def test_empirical_percentile_takes_a_plain_number():
+    from profiler.norms import load_norms
+
+    scale = load_norms("ipip-bfm-50", "general").scale("Extraversion")
+    assert float(scale.empirical_percentile(3.0)) == float(scale.empirical_percentile([3.0])[0])
+    assert np.isnan(scale.empirical_percentile(float("nan")))
