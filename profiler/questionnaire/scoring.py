@@ -9,6 +9,8 @@ scoring that mean times the number of items.
 from __future__ import annotations
 
 import math
+import weakref
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -119,14 +121,16 @@ def _validate_numeric(questionnaire: Questionnaire, frame: pd.DataFrame, strict:
     Same result as that path: invalid answers become NaN when not ``strict``.
     """
     item_ids = questionnaire.item_ids
-    present = [i for i in item_ids if i in frame.columns]
+    in_order = list(frame.columns) == item_ids  # the usual case: skip pandas' label lookups
+    present = item_ids if in_order else [i for i in item_ids if i in frame.columns]
     if strict and (len(present) != frame.shape[1] or any(
         questionnaire.is_required(i) for i in item_ids if i not in frame.columns
     )):  # fmt: skip
         return None
-    if any(not isinstance(d, np.dtype) or d.kind not in "iuf" for d in frame.dtypes[present]):
+    dtypes = frame.dtypes if in_order else frame.dtypes[present]
+    if any(not isinstance(d, np.dtype) or d.kind not in "iuf" for d in dtypes):
         return None  # text, booleans, nullable or mixed columns: the general path converts them
-    raw = frame[present].to_numpy()
+    raw = frame.to_numpy() if in_order else frame[present].to_numpy()
     # A copy (invalid answers are blanked below), column-major: pandas keeps columns contiguous, and so does
     # the scoring, which adds whole columns.
     x = np.array(raw, dtype=float, order="F")
@@ -193,6 +197,41 @@ def _describe_format(questionnaire: Questionnaire, item_id: str) -> str:
     return "1 (yes) or 0 (no)"
 
 
+@dataclass(frozen=True)
+class _ScoringPlan:
+    """What scoring needs from a questionnaire, computed once per questionnaire (it is immutable)."""
+
+    columns: np.ndarray  # positions of the scored items among the item ids
+    positive: np.ndarray  # items x scales, 1 where keyed +
+    negative: np.ndarray  # items x scales, 1 where keyed -
+    lows: np.ndarray
+    highs: np.ndarray
+    n_items: np.ndarray
+    needed: np.ndarray  # answered items each scale needs for a score (at least 1)
+    is_sum: np.ndarray
+
+
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _plan(questionnaire: Questionnaire) -> _ScoringPlan:
+    plan = _PLANS.get(questionnaire)
+    if plan is None:
+        scored = questionnaire.scored_items
+        matrix = questionnaire.scoring_matrix.loc[scored].to_numpy(dtype=float)
+        lows, highs = np.array([questionnaire.item_range(i) for i in scored], dtype=float).T.reshape(2, -1)
+        positive, negative = (matrix > 0).astype(float), (matrix < 0).astype(float)
+        n_items = (positive + negative).sum(axis=0)
+        needed = np.array([math.ceil(scale.min_answered * n - 1e-9)
+                           for scale, n in zip(questionnaire.scales, n_items, strict=True)])
+        plan = _ScoringPlan(
+            columns=np.array([questionnaire.item_ids.index(i) for i in scored]), positive=positive,
+            negative=negative, lows=lows, highs=highs, n_items=n_items, needed=np.maximum(needed, 1),
+            is_sum=np.array([scale.scoring == "sum" for scale in questionnaire.scales]))
+        _PLANS[questionnaire] = plan
+    return plan
+
+
 def score_responses(questionnaire: Questionnaire, responses: pd.DataFrame, *, invalid: str = "raise") -> pd.DataFrame:
     """Raw scale scores for every respondent.
 
@@ -216,13 +255,9 @@ def score_responses(questionnaire: Questionnaire, responses: pd.DataFrame, *, in
     same means for respondents who answered every item.
     """
     answers = validate_responses(questionnaire, responses, invalid=invalid)
-    scored = questionnaire.scored_items
-    x = answers[scored].to_numpy()
-    matrix = questionnaire.scoring_matrix.loc[scored].to_numpy(dtype=float)
-    lows, highs = np.array([questionnaire.item_range(i) for i in scored], dtype=float).T.reshape(2, -1)
-    positive = (matrix > 0).astype(float)
-    negative = (matrix < 0).astype(float)
-    n_items = (positive + negative).sum(axis=0)
+    plan = _plan(questionnaire)
+    x = answers.to_numpy()[:, plan.columns]
+    positive, negative, lows, highs, n_items = plan.positive, plan.negative, plan.lows, plan.highs, plan.n_items
     if not np.isnan(x).any():  # the common case: sum of x keyed +1, minus x keyed -1, plus min + max
         totals = _keyed_sums(x, positive - negative) + (lows + highs) @ negative
         counts = np.broadcast_to(n_items, totals.shape)
@@ -234,12 +269,8 @@ def score_responses(questionnaire: Questionnaire, responses: pd.DataFrame, *, in
         counts = answered.astype(float) @ (positive + negative)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = totals / counts
-    needed = np.array(
-        [math.ceil(scale.min_answered * n - 1e-9) for scale, n in zip(questionnaire.scales, n_items, strict=True)]
-    )
-    means[counts < np.maximum(needed, 1)] = np.nan
-    is_sum = np.array([scale.scoring == "sum" for scale in questionnaire.scales])
-    scores = np.where(is_sum, means * n_items, means)
+    means[counts < plan.needed] = np.nan
+    scores = np.where(plan.is_sum, means * n_items, means)
     result = pd.DataFrame(scores, index=responses.index, columns=questionnaire.scale_ids)
     result.attrs.update(questionnaire.identity())
     return result
