@@ -71,7 +71,13 @@ def test_simulated_candidates_end_to_end(store, job_model):
                                 actor="system:batch-7") for i, (c, s) in enumerate(zip(ids, sessions, strict=True))]
 
     for candidate, session, result in zip(ids, sessions, results, strict=True):
-        entries = list(AuditLog(store).entries(candidate=candidate))
+        every = list(AuditLog(store).entries(candidate=candidate))
+        # The session logs its own events as they happen (session.started, session.answer, ... by the
+        # respondent); the pipeline's entries follow.
+        own = [e for e in every if e.actor == "respondent"]
+        assert own[0].event == "session.started" and own[-1].event == "session.finish"
+        assert sum(e.event == "session.answer" for e in own) == len(q.item_ids)
+        entries = [e for e in every if e.actor != "respondent"]
         assert [e.event for e in entries] == ["candidate.registered", "session.finished", *PIPELINE_EVENTS]
         assert all(e.actor == "system:batch-7" for e in entries[1:])
         logged = {e.event: e.payload for e in entries}
@@ -199,7 +205,7 @@ def test_unusable_input_records_nothing(store, job_model):
     with pytest.raises(AssessmentError, match="one row"):
         assess_candidate(store, a, job_model, pd.DataFrame([answers, answers]), _evidence(), as_of=AS_OF)
     assert Candidates(store).artefacts(a) == [] and Candidates(store).artefacts(b) == []
-    assert [e.event for e in AuditLog(store).entries(candidate=a)] == ["candidate.registered"]
+    assert [e.event for e in AuditLog(store).entries(candidate=a)] == ["candidate.registered", "session.started"]
 
 
 def test_a_session_is_logged_once_and_can_be_given_by_id(store, job_model):

@@ -150,6 +150,10 @@ class Session:
             pass
         with store.write() as connection:
             records.insert_session(connection, **{**record, "item_order": json.dumps(record["item_order"])})
+            _log(connection, store, "started", respondent, {
+                "session": record["id"], "questionnaire_id": questionnaire.id,
+                "questionnaire_version": questionnaire.version, "content_hash": questionnaire.content_hash,
+                "language": language, "seed": seed, "items": len(record["item_order"])})
         return cls(store, questionnaire, record, [], clock)
 
     @classmethod
@@ -410,12 +414,26 @@ class Session:
                 records.append_event(connection, self.id, event)
                 if session_values:
                     records.update_session(connection, self.id, **session_values)
+                # The same event in the hash-chained audit log, committed together with it (or not at all).
+                _log(connection, self._store, event.kind, self.respondent, {
+                    "session": self.id, "seq": event.seq, "item": event.item_id, "position": event.position,
+                    "value": event.value, "shown_seconds": event.shown_seconds, **{
+                        k: v for k, v in session_values.items() if isinstance(v, str | int | float | bool)}})
         except IntegrityError:
             raise SessionError(f"session {self.id!r} was changed by another process since it was opened here; "
                                "resume it again") from None
         self._state.apply(event)
         self._events.append(event)
         self._shown_at = self._clock()  # the next item appears once the answer is safe
+
+
+def _log(connection, store: Store, kind: str, respondent: str, payload: dict) -> None:
+    """Append ``session.<kind>`` to the store's audit log inside the caller's transaction."""
+    from profiler.oversight.audit_log import CANDIDATE_PATTERN, AuditLog
+
+    candidate = respondent if CANDIDATE_PATTERN.match(respondent) else None
+    AuditLog(store).append(f"session.{kind}", payload, actor=f"respondent:{respondent}" if candidate is None
+                           else "respondent", candidate=candidate, connection=connection)
 
 
 def _page_index(questionnaire: Questionnaire, order: tuple[str, ...]) -> list[int]:

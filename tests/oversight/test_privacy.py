@@ -80,12 +80,12 @@ def test_export_holds_everything_about_the_candidate(store, mini):
     assert document["artefacts"][0]["session_id"] == session.id
     assert document["artefacts"][1]["payload"]["reason"] == "clear work sample"
     events = [e["event"] for e in document["audit_log"]]
-    assert events == ["candidate.registered", "demographics.recorded", "session.finished", "artefact.recorded",
-                      "review.decision"]
+    assert events == ["candidate.registered", "demographics.recorded", "session.started", "session.answer",
+                      "session.answer", "session.answer", "session.finished", "artefact.recorded", "review.decision"]
     assert "Bob" not in json.dumps(document) and "cand-bob" not in json.dumps(document)
     [logged] = AuditLog(store).entries(event=AuditEvent.EXPORTED)
     assert logged.candidate == "cand-ada" and logged.actor == "dpo:sam"
-    assert logged.payload["counts"] == {"sessions": 1, "artefacts": 2, "log_entries": 5, "identity": True,
+    assert logged.payload["counts"] == {"sessions": 1, "artefacts": 2, "log_entries": 9, "identity": True,
                                         "demographics": True}
     with pytest.raises(CandidateError, match="nothing is held about candidate 'cand-nobody'"):
         export_candidate(store, "cand-nobody", actor="dpo:sam")
