@@ -14,6 +14,7 @@ Model (per group g)::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import combinations
@@ -21,7 +22,7 @@ from itertools import combinations
 import numpy as np
 
 from profiler.errors import ProfilerError
-from profiler.factors.model_syntax import ParsedModel
+from profiler.factors.model_syntax import ParsedModel, suggest
 
 LAMBDA, PSI, THETA, NU, ALPHA = range(5)
 
@@ -60,6 +61,7 @@ class ParameterTable:
     latent: tuple[str, ...]
     n_groups: int
     meanstructure: bool
+    partial: tuple[str, ...] = ()  # parameters freed from ``equal``, in lavaan's spelling
 
     @property
     def n_free(self) -> int:
@@ -89,6 +91,7 @@ def build_table(
     n_groups: int = 1,
     std_lv: bool = False,
     equal: Collection[str] = (),
+    partial: Collection[str] = (),
     meanstructure: bool = False,
 ) -> ParameterTable:
     """Parameter table for ``model`` with lavaan's ``cfa()`` defaults.
@@ -99,7 +102,18 @@ def build_table(
     except, as in lavaan, in groups after the first when ``equal`` holds the intercepts (and not the
     means), and factor variances in later groups when ``std_lv`` and equal loadings.
 
-    In R: ``lavaan::lavaanify(model, auto = TRUE, std.lv = ..., ngroups = ..., group.equal = ...)``.
+    ``partial`` names parameters in lavaan's notation (``"visual=~x2"``, ``"x3~1"``, ``"x5~~x5"``) that
+    stay free in every group although ``equal`` covers their kind (lavaan's ``group.partial``). Which
+    parameters are free or fixed does not change: factor means and variances follow ``equal`` alone.
+
+    In R: ``lavaan::lavaanify(model, auto = TRUE, std.lv = ..., ngroups = ..., group.equal = ...,
+    group.partial = ...)``.
+
+    Raises
+    ------
+    ModelSpecificationError
+        A ``partial`` entry that is not a parameter of the model, or one that ``equal`` does not
+        constrain (fixed, held equal by a label, or of a kind not in ``equal``); all such entries at once.
     """
     equal = frozenset(equal)
     ov, lv = model.observed, model.latent
@@ -160,6 +174,8 @@ def build_table(
             return 0.0
         return None
 
+    freed = _resolve_partial(partial, rows, equal, default_fixed, n_groups)
+
     n_rows = len(rows)
     lhs, op, rhs, labels = [], [], [], []
     group = np.repeat(np.arange(n_groups), n_rows)
@@ -176,7 +192,7 @@ def build_table(
             lhs.append(r.lhs)
             op.append(r.op)
             rhs.append(r.rhs)
-            fixed = r.fixed if r.fixed is not None else (None if r.force_free or r.label else default_fixed(k, r, g))
+            fixed = _fixed_value(k, r, g, default_fixed)
             if fixed is not None:
                 value[i] = fixed
                 labels.append(r.label)
@@ -184,15 +200,78 @@ def build_table(
             # rows that share a key share one free parameter (labels, group.equal)
             if r.label:
                 free_key: tuple = ("label", r.label)
-            elif n_groups > 1 and _category(r) in equal:
+            elif n_groups > 1 and _category(r) in equal and k not in freed:
                 free_key = ("equal", k)
             else:
                 free_key = ("row", i)
             free[i] = keys.setdefault(free_key, len(keys))
             labels.append(r.label or (f".p{k + 1}." if free_key[0] == "equal" else ""))
     return ParameterTable(
-        lhs, op, rhs, group, user, free, value, labels, mat, row_i, col_i, ov, lv, n_groups, meanstructure
+        lhs, op, rhs, group, user, free, value, labels, mat, row_i, col_i, ov, lv, n_groups, meanstructure,
+        partial=tuple(freed.values()),
     )
+
+
+def _fixed_value(k: int, r: _Row, g: int, default_fixed) -> float | None:
+    """The value row ``k`` is fixed to in group ``g``, or None when it is free."""
+    if r.fixed is not None:
+        return r.fixed
+    return None if r.force_free or r.label else default_fixed(k, r, g)
+
+
+# lhs, operator, rhs of one parameter in lavaan's notation; "x3~1" is an intercept (or factor mean)
+_PARTIAL = re.compile(r"([A-Za-z_.][A-Za-z0-9_.]*)(=~|~~|~)([A-Za-z0-9_.]+)")
+
+
+def _name(r: _Row) -> str:
+    return f"{r.lhs}{r.op}{r.rhs}"
+
+
+def _resolve_partial(
+    partial: Collection[str], rows: list[_Row], equal: frozenset, default_fixed, n_groups: int
+) -> dict[int, str]:
+    """Map each ``partial`` entry to its row: ``{row index: lavaan spelling}``, in the order given.
+
+    Whitespace is ignored and a covariance may be written either way round (``x8~~x7``; lavaan itself
+    only matches the order of its parameter table and silently ignores the other).
+    """
+    by_key = {}
+    for k, r in enumerate(rows):
+        by_key[(r.lhs, r.op, r.rhs)] = k
+        if r.op == "~~":
+            by_key.setdefault((r.rhs, r.op, r.lhs), k)
+    out: dict[int, str] = {}
+    problems: list[str] = []
+    for entry in partial:
+        text = re.sub(r"\s+", "", entry)
+        match = _PARTIAL.fullmatch(text)
+        key = None
+        if match:
+            lhs, op, rhs = match.groups()
+            key = (lhs, "~1", "") if op == "~" and rhs == "1" else (lhs, op, rhs)
+        k = by_key.get(key)
+        if k is None:
+            hint = suggest(text, [_name(r) for r in rows])
+            problems.append(f"{entry!r} is not a parameter of the model{hint}; write loadings 'f=~x', intercepts "
+                            "'x~1', (residual) variances 'x~~x' and covariances 'x~~y'")
+            continue
+        r = rows[k]
+        category = _category(r)
+        if r.label:
+            problems.append(f"{entry!r} is held equal across groups by its label {r.label!r}, not by equal=: "
+                            "remove the label to free it")
+        elif all(_fixed_value(k, r, g, default_fixed) is not None for g in range(max(n_groups, 2))):
+            value = _fixed_value(k, r, 0, default_fixed)
+            problems.append(f"{entry!r} is fixed (to {value:g}) in every group, not constrained by equal=")
+        elif category not in equal:
+            problems.append(f"{entry!r} is not constrained by equal={tuple(sorted(equal))}: it would be held "
+                            f"equal only with {category!r} in equal")
+        else:
+            out.setdefault(k, _name(r))
+    if problems:
+        raise ModelSpecificationError("partial= can only free parameters that equal= holds equal across groups:\n"
+                                      + "\n".join(f"- {p}" for p in problems))
+    return out
 
 
 def _category(r: _Row) -> str:

@@ -13,6 +13,8 @@ A CFA says which items measure which factor and tests that claim against the dat
 
     # measurement invariance across groups: configural -> metric -> scalar -> strict
     CFA(model).fit(data, group="school", equal=("loadings", "intercepts"))
+    # partial invariance: x3's intercept free in every group, the others held equal
+    CFA(model).fit(data, group="school", equal=("loadings", "intercepts"), partial=("x3~1",))
 
 Estimation minimises the ML discrepancy F = log|Sigma| + tr(S Sigma^-1) - log|S| - p (plus the mean
 part with a mean structure) with the analytic gradient: Fisher scoring (expected information) far from
@@ -123,6 +125,11 @@ class CFA:
         Rows used (all groups).
     n_rows_dropped_ : int
         Incomplete rows dropped (``missing="listwise"``).
+    equal_ : tuple of str
+        The ``equal`` categories, sorted.
+    partial_ : tuple of str
+        The ``partial`` parameters as lavaan spells them (``"x7~~x8"``, ``"x3~1"``), in the order
+        given, without duplicates: pass them to lavaan's ``group.partial`` unchanged.
     groups_ : tuple
         Group labels in order of first appearance (lavaan's order); ``(None,)`` for one group.
     group_sizes_ : Series
@@ -133,8 +140,9 @@ class CFA:
 
     Notes
     -----
-    In R: ``lavaan::cfa(model, data, std.lv = ..., group = ..., group.equal = ...)`` with ``estimator =
-    "ML"``, ``information = "expected"``, ``likelihood = "normal"`` (all lavaan defaults).
+    In R: ``lavaan::cfa(model, data, std.lv = ..., group = ..., group.equal = ..., group.partial = ...)``
+    with ``estimator = "ML"``, ``information = "expected"``, ``likelihood = "normal"`` (all lavaan
+    defaults).
 
     Differences from lavaan, on purpose: a factor with a single indicator must have that indicator's
     residual variance fixed in the model (lavaan fixes it to 0 silently); duplicated statements are
@@ -169,7 +177,13 @@ class CFA:
         return f"CFA(model={model!r}, std_lv={self.std_lv}, missing={self.missing!r})"
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data: pd.DataFrame, group: str | None = None, equal: Collection[str] = ()) -> CFA:
+    def fit(
+        self,
+        data: pd.DataFrame,
+        group: str | None = None,
+        equal: Collection[str] = (),
+        partial: Collection[str] = (),
+    ) -> CFA:
         """Estimate the model by maximum likelihood.
 
         Parameters
@@ -184,6 +198,14 @@ class CFA:
             ``"loadings"`` (metric invariance), ``"intercepts"`` (scalar; factor means are then free
             in all groups but the first), ``"residuals"`` (strict), ``"means"``, ``"lv.variances"``,
             ``"lv.covariances"``, ``"residual.covariances"``.
+        partial : collection of str
+            Parameters freed from the equality that ``equal`` imposes (lavaan's ``group.partial``), in
+            lavaan's notation: loadings ``"visual=~x2"``, intercepts ``"x3~1"``, residual variances
+            ``"x5~~x5"``, covariances ``"x7~~x8"`` (either order), factor (co)variances and means.
+            Each is estimated separately in every group; everything else is as ``equal`` alone makes it
+            (with ``"intercepts"`` in ``equal`` the factor means stay free after the first group). An
+            entry that names no parameter of the model, or one that ``equal`` does not constrain (fixed,
+            labelled, or of a kind not in ``equal``), is a ``ModelSpecificationError``.
 
         Returns
         -------
@@ -195,14 +217,19 @@ class CFA:
         """
         self._check_params()
         equal = self._check_equal(equal, group)
+        partial = self._check_partial(partial, group)
         model = self._parsed_model()
         with single_threaded_blas():
-            return self._fit(data, model, group, equal)
+            return self._fit(data, model, group, equal, partial)
 
-    def _fit(self, data: pd.DataFrame, model: ParsedModel, group: str | None, equal: frozenset[str]) -> CFA:
+    def _fit(
+        self, data: pd.DataFrame, model: ParsedModel, group: str | None, equal: frozenset[str], partial: tuple[str, ...]
+    ) -> CFA:
         mom, dropped = sample_moments(data, model, group, self.missing)
         meanstructure = mom.n.size > 1 or any(st.op == "~1" for st in model.statements)
-        table = build_table(model, n_groups=mom.n.size, std_lv=self.std_lv, equal=equal, meanstructure=meanstructure)
+        table = build_table(
+            model, n_groups=mom.n.size, std_lv=self.std_lv, equal=equal, partial=partial, meanstructure=meanstructure
+        )
         check_identification(table, model)
         p = len(model.observed)
         n_moments = mom.n.size * (p * (p + 1) // 2 + (p if meanstructure else 0))
@@ -229,6 +256,7 @@ class CFA:
         self.groups_ = mom.labels
         self.group_column_ = group
         self.equal_ = tuple(sorted(equal))
+        self.partial_ = table.partial
         self.n_obs_ = mom.n_total
         self.n_rows_dropped_ = dropped
         self.group_sizes_ = pd.Series(mom.n, index=pd.Index(mom.labels, name=group), name="n")
@@ -278,6 +306,18 @@ class CFA:
         if equal and group is None:
             raise ValueError("equal=... constrains parameters across groups: give group= as well")
         return frozenset(equal)
+
+    @staticmethod
+    def _check_partial(partial: Collection[str], group: str | None) -> tuple[str, ...]:
+        if isinstance(partial, str):
+            partial = (partial,)
+        partial = tuple(partial)
+        bad = [p for p in partial if not isinstance(p, str)]
+        if bad:
+            raise TypeError(f"partial= takes parameters in lavaan notation ('visual=~x2', 'x3~1'), got {bad[0]!r}")
+        if partial and group is None:
+            raise ValueError("partial=... frees parameters from equal=...: give group= and equal= as well")
+        return partial
 
     def _parsed_model(self) -> ParsedModel:
         if isinstance(self.model, ParsedModel):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -310,6 +312,84 @@ def test_labels_constrain_parameters_equal(holzinger_swineford):
     assert est.label["visual", "=~", "x2"] == "a"
     # 21 moments; 3 free loadings (x2 and x3 share one), 6 residual and 2 factor variances, 1 covariance
     assert fit.fit_indices_["df"] == 21 - 12
+
+
+# ------------------------------------------------------------------ partial invariance (group.partial)
+PARTIAL_REFERENCE = Path(__file__).parents[1] / "fixtures" / "reference" / "lavaan_partial_reference.json"
+
+
+@pytest.fixture(scope="module")
+def partial_reference() -> dict:
+    """lavaan 0.6-14 with group.partial (make_partial_reference.R)."""
+    return json.loads(PARTIAL_REFERENCE.read_text())
+
+
+@pytest.mark.parametrize("name", ["scalar_partial_x3_x7", "metric_partial_visual_x2", "strict_partial_x3_x7_x5"])
+def test_partial_matches_lavaan(holzinger_swineford, partial_reference, name):
+    ref = partial_reference["models"][name]
+    fit = CFA(partial_reference["model"]).fit(
+        holzinger_swineford, group="school", equal=ref["group_equal"], partial=ref["group_partial"]
+    )
+    assert_fit_matches(fit.fit_indices_, ref["fit"])
+    assert fit.fit_indices_["df"] == ref["fit"]["df"] and fit.fit_indices_["npar"] == ref["fit"]["npar"]
+    assert fit.partial_ == tuple(ref["group_partial"])
+    est = fit.estimates_.set_index(["lhs", "op", "rhs", "group"])
+    for row in ref["freed"] + ref["factor_means"]:
+        ours = est.loc[(row["lhs"], row["op"], row["rhs"], row["group"])]
+        assert ours.est == pytest.approx(row["est"], abs=TOL) and ours.se == pytest.approx(row["se"], abs=TOL), row
+    for row in ref["freed"]:  # estimated per group: no equality label
+        assert est.loc[(row["lhs"], row["op"], row["rhs"], row["group"]), "label"] == ""
+    freed_per_group = [[r["est"] for r in ref["freed"] if r["group"] == g] for g in fit.groups_]
+    assert freed_per_group[0] != pytest.approx(freed_per_group[1], abs=1e-3)
+
+
+def test_partial_frees_only_the_named_parameter(holzinger_swineford):
+    scalar = CFA(HS_MODEL).fit(holzinger_swineford, group="school", equal=("loadings", "intercepts"))
+    fit = CFA(HS_MODEL).fit(holzinger_swineford, group="school", equal=("loadings", "intercepts"),
+                            partial=(" x3 ~ 1 ",))
+    assert fit.partial_ == ("x3~1",)
+    assert fit.fit_indices_["df"] == scalar.fit_indices_["df"] - 1  # one intercept more, in the second group
+    est = fit.estimates_
+    intercepts = est[(est.op == "~1") & est.lhs.str.startswith("x")].set_index(["lhs", "group"])
+    others = intercepts.drop(index="x3", level="lhs")
+    assert (others.label != "").all()
+    np.testing.assert_array_equal(others.xs("Pasteur", level="group").est, others.xs("Grant-White", level="group").est)
+    means = est[(est.op == "~1") & (est.lhs == "visual")]
+    assert (means.se.to_numpy() > 0).tolist() == [False, True]  # factor means still free after the first group
+
+
+def test_partial_covariance_either_order_equals_the_unconstrained_model(holzinger_swineford):
+    # freeing the only constrained residual covariance is the model without that constraint
+    model = HS_MODEL + "\n x7 ~~ x8"
+    free = CFA(model).fit(holzinger_swineford, group="school")
+    for spelling in ("x8~~x7", "x7 ~~ x8"):
+        fit = CFA(model).fit(holzinger_swineford, group="school", equal="residual.covariances", partial=spelling)
+        assert fit.partial_ == ("x7~~x8",)  # lavaan's spelling (lavaan itself ignores 'x8~~x7')
+        assert fit.fit_indices_["df"] == free.fit_indices_["df"]
+        assert fit.fit_indices_["chisq"] == pytest.approx(free.fit_indices_["chisq"], rel=1e-7)
+
+
+def test_partial_errors_name_the_entry(holzinger_swineford):
+    hs = holzinger_swineford
+    with pytest.raises(ModelSpecificationError) as err:
+        CFA(HS_MODEL).fit(hs, group="school", equal="loadings",
+                          partial=("visual=~x9", "visual=~x1", "x3~1", "visual =~", "speed~1"))
+    message = str(err.value)
+    assert "'visual=~x9' is not a parameter of the model" in message
+    assert "'visual=~x1' is fixed (to 1) in every group" in message
+    assert "'x3~1' is not constrained by equal=('loadings',)" in message and "'intercepts'" in message
+    assert "'visual =~' is not a parameter" in message
+    assert "'speed~1' is fixed (to 0)" in message
+    with pytest.raises(ModelSpecificationError, match="'visual~1' is not constrained by equal=.*'means'"):
+        CFA(HS_MODEL).fit(hs, group="school", equal=("loadings", "intercepts"), partial="visual~1")
+    with pytest.raises(ModelSpecificationError, match="'textual=~x55' is not a parameter.*did you mean 'textual=~x5'"):
+        CFA(HS_MODEL).fit(hs, group="school", equal=("loadings",), partial="textual=~x55")
+    with pytest.raises(ModelSpecificationError, match="'visual=~x2' is held equal across groups by its label 'a'"):
+        CFA("visual =~ x1 + a*x2 + x3").fit(hs, group="school", equal="loadings", partial="visual=~x2")
+    with pytest.raises(ValueError, match="give group= and equal="):
+        CFA(HS_MODEL).fit(hs, partial="x3~1")
+    with pytest.raises(TypeError, match="lavaan notation"):
+        CFA(HS_MODEL).fit(hs, group="school", equal="loadings", partial=[("visual", "=~", "x2")])
 
 
 # ------------------------------------------------------------------ the engine's derivatives
