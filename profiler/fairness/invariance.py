@@ -12,16 +12,12 @@ time the one whose release lowers chi-square most, found by *fitting every candi
 freed models, not modification indices: the CFA's modification indices do not cover equality
 constraints), until the step meets the criteria, ``max_free`` releases are spent, or no candidate is
 left (a factor keeps at least ``min_invariant`` invariant indicators, its marker counted). Later steps keep
-the releases. The freed parameters are reported in lavaan's ``group.partial`` syntax (``F=~x2``,
-``x3~1``, ``x3~~x3``), so the same models can be refitted in R.
+the releases.
 
-How a constraint is released without a ``group.partial`` option in :class:`profiler.factors.CFA`: loadings
-and residual variances are constrained by shared labels (``F =~ x1 + l.x2*x2``, ``x2 ~~ r.x2*x2``), so a
-released one just has no label. Intercepts are constrained by ``equal=("intercepts",)`` (which also frees
-the factor means after the first group, as lavaan does); a released intercept gets a *phantom* factor,
-``phantom.x =~ 1*x + 0*y`` with variance 0 and covariances 0, whose mean the CFA fixes to 0 in the first
-group and frees in the others: it adds a group-specific shift to that one intercept, the same model as
-lavaan's ``group.partial = "x~1"`` (same chi-square and df).
+Every model is the plain factor model fitted with lavaan's ``group.equal`` categories (metric
+``("loadings",)``, scalar ``+ "intercepts"``, strict ``+ "residuals"``) and the released constraints as
+``group.partial`` (``F=~x2``, ``x3~1``, ``x3~~x3``): :class:`profiler.factors.CFA` ``fit(..., equal=...,
+partial=...)``, so each model can be refitted in R exactly as written in ``InvarianceResult.models``.
 """
 
 from __future__ import annotations
@@ -42,6 +38,7 @@ __all__ = ["InvarianceResult", "invariance", "CRITERIA"]
 
 STEPS = ("configural", "metric", "scalar", "strict")
 CONSTRAINED = {"metric": "loading", "scalar": "intercept", "strict": "residual"}
+EQUAL = ("loadings", "intercepts", "residuals")  # lavaan's group.equal added by metric, scalar, strict
 # worse by more than this means the step does not hold (SRMR: .030 for metric, .010 afterwards)
 CRITERIA = {"cfi": 0.010, "rmsea": 0.015, "srmr_metric": 0.030, "srmr": 0.010}
 GROUP = "__group__"
@@ -66,7 +63,8 @@ class InvarianceResult:
         ``item``, ``delta_chisq`` (drop from the release) and fit after it.
     group_sizes : Series
     models : dict
-        Step -> (lavaan-style syntax, ``equal``) of the accepted model of that step.
+        Step -> (model syntax, ``equal``, ``partial``) of the accepted model of that step: lavaan's
+        ``cfa(syntax, group.equal = equal, group.partial = partial)``.
     fits : dict
         Step -> fitted :class:`~profiler.factors.CFA` (not serialized).
     notes : list of str
@@ -86,7 +84,8 @@ class InvarianceResult:
         return {"steps": _records(steps), "freed": _records(self.freed),
                 "group_sizes": {str(k): int(v) for k, v in self.group_sizes.items()},
                 "n_rows_dropped": self.n_rows_dropped,
-                "models": {k: {"syntax": s, "equal": list(e)} for k, (s, e) in self.models.items()},
+                "models": {k: {"syntax": s, "equal": list(e), "partial": list(p)}
+                           for k, (s, e, p) in self.models.items()},
                 "notes": list(self.notes)}
 
 
@@ -109,27 +108,19 @@ def _factors(model) -> dict[str, list[str]]:
                     f"{type(model).__name__}")
 
 
-def _syntax(factors: dict[str, list[str]], step: str, released: set) -> tuple[str, tuple]:
-    """Model text and ``equal`` of a step with the given (kind, item) constraints released."""
+def _syntax(factors: dict[str, list[str]], step: str, released: set) -> tuple[str, tuple, tuple]:
+    """Model text, ``equal`` and ``partial`` of a step with the given (kind, item) constraints released.
+
+    ``partial`` lists the releases of this step and the earlier ones, loadings first, then intercepts and
+    residual variances, each in model order (deterministic, whatever order they were released in).
+    """
     level = STEPS.index(step)
-    lines = []
-    for factor, items in factors.items():
-        terms = [items[0]] + [i if level < 1 or ("loading", i) in released else f"l.{i}*{i}" for i in items[1:]]
-        lines.append(f"{factor} =~ " + " + ".join(terms))
-    if level >= 3:
-        lines += [f"{i} ~~ r.{i}*{i}" for items in factors.values() for i in items if ("residual", i) not in released]
-    equal: tuple = ()
-    if level >= 2:
-        equal = ("intercepts",)
-        observed = [i for items in factors.values() for i in items]
-        phantoms = [f"phantom.{i}" for i in observed if ("intercept", i) in released]
-        for k, name in enumerate(phantoms):
-            item = name[len("phantom."):]
-            other = next(o for o in observed if o != item)
-            lines.append(f"{name} =~ 1*{item} + 0*{other}")
-            lines.append(f"{name} ~~ 0*{name}")
-            lines += [f"{name} ~~ 0*{o}" for o in list(factors) + phantoms[k + 1:]]
-    return "\n".join(lines), equal
+    syntax = "\n".join(f"{factor} =~ " + " + ".join(items) for factor, items in factors.items())
+    equal = EQUAL[:level]
+    observed = [i for items in factors.values() for i in items]
+    partial = tuple(_parameter(kind, item, factors) for kind in CONSTRAINED.values() for item in observed
+                    if (kind, item) in released)
+    return syntax, equal, partial
 
 
 def _parameter(kind: str, item: str, factors: dict) -> str:
@@ -140,8 +131,8 @@ def _parameter(kind: str, item: str, factors: dict) -> str:
 
 
 def _fit(data: pd.DataFrame, factors, step, released) -> CFA:
-    syntax, equal = _syntax(factors, step, released)
-    return CFA(syntax, missing="listwise").fit(data, group=GROUP, equal=equal)
+    syntax, equal, partial = _syntax(factors, step, released)
+    return CFA(syntax, missing="listwise").fit(data, group=GROUP, equal=equal, partial=partial)
 
 
 def _candidates(factors: dict, step: str, released: set, min_invariant: int) -> list[tuple[str, str]]:

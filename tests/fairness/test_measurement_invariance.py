@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ HS_MODEL = "visual =~ x1 + x2 + x3\n textual =~ x4 + x5 + x6\n speed =~ x7 + x8 
 LAVAAN = {"configural": "configural", "metric": "loadings", "scalar": "loadings+intercepts",
           "strict": "loadings+intercepts+residuals"}
 NEVER_REJECT = {"cfi": 1.0, "rmsea": 1.0, "srmr": 1.0, "srmr_metric": 1.0}
+PARTIAL_REFERENCE = Path(__file__).parents[1] / "fixtures" / "reference" / "lavaan_partial_reference.json"
 
 
 def test_full_invariance_steps_match_lavaan(holzinger_swineford, reference):
@@ -50,13 +52,14 @@ def test_changes_and_decision_rule(holzinger_swineford, reference):
     assert steps.loc["scalar", "delta_p"] < 0.001
 
 
-def test_a_phantom_per_released_intercept_is_lavaans_group_partial(holzinger_swineford, reference):
+def test_released_intercepts_are_lavaans_group_partial(holzinger_swineford, reference):
     # releasing every intercept but the markers' leaves the factor means just identified: the metric model
     hs = holzinger_swineford.assign(__group__=holzinger_swineford.school)
     factors = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
     released = {("intercept", x) for x in ("x2", "x3", "x5", "x6", "x8", "x9")}
-    syntax, equal = _syntax(factors, "scalar", released)
-    fit = CFA(syntax).fit(hs, group="__group__", equal=equal)
+    syntax, equal, partial = _syntax(factors, "scalar", released)
+    assert equal == ("loadings", "intercepts") and partial == ("x2~1", "x3~1", "x5~1", "x6~1", "x8~1", "x9~1")
+    fit = CFA(syntax).fit(hs, group="__group__", equal=equal, partial=partial)
     ref = reference["cfa_hs"]["invariance_by_school"]["loadings"]
     assert fit.fit_indices_["df"] == ref["df"]
     assert fit.fit_indices_["chisq"] == pytest.approx(ref["chisq"], rel=1e-6)
@@ -73,8 +76,23 @@ def test_partial_scalar_invariance_on_holzinger_swineford(holzinger_swineford):
     assert steps.loc["scalar", "df"] == 58 and steps.loc["scalar", "cfi_ok"]
     assert steps.loc["strict", "verdict"] in ("holds", "partial")
     assert (result.freed.delta_chisq > 0).all()
-    assert "phantom.x3" in result.models["strict"][0]
+    assert result.models["scalar"] == (HS_MODEL.replace("\n ", "\n"), ("loadings", "intercepts"), ("x3~1", "x7~1"))
+    assert result.models["strict"][2][:2] == ("x3~1", "x7~1")
     json.dumps(result.to_dict())
+
+
+def test_partial_scalar_step_matches_lavaan_group_partial(holzinger_swineford):
+    # lavaan 0.6-14: group.equal = c("loadings", "intercepts"), group.partial = c("x3~1", "x7~1")
+    ref = json.loads(PARTIAL_REFERENCE.read_text())["models"]["scalar_partial_x3_x7"]
+    hs = holzinger_swineford
+    result = invariance(hs, HS_MODEL, hs["school"], steps=("configural", "metric", "scalar"))
+    scalar = result.steps.set_index("step").loc["scalar"]
+    for key in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"):
+        expected = ref["fit"][key]
+        assert abs(scalar[key] - expected) / (expected if key == "chisq" else 1.0) < 1e-3, key
+    est = result.fits["scalar"].estimates_.set_index(["lhs", "op", "rhs", "group"])
+    for row in ref["freed"]:
+        assert est.loc[(row["lhs"], row["op"], row["rhs"], row["group"]), "est"] == pytest.approx(row["est"], abs=1e-3)
 
 
 def test_candidates_keep_enough_invariant_indicators(holzinger_swineford):
