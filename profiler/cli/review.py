@@ -116,6 +116,13 @@ def _decide(review, args) -> int:
         if open_contests and pending:
             return _usage(f"{candidate} has an open contest ({open_contests[-1].id}) and a recommendation to decide "
                           f"({pending[-1].id}): name one with --contest or --recommendation")
+        if len(pending) > 1:
+            listed = "; ".join(f"{r.id} ({r.job_model_id} {r.job_model_version}, band {r.band})" for r in pending)
+            return _usage(f"{candidate} has {len(pending)} recommendations to decide: {listed}; name one with "
+                          "--recommendation")
+        if len(open_contests) > 1:
+            return _usage(f"{candidate} has {len(open_contests)} open contests "
+                          f"({', '.join(str(c.id) for c in open_contests)}): name one with --contest")
         if open_contests:
             contest_id = open_contests[-1].id
         elif pending:

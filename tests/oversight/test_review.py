@@ -499,3 +499,16 @@ def test_cli_review(store, capsys):
     assert main(["review", "show", "--db", db]) == 2
     assert "needs a candidate id" in capsys.readouterr().err
     assert AuditLog(store).verify().ok
+
+
+def test_cli_review_refuses_to_guess_between_pending_recommendations(store, capsys):
+    db = store.name
+    first = _recommend(store, "cand-c", "review")
+    second = _recommend(store, "cand-c", "advance", version="1.1.0")
+    decide = ["--reviewer", "jdoe", "--role", "hiring_manager", "--db", db]
+    assert main(["review", "cand-c", "--decision", "accept", *decide]) == 2
+    err = capsys.readouterr().err
+    assert f"cand-c has 2 recommendations to decide: {first} " in err and f"{second} " in err
+    assert "--recommendation" in err
+    assert main(["review", "cand-c", "--decision", "accept", "--recommendation", str(second), *decide]) == 0
+    assert [r.id for r in Review(store).pending()] == [first]
