@@ -107,6 +107,8 @@ class ImpactResult:
 
     def minimum_ratio(self) -> pd.Series:
         """Lowest impact ratio per (outcome, attribute); fairlearn's demographic_parity_ratio equals it."""
+        if self.table.empty or "in_ratio" not in self.table.columns:
+            return pd.Series(dtype=float)
         rows = self.table[self.table["in_ratio"]]
         return rows.groupby(["outcome", "attribute"], sort=False)["impact_ratio"].min()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,11 +40,26 @@ class FairnessAuditRun:
     minimum_impact_ratios: dict[str, float | None]
 
 
-def _write(path: Path, text: str) -> str:
-    data = text.encode("utf-8")
+def _digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write a file that did not exist, through a temporary name, so that no earlier audit is overwritten and
+    no half-written report is left behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _free_stem(folder: Path, stem: str) -> str:
+    """``stem``, or ``stem-2``, ``stem-3``... when an audit of the same day is there already."""
+    candidate, n = stem, 1
+    while (folder / f"{candidate}.html").exists() or (folder / f"{candidate}.json").exists():
+        n += 1
+        candidate = f"{stem}-{n}"
+    return candidate
 
 
 def run_fairness_audit(
@@ -59,6 +75,7 @@ def run_fairness_audit(
     data_reason: str | None = None,
     first_used: dt.date | None = None,
     auditor: str | None = None,
+    version: str | None = None,
 ) -> FairnessAuditRun:
     """Audit the recorded recommendations of ``job_model`` for adverse impact and log the audit.
 
@@ -78,6 +95,14 @@ def run_fairness_audit(
         Where explicit ``groups`` came from (a file and its hash), for the report.
     data_kind, data_reason : str
         ``historical`` or ``test`` data (NYC LL 144 asks for the reason when test data are used).
+    version : str, optional
+        The job-model version audited (an audit covers one version); default: the newest one recorded.
+
+    Raises
+    ------
+    FairnessAuditError
+        No recommendation of that model (version), or no group label for any of its candidates. Nothing is
+        written or logged then; an earlier audit's files are never overwritten.
     """
     from profiler.reports.fairness import AuditSummary, fairness_audit, fairness_report
     from profiler.reports.stored import review_status
@@ -87,6 +112,12 @@ def run_fairness_audit(
     recorded = review.recommendations(job_model=job_model)
     if not recorded:
         raise FairnessAuditError(f"no recommendation is recorded for job model {job_model!r} in {store.name}")
+    version = version or recorded[-1].job_model_version
+    versions = sorted({r.job_model_version for r in recorded})
+    recorded = [r for r in recorded if r.job_model_version == version]
+    if not recorded:
+        raise FairnessAuditError(f"no recommendation of {job_model} version {version!r} is recorded; recorded "
+                                 f"versions: {', '.join(versions)}")
     latest = {r.candidate: r for r in recorded}  # oldest first: each candidate's latest recommendation stays
     rows = {}
     for candidate, r in latest.items():
@@ -100,6 +131,10 @@ def run_fairness_audit(
         groups_source = "the store's demographics vault (self-reported categories; the read is logged)"
     if groups.shape[1] == 0:
         raise FairnessAuditError("no group labels: give them explicitly or record demographics in the store")
+    labelled = frame.index.intersection(groups.index)
+    if len(labelled) == 0:
+        raise FairnessAuditError(f"none of the {len(frame)} candidates assessed with {job_model} {version} has a "
+                                 f"group label (the labels name {len(groups)} other candidates)")
     newest = recorded[-1]
     first, last = min(r.recorded_at for r in recorded), max(r.recorded_at for r in recorded)
     summary = AuditSummary(
@@ -110,13 +145,18 @@ def run_fairness_audit(
         job_model_version=newest.job_model_version, job_model_hash=newest.job_model_hash,
         groups_source=groups_source or "group labels given by the caller", first_used=first_used or first.date(),
         auditor=auditor)
+    # Everything is computed before anything is written: a failing audit leaves no files and no log entry.
     audit = fairness_audit(frame, groups, summary)
-    stem = f"fairness-{job_model}-{audit_date.isoformat()}"
-    html_path, json_path = Path(out_dir) / f"{stem}.html", Path(out_dir) / f"{stem}.json"
-    html_digest = _write(html_path, fairness_report(audit))
-    json_digest = _write(json_path, json.dumps(audit.to_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    html = fairness_report(audit)
+    figures = json.dumps(audit.to_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    html_digest, json_digest = _digest(html), _digest(figures)
     minimum = {f"{o} / {a}": v for (o, a), v in audit.selection.minimum_ratio().items()}
     minimum.update({f"{o} / {a}": v for (o, a), v in audit.scoring.minimum_ratio().items()})
+    folder = Path(out_dir)
+    stem = _free_stem(folder, f"fairness-{job_model}-{version}-{audit_date.isoformat()}")
+    html_path, json_path = folder / f"{stem}.html", folder / f"{stem}.json"
+    _write_new(html_path, html)
+    _write_new(json_path, figures)
     entry = AuditLog(store).append(AuditEvent.AUDIT, {
         "audit": "fairness", "job_model_id": job_model, "job_model_version": newest.job_model_version,
         "job_model_hash": newest.job_model_hash, "audit_date": audit_date.isoformat(), "candidates": len(frame),

@@ -153,8 +153,8 @@ def test_report_cohort_command(store_path, tmp_path):
 def test_audit_fairness_from_the_vault(store_path, tmp_path, capsys):
     assert main(["audit", "fairness", "customer-support", "--db", str(store_path), "--out", str(tmp_path),
                  "--date", "2026-06-01", "--actor", "auditor:lee"]) == 0
-    html = (tmp_path / "fairness-customer-support-2026-06-01.html").read_text(encoding="utf-8")
-    figures = json.loads((tmp_path / "fairness-customer-support-2026-06-01.json").read_text(encoding="utf-8"))
+    html = (tmp_path / "fairness-customer-support-1.0.0-2026-06-01.html").read_text(encoding="utf-8")
+    figures = json.loads((tmp_path / "fairness-customer-support-1.0.0-2026-06-01.json").read_text(encoding="utf-8"))
     assert figures["n"] == N and figures["summary"]["data_kind"] == "historical"
     assert {r["attribute"] for r in figures["nyc_summary"]} == {"sex", "race_ethnicity", "race_ethnicity x sex"}
     assert sum(u["n_unknown"] for u in figures["unknown"] if u["attribute"] == "race_ethnicity") == 3
@@ -181,7 +181,7 @@ def test_audit_fairness_from_a_file_and_test_data(store_path, tmp_path, capsys):
     assert main(["audit", "fairness", "customer-support", "--db", str(store_path), "--groups", str(path),
                  "--out", str(tmp_path), "--date", "2026-06-02", "--data-kind", "test",
                  "--data-reason", "the tool is not yet in use", "--first-used", "2026-01-05"]) == 0
-    figures = json.loads((tmp_path / "fairness-customer-support-2026-06-02.json").read_text(encoding="utf-8"))
+    figures = json.loads((tmp_path / "fairness-customer-support-1.0.0-2026-06-02.json").read_text(encoding="utf-8"))
     assert figures["summary"]["data_reason"] == "the tool is not yet in use"
     assert figures["summary"]["first_used"] == "2026-01-05"
     assert figures["summary"]["groups_source"].startswith("file groups.csv (sha256:")
@@ -195,3 +195,17 @@ def test_a_recorded_model_that_is_not_bundled_must_be_given(store, tmp_path):
         load_recorded_model("no-such-model")
     assert main(["report", "cohort", "customer-support", "--db", store.name, "--out", str(tmp_path / "k.html"),
                  "--job-model", "software-engineer"]) == 2
+
+
+def test_a_failing_audit_writes_nothing_and_never_overwrites(store_path, tmp_path, capsys):
+    strangers = pd.DataFrame({"candidate_id": ["nobody-1", "nobody-2"], "sex": ["F", "M"]})
+    path = tmp_path / "strangers.csv"
+    strangers.to_csv(path, index=False)
+    args = ["audit", "fairness", "customer-support", "--db", str(store_path), "--out", str(tmp_path / "audit"),
+            "--date", "2026-06-03"]
+    assert main([*args, "--groups", str(path)]) == 2
+    assert "none of the" in capsys.readouterr().err and not (tmp_path / "audit").exists()
+    assert main(args) == 0 and main(args) == 0  # the same day twice: a second pair of files, the first kept
+    names = sorted(p.name for p in (tmp_path / "audit").iterdir())
+    stem = "fairness-customer-support-1.0.0-2026-06-03"
+    assert names == [f"{stem}-2.html", f"{stem}-2.json", f"{stem}.html", f"{stem}.json"]
