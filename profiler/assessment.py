@@ -213,9 +213,11 @@ def assess_candidates(store: Store, job_model: JobModel | str, responses: Any,
         items = [(None, s, None) for s in responses]
     done: list[Assessment] = []
     failures: dict[str, str] = {}
-    for label, answers, seconds in items:
-        candidate = label if label is not None else _session_respondent(store, answers)
+    for position, (label, answers, seconds) in enumerate(items):
+        candidate = label if label is not None else f"session #{position + 1}"
         try:
+            if label is None:
+                candidate = _session_respondent(store, answers)
             result = assess_candidate(store, candidate, job_model, answers, evidence.get(candidate), norms=norms,
                                       actor=actor, timings=seconds, as_of=as_of, draws=draws, seed=seed,
                                       validity_calibration=validity_calibration)

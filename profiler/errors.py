@@ -68,6 +68,10 @@ class JobModelError(DocumentError):
     """A job-model file with one or more problems; ``.errors`` holds them, located by line and column."""
 
 
+class ValidityError(ProfilerError, ValueError):
+    """Input the response-validity checks cannot use: a calibration for other items, unknown timing columns..."""
+
+
 @dataclass(frozen=True)
 class ResponseProblem:
     """One invalid cell in a table of responses: its row (label and 0-based position), item and value.

@@ -161,6 +161,18 @@ def test_a_batch_skips_unusable_rows_without_partial_records(store, job_model):
     assert AuditLog(store).verify().ok
 
 
+def test_skip_also_covers_unusable_timings_and_unknown_sessions(store, job_model):
+    ids = _register(store, 2)
+    answers = profiler.simulate_responses(job_model.questionnaire, 2, seed=6).set_axis(ids)
+    timings = pd.DataFrame(4.0, index=ids, columns=answers.columns).assign(total=200.0)  # not an item
+    batch = assess_candidates(store, job_model, answers, {c: _evidence() for c in ids}, timings=timings,
+                              as_of=AS_OF, draws=DRAWS, on_error="skip")
+    assert batch.assessments == [] and set(batch.failures) == set(ids)
+    assert "total" in batch.failures[ids[0]]
+    batch = assess_candidates(store, job_model, ["no-such-session"], {}, as_of=AS_OF, draws=DRAWS, on_error="skip")
+    assert list(batch.failures) == ["session #1"]
+
+
 def test_invalid_responses_are_routed_to_review_with_their_reasons_first(store, job_model):
     q = job_model.questionnaire
     [candidate] = _register(store, 1)

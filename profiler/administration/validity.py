@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from profiler.administration import validity_indices as vi
+from profiler.errors import ValidityError
 from profiler.questionnaire.model import LikertFormat, ValidityRules
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import validate_responses
@@ -131,16 +132,16 @@ class ValidityCalibration:
         :func:`assess_validity` in ``attrs["calibration"]``.
         """
         if self.questionnaire_id != questionnaire.id:
-            raise ValueError(f"the validity calibration is for questionnaire {self.questionnaire_id!r}, "
+            raise ValidityError(f"the validity calibration is for questionnaire {self.questionnaire_id!r}, "
                              f"not {questionnaire.id!r}")
         unknown = [item for item in self.items if item not in questionnaire.scored_items]
         if unknown:
-            raise ValueError(f"the validity calibration names items that are not scored items of "
+            raise ValidityError(f"the validity calibration names items that are not scored items of "
                              f"{questionnaire.id!r}: {', '.join(unknown)}")
         changed = [item for item in self.items
                    if tuple(self.response_values.get(item, ())) != _answer_values(questionnaire, item)]
         if changed:
-            raise ValueError(f"the answer options of {', '.join(changed)} differ from those the validity "
+            raise ValidityError(f"the answer options of {', '.join(changed)} differ from those the validity "
                              "calibration was derived with; derive it again")
 
     def to_json(self) -> str:
@@ -183,9 +184,9 @@ class ValidityCalibration:
     def from_dict(cls, data: dict[str, Any], origin: str = "<memory>") -> ValidityCalibration:
         """Read a calibration document (as written by :meth:`to_dict`)."""
         if not isinstance(data, dict) or data.get("format") != CALIBRATION_FORMAT:
-            raise ValueError(f"{origin}: not a profiler validity calibration (format {CALIBRATION_FORMAT!r})")
+            raise ValidityError(f"{origin}: not a profiler validity calibration (format {CALIBRATION_FORMAT!r})")
         if data.get("format_version") != CALIBRATION_FORMAT_VERSION:
-            raise ValueError(f"{origin}: validity calibration format version {data.get('format_version')!r}; "
+            raise ValidityError(f"{origin}: validity calibration format version {data.get('format_version')!r}; "
                              f"this profiler reads version {CALIBRATION_FORMAT_VERSION}")
         try:
             items = tuple(data["items"])
@@ -194,7 +195,7 @@ class ValidityCalibration:
                          for name, values in data["distributions"].items() if name != "levels"}
             for name, table in quantiles.items():
                 if len(table) != len(QUANTILE_LEVELS) or np.any(np.diff(table) < 0):
-                    raise ValueError(f"distribution {name!r} must hold {len(QUANTILE_LEVELS)} sorted quantiles")
+                    raise ValidityError(f"distribution {name!r} must hold {len(QUANTILE_LEVELS)} sorted quantiles")
             return cls(
                 questionnaire_id=data["questionnaire"]["id"],
                 questionnaire_version=data["questionnaire"]["version"],
@@ -218,7 +219,7 @@ class ValidityCalibration:
                 origin=origin,
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{origin}: malformed validity calibration ({exc})") from None
+            raise ValidityError(f"{origin}: malformed validity calibration ({exc})") from None
 
 
 def _number(value: float) -> int | float:
@@ -260,7 +261,7 @@ def load_validity_calibration(name_or_path: str | Path) -> ValidityCalibration:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+        raise ValidityError(f"{path}: not valid JSON ({exc})") from None
     return ValidityCalibration.from_dict(data, origin=str(path))
 
 
@@ -301,7 +302,7 @@ def derive_validity_calibration(
     items = list(questionnaire.scored_items)
     answers = _validated_answers(questionnaire, sample, "raise")
     if answers[items].isna().any().any():
-        raise ValueError("the calibration sample must hold complete answers to every scored item")
+        raise ValidityError("the calibration sample must hold complete answers to every scored item")
     x = answers[items]
     corr = np.corrcoef(x.to_numpy(), rowvar=False)
     upper = np.triu_indices(len(items), 1)
@@ -422,7 +423,7 @@ def assess_validity(
     answers to judge); otherwise ``valid``.
     """
     if invalid not in ("raise", "missing"):
-        raise ValueError(f"invalid={invalid!r}; use 'raise' or 'missing'")
+        raise ValidityError(f"invalid={invalid!r}; use 'raise' or 'missing'")
     rules = questionnaire.spec.validity_rules
     x = _validated_answers(questionnaire, answers, invalid)
     calibration, calibration_info = _resolve_calibration(questionnaire, calibration)
@@ -514,7 +515,7 @@ def _validated_answers(questionnaire: Questionnaire, answers: pd.DataFrame, inva
 def _resolve_calibration(questionnaire: Questionnaire, calibration) -> tuple[ValidityCalibration | None, dict]:
     if isinstance(calibration, str):
         if calibration != "bundled":
-            raise ValueError(f"calibration={calibration!r}; pass a ValidityCalibration, 'bundled' or None")
+            raise ValidityError(f"calibration={calibration!r}; pass a ValidityCalibration, 'bundled' or None")
         path = bundled_validity_calibrations().get(questionnaire.id)
         calibration = load_validity_calibration(path) if path is not None else None
     if calibration is None:
@@ -556,7 +557,7 @@ def _longstring(questionnaire, x, order, seeds, missing_why) -> np.ndarray:
         order = [str(item) for item in order]
         unknown = [item for item in order if item not in questionnaire.item_ids]
         if unknown:
-            raise ValueError(f"order names items that are not in {questionnaire.id!r}: {', '.join(unknown)}")
+            raise ValidityError(f"order names items that are not in {questionnaire.id!r}: {', '.join(unknown)}")
         groups[None] = (order, list(range(n)))
     elif seeds is not None:
         seeds = _aligned(pd.Series(seeds), x.index)
@@ -622,7 +623,7 @@ def _speed(result, timings, questionnaire, rules: ValidityRules, missing_why) ->
     if isinstance(timings, pd.DataFrame):
         unknown = [str(c) for c in timings.columns if str(c) not in questionnaire.item_ids]
         if unknown:
-            raise ValueError(f"timings has columns that are not items of {questionnaire.id!r}: {', '.join(unknown)}")
+            raise ValidityError(f"timings has columns that are not items of {questionnaire.id!r}: {', '.join(unknown)}")
         speed = vi.response_speed(timings if timings.index.equals(result.index) else timings.reindex(result.index),
                                   floor)
     elif isinstance(timings, pd.Series):

@@ -24,6 +24,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+from profiler.errors import ValidityError
 from scipy import stats
 
 # Below this many usable pairs (synonyms, antonyms) or scales (even-odd) a within-person
@@ -90,7 +92,7 @@ def longstring(answers: pd.DataFrame, formats: Sequence[str] | None = None) -> p
     if formats is not None:
         formats = list(formats)
         if len(formats) != answers.shape[1]:
-            raise ValueError(f"formats has {len(formats)} entries for {answers.shape[1]} columns")
+            raise ValidityError(f"formats has {len(formats)} entries for {answers.shape[1]} columns")
         joined = np.array([a == b for a, b in zip(formats[:-1], formats[1:], strict=True)], dtype=bool)
     return pd.Series(longest_run(_floats(answers), joined), index=answers.index, name="longstring")
 
@@ -307,7 +309,7 @@ def response_speed(
     """
     if isinstance(timings, pd.Series):
         if items_answered is None:
-            raise ValueError("with total seconds per respondent, pass items_answered")
+            raise ValidityError("with total seconds per respondent, pass items_answered")
         total = pd.to_numeric(timings, errors="coerce").to_numpy(dtype=float)
         count = items_answered.reindex(timings.index).to_numpy(dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):

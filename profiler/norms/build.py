@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.factors.reliability import cronbach_alpha
-from profiler.norms.table import NormTable, RowRule, SampleDescription, ScaleNorm
+from profiler.norms.table import NormsError, NormTable, RowRule, SampleDescription, ScaleNorm
 from profiler.questionnaire.model import LikertFormat, YesNoFormat
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import score_responses, validate_responses
@@ -73,7 +73,7 @@ def build_norms(
     for scale_id in chosen:
         questionnaire.scale(scale_id)  # KeyError naming an unknown scale
         if len(questionnaire.keys(scale_id)) < 2:
-            raise ValueError(
+            raise NormsError(
                 f"scale {scale_id!r} has one item: Cronbach's alpha, and so the SEM, needs 2 or more; leave it "
                 "out with scales=[...]"
             )
@@ -117,12 +117,12 @@ def _keyed_items(questionnaire: Questionnaire, scale_id: str, answers: pd.DataFr
 def _scale_norm(questionnaire: Questionnaire, scale_id: str, answers: pd.DataFrame, raw: pd.Series) -> ScaleNorm:
     scored = raw.dropna()
     if len(scored) < 2:
-        raise ValueError(f"scale {scale_id!r}: fewer than 2 respondents have a score")
+        raise NormsError(f"scale {scale_id!r}: fewer than 2 respondents have a score")
     keyed = _keyed_items(questionnaire, scale_id, answers)
     # Already keyed, so no item is reversed here; listwise = respondents who answered every item.
     alpha = cronbach_alpha(keyed, missing="listwise")
     if not 0 <= alpha.raw_alpha <= 1:
-        raise ValueError(
+        raise NormsError(
             f"scale {scale_id!r}: Cronbach's alpha is {alpha.raw_alpha:.3f} in this sample, outside [0, 1]: the "
             "items do not measure one thing here (check the keys); no SEM can be computed"
         )

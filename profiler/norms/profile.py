@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from profiler.norms.table import NormsMismatchError, NormTable
+from profiler.norms.table import NormsError, NormsMismatchError, NormTable
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import score_responses, validate_responses
 from profiler.resources import bundled_dir
@@ -77,7 +77,7 @@ def _factor_model(questionnaire: Questionnaire, factor_model: FactorScorer | str
         return None, f"none: no calibrated factor model exists for {questionnaire.id!r}"
     if isinstance(factor_model, str):
         if factor_model != "bundled":
-            raise ValueError(f"factor_model={factor_model!r}; use 'bundled', a factor model, or None")
+            raise NormsError(f"factor_model={factor_model!r}; use 'bundled', a factor model, or None")
         if not shipped.is_file():
             return None, f"none: no calibrated factor model exists for {questionnaire.id!r}"
         from profiler.factors.calibration import FactorModel
@@ -95,7 +95,7 @@ def round_half_up(x: np.ndarray) -> np.ndarray:
 
 def _check_method(percentiles: str) -> None:
     if percentiles not in PERCENTILE_METHODS:
-        raise ValueError(f"percentiles={percentiles!r}; use one of {PERCENTILE_METHODS}")
+        raise NormsError(f"percentiles={percentiles!r}; use one of {PERCENTILE_METHODS}")
 
 
 def profile_scores(
@@ -128,7 +128,7 @@ def profile_scores(
         )
     missing = [s for s in norms.scale_ids if s not in scores.columns]
     if missing:
-        raise ValueError(f"scores lack the scale(s) the norms cover: {', '.join(missing)}")
+        raise NormsError(f"scores lack the scale(s) the norms cover: {', '.join(missing)}")
     columns: dict[tuple[str, str], Any] = {}
     for scale in norms.scales:
         raw = scores[scale.scale].to_numpy(dtype=float)
@@ -408,7 +408,7 @@ def trait_profile(
     """The trait profile of one respondent, from a mapping ``item -> answer`` (or a one-row DataFrame)."""
     if isinstance(answers, pd.DataFrame):
         if len(answers) != 1:
-            raise ValueError(f"trait_profile takes one respondent; got {len(answers)} rows (use trait_profiles)")
+            raise NormsError(f"trait_profile takes one respondent; got {len(answers)} rows (use trait_profiles)")
         frame = answers
     else:
         label = respondent if respondent is not None else getattr(answers, "name", None)
