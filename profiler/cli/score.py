@@ -99,9 +99,19 @@ def run(args: argparse.Namespace) -> int:
         raise ProfilerError("--out must not be the responses file")
     questionnaire = load_questionnaire(args.questionnaire)
     norms = load_norms(questionnaire, args.norms)
+    args.sep = _separator(args.sep)
     header = _read_header(args.responses, args.sep)
     item_columns = _check_header(header, questionnaire, args.id_column)
     return _score_file(args, questionnaire, norms, header, item_columns)
+
+
+def _separator(sep: str) -> str:
+    from profiler.errors import ProfilerError
+
+    sep = {"\\t": "\t", "tab": "\t"}.get(sep, sep)  # a tab typed on the command line arrives as backslash-t
+    if len(sep) != 1:
+        raise ProfilerError(f"--sep must be one character (or \\t for a tab), got {sep!r}")
+    return sep
 
 
 def _read_header(path: Path, sep: str) -> list[str]:
@@ -112,6 +122,8 @@ def _read_header(path: Path, sep: str) -> list[str]:
             header = next(csv.reader(handle, delimiter=sep))
         except StopIteration:
             raise ProfilerError(f"{path} is empty: expected a header line naming the items") from None
+        except UnicodeDecodeError:
+            raise ProfilerError(f"{path}: line 1 is not UTF-8 text; save the file as UTF-8 (CSV UTF-8)") from None
     return [name.strip() for name in header]
 
 
@@ -201,6 +213,7 @@ class _Tally:
     rows: int = 0
     scored: int = 0
     skipped: int = 0
+    blank: int = 0
     problems: int = 0
     shown: list[str] = field(default_factory=list)
     stopped_at: tuple[int, int, int] | None = None  # first line, last line, bad rows of the chunk that stopped
@@ -225,6 +238,8 @@ def _score_file(args, questionnaire, norms, header, item_columns) -> int:
         )
         return EXIT_PROBLEMS
     os.replace(partial, args.out)
+    if tally.blank:
+        print(f"profiler score: {tally.blank:,} blank line(s) ignored", file=sys.stderr)
     if tally.skipped:
         where = f"all are in {args.rejects}" if args.rejects else "pass --rejects FILE to get them all"
         print(f"profiler score: skipped {tally.skipped:,} bad row(s) with {tally.problems:,} problem(s); {where}",
@@ -272,6 +287,12 @@ def _score_chunks(args, questionnaire, norms, header, item_columns, partial: Pat
         with open(partial, "w", newline="", encoding="utf-8") as out:
             writer = _ProfileWriter(out, norms, args.id_column, provenance)
             for chunk, lines, done in _chunks(args, header):
+                empty = chunk.isna().all(axis=1).to_numpy()
+                if empty.any():  # blank lines (a trailing newline, say) are no respondents: skip and count them
+                    tally.blank += int(empty.sum())
+                    chunk, lines = chunk[~empty], lines[~empty]
+                    if chunk.empty:
+                        continue
                 tally.rows += len(chunk)
                 items = chunk[item_columns]
                 answers = validate_responses(questionnaire, items, invalid="missing")

@@ -32,7 +32,8 @@ def answers(ipip) -> pd.DataFrame:
 def responses_csv(tmp_path, answers) -> Path:
     """Header on line 1, respondents c0..c8 on lines 2-10, with a blank line 7 (c0-c4 on 2-6, c5-c8 on 8-11).
 
-    Bad: c1 (line 3) answers E3 = 7; c4 (line 6) answers O1 'often' and leaves N5 empty; line 7 is blank.
+    Bad: c1 (line 3) answers E3 = 7; c4 (line 6) answers O1 'often' and leaves N5 empty; line 7 is blank
+    (ignored and counted: a blank line is no respondent).
     """
     lines = ["cid," + ",".join(answers.columns)]
     for i, row in enumerate(answers.itertuples(index=False)):
@@ -77,9 +78,9 @@ def test_skip_bad_rows_with_rejects(responses_csv, tmp_path, capsys, ipip, answe
     assert err[0] == "line 3, item 'E3': not an answer of this item (one of 1, 2, 3, 4, 5): 7"
     assert err[1] == "line 6, item 'O1': not a number: 'often'"
     assert err[2] == "line 6, item 'N5': required item not answered"
-    assert err[3] == "line 7, item 'E1': required item not answered"
-    assert "skipped 3 bad row(s) with 53 problem(s); all are in" in captured.err
-    assert "scored 7 of 10 respondents" in captured.out
+    assert err[3] == "profiler score: 1 blank line(s) ignored"
+    assert "skipped 2 bad row(s) with 3 problem(s); all are in" in captured.err
+    assert "scored 7 of 9 respondents" in captured.out
 
     profiles = pd.read_csv(out, dtype={"cid": str})
     assert profiles["cid"].tolist() == ["c0", "c2", "c3", "c5", "c6", "c7", "c8"]
@@ -97,8 +98,8 @@ def test_skip_bad_rows_with_rejects(responses_csv, tmp_path, capsys, ipip, answe
     assert profiles["Openness.sten"].tolist() == expected[("Openness", "sten")].astype(int).tolist()
 
     rejected = pd.read_csv(rejects, dtype={"cid": str})
-    assert rejected["line"].tolist() == [3, 6, 7]
-    assert rejected["cid"].iloc[:2].tolist() == ["c1", "c4"] and pd.isna(rejected["cid"].iloc[2])  # the blank line
+    assert rejected["line"].tolist() == [3, 6]
+    assert rejected["cid"].tolist() == ["c1", "c4"]
     assert rejected["problems"].iloc[1] == "item 'O1': not a number: 'often'; item 'N5': required item not answered"
     assert list(rejected.columns[:3]) == ["cid", "line", "problems"]
     assert "E1" in rejected.columns
@@ -110,7 +111,7 @@ def test_skip_without_rejects_file(responses_csv, tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 0
     assert "pass --rejects FILE to get them all" in captured.err
-    assert "... and 33 more problem(s)" in captured.err  # 53 problems, 20 shown
+    assert "skipped 2 bad row(s) with 3 problem(s)" in captured.err and "1 blank line(s) ignored" in captured.err
     profiles = pd.read_csv(tmp_path / "p.csv")
     assert set(profiles["percentiles"]) == {"normal"} and set(profiles["norm_group"]) == {"us"}
 
@@ -205,3 +206,35 @@ def test_own_norms_file_and_missing_scores(tmp_path, capsys):
     trust = (answers.loc[1, "T1"] + 6 - answers.loc[1, "T2"]) / 2
     assert profiles.loc[1, "Trust.raw"] == pytest.approx(trust, abs=1e-4)
     assert set(profiles["norm_group"]) == {"pilot"}
+
+
+def test_blank_lines_tabs_and_encodings(tmp_path, capsys, answers):
+    good = tmp_path / "good.csv"
+    answers.iloc[:4].to_csv(good, index=False)
+    with good.open("a") as handle:
+        handle.write("\n\n")  # trailing blank lines: ignored and counted, never a bad respondent
+    assert _score(str(good), "--norms", "general", "--out", str(tmp_path / "o.csv")) == 0
+    captured = capsys.readouterr()
+    assert "scored 4 of 4 respondents" in captured.out and "2 blank line(s) ignored" in captured.err
+    tabbed = tmp_path / "t.tsv"
+    answers.iloc[:2].to_csv(tabbed, index=False, sep="\t")
+    assert _score(str(tabbed), "--norms", "general", "--out", str(tmp_path / "t.csv"),
+                  "--sep", "\\t") == 0
+    assert "scored 2 of 2" in capsys.readouterr().out
+    assert _score(str(tabbed), "--norms", "general", "--out", str(tmp_path / "x.csv"),
+                  "--sep", ";;") == 2
+    assert "--sep must be one character" in capsys.readouterr().err
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(("é," + ",".join(answers.columns)).encode("latin-1") + b"\n")
+    assert _score(str(latin), "--norms", "general", "--out", str(tmp_path / "l.csv")) == 2
+    assert "line 1 is not UTF-8 text" in capsys.readouterr().err
+
+
+def test_many_problems_are_summarised(tmp_path, capsys, answers):
+    many = pd.concat([answers] * 3, ignore_index=True)  # 27 respondents
+    many["E1"] = 9  # 27 problems, 20 shown
+    path = tmp_path / "many.csv"
+    many.to_csv(path, index=False)
+    assert _score(path, "--norms", "general", "--out", tmp_path / "m.csv", "--on-error", "skip") == 1
+    err = capsys.readouterr().err
+    assert "... and 7 more problem(s)" in err and "skipped 27 bad row(s) with 27 problem(s)" in err
