@@ -307,7 +307,9 @@ def _compute(store: Store, candidate: str, job_model: Any, source: Any, evidence
         not_available=dict(validity.attrs.get("not_available", {})),
     )
     info = {k: v for k, v in (validity.attrs.get("calibration") or {}).items() if k not in ("origin", "source")}
-    profile = trait_profile(questionnaire, frame, norms, respondent=candidate)
+    # Unanswered items (an expired or incomplete session) are missing, never a reason to drop the candidate:
+    # scales below their min_answered have no score and the job model's missing-input policy routes the case.
+    profile = trait_profile(questionnaire, frame, norms, respondent=candidate, invalid="allow-unanswered")
     recommendation = job_model.evaluate(profile, evidence, as_of=as_of, draws=draws, seed=seed)
     recommendation, routed = _route(recommendation, result)
     answers = {item: _number(frame.iloc[0][item]) for item in questionnaire.item_ids}

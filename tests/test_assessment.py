@@ -232,3 +232,16 @@ def test_a_session_is_logged_once_and_can_be_given_by_id(store, job_model):
     batch = assess_candidates(store, job_model, [session.id], {candidate: _evidence()}, as_of=AS_OF, draws=DRAWS)
     assert batch.assessments[0].candidate == candidate
     assert AuditLog(store).verify().ok
+
+
+def test_an_incomplete_answer_set_is_assessed_and_routed_to_review(store, job_model):
+    [candidate] = _register(store, 1)
+    answers = profiler.simulate_responses(job_model.questionnaire, 1, seed=9).iloc[0].copy()
+    answers[["C1", "C2", "C3"]] = float("nan")  # 7 of 10 Conscientiousness items < min_answered 0.8
+    result = assess_candidate(store, candidate, job_model, answers, _evidence(), as_of=AS_OF, draws=DRAWS)
+    assert math.isnan(result.profile["Conscientiousness"].raw)
+    assert result.recommendation.band == "review"
+    assert any("Conscientiousness" in str(reason) or "conscientiousness" in str(reason)
+               for reason in result.recommendation.reasons)
+    with pytest.raises(profiler.ResponseError, match="not an answer"):
+        assess_candidate(store, candidate, job_model, answers.fillna(9), _evidence(), as_of=AS_OF, draws=DRAWS)

@@ -187,8 +187,8 @@ def trait_profiles(
         Must have been built for this questionnaire's content hash (else :class:`NormsMismatchError`).
     percentiles : {"empirical", "normal"}
         Empirical mid-rank percentiles in the norm sample (default) or normal-theory ones.
-    invalid : {"raise", "missing"}
-        What to do with invalid answers (as for scoring).
+    invalid : {"raise", "allow-unanswered", "missing"}
+        What to do with invalid answers and unanswered required items (as for scoring).
     factor_model : FactorScorer, "bundled" or None
         A calibrated factor model (e.g. :func:`profiler.factors.calibration.load_factor_model`), or
         ``"bundled"`` for the one shipped with the questionnaire: its factor scores are added as columns

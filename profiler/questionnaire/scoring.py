@@ -21,7 +21,7 @@ from profiler.questionnaire.model import LikertFormat, NumberFormat
 from profiler.questionnaire.questionnaire import Questionnaire
 
 MAX_PROBLEMS_KEPT = 1000
-INVALID_POLICIES = ("raise", "missing")
+INVALID_POLICIES = ("raise", "allow-unanswered", "missing")
 
 
 def _keyed_sums(x: np.ndarray, signed: np.ndarray) -> np.ndarray:
@@ -52,9 +52,11 @@ def validate_responses(
     questionnaire : Questionnaire
     responses : DataFrame
         One row per respondent, one column per item id; empty cells (NaN) are unanswered items.
-    invalid : {"raise", "missing"}
+    invalid : {"raise", "allow-unanswered", "missing"}
         ``"raise"`` (default): any out-of-range or non-numeric answer, unknown column or unanswered
         required item raises :class:`~profiler.errors.ResponseError` naming row and item.
+        ``"allow-unanswered"``: the same, except that unanswered required items (an expired or incomplete
+        session) are simply missing; the scales' ``min_answered`` rule then decides what can be scored.
         ``"missing"``: such answers are treated as unanswered and unknown columns are ignored.
 
     Returns
@@ -66,7 +68,8 @@ def validate_responses(
         raise ValueError(f"invalid={invalid!r}; use one of {INVALID_POLICIES}")
     if not isinstance(responses, pd.DataFrame):
         raise TypeError(f"responses must be a pandas DataFrame, got {type(responses).__name__}")
-    strict = invalid == "raise"
+    strict = invalid != "missing"  # invalid answers and unknown columns raise
+    require = invalid == "raise"  # ... and so do unanswered required items
     problems: list[ResponseProblem] = []
     total = 0
     known = set(questionnaire.item_ids)
@@ -80,13 +83,13 @@ def validate_responses(
                                             f"{questionnaire.id!r}{did_you_mean(column, questionnaire.item_ids)}"))
     frame = responses.set_axis(columns, axis=1)
     index = responses.index
-    fast = _validate_numeric(questionnaire, frame, strict)
+    fast = _validate_numeric(questionnaire, frame, strict, require)
     if fast is not None:
         return pd.DataFrame(fast, index=index, columns=questionnaire.item_ids, copy=False)
     out = np.full((len(frame), len(questionnaire.item_ids)), np.nan)
     for j, item_id in enumerate(questionnaire.item_ids):
         if item_id not in frame.columns:
-            if strict and questionnaire.is_required(item_id):
+            if require and questionnaire.is_required(item_id):
                 problems.append(ResponseProblem(None, -1, item_id, None, "required item is missing from the table"))
             continue
         raw = frame[item_id]
@@ -94,7 +97,7 @@ def validate_responses(
         given = raw.notna().to_numpy()
         bad_type = given & np.isnan(values)
         bad_value = ~np.isnan(values) & ~_acceptable(questionnaire, item_id, values)
-        unanswered = ~given if strict and questionnaire.is_required(item_id) else np.zeros(len(values), bool)
+        unanswered = ~given if require and questionnaire.is_required(item_id) else np.zeros(len(values), bool)
         if strict:
             for mask, message in (
                 (bad_type, "not a number"),
@@ -113,7 +116,8 @@ def validate_responses(
     return pd.DataFrame(out, index=index, columns=questionnaire.item_ids)
 
 
-def _validate_numeric(questionnaire: Questionnaire, frame: pd.DataFrame, strict: bool) -> np.ndarray | None:
+def _validate_numeric(questionnaire: Questionnaire, frame: pd.DataFrame, strict: bool,
+                      require: bool = True) -> np.ndarray | None:
     """The validated answers as one float array when every item column is numeric and nothing needs reporting.
 
     A fast path over whole blocks of columns: ``None`` (so the caller takes the column-by-column path that
@@ -123,9 +127,9 @@ def _validate_numeric(questionnaire: Questionnaire, frame: pd.DataFrame, strict:
     item_ids = questionnaire.item_ids
     in_order = list(frame.columns) == item_ids  # the usual case: skip pandas' label lookups
     present = item_ids if in_order else [i for i in item_ids if i in frame.columns]
-    if strict and (len(present) != frame.shape[1] or any(
-        questionnaire.is_required(i) for i in item_ids if i not in frame.columns
-    )):  # fmt: skip
+    if strict and len(present) != frame.shape[1]:
+        return None
+    if require and any(questionnaire.is_required(i) for i in item_ids if i not in frame.columns):
         return None
     dtypes = frame.dtypes if in_order else frame.dtypes[present]
     if any(not isinstance(d, np.dtype) or d.kind not in "iuf" for d in dtypes):
@@ -148,9 +152,11 @@ def _validate_numeric(questionnaire: Questionnaire, frame: pd.DataFrame, strict:
             bad &= ~np.isnan(x if whole else x[:, columns])  # NaN is an unanswered item, not an invalid one
         if bad.any():
             invalid.append((columns, bad))
-    if strict:
+    if strict and invalid:
+        return None
+    if require:
         required = [j for j, item_id in enumerate(present) if questionnaire.is_required(item_id)]
-        if invalid or (floats and required and np.isnan(x[:, required]).any()):
+        if floats and required and np.isnan(x[:, required]).any():
             return None
     for columns, bad in invalid:
         block = x[:, columns]

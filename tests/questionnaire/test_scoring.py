@@ -132,3 +132,16 @@ def test_scoring_exclusion_of_an_unknown_item_is_an_error():
     text = MINI.read_text(encoding="utf-8").replace("scales:\n", "scoring_exclusions:\n  - {item: S4, reason: x}\nscales:\n", 1)
     with pytest.raises(profiler.QuestionnaireError, match="excluded item 'S4' does not exist"):
         profiler.parse_questionnaire(text)
+
+
+def test_allow_unanswered_still_refuses_invalid_answers(mini):
+    incomplete = _answers(T2=np.nan)  # T2 is required
+    with pytest.raises(profiler.ResponseError, match="required item not answered"):
+        mini.score(incomplete)
+    scores = mini.score(incomplete, invalid="allow-unanswered")
+    assert np.isnan(scores.loc["cand-1", "Trust"])  # 1 of 3 answered < 0.6
+    assert scores.loc["cand-1", "Voice"] == pytest.approx(14 / 3)
+    with pytest.raises(profiler.ResponseError, match="not an answer of this item"):
+        mini.score(_answers(T2=np.nan, S1=9), invalid="allow-unanswered")
+    with pytest.raises(profiler.ResponseError, match="unknown column"):
+        mini.score(_answers(T2=np.nan).assign(extra=1), invalid="allow-unanswered")
