@@ -436,6 +436,7 @@ class Review:
             lock_head(connection)  # serialise with other writers (PostgreSQL) before checking what is recorded
             rec = _recommendation(connection, recommendation_id, self.store.name)
             self._check_against(rec, *parts[:2])
+            _refuse_accept_while_stopped(connection, rec, parts[0])
             for earlier in _decisions(connection, rec.candidate):
                 if earlier.recommendation_id == rec.id and earlier.stage == "first":
                     raise ReviewError(
@@ -854,6 +855,20 @@ class OversightFigures:
         lines += ["", f"Rubber-stamp rule: {self.rule.text()}"]
         lines += [f"WARNING: {w}" for w in self.warnings] or ["no reviewer flagged"]
         return "\n".join(lines)
+
+
+def _refuse_accept_while_stopped(connection: Connection, rec: RecordedRecommendation, kind: str) -> None:
+    """While an operator has stopped a job model its recommendations are in doubt: a reviewer may still decide
+    with a reason (override, do not use) but may not simply accept what the stopped model recommended."""
+    from profiler.oversight.control import ModelStoppedError, check_running
+
+    if kind != "accept":
+        return
+    try:
+        check_running(connection, rec.job_model_id, rec.job_model_version)
+    except ModelStoppedError as stopped:
+        raise ReviewError(f"{stopped}; its recommendation {rec.id} cannot be accepted while it is stopped: decide "
+                          "with a reason (override, do_not_use) or wait until it is resumed") from None
 
 
 def _table(frame: pd.DataFrame) -> str:

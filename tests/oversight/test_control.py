@@ -13,6 +13,7 @@ import profiler.store.migrations as migrations
 from profiler.assessment import assess_candidate, assess_candidates
 from profiler.cli import main
 from profiler.oversight import (
+    ReviewError,
     AuditEvent,
     AuditLog,
     Candidates,
@@ -188,9 +189,27 @@ def test_reviewers_still_decide_while_a_model_is_stopped(store, job_model):
     ModelControl(store).stop(MODEL, operator="ops-kim", reason="audit")
     review = Review(store)
     rec = review.recommendation(result.recommendation_id)
+    if rec.band != "review":
+        with pytest.raises(ReviewError, match="cannot be accepted while it is stopped"):
+            review.decide(rec.id, "accept", reviewer="jdoe", role="hiring_manager")
     decision = review.decide(rec.id, "do_not_use", reason="other", note="model under audit; decided by hand later",
                              reviewer="jdoe", role="hiring_manager")
     assert decision.decision == "do_not_use"
+
+
+def test_accepting_a_stopped_models_recommendation_is_refused_until_resumed(store, job_model):
+    ids, answers = _candidates(store, job_model, 1)
+    result = assess_candidate(store, ids[0], job_model, answers.iloc[0], _evidence(95), draws=DRAWS, as_of=AS_OF)
+    if result.recommendation.band == "review":
+        pytest.skip("this simulated candidate needs a review band other than 'review'")
+    control = ModelControl(store)
+    control.stop(MODEL, operator="ops-kim", reason="norms under investigation")
+    review = Review(store)
+    with pytest.raises(ReviewError, match="norms under investigation"):
+        review.decide(result.recommendation_id, "accept", reviewer="jdoe", role="hiring_manager")
+    control.resume(MODEL, operator="ops-kim", reason="norms checked")
+    assert review.decide(result.recommendation_id, "accept", reviewer="jdoe", role="hiring_manager").outcome \
+        == result.recommendation.band
 
 
 # CLI -------------------------------------------------------------------------------------------------------
