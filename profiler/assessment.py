@@ -14,7 +14,8 @@ What is recorded for a candidate, in this order (artefacts are hashed into the l
 log event                  content
 =========================  ==================================================================================
 ``session.finished``       once per session: session id, questionnaire content hash, status, items answered
-                           and the hash of the answers (the session code offers no hook to log each answer)
+                           and the hash of the answers (each answer was logged by the session itself as
+                           ``session.answered``, with ``session.started`` ... ``session.completed``)
 ``questionnaire.version``  questionnaire id, version and content hash
 ``norms.version``          norm group, version and sha256 of the norm table
 ``job_model.version``      job-model id, version and content hash

@@ -75,8 +75,8 @@ def test_simulated_candidates_end_to_end(store, job_model):
         # The session logs its own events as they happen (session.started, session.answer, ... by the
         # respondent); the pipeline's entries follow.
         own = [e for e in every if e.actor == "respondent"]
-        assert own[0].event == "session.started" and own[-1].event == "session.finish"
-        assert sum(e.event == "session.answer" for e in own) == len(q.item_ids)
+        assert own[0].event == "session.started" and own[-1].event == "session.completed"
+        assert sum(e.event == "session.answered" for e in own) == len(q.item_ids)
         entries = [e for e in every if e.actor != "respondent"]
         assert [e.event for e in entries] == ["candidate.registered", "session.finished", *PIPELINE_EVENTS]
         assert all(e.actor == "system:batch-7" for e in entries[1:])

@@ -427,13 +427,20 @@ class Session:
         self._shown_at = self._clock()  # the next item appears once the answer is safe
 
 
+_EVENT_NAMES = {
+    "started": "SESSION_STARTED", "answer": "SESSION_ANSWERED", "skip": "SESSION_SKIPPED",
+    "forward": "SESSION_FORWARD", "back": "SESSION_BACK", "pause": "SESSION_PAUSED", "resume": "SESSION_RESUMED",
+    "expire": "SESSION_EXPIRED", "finish": "SESSION_COMPLETED",
+}
+
+
 def _log(connection, store: Store, kind: str, respondent: str, payload: dict) -> None:
-    """Append ``session.<kind>`` to the store's audit log inside the caller's transaction."""
-    from profiler.oversight.audit_log import CANDIDATE_PATTERN, AuditLog
+    """Append the session event to the store's audit log inside the caller's transaction."""
+    from profiler.oversight.audit_log import CANDIDATE_PATTERN, AuditEvent, AuditLog
 
     candidate = respondent if CANDIDATE_PATTERN.match(respondent) else None
-    AuditLog(store).append(f"session.{kind}", payload, actor=f"respondent:{respondent}" if candidate is None
-                           else "respondent", candidate=candidate, connection=connection)
+    AuditLog(store).append(getattr(AuditEvent, _EVENT_NAMES[kind]), payload, actor="respondent",
+                           candidate=candidate, connection=connection)
 
 
 def _page_index(questionnaire: Questionnaire, order: tuple[str, ...]) -> list[int]:

@@ -88,7 +88,14 @@ class AuditEvent(StrEnum):
 
     SESSION_STARTED = "session.started"
     SESSION_ANSWERED = "session.answered"
-    SESSION_FINISHED = "session.finished"
+    SESSION_SKIPPED = "session.skipped"
+    SESSION_FORWARD = "session.went_forward"
+    SESSION_BACK = "session.went_back"
+    SESSION_PAUSED = "session.paused"
+    SESSION_RESUMED = "session.resumed"
+    SESSION_EXPIRED = "session.expired"
+    SESSION_COMPLETED = "session.completed"  # the respondent finished (written by the session itself)
+    SESSION_FINISHED = "session.finished"  # the pipeline took the finished session: answer count and hash
     QUESTIONNAIRE = "questionnaire.version"  # id, version and content hash administered
     NORMS = "norms.version"  # norm group, version and hash
     JOB_MODEL = "job_model.version"  # id, version and content hash

@@ -80,8 +80,8 @@ def test_export_holds_everything_about_the_candidate(store, mini):
     assert document["artefacts"][0]["session_id"] == session.id
     assert document["artefacts"][1]["payload"]["reason"] == "clear work sample"
     events = [e["event"] for e in document["audit_log"]]
-    assert events == ["candidate.registered", "demographics.recorded", "session.started", "session.answer",
-                      "session.answer", "session.answer", "session.finished", "artefact.recorded", "review.decision"]
+    assert events == ["candidate.registered", "demographics.recorded", "session.started", "session.answered",
+                      "session.answered", "session.answered", "session.finished", "artefact.recorded", "review.decision"]
     assert "Bob" not in json.dumps(document) and "cand-bob" not in json.dumps(document)
     [logged] = AuditLog(store).entries(event=AuditEvent.EXPORTED)
     assert logged.candidate == "cand-ada" and logged.actor == "dpo:sam"
