@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "JobModelError": "profiler.errors",
     "ResponseError": "profiler.errors",
     "ResponseProblem": "profiler.errors",
+    "ValidityError": "profiler.errors",
     # questionnaires
     "Questionnaire": "profiler.questionnaire",
     "load_questionnaire": "profiler.questionnaire",
@@ -65,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "parallel_analysis": "profiler.factors",
     "velicer_map": "profiler.factors",
     "FactorModel": "profiler.factors.calibration",
+    "FactorModelError": "profiler.factors.calibration",
     "calibrate_questionnaire": "profiler.factors.calibration",
     "load_factor_model": "profiler.factors.calibration",
     # job models
@@ -72,6 +74,15 @@ _EXPORTS: dict[str, str] = {
     "load_job_model": "profiler.jobmodel",
     "parse_job_model": "profiler.jobmodel",
     "bundled_job_models": "profiler.jobmodel",
+    "Recommendation": "profiler.jobmodel",
+    "JobModelInputError": "profiler.jobmodel",
+    "EvidenceError": "profiler.jobmodel",
+    "UndeclaredInputError": "profiler.jobmodel",
+    # the recorded pipeline: every step stored and logged
+    "assess_candidate": "profiler.assessment",
+    "assess_candidates": "profiler.assessment",
+    "Assessment": "profiler.assessment",
+    "AssessmentError": "profiler.assessment",
     # oversight: the audit log, candidates, privacy
     "AuditLog": "profiler.oversight",
     "AuditEvent": "profiler.oversight",
@@ -84,6 +95,20 @@ _EXPORTS: dict[str, str] = {
     "export_candidate": "profiler.oversight",
     "erase_candidate": "profiler.oversight",
     "purge_expired": "profiler.oversight",
+    # human oversight: decisions, contests, the global stop
+    "Review": "profiler.oversight",
+    "ReviewError": "profiler.oversight",
+    "ModelControl": "profiler.oversight",
+    "ModelStoppedError": "profiler.oversight",
+    "ControlError": "profiler.oversight",
+    "oversight_figures": "profiler.oversight",
+    # reports
+    "recruiter_report": "profiler.reports",
+    "candidate_report": "profiler.reports",
+    "cohort_report": "profiler.reports",
+    "fairness_report": "profiler.reports",
+    "case_from_store": "profiler.reports",
+    "cohort_from_store": "profiler.reports",
     # fairness audits (demographics enter only as explicit arguments here)
     "adverse_impact": "profiler.fairness",
     "scoring_impact": "profiler.fairness",
@@ -153,7 +178,28 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         scoring_impact,
         standardized_mean_differences,
     )
-    from profiler.jobmodel import JobModel, bundled_job_models, load_job_model, parse_job_model
+    from profiler.assessment import Assessment, AssessmentError, assess_candidate, assess_candidates
+    from profiler.errors import ValidityError
+    from profiler.factors.calibration import FactorModelError
+    from profiler.jobmodel import (
+        EvidenceError,
+        JobModel,
+        JobModelInputError,
+        Recommendation,
+        UndeclaredInputError,
+        bundled_job_models,
+        load_job_model,
+        parse_job_model,
+    )
+    from profiler.oversight import ControlError, ModelControl, ModelStoppedError, Review, ReviewError, oversight_figures
+    from profiler.reports import (
+        candidate_report,
+        case_from_store,
+        cohort_from_store,
+        cohort_report,
+        fairness_report,
+        recruiter_report,
+    )
     from profiler.norms import (
         NormsError,
         NormsMismatchError,

@@ -6,6 +6,28 @@ one :class:`ErrorDetail` per problem, each located by file, line and column, so 
 reads like a compiler's output::
 
     ipip-bfm-50.yaml:112:7: scale 'Extraversion' names item 'E11', which does not exist (did you mean 'E1'?)
+
+The whole hierarchy (every class is exported from :mod:`profiler`; those not defined here live beside the
+code that raises them, so that each concept stays in one module):
+
+- :class:`ProfilerError`
+  - :class:`DocumentError` (ValueError): :class:`QuestionnaireError`, :class:`JobModelError` — located YAML problems
+  - :class:`ResponseError` (ValueError) — answers that do not fit the questionnaire, by row and item
+  - :class:`ValidityError` (ValueError) — input the response-validity checks cannot use
+  - ``AnswerError``, ``SessionError`` > ``SessionExpiredError`` — :mod:`profiler.administration.errors`
+  - ``StoreError`` — :mod:`profiler.store.errors` (missing, corrupt, foreign or newer database)
+  - ``NormsError`` > ``NormsMismatchError`` — :mod:`profiler.norms.table`
+  - ``FactorModelError`` — :mod:`profiler.factors.calibration`; ``ModelSyntaxError``, ``ModelSpecificationError``,
+    ``CFADataError`` — :mod:`profiler.factors`
+  - ``JobModelInputError`` > ``UndeclaredInputError``, ``EvidenceError`` — :mod:`profiler.jobmodel.evidence`
+  - ``AssessmentError`` — :mod:`profiler.assessment`
+  - ``ReviewError``, ``ControlError``, ``ModelStoppedError``, ``CandidateError``, ``AuditLogError``,
+    ``FairnessAuditError`` — :mod:`profiler.oversight`
+  - ``ReportError`` — :mod:`profiler.reports`
+
+Warnings (``UserWarning`` subclasses) say that a result deserves a second look without being wrong:
+``HeywoodWarning``, ``CFAWarning`` > ``InadmissibleSolutionWarning``, ``CFAConvergenceWarning``,
+``DominantCriterionWarning``, ``OrdinalConvergenceWarning``.
 """
 
 from __future__ import annotations

@@ -24,11 +24,16 @@ EXPECTED = {
     "export_candidate", "erase_candidate", "purge_expired",
     "adverse_impact", "scoring_impact", "pooled_impact", "standardized_mean_differences", "differential_prediction",
     "dif", "invariance", "score_without",
+    "Recommendation", "JobModelInputError", "EvidenceError", "UndeclaredInputError",
+    "assess_candidate", "assess_candidates", "Assessment", "AssessmentError",
+    "Review", "ReviewError", "ModelControl", "ModelStoppedError", "ControlError", "oversight_figures",
+    "recruiter_report", "candidate_report", "cohort_report", "fairness_report", "case_from_store", "cohort_from_store",
+    "FactorModelError", "ValidityError",
 }
 
 
 def test_exported_names_are_intended():
-    assert EXPECTED <= set(profiler.__all__)
+    assert set(profiler.__all__) == EXPECTED
     for name in profiler.__all__:
         assert getattr(profiler, name) is not None, name
     with pytest.raises(AttributeError):
@@ -43,7 +48,9 @@ def test_import_is_light():
 
 @pytest.mark.parametrize("name", ["QuestionnaireError", "JobModelError", "ResponseError", "StoreError", "AnswerError",
                                   "SessionError", "SessionExpiredError", "NormsError", "AuditLogError",
-                                  "CandidateError"])
+                                  "CandidateError", "ReviewError", "ModelStoppedError", "ControlError",
+                                  "AssessmentError", "JobModelInputError", "EvidenceError", "FactorModelError",
+                                  "ValidityError"])
 def test_every_user_error_is_a_profiler_error(name):
     assert issubclass(getattr(profiler, name), profiler.ProfilerError)
 

@@ -34,6 +34,7 @@ from scipy import special
 from profiler.jobmodel import explanation, stability
 from profiler.jobmodel.evidence import (
     EvidenceError,
+    JobModelInputError,
     ResolvedEvidence,
     evidence_sem,
     interview_sem,
@@ -295,7 +296,10 @@ def _as_date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
-        return dt.date.fromisoformat(value)
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise JobModelInputError([f"as_of: {value!r} is not a date (YYYY-MM-DD)"]) from None
     raise TypeError(f"as_of must be a date, a datetime or an ISO date string, got {type(value).__name__}")
 
 

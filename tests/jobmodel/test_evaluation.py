@@ -355,3 +355,12 @@ def test_dominant_criterion_warns():
         messages = model.warnings
     assert len(messages) == 1 and "'sample'" in messages[0]
     assert issubclass(DominantCriterionWarning, UserWarning)
+
+
+def test_a_malformed_evaluation_date_is_a_clear_error():
+    from profiler.jobmodel.evidence import JobModelInputError
+
+    model = profiler.load_job_model("customer-support")
+    traits = {"Conscientiousness": 3.5, "Agreeableness": 3.9, "Neuroticism": 3.0, "Extraversion": 3.2}
+    with pytest.raises(JobModelInputError, match="as_of: 'tomorrow' is not a date"):
+        model.evaluate(traits, {}, as_of="tomorrow")
