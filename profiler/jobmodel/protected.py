@@ -2,7 +2,8 @@
 
 A job model that names one of them — as a criterion, an input or an evidence item — fails to load.
 Matching is by whole words of the identifiers and names (``age`` matches ``age_years`` but not
-``language_cert``), so legitimate inputs are not caught by accident.
+``language_cert``), so legitimate inputs are not caught by accident, plus a short list of stems that are
+unambiguous even inside run-together words (``dateofbirth``, ``gendercode``, ``Geschlecht``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 # word -> what it is, for the error message. Sources: EU Charter Art. 21, Title VII, ADEA, ADA, GDPR Art. 9,
 # plus the proxies that the guidance on automated hiring names (photo, name, address/postcode).
 PROTECTED_WORDS: dict[str, str] = {
-    **dict.fromkeys(["sex", "gender", "male", "female"], "sex or gender"),
+    **dict.fromkeys(["sex", "sexe", "gender", "male", "female"], "sex or gender"),
     **dict.fromkeys(["age", "birth", "birthdate", "birthday", "dob", "yob"], "age or date of birth"),
     **dict.fromkeys(["race", "racial", "ethnicity", "ethnic", "skin"], "race or ethnicity"),
     **dict.fromkeys(["nationality", "citizenship", "passport", "immigration"], "nationality or national origin"),
@@ -36,9 +37,28 @@ def words_of(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
+# Stems that are unambiguous inside run-together identifiers (``dateofbirth``, ``gendercode``), in English and
+# in the languages of the bundled translations; matched anywhere in the letters of the text.
+PROTECTED_STEMS: dict[str, str] = {
+    "gender": "sex or gender", "geschlecht": "sex or gender", "birth": "age or date of birth",
+    "geburt": "age or date of birth", "naissance": "age or date of birth", "ethnic": "race or ethnicity",
+    "nationalit": "nationality or national origin", "staatsangeh": "nationality or national origin",
+    "religio": "religion or belief", "disabilit": "disability", "handicap": "disability",
+    "pregnan": "marital or pregnancy status", "schwanger": "marital or pregnancy status",
+    "grossesse": "marital or pregnancy status", "marital": "marital or pregnancy status",
+    "postcode": "address or postcode (a proxy for origin)", "zipcode": "address or postcode (a proxy for origin)",
+    "postleitzahl": "address or postcode (a proxy for origin)", "surname": "name (a proxy for sex and origin)",
+    "firstname": "name (a proxy for sex and origin)", "lastname": "name (a proxy for sex and origin)",
+}
+
+
 def protected_match(text: str) -> str | None:
     """What protected attribute ``text`` names, or None."""
     for word in words_of(text):
         if word in PROTECTED_WORDS:
             return PROTECTED_WORDS[word]
+    letters = "".join(ch for ch in text.lower() if ch.isalpha())
+    for stem, what in PROTECTED_STEMS.items():
+        if stem in letters:
+            return what
     return None

@@ -50,7 +50,8 @@ def test_protected_attribute_as_evidence_is_refused():
 
 @pytest.mark.parametrize("name", ["gender", "postcode", "candidate_name", "birthDate", "photo_score", "nationality",
                                   "religion", "disability_status", "marital_status", "pregnancy", "ethnicity",
-                                  "mother_tongue"])
+                                  "mother_tongue", "dateofbirth", "gendercode", "Geschlecht", "sexe",
+                                  "Staatsangehoerigkeit", "zipcode_area"])
 def test_every_protected_attribute_and_proxy_is_caught(name):
     assert protected_match(name) is not None
     text = SUPPORT.replace("  - id: support_experience\n", f"  - id: {name}\n").replace(
@@ -59,7 +60,8 @@ def test_every_protected_attribute_and_proxy_is_caught(name):
 
 
 @pytest.mark.parametrize("name", ["language_cert", "customerOrientation", "work_sample", "page_views",
-                                  "health_safety_cert", "usage_stats", "experience_years"])
+                                  "health_safety_cert", "usage_stats", "experience_years", "Voice",
+                                  "interview_system_design", "Email-handling work sample", "engineering_experience"])
 def test_ordinary_inputs_are_not_mistaken_for_protected_ones(name):
     assert protected_match(name) is None
 
