@@ -3,7 +3,8 @@
 Reverse keying is ``min + max - x`` on the item's response range (as psych::scoreItems); a scale score is
 the mean (or sum) of its keyed items. A respondent who answered fewer than ``min_answered`` of a scale's
 items gets a missing score; otherwise the score is prorated: the mean of the answered items, and for sum
-scoring that mean times the number of items.
+scoring that mean times the number of items. :func:`answered_counts` gives the number of items each score
+rests on.
 """
 
 from __future__ import annotations
@@ -254,6 +255,7 @@ def score_responses(questionnaire: Questionnaire, responses: pd.DataFrame, *, in
     DataFrame
         One column per scale (domains and facets, in file order), same index as ``responses``; NaN where
         too few items were answered. ``.attrs`` records the questionnaire id, version and content hash.
+        How many items each score rests on: :func:`answered_counts`.
 
     Notes
     -----
@@ -261,6 +263,51 @@ def score_responses(questionnaire: Questionnaire, responses: pd.DataFrame, *, in
     same means for respondents who answered every item.
     """
     answers = validate_responses(questionnaire, responses, invalid=invalid)
+    return _score(questionnaire, answers, responses.index)[0]
+
+
+def answered_counts(questionnaire: Questionnaire, responses: pd.DataFrame, *, invalid: str = "raise") -> pd.DataFrame:
+    """How many of each scale's keyed items every respondent answered (validly).
+
+    Parameters and validation as for :func:`score_responses`.
+
+    Returns
+    -------
+    DataFrame
+        Integer counts, one column per scale (as :func:`score_responses`), same index as ``responses``.
+        ``.attrs`` records the questionnaire's identity and ``items_total``, a mapping scale -> number of
+        keyed items. A prorated score rests on fewer items than ``items_total`` (see
+        :func:`profiler.norms.profile_scores` for what that does to its measurement error).
+    """
+    answers = validate_responses(questionnaire, responses, invalid=invalid)
+    return _count(questionnaire, answers.to_numpy()[:, _plan(questionnaire).columns], responses.index)
+
+
+def _score_and_count(
+    questionnaire: Questionnaire, responses: pd.DataFrame, *, invalid: str = "raise"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`score_responses` and :func:`answered_counts` with one validation."""
+    answers = validate_responses(questionnaire, responses, invalid=invalid)
+    scores, x = _score(questionnaire, answers, responses.index)
+    return scores, _count(questionnaire, x, responses.index)
+
+
+def _count(questionnaire: Questionnaire, x: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """Answered keyed items per scale, from the scored items' answers ``x`` (NaN = unanswered)."""
+    plan = _plan(questionnaire)
+    n_items = plan.n_items.astype(np.int32)
+    if not np.isnan(x).any():
+        counts = np.broadcast_to(n_items, (len(x), len(n_items))).copy()
+    else:
+        counts = np.rint((~np.isnan(x)).astype(float) @ (plan.positive + plan.negative)).astype(np.int32)
+    result = pd.DataFrame(counts, index=index, columns=questionnaire.scale_ids, copy=False)
+    result.attrs.update(questionnaire.identity())
+    result.attrs["items_total"] = dict(zip(questionnaire.scale_ids, n_items.tolist(), strict=True))
+    return result
+
+
+def _score(questionnaire: Questionnaire, answers: pd.DataFrame, index: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
+    """The scores of validated answers, and the scored items' answers (rows x scored items)."""
     plan = _plan(questionnaire)
     x = answers.to_numpy()[:, plan.columns]
     positive, negative, lows, highs, n_items = plan.positive, plan.negative, plan.lows, plan.highs, plan.n_items
@@ -277,6 +324,6 @@ def score_responses(questionnaire: Questionnaire, responses: pd.DataFrame, *, in
         means = totals / counts
     means[counts < plan.needed] = np.nan
     scores = np.where(plan.is_sum, means * n_items, means)
-    result = pd.DataFrame(scores, index=responses.index, columns=questionnaire.scale_ids)
+    result = pd.DataFrame(scores, index=index, columns=questionnaire.scale_ids)
     result.attrs.update(questionnaire.identity())
-    return result
+    return result, x

@@ -145,3 +145,24 @@ def test_allow_unanswered_still_refuses_invalid_answers(mini):
         mini.score(_answers(T2=np.nan, S1=9), invalid="allow-unanswered")
     with pytest.raises(profiler.ResponseError, match="unknown column"):
         mini.score(_answers(T2=np.nan).assign(extra=1), invalid="allow-unanswered")
+
+
+def test_answered_counts_per_scale(mini):
+    from profiler.questionnaire.scoring import _score_and_count, answered_counts
+
+    # T3 unanswered: Voice 3 of 3, Trust 2 of 3, Climate (Voice + Trust) 5 of 6, Tenure 1 of 1.
+    counts = answered_counts(mini, _answers())
+    assert counts.loc["cand-1"].to_dict() == {"Voice": 3, "Trust": 2, "Climate": 5, "Tenure": 1}
+    assert counts.attrs["items_total"] == {"Voice": 3, "Trust": 3, "Climate": 6, "Tenure": 1}
+    assert counts.attrs["content_hash"] == mini.content_hash
+    assert list(counts.columns) == list(mini.score(_answers()).columns)
+    assert counts.dtypes.map(lambda d: d.kind == "i").all()
+    # Complete answers (the fast path) and an invalid answer treated as unanswered.
+    complete = answered_counts(mini, _answers(T3=2))
+    assert complete.loc["cand-1"].to_dict() == {"Voice": 3, "Trust": 3, "Climate": 6, "Tenure": 1}
+    invalid = answered_counts(mini, _answers(T3=2, S1=9), invalid="missing")
+    assert invalid.loc["cand-1"].to_dict() == {"Voice": 2, "Trust": 3, "Climate": 5, "Tenure": 1}
+    # One validation for both: the same scores as score_responses, the same counts.
+    scores, both = _score_and_count(mini, _answers())
+    pd.testing.assert_frame_equal(scores, mini.score(_answers()))
+    pd.testing.assert_frame_equal(both, counts)
