@@ -15,7 +15,6 @@ The result is a :class:`FactorModel`, a versioned JSON artifact sealed with its 
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from profiler.artifacts import content_sha256, pretty_json
+from profiler.artifacts import parse_artifact, pretty_json, read_artifact, seal, verify_seal, write_artifact
 from profiler.errors import ProfilerError
 from profiler.factors.cfa import CFA
 from profiler.factors.efa import EFA
@@ -89,43 +88,27 @@ class FactorModel:
         return pretty_json(self.to_dict())
 
     def write(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_json(), encoding="utf-8")
-        return path
+        return write_artifact(path, self.to_json())
 
     @classmethod
     def seal(cls, **content: Any) -> FactorModel:
-        draft = cls(**content)
-        return cls(**{**draft.to_dict(), "sha256": content_sha256(draft.to_dict())})
+        return cls(**seal(cls(**content).to_dict()))
 
     @classmethod
     def from_json(cls, text: str, source: str = "<string>") -> FactorModel:
         """Load an artifact, checking its format and its sha256."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FactorModelError(f"{source}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise FactorModelError(f"{source}: not a factor model of format {FORMAT!r}")
+        data = parse_artifact(text, source=source, what="factor model", error=FactorModelError,
+                              formats={"format": FORMAT})
         try:
             model = cls(**data)
         except TypeError as exc:
             raise FactorModelError(f"{source}: malformed factor model ({exc})") from None
-        expected = content_sha256(model.to_dict())
-        if model.sha256 != expected:
-            raise FactorModelError(f"{source}: sha256 does not match the content (recorded {model.sha256}, "
-                                   f"computed {expected}): the file was edited after it was calibrated")
+        verify_seal(model.to_dict(), source=source, what="factor model", error=FactorModelError, made="calibrated")
         return model
 
     @classmethod
     def read(cls, path: str | Path) -> FactorModel:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise FactorModelError(f"{path}: cannot read ({exc.strerror})") from None
-        return cls.from_json(text, str(path))
+        return cls.from_json(read_artifact(path, what="factor model", error=FactorModelError), str(path))
 
     # Use -------------------------------------------------------------------------------------------
     @property

@@ -14,9 +14,6 @@ repr, so a table saved and loaded back is identical, byte for byte and value for
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +21,14 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from profiler.artifacts import (
+    content_sha256,
+    parse_artifact,
+    pretty_json,
+    read_artifact,
+    verify_seal,
+    write_artifact,
+)
 from profiler.errors import ProfilerError
 from profiler.factors.reliability import standard_error_of_measurement
 
@@ -261,18 +266,14 @@ class NormTable(_Model):
         if "sha256" in content:
             raise TypeError("seal() computes sha256 itself; do not pass it")
         draft = cls.model_validate({**content, "sha256": "sha256:" + "0" * 64})
-        return draft.model_copy(update={"sha256": _content_sha256(draft.model_dump(mode="json"))})
+        return draft.model_copy(update={"sha256": content_sha256(draft.model_dump(mode="json"))})
 
     def to_json(self) -> str:
         """The artifact text: indented JSON in field order (lists of numbers on one line), UTF-8, final newline."""
-        text = json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False, allow_nan=False)
-        return _NUMBER_LIST.sub(lambda m: "[" + ", ".join(re.split(r",\s*", m.group(1))) + "]", text) + "\n"
+        return pretty_json(self.model_dump(mode="json"), indent=2, one_line="numbers")
 
     def write(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.to_json(), encoding="utf-8")
-        return path
+        return write_artifact(path, self.to_json())
 
     @classmethod
     def from_json(cls, text: str, source: str = "<string>") -> NormTable:
@@ -284,17 +285,8 @@ class NormTable(_Model):
             Not JSON, a format this profiler does not know, missing or wrong fields, or a sha256 that does
             not match the content (the file was edited after it was built).
         """
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise NormsError(f"{source}: not a JSON norm table ({exc})") from None
-        if not isinstance(data, dict):
-            raise NormsError(f"{source}: a norm table is a JSON object, got {type(data).__name__}")
-        fmt = data.get("format")
-        if fmt != NORMS_FORMAT:
-            raise NormsError(
-                f"{source}: format {fmt!r} is not a norm table format this profiler reads ({NORMS_FORMAT!r})"
-            )
+        data = parse_artifact(text, source=source, what="norm table", error=NormsError,
+                              formats={"format": NORMS_FORMAT})
         try:
             table = cls.model_validate(data)
         except ValidationError as exc:
@@ -302,30 +294,9 @@ class NormTable(_Model):
                 f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in exc.errors(include_url=False)
             )
             raise NormsError(f"{source}: not a valid norm table: {problems}") from None
-        expected = _content_sha256(table.model_dump(mode="json"))
-        if table.sha256 != expected:
-            raise NormsError(
-                f"{source}: sha256 does not match the content (recorded {table.sha256}, computed {expected}): "
-                "the file was changed after it was built; rebuild it instead of editing it"
-            )
+        verify_seal(table.model_dump(mode="json"), source=source, what="norm table", error=NormsError, made="built")
         return table
 
     @classmethod
     def read(cls, path: str | Path) -> NormTable:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise NormsError(f"cannot read norm table {path}: {exc.strerror or exc}") from None
-        return cls.from_json(text, source=str(path))
-
-
-# A list of numbers as json.dumps(indent=2) writes it: "[" then a newline (inside a JSON string a newline is
-# always escaped, so this never matches text).
-_NUMBER_LIST = re.compile(r"\[\n\s*(-?[0-9.eE+-]+(?:,\n\s*-?[0-9.eE+-]+)*)\n\s*\]")
-
-
-def _content_sha256(data: dict[str, Any]) -> str:
-    content = {k: v for k, v in data.items() if k != "sha256"}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return cls.from_json(read_artifact(path, what="norm table", error=NormsError), source=str(path))
