@@ -10,6 +10,11 @@ Per scale and respondent (``z = (raw - mean) / SD`` with the norm group's mean a
 - ``sem = SD * sqrt(1 - alpha)`` (alpha of the norm sample) and bands ``raw +/- z_c * SEM`` at 90%
   (``z_c`` = 1.645) and 95% (1.960), and the same bands in T units (``T +/- z_c * 10 * SEM / SD``). Bands
   are centred on the observed score and not clipped to the score range.
+- a prorated score (the respondent answered ``k'`` of the scale's ``k`` keyed items, enough for a score)
+  is a mean of fewer items and so less precise: under classical test theory with parallel items the
+  error variance of a mean of ``k'`` items is ``k / k'`` times that of the ``k``-item mean, so its
+  ``sem`` is ``SD * sqrt(1 - alpha) * sqrt(k / k')`` and its bands widen accordingly. A respondent who
+  answered every item keeps the norm group's SEM exactly.
 
 :func:`trait_profiles` returns one row per respondent with columns ``(scale, measure)``;
 :class:`TraitProfile` is one respondent's profile, for reading.
@@ -28,7 +33,7 @@ from scipy import special, stats
 
 from profiler.norms.table import NormsError, NormsMismatchError, NormTable
 from profiler.questionnaire.questionnaire import Questionnaire
-from profiler.questionnaire.scoring import score_responses, validate_responses
+from profiler.questionnaire.scoring import _score_and_count, validate_responses
 from profiler.resources import bundled_dir
 
 PercentileMethod = Literal["empirical", "normal"]
@@ -99,7 +104,11 @@ def _check_method(percentiles: str) -> None:
 
 
 def profile_scores(
-    scores: pd.DataFrame, norms: NormTable, *, percentiles: PercentileMethod = "empirical"
+    scores: pd.DataFrame,
+    norms: NormTable,
+    *,
+    percentiles: PercentileMethod = "empirical",
+    answered: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Place raw scale scores against a norm group.
 
@@ -111,13 +120,20 @@ def profile_scores(
         the one the norms were built for.
     norms : NormTable
     percentiles : {"empirical", "normal"}
+    answered : DataFrame, optional
+        How many keyed items each score rests on, as :func:`profiler.questionnaire.scoring.answered_counts`
+        (same index as ``scores``, a column per scale, ``.attrs["items_total"]``). With it, a prorated
+        score's ``sem`` and bands are those of a mean of fewer items, ``SEM * sqrt(k / k')``; without it
+        every score is taken to rest on all of its scale's items.
 
     Returns
     -------
     DataFrame
         Same index; columns ``(scale, measure)`` for the norms' scales in order and :data:`MEASURES`;
         ``sten`` and ``stanine`` are nullable integers. A missing raw score gives missing measures (the
-        SEM stays, it belongs to the scale). ``.attrs`` records the norms' identity and the percentile method.
+        SEM stays, that of the whole scale). ``.attrs`` records the norms' identity and the percentile
+        method, and with ``answered`` also ``items_total`` and ``sem_complete`` (scale -> number of keyed
+        items, scale -> SEM of a score on all of them).
     """
     _check_method(percentiles)
     recorded = scores.attrs.get("content_hash")
@@ -129,6 +145,7 @@ def profile_scores(
     missing = [s for s in norms.scale_ids if s not in scores.columns]
     if missing:
         raise NormsError(f"scores lack the scale(s) the norms cover: {', '.join(missing)}")
+    totals = _check_answered(answered, scores, norms)
     columns: dict[tuple[str, str], Any] = {}
     for scale in norms.scales:
         raw = scores[scale.scale].to_numpy(dtype=float)
@@ -140,13 +157,23 @@ def profile_scores(
             pct[missing_raw] = np.nan
         else:
             pct = 100.0 * special.ndtr(z)
-        sem = scale.sem
+        sem = np.full(len(raw), scale.sem)
+        if totals is not None:
+            k = totals[scale.scale]
+            k_answered = answered[scale.scale].to_numpy(dtype=float)
+            prorated = ~missing_raw & (k_answered != k)
+            if prorated.any():
+                counts = k_answered[prorated]
+                if not np.all((counts >= 1) & (counts < k)):
+                    raise NormsError(f"answered counts of {scale.scale!r} must be whole numbers from 1 to {k} "
+                                     "where there is a score")
+                sem[prorated] = scale.sem * np.sqrt(k / counts)
         measures = {"raw": raw, "z": z, "T": t, "percentile": pct}
         z_filled = np.where(missing_raw, 0.0, z)  # integers cannot hold NaN: the mask marks missing ones
         for name, centre, top in (("sten", 5.5, 10), ("stanine", 5.0, 9)):
             values = np.clip(round_half_up(centre + 2.0 * z_filled), 1, top).astype(np.int8)
             measures[name] = pd.arrays.IntegerArray(values, missing_raw.copy())
-        measures["sem"] = np.full(len(raw), sem)
+        measures["sem"] = sem
         for level in BAND_LEVELS:
             half_raw = _Z_CRIT[level] * sem
             measures[f"raw_{level}_low"] = raw - half_raw
@@ -164,7 +191,32 @@ def profile_scores(
     frame.attrs["norm_title"] = norms.title
     frame.attrs["percentile_method"] = PERCENTILE_DESCRIPTIONS[percentiles]
     frame.attrs["factor_scores"] = NO_FACTOR_MODEL
+    if totals is not None:
+        frame.attrs["items_total"] = {s: int(totals[s]) for s in norms.scale_ids}
+        frame.attrs["sem_complete"] = {s.scale: s.sem for s in norms.scales}
     return frame
+
+
+def _check_answered(answered: pd.DataFrame | None, scores: pd.DataFrame, norms: NormTable) -> Mapping | None:
+    """The scales' numbers of keyed items when ``answered`` counts fit the scores (else NormsError)."""
+    if answered is None:
+        return None
+    if not isinstance(answered, pd.DataFrame):
+        raise TypeError(f"answered must be a DataFrame of counts (answered_counts), got {type(answered).__name__}")
+    totals = answered.attrs.get("items_total")
+    if not isinstance(totals, Mapping):
+        raise NormsError("answered lacks attrs['items_total'] (the scales' numbers of keyed items): "
+                         "make it with profiler.questionnaire.scoring.answered_counts")
+    recorded = answered.attrs.get("content_hash")
+    if recorded is not None and recorded != norms.questionnaire.content_hash:
+        raise NormsMismatchError(f"the answered counts come from questionnaire content {recorded}, but norm group "
+                                 f"{norms.name!r} was built for {norms.questionnaire.content_hash}")
+    missing = [s for s in norms.scale_ids if s not in answered.columns or s not in totals]
+    if missing:
+        raise NormsError(f"answered lacks the scale(s) the norms cover: {', '.join(missing)}")
+    if not answered.index.equals(scores.index):
+        raise NormsError("answered must have the same index (respondents, in order) as the scores")
+    return totals
 
 
 def trait_profiles(
@@ -200,18 +252,20 @@ def trait_profiles(
     DataFrame
         One row per respondent (same index), columns ``(scale, measure)``; ``.attrs`` records the
         questionnaire id, version and content hash, the norm group, version and sha256, the percentile
-        method and the factor model (or its absence). See the module docstring for the formulas.
+        method and the factor model (or its absence). See the module docstring for the formulas: a
+        prorated score has its own, larger ``sem`` and wider bands.
     """
     _check_method(percentiles)
     norms.check_applies_to(questionnaire)
     model, note = _factor_model(questionnaire, factor_model)
     if model is None:
-        scores = score_responses(questionnaire, responses, invalid=invalid)
-        frame = profile_scores(scores, norms, percentiles=percentiles)
+        scores, answered = _score_and_count(questionnaire, responses, invalid=invalid)
+        frame = profile_scores(scores, norms, percentiles=percentiles, answered=answered)
         frame.attrs["factor_scores"] = note
         return frame
     answers = validate_responses(questionnaire, responses, invalid=invalid)
-    frame = profile_scores(score_responses(questionnaire, answers, invalid=invalid), norms, percentiles=percentiles)
+    scores, answered = _score_and_count(questionnaire, answers, invalid=invalid)
+    frame = profile_scores(scores, norms, percentiles=percentiles, answered=answered)
     # Factor scores need every scored item: respondents with a missing one get none (nothing is imputed).
     complete = answers[questionnaire.scored_items].notna().all(axis=1)
     factors = model.factor_scores(questionnaire, answers[complete]).reindex(answers.index)
@@ -245,6 +299,14 @@ class ScaleResult:
     low: str | None = None
     high: str | None = None
     factor_score: float | None = None
+    items_answered: int | None = None  # keyed items the score rests on (None: not known)
+    items_total: int | None = None  # keyed items of the scale
+
+    @property
+    def prorated(self) -> bool:
+        """Whether the score rests on fewer than all of the scale's items (so its SEM and bands are wider)."""
+        return (not math.isnan(self.raw) and self.items_answered is not None and self.items_total is not None
+                and self.items_answered < self.items_total)
 
     @property
     def reading(self) -> str:
@@ -253,10 +315,14 @@ class ScaleResult:
             return "no score (too few items answered)"
         low, high = self.band_90_T
         if low > 50:
-            return "above the norm group's average" + (f": {self.high}" if self.high else "")
-        if high < 50:
-            return "below the norm group's average" + (f": {self.low}" if self.low else "")
-        return "within measurement error of the norm group's average"
+            text = "above the norm group's average" + (f": {self.high}" if self.high else "")
+        elif high < 50:
+            text = "below the norm group's average" + (f": {self.low}" if self.low else "")
+        else:
+            text = "within measurement error of the norm group's average"
+        if self.prorated:
+            text += f" ({self.items_answered} of {self.items_total} items answered; wider band)"
+        return text
 
 
 @dataclass(frozen=True)
@@ -312,6 +378,8 @@ class TraitProfile:
                 value = _values.get(measure)
                 return None if value is None or pd.isna(value) else int(value)
 
+            total, answered = _items_answered(attrs, scale_id, num("raw"), num("sem"))
+
             results.append(
                 ScaleResult(
                     scale=scale_id,
@@ -330,6 +398,8 @@ class TraitProfile:
                     low=pick(spec.low),
                     high=pick(spec.high),
                     factor_score=None if "factor_score" not in values else num("factor_score"),
+                    items_answered=answered,
+                    items_total=total,
                 )
             )
         return cls(
@@ -388,6 +458,22 @@ class TraitProfile:
             f"TraitProfile(respondent={self.respondent!r}, norm_group={self.norms['norm_group']!r}, "
             f"T={{{', '.join(f'{r.scale!r}: {_fmt(r.T, 1)}' for r in self.scales)}}})"
         )
+
+
+def _items_answered(attrs: Mapping, scale: str, raw: float, sem: float) -> tuple[int | None, int | None]:
+    """The scale's number of keyed items and how many the score rests on, from a profile row.
+
+    The count is read back from the row's own SEM, which :func:`profile_scores` made from it:
+    ``k' = k * (SEM of all k items / sem)^2`` (exact after rounding). Unknown (None) for a missing score, a
+    profile made without counts, or an SEM of 0.
+    """
+    total = (attrs.get("items_total") or {}).get(scale)
+    complete = (attrs.get("sem_complete") or {}).get(scale)
+    if total is None:
+        return None, None
+    if complete is None or math.isnan(raw) or not sem > 0 or not complete > 0:
+        return int(total), None
+    return int(total), int(round(total * (complete / sem) ** 2))
 
 
 def _fmt(value: float, decimals: int) -> str:

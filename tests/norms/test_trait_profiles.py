@@ -276,3 +276,110 @@ def test_empirical_percentile_takes_a_plain_number():
     scale = load_norms("ipip-bfm-50", "general").scale("Extraversion")
     assert float(scale.empirical_percentile(3.0)) == float(scale.empirical_percentile([3.0])[0])
     assert np.isnan(scale.empirical_percentile(float("nan")))
+
+
+# ------------------------------------------------------------------------------------------------
+# Prorated scores: SEM * sqrt(k / k')
+# ------------------------------------------------------------------------------------------------
+def _answered(counts, total):
+    frame = pd.DataFrame({"X": counts}, index=[f"r{i}" for i in range(len(counts))])
+    frame.attrs["items_total"] = {"X": total}
+    return frame
+
+
+def test_prorated_sem_by_hand(hand_norms):
+    # X has 4 items, SEM 0.2. r0 answered 4 (as before), r1 answered 1: SEM 0.2 * sqrt(4 / 1) = 0.4,
+    # 90% raw band 3 -/+ 1.6449 * 0.4 = 2.3421..3.6579, 95% T band 50 -/+ 10 * 1.96 * 0.4 / 0.5 = 34.32..65.68;
+    # r2 answered 3: SEM 0.2 * sqrt(4/3) = 0.23094; r3 has no score (its SEM stays that of the whole scale).
+    scores = pd.DataFrame({"X": [3.0, 3.0, 3.5, np.nan]}, index=[f"r{i}" for i in range(4)])
+    p = profile_scores(scores, hand_norms, answered=_answered([4, 1, 3, 0], 4))["X"]
+    assert p.loc["r0", "sem"] == hand_norms.scale("X").sem  # exactly the norm group's SEM
+    assert p.loc["r1", "sem"] == pytest.approx(0.4, abs=1e-15)
+    assert (p.loc["r1", "raw_90_low"], p.loc["r1", "raw_90_high"]) == pytest.approx((3 - Z90 * 0.4, 3 + Z90 * 0.4))
+    assert (p.loc["r1", "T_95_low"], p.loc["r1", "T_95_high"]) == pytest.approx((50 - 15.6797, 50 + 15.6797), abs=1e-4)
+    assert p.loc["r2", "sem"] == pytest.approx(0.2 * math.sqrt(4 / 3), abs=1e-15)
+    assert p.loc["r2", "raw_95_high"] - p.loc["r2", "raw"] == pytest.approx(Z95 * 0.2309401, abs=1e-7)
+    assert p.loc["r3", "sem"] == 0.2 and np.isnan(p.loc["r3", "raw_90_low"])
+    # Without counts, or with every item answered, the profile is exactly the old one.
+    pd.testing.assert_frame_equal(p.loc[["r0"]], profile_scores(scores, hand_norms)["X"].loc[["r0"]])
+    assert profile_scores(scores, hand_norms, answered=_answered([4] * 4, 4)).attrs["items_total"] == {"X": 4}
+
+
+def test_answered_counts_are_checked(hand_norms):
+    scores = pd.DataFrame({"X": [3.0, 3.0]}, index=["r0", "r1"])
+    with pytest.raises(ValueError, match="items_total"):
+        profile_scores(scores, hand_norms, answered=pd.DataFrame({"X": [4, 2]}, index=["r0", "r1"]))
+    with pytest.raises(ValueError, match="same index"):
+        profile_scores(scores, hand_norms, answered=_answered([4, 2, 1], 4))
+    with pytest.raises(ValueError, match="from 1 to 4"):
+        profile_scores(scores, hand_norms, answered=_answered([4, 0], 4))
+    with pytest.raises(ValueError, match="from 1 to 4"):
+        profile_scores(scores, hand_norms, answered=_answered([4, 5], 4))
+    other = _answered([4, 2], 4)
+    other.attrs["content_hash"] = "sha256:" + "cd" * 32
+    with pytest.raises(NormsMismatchError):
+        profile_scores(scores, hand_norms, answered=other)
+
+
+def test_eight_of_ten_extraversion_items(ipip, general):
+    # Extraversion: 10 items, min_answered .8; norm SD .922825, alpha .892570, SEM .302470.
+    # 8 of 10 answered: SEM = .302470 * sqrt(10 / 8) = .338172; 90% raw band +/- 1.6449 * .338172 = .556244;
+    # 90% T band +/- 10 * .556244 / .922825 = 6.0276.
+    answers = simulate_responses(ipip, 3, seed=4)
+    answers.loc[answers.index[1], ["E3", "E8"]] = np.nan
+    norm = general.scale("Extraversion")
+    assert norm.sem == pytest.approx(0.3024704, abs=1e-7)
+    profiles = trait_profiles(ipip, answers, general, invalid="allow-unanswered")
+    e = profiles["Extraversion"]
+    assert e["sem"].iloc[1] == pytest.approx(0.3381722, abs=1e-7)
+    assert e["sem"].iloc[1] == pytest.approx(norm.sem * math.sqrt(10 / 8), rel=1e-15)
+    assert e["raw_90_high"].iloc[1] - e["raw"].iloc[1] == pytest.approx(0.5562437, abs=1e-7)
+    assert e["T_90_high"].iloc[1] - e["T"].iloc[1] == pytest.approx(6.0276185, abs=1e-7)
+    assert e["T"].iloc[1] - e["T_95_low"].iloc[1] == pytest.approx(10 * Z95 * 0.3381722 / 0.9228251, abs=1e-6)
+    # The raw score is the mean of the 8 answered items, as before; other scales and respondents unchanged.
+    assert e["raw"].iloc[1] == ipip.score(answers, invalid="allow-unanswered")["Extraversion"].iloc[1]
+    old = profile_scores(ipip.score(answers, invalid="allow-unanswered"), general)
+    complete = profiles.drop(columns=["Extraversion"], level=0)
+    pd.testing.assert_frame_equal(complete, old.drop(columns=["Extraversion"], level=0), check_like=False)
+    pd.testing.assert_frame_equal(profiles.iloc[[0, 2]], old.iloc[[0, 2]])
+    assert profiles.attrs["items_total"]["Extraversion"] == 10
+
+    profile = trait_profile(ipip, answers.iloc[1], general, invalid="allow-unanswered")
+    result = profile["Extraversion"]
+    assert (result.items_answered, result.items_total, result.prorated) == (8, 10, True)
+    assert result.sem == e["sem"].iloc[1]
+    assert result.band_90_T == (e["T_90_low"].iloc[1], e["T_90_high"].iloc[1])
+    assert result.reading.endswith("(8 of 10 items answered; wider band)")
+    assert "Extraversion: " in str(profile) and "8 of 10 items answered; wider band" in str(profile)
+    openness = profile["Openness"]
+    assert (openness.items_answered, openness.items_total, openness.prorated) == (10, 10, False)
+    assert openness.sem == general.scale("Openness").sem
+    assert "items answered" not in openness.reading
+    assert TraitProfile.from_profiles(profiles, answers.index[1], ipip)["Extraversion"] == result
+
+
+def test_too_few_items_keep_the_scale_sem(ipip, general):
+    answers = simulate_responses(ipip, 1, seed=4)
+    answers[["E1", "E2", "E3"]] = np.nan  # 7 of 10 < .8: no score
+    profile = trait_profile(ipip, answers, general, invalid="allow-unanswered")
+    e = profile["Extraversion"]
+    assert math.isnan(e.raw) and e.sem == general.scale("Extraversion").sem
+    assert (e.items_answered, e.items_total, e.prorated) == (None, 10, False)
+    assert e.reading == "no score (too few items answered)"
+
+
+def test_profile_payload_keeps_the_counts(ipip, general):
+    from profiler.reports.case import profile_from_dict, profile_to_dict
+
+    answers = simulate_responses(ipip, 1, seed=4)
+    answers[["E3", "E8"]] = np.nan
+    profile = trait_profile(ipip, answers, general, invalid="allow-unanswered")
+    data = profile_to_dict(profile)
+    assert data["scales"][0]["items_answered"] == 8 and data["scales"][0]["items_total"] == 10
+    assert profile_from_dict(data) == profile
+    # A payload written before the counts existed still reads; the counts are unknown.
+    for scale in data["scales"]:
+        del scale["items_answered"], scale["items_total"]
+    old = profile_from_dict(data)
+    assert old["Extraversion"].items_answered is None and not old["Extraversion"].prorated
+    assert old["Extraversion"].sem == profile["Extraversion"].sem
