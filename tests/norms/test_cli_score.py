@@ -96,6 +96,11 @@ def test_skip_bad_rows_with_rejects(responses_csv, tmp_path, capsys, ipip, answe
         written, computed = profiles[f"Openness.{measure}"], expected[("Openness", measure)]
         np.testing.assert_allclose(written, computed, atol=0.5 * 10**-decimals)
     assert profiles["Openness.sten"].tolist() == expected[("Openness", "sten")].astype(int).tolist()
+    # Complete respondents: the norm group's SEM and bands, as before prorated scores had their own SEM.
+    for scale in norms.scales:
+        assert (profiles[f"{scale.scale}.sem"] == round(scale.sem, 4)).all()
+        half = profiles[f"{scale.scale}.raw_90_high"] - profiles[f"{scale.scale}.raw"]
+        np.testing.assert_allclose(half, 1.6448536269514722 * scale.sem, atol=1e-4)
 
     rejected = pd.read_csv(rejects, dtype={"cid": str})
     assert rejected["line"].tolist() == [3, 6]

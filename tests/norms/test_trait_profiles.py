@@ -383,3 +383,46 @@ def test_profile_payload_keeps_the_counts(ipip, general):
     old = profile_from_dict(data)
     assert old["Extraversion"].items_answered is None and not old["Extraversion"].prorated
     assert old["Extraversion"].sem == profile["Extraversion"].sem
+
+
+JOB_MODEL = """
+id: prorated-sem
+version: "1"
+role: {title: Test role}
+job_analysis: {method: written for the tests}
+questionnaire: ipip-bfm-50
+norms: general
+evidence:
+  - {id: sample, kind: test_score, name: Work sample, min: 0, max: 100, reliability: 0.8,
+     norm: {mean: 50, sd: 15, group: test applicants}}
+criteria:
+  - {id: sample, input: evidence.sample, transform: {kind: linear, at_zero: 0, at_one: 100}, weight: 2,
+     rationale: r}
+  - {id: e, input: trait.Extraversion, transform: {kind: linear, at_zero: 1, at_one: 5}, weight: 1, rationale: r}
+  - {id: c, input: trait.Conscientiousness, transform: {kind: linear, at_zero: 1, at_one: 5}, weight: 1,
+     rationale: r}
+bands: {advance_from: 60, not_advance_below: 45, review_margin: 2}
+"""
+
+
+def test_job_model_uses_the_respondents_own_sem(ipip, general):
+    from profiler.jobmodel import parse_job_model
+
+    model = parse_job_model(JOB_MODEL)
+    answers = simulate_responses(ipip, 1, seed=4)
+    complete = trait_profile(ipip, answers, general)
+    answers[["E3", "E8"]] = np.nan
+    prorated = trait_profile(ipip, answers, general, invalid="allow-unanswered")
+    # Score = (2 * sample + 100 * (E - 1) / 4 + 100 * (C - 1) / 4) / 4, so
+    # SE = sqrt((SEM_sample / 2)^2 + (6.25 * SEM_E)^2 + (6.25 * SEM_C)^2), SEM_sample = 15 * sqrt(.2) = 6.7082,
+    # SEM_C = .316005: complete sqrt(3.3541^2 + (6.25 * .302470)^2 + 1.9750^2) = 4.3272; with 8 of 10
+    # Extraversion items answered SEM_E = .338172: sqrt(3.3541^2 + (6.25 * .338172)^2 + 1.9750^2) = 4.4292.
+    sample = {"sample": {"score": 60, "source": "s", "date": "2026-05-01"}}
+    se_complete = model.evaluate(complete, sample, as_of="2026-06-01").stability.se_score
+    se_prorated = model.evaluate(prorated, sample, as_of="2026-06-01").stability.se_score
+    sem_e, sem_c = general.scale("Extraversion").sem, general.scale("Conscientiousness").sem
+    sample_part = 15 * math.sqrt(0.2) / 2
+    assert se_complete == pytest.approx(math.hypot(sample_part, 6.25 * sem_e, 6.25 * sem_c), rel=1e-12)
+    assert se_prorated == pytest.approx(math.hypot(sample_part, 6.25 * sem_e * math.sqrt(10 / 8), 6.25 * sem_c),
+                                        rel=1e-12)
+    assert (round(se_complete, 4), round(se_prorated, 4)) == (4.3272, 4.4292)
