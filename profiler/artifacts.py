@@ -88,6 +88,12 @@ def parse_artifact(
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise error(f"{source}: not a JSON {what} ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    check_format(data, source=source, what=what, error=error, formats=formats)
+    return data
+
+
+def check_format(data: Any, *, source: str, what: str, error: type[Exception], formats: Mapping[str, Any]) -> None:
+    """Raise ``error`` unless ``data`` is a JSON object whose ``formats`` fields have the values expected."""
     if not isinstance(data, dict):
         raise error(f"{source}: a {what} is a JSON object, got {type(data).__name__}")
     for key, expected in formats.items():
@@ -95,7 +101,6 @@ def parse_artifact(
             name = key.replace("_", " ")
             raise error(f"{source}: {name} {data.get(key)!r} is not a {what} {name} this profiler reads "
                         f"({expected!r})")
-    return data
 
 
 def verify_seal(document: Mapping[str, Any], *, source: str, what: str, error: type[Exception],

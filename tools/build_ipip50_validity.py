@@ -18,6 +18,9 @@ What is derived (statistics only, never a respondent's answers):
   Longstring is counted in the order the BIG5 respondents saw the items: the codebook says all items were
   on one page in the order "E1, N2, A1, C1, O1, E2, ..." (N2 there is evidently N1: the data have the
   cycle E, N, A, C, O), not the questionnaire's IPIP order E, A, C, N, O.
+
+The file is sealed with its ``sha256`` (of everything else in it), checked whenever it is loaded: edit the
+derivation and run this tool again, never the file.
 """
 
 from __future__ import annotations
@@ -80,9 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.out}: {'up to date' if same else 'DIFFERS'}")
         status = int(not same)
     else:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-        print(f"wrote {args.out} (sha256 {hashlib.sha256(text.encode('utf-8')).hexdigest()})")
+        calibration.write(args.out)
+        print(f"wrote {args.out}, sealed with {calibration.sha256}")
     print(calibration)
     for note in calibration.notes:
         print(f"  note: {note}")

@@ -10,14 +10,15 @@ distance) need a :class:`ValidityCalibration`: item pairs, mean vector and covar
 from a calibration sample, plus the sample's distribution of every index so that each value and each
 threshold can be read as a percentile. :func:`derive_validity_calibration` builds one from a sample;
 :func:`load_validity_calibration` reads a stored one (``models/<questionnaire id>/validity-calibration.json``).
+A stored calibration is sealed with its sha256 (see :mod:`profiler.artifacts`): its verdicts can send a
+candidate to human review, so a file edited after it was derived is refused on load.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,15 @@ import pandas as pd
 from scipy import stats
 
 from profiler.administration import validity_indices as vi
+from profiler.artifacts import (
+    check_format,
+    parse_artifact,
+    pretty_json,
+    read_artifact,
+    seal,
+    verify_seal,
+    write_artifact,
+)
 from profiler.errors import ValidityError
 from profiler.questionnaire.model import LikertFormat, ValidityRules
 from profiler.questionnaire.questionnaire import Questionnaire
@@ -36,6 +46,8 @@ VERDICTS = ("valid", "questionable", "invalid")
 CALIBRATION_FORMAT = "profiler.validity-calibration"
 CALIBRATION_FORMAT_VERSION = 1
 CALIBRATION_FILE = "validity-calibration.json"
+_WHAT = "profiler validity calibration"
+_FORMATS = {"format": CALIBRATION_FORMAT, "format_version": CALIBRATION_FORMAT_VERSION}
 # Indices whose distribution in the calibration sample is stored (to read values as percentiles).
 CALIBRATED_INDICES = ("longstring", "irv", "synonyms", "antonyms", "even_odd", "mahalanobis")
 QUANTILE_LEVELS = np.linspace(0.0, 1.0, 1001)
@@ -81,6 +93,8 @@ class ValidityCalibration:
         Where the sample came from and how it was selected.
     notes : tuple of str
         Choices made while deriving (e.g. a lowered pair cutoff), in plain words.
+    sha256 : str
+        ``sha256:`` of the canonical JSON of the stored document without it (the ``sha256`` it is sealed with).
     """
 
     questionnaire_id: str
@@ -106,7 +120,8 @@ class ValidityCalibration:
     def __repr__(self) -> str:
         return (
             f"ValidityCalibration(questionnaire={self.questionnaire_id!r}, n={self.n}, items={len(self.items)}, "
-            f"synonym_pairs={len(self.synonym_pairs)}, antonym_pairs={len(self.antonym_pairs)})"
+            f"synonym_pairs={len(self.synonym_pairs)}, antonym_pairs={len(self.antonym_pairs)}, "
+            f"sha256={self.sha256[:15]}...)"
         )
 
     def percentile(self, index: str, values: Any) -> np.ndarray:
@@ -144,16 +159,21 @@ class ValidityCalibration:
             raise ValidityError(f"the answer options of {', '.join(changed)} differ from those the validity "
                              "calibration was derived with; derive it again")
 
+    @cached_property
+    def sha256(self) -> str:
+        """The sha256 this calibration is sealed with (of its stored document)."""
+        return self.to_dict()["sha256"]
+
     def to_json(self) -> str:
-        """The calibration as JSON text, exactly as stored (stable key order, one line per number list)."""
-        text = json.dumps(self.to_dict(), indent=1, ensure_ascii=False)
-        # Innermost lists (numbers, pairs, item ids) on one line each; JSON strings never hold raw newlines.
-        text = re.sub(r"\[([^\[\]{}]*)\]", lambda m: "[" + re.sub(r"\n\s*", " ", m.group(1)).strip() + "]", text)
-        return text + "\n"
+        """The calibration as JSON text, exactly as stored (stable key order, innermost lists on one line)."""
+        return pretty_json(self.to_dict(), indent=1, one_line="innermost")
+
+    def write(self, path: str | Path) -> Path:
+        return write_artifact(path, self.to_json())
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document of the calibration (derived statistics only)."""
-        return {
+        """The JSON document of the calibration (derived statistics only), sealed with its ``sha256``."""
+        return seal({
             "format": CALIBRATION_FORMAT,
             "format_version": CALIBRATION_FORMAT_VERSION,
             "version": self.version,
@@ -178,16 +198,18 @@ class ValidityCalibration:
                 "levels": "quantiles at 0, 0.001, 0.002, ..., 1 (1001 values per index)",
                 **{name: [round(float(v), 5) for v in table] for name, table in self.quantiles.items()},
             },
-        }
+        })
+
+    @classmethod
+    def from_json(cls, text: str, origin: str = "<string>") -> ValidityCalibration:
+        """Read a calibration from its JSON text, checking its format and its sha256."""
+        return cls.from_dict(parse_artifact(text, source=origin, what=_WHAT, error=ValidityError, formats=_FORMATS),
+                             origin=origin)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], origin: str = "<memory>") -> ValidityCalibration:
-        """Read a calibration document (as written by :meth:`to_dict`)."""
-        if not isinstance(data, dict) or data.get("format") != CALIBRATION_FORMAT:
-            raise ValidityError(f"{origin}: not a profiler validity calibration (format {CALIBRATION_FORMAT!r})")
-        if data.get("format_version") != CALIBRATION_FORMAT_VERSION:
-            raise ValidityError(f"{origin}: validity calibration format version {data.get('format_version')!r}; "
-                             f"this profiler reads version {CALIBRATION_FORMAT_VERSION}")
+        """Read a calibration document (as written by :meth:`to_dict`), checking its format and its sha256."""
+        check_format(data, source=origin, what=_WHAT, error=ValidityError, formats=_FORMATS)
         try:
             items = tuple(data["items"])
             pairs = data["pairs"]
@@ -196,7 +218,7 @@ class ValidityCalibration:
             for name, table in quantiles.items():
                 if len(table) != len(QUANTILE_LEVELS) or np.any(np.diff(table) < 0):
                     raise ValidityError(f"distribution {name!r} must hold {len(QUANTILE_LEVELS)} sorted quantiles")
-            return cls(
+            calibration = cls(
                 questionnaire_id=data["questionnaire"]["id"],
                 questionnaire_version=data["questionnaire"]["version"],
                 content_hash=data["questionnaire"]["content_hash"],
@@ -220,6 +242,11 @@ class ValidityCalibration:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValidityError(f"{origin}: malformed validity calibration ({exc})") from None
+        verify_seal(data, source=origin, what=_WHAT, error=ValidityError)
+        if calibration.sha256 != data["sha256"]:  # what is used must be what was sealed, e.g. no extra decimals
+            raise ValidityError(f"{origin}: the calibration is not stored as this profiler writes it (its content "
+                                f"would be sealed as {calibration.sha256}, not {data['sha256']}); regenerate it")
+        return calibration
 
 
 def _number(value: float) -> int | float:
@@ -248,8 +275,8 @@ def load_validity_calibration(name_or_path: str | Path) -> ValidityCalibration:
     ------
     FileNotFoundError
         When there is no such file or bundled calibration.
-    ValueError
-        When the file is not a readable calibration of this format version.
+    ValidityError
+        When the file is not a readable calibration of this format version, or was edited after it was sealed.
     """
     path = Path(name_or_path)
     if not (path.suffix == ".json" or path.exists()):
@@ -258,11 +285,9 @@ def load_validity_calibration(name_or_path: str | Path) -> ValidityCalibration:
             raise FileNotFoundError(f"no validity calibration {str(name_or_path)!r}; bundled: "
                                     f"{', '.join(bundled) or 'none'}")
         path = bundled[str(name_or_path)]
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValidityError(f"{path}: not valid JSON ({exc})") from None
-    return ValidityCalibration.from_dict(data, origin=str(path))
+    if not path.is_file():
+        raise FileNotFoundError(f"no validity calibration file {path}")
+    return ValidityCalibration.from_json(read_artifact(path, what=_WHAT, error=ValidityError), origin=str(path))
 
 
 def derive_validity_calibration(
@@ -527,6 +552,7 @@ def _resolve_calibration(questionnaire: Questionnaire, calibration) -> tuple[Val
     info = {
         "origin": calibration.origin,
         "version": calibration.version,
+        "sha256": calibration.sha256,
         "questionnaire_version": calibration.questionnaire_version,
         "content_hash": calibration.content_hash,
         "content_hash_matches": calibration.content_hash == questionnaire.content_hash,

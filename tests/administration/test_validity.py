@@ -25,6 +25,7 @@ from profiler.administration.validity import (
     derive_validity_calibration,
     load_validity_calibration,
 )
+from profiler.artifacts import content_sha256
 from profiler.simulation import simulate_responses
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -385,9 +386,59 @@ def test_bundled_calibration(ipip, calibration):
     assert calibration.to_json() == text  # reading and writing loses nothing
     document = json.loads(text)  # derived statistics only, never a respondent's answers
     assert set(document) == {"format", "format_version", "version", "questionnaire", "sample", "notes", "items",
-                             "response_values", "pairs", "mahalanobis", "distributions"}
+                             "response_values", "pairs", "mahalanobis", "distributions", "sha256"}
     assert document["questionnaire"]["content_hash"].startswith("sha256:")
     assert all(len(v) == 1001 for k, v in document["distributions"].items() if k != "levels")
+
+
+def test_calibration_is_sealed_and_round_trips(mini, calibration, tmp_path):
+    document = json.loads(calibration.to_json())
+    assert calibration.sha256 == document["sha256"] == content_sha256(document)
+    assert calibration.sha256 == json.loads(  # the shipped file records the hash it is checked against
+        (PROJECT / "models" / "ipip-bfm-50" / "validity-calibration.json").read_text(encoding="utf-8"))["sha256"]
+    path = calibration.write(tmp_path / "sub" / "calibration.json")
+    again = load_validity_calibration(path)
+    assert again.to_json() == calibration.to_json() and again.sha256 == calibration.sha256
+    assert again.origin == str(path)
+    # A hand-made calibration is sealed the same way and reads back identical.
+    made = mini_calibration(mini)
+    back = ValidityCalibration.from_json(made.to_json())
+    assert back.to_json() == made.to_json() and back.sha256 == made.sha256
+    # The assessment records which calibration gave the verdicts.
+    info = assess_validity(mini, pd.DataFrame([mini_row()]), calibration=made, seeds=pd.Series([1])).attrs
+    assert info["calibration"]["sha256"] == made.sha256
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: d["mahalanobis"]["mean"].__setitem__(0, d["mahalanobis"]["mean"][0] + 0.5),
+    lambda d: d["pairs"]["synonyms"]["pairs"].pop(),
+    lambda d: d["distributions"]["mahalanobis"].__setitem__(-1, 1e6),
+    lambda d: d["sample"].update(n=100),
+])
+def test_an_edited_calibration_is_refused(calibration, tmp_path, edit):
+    document = json.loads(calibration.to_json())
+    edit(document)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(profiler.ValidityError, match=r"edited\.json: sha256 does not match the content .*"
+                                                     r"edited after it was sealed"):
+        load_validity_calibration(path)
+    # Whatever the layout: the text of the shipped file with one digit changed.
+    text = calibration.to_json().replace('"n": 19718', '"n": 19719', 1)
+    with pytest.raises(profiler.ValidityError, match="edited after it was sealed"):
+        ValidityCalibration.from_json(text, origin="edited.json")
+
+
+def test_an_unsealed_or_unreadable_calibration_is_refused(calibration, tmp_path):
+    document = json.loads(calibration.to_json())
+    del document["sha256"]
+    with pytest.raises(profiler.ValidityError, match="has no sha256"):
+        ValidityCalibration.from_dict(document, origin="old.json")
+    with pytest.raises(profiler.ValidityError, match=r"bad\.json: not a JSON profiler validity calibration "
+                                                     r"\(.* at line 1, column 2\)"):
+        ValidityCalibration.from_json("{oops", origin="bad.json")
+    with pytest.raises(FileNotFoundError, match="no validity calibration file"):
+        load_validity_calibration(tmp_path / "absent.json")
 
 
 def test_percentiles(calibration):
