@@ -295,7 +295,11 @@ def recommendation_from_dict(data: Mapping[str, Any]) -> Recommendation:
 
 
 def profile_to_dict(profile: TraitProfile) -> dict[str, Any]:
-    """A :class:`TraitProfile` as plain JSON-ready data (NaN as None)."""
+    """A :class:`TraitProfile` as plain JSON-ready data (NaN as None).
+
+    Each scale keeps its own ``sem`` and bands (wider for a prorated score) and ``items_answered`` /
+    ``items_total``; :func:`profile_from_dict` reads payloads without the counts as "not known".
+    """
     return _plain({
         "respondent": profile.respondent, "questionnaire": dict(profile.questionnaire), "norms": dict(profile.norms),
         "norm_title": profile.norm_title, "percentile_method": profile.percentile_method,
@@ -316,6 +320,8 @@ def profile_from_dict(data: Mapping[str, Any]) -> TraitProfile:
         for key in ("band_90_raw", "band_95_raw", "band_90_T", "band_95_T"):
             band = values.get(key)
             values[key] = (_float(band[0]), _float(band[1])) if band is not None else (math.nan, math.nan)
+        for key in ("items_answered", "items_total"):  # absent from payloads older than these counts
+            values[key] = None if values.get(key) is None else int(values[key])
         scales.append(ScaleResult(**values))
     return TraitProfile(respondent=data["respondent"], questionnaire=dict(data["questionnaire"]),
                         norms=dict(data["norms"]), norm_title=data.get("norm_title", ""),
