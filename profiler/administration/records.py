@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from profiler.administration.events import Event
+from profiler.artifacts import canonical_json
 from profiler.questionnaire.model import QuestionnaireSpec
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.store.tables import questionnaires, session_events, sessions
@@ -21,12 +22,6 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC)
 
 
-def canonical_document(questionnaire: Questionnaire) -> str:
-    """The questionnaire's content as the canonical JSON its content hash is computed from."""
-    return json.dumps(questionnaire.spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
-
-
 def has_questionnaire(connection: Connection, content_hash: str) -> bool:
     query = select(questionnaires.c.content_hash).where(questionnaires.c.content_hash == content_hash)
     return connection.execute(query).first() is not None
@@ -36,9 +31,11 @@ def save_questionnaire(connection: Connection, questionnaire: Questionnaire) -> 
     """Store the questionnaire's content under its hash (once; the same hash means the same content)."""
     if has_questionnaire(connection, questionnaire.content_hash):
         return
+    # The canonical JSON its content hash is computed from (document_hash), so the row matches its key.
+    document = canonical_json(questionnaire.spec.model_dump(mode="json"))
     connection.execute(insert(questionnaires).values(
         content_hash=questionnaire.content_hash, questionnaire_id=questionnaire.id,
-        version=questionnaire.version, document=canonical_document(questionnaire),
+        version=questionnaire.version, document=document,
         stored_at=datetime.now(UTC),
     ))
 
