@@ -146,7 +146,11 @@ def profile_scores(
     if missing:
         raise NormsError(f"scores lack the scale(s) the norms cover: {', '.join(missing)}")
     totals = _check_answered(answered, scores, norms)
+    if totals is not None:
+        counts = answered.to_numpy()
+        position = {scale: j for j, scale in enumerate(answered.columns)}
     columns: dict[tuple[str, str], Any] = {}
+    sem_complete: dict[str, float] = {}
     for scale in norms.scales:
         raw = scores[scale.scale].to_numpy(dtype=float)
         missing_raw = np.isnan(raw)
@@ -157,23 +161,25 @@ def profile_scores(
             pct[missing_raw] = np.nan
         else:
             pct = 100.0 * special.ndtr(z)
-        sem = np.full(len(raw), scale.sem)
+        full_sem = sem_complete[scale.scale] = scale.sem  # of a score on all k items
+        sem: float | np.ndarray = full_sem
         if totals is not None:
             k = totals[scale.scale]
-            k_answered = answered[scale.scale].to_numpy(dtype=float)
-            prorated = ~missing_raw & (k_answered != k)
-            if prorated.any():
-                counts = k_answered[prorated]
-                if not np.all((counts >= 1) & (counts < k)):
+            k_answered = counts[:, position[scale.scale]]
+            prorated = k_answered != k
+            if prorated.any() and (prorated := prorated & ~missing_raw).any():
+                fewer = k_answered[prorated].astype(float)
+                if not np.all((fewer >= 1) & (fewer < k)):
                     raise NormsError(f"answered counts of {scale.scale!r} must be whole numbers from 1 to {k} "
                                      "where there is a score")
-                sem[prorated] = scale.sem * np.sqrt(k / counts)
+                sem = np.full(len(raw), full_sem)
+                sem[prorated] = full_sem * np.sqrt(k / fewer)  # a mean of k' items: k / k' times the error variance
         measures = {"raw": raw, "z": z, "T": t, "percentile": pct}
         z_filled = np.where(missing_raw, 0.0, z)  # integers cannot hold NaN: the mask marks missing ones
         for name, centre, top in (("sten", 5.5, 10), ("stanine", 5.0, 9)):
             values = np.clip(round_half_up(centre + 2.0 * z_filled), 1, top).astype(np.int8)
             measures[name] = pd.arrays.IntegerArray(values, missing_raw.copy())
-        measures["sem"] = sem
+        measures["sem"] = np.full(len(raw), sem) if np.ndim(sem) == 0 else sem
         for level in BAND_LEVELS:
             half_raw = _Z_CRIT[level] * sem
             measures[f"raw_{level}_low"] = raw - half_raw
@@ -193,7 +199,7 @@ def profile_scores(
     frame.attrs["factor_scores"] = NO_FACTOR_MODEL
     if totals is not None:
         frame.attrs["items_total"] = {s: int(totals[s]) for s in norms.scale_ids}
-        frame.attrs["sem_complete"] = {s.scale: s.sem for s in norms.scales}
+        frame.attrs["sem_complete"] = sem_complete
     return frame
 
 

@@ -279,51 +279,47 @@ def answered_counts(questionnaire: Questionnaire, responses: pd.DataFrame, *, in
         keyed items. A prorated score rests on fewer items than ``items_total`` (see
         :func:`profiler.norms.profile_scores` for what that does to its measurement error).
     """
-    answers = validate_responses(questionnaire, responses, invalid=invalid)
-    return _count(questionnaire, answers.to_numpy()[:, _plan(questionnaire).columns], responses.index)
+    return _score_and_count(questionnaire, responses, invalid=invalid)[1]
 
 
 def _score_and_count(
     questionnaire: Questionnaire, responses: pd.DataFrame, *, invalid: str = "raise"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`score_responses` and :func:`answered_counts` with one validation."""
+    """:func:`score_responses` and :func:`answered_counts` with one validation (scoring counts anyway)."""
     answers = validate_responses(questionnaire, responses, invalid=invalid)
-    scores, x = _score(questionnaire, answers, responses.index)
-    return scores, _count(questionnaire, x, responses.index)
-
-
-def _count(questionnaire: Questionnaire, x: np.ndarray, index: pd.Index) -> pd.DataFrame:
-    """Answered keyed items per scale, from the scored items' answers ``x`` (NaN = unanswered)."""
-    plan = _plan(questionnaire)
-    n_items = plan.n_items.astype(np.int32)
-    if not np.isnan(x).any():
-        counts = np.broadcast_to(n_items, (len(x), len(n_items))).copy()
+    scores, counts = _score(questionnaire, answers, responses.index)
+    n_items = _plan(questionnaire).n_items.astype(np.int32)
+    if counts is None:  # every item answered
+        counts = np.broadcast_to(n_items, scores.shape).copy()
     else:
-        counts = np.rint((~np.isnan(x)).astype(float) @ (plan.positive + plan.negative)).astype(np.int32)
-    result = pd.DataFrame(counts, index=index, columns=questionnaire.scale_ids, copy=False)
-    result.attrs.update(questionnaire.identity())
-    result.attrs["items_total"] = dict(zip(questionnaire.scale_ids, n_items.tolist(), strict=True))
-    return result
+        counts = np.rint(counts).astype(np.int32)
+    answered = pd.DataFrame(counts, index=responses.index, columns=questionnaire.scale_ids, copy=False)
+    answered.attrs.update(questionnaire.identity())
+    answered.attrs["items_total"] = dict(zip(questionnaire.scale_ids, n_items.tolist(), strict=True))
+    return scores, answered
 
 
-def _score(questionnaire: Questionnaire, answers: pd.DataFrame, index: pd.Index) -> tuple[pd.DataFrame, np.ndarray]:
-    """The scores of validated answers, and the scored items' answers (rows x scored items)."""
+def _score(
+    questionnaire: Questionnaire, answers: pd.DataFrame, index: pd.Index
+) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The scores of validated answers, and the answered items per scale (None when every item was answered)."""
     plan = _plan(questionnaire)
     x = answers.to_numpy()[:, plan.columns]
     positive, negative, lows, highs, n_items = plan.positive, plan.negative, plan.lows, plan.highs, plan.n_items
     if not np.isnan(x).any():  # the common case: sum of x keyed +1, minus x keyed -1, plus min + max
         totals = _keyed_sums(x, positive - negative) + (lows + highs) @ negative
         counts = np.broadcast_to(n_items, totals.shape)
+        partial = None
     else:
         answered = ~np.isnan(x)
         x_filled = np.where(answered, x, 0.0)
         reversed_filled = np.where(answered, (lows + highs) - x, 0.0)
         totals = x_filled @ positive + reversed_filled @ negative
-        counts = answered.astype(float) @ (positive + negative)
+        counts = partial = answered.astype(float) @ (positive + negative)
     with np.errstate(invalid="ignore", divide="ignore"):
         means = totals / counts
     means[counts < plan.needed] = np.nan
     scores = np.where(plan.is_sum, means * n_items, means)
     result = pd.DataFrame(scores, index=index, columns=questionnaire.scale_ids)
     result.attrs.update(questionnaire.identity())
-    return result, x
+    return result, partial
