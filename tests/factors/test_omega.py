@@ -148,7 +148,9 @@ def test_correlation_matrix_input_matches_data(bfi25: pd.DataFrame) -> None:
     corr.columns = pd.RangeIndex(10)  # labels that are not strings
     from_corr = omega(corr, n_factors=2, n_obs=2436)
     assert list(corr.columns) == list(range(10))  # the caller's frame is left alone
-    assert from_corr.omega_h == pytest.approx(from_data.omega_h, abs=1e-9)
+    # omega_h goes through an iterative rotation that stops at its own tolerance; the two correlation matrices
+    # differ in the last bits (and threaded BLAS sums vary by run), so agreement is to the rotation's precision.
+    assert from_corr.omega_h == pytest.approx(from_data.omega_h, abs=1e-6)
     assert from_corr.omega_total == pytest.approx(from_data.omega_total, abs=1e-9)
     assert from_corr.n_obs == from_data.n_obs == 2436
 
