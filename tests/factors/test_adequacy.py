@@ -185,7 +185,7 @@ def test_parallel_analysis_is_reproducible() -> None:
 
 def test_parallel_analysis_from_a_correlation_matrix(bfi25: pd.DataFrame, bfi_parallel: ParallelAnalysis) -> None:
     result = parallel_analysis(bfi25.corr(), n_iter=4, random_state=1, n_obs=2436, quantile=0.95)
-    np.testing.assert_allclose(result.table["observed"], bfi_parallel.table["observed"], atol=1e-12)
+    np.testing.assert_allclose(result.table["observed"], bfi_parallel.table["observed"], atol=1e-9)  # two correlation paths, one optimiser tolerance
     assert result.table["resampled"].isna().all()
     q = np.quantile(result.simulated_values, 0.95, axis=0)
     np.testing.assert_allclose(result.table["simulated_quantile"], q)
