@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS
@@ -53,7 +54,15 @@ def _check_job_model(doc, source: str) -> tuple[list[ErrorDetail], str | None]:
         return problems, None
     model = JobModel(spec, questionnaire, source)
     summary = f"job model {model.id} {model.version}, {len(model.criteria)} criteria on {questionnaire.id}"
-    return [], f"{summary}, {{warnings}} warning(s), {model.content_hash}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reported below, located in the file
+        messages = model.warnings  # needs the norm group: effective weights are weight x spread in it
+    found = []
+    for message in messages:
+        where = next((i for i, c in enumerate(model.criteria) if f"'{c.id}'" in message or f" {c.id} " in message), None)
+        found.append(doc.error(("criteria", where) if where is not None else ("criteria",), message,
+                               severity="warning"))
+    return found, f"{summary}, {{warnings}} warning(s), {model.content_hash}"
 
 
 def run(args: argparse.Namespace) -> int:

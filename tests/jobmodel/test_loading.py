@@ -116,3 +116,16 @@ def test_pinned_questionnaire_hash_must_match():
 def test_unknown_bundled_id():
     with pytest.raises(profiler.JobModelError, match="did you mean 'customer-support'"):
         load_job_model("customer-suport")
+
+
+def test_profiler_check_warns_about_a_dominant_criterion(tmp_path, capsys):
+    from profiler.cli import main
+
+    path = tmp_path / "dominant.yaml"
+    path.write_text(SUPPORT.replace("weight: 0.30\n    minimum: 40", "weight: 3.0\n    minimum: 40"), encoding="utf-8")
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "dominant.yaml:45:5: warning: job model 'customer-support': criterion 'work_sample' carries" in out
+    assert "1 warning(s)" in out
+    assert main(["check", "--strict", str(path)]) == 1
+    assert main(["check", "--strict", "customer-support", "software-engineer"]) == 0
