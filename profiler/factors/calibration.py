@@ -174,11 +174,10 @@ def calibrate_questionnaire(
     complete = answers[items].dropna()
     if len(complete) < 2 * len(items):
         raise ValueError(f"{len(complete)} complete rows are too few to calibrate {len(items)} items")
-    keys = cfa_keys(questionnaire, domains)
     efa = _efa_by_scales(questionnaire, complete, domains, method, rotation, random_state)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an inadmissible CFA must not be sealed into an artifact
-        cfa = CFA.from_scales(keys).fit(complete)
+        cfa = CFA.from_questionnaire(questionnaire, domains).fit(complete)
     reliability = _reliability(questionnaire, complete, domains)
     return FactorModel.seal(
         name=name,

@@ -172,6 +172,19 @@ class CFA:
         """
         return cls(model_from_scales(scales), **kwargs)
 
+    @classmethod
+    def from_questionnaire(cls, questionnaire, scales: Sequence[str] | None = None, **kwargs) -> CFA:
+        """One factor per scale of a questionnaire (default: its domains, the scales that are no facet).
+
+        Each factor's first indicator is a positively keyed item, so that with lavaan's marker
+        identification the factor points the way of its scale (a reverse-keyed marker would flip it).
+        """
+        from profiler.factors.calibration import cfa_keys
+
+        if scales is None:
+            scales = [s.id for s in questionnaire.scales if s.id not in questionnaire.parent_of]
+        return cls.from_scales(cfa_keys(questionnaire, list(scales)), **kwargs)
+
     def __repr__(self) -> str:
         model = self.model if isinstance(self.model, (str, Mapping)) else "<ParsedModel>"
         return f"CFA(model={model!r}, std_lv={self.std_lv}, missing={self.missing!r})"

@@ -96,3 +96,12 @@ def test_shipped_factor_model_loads_and_applies(ipip):
     shipped.check_applies_to(ipip)
     assert shipped.sample["n"] == 19718 and shipped.sample["rows_excluded"] == 1
     assert shipped.reliability["Extraversion"]["alpha"] == pytest.approx(0.892, abs=5e-4)
+
+
+def test_cfa_from_questionnaire_is_the_calibration_model(model, ipip, sample):
+    cfa = CFA.from_questionnaire(ipip).fit(sample.dropna())
+    assert cfa.latent_names_ == tuple(ipip.scale_ids)
+    assert cfa.fit_indices_["chisq"] == pytest.approx(model.cfa["fit_indices"]["chisq"], rel=1e-9)
+    loadings = cfa.estimates_[cfa.estimates_["op"] == "=~"]
+    first = loadings.groupby("lhs", sort=False)["rhs"].first()
+    assert first["Agreeableness"] == "A2"  # A1 is reverse keyed: not the marker
