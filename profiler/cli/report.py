@@ -163,14 +163,17 @@ def read_groups(path: Path):
     from profiler.reports.stored import ReportError
 
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        # utf-8-sig: spreadsheet programs put a byte-order mark before the first column name
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ReportError(f"cannot read the groups file {path}: {exc}") from None
     if frame.shape[1] < 2:
         raise ReportError(f"{path}: expected a candidate column and at least one attribute column (e.g. sex)")
     key = next((c for c in ("candidate", "candidate_id") if c in frame.columns), frame.columns[0])
     if frame[key].duplicated().any():
         raise ReportError(f"{path}: candidate {frame[key][frame[key].duplicated()].iloc[0]!r} is listed twice")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    key = key.strip()
     frame = frame.set_index(key)
     frame.index.name = "candidate_id"
     return frame.where(frame.apply(lambda col: col.str.strip() != ""), None)  # empty cell: unknown

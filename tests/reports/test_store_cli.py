@@ -209,3 +209,17 @@ def test_a_failing_audit_writes_nothing_and_never_overwrites(store_path, tmp_pat
     names = sorted(p.name for p in (tmp_path / "audit").iterdir())
     stem = "fairness-customer-support-1.0.0-2026-06-03"
     assert names == [f"{stem}-2.html", f"{stem}-2.json", f"{stem}.html", f"{stem}.json"]
+
+
+def test_groups_file_from_a_spreadsheet_with_a_byte_order_mark(tmp_path):
+    from profiler.cli.report import read_groups
+
+    path = tmp_path / "groups.csv"
+    path.write_bytes("\ufeffcandidate_id,sex\ncand-0000,F\ncand-0001,\n".encode("utf-8"))
+    groups = read_groups(path)
+    assert groups.index.name == "candidate_id" and list(groups.columns) == ["sex"]
+    assert groups.loc["cand-0000", "sex"] == "F" and pd.isna(groups.loc["cand-0001", "sex"])  # empty: unknown
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    with pytest.raises(ReportError, match="cannot read the groups file"):
+        read_groups(empty)
