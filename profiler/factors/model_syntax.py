@@ -33,11 +33,11 @@ In R: ``lavaan::lavaanify(model)`` turns the same text into lavaan's parameter t
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from profiler.documents import did_you_mean
 from profiler.errors import ProfilerError
 
 __all__ = ["ModelSyntaxError", "ParsedModel", "Statement", "SyntaxProblem", "Term", "parse_model", "model_from_scales"]
@@ -487,6 +487,5 @@ def model_from_scales(scales: Mapping[str, Sequence[str]]) -> ParsedModel:
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
-    """`` (did you mean 'x1'?)`` when a close match exists, else ``""``."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """`` (did you mean 'x1'?)`` when a close match exists, else ``""`` (profiler's one did-you-mean)."""
+    return did_you_mean(name, candidates)

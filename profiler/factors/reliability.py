@@ -17,7 +17,6 @@ as everywhere in :mod:`profiler.factors`), ``"pairwise"`` (psych's default ``use
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from profiler.documents import did_you_mean
 from profiler.factors._input import MISSING_POLICIES, MissingPolicy
 
 __all__ = [
@@ -88,9 +88,7 @@ def _parse_key_list(keys: Sequence[str], columns: pd.Index, scale: str | None = 
         reverse = key.startswith("-")
         name = key.lstrip("-+").strip()
         if name not in columns:
-            hint = difflib.get_close_matches(name, known, n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise ValueError(f"item {name!r}{where} is not a column of the data{suggestion}")
+            raise ValueError(f"item {name!r}{where} is not a column of the data{did_you_mean(name, known)}")
         if name in names:
             raise ValueError(f"item {name!r} appears more than once in the keys{where}")
         names.append(name)
