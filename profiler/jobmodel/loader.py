@@ -6,14 +6,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from profiler.documents import did_you_mean, pydantic_errors, sort_details
+from profiler.documents import pydantic_errors, sort_details
 from profiler.errors import DocumentError, ErrorDetail, JobModelError
 from profiler.jobmodel.jobmodel import JobModel
 from profiler.jobmodel.model import JobModelSpec
 from profiler.jobmodel.references import check_references
 from profiler.questionnaire.loader import load_questionnaire
 from profiler.questionnaire.questionnaire import Questionnaire
-from profiler.resources import bundled_files
+from profiler.resources import bundled_files, resolve
 from profiler.yamlsource import YamlDocument, YamlSourceError, parse_yaml, read_yaml_file
 
 
@@ -38,15 +38,10 @@ def load_job_model(path_or_id: str | Path, *, questionnaire: Questionnaire | Non
         With every problem found, each located by file, line and column: unknown keys, protected
         attributes as inputs, undeclared evidence, a model in which personality scales alone decide, ...
     """
-    candidate = Path(path_or_id)
-    if candidate.suffix in (".yaml", ".yml") or candidate.exists() or "/" in str(path_or_id):
-        path, source = candidate, str(candidate)
-    else:
-        bundled = bundled_job_models()
-        if str(path_or_id) not in bundled:
-            raise JobModelError([ErrorDetail(str(path_or_id), 0, 0, "", "no such file or bundled job model"
-                                             f"{did_you_mean(str(path_or_id), bundled)}; bundled: {', '.join(bundled)}")])
-        path, source = bundled[str(path_or_id)], f"bundled:{path_or_id}"
+    try:
+        path, source = resolve(path_or_id, bundled_job_models(), "job model")
+    except LookupError as exc:
+        raise JobModelError([ErrorDetail(str(path_or_id), 0, 0, "", str(exc))]) from None
     try:
         doc = read_yaml_file(path)
     except YamlSourceError as exc:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from profiler.documents import did_you_mean, pydantic_errors, sort_details
+from profiler.documents import pydantic_errors, sort_details
 from profiler.errors import ErrorDetail, QuestionnaireError
 from profiler.questionnaire.model import QuestionnaireSpec
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.references import check_references
-from profiler.resources import bundled_files
+from profiler.resources import bundled_files, resolve
 from profiler.yamlsource import YamlDocument, YamlSourceError, parse_yaml, read_yaml_file
 
 
@@ -22,21 +22,10 @@ def bundled_questionnaires() -> dict[str, Path]:
 
 def resolve_questionnaire_path(path_or_id: str | Path) -> tuple[Path, str]:
     """A file path for a path or bundled id, and a label for where it came from."""
-    candidate = Path(path_or_id)
-    if candidate.suffix in (".yaml", ".yml") or candidate.exists() or "/" in str(path_or_id):
-        return candidate, str(candidate)
-    bundled = bundled_questionnaires()
-    if str(path_or_id) in bundled:
-        return bundled[str(path_or_id)], f"bundled:{path_or_id}"
-    raise QuestionnaireError(
-        [
-            ErrorDetail(
-                str(path_or_id), 0, 0, "",
-                f"no such file or bundled questionnaire{did_you_mean(str(path_or_id), bundled)}; "
-                f"bundled: {', '.join(bundled) or 'none'}",
-            )
-        ]
-    )
+    try:
+        return resolve(path_or_id, bundled_questionnaires(), "questionnaire")
+    except LookupError as exc:
+        raise QuestionnaireError([ErrorDetail(str(path_or_id), 0, 0, "", str(exc))]) from None
 
 
 def load_questionnaire(path_or_id: str | Path) -> Questionnaire:
