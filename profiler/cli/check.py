@@ -25,11 +25,14 @@ def register(commands) -> None:
 
 def _resolve(name: str) -> Path:
     from profiler.jobmodel.loader import bundled_job_models
-    from profiler.questionnaire.loader import bundled_questionnaires, resolve_questionnaire_path
+    from profiler.questionnaire.loader import bundled_questionnaires
+    from profiler.resources import resolve
 
-    if name in bundled_job_models() and name not in bundled_questionnaires():
-        return bundled_job_models()[name]
-    return resolve_questionnaire_path(name)[0]
+    bundled = {**bundled_job_models(), **bundled_questionnaires()}
+    try:
+        return resolve(name, bundled, "questionnaire or job model")[0]
+    except LookupError as exc:
+        raise DocumentError([ErrorDetail(name, 0, 0, "", str(exc))]) from None
 
 
 def _check_questionnaire(doc, source: str) -> tuple[list[ErrorDetail], str | None]:
