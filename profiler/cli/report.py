@@ -94,6 +94,8 @@ def register_fairness(actions) -> None:
                           help="date the tool was first used (default: the first recommendation in the store)")
     fairness.add_argument("--date", type=_date, default=None, metavar="DATE", help="audit date (default: today)")
     fairness.add_argument("--auditor", default=None, help="who carried out the audit (printed in the report)")
+    fairness.add_argument("--version", default=None, dest="model_version",
+                          help="job-model version to audit (an audit covers one version; default: the newest)")
     fairness.set_defaults(func=run_fairness)
 
 
@@ -196,7 +198,8 @@ def run_fairness(args: argparse.Namespace) -> int:
         run = run_fairness_audit(
             store, args.model, args.out, actor=args.actor or _default_actor(), groups=groups,
             groups_source=groups_source, audit_date=args.date, data_kind=args.data_kind,
-            data_reason=args.data_reason, first_used=args.first_used, auditor=args.auditor)
+            data_reason=args.data_reason, first_used=args.first_used, auditor=args.auditor,
+            version=args.model_version)
     print(f"wrote {run.html_path} and {run.json_path} ({run.candidates} candidates; audit log entry {run.log_seq})")
     for name, value in run.minimum_impact_ratios.items():
         shown = "-" if value is None or value != value else f"{value:.3f}"

@@ -223,3 +223,13 @@ def test_groups_file_from_a_spreadsheet_with_a_byte_order_mark(tmp_path):
     empty.write_text("", encoding="utf-8")
     with pytest.raises(ReportError, match="cannot read the groups file"):
         read_groups(empty)
+
+
+def test_audit_fairness_of_a_version_that_was_not_recorded(store_path, tmp_path, capsys):
+    assert main(["audit", "fairness", "customer-support", "--db", str(store_path), "--out", str(tmp_path),
+                 "--version", "9.9.9"]) == 2
+    err = capsys.readouterr().err
+    assert "no recommendation of customer-support version '9.9.9' is recorded; recorded versions: 1.0.0" in err
+    assert main(["audit", "fairness", "customer-support", "--db", str(store_path), "--out", str(tmp_path),
+                 "--version", "1.0.0", "--date", "2026-06-04"]) == 0
+    assert (tmp_path / "fairness-customer-support-1.0.0-2026-06-04.json").exists()
