@@ -31,6 +31,7 @@ from profiler.factors.cfa import CFA
 from profiler.factors.efa import EFA
 from profiler.factors.omega import omega
 from profiler.factors.reliability import cronbach_alpha
+from profiler.factors.scale_keys import cfa_keys
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import validate_responses
 from profiler.resources import bundled_dir
@@ -191,20 +192,6 @@ def calibrate_questionnaire(
         scoring=_regression_weights(cfa, complete, domains),
         created=datetime.now(UTC).date().isoformat(),
     )
-
-
-def cfa_keys(questionnaire: Questionnaire, domains: list[str]) -> dict[str, list[str]]:
-    """Items per factor for the CFA, a positively keyed item first.
-
-    lavaan fixes the first loading to 1, so a reverse-keyed first item (A1 in the IPIP-50) would make the
-    factor point the opposite way of its scale; starting with a positively keyed item keeps both aligned.
-    """
-    out = {}
-    for domain in domains:
-        keyed = questionnaire.keys(domain)
-        keyed = sorted(keyed, key=lambda k: k.sign < 0)  # stable: positives first, in key order
-        out[domain] = [str(k) for k in keyed]
-    return out
 
 
 def _efa_by_scales(questionnaire, data, domains, method, rotation, random_state) -> dict[str, Any]:

@@ -55,6 +55,7 @@ from profiler.factors._cfa_table import (
     check_identification,
 )
 from profiler.factors.model_syntax import ParsedModel, model_from_scales, parse_model, suggest
+from profiler.factors.scale_keys import cfa_keys
 
 __all__ = [
     "CFA",
@@ -179,8 +180,6 @@ class CFA:
         Each factor's first indicator is a positively keyed item, so that with lavaan's marker
         identification the factor points the way of its scale (a reverse-keyed marker would flip it).
         """
-        from profiler.factors.calibration import cfa_keys
-
         if scales is None:
             scales = [s.id for s in questionnaire.scales if s.id not in questionnaire.parent_of]
         return cls.from_scales(cfa_keys(questionnaire, list(scales)), **kwargs)
