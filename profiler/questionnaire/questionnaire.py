@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -17,7 +18,9 @@ from profiler.questionnaire.model import (
     ResponseFormat,
     Scale,
 )
+from profiler.questionnaire.plan import ScoringPlan
 from profiler.questionnaire.references import parse_key
+from profiler.questionnaire.scoring import score_responses
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,25 @@ class Questionnaire:
             return fmt.min, fmt.max
         return 0, 1
 
+    @cached_property
+    def scoring_plan(self) -> ScoringPlan:
+        """What validating and scoring answers read, as arrays computed once (the questionnaire is immutable)."""
+        scored = self.scored_items
+        matrix = self.scoring_matrix.loc[scored].to_numpy(dtype=float)
+        lows, highs = np.array([self.item_range(i) for i in scored], dtype=float).T.reshape(2, -1)
+        positive, negative = (matrix > 0).astype(float), (matrix < 0).astype(float)
+        n_items = (positive + negative).sum(axis=0)
+        needed = np.array([math.ceil(scale.min_answered * n - 1e-9)
+                           for scale, n in zip(self.scales, n_items, strict=True)])
+        position = {item: j for j, item in enumerate(self.item_ids)}
+        return ScoringPlan(
+            questionnaire_id=self.id, identity=self.identity(), item_ids=list(self.item_ids),
+            formats=[self.response_format(i) for i in self.item_ids],
+            required=np.array([self.is_required(i) for i in self.item_ids], dtype=bool),
+            scale_ids=list(self.scale_ids), columns=np.array([position[i] for i in scored], dtype=np.intp),
+            positive=positive, negative=negative, lows=lows, highs=highs, n_items=n_items,
+            needed=np.maximum(needed, 1), is_sum=np.array([scale.scoring == "sum" for scale in self.scales]))
+
     # Text -----------------------------------------------------------------------------------------
     def text(self, item_id: str, language: str | None = None) -> str:
         """The item's text in ``language`` (default: the questionnaire's default language).
@@ -234,6 +256,4 @@ class Questionnaire:
     # Scoring ----------------------------------------------------------------------------------------
     def score(self, responses: pd.DataFrame, *, invalid: str = "raise") -> pd.DataFrame:
         """Raw scale scores, one row per respondent; see :func:`profiler.questionnaire.scoring.score_responses`."""
-        from profiler.questionnaire.scoring import score_responses
-
         return score_responses(self, responses, invalid=invalid)

@@ -9,17 +9,13 @@ rests on.
 
 from __future__ import annotations
 
-import math
-import weakref
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from profiler.documents import did_you_mean
 from profiler.errors import ResponseError, ResponseProblem
-from profiler.questionnaire.model import LikertFormat, NumberFormat
-from profiler.questionnaire.questionnaire import Questionnaire
+from profiler.questionnaire.model import LikertFormat
+from profiler.questionnaire.plan import Scorable, ScoringPlan, acceptable, describe_format
 
 MAX_PROBLEMS_KEPT = 1000
 INVALID_POLICIES = ("raise", "allow-unanswered", "missing")
@@ -44,7 +40,7 @@ def _keyed_sums(x: np.ndarray, signed: np.ndarray) -> np.ndarray:
 
 
 def validate_responses(
-    questionnaire: Questionnaire, responses: pd.DataFrame, *, invalid: str = "raise"
+    questionnaire: Scorable, responses: pd.DataFrame, *, invalid: str = "raise"
 ) -> pd.DataFrame:
     """Check a responses table against the questionnaire and return it as floats, one column per item.
 
@@ -69,40 +65,42 @@ def validate_responses(
         raise ValueError(f"invalid={invalid!r}; use one of {INVALID_POLICIES}")
     if not isinstance(responses, pd.DataFrame):
         raise TypeError(f"responses must be a pandas DataFrame, got {type(responses).__name__}")
+    plan = questionnaire.scoring_plan
     strict = invalid != "missing"  # invalid answers and unknown columns raise
     require = invalid == "raise"  # ... and so do unanswered required items
     problems: list[ResponseProblem] = []
     total = 0
-    known = set(questionnaire.item_ids)
     columns = [str(c) for c in responses.columns]
     if len(set(columns)) != len(columns):
         duplicated = sorted({c for c in columns if columns.count(c) > 1})
         raise ResponseError([ResponseProblem(None, -1, c, None, "column appears more than once") for c in duplicated])
     for column in columns:
-        if column not in known and strict:
+        if strict and not plan.has_item(column):
             problems.append(ResponseProblem(None, -1, column, None, "unknown column: not an item of "
-                                            f"{questionnaire.id!r}{did_you_mean(column, questionnaire.item_ids)}"))
+                                            f"{plan.questionnaire_id!r}{did_you_mean(column, plan.item_ids)}"))
     frame = responses.set_axis(columns, axis=1)
     index = responses.index
-    fast = _validate_numeric(questionnaire, frame, strict, require)
+    fast = _validate_numeric(plan, frame, strict, require)
     if fast is not None:
-        return pd.DataFrame(fast, index=index, columns=questionnaire.item_ids, copy=False)
-    out = np.full((len(frame), len(questionnaire.item_ids)), np.nan)
-    for j, item_id in enumerate(questionnaire.item_ids):
+        return pd.DataFrame(fast, index=index, columns=plan.item_ids, copy=False)
+    out = np.full((len(frame), len(plan.item_ids)), np.nan)
+    for j, item_id in enumerate(plan.item_ids):
+        required = require and bool(plan.required[j])
         if item_id not in frame.columns:
-            if require and questionnaire.is_required(item_id):
+            if required:
                 problems.append(ResponseProblem(None, -1, item_id, None, "required item is missing from the table"))
             continue
+        fmt = plan.formats[j]
         raw = frame[item_id]
         values = np.array(pd.to_numeric(raw, errors="coerce"), dtype=float)  # a writable copy
         given = raw.notna().to_numpy()
         bad_type = given & np.isnan(values)
-        bad_value = ~np.isnan(values) & ~_acceptable(questionnaire, item_id, values)
-        unanswered = ~given if require and questionnaire.is_required(item_id) else np.zeros(len(values), bool)
+        bad_value = ~np.isnan(values) & ~acceptable(fmt, values)
+        unanswered = ~given if required else np.zeros(len(values), bool)
         if strict:
             for mask, message in (
                 (bad_type, "not a number"),
-                (bad_value, f"not an answer of this item ({_describe_format(questionnaire, item_id)})"),
+                (bad_value, f"not an answer of this item ({describe_format(fmt)})"),
                 (unanswered, "required item not answered"),
             ):
                 rows = np.flatnonzero(mask)
@@ -114,10 +112,10 @@ def validate_responses(
     if problems:
         column_problems = sum(1 for p in problems if p.position < 0)
         raise ResponseError(problems, total=total + column_problems)
-    return pd.DataFrame(out, index=index, columns=questionnaire.item_ids)
+    return pd.DataFrame(out, index=index, columns=plan.item_ids)
 
 
-def _validate_numeric(questionnaire: Questionnaire, frame: pd.DataFrame, strict: bool,
+def _validate_numeric(plan: ScoringPlan, frame: pd.DataFrame, strict: bool,
                       require: bool = True) -> np.ndarray | None:
     """The validated answers as one float array when every item column is numeric and nothing needs reporting.
 
@@ -125,12 +123,12 @@ def _validate_numeric(questionnaire: Questionnaire, frame: pd.DataFrame, strict:
     words every problem) when a column is not numeric, or, with ``strict``, when anything would be reported.
     Same result as that path: invalid answers become NaN when not ``strict``.
     """
-    item_ids = questionnaire.item_ids
+    item_ids = plan.item_ids
     in_order = list(frame.columns) == item_ids  # the usual case: skip pandas' label lookups
     present = item_ids if in_order else [i for i in item_ids if i in frame.columns]
     if strict and len(present) != frame.shape[1]:
         return None
-    if require and any(questionnaire.is_required(i) for i in item_ids if i not in frame.columns):
+    if require and any(plan.is_required(i) for i in item_ids if i not in frame.columns):
         return None
     dtypes = frame.dtypes if in_order else frame.dtypes[present]
     if any(not isinstance(d, np.dtype) or d.kind not in "iuf" for d in dtypes):
@@ -142,12 +140,12 @@ def _validate_numeric(questionnaire: Questionnaire, frame: pd.DataFrame, strict:
     floats = raw.dtype.kind == "f"
     groups: dict[int, list[int]] = {}
     for j, item_id in enumerate(present):
-        groups.setdefault(id(questionnaire.response_format(item_id)), []).append(j)
+        groups.setdefault(id(plan.format_of(item_id)), []).append(j)
     invalid = []
     for columns in groups.values():
         whole = len(columns) == len(present)
         bad = ~_acceptable_block(
-            questionnaire, present[columns[0]], raw if whole else raw[:, columns], x if whole else x[:, columns]
+            plan.format_of(present[columns[0]]), raw if whole else raw[:, columns], x if whole else x[:, columns]
         )
         if floats:
             bad &= ~np.isnan(x if whole else x[:, columns])  # NaN is an unanswered item, not an invalid one
@@ -156,7 +154,7 @@ def _validate_numeric(questionnaire: Questionnaire, frame: pd.DataFrame, strict:
     if strict and invalid:
         return None
     if require:
-        required = [j for j, item_id in enumerate(present) if questionnaire.is_required(item_id)]
+        required = [j for j, item_id in enumerate(present) if plan.is_required(item_id)]
         if floats and required and np.isnan(x[:, required]).any():
             return None
     for columns, bad in invalid:
@@ -166,13 +164,13 @@ def _validate_numeric(questionnaire: Questionnaire, frame: pd.DataFrame, strict:
     if len(present) == len(item_ids):
         return x
     out = np.full((len(frame), len(item_ids)), np.nan, order="F")
-    out[:, [item_ids.index(i) for i in present]] = x
+    out[:, [plan.position(i) for i in present]] = x
     return out
 
 
-def _acceptable_block(questionnaire: Questionnaire, item_id: str, raw: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """:func:`_acceptable` for several columns sharing a response format; whole-number options by range."""
-    fmt = questionnaire.response_format(item_id)
+def _acceptable_block(fmt: object, raw: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """:func:`~profiler.questionnaire.plan.acceptable` for several columns sharing a response format;
+    whole-number options by range."""
     if isinstance(fmt, LikertFormat):
         values = np.array([option.value for option in fmt.options], dtype=float)
         steps = np.diff(values)
@@ -181,65 +179,10 @@ def _acceptable_block(questionnaire: Questionnaire, item_id: str, raw: np.ndarra
             if raw.dtype.kind in "iu" and np.iinfo(raw.dtype).min <= low and high <= np.iinfo(raw.dtype).max:
                 return (raw >= low) & (raw <= high)  # Python ints keep the comparison in the array's small type
             return (x >= values[0]) & (x <= values[-1]) & (x == np.floor(x))
-    return _acceptable(questionnaire, item_id, x.ravel()).reshape(x.shape)
+    return acceptable(fmt, x.ravel()).reshape(x.shape)
 
 
-def _acceptable(questionnaire: Questionnaire, item_id: str, values: np.ndarray) -> np.ndarray:
-    fmt = questionnaire.response_format(item_id)
-    if isinstance(fmt, LikertFormat):
-        return np.isin(values, [option.value for option in fmt.options])
-    if isinstance(fmt, NumberFormat):
-        ok = (values >= fmt.min) & (values <= fmt.max)
-        return ok & (values == np.round(values)) if fmt.integer else ok
-    return np.isin(values, [0, 1])
-
-
-def _describe_format(questionnaire: Questionnaire, item_id: str) -> str:
-    fmt = questionnaire.response_format(item_id)
-    if isinstance(fmt, LikertFormat):
-        return "one of " + ", ".join(f"{o.value:g}" for o in fmt.options)
-    if isinstance(fmt, NumberFormat):
-        kind = "a whole number" if fmt.integer else "a number"
-        return f"{kind} from {fmt.min:g} to {fmt.max:g}"
-    return "1 (yes) or 0 (no)"
-
-
-@dataclass(frozen=True)
-class _ScoringPlan:
-    """What scoring needs from a questionnaire, computed once per questionnaire (it is immutable)."""
-
-    columns: np.ndarray  # positions of the scored items among the item ids
-    positive: np.ndarray  # items x scales, 1 where keyed +
-    negative: np.ndarray  # items x scales, 1 where keyed -
-    lows: np.ndarray
-    highs: np.ndarray
-    n_items: np.ndarray
-    needed: np.ndarray  # answered items each scale needs for a score (at least 1)
-    is_sum: np.ndarray
-
-
-_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _plan(questionnaire: Questionnaire) -> _ScoringPlan:
-    plan = _PLANS.get(questionnaire)
-    if plan is None:
-        scored = questionnaire.scored_items
-        matrix = questionnaire.scoring_matrix.loc[scored].to_numpy(dtype=float)
-        lows, highs = np.array([questionnaire.item_range(i) for i in scored], dtype=float).T.reshape(2, -1)
-        positive, negative = (matrix > 0).astype(float), (matrix < 0).astype(float)
-        n_items = (positive + negative).sum(axis=0)
-        needed = np.array([math.ceil(scale.min_answered * n - 1e-9)
-                           for scale, n in zip(questionnaire.scales, n_items, strict=True)])
-        plan = _ScoringPlan(
-            columns=np.array([questionnaire.item_ids.index(i) for i in scored]), positive=positive,
-            negative=negative, lows=lows, highs=highs, n_items=n_items, needed=np.maximum(needed, 1),
-            is_sum=np.array([scale.scoring == "sum" for scale in questionnaire.scales]))
-        _PLANS[questionnaire] = plan
-    return plan
-
-
-def score_responses(questionnaire: Questionnaire, responses: pd.DataFrame, *, invalid: str = "raise") -> pd.DataFrame:
+def score_responses(questionnaire: Scorable, responses: pd.DataFrame, *, invalid: str = "raise") -> pd.DataFrame:
     """Raw scale scores for every respondent.
 
     Parameters
@@ -263,10 +206,10 @@ def score_responses(questionnaire: Questionnaire, responses: pd.DataFrame, *, in
     same means for respondents who answered every item.
     """
     answers = validate_responses(questionnaire, responses, invalid=invalid)
-    return _score(questionnaire, answers, responses.index)[0]
+    return _score(questionnaire.scoring_plan, answers, responses.index)[0]
 
 
-def answered_counts(questionnaire: Questionnaire, responses: pd.DataFrame, *, invalid: str = "raise") -> pd.DataFrame:
+def answered_counts(questionnaire: Scorable, responses: pd.DataFrame, *, invalid: str = "raise") -> pd.DataFrame:
     """How many of each scale's keyed items every respondent answered (validly).
 
     Parameters and validation as for :func:`score_responses`.
@@ -283,27 +226,27 @@ def answered_counts(questionnaire: Questionnaire, responses: pd.DataFrame, *, in
 
 
 def _score_and_count(
-    questionnaire: Questionnaire, responses: pd.DataFrame, *, invalid: str = "raise"
+    questionnaire: Scorable, responses: pd.DataFrame, *, invalid: str = "raise"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`score_responses` and :func:`answered_counts` with one validation (scoring counts anyway)."""
+    plan = questionnaire.scoring_plan
     answers = validate_responses(questionnaire, responses, invalid=invalid)
-    scores, counts = _score(questionnaire, answers, responses.index)
-    n_items = _plan(questionnaire).n_items.astype(np.int32)
+    scores, counts = _score(plan, answers, responses.index)
+    n_items = plan.n_items.astype(np.int32)
     if counts is None:  # every item answered
         counts = np.broadcast_to(n_items, scores.shape).copy()
     else:
         counts = np.rint(counts).astype(np.int32)
-    answered = pd.DataFrame(counts, index=responses.index, columns=questionnaire.scale_ids, copy=False)
-    answered.attrs.update(questionnaire.identity())
-    answered.attrs["items_total"] = dict(zip(questionnaire.scale_ids, n_items.tolist(), strict=True))
+    answered = pd.DataFrame(counts, index=responses.index, columns=plan.scale_ids, copy=False)
+    answered.attrs.update(plan.identity)
+    answered.attrs["items_total"] = dict(zip(plan.scale_ids, n_items.tolist(), strict=True))
     return scores, answered
 
 
 def _score(
-    questionnaire: Questionnaire, answers: pd.DataFrame, index: pd.Index
+    plan: ScoringPlan, answers: pd.DataFrame, index: pd.Index
 ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """The scores of validated answers, and the answered items per scale (None when every item was answered)."""
-    plan = _plan(questionnaire)
     x = answers.to_numpy()[:, plan.columns]
     positive, negative, lows, highs, n_items = plan.positive, plan.negative, plan.lows, plan.highs, plan.n_items
     if not np.isnan(x).any():  # the common case: sum of x keyed +1, minus x keyed -1, plus min + max
@@ -320,6 +263,6 @@ def _score(
         means = totals / counts
     means[counts < plan.needed] = np.nan
     scores = np.where(plan.is_sum, means * n_items, means)
-    result = pd.DataFrame(scores, index=index, columns=questionnaire.scale_ids)
-    result.attrs.update(questionnaire.identity())
+    result = pd.DataFrame(scores, index=index, columns=plan.scale_ids)
+    result.attrs.update(plan.identity)
     return result, partial
