@@ -31,7 +31,6 @@ from profiler.factors.cfa import CFA
 from profiler.factors.efa import EFA
 from profiler.factors.omega import omega
 from profiler.factors.reliability import cronbach_alpha
-from profiler.factors.scale_keys import cfa_keys
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import validate_responses
 from profiler.resources import bundled_dir

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from profiler.jobmodel.evaluation import CompiledModel
+    from profiler.jobmodel.compiled import CompiledModel
 
 DOMINANCE_SHARE = 0.5
 
@@ -78,7 +78,7 @@ def dominance_messages(table: pd.DataFrame, model_id: str) -> list[str]:
 
 def check_effective_weights(cm: CompiledModel) -> list[str]:
     """Issue :class:`DominantCriterionWarning` for a dominating criterion; return the messages."""
-    messages = dominance_messages(effective_weights(cm), cm.model.id)
+    messages = dominance_messages(effective_weights(cm), cm.job_model_id)
     for message in messages:
         warnings.warn(message, DominantCriterionWarning, stacklevel=4)
     return messages

@@ -23,30 +23,21 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from profiler.jobmodel import explanation, stability
+from profiler.jobmodel.compiled import BANDS, DEFAULT_DRAWS, CompiledModel
+from profiler.jobmodel.contributions import shap_contributions
 from profiler.jobmodel.evidence import (
     EvidenceError,
     JobModelInputError,
     ResolvedEvidence,
-    evidence_sem,
     interview_sem,
     resolve_evidence,
     undeclared,
-)
-from profiler.jobmodel.model import (
-    CertificationEvidence,
-    EducationEvidence,
-    ExperienceEvidence,
-    InterviewEvidence,
-    TestScoreEvidence,
 )
 from profiler.jobmodel.recommendation import (
     LABELS,
@@ -59,232 +50,6 @@ from profiler.jobmodel.recommendation import (
     Stability,
     stability_label,
 )
-from profiler.jobmodel.transforms import Utility, UtilityBank, utility_of
-
-if TYPE_CHECKING:
-    from profiler.jobmodel.jobmodel import JobModel
-    from profiler.norms import NormTable, ScaleNorm
-
-BANDS = np.array(["not_advance", "review", "advance"])  # band codes 0, 1, 2
-PLAUSIBLE = (5.0, 95.0)  # percentiles bounding the plausible values of an unknown input
-NORMAL_GRID = 4096  # quantile grid for expectations over a normal norm distribution
-DEFAULT_DRAWS = 5_000  # Monte Carlo SE of a probability at most 0.007
-
-
-# Inputs ---------------------------------------------------------------------------------------------------
-@dataclass
-class InputInfo:
-    """One declared input: its range, norm distribution, default SEM and how its percentiles are read."""
-
-    ref: str
-    key: str
-    name: str
-    kind: str  # "trait" or the evidence kind
-    low: float
-    high: float
-    mean: float
-    sd: float
-    sem: float
-    sem_source: str
-    norm_description: str
-    scale_norm: Any = None  # ScaleNorm for traits
-    spec: Any = None  # evidence declaration
-
-    @property
-    def is_trait(self) -> bool:
-        return self.kind == "trait"
-
-    @property
-    def binary(self) -> bool:
-        return self.kind in ("certification", "education")
-
-    @property
-    def percentile_method(self) -> str | None:
-        if self.binary:
-            return None
-        return "empirical" if self.is_trait else "normal"
-
-    def percentile(self, x: np.ndarray | float) -> np.ndarray:
-        """Percentile of ``x`` in the norm group: empirical mid-rank for traits, normal otherwise."""
-        x = np.asarray(x, dtype=float)
-        if self.is_trait:
-            return self.scale_norm.empirical_percentile(x)
-        if self.binary or self.sd == 0:
-            return np.full(x.shape, np.nan)
-        return 100.0 * special.ndtr((x - self.mean) / self.sd)
-
-    def quantile(self, p: float) -> float:
-        """The ``p``-th percentile of the norm distribution, within the input's range."""
-        if self.binary:
-            return self.low if p < 50 else self.high
-        if self.is_trait:
-            dist = self.scale_norm.distribution
-            cumulative = np.cumsum(dist.counts) / dist.n
-            return float(dist.scores[int(np.searchsorted(cumulative, p / 100.0 - 1e-12))])
-        return float(np.clip(self.mean + self.sd * special.ndtri(p / 100.0), self.low, self.high))
-
-    def nodes(self) -> tuple[np.ndarray, np.ndarray]:
-        """Points and probabilities of the norm distribution, for expectations over it.
-
-        Traits: the norm sample's empirical distribution (every attainable raw score with its share).
-        0/1 evidence: Bernoulli(base rate). Other evidence: the declared normal(mean, SD), clipped to the
-        input's range, on a grid of ``NORMAL_GRID`` equal-probability quantiles (midpoint rule in
-        probability, robust to the kinks of clipped utilities).
-        """
-        if self.is_trait:
-            dist = self.scale_norm.distribution
-            counts = np.asarray(dist.counts, dtype=float)
-            return np.asarray(dist.scores, dtype=float), counts / counts.sum()
-        if self.binary:
-            return np.array([0.0, 1.0]), np.array([1.0 - self.mean, self.mean])
-        p = (np.arange(NORMAL_GRID) + 0.5) / NORMAL_GRID
-        x = np.clip(self.mean + self.sd * special.ndtri(p), self.low, self.high)
-        return x, np.full(NORMAL_GRID, 1.0 / NORMAL_GRID)
-
-    @property
-    def distribution_description(self) -> str:
-        if self.is_trait:
-            return f"empirical distribution of {self.norm_description}"
-        if self.binary:
-            return f"Bernoulli(base rate {self.mean:g}) of {self.norm_description}"
-        return (f"normal(mean {self.mean:g}, SD {self.sd:g}) of {self.norm_description}, clipped to "
-                f"{self.low:g}..{self.high:g}, {NORMAL_GRID:,}-point quantile grid")
-
-
-def _trait_range(questionnaire: Any, scale_id: str) -> tuple[float, float]:
-    keyed = questionnaire.keys(scale_id)
-    ranges = np.array([questionnaire.item_range(k.item) for k in keyed], dtype=float)
-    if questionnaire.scale(scale_id).scoring == "sum":
-        return float(ranges[:, 0].sum()), float(ranges[:, 1].sum())
-    return float(ranges[:, 0].mean()), float(ranges[:, 1].mean())
-
-
-def _input_info(model: JobModel, norms: NormTable, ref: str) -> InputInfo:
-    source, _, key = ref.partition(".")
-    if source == "trait":
-        scale: ScaleNorm = norms.scale(key)
-        low, high = _trait_range(model.questionnaire, key)
-        texts = model.questionnaire.scale(key).name
-        name = texts.get(model.questionnaire.default_language, next(iter(texts.values()))) if texts else key
-        return InputInfo(ref, key, name, "trait", low, high, scale.mean, scale.sd, scale.sem,
-                         f"norm table alpha {scale.reliability.value:.3f}: SD x sqrt(1 - alpha)",
-                         f"norm group {norms.name!r} (n = {scale.n:,})", scale_norm=scale)
-    spec = model.evidence_specs[key]
-    sem, sem_source = evidence_sem(spec)
-    if isinstance(spec, TestScoreEvidence):
-        low, high = spec.min, spec.max
-    elif isinstance(spec, InterviewEvidence):
-        low, high = 1.0, 5.0
-    elif isinstance(spec, ExperienceEvidence):
-        low, high = 0.0, spec.max
-    else:
-        low, high = 0.0, 1.0
-    if isinstance(spec, (CertificationEvidence, EducationEvidence)):
-        mean, sd = spec.base_rate, math.sqrt(spec.base_rate * (1 - spec.base_rate))
-        described = f"the model's reference group (base rate {spec.base_rate:g})"
-    else:
-        mean, sd = spec.norm.mean, spec.norm.sd
-        described = f"{spec.norm.group}" + (f" (n = {spec.norm.n:,})" if spec.norm.n else "")
-    return InputInfo(ref, key, spec.name, spec.kind, float(low), float(high), float(mean), float(sd), sem,
-                     sem_source, described, spec=spec)
-
-
-# The compiled model ----------------------------------------------------------------------------------------
-class CompiledModel:
-    """A job model as arrays: inputs, weights, utilities, minimums, the average candidate and the thresholds."""
-
-    def __init__(self, model: JobModel, norms: NormTable):
-        self.model = model
-        self.norms = norms
-        self.inputs: list[InputInfo] = [_input_info(model, norms, ref) for ref in model.inputs]
-        self.index = {info.ref: j for j, info in enumerate(self.inputs)}
-        criteria = model.criteria
-        self.criterion_ids = [c.id for c in criteria]
-        self.input_of = np.array([self.index[c.input] for c in criteria])
-        self.weights = np.array([c.weight for c in criteria], dtype=float)
-        self.total_weight = float(self.weights.sum())
-        self.coef = 100.0 * self.weights / self.total_weight
-        self.utilities: list[Utility] = [utility_of(c.transform) for c in criteria]
-        self.bank = UtilityBank(self.utilities)
-        self.minimum = np.array([np.nan if c.minimum is None else c.minimum for c in criteria], dtype=float)
-        self.review_if_missing = np.array([c.missing == "review" for c in criteria])
-        self.knock_columns = np.flatnonzero(~np.isnan(self.minimum))  # criteria with a minimum
-        self.unchecked_if_missing = ~np.isnan(self.minimum) & ~self.review_if_missing
-        self.means = np.array([info.mean for info in self.inputs])
-        self.lows = np.array([info.low for info in self.inputs])
-        self.highs = np.array([info.high for info in self.inputs])
-        self.sems = np.array([info.sem for info in self.inputs])
-        self.criterion_lows, self.criterion_highs = self.lows[self.input_of], self.highs[self.input_of]
-        self.incidence = np.zeros((len(criteria), len(self.inputs)))  # criterion -> its input
-        self.incidence[np.arange(len(criteria)), self.input_of] = 1.0
-        self.one_input_each = len(set(self.input_of.tolist())) == len(self.inputs) == len(criteria)
-        self.reference_utility = self.utilities_of(self.means[None, :])[0]
-        self.base_value = float(np.dot(self.coef, self.reference_utility))
-        bands = model.spec.bands
-        self.advance_from = bands.advance_from
-        self.not_advance_below = bands.not_advance_below
-        self.margin = bands.review_margin
-        self.upper = bands.advance_from + bands.review_margin  # score >= upper: advance
-        self.lower = bands.not_advance_below - bands.review_margin  # score < lower: not advance
-        self._unknown_deltas = self._plausible_deltas()
-        self.warnings: list[str] = []  # set by the model checks (profiler.jobmodel.checks)
-
-    def utilities_of(self, X: np.ndarray) -> np.ndarray:
-        """Utilities (n, criteria) of inputs ``X`` (n, inputs)."""
-        return self.bank(X[:, self.input_of])
-
-    def score_band(self, score: np.ndarray) -> np.ndarray:
-        """Band codes (0 not advance, 1 review, 2 advance) of scores."""
-        return np.where(score >= self.upper, 2, np.where(score < self.lower, 0, 1))
-
-    def plausible(self, j: int) -> tuple[float, float]:
-        info = self.inputs[j]
-        return info.quantile(PLAUSIBLE[0]), info.quantile(PLAUSIBLE[1])
-
-    def _plausible_deltas(self) -> np.ndarray:
-        """Per input: the smallest and largest change of the score when, instead of its norm mean, it takes a
-        plausible value (a dense grid over its plausible range plus every kink of its utilities)."""
-        out = np.zeros((len(self.inputs), 2))
-        for j, info in enumerate(self.inputs):
-            lo, hi = self.plausible(j)
-            grid = np.array([0.0, 1.0]) if info.binary else np.linspace(lo, hi, 257)
-            crits = np.flatnonzero(self.input_of == j)
-            kinks = [b for c in crits for b in self.utilities[c].breakpoints if lo <= b <= hi]
-            grid = np.concatenate([grid, kinks])
-            delta = sum(self.coef[c] * (self.utilities[c](grid) - self.reference_utility[c]) for c in crits)
-            out[j] = float(np.min(delta)), float(np.max(delta))
-        return out
-
-    @cached_property
-    def explainer(self) -> Any:
-        """shap's LinearExplainer of the weighted sum, background = the average candidate (built on first use)."""
-        return explanation.make_explainer(self.coef, self.reference_utility)
-
-    @cached_property
-    def baseline(self) -> str:
-        n = self.norms
-        groups = sorted({info.norm_description for info in self.inputs if not info.is_trait})
-        evidence = f"; skill evidence at the means declared for {'; '.join(groups)}" if groups else ""
-        return (f"relative to the average candidate: trait scales at the means of norm group {n.name!r} "
-                f"({n.title}; n = {n.sample.n:,}, collected {n.collected}, version {n.version}){evidence}")
-
-    def versions(self) -> dict[str, str]:
-        return dict(self._versions)
-
-    @cached_property
-    def _versions(self) -> dict[str, str]:
-        return {**self.model.identity(), **self.norms.identity()}
-
-
-def compile_model(model: JobModel, norms: NormTable | None = None) -> CompiledModel:
-    """Bind a job model to its norm group (``spec.norms``, shipped for its questionnaire) as arrays."""
-    if norms is None:
-        from profiler.norms import load_norms
-
-        norms = load_norms(model.questionnaire, model.spec.norms)
-    else:
-        norms.check_applies_to(model.questionnaire)
-    return CompiledModel(model, norms)
 
 
 # One candidate ----------------------------------------------------------------------------------------------
@@ -310,13 +75,13 @@ def _trait_inputs(cm: CompiledModel, profile: Any) -> dict[str, tuple[float, flo
     traits = [info for info in cm.inputs if info.is_trait]
     out: dict[str, tuple[float, float]] = {}
     if isinstance(profile, TraitProfile):
-        if profile.questionnaire.get("content_hash") != cm.model.questionnaire.content_hash:
+        if profile.questionnaire.get("content_hash") != cm.questionnaire.content_hash:
             raise NormsMismatchError("the profile comes from other questionnaire content than the job model's "
                                      f"({profile.questionnaire.get('content_hash')} vs "
-                                     f"{cm.model.questionnaire.content_hash})")
+                                     f"{cm.questionnaire.content_hash})")
         if profile.norms.get("norms_sha256") != cm.norms.sha256:
             raise NormsMismatchError(f"the profile was placed against norm group {profile.norms.get('norm_group')!r} "
-                                     f"{profile.norms.get('norms_sha256')}, but job model {cm.model.id!r} uses "
+                                     f"{profile.norms.get('norms_sha256')}, but job model {cm.job_model_id!r} uses "
                                      f"{cm.norms.name!r} {cm.norms.sha256}")
         for info in traits:  # the profile may hold more scales: only the declared ones are read
             try:
@@ -333,7 +98,7 @@ def _trait_inputs(cm: CompiledModel, profile: Any) -> dict[str, tuple[float, flo
     keys = {str(k): (str(k).removeprefix("trait.")) for k in profile}
     extra = [k for k, scale in keys.items() if scale not in declared]
     if extra:
-        raise undeclared("trait scale", extra, [info.key for info in traits], cm.model.id)
+        raise undeclared("trait scale", extra, [info.key for info in traits], cm.job_model_id)
     problems = []
     for given, scale in keys.items():
         value = profile[given]
@@ -353,13 +118,12 @@ def _trait_inputs(cm: CompiledModel, profile: Any) -> dict[str, tuple[float, flo
     return out
 
 
-def evaluate(model: JobModel, profile: Any, evidence: Mapping[str, Any] | None = None, *, as_of: Any = None,
+def evaluate(cm: CompiledModel, profile: Any, evidence: Mapping[str, Any] | None = None, *, as_of: Any = None,
              draws: int = DEFAULT_DRAWS, seed: int = 0) -> Recommendation:
     """The recommendation for one candidate; see :meth:`profiler.jobmodel.JobModel.evaluate`."""
-    cm: CompiledModel = model._compiled
     as_of = _as_date(as_of)
     traits = _trait_inputs(cm, profile)
-    resolved = resolve_evidence(model.evidence_specs, evidence, as_of, model.id)
+    resolved = resolve_evidence(cm.evidence_specs, evidence, as_of, cm.job_model_id)
 
     p = len(cm.inputs)
     x = cm.means.copy()
@@ -390,7 +154,7 @@ def evaluate(model: JobModel, profile: Any, evidence: Mapping[str, Any] | None =
     # The additive explanation comes from shap; the score from the model's own formula, so that their
     # agreement (base + contributions = score) is a check, not a tautology.
     explainer = cm.explainer
-    base, phi = explanation.shap_contributions(explainer, utilities[None, :])
+    base, phi = shap_contributions(explainer, utilities[None, :])
     phi = phi[0]
     score = float(np.dot(cm.coef, utilities))
     score_code = int(cm.score_band(np.array([score]))[0])
@@ -591,7 +355,7 @@ def _frame_inputs(cm: CompiledModel, frame: pd.DataFrame,
     columns = [str(c) for c in frame.columns]
     extra = [c for c in columns if c not in allowed]
     if extra:
-        raise undeclared("column", extra, list(allowed), cm.model.id)
+        raise undeclared("column", extra, list(allowed), cm.job_model_id)
     n, p = len(frame), len(cm.inputs)
     X = np.full((n, p), np.nan)
     sem = np.broadcast_to(cm.sems, (n, p)).copy()
@@ -699,10 +463,9 @@ def _evaluate_rows(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: 
         k += 2 * C
 
 
-def evaluate_many(model: JobModel, frame: pd.DataFrame, *, as_of: Any = None, simulate: int = 0,
+def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, simulate: int = 0,
                   seed: int = 0) -> pd.DataFrame:
     """Recommendations for many candidates at once; see :meth:`profiler.jobmodel.JobModel.evaluate_many`."""
-    cm: CompiledModel = model._compiled
     as_of = _as_date(as_of)
     X, sem, measured, expired = _frame_inputs(cm, frame, as_of)
     n = len(frame)
@@ -744,4 +507,4 @@ def evaluate_many(model: JobModel, frame: pd.DataFrame, *, as_of: Any = None, si
     return result
 
 
-__all__ = ["BANDS", "CompiledModel", "InputInfo", "compile_model", "evaluate", "evaluate_many"]
+__all__ = ["evaluate", "evaluate_many"]

@@ -1,4 +1,5 @@
-"""Explanations of a job-model score: SHAP contributions and counterfactuals.
+"""Explanations of a job-model score: counterfactuals (the SHAP contributions are in
+:mod:`profiler.jobmodel.contributions`, re-exported here).
 
 Contributions
 -------------
@@ -24,14 +25,20 @@ input can only flip; its counterfactual goes past the threshold.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from profiler.jobmodel.contributions import (
+    closed_form_contributions,
+    import_shap,
+    make_explainer,
+    shap_contributions,
+)
+
 if TYPE_CHECKING:
-    from profiler.jobmodel.evaluation import CompiledModel
+    from profiler.jobmodel.compiled import CompiledModel
 
 REACHABLE, SATURATED, OUT_OF_RANGE, NO_TARGET = 0, 1, 2, 3
 WHY = {
@@ -40,38 +47,6 @@ WHY = {
     OUT_OF_RANGE: "the value it would take lies outside the input's possible range",
     NO_TARGET: "there is no further band in this direction",
 }
-
-
-def import_shap() -> Any:
-    """``import shap``, lazily (it imports numba and takes seconds), without the deprecation notices that
-    its own imports raise (e.g. matplotlib's about ``set_bad``): they concern shap, not the caller."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", PendingDeprecationWarning)
-        import shap
-    return shap
-
-
-def make_explainer(coef: np.ndarray, reference_utility: np.ndarray) -> Any:
-    """``shap.LinearExplainer`` of ``s(u) = coef @ u`` with the average candidate as the only background row.
-
-    ``max_samples=1`` with one row: shap neither subsamples the background (its default keeps 100 rows of a
-    larger one) nor averages anything else, so ``expected_value == coef @ reference_utility``.
-    """
-    shap = import_shap()
-    masker = shap.maskers.Independent(np.asarray(reference_utility, dtype=float)[None, :], max_samples=1)
-    return shap.LinearExplainer((np.asarray(coef, dtype=float), 0.0), masker)
-
-
-def shap_contributions(explainer: Any, U: np.ndarray) -> tuple[float, np.ndarray]:
-    """Base value and SHAP values (n, criteria) of utilities ``U`` (n, criteria), from shap."""
-    values = np.asarray(explainer.shap_values(np.atleast_2d(U)), dtype=float)
-    return float(explainer.expected_value), values
-
-
-def closed_form_contributions(coef: np.ndarray, reference_utility: np.ndarray, U: np.ndarray) -> np.ndarray:
-    """``phi_i = c_i (u_i - u_i(mean))`` for every row of ``U`` (the same numbers shap returns)."""
-    return (np.atleast_2d(U) - reference_utility) * coef
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from profiler.artifacts import document_hash
+from profiler.jobmodel.checks import check_effective_weights, effective_weights
+from profiler.jobmodel.compiled import CompiledModel, compile_model
+from profiler.jobmodel.evaluation import evaluate, evaluate_many
 from profiler.jobmodel.model import Criterion, JobModelSpec
 from profiler.questionnaire.questionnaire import Questionnaire
 
@@ -67,11 +70,8 @@ class JobModel:
 
     # Evaluation (profiler.jobmodel.evaluation, explanation, stability, checks) ---------------------------
     @cached_property
-    def _compiled(self) -> Any:
-        from profiler.jobmodel.checks import check_effective_weights
-        from profiler.jobmodel.evaluation import compile_model
-
-        compiled = compile_model(self)
+    def _compiled(self) -> CompiledModel:
+        compiled = compile_model(self.spec, self.questionnaire, content_hash=self.content_hash)
         compiled.warnings = check_effective_weights(compiled)
         return compiled
 
@@ -87,8 +87,6 @@ class JobModel:
 
     def effective_weights(self) -> pd.DataFrame:
         """Weight x spread of each criterion's utility in the norm group; see :mod:`profiler.jobmodel.checks`."""
-        from profiler.jobmodel.checks import effective_weights
-
         return effective_weights(self._compiled)
 
     def evaluate(self, profile: Any, evidence: Mapping[str, Any] | None = None, *, as_of: Any = None,
@@ -123,9 +121,7 @@ class JobModel:
         EvidenceError
             Evidence of the wrong kind, out of range, with too few raters, or dated after ``as_of``.
         """
-        from profiler.jobmodel.evaluation import evaluate
-
-        return evaluate(self, profile, evidence, as_of=as_of, draws=draws, seed=seed)
+        return evaluate(self._compiled, profile, evidence, as_of=as_of, draws=draws, seed=seed)
 
     def evaluate_many(self, frame: pd.DataFrame, *, as_of: Any = None, simulate: int = 0,
                       seed: int = 0) -> pd.DataFrame:
@@ -149,6 +145,4 @@ class JobModel:
         ``knock_out.<criterion>``, ``missing_review.<criterion>`` and, with ``simulate=draws``,
         ``p_flip_simulated``. ``.attrs`` holds the base value, the baseline, thresholds and versions.
         """
-        from profiler.jobmodel.evaluation import evaluate_many
-
-        return evaluate_many(self, frame, as_of=as_of, simulate=simulate, seed=seed)
+        return evaluate_many(self._compiled, frame, as_of=as_of, simulate=simulate, seed=seed)

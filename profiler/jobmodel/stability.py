@@ -35,7 +35,7 @@ import numpy as np
 from scipy import special
 
 if TYPE_CHECKING:
-    from profiler.jobmodel.evaluation import CompiledModel
+    from profiler.jobmodel.compiled import CompiledModel
 
 SIMULATION_BLOCK = 2_000_000  # input values drawn per block (memory bound of the simulation)
 _CACHED_NORMALS = 1_000_000  # one candidate's draws are reused across candidates up to this size

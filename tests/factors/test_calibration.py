@@ -12,9 +12,9 @@ from profiler.factors.calibration import (
     FactorModel,
     FactorModelError,
     calibrate_questionnaire,
-    cfa_keys,
     load_factor_model,
 )
+from profiler.factors.scale_keys import cfa_keys
 from profiler.simulation import simulate_responses
 
 

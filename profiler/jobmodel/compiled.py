@@ -1,0 +1,283 @@
+"""A job model compiled to arrays: inputs, weights, utilities, minimums, the average candidate, thresholds.
+
+:func:`compile_model` binds a job model's document (:class:`~profiler.jobmodel.model.JobModelSpec`) and its
+questionnaire to a norm group. The evaluation, explanation, stability and checks modules read the resulting
+:class:`CompiledModel`; none of them needs the :class:`~profiler.jobmodel.JobModel` class that calls them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import special
+
+from profiler.artifacts import document_hash
+from profiler.jobmodel.contributions import make_explainer
+from profiler.jobmodel.evidence import evidence_sem
+from profiler.jobmodel.model import (
+    CertificationEvidence,
+    EducationEvidence,
+    ExperienceEvidence,
+    InterviewEvidence,
+    JobModelSpec,
+    TestScoreEvidence,
+)
+from profiler.jobmodel.transforms import Utility, UtilityBank, utility_of
+
+if TYPE_CHECKING:
+    from profiler.norms import NormTable, ScaleNorm
+    from profiler.questionnaire import Questionnaire
+
+BANDS = np.array(["not_advance", "review", "advance"])  # band codes 0, 1, 2
+PLAUSIBLE = (5.0, 95.0)  # percentiles bounding the plausible values of an unknown input
+NORMAL_GRID = 4096  # quantile grid for expectations over a normal norm distribution
+DEFAULT_DRAWS = 5_000  # Monte Carlo SE of a probability at most 0.007
+
+
+# Inputs ---------------------------------------------------------------------------------------------------
+@dataclass
+class InputInfo:
+    """One declared input: its range, norm distribution, default SEM and how its percentiles are read."""
+
+    ref: str
+    key: str
+    name: str
+    kind: str  # "trait" or the evidence kind
+    low: float
+    high: float
+    mean: float
+    sd: float
+    sem: float
+    sem_source: str
+    norm_description: str
+    scale_norm: Any = None  # ScaleNorm for traits
+    spec: Any = None  # evidence declaration
+
+    @property
+    def is_trait(self) -> bool:
+        return self.kind == "trait"
+
+    @property
+    def binary(self) -> bool:
+        return self.kind in ("certification", "education")
+
+    @property
+    def percentile_method(self) -> str | None:
+        if self.binary:
+            return None
+        return "empirical" if self.is_trait else "normal"
+
+    def percentile(self, x: np.ndarray | float) -> np.ndarray:
+        """Percentile of ``x`` in the norm group: empirical mid-rank for traits, normal otherwise."""
+        x = np.asarray(x, dtype=float)
+        if self.is_trait:
+            return self.scale_norm.empirical_percentile(x)
+        if self.binary or self.sd == 0:
+            return np.full(x.shape, np.nan)
+        return 100.0 * special.ndtr((x - self.mean) / self.sd)
+
+    def quantile(self, p: float) -> float:
+        """The ``p``-th percentile of the norm distribution, within the input's range."""
+        if self.binary:
+            return self.low if p < 50 else self.high
+        if self.is_trait:
+            dist = self.scale_norm.distribution
+            cumulative = np.cumsum(dist.counts) / dist.n
+            return float(dist.scores[int(np.searchsorted(cumulative, p / 100.0 - 1e-12))])
+        return float(np.clip(self.mean + self.sd * special.ndtri(p / 100.0), self.low, self.high))
+
+    def nodes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Points and probabilities of the norm distribution, for expectations over it.
+
+        Traits: the norm sample's empirical distribution (every attainable raw score with its share).
+        0/1 evidence: Bernoulli(base rate). Other evidence: the declared normal(mean, SD), clipped to the
+        input's range, on a grid of ``NORMAL_GRID`` equal-probability quantiles (midpoint rule in
+        probability, robust to the kinks of clipped utilities).
+        """
+        if self.is_trait:
+            dist = self.scale_norm.distribution
+            counts = np.asarray(dist.counts, dtype=float)
+            return np.asarray(dist.scores, dtype=float), counts / counts.sum()
+        if self.binary:
+            return np.array([0.0, 1.0]), np.array([1.0 - self.mean, self.mean])
+        p = (np.arange(NORMAL_GRID) + 0.5) / NORMAL_GRID
+        x = np.clip(self.mean + self.sd * special.ndtri(p), self.low, self.high)
+        return x, np.full(NORMAL_GRID, 1.0 / NORMAL_GRID)
+
+    @property
+    def distribution_description(self) -> str:
+        if self.is_trait:
+            return f"empirical distribution of {self.norm_description}"
+        if self.binary:
+            return f"Bernoulli(base rate {self.mean:g}) of {self.norm_description}"
+        return (f"normal(mean {self.mean:g}, SD {self.sd:g}) of {self.norm_description}, clipped to "
+                f"{self.low:g}..{self.high:g}, {NORMAL_GRID:,}-point quantile grid")
+
+
+def _trait_range(questionnaire: Any, scale_id: str) -> tuple[float, float]:
+    keyed = questionnaire.keys(scale_id)
+    ranges = np.array([questionnaire.item_range(k.item) for k in keyed], dtype=float)
+    if questionnaire.scale(scale_id).scoring == "sum":
+        return float(ranges[:, 0].sum()), float(ranges[:, 1].sum())
+    return float(ranges[:, 0].mean()), float(ranges[:, 1].mean())
+
+
+def _input_info(questionnaire: Questionnaire, evidence_specs: dict[str, Any], norms: NormTable,
+                ref: str) -> InputInfo:
+    source, _, key = ref.partition(".")
+    if source == "trait":
+        scale: ScaleNorm = norms.scale(key)
+        low, high = _trait_range(questionnaire, key)
+        texts = questionnaire.scale(key).name
+        name = texts.get(questionnaire.default_language, next(iter(texts.values()))) if texts else key
+        return InputInfo(ref, key, name, "trait", low, high, scale.mean, scale.sd, scale.sem,
+                         f"norm table alpha {scale.reliability.value:.3f}: SD x sqrt(1 - alpha)",
+                         f"norm group {norms.name!r} (n = {scale.n:,})", scale_norm=scale)
+    spec = evidence_specs[key]
+    sem, sem_source = evidence_sem(spec)
+    if isinstance(spec, TestScoreEvidence):
+        low, high = spec.min, spec.max
+    elif isinstance(spec, InterviewEvidence):
+        low, high = 1.0, 5.0
+    elif isinstance(spec, ExperienceEvidence):
+        low, high = 0.0, spec.max
+    else:
+        low, high = 0.0, 1.0
+    if isinstance(spec, (CertificationEvidence, EducationEvidence)):
+        mean, sd = spec.base_rate, math.sqrt(spec.base_rate * (1 - spec.base_rate))
+        described = f"the model's reference group (base rate {spec.base_rate:g})"
+    else:
+        mean, sd = spec.norm.mean, spec.norm.sd
+        described = f"{spec.norm.group}" + (f" (n = {spec.norm.n:,})" if spec.norm.n else "")
+    return InputInfo(ref, key, spec.name, spec.kind, float(low), float(high), float(mean), float(sd), sem,
+                     sem_source, described, spec=spec)
+
+
+# The compiled model ----------------------------------------------------------------------------------------
+class CompiledModel:
+    """A job model as arrays: inputs, weights, utilities, minimums, the average candidate and the thresholds.
+
+    Attributes
+    ----------
+    spec : JobModelSpec
+    questionnaire : Questionnaire
+    norms : NormTable
+    job_model_id : str
+    evidence_specs : dict
+        Declared evidence by id.
+    """
+
+    def __init__(self, spec: JobModelSpec, questionnaire: Questionnaire, norms: NormTable, content_hash: str):
+        self.spec = spec
+        self.questionnaire = questionnaire
+        self.norms = norms
+        self.job_model_id = spec.id
+        self.content_hash = content_hash
+        self.evidence_specs = {e.id: e for e in spec.evidence}
+        refs = list(dict.fromkeys(c.input for c in spec.criteria))
+        self.inputs: list[InputInfo] = [_input_info(questionnaire, self.evidence_specs, norms, ref) for ref in refs]
+        self.index = {info.ref: j for j, info in enumerate(self.inputs)}
+        criteria = list(spec.criteria)
+        self.criterion_ids = [c.id for c in criteria]
+        self.input_of = np.array([self.index[c.input] for c in criteria])
+        self.weights = np.array([c.weight for c in criteria], dtype=float)
+        self.total_weight = float(self.weights.sum())
+        self.coef = 100.0 * self.weights / self.total_weight
+        self.utilities: list[Utility] = [utility_of(c.transform) for c in criteria]
+        self.bank = UtilityBank(self.utilities)
+        self.minimum = np.array([np.nan if c.minimum is None else c.minimum for c in criteria], dtype=float)
+        self.review_if_missing = np.array([c.missing == "review" for c in criteria])
+        self.knock_columns = np.flatnonzero(~np.isnan(self.minimum))  # criteria with a minimum
+        self.unchecked_if_missing = ~np.isnan(self.minimum) & ~self.review_if_missing
+        self.means = np.array([info.mean for info in self.inputs])
+        self.lows = np.array([info.low for info in self.inputs])
+        self.highs = np.array([info.high for info in self.inputs])
+        self.sems = np.array([info.sem for info in self.inputs])
+        self.criterion_lows, self.criterion_highs = self.lows[self.input_of], self.highs[self.input_of]
+        self.incidence = np.zeros((len(criteria), len(self.inputs)))  # criterion -> its input
+        self.incidence[np.arange(len(criteria)), self.input_of] = 1.0
+        self.one_input_each = len(set(self.input_of.tolist())) == len(self.inputs) == len(criteria)
+        self.reference_utility = self.utilities_of(self.means[None, :])[0]
+        self.base_value = float(np.dot(self.coef, self.reference_utility))
+        bands = spec.bands
+        self.advance_from = bands.advance_from
+        self.not_advance_below = bands.not_advance_below
+        self.margin = bands.review_margin
+        self.upper = bands.advance_from + bands.review_margin  # score >= upper: advance
+        self.lower = bands.not_advance_below - bands.review_margin  # score < lower: not advance
+        self._unknown_deltas = self._plausible_deltas()
+        self.warnings: list[str] = []  # set by the model checks (profiler.jobmodel.checks)
+
+    def utilities_of(self, X: np.ndarray) -> np.ndarray:
+        """Utilities (n, criteria) of inputs ``X`` (n, inputs)."""
+        return self.bank(X[:, self.input_of])
+
+    def score_band(self, score: np.ndarray) -> np.ndarray:
+        """Band codes (0 not advance, 1 review, 2 advance) of scores."""
+        return np.where(score >= self.upper, 2, np.where(score < self.lower, 0, 1))
+
+    def plausible(self, j: int) -> tuple[float, float]:
+        info = self.inputs[j]
+        return info.quantile(PLAUSIBLE[0]), info.quantile(PLAUSIBLE[1])
+
+    def _plausible_deltas(self) -> np.ndarray:
+        """Per input: the smallest and largest change of the score when, instead of its norm mean, it takes a
+        plausible value (a dense grid over its plausible range plus every kink of its utilities)."""
+        out = np.zeros((len(self.inputs), 2))
+        for j, info in enumerate(self.inputs):
+            lo, hi = self.plausible(j)
+            grid = np.array([0.0, 1.0]) if info.binary else np.linspace(lo, hi, 257)
+            crits = np.flatnonzero(self.input_of == j)
+            kinks = [b for c in crits for b in self.utilities[c].breakpoints if lo <= b <= hi]
+            grid = np.concatenate([grid, kinks])
+            delta = sum(self.coef[c] * (self.utilities[c](grid) - self.reference_utility[c]) for c in crits)
+            out[j] = float(np.min(delta)), float(np.max(delta))
+        return out
+
+    @cached_property
+    def explainer(self) -> Any:
+        """shap's LinearExplainer of the weighted sum, background = the average candidate (built on first use)."""
+        return make_explainer(self.coef, self.reference_utility)
+
+    @cached_property
+    def baseline(self) -> str:
+        n = self.norms
+        groups = sorted({info.norm_description for info in self.inputs if not info.is_trait})
+        evidence = f"; skill evidence at the means declared for {'; '.join(groups)}" if groups else ""
+        return (f"relative to the average candidate: trait scales at the means of norm group {n.name!r} "
+                f"({n.title}; n = {n.sample.n:,}, collected {n.collected}, version {n.version}){evidence}")
+
+    def versions(self) -> dict[str, str]:
+        return dict(self._versions)
+
+    @cached_property
+    def _versions(self) -> dict[str, str]:
+        return {**self.identity(), **self.norms.identity()}
+
+    def identity(self) -> dict[str, str]:
+        """The job model's id, version and hash, and its questionnaire's (as ``JobModel.identity``)."""
+        return {"job_model_id": self.spec.id, "job_model_version": self.spec.version,
+                "job_model_hash": self.content_hash, **self.questionnaire.identity()}
+
+
+def compile_model(spec: JobModelSpec, questionnaire: Questionnaire, norms: NormTable | None = None, *,
+                  content_hash: str | None = None) -> CompiledModel:
+    """Bind a job model's document to its norm group (``spec.norms``, shipped for its questionnaire) as arrays.
+
+    ``content_hash`` is the document's hash when the caller knows it already (computed otherwise).
+    """
+    if norms is None:
+        from profiler.norms import load_norms
+
+        norms = load_norms(questionnaire, spec.norms)
+    else:
+        norms.check_applies_to(questionnaire)
+    return CompiledModel(spec, questionnaire, norms, content_hash or document_hash(spec))
+
+
+
+__all__ = ["BANDS", "CompiledModel", "InputInfo", "compile_model"]
