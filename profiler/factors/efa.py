@@ -21,7 +21,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 
 from profiler.factors._input import MISSING_POLICIES, CorrelationInput, correlation_from_data, correlation_from_matrix
 from profiler.factors.extraction import METHODS, extract, small_matrix_threads
-from profiler.factors.rotation import ROTATIONS, rotate
+from profiler.factors.rotation import ROTATIONS, TARGET_ROTATIONS, rotate
 from profiler.factors.scores import SCORE_METHODS, score_weights
 
 __all__ = ["EFA", "HeywoodWarning", "FitStatistics", "fit_statistics"]
@@ -171,17 +171,25 @@ def _rmsea_interval(chisq: float, dof: float, n: float, alpha: float) -> tuple[f
 
 
 class EFA(TransformerMixin, BaseEstimator):
-    """Exploratory factor analysis (minres, ML or principal axis; GPF rotations) as ``psych::fa``.
+    """Exploratory factor analysis (minres, uls, wls, gls, ML, principal axis, alpha) as ``psych::fa``.
 
     Parameters
     ----------
     n_factors : int, default=1
         Number of factors to extract.
-    method : {"minres", "ml", "pa"}, default="minres"
-        Extraction: minimum residual (unweighted least squares), maximum likelihood, or iterated
-        principal axis. See :func:`profiler.factors.extraction.extract`.
-    rotation : {"oblimin", "none", "varimax", "promax", "quartimin", "geomin"}, default="oblimin"
-        Rotation (psych's default is oblimin). ``geomin`` is the oblique geomin (``geominQ``).
+    method : {"minres", "uls", "wls", "gls", "ml", "pa", "alpha"}, default="minres"
+        Extraction: minimum residual, psych's unweighted / weighted / generalised least squares,
+        maximum likelihood, iterated principal axis, or alpha factoring. See
+        :func:`profiler.factors.extraction.extract`.
+    rotation : str, default="oblimin"
+        Rotation (psych's default is oblimin), one of
+        :data:`profiler.factors.rotation.ROTATIONS`: orthogonal ``none``, ``varimax``, ``quartimax``,
+        ``equamax``, ``bentlerT``, ``geominT``, ``targetT``, ``bifactor``; oblique ``oblimin``,
+        ``quartimin``, ``geomin`` (``geominQ``), ``bentlerQ``, ``simplimax``, ``targetQ``,
+        ``biquartimin``, ``promax``. See :func:`profiler.factors.rotation.rotate`.
+    target : array-like of shape (n_features, n_factors) or None, default=None
+        Target loadings for ``targetT`` / ``targetQ`` (NaN: free); a DataFrame indexed by item names is
+        aligned to the items. Refused with other rotations.
     missing : {"listwise", "pairwise", "raise"}, default="listwise"
         Missing responses: drop incomplete rows, use pairwise-complete correlations, or refuse.
         Responses are never imputed.
@@ -272,6 +280,7 @@ class EFA(TransformerMixin, BaseEstimator):
         "n_factors": [Interval(Integral, 1, None, closed="left")],
         "method": [StrOptions(set(METHODS))],
         "rotation": [StrOptions(set(ROTATIONS))],
+        "target": ["array-like", None],
         "missing": [StrOptions(set(MISSING_POLICIES))],
         "scores": [StrOptions(set(SCORE_METHODS))],
         "n_starts": [Interval(Integral, 0, None, closed="left")],
@@ -289,6 +298,7 @@ class EFA(TransformerMixin, BaseEstimator):
         *,
         method: str = "minres",
         rotation: str = "oblimin",
+        target=None,
         missing: str = "listwise",
         scores: str = "regression",
         n_starts: int = 10,
@@ -302,6 +312,7 @@ class EFA(TransformerMixin, BaseEstimator):
         self.n_factors = n_factors
         self.method = method
         self.rotation = rotation
+        self.target = target
         self.missing = missing
         self.scores = scores
         self.n_starts = n_starts
@@ -383,6 +394,9 @@ class EFA(TransformerMixin, BaseEstimator):
         k = self.n_factors
         if k >= p:
             raise ValueError(f"n_factors={k} must be smaller than the number of items ({p}).")
+        names = data.feature_names if not hasattr(self, "feature_names_in_") else self.feature_names_in_
+        names = [str(n) for n in names]
+        target = self._target_matrix(p, names)
         with small_matrix_threads():
             ext = extract(R, k, self.method, n_obs=data.n_obs, max_iter=self.max_iter, tol=self.tol)
             A = ext.loadings.copy()
@@ -398,6 +412,7 @@ class EFA(TransformerMixin, BaseEstimator):
                 random_state=seed,
                 max_iter=self.rotation_max_iter,
                 tol=self.rotation_tol,
+                target=target if k > 1 else None,
             )
             L, Phi, T = rot.loadings, rot.phi, rot.rotation_matrix
             # psych: positive column sums, then order by variance explained diag(Phi L'L)
@@ -411,8 +426,6 @@ class EFA(TransformerMixin, BaseEstimator):
             fit_stats = fit_statistics(R, L, None if rot.orthogonal else Phi, data.n_obs)
             W = score_weights(R, L, Phi, self.scores)
 
-        names = data.feature_names if not hasattr(self, "feature_names_in_") else self.feature_names_in_
-        names = [str(n) for n in names]
         factors = [f"factor{i + 1}" for i in range(k)]
         self.correlation_ = R
         self.n_obs_ = data.n_obs
@@ -466,6 +479,26 @@ class EFA(TransformerMixin, BaseEstimator):
                 stacklevel=3,
             )
         return self
+
+    def _target_matrix(self, p: int, names: list[str]) -> np.ndarray | None:
+        if self.rotation not in TARGET_ROTATIONS:
+            if self.target is not None:
+                raise ValueError(
+                    f"target is only used by rotation='targetT' or 'targetQ'; rotation is {self.rotation!r}."
+                )
+            return None
+        shape = (p, self.n_factors)
+        if self.target is None:
+            raise ValueError(
+                f"rotation={self.rotation!r} needs target=, a matrix of shape {shape} (NaN = free loading)."
+            )
+        if isinstance(self.target, pd.DataFrame) and set(names) <= {str(i) for i in self.target.index}:
+            frame = self.target.set_axis([str(i) for i in self.target.index], axis=0)
+            return frame.loc[names].to_numpy(dtype=np.float64)
+        tgt = np.asarray(self.target, dtype=np.float64)
+        if tgt.shape != shape:
+            raise ValueError(f"target has shape {tgt.shape}; expected (n_features, n_factors) = {shape}.")
+        return tgt
 
     # -- scores -----------------------------------------------------------------------------------
 

@@ -26,17 +26,18 @@ from sklearn.exceptions import ConvergenceWarning
 
 from profiler.factors.extraction import small_matrix_threads
 
-ROTATIONS: tuple[str, ...] = ("none", "varimax", "promax", "oblimin", "quartimin", "geomin")
-ORTHOGONAL: frozenset[str] = frozenset({"none", "varimax"})
-#: Kaiser normalisation used by default, per rotation (psych::fa's defaults).
-DEFAULT_NORMALIZE: dict[str, bool] = {
-    "none": False,
-    "varimax": True,
-    "promax": True,
-    "oblimin": False,
-    "quartimin": False,
-    "geomin": False,
-}
+ROTATIONS: tuple[str, ...] = (
+    "none", "varimax", "promax", "oblimin", "quartimin", "geomin",
+    "quartimax", "equamax", "bentlerT", "bentlerQ", "geominT", "simplimax",
+    "targetT", "targetQ", "bifactor", "biquartimin",
+)  # fmt: skip
+ORTHOGONAL: frozenset[str] = frozenset({"none", "varimax", "quartimax", "equamax", "bentlerT", "geominT",
+                                        "targetT", "bifactor"})
+#: Rotations that need a target matrix.
+TARGET_ROTATIONS: frozenset[str] = frozenset({"targetT", "targetQ"})
+#: Kaiser normalisation used by default, per rotation (psych::fa's defaults: R's varimax and psych's
+#: promax normalise; every GPArotation function, and psych's equamax, bifactor and biquartimin, do not).
+DEFAULT_NORMALIZE: dict[str, bool] = {name: name in ("varimax", "promax") for name in ROTATIONS}
 
 Criterion = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -116,6 +117,77 @@ def varimax_criterion(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return -(QL * QL).sum(axis=(-2, -1)) / 4.0, -L * QL
 
 
+def quartimax_criterion(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Quartimax: ``f = -sum(L^4) / 4`` (GPArotation's ``vgQ.quartimax``)."""
+    L2 = L * L
+    return -(L2 * L2).sum(axis=(-2, -1)) / 4.0, -L * L2
+
+
+def crawford_ferguson_criterion(kappa: float) -> Criterion:
+    """Crawford-Ferguson: ``f = (1 - kappa) sum(L^2 * (L^2 N)) / 4 + kappa sum(L^2 * (M L^2)) / 4``
+    with ``N = 11' - I`` (factors) and ``M = 11' - I`` (items) (GPArotation's ``vgQ.cf``); psych's
+    equamax is this with ``kappa = k / (2p)``, orthogonal and unnormalised."""
+
+    def crit(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        L2 = L * L
+        row = L2.sum(axis=-1, keepdims=True) - L2  # L2 N
+        col = L2.sum(axis=-2, keepdims=True) - L2  # M L2
+        f = ((1 - kappa) * (L2 * row).sum(axis=(-2, -1)) + kappa * (L2 * col).sum(axis=(-2, -1))) / 4.0
+        return f, (1 - kappa) * L * row + kappa * L * col
+
+    return crit
+
+
+def bentler_criterion(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bentler's invariant pattern simplicity: ``f = -(log|M| - log|diag M|) / 4``, ``M = (L^2)'L^2``."""
+    L2 = L * L
+    M = np.swapaxes(L2, -1, -2) @ L2
+    d = np.diagonal(M, axis1=-2, axis2=-1)
+    _, logdet = np.linalg.slogdet(M)
+    f = -(logdet - np.log(d).sum(axis=-1)) / 4.0
+    X = np.linalg.inv(M) - d[..., None] ** -1 * np.eye(M.shape[-1])
+    return f, -L * (L2 @ X)
+
+
+def simplimax_criterion(n_small: int) -> Criterion:
+    """Simplimax: the sum of the ``n_small`` smallest squared loadings (GPArotation's ``vgQ.simplimax``,
+    ``k = p`` by default); every squared loading not above the ``n_small``-th smallest counts (ties
+    included, as GPArotation)."""
+
+    def crit(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        L2 = L * L
+        flat = L2.reshape(*L2.shape[:-2], -1)
+        cut = np.partition(flat, n_small - 1, axis=-1)[..., n_small - 1]
+        small = L2 <= cut[..., None, None]
+        return (L2 * small).sum(axis=(-2, -1)), 2.0 * L * small
+
+    return crit
+
+
+def target_criterion(target: np.ndarray) -> Criterion:
+    """Target: ``f = sum((L - target)^2)`` over the specified entries; NaN entries of the target are free
+    (GPArotation's ``vgQ.target``, which drops NA; the same as ``pstQ`` with weights ``!is.na``)."""
+    free = np.isnan(target)
+    tgt = np.where(free, 0.0, target)
+
+    def crit(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        D = np.where(free, 0.0, L - tgt)
+        return (D * D).sum(axis=(-2, -1)), 2.0 * D
+
+    return crit
+
+
+def bifactor_criterion(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Jennrich & Bentler's bifactor criterion (psych's ``vgQ.bimin``): quartimin on every factor but the
+    first, ``f = sum(L2^2 (11' - I) L2^2)`` with ``L2`` the loadings without the general factor."""
+    G = np.zeros_like(L)
+    L1 = L[..., 1:]
+    S = L1 * L1
+    X = S.sum(axis=-1, keepdims=True) - S
+    G[..., 1:] = 4.0 * L1 * X
+    return (S * X).sum(axis=(-2, -1)), G
+
+
 # --- gradient projection, batched over starts ---------------------------------------------------------
 
 
@@ -137,6 +209,7 @@ def _gpf(
     orthogonal: bool,
     max_iter: int,
     tol: float,
+    double_every_step: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Gradient projection from every start in ``T0`` (shape (s, k, k)) at once.
 
@@ -144,7 +217,10 @@ def _gpf(
     ``Gp`` with step ``alpha``, halving it until the Armijo condition
     ``f(T_new) < f(T) - alpha ||Gp||^2 / 2`` holds (the 11th trial is taken regardless, as GPArotation
     does). One change: GPArotation doubles ``alpha`` at every iteration, which costs about one rejected
-    trial per iteration; here it is doubled only after a step accepted at its first trial.
+    trial per iteration; here it is doubled only after a step accepted at its first trial, unless
+    ``double_every_step`` (GPArotation's rule, used for simplimax: its criterion is not smooth, the
+    iteration never converges, and the point where it stops after ``max_iter`` steps depends on the
+    path, so the path must be GPArotation's).
 
     The starts are batched along the leading axis and advance one trial per pass: a start whose trial
     is rejected retries with half the step in the next pass while the others move on, so each pass
@@ -199,7 +275,7 @@ def _gpf(
         Lt, Tit = loadings_of(Tt)
         ft, Gqt = crit(Lt)
         ok = ft < f - 0.5 * s**2 * alpha
-        grow = np.where(active & (tries == 0), ok, grow)
+        grow = np.where(active & (tries == 0), ok | double_every_step, grow)
         tries += active
         accept = active & (ok | (tries >= 11))
         alpha = np.where(active & ~ok, alpha / 2.0, alpha)
@@ -255,6 +331,29 @@ def _kaiser_varimax(
     return T, f, converged, n_iter
 
 
+def _criterion(
+    method: str, shape: tuple[int, int], gamma: float, delta: float, target: np.ndarray | None
+) -> Criterion:
+    p, k = shape
+    if method in ("oblimin", "quartimin"):
+        return oblimin_criterion(gamma if method == "oblimin" else 0.0)
+    if method in ("geomin", "geominT"):
+        return geomin_criterion(delta)
+    if method in TARGET_ROTATIONS:
+        return target_criterion(target)
+    simple: dict[str, Criterion] = {
+        "varimax": varimax_criterion,
+        "quartimax": quartimax_criterion,
+        "equamax": crawford_ferguson_criterion(k / (2 * p)),
+        "bentlerT": bentler_criterion,
+        "bentlerQ": bentler_criterion,
+        "simplimax": simplimax_criterion(p),
+        "bifactor": bifactor_criterion,
+        "biquartimin": bifactor_criterion,
+    }
+    return simple[method]
+
+
 def _kaiser_weights(A: np.ndarray) -> np.ndarray:
     w = np.sqrt((A * A).sum(axis=1))
     w[w == 0] = 1.0
@@ -278,23 +377,20 @@ def _gpf_rotation(
     gamma: float,
     delta: float,
     algorithm: str = "gpf",
+    target: np.ndarray | None = None,
 ) -> Rotation:
     k = A.shape[1]
     w = _kaiser_weights(A) if normalize else np.ones(A.shape[0])
     An = A / w[:, None]
-    if method == "varimax":
-        crit, orthogonal = varimax_criterion, True
-    elif method in ("oblimin", "quartimin"):
-        crit, orthogonal = oblimin_criterion(gamma if method == "oblimin" else 0.0), False
-    else:
-        crit, orthogonal = geomin_criterion(delta), False
+    crit = _criterion(method, A.shape, gamma, delta, target)
+    orthogonal = method in ORTHOGONAL
     starts = random_starts(k, n_starts, random_state)
     if method == "varimax" and algorithm == "kaiser":
         # stopped short of the optimum by R's rule, the same optimum differs by ~1e-6 between starts
         T, f, converged, n_iter = _kaiser_varimax(An, starts, max_iter, eps=1e-5)
         b = _best_start(f, 1e-5)
     else:
-        T, f, _, converged, n_iter = _gpf(An, starts, crit, orthogonal, max_iter, tol)
+        T, f, _, converged, n_iter = _gpf(An, starts, crit, orthogonal, max_iter, tol, method == "simplimax")
         b = _best_start(f, 1e-9)
     if not converged[b]:
         warnings.warn(
@@ -373,6 +469,7 @@ def rotate(
     delta: float = 0.01,
     power: float = 4.0,
     algorithm: str | None = None,
+    target: np.ndarray | None = None,
 ) -> Rotation:
     """Rotate a loading matrix.
 
@@ -380,8 +477,12 @@ def rotate(
     ----------
     loadings : ndarray of shape (p, k)
         Unrotated loadings ``A``.
-    method : {"none", "varimax", "promax", "oblimin", "quartimin", "geomin"}
-        ``geomin`` is the oblique geomin (GPArotation's ``geominQ``).
+    method : str
+        One of :data:`ROTATIONS`. Orthogonal: ``varimax`` (``stats::varimax``), ``quartimax``,
+        ``equamax`` (psych's: Crawford-Ferguson with ``kappa = k/(2p)``), ``bentlerT``, ``geominT``,
+        ``targetT``, ``bifactor`` (Jennrich & Bentler). Oblique: ``oblimin``, ``quartimin``, ``geomin``
+        (GPArotation's ``geominQ``), ``bentlerQ``, ``simplimax`` (the ``p`` smallest squared loadings),
+        ``targetQ``, ``biquartimin``, ``promax`` (psych's). ``none`` leaves ``A`` as it is.
     normalize : bool, optional
         Kaiser normalisation (rotate ``A / h`` row-wise, then rescale); default per rotation as in
         psych::fa (:data:`DEFAULT_NORMALIZE`).
@@ -406,6 +507,11 @@ def rotate(
         ``stats::varimax`` stops it (what psych::fa uses, so results agree with R to ~1e-6);
         ``"gpf"``: orthogonal gradient projection run to ``tol`` (the exact optimum, up to ~1e-3 away
         from R's). Oblique rotations always use GPF.
+    target : ndarray of shape (p, k), optional
+        The target of ``targetT`` / ``targetQ`` (required for them, refused for the others): the
+        rotation minimises ``sum((L - target)^2)`` over the entries that are not NaN, so NaN marks a
+        loading left free (a partially specified target, GPArotation's ``pstT`` / ``pstQ`` with
+        weights 1 where specified).
 
     Returns
     -------
@@ -418,8 +524,11 @@ def rotate(
     projected gradient ``Gp`` and maps back (polar decomposition, or column normalisation), halving the
     step until ``Q`` decreases by at least ``0.5 * alpha * ||Gp||^2``.
 
-    In R: ``GPArotation::oblimin(A)``, ``quartimin(A)``, ``geominQ(A)``, ``stats::varimax(A)``,
-    ``psych::kaiser(A, rotate = "Promax")`` (what ``psych::fa`` calls for each ``rotate``).
+    In R: ``GPArotation::oblimin(A)``, ``quartimin(A)``, ``geominQ(A)``, ``geominT(A)``,
+    ``quartimax(A)``, ``bentlerT(A)``, ``bentlerQ(A)``, ``simplimax(A)``, ``targetT(A, Target = ..)``,
+    ``targetQ(A, Target = ..)``, ``stats::varimax(A)``, ``psych::kaiser(A, rotate = "Promax")``,
+    ``psych::equamax(A)``, ``psych::bifactor(A)``, ``psych::biquartimin(A)`` (what ``psych::fa`` calls for
+    each ``rotate``).
     """
     A = np.asarray(loadings, dtype=np.float64)
     if A.ndim != 2:
@@ -427,6 +536,7 @@ def rotate(
     if method not in ROTATIONS:
         raise ValueError(f"rotation must be one of {ROTATIONS}; got {method!r}.")
     k = A.shape[1]
+    tgt = _check_target(target, method, A.shape)
     norm = DEFAULT_NORMALIZE[method] if normalize is None else bool(normalize)
     if method == "none" or k < 2:
         return Rotation(A.copy(), np.eye(k), np.eye(k), method, True, norm, float("nan"), True, 0, 0, np.zeros(1))
@@ -436,7 +546,24 @@ def rotate(
     with small_matrix_threads():
         if method == "promax":
             return _promax(A, norm, power, n_starts, random_state, max_iter, tol, algo)
-        return _gpf_rotation(A, method, norm, n_starts, random_state, max_iter, tol, gamma, delta, algo)
+        return _gpf_rotation(A, method, norm, n_starts, random_state, max_iter, tol, gamma, delta, algo, tgt)
+
+
+def _check_target(target: object, method: str, shape: tuple[int, int]) -> np.ndarray | None:
+    if method not in TARGET_ROTATIONS:
+        if target is not None:
+            raise ValueError(f"A target matrix is only used by the rotations targetT and targetQ, not {method!r}.")
+        return None
+    if target is None:
+        raise ValueError(f"rotation={method!r} needs a target matrix of shape {shape} (NaN = free loading).")
+    tgt = np.asarray(target, dtype=np.float64)
+    if tgt.shape != shape:
+        raise ValueError(f"The target matrix has shape {tgt.shape}; the loadings have shape {shape}.")
+    if np.isinf(tgt).any():
+        raise ValueError("The target matrix has infinite entries; use NaN for a loading left free.")
+    if np.isnan(tgt).all():
+        raise ValueError("The target matrix specifies no loading (all NaN).")
+    return tgt
 
 
 def tucker_congruence(x: np.ndarray, y: np.ndarray) -> np.ndarray:

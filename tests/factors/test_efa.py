@@ -319,7 +319,7 @@ def test_dataframe_names_kept(bfi25: pd.DataFrame) -> None:
 
 def test_parameter_validation(bfi25: pd.DataFrame) -> None:
     with pytest.raises(InvalidParameterError, match="method"):
-        EFA(method="uls").fit(bfi25)
+        EFA(method="ols").fit(bfi25)
     with pytest.raises(InvalidParameterError, match="rotation"):
         EFA(rotation="oblique").fit(bfi25)
     with pytest.raises(ValueError, match="n_factors=25 must be smaller"):

@@ -12,6 +12,7 @@ from profiler.factors._input import correlation_from_data
 from profiler.factors.extraction import extract
 from profiler.factors.rotation import (
     DEFAULT_NORMALIZE,
+    ROTATIONS,
     align_factors,
     geomin_criterion,
     oblimin_criterion,
@@ -116,15 +117,10 @@ def test_rotation_leaves_the_model_unchanged(bfi_corr: np.ndarray, method: str) 
 
 def test_kaiser_normalisation_defaults_follow_psych() -> None:
     """psych::fa: stats::varimax (normalize = TRUE), kaiser(rotate = "Promax"), GPArotation's
-    oblimin/quartimin/geominQ (normalize = FALSE). The 18 reference comparisons in test_efa confirm it."""
-    assert DEFAULT_NORMALIZE == {
-        "none": False,
-        "varimax": True,
-        "promax": True,
-        "oblimin": False,
-        "quartimin": False,
-        "geomin": False,
-    }
+    oblimin/quartimin/geominQ and every other GPArotation function, psych's equamax/bifactor/biquartimin
+    (normalize = FALSE). The reference comparisons in test_efa and test_efa_methods confirm it."""
+    assert {name for name, norm in DEFAULT_NORMALIZE.items() if norm} == {"varimax", "promax"}
+    assert set(DEFAULT_NORMALIZE) == set(ROTATIONS)
 
 
 def test_kaiser_normalisation_changes_oblimin(bfi_corr: np.ndarray) -> None:
@@ -195,7 +191,7 @@ def test_rotation_convergence_warning(bfi_corr) -> None:
 
 def test_invalid_arguments() -> None:
     with pytest.raises(ValueError, match="rotation must be one of"):
-        rotate(np.ones((4, 2)), "equamax")
+        rotate(np.ones((4, 2)), "equimax")
     with pytest.raises(ValueError, match="algorithm"):
         rotate(np.ones((4, 2)), "varimax", algorithm="svd")
 
