@@ -11,25 +11,21 @@ reads), validate it as the artifact's own class does, then :func:`verify_seal`. 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from profiler.canonical import canonical_json, sha256_text
+
 SHA256_FIELD = "sha256"
-
-
-def canonical_json(data: Any) -> str:
-    """The canonical serialisation that hashes are computed over."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def content_sha256(data: Mapping[str, Any], *, exclude: str = SHA256_FIELD) -> str:
     """``sha256:<hex>`` of ``data`` without its own ``exclude`` field."""
     content = {k: v for k, v in data.items() if k != exclude}
-    return "sha256:" + hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+    return sha256_text(canonical_json(content))
 
 
 def seal(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,4 +119,4 @@ def document_hash(spec: Any) -> str:
 
     Comments, quoting and layout of the YAML it came from do not change it; any change of content does.
     """
-    return "sha256:" + hashlib.sha256(canonical_json(spec.model_dump(mode="json")).encode("utf-8")).hexdigest()
+    return sha256_text(canonical_json(spec.model_dump(mode="json")))

@@ -366,7 +366,7 @@ def _route(recommendation: Any, validity: ValidityResult) -> tuple[Any, bool]:
 
 # Recording (one transaction) -------------------------------------------------------------------------------
 def _record(store: Store, c: _Computed, actor: str) -> Assessment:
-    from profiler.oversight.audit_log import AuditEvent, AuditLog, canonical_json, lock_head, sha256_of
+    from profiler.store.audit_log import AuditEvent, AuditLog, canonical_json, lock_head, sha256_of
     from profiler.oversight.candidates import Candidates
     from profiler.oversight.control import check_running
     from profiler.oversight.review import QUEUED_EVENT
@@ -436,7 +436,7 @@ def _session_logged(connection: Connection, candidate: str, session_id: str) -> 
 
     from sqlalchemy import select
 
-    from profiler.oversight.audit_log import AuditEvent
+    from profiler.store.audit_log import AuditEvent
     from profiler.store.tables import audit_log
 
     query = select(audit_log.c.payload).where(audit_log.c.candidate_id == candidate,

@@ -13,7 +13,7 @@ import pytest
 import profiler
 from profiler.assessment import AssessmentError, assess_candidate, assess_candidates
 from profiler.oversight import AuditLog, CandidateError, Candidates, Review, ReviewError
-from profiler.oversight.audit_log import canonical_json, sha256_of
+from profiler.store.audit_log import canonical_json, sha256_of
 from profiler.store import Store
 
 AS_OF = date(2026, 3, 1)

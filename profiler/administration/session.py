@@ -436,7 +436,7 @@ _EVENT_NAMES = {
 
 def _log(connection, store: Store, kind: str, respondent: str, payload: dict) -> None:
     """Append the session event to the store's audit log inside the caller's transaction."""
-    from profiler.oversight.audit_log import CANDIDATE_PATTERN, AuditEvent, AuditLog
+    from profiler.store.audit_log import CANDIDATE_PATTERN, AuditEvent, AuditLog
 
     candidate = respondent if CANDIDATE_PATTERN.match(respondent) else None
     AuditLog(store).append(getattr(AuditEvent, _EVENT_NAMES[kind]), payload, actor="respondent",

@@ -39,7 +39,7 @@ def _anchor(text: str) -> tuple[int, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from profiler.oversight.audit_log import AuditLog
+    from profiler.store.audit_log import AuditLog
     from profiler.store import Store
 
     with Store(args.db, create=False) as store:

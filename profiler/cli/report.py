@@ -108,7 +108,7 @@ def _write(path: Path, text: str) -> str:
 
 def run_candidate(args: argparse.Namespace) -> int:
     from profiler.jobmodel import load_job_model
-    from profiler.oversight.audit_log import AuditLog
+    from profiler.store.audit_log import AuditLog
     from profiler.reports import candidate_report, recruiter_report
     from profiler.reports.stored import case_from_store
     from profiler.store import Store
@@ -133,7 +133,7 @@ def run_candidate(args: argparse.Namespace) -> int:
 
 
 def run_cohort(args: argparse.Namespace) -> int:
-    from profiler.oversight.audit_log import AuditLog
+    from profiler.store.audit_log import AuditLog
     from profiler.reports.cohort import cohort_report
     from profiler.reports.stored import cohort_from_store
     from profiler.store import Store

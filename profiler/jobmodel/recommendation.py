@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from profiler.canonical import to_plain
 from profiler.jobmodel.evidence import RaterAgreement
 
 Band = Literal["advance", "review", "not_advance"]
@@ -273,7 +274,7 @@ class Recommendation:
             "thresholds": dict(self.thresholds), "baseline": self.baseline, "versions": dict(self.versions),
             "as_of": self.as_of.isoformat(), "engine": self.engine, "additivity_error": self.additivity_error,
         }  # fmt: skip
-        return _plain(out)
+        return to_plain(out, "recommendation", nonfinite="null")
 
     def __str__(self) -> str:
         v = self.versions
@@ -331,20 +332,6 @@ def _wrap(line: str, width: int = 110) -> str:
     indent = line[: len(line) - len(line.lstrip())]
     follow = indent + ("  " if line.lstrip().startswith("- ") else "    ")
     return "\n".join(textwrap.wrap(line, width=width, subsequent_indent=follow, break_on_hyphens=False))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 __all__ = [

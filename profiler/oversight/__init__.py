@@ -8,7 +8,7 @@
 - :class:`ModelControl`: the global stop and resumption of a job model.
 """
 
-from profiler.oversight.audit_log import (
+from profiler.store.audit_log import (
     GENESIS_HASH,
     AuditEvent,
     AuditLog,

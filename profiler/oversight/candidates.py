@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from profiler.errors import ProfilerError
-from profiler.oversight.audit_log import (
+from profiler.store.audit_log import (
     CANDIDATE_PATTERN,
     AuditEvent,
     AuditLog,
@@ -33,8 +33,8 @@ from profiler.oversight.audit_log import (
     lock_head,
     sha256_of,
 )
-from profiler.oversight.audit_log import _checked as _checked_entry
-from profiler.oversight.audit_log import _insert as _insert_entry
+from profiler.store.audit_log import _checked as _checked_entry
+from profiler.store.audit_log import _insert as _insert_entry
 from profiler.store.store import Store
 from profiler.store.tables import artefacts, candidate_demographics, candidate_identity, candidates, sessions
 
@@ -288,7 +288,7 @@ class Candidates:
             What it is: ``"profile"``, ``"scores"``, ``"recommendation"``, ``"explanation"``,
             ``"decision"``, ... (lower case, up to 32 characters).
         payload : mapping
-            The content, as JSON-able values (see :func:`~profiler.oversight.audit_log.canonical_json`).
+            The content, as JSON-able values (see :func:`~profiler.store.audit_log.canonical_json`).
         actor : str
         session_id : str, optional
             The session it derives from.

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from profiler.errors import ProfilerError
-from profiler.oversight.audit_log import AuditEvent, AuditLog, lock_head
+from profiler.store.audit_log import AuditEvent, AuditLog, lock_head
 from profiler.oversight.candidates import utc
 from profiler.store.store import Store
 from profiler.store.tables import model_stops

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from profiler.errors import ProfilerError
-from profiler.oversight.audit_log import AuditEvent, AuditLog
+from profiler.store.audit_log import AuditEvent, AuditLog
 from profiler.oversight.candidates import DemographicsVault
 from profiler.oversight.review import Review
 from profiler.store import Store

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from profiler.oversight.audit_log import (
+from profiler.store.audit_log import (
     AuditEvent,
     AuditLog,
     _checked,

@@ -48,7 +48,7 @@ from sqlalchemy import Connection, select
 
 from profiler.documents import did_you_mean
 from profiler.errors import ProfilerError
-from profiler.oversight.audit_log import AuditEvent, AuditLog, lock_head
+from profiler.store.audit_log import AuditEvent, AuditLog, lock_head
 from profiler.oversight.candidates import Candidates, check_candidate_id, utc
 from profiler.oversight.control import ControlError, check_person
 from profiler.store.store import Store

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from profiler.canonical import to_plain
 from profiler.jobmodel.evidence import RaterAgreement
 from profiler.jobmodel.jobmodel import JobModel
 from profiler.jobmodel.recommendation import (
@@ -348,17 +349,7 @@ def _review_from_dict(data: Mapping[str, Any]) -> ReviewStatus:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        return _plain(value.item())
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    return value
+    return to_plain(value, "case", nonfinite="null")
 
 
 __all__ = [

@@ -143,7 +143,7 @@ artefacts = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
-# The append-only, hash-chained audit log (see profiler.oversight.audit_log for the hash definition).
+# The append-only, hash-chained audit log (see profiler.store.audit_log for the hash definition).
 # No foreign key: the log accepts every event and outlives the records it mentions.
 audit_log = Table(
     "audit_log",

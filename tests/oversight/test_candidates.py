@@ -21,7 +21,7 @@ from profiler.oversight import (
     Identity,
     erase_candidate,
 )
-from profiler.oversight.audit_log import sha256_of
+from profiler.store.audit_log import sha256_of
 from profiler.store import Store
 
 PROFILER = Path(__file__).resolve().parents[2] / "profiler"

@@ -25,7 +25,7 @@ from profiler.oversight import (
     export_candidate,
     purge_expired,
 )
-from profiler.oversight.audit_log import erasure_marker
+from profiler.store.audit_log import erasure_marker
 from profiler.store import Store
 
 MINI = Path(__file__).parents[1] / "fixtures" / "questionnaires" / "mini.yaml"

@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 from sqlalchemy.dialects import postgresql
 
-import profiler.oversight.audit_log as audit_log_module
+import profiler.store.audit_log as audit_log_module
 from profiler.cli import main
 from profiler.errors import ProfilerError
 from profiler.oversight import GENESIS_HASH, AuditEvent, AuditLog, AuditLogError, canonical_json
-from profiler.oversight.audit_log import entry_hash, erasure_marker, lock_head, sha256_of
+from profiler.store.audit_log import entry_hash, erasure_marker, lock_head, sha256_of
 from profiler.store import Store
 
 PROCESSES, ENTRIES_EACH = 4, 50
