@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "trait_profiles": "profiler.norms",
     # factor models and reliability
     "EFA": "profiler.factors",
+    "em_moments": "profiler.factors",
     "CFA": "profiler.factors",
     "parse_model": "profiler.factors",
     "cronbach_alpha": "profiler.factors",
@@ -159,6 +160,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         bartlett_sphericity,
         cronbach_alpha,
         eigenvalues,
+        em_moments,
         item_statistics,
         kmo,
         omega,

@@ -25,6 +25,7 @@ from profiler.factors.cfa import (
 )
 from profiler.factors.efa import EFA, FitStatistics, HeywoodWarning, fit_statistics
 from profiler.factors.extraction import Extraction, extract
+from profiler.factors.missing import EMMoments, MissingData, MissingDataWarning, em_moments
 from profiler.factors.model_syntax import ModelSyntaxError, parse_model
 from profiler.factors.omega import Omega, omega
 from profiler.factors.rotation import Rotation, align_factors, rotate, tucker_congruence
@@ -50,6 +51,11 @@ __all__: list[str] = [
     "rotate",
     "score_weights",
     "tucker_congruence",
+    # missing responses
+    "EMMoments",
+    "MissingData",
+    "MissingDataWarning",
+    "em_moments",
     # confirmatory factor analysis
     "CFA",
     "CFAConvergenceWarning",

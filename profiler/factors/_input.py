@@ -5,7 +5,13 @@ Missing responses are never imputed. The caller chooses a policy explicitly:
 - ``"raise"``: any missing value is an error;
 - ``"listwise"``: rows with any missing value are dropped before anything is computed;
 - ``"pairwise"``: each correlation uses the rows where both items were answered (R's
-  ``cor(x, use = "pairwise")``).
+  ``cor(x, use = "pairwise")``);
+- ``"fiml"`` (factor models that take it): correlations of the maximum-likelihood (EM) estimate of
+  the covariance matrix under multivariate normality, from every row
+  (:func:`profiler.factors.missing.em_moments`).
+
+Every result carries a :class:`profiler.factors.missing.MissingData` record of what was missing and
+how it was handled.
 
 Infinite values are always an error. Correlations of complete data are computed in one pass over the
 rows, block by block, with a shifted sum of cross-products, so memory after the pass is O(p^2).
@@ -20,8 +26,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from profiler.factors.missing import MissingData, describe_missing, em_moments
+
 MissingPolicy = Literal["raise", "listwise", "pairwise"]
 MISSING_POLICIES: tuple[str, ...] = ("raise", "listwise", "pairwise")
+#: Policies of the estimators that can also use FIML moments (EFA).
+FIML_MISSING_POLICIES: tuple[str, ...] = (*MISSING_POLICIES, "fiml")
 
 _BLOCK_ROWS = 8192  # rows per block in the one-pass cross-product
 
@@ -46,7 +56,9 @@ class CorrelationInput:
     pairwise_counts : ndarray of shape (p, p) or None
         Observations behind each correlation (pairwise policy only).
     n_rows_dropped : int
-        Rows removed by listwise deletion (0 otherwise).
+        Rows removed by listwise deletion, or rows without any response under fiml (0 otherwise).
+    missing : MissingData or None
+        What was missing and how it was handled (None for correlation-matrix input).
     """
 
     corr: np.ndarray
@@ -56,6 +68,7 @@ class CorrelationInput:
     scales: np.ndarray | None = None
     pairwise_counts: np.ndarray | None = None
     n_rows_dropped: int = 0
+    missing: MissingData | None = None
 
 
 def _names(X: object, p: int, feature_names: Sequence[str] | None) -> np.ndarray:
@@ -172,8 +185,9 @@ def correlation_from_data(
     ----------
     X : DataFrame or array-like of shape (n, p)
         Responses, one row per respondent; NaN (or pandas NA) marks a missing response.
-    missing : {"raise", "listwise", "pairwise"}
-        What to do with missing responses (never imputation); see the module docstring.
+    missing : {"raise", "listwise", "pairwise", "fiml"}
+        What to do with missing responses (never imputation of single values); see the module
+        docstring.
     feature_names : sequence of str, optional
         Item names; defaults to the DataFrame columns or ``x0..x{p-1}``.
 
@@ -189,10 +203,11 @@ def correlation_from_data(
 
     Notes
     -----
-    In R: ``cor(na.omit(x))`` (listwise) or ``cor(x, use = "pairwise")``.
+    In R: ``cor(na.omit(x))`` (listwise), ``cor(x, use = "pairwise")``, or
+    ``cov2cor(lavInspect(lavCor(x, missing = "ml", output = "fit"), "sampstat")$cov)`` (fiml).
     """
-    if missing not in MISSING_POLICIES:
-        raise ValueError(f"missing must be one of {MISSING_POLICIES}; got {missing!r}.")
+    if missing not in FIML_MISSING_POLICIES:
+        raise ValueError(f"missing must be one of {FIML_MISSING_POLICIES}; got {missing!r}.")
     arr = _as_2d_float(X)
     n_rows, p = arr.shape
     names = _names(X, p, feature_names)
@@ -200,7 +215,8 @@ def correlation_from_data(
         raise ValueError(f"At least 2 items are needed; got {p}.")
     if np.isfinite(arr.sum()):  # one pass without temporaries: no NaN and no infinity
         corr, means, sd = _complete_correlation(arr, names)
-        return CorrelationInput(corr, n_rows, names, means, sd)
+        report = MissingData("complete", n_rows, 0, n_rows, 0, n_rows * p, 0, 0.0)
+        return CorrelationInput(corr, n_rows, names, means, sd, missing=report)
     if np.isinf(arr).any():
         raise ValueError("Infinite values are not valid responses.")
     nan_rows = np.isnan(arr).any(axis=1)
@@ -212,16 +228,38 @@ def correlation_from_data(
             f"{', ...' if len(cols) > 10 else ''}). Choose missing='listwise' (drop those rows) or "
             "missing='pairwise' (use every available pair); profiler never imputes responses."
         )
-    if n_missing_rows == 0:
-        corr, means, sd = _complete_correlation(arr, names)
-        return CorrelationInput(corr, n_rows, names, means, sd)
+    observed = ~np.isnan(arr)
     if missing == "listwise":
         kept = arr[~nan_rows]
         corr, means, sd = _complete_correlation(kept, names)
-        return CorrelationInput(corr, kept.shape[0], names, means, sd, n_rows_dropped=n_missing_rows)
+        report = describe_missing(observed, "listwise", kept.shape[0])
+        return CorrelationInput(corr, kept.shape[0], names, means, sd, n_rows_dropped=n_missing_rows, missing=report)
+    if missing == "fiml":
+        return _fiml_correlation(arr, observed, names)
     corr, means, sd, counts = _pairwise_correlation(arr, names)
     off = counts[~np.eye(p, dtype=bool)]
-    return CorrelationInput(corr, int(off.min()), names, means, sd, pairwise_counts=counts)
+    report = describe_missing(
+        observed, "pairwise", int(np.count_nonzero(observed.any(axis=1))), min_pairwise_n=int(off.min())
+    )
+    return CorrelationInput(corr, int(off.min()), names, means, sd, pairwise_counts=counts, missing=report)
+
+
+def _fiml_correlation(arr: np.ndarray, observed: np.ndarray, names: np.ndarray) -> CorrelationInput:
+    empty = np.flatnonzero(~observed.any(axis=0))
+    if empty.size:
+        raise ValueError("Items without any response: " + ", ".join(str(names[i]) for i in empty[:10]) + ".")
+    moments = em_moments(arr)
+    _check_variance(np.diag(moments.cov), names)
+    sd = np.sqrt(np.diag(moments.cov))
+    corr = moments.cov / np.outer(sd, sd)
+    corr = (corr + corr.T) / 2.0
+    np.fill_diagonal(corr, 1.0)
+    report = describe_missing(
+        observed, "fiml", moments.n_obs, em_iterations=moments.n_iter, em_converged=moments.converged
+    )
+    return CorrelationInput(
+        corr, moments.n_obs, names, moments.mean, sd, n_rows_dropped=arr.shape[0] - moments.n_obs, missing=report
+    )
 
 
 def correlation_from_matrix(

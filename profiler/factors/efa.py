@@ -8,6 +8,7 @@ scores. Extraction is in :mod:`profiler.factors.extraction`, rotation in
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from numbers import Integral, Real
 
@@ -19,8 +20,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from profiler.factors._input import MISSING_POLICIES, CorrelationInput, correlation_from_data, correlation_from_matrix
+from profiler.factors._input import (
+    FIML_MISSING_POLICIES,
+    CorrelationInput,
+    correlation_from_data,
+    correlation_from_matrix,
+)
 from profiler.factors.extraction import METHODS, extract, small_matrix_threads
+from profiler.factors.missing import MissingDataWarning
 from profiler.factors.rotation import ROTATIONS, TARGET_ROTATIONS, rotate
 from profiler.factors.scores import SCORE_METHODS, score_weights
 
@@ -77,7 +84,13 @@ class FitStatistics(dict):
 
 
 def fit_statistics(
-    corr: np.ndarray, pattern: np.ndarray, phi: np.ndarray | None, n_obs: int | None, alpha: float = 0.1
+    corr: np.ndarray,
+    pattern: np.ndarray,
+    phi: np.ndarray | None,
+    n_obs: int | None,
+    alpha: float = 0.1,
+    *,
+    pairwise_counts: np.ndarray | None = None,
 ) -> FitStatistics:
     """Fit statistics of a factor model exactly as ``psych::fa`` (``fa.stats``) computes them.
 
@@ -95,7 +108,10 @@ def fit_statistics(
       ``F0 = tr(R) - log|R| - p``, ``nm = (n - 1) - (2p + 5)/6 - 2k/3``;
     - ``bic = chi_square - dof log(n)``;
     - ``rmsr``: root mean square of the off-diagonal residuals (psych's ``rms``), ``empirical_chi_square``
-      = n times the sum of squared off-diagonal residuals (psych's ``chi``).
+      = n times the sum of squared off-diagonal residuals (psych's ``chi``). With ``pairwise_counts``
+      (psych's ``np.obs``) each squared residual is weighted by its count instead:
+      ``empirical_chi_square = sum(n_ij r_ij^2)``, ``rmsr = sqrt(that / (nh p (p-1)))`` with ``nh`` the
+      harmonic mean of the counts (``harmonic_n``).
 
     In R: ``f <- psych::fa(...)``; ``f$STATISTIC``, ``f$dof``, ``f$PVAL``, ``f$RMSEA``, ``f$TLI``,
     ``f$BIC``, ``f$objective``, ``f$rms``, ``f$chi``.
@@ -108,6 +124,10 @@ def fit_statistics(
     resid = R - model
     np.fill_diagonal(resid, 0.0)
     rstar_off = float(np.sum(resid * resid))
+    if pairwise_counts is not None:
+        counts = np.asarray(pairwise_counts, dtype=np.float64)
+        weighted = float(np.sum(resid * resid * counts))
+        harmonic = float(counts.size / np.sum(1.0 / counts))
     dof = p * (p - 1) / 2 - p * k + k * (k - 1) / 2
     np.fill_diagonal(model, np.diag(R))
     model_s, c_model = _cor_smooth(model)
@@ -121,7 +141,9 @@ def fit_statistics(
     out = FitStatistics(
         dof=float(dof),
         objective=objective,
-        rmsr=float(np.sqrt(rstar_off / (p * (p - 1)))),
+        rmsr=float(np.sqrt(rstar_off / (p * (p - 1)))) if pairwise_counts is None
+        else float(np.sqrt(weighted / (harmonic * p * (p - 1)))),
+        harmonic_n=None if pairwise_counts is None else harmonic,
         null_objective=f0,
         null_dof=p * (p - 1) / 2,
         n_obs=n_obs,
@@ -135,7 +157,8 @@ def fit_statistics(
     nm = (n - 1) - (2 * p + 5) / 6 - 2 * k / 3
     chisq = max(objective * nm, 0.0)
     out["chi_square"] = chisq
-    out["empirical_chi_square"] = rstar_off * n  # both triangles, as psych's chi
+    # both triangles, as psych's chi
+    out["empirical_chi_square"] = rstar_off * n if pairwise_counts is None else weighted
     out["null_chi_square"] = f0 * ((n - 1) - (2 * p + 5) / 6)
     if dof > 0:
         out["p_value"] = float(special.chdtrc(dof, chisq))
@@ -190,9 +213,11 @@ class EFA(TransformerMixin, BaseEstimator):
     target : array-like of shape (n_features, n_factors) or None, default=None
         Target loadings for ``targetT`` / ``targetQ`` (NaN: free); a DataFrame indexed by item names is
         aligned to the items. Refused with other rotations.
-    missing : {"listwise", "pairwise", "raise"}, default="listwise"
-        Missing responses: drop incomplete rows, use pairwise-complete correlations, or refuse.
-        Responses are never imputed.
+    missing : {"listwise", "pairwise", "fiml", "raise"}, default="listwise"
+        Missing responses: drop incomplete rows (with a :class:`MissingDataWarning` giving how many),
+        use pairwise-complete correlations (n as psych: every row), factor the correlations of the
+        FIML (EM, multivariate normal) estimate of the covariance matrix from every row, or refuse.
+        Single responses are never imputed. :attr:`missing_` records what was missing.
     scores : {"regression", "bartlett", "tenberge"}, default="regression"
         Factor-score method used by :meth:`transform` (see :func:`profiler.factors.scores.score_weights`).
     n_starts : int, default=10
@@ -253,8 +278,14 @@ class EFA(TransformerMixin, BaseEstimator):
     correlation_ : ndarray of shape (n_features, n_features)
         The correlation matrix analysed.
     n_obs_ : int or None
-        Observations behind the correlations (listwise: complete rows; pairwise: the smallest pairwise
-        count — more conservative than psych, which uses all rows).
+        The n of the fit statistics: listwise, the complete rows; pairwise, every row (psych's
+        ``n.obs``; the pairwise counts weight the empirical chi-square and RMSR, as psych's
+        ``np.obs``); fiml, every row with a response.
+    missing_ : MissingData or None
+        Rows and cells missing, rows used and dropped, and the method that handled them (None after
+        :meth:`fit_correlation`).
+    n_rows_dropped_ : int
+        Rows dropped (listwise: incomplete rows; fiml: rows without any response).
     mean_, scale_ : ndarray or None
         Item means and SDs (n - 1) of the fit data, used to standardise data in :meth:`transform`.
     weights_ : DataFrame
@@ -281,7 +312,7 @@ class EFA(TransformerMixin, BaseEstimator):
         "method": [StrOptions(set(METHODS))],
         "rotation": [StrOptions(set(ROTATIONS))],
         "target": ["array-like", None],
-        "missing": [StrOptions(set(MISSING_POLICIES))],
+        "missing": [StrOptions(set(FIML_MISSING_POLICIES))],
         "scores": [StrOptions(set(SCORE_METHODS))],
         "n_starts": [Interval(Integral, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -351,6 +382,18 @@ class EFA(TransformerMixin, BaseEstimator):
         )
         with small_matrix_threads():  # see extraction.small_matrix_threads: threads lose on shared cores
             data = correlation_from_data(X, missing=self.missing)
+        if data.pairwise_counts is not None:
+            data = dataclasses.replace(data, n_obs=X.shape[0])  # psych: n.obs = nrow(x) with pairwise r
+        report = data.missing
+        if report.method == "listwise":
+            warnings.warn(
+                f"Listwise deletion dropped {report.n_rows_dropped} of {report.n_rows} rows "
+                f"({report.n_rows_dropped / report.n_rows:.1%}) with a missing response "
+                f"({report.n_cells_missing} missing cells, {report.proportion_missing:.1%}); the model uses "
+                f"n = {report.n_rows_used}. Use missing='fiml' or 'pairwise' to keep every row.",
+                MissingDataWarning,
+                stacklevel=2,
+            )
         return self._fit(data)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -423,12 +466,16 @@ class EFA(TransformerMixin, BaseEstimator):
             order = np.argsort(-vx, kind="stable")
             L, T, Phi, vx = L[:, order], T[:, order], Phi[np.ix_(order, order)], vx[order]
             h2 = np.einsum("ij,jk,ik->i", L, Phi, L)
-            fit_stats = fit_statistics(R, L, None if rot.orthogonal else Phi, data.n_obs)
+            fit_stats = fit_statistics(
+                R, L, None if rot.orthogonal else Phi, data.n_obs, pairwise_counts=data.pairwise_counts
+            )
             W = score_weights(R, L, Phi, self.scores)
 
         factors = [f"factor{i + 1}" for i in range(k)]
         self.correlation_ = R
         self.n_obs_ = data.n_obs
+        self.missing_ = data.missing
+        self.n_rows_dropped_ = data.n_rows_dropped
         self.mean_ = data.means
         self.scale_ = data.scales
         self.loadings_ = pd.DataFrame(L, index=names, columns=factors)

@@ -14,6 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from profiler.factors._input import correlation_from_data, correlation_from_matrix
 from profiler.factors.efa import EFA, HeywoodWarning, fit_statistics
 from profiler.factors.extraction import smc
+from profiler.factors.missing import MissingDataWarning
 from profiler.factors.rotation import align_factors
 from profiler.factors.scores import score_weights
 
@@ -207,9 +208,11 @@ def test_missing_raise_policy(bfi: pd.DataFrame) -> None:
 
 def test_listwise_equals_complete_rows(bfi: pd.DataFrame, bfi25: pd.DataFrame) -> None:
     items = bfi.iloc[:, :25]
-    a = EFA(5, missing="listwise", random_state=0).fit(items)
+    with pytest.warns(MissingDataWarning, match="dropped 364 of 2800 rows"):
+        a = EFA(5, missing="listwise", random_state=0).fit(items)
     b = _fit(bfi25, "minres", "oblimin")
     assert a.n_obs_ == 2436
+    assert (a.missing_.method, a.missing_.n_rows_dropped, a.n_rows_dropped_) == ("listwise", 364, 364)
     np.testing.assert_allclose(a.loadings_.to_numpy(), b.loadings_.to_numpy(), atol=1e-10)
     assert a.chi_square_ == pytest.approx(b.chi_square_)
     # incomplete rows get NaN scores, complete rows their scores
@@ -225,8 +228,10 @@ def test_pairwise_uses_pairwise_complete_correlations(bfi: pd.DataFrame) -> None
     np.testing.assert_allclose(efa.correlation_, items.corr().to_numpy(), atol=1e-12)  # pandas: pairwise
     counts = items.notna().astype(int).T @ items.notna().astype(int)
     off = counts.to_numpy()[~np.eye(25, dtype=bool)]
-    assert efa.n_obs_ == off.min()
-    listwise = EFA(5, missing="listwise", random_state=0).fit(items)
+    assert efa.n_obs_ == 2800  # psych's n.obs: every row
+    assert efa.missing_.min_pairwise_n == off.min()
+    with pytest.warns(MissingDataWarning):
+        listwise = EFA(5, missing="listwise", random_state=0).fit(items)
     assert not np.allclose(efa.correlation_, listwise.correlation_, atol=1e-3)
 
 
