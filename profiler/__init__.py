@@ -66,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "eigenvalues": "profiler.factors",
     "parallel_analysis": "profiler.factors",
     "velicer_map": "profiler.factors",
+    "polychoric": "profiler.factors",
     "FactorModel": "profiler.factors.calibration",
     "FactorModelError": "profiler.factors.calibration",
     "calibrate_questionnaire": "profiler.factors.calibration",
@@ -166,6 +167,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         omega,
         parallel_analysis,
         parse_model,
+        polychoric,
         standard_error_of_measurement,
         velicer_map,
     )

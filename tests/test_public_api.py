@@ -15,7 +15,7 @@ EXPECTED = {
     "Store", "StoreError", "Session", "AnswerError", "SessionError", "SessionExpiredError",
     "assess_validity", "ValidityCalibration", "load_validity_calibration", "derive_validity_calibration",
     "EFA", "CFA", "parse_model", "cronbach_alpha", "item_statistics", "omega", "standard_error_of_measurement",
-    "kmo", "bartlett_sphericity", "eigenvalues", "parallel_analysis", "velicer_map", "em_moments",
+    "kmo", "bartlett_sphericity", "eigenvalues", "parallel_analysis", "velicer_map", "em_moments", "polychoric",
     "FactorModel", "calibrate_questionnaire", "load_factor_model",
     "JobModel", "load_job_model", "parse_job_model", "bundled_job_models",
     "NormTable", "NormsError", "NormsMismatchError", "TraitProfile", "build_norms", "bundled_norms", "load_norms",

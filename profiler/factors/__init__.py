@@ -28,6 +28,7 @@ from profiler.factors.extraction import Extraction, extract
 from profiler.factors.missing import EMMoments, MissingData, MissingDataWarning, em_moments
 from profiler.factors.model_syntax import ModelSyntaxError, parse_model
 from profiler.factors.omega import Omega, omega
+from profiler.factors.polychoric import MissingSummary, Polychoric, PolychoricError, polychoric
 from profiler.factors.rotation import Rotation, align_factors, rotate, tucker_congruence
 from profiler.factors.scores import score_weights
 from profiler.factors.reliability import (
@@ -65,6 +66,11 @@ __all__: list[str] = [
     "ModelSpecificationError",
     "ModelSyntaxError",
     "parse_model",
+    # ordinal data
+    "MissingSummary",
+    "Polychoric",
+    "PolychoricError",
+    "polychoric",
     # how many factors, and whether to factor at all
     "KMO",
     "BartlettSphericity",
