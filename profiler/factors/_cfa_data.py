@@ -17,6 +17,7 @@ import pandas as pd
 
 from profiler.errors import ProfilerError
 from profiler.factors.model_syntax import ParsedModel, suggest
+from profiler.factors.polychoric import MissingSummary
 
 
 class CFADataError(ProfilerError, ValueError):
@@ -110,14 +111,19 @@ def moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return shift + d, (cov + cov.T) / 2.0
 
 
-def sample_moments(
-    data: pd.DataFrame, model: ParsedModel, group: str | None, missing: str
-) -> tuple[Moments, int]:
-    """Validate the data once and reduce it to per-group sample moments (one pass over the rows).
+@dataclass(frozen=True)
+class ModelData:
+    """The model's variables as a float array (NaN = missing) and the group of each row, validated."""
 
-    Returns the moments and the number of incomplete rows dropped (``missing="listwise"``); with
-    ``missing="raise"`` incomplete rows are an error. Groups are ordered by first appearance, as lavaan.
-    """
+    X: np.ndarray
+    labels: np.ndarray | None  # group label per row (None: one group)
+    names: list[str]
+    missing_rows: np.ndarray  # bool: a missing value among the model's variables
+    missing_group: np.ndarray  # bool: the group label is missing
+
+
+def model_data(data: pd.DataFrame, model: ParsedModel, group: str | None) -> ModelData:
+    """Validate the data once: every model variable present and numeric, no infinities, the group column."""
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame (the model names its columns), not {type(data).__name__}")
     names = list(model.observed)
@@ -146,26 +152,56 @@ def sample_moments(
             raise CFADataError("the data contain infinite values")
         bad = np.isnan(X).any(axis=1)
     labels_col = data[group].to_numpy() if group is not None else None
-    if labels_col is not None:
-        bad |= pd.isna(labels_col)
+    bad_group = pd.isna(labels_col) if labels_col is not None else np.zeros(len(X), dtype=bool)
+    return ModelData(X, labels_col, names, bad, np.asarray(bad_group, dtype=bool))
+
+
+def raise_missing(md: ModelData, group: str | None, n_bad: int, what: str) -> None:
+    """The error for missing values under ``missing="raise"``, naming the items concerned."""
+    cols = [n for n, has in zip(md.names, np.isnan(md.X).any(axis=0)) if has]
+    if md.missing_group.any():
+        cols.append(f"{group} (group)")
+    raise CFADataError(
+        f"{n_bad} of {len(md.X)} rows have missing values (in {', '.join(cols[:10])}"
+        f"{', ...' if len(cols) > 10 else ''}). {what}; profiler never imputes."
+    )
+
+
+def split_groups(X: np.ndarray, labels_col: np.ndarray | None) -> tuple[tuple, list[np.ndarray]]:
+    """Rows of each group, groups in order of first appearance (lavaan's order)."""
+    if labels_col is None:
+        return (None,), [X]
+    groups = tuple(pd.unique(labels_col))
+    return groups, [X[labels_col == lab] for lab in groups]
+
+
+def missing_summary(md: ModelData, method: str, dropped: int) -> MissingSummary:
+    """What was missing among the model's variables (and the group column) and what was done."""
+    nan = np.isnan(md.X)
+    per_variable = {n: int(nan[:, j].sum()) for j, n in enumerate(md.names) if nan[:, j].any()}
+    incomplete = md.missing_rows | md.missing_group
+    return MissingSummary("none" if not incomplete.any() else method, len(md.X), int(incomplete.sum()),
+                          int(nan.sum()) + int(md.missing_group.sum()), dropped, per_variable)
+
+
+def sample_moments(
+    data: pd.DataFrame, model: ParsedModel, group: str | None, missing: str
+) -> tuple[Moments, MissingSummary]:
+    """Validate the data once and reduce it to per-group sample moments (one pass over the rows).
+
+    Returns the moments and what was missing (rows dropped with ``missing="listwise"``); with
+    ``missing="raise"`` incomplete rows are an error. Groups are ordered by first appearance, as lavaan.
+    """
+    md = model_data(data, model, group)
+    names, X, labels_col = md.names, md.X, md.labels
+    bad = md.missing_rows | md.missing_group
     n_bad = int(bad.sum())
     if n_bad and missing == "raise":
-        cols = [n for n, has in zip(names, np.isnan(X).any(axis=0)) if has]
-        if labels_col is not None and pd.isna(labels_col).any():
-            cols.append(f"{group} (group)")
-        raise CFADataError(
-            f"{n_bad} of {len(X)} rows have missing values (in {', '.join(cols[:10])}"
-            f"{', ...' if len(cols) > 10 else ''}). Pass missing='listwise' to CFA(...) to drop those rows; "
-            "profiler never imputes."
-        )
+        raise_missing(md, group, n_bad, "Pass missing='listwise' (or 'fiml') to CFA(...) to use those rows")
     if n_bad:
         X = X[~bad]
         labels_col = labels_col[~bad] if labels_col is not None else None
-    if labels_col is None:
-        groups, subsets = (None,), [X]
-    else:
-        groups = tuple(pd.unique(labels_col))  # lavaan orders groups by first appearance
-        subsets = [X[labels_col == lab] for lab in groups]
+    groups, subsets = split_groups(X, labels_col)
     n, means, covs = [], [], []
     p = len(names)
     for lab, Xg in zip(groups, subsets):
@@ -185,4 +221,4 @@ def sample_moments(
         n.append(len(Xg))
         means.append(mean)
         covs.append(cov)
-    return Moments(np.asarray(n), tuple(means), tuple(covs), groups), n_bad
+    return Moments(np.asarray(n), tuple(means), tuple(covs), groups), missing_summary(md, missing, n_bad)

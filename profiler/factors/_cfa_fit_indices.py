@@ -34,29 +34,46 @@ def baseline_chisq(covs: tuple[np.ndarray, ...], n: np.ndarray) -> tuple[float, 
     return float(chisq), len(covs) * p * (p - 1) // 2
 
 
-def cfi(chisq: float, df: float, chisq_b: float, df_b: float) -> float:
-    t1 = max(chisq - df, 0.0)
-    t2 = max(chisq - df, chisq_b - df_b, 0.0)
-    return 1.0 if t1 == 0.0 and t2 == 0.0 else 1.0 - t1 / t2
+def cfi(chisq: float, df: float, chisq_b: float, df_b: float, c_hat: float = 1.0, c_hat_b: float = 1.0) -> float:
+    """CFI; with corrections c_hat (model) and c_hat_b (baseline) the robust CFI (lavaan's ``cfi.robust``)."""
+    if not np.all(np.isfinite([chisq, df, chisq_b, df_b, c_hat, c_hat_b])):
+        return np.nan
+    if not (df > 0 and c_hat != 1.0 and c_hat_b != 1.0):
+        c_hat = c_hat_b = 1.0
+    t1 = max(chisq - c_hat * df, 0.0)
+    t2 = max(chisq - c_hat * df, chisq_b - c_hat_b * df_b, 0.0)
+    return 1.0 if np.isclose(t1, 0.0, rtol=0, atol=1.5e-8) and np.isclose(t2, 0.0, rtol=0, atol=1.5e-8) else 1.0 - t1 / t2
 
 
-def tli(chisq: float, df: float, chisq_b: float, df_b: float) -> float:
+def tli(chisq: float, df: float, chisq_b: float, df_b: float, c_hat: float = 1.0, c_hat_b: float = 1.0) -> float:
+    """TLI (lavaan 0.6-14's form); with corrections the robust TLI."""
+    if not np.all(np.isfinite([chisq, df, chisq_b, df_b, c_hat, c_hat_b])):
+        return np.nan
     if df <= 0:
         return 1.0 if chisq <= 0 else np.nan
-    t1 = chisq_b / df_b - chisq / df
-    t2 = chisq_b / df_b - 1.0
-    return 1.0 if t1 < 0 and t2 < 0 else t1 / t2
+    if not (c_hat != 1.0 and c_hat_b != 1.0):
+        c_hat = c_hat_b = 1.0
+    t1 = (chisq - c_hat * df) * df_b
+    t2 = (chisq_b - c_hat_b * df_b) * df
+    return 1.0 - t1 / t2 if abs(t2) > 0 else 1.0
 
 
-def rmsea(chisq: float, df: float, n: int, groups: int) -> float:
+def rmsea(chisq: float, df: float, n: int, groups: int, c_hat: float = 1.0) -> float:
+    """RMSEA; with a correction c_hat the robust RMSEA (Brosseau-Liard, Savalei & Li 2012)."""
+    if not np.isfinite(chisq) or not np.isfinite(c_hat):
+        return np.nan
     if df <= 0:
         return 0.0
-    return float(np.sqrt(max(chisq / (n * df) - 1.0 / n, 0.0)) * np.sqrt(groups))
+    return float(np.sqrt(max(chisq / (n * df) - c_hat / n, 0.0)) * np.sqrt(groups))
 
 
-def rmsea_ci(chisq: float, df: float, n: int, groups: int, level: float = 0.90) -> tuple[float, float]:
-    """Browne & Cudeck (1993) interval from the non-central chi-square, bracketed as lavaan does."""
-    if df < 1 or not np.isfinite(chisq):
+def rmsea_ci(chisq: float, df: float, n: int, groups: int, level: float = 0.90,
+             c_hat: float = 1.0) -> tuple[float, float]:
+    """Browne & Cudeck (1993) interval from the non-central chi-square, bracketed as lavaan does
+    (with a correction c_hat, the bounds are sqrt(c_hat lambda / (N df)))."""
+    if not np.isfinite(chisq) or not np.isfinite(c_hat):
+        return np.nan, np.nan
+    if df < 1:
         return 0.0, 0.0
     upper_p, lower_p = 1.0 - (1.0 - level) / 2.0, (1.0 - level) / 2.0
 
@@ -64,7 +81,7 @@ def rmsea_ci(chisq: float, df: float, n: int, groups: int, level: float = 0.90) 
         return float(special.chndtr(chisq, df, max(lam, 0.0)))
 
     def bound(lam: float) -> float:
-        return float(np.sqrt(lam / (n * df)) * np.sqrt(groups))
+        return float(np.sqrt(c_hat * lam / (n * df)) * np.sqrt(groups))
 
     lower = 0.0
     if cdf(0.0) >= upper_p:

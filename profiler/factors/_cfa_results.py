@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from profiler.factors._cfa_estimation import Matrices, MLProblem
-from profiler.factors._cfa_table import ALPHA, LAMBDA, NU, PSI, THETA, ParameterTable
+from profiler.factors._cfa_table import ALPHA, DELTA, LAMBDA, NU, PSI, TAU, THETA, ParameterTable
 
 
 def standardize(kind: np.ndarray, i: np.ndarray, j: np.ndarray, values: np.ndarray, mats: Matrices) -> np.ndarray:
@@ -37,6 +37,10 @@ def standardize(kind: np.ndarray, i: np.ndarray, j: np.ndarray, values: np.ndarr
         out[sel] = values[sel] / np.sqrt(sigma[i[sel]])
         sel = kind == ALPHA
         out[sel] = values[sel] / np.sqrt(psi[i[sel]])
+        sel = kind == TAU  # thresholds of latent responses with variance sigma_ii
+        out[sel] = values[sel] / np.sqrt(sigma[i[sel]])
+        sel = kind == DELTA
+        out[sel] = values[sel]
     return out
 
 

@@ -10,12 +10,17 @@ structure, intercepts and factor means.
 Model (per group g)::
 
     Sigma_g = Lambda Psi Lambda' + Theta        mu_g = nu + Lambda alpha
+
+Ordinal indicators (``ordinal=``) add thresholds tau (``y | t1``, matrix TAU) and scale factors
+(``y ~*~ y``, matrix DELTA) in lavaan's delta parameterisation: the latent responses y* have
+variances 1/delta^2, so residual variances are not free but derived, theta_ii = 1/delta_i^2 -
+(Lambda Psi Lambda')_ii (rows flagged in ``derived``), and the intercepts of y* are fixed to 0.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -24,10 +29,11 @@ import numpy as np
 from profiler.errors import ProfilerError
 from profiler.factors.model_syntax import ParsedModel, suggest
 
-LAMBDA, PSI, THETA, NU, ALPHA = range(5)
+LAMBDA, PSI, THETA, NU, ALPHA, TAU, DELTA = range(7)
 
 #: group.equal categories (lavaan's names) that profiler supports.
 EQUAL_CATEGORIES = (
+    "thresholds",
     "loadings",
     "intercepts",
     "means",
@@ -62,6 +68,8 @@ class ParameterTable:
     n_groups: int
     meanstructure: bool
     partial: tuple[str, ...] = ()  # parameters freed from ``equal``, in lavaan's spelling
+    ordinal: tuple[str, ...] = ()  # ordinal observed variables (delta parameterisation)
+    derived: np.ndarray | None = None  # bool: value computed from other parameters (ordinal residual variances)
 
     @property
     def n_free(self) -> int:
@@ -93,6 +101,7 @@ def build_table(
     equal: Collection[str] = (),
     partial: Collection[str] = (),
     meanstructure: bool = False,
+    ordinal: Mapping[str, int] | None = None,
 ) -> ParameterTable:
     """Parameter table for ``model`` with lavaan's ``cfa()`` defaults.
 
@@ -106,6 +115,11 @@ def build_table(
     stay free in every group although ``equal`` covers their kind (lavaan's ``group.partial``). Which
     parameters are free or fixed does not change: factor means and variances follow ``equal`` alone.
 
+    ``ordinal`` maps each ordinal observed variable to its number of thresholds: thresholds are free
+    (equal across groups with ``"thresholds"`` in ``equal``), intercepts fixed to 0, residual variances
+    derived, scale factors fixed to 1 -- in groups after the first, with equal thresholds, the scale
+    factors and factor means are free (lavaan's defaults, Wu & Estabrook's 2016 identification).
+
     In R: ``lavaan::lavaanify(model, auto = TRUE, std.lv = ..., ngroups = ..., group.equal = ...,
     group.partial = ...)``.
 
@@ -116,6 +130,8 @@ def build_table(
         constrain (fixed, held equal by a label, or of a kind not in ``equal``); all such entries at once.
     """
     equal = frozenset(equal)
+    ordinal = dict(ordinal or {})
+    meanstructure = meanstructure or bool(ordinal)
     ov, lv = model.observed, model.latent
     ov_idx = {n: i for i, n in enumerate(ov)}
     lv_idx = {n: j for j, n in enumerate(lv)}
@@ -136,6 +152,17 @@ def build_table(
                     row = _Row(a, "~~", b, PSI, lv_idx[a], lv_idx[b], True)
                 else:
                     row = _Row(a, "~~", b, THETA, ov_idx[a], ov_idx[b], True)
+            elif st.op == "|":
+                if st.lhs not in ordinal:
+                    raise ModelSpecificationError(
+                        f"thresholds of {st.lhs!r}{_where(model, st.lhs)} need {st.lhs!r} to be ordinal: list it in "
+                        "CFA(..., ordered=[...]) or pass ordered=True")
+                t = int(term.name[1:])
+                if t > ordinal[st.lhs]:
+                    raise ModelSpecificationError(
+                        f"{st.lhs!r} has {ordinal[st.lhs]} thresholds in the data ({ordinal[st.lhs] + 1} answer "
+                        f"categories); the model names {term.name!r} (line {term.line}, column {term.column})")
+                row = _Row(st.lhs, "|", term.name, TAU, ov_idx[st.lhs], t - 1, True)
             else:  # "~1"
                 if st.lhs in lv_idx:
                     row = _Row(st.lhs, "~1", "", ALPHA, lv_idx[st.lhs], 0, True)
@@ -146,9 +173,12 @@ def build_table(
             seen.add(key(row.lhs, row.op, row.rhs))
 
     defaults: list[_Row] = []
+    defaults += [_Row(n, "|", f"t{t + 1}", TAU, i, t, False) for i, n in enumerate(ov) if n in ordinal
+                 for t in range(ordinal[n])]
     defaults += [_Row(n, "~~", n, THETA, i, i, False) for i, n in enumerate(ov)]
     defaults += [_Row(n, "~~", n, PSI, j, j, False) for j, n in enumerate(lv)]
     defaults += [_Row(a, "~~", b, PSI, lv_idx[a], lv_idx[b], False) for a, b in combinations(lv, 2)]
+    defaults += [_Row(n, "~*~", n, DELTA, i, i, False) for i, n in enumerate(ov) if n in ordinal]
     if meanstructure:
         defaults += [_Row(n, "~1", "", NU, i, 0, False) for i, n in enumerate(ov)]
         defaults += [_Row(n, "~1", "", ALPHA, j, 0, False) for j, n in enumerate(lv)]
@@ -164,12 +194,22 @@ def build_table(
     def default_fixed(k: int, r: _Row, g: int) -> float | None:
         if k in marker_rows:
             return 1.0
+        ordinal_var = (r.mat == NU or (r.mat in (THETA, DELTA) and r.row == r.col)) and ov[r.row] in ordinal
+        if ordinal_var and r.mat == THETA:
+            return np.nan  # derived from the scale factor and the common variance
+        if ordinal_var and r.mat == NU:
+            return 0.0
+        if r.mat == DELTA:
+            if g > 0 and "thresholds" in equal:
+                return None  # equal thresholds identify later groups' scales (lavaan; Wu & Estabrook 2016)
+            return 1.0
         if r.mat == PSI and r.row == r.col and std_lv:
             if g > 0 and "loadings" in equal and "lv.variances" not in equal and not r.user:
                 return None  # lavaan >= 0.6-4: equal loadings identify later groups' variances
             return 1.0
         if r.mat == ALPHA:
-            if g > 0 and "intercepts" in equal and "means" not in equal and not r.user:
+            equal_location = "intercepts" in equal or (ordinal and "thresholds" in equal)
+            if g > 0 and equal_location and "means" not in equal and not r.user:
                 return None  # lavaan frees latent means after the first group under equal intercepts
             return 0.0
         return None
@@ -206,9 +246,10 @@ def build_table(
                 free_key = ("row", i)
             free[i] = keys.setdefault(free_key, len(keys))
             labels.append(r.label or (f".p{k + 1}." if free_key[0] == "equal" else ""))
+    derived = np.isnan(value) & (free < 0)
     return ParameterTable(
         lhs, op, rhs, group, user, free, value, labels, mat, row_i, col_i, ov, lv, n_groups, meanstructure,
-        partial=tuple(freed.values()),
+        partial=tuple(freed.values()), ordinal=tuple(n for n in ov if n in ordinal), derived=derived,
     )
 
 
@@ -275,6 +316,10 @@ def _resolve_partial(
 
 
 def _category(r: _Row) -> str:
+    if r.mat == TAU:
+        return "thresholds"
+    if r.mat == DELTA:
+        return "scales"
     if r.mat == LAMBDA:
         return "loadings"
     if r.mat == NU:

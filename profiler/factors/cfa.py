@@ -44,6 +44,7 @@ from scipy import stats
 
 from profiler.factors import _cfa_fit_indices as fi
 from profiler.factors._cfa_data import CFADataError, sample_moments, single_threaded_blas
+from profiler.factors.polychoric import MissingSummary
 from profiler.factors._cfa_estimation import MLProblem, start_values
 from profiler.factors._cfa_results import estimates_frame, factor_scores, modification_indices
 from profiler.factors._cfa_table import (
@@ -65,6 +66,9 @@ __all__ = [
     "InadmissibleSolutionWarning",
     "ModelSpecificationError",
 ]
+
+ESTIMATORS = ("ML", "MLR", "MLM", "WLSMV", "ULSMV")
+ORDINAL_ESTIMATORS = ("WLSMV", "ULSMV")
 
 FIT_INDICES = (
     "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr",
@@ -98,9 +102,18 @@ class CFA:
     std_lv : bool, default False
         Identify each factor by fixing its variance to 1 (all loadings free) instead of fixing its
         first loading to 1. Same fit, different scale of the estimates.
-    missing : {"raise", "listwise"}, default "raise"
+    missing : {"raise", "listwise", "pairwise", "fiml"}, default "raise"
         What to do with missing values (NaN) in the model's variables or the group column: raise an
-        error, or drop incomplete rows (listwise deletion). Never imputation.
+        error, or drop incomplete rows (listwise deletion); for ordinal models also ``"pairwise"``
+        (pairwise-present polychoric correlations); for ML, MLR ``"fiml"``. Never imputation;
+        ``missing_`` records what was missing and what was done.
+    ordered : True or list of str, optional
+        The indicators are ordinal (all of them: True, or every model variable listed): thresholds
+        and polychoric correlations, estimator WLSMV by default (lavaan's ``ordered=``).
+    estimator : {"ML", "MLR", "MLM", "WLSMV", "ULSMV"}, optional
+        Default "ML", or "WLSMV" with ``ordered``. WLSMV/ULSMV: DWLS/ULS estimates with robust
+        standard errors and the scaled-and-shifted test; MLR: ML with Huber-White standard errors and
+        the Yuan-Bentler scaled test; MLM: ML with robust standard errors and the Satorra-Bentler test.
     max_iter : int, default 500
         Maximum optimiser iterations (Fisher scoring, then Newton near the optimum).
     tol : float, default 1e-12
@@ -115,7 +128,12 @@ class CFA:
         pvalue, std_all``. Fixed parameters have se 0 and no z/p-value.
     fit_indices_ : Series
         ``chisq, df, pvalue, cfi, tli, rmsea, rmsea_ci_lower, rmsea_ci_upper, srmr, aic, bic, loglik,
-        npar, n, baseline_chisq, baseline_df``.
+        npar, n, baseline_chisq, baseline_df``; robust estimators add lavaan's scaled and robust
+        indices with ``_`` for ``.`` (``chisq_scaled``, ``chisq_scaling_factor``, ``cfi_scaled``,
+        ``cfi_robust``, ``rmsea_robust`` ...).
+    missing_ : MissingSummary
+        Rows and cells missing, rows dropped, and the method that handled them.
+    estimator_ : str
     converged_ : bool
     n_iter_ : int
     admissible_ : bool
@@ -155,13 +173,17 @@ class CFA:
         model: ModelInput,
         *,
         std_lv: bool = False,
-        missing: Literal["raise", "listwise"] = "raise",
+        missing: Literal["raise", "listwise", "pairwise", "fiml"] = "raise",
+        ordered: bool | Sequence[str] | None = None,
+        estimator: str | None = None,
         max_iter: int = 500,
         tol: float = 1e-12,
     ):
         self.model = model
         self.std_lv = std_lv
         self.missing = missing
+        self.ordered = ordered
+        self.estimator = estimator
         self.max_iter = max_iter
         self.tol = tol
 
@@ -186,7 +208,9 @@ class CFA:
 
     def __repr__(self) -> str:
         model = self.model if isinstance(self.model, (str, Mapping)) else "<ParsedModel>"
-        return f"CFA(model={model!r}, std_lv={self.std_lv}, missing={self.missing!r})"
+        extra = "" if self.ordered is None else f", ordered={self.ordered!r}"
+        extra += "" if self.estimator is None else f", estimator={self.estimator!r}"
+        return f"CFA(model={model!r}, std_lv={self.std_lv}, missing={self.missing!r}{extra})"
 
     # ------------------------------------------------------------------ fit
     def fit(
@@ -227,17 +251,25 @@ class CFA:
         ------
         ModelSyntaxError, ModelSpecificationError, CFADataError
         """
-        self._check_params()
+        estimator = self._check_params()
         equal = self._check_equal(equal, group)
         partial = self._check_partial(partial, group)
         model = self._parsed_model()
+        self.estimator_ = estimator
+        if estimator in ORDINAL_ESTIMATORS:
+            return self._fit_ordinal(data, model, group, equal, partial, estimator)
+        st = next((st for st in model.statements if st.op == "|"), None)
+        if st is not None:
+            raise ModelSpecificationError(
+                f"thresholds of {st.lhs!r} (line {st.line}, column {st.column}) need {st.lhs!r} to be ordinal: pass "
+                "ordered=[...] or ordered=True (estimator WLSMV or ULSMV)")
         with single_threaded_blas():
             return self._fit(data, model, group, equal, partial)
 
     def _fit(
         self, data: pd.DataFrame, model: ParsedModel, group: str | None, equal: frozenset[str], partial: tuple[str, ...]
     ) -> CFA:
-        mom, dropped = sample_moments(data, model, group, self.missing)
+        mom, missing = sample_moments(data, model, group, self.missing)
         meanstructure = mom.n.size > 1 or any(st.op == "~1" for st in model.statements)
         table = build_table(
             model, n_groups=mom.n.size, std_lv=self.std_lv, equal=equal, partial=partial, meanstructure=meanstructure
@@ -259,53 +291,114 @@ class CFA:
         self._check_information(start.info, table, mom.labels, when="at the starting values", error=True)
 
         x, ev, n_iter, converged = problem.minimize(x0, max_iter=self.max_iter, tol=self.tol, start=start)
+        self._record(model, table, problem, x, n_iter, converged, group, mom.labels, equal, mom.n, missing)
+        self.info_ = ev.info
+        cov_x = self._check_information(ev.info, table, mom.labels, when="at the solution", error=False)
+        if cov_x is not None:
+            cov_x = cov_x / mom.n_total
+        self.estimates_ = estimates_frame(table, problem, x, cov_x, mom.labels)
+        self.fit_indices_ = self._fit_indices(problem, x, ev.f, df, table)
+        self._check_admissible(problem, x)
+        return self
+
+    def _record(self, model: ParsedModel, table: ParameterTable, problem, x: np.ndarray, n_iter: int,
+                converged: bool, group: str | None, labels: tuple, equal: frozenset[str], sizes,
+                missing: MissingSummary) -> None:
+        """Store what every fit learns; warn when the optimiser stopped early."""
         self.model_ = model
         self.table_ = table
         self.problem_ = problem
         self.x_ = x
         self.converged_ = bool(converged)
         self.n_iter_ = int(n_iter)
-        self.groups_ = mom.labels
+        self.groups_ = tuple(labels)
         self.group_column_ = group
         self.equal_ = tuple(sorted(equal))
         self.partial_ = table.partial
-        self.n_obs_ = mom.n_total
-        self.n_rows_dropped_ = dropped
-        self.group_sizes_ = pd.Series(mom.n, index=pd.Index(mom.labels, name=group), name="n")
+        self.n_obs_ = int(np.sum(sizes))
+        self.n_rows_dropped_ = missing.n_rows_dropped
+        self.missing_ = missing
+        self.group_sizes_ = pd.Series(np.asarray(sizes), index=pd.Index(self.groups_, name=group), name="n")
         self.feature_names_in_ = np.asarray(model.observed, dtype=object)
         self.latent_names_ = model.latent
-        self.info_ = ev.info
         if not converged:
             warnings.warn(
-                f"CFA did not converge in {n_iter} iterations (max_iter={self.max_iter}): the estimates, "
-                "standard errors and fit indices cannot be trusted",
+                f"{self.estimator_} did not converge in {n_iter} iterations (max_iter={self.max_iter}): the "
+                "estimates, standard errors and fit indices cannot be trusted",
                 CFAConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        cov_x = self._check_information(ev.info, table, mom.labels, when="at the solution", error=False)
-        if cov_x is not None:
-            cov_x = cov_x / mom.n_total
-        self.estimates_ = estimates_frame(table, problem, x, cov_x, mom.labels)
-        self.fit_indices_ = self._fit_indices(problem, x, ev.f, df, table)
+
+    def _check_admissible(self, problem, x: np.ndarray) -> None:
         self.problems_ = self._admissibility(problem, x)
         self.admissible_ = not self.problems_
         if self.problems_:
             warnings.warn(
                 "the CFA solution is inadmissible:\n" + "\n".join(f"- {m}" for m in self.problems_),
                 InadmissibleSolutionWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+
+    def _fit_ordinal(self, data: pd.DataFrame, model: ParsedModel, group: str | None, equal: frozenset[str],
+                     partial: tuple[str, ...], estimator: str) -> CFA:
+        """WLSMV / ULSMV: polychoric statistics per group, DWLS or ULS estimates, robust corrections."""
+        from profiler.factors import _cfa_ordinal as co
+        from profiler.factors._cfa_wls import WLSProblem
+
+        co.ordinal_variables(self.ordered, model)
+        od = co.prepare(data, model, group, self.missing)
+        nth = od.groups[0].n_thresholds
+        ordinal = {name: int(k) for name, k in zip(model.observed, nth)}
+        table = build_table(model, n_groups=len(od.groups), std_lv=self.std_lv, equal=equal, partial=partial,
+                            ordinal=ordinal)
+        check_identification(table, model)
+        n_stats = sum(g.s.size for g in od.groups)
+        df = n_stats - table.n_free
+        if df < 0:
+            raise ModelSpecificationError(
+                f"the model is not identified: {table.n_free} free parameters but only {n_stats} sample "
+                f"statistics (thresholds and polychoric correlations; df = {df})")
+        problem = WLSProblem(table, od.groups, "DWLS" if estimator == "WLSMV" else "ULS")
+        x0 = co.start(problem, od)
+        _, E0, _ = problem.normal_equations(x0)
+        self._check_information(E0, table, od.labels, when="at the starting values", error=True)
+        with single_threaded_blas():
+            x, n_iter, converged = problem.minimize(x0, max_iter=self.max_iter, tol=self.tol)
+            fit_indices, vcov = co.fit_indices(problem, x, df, table)
+        self._record(model, table, problem, x, n_iter, converged, group, od.labels, equal, [g.n for g in od.groups],
+                     od.missing)
+        self.info_ = None
+        self.estimates_ = estimates_frame(table, problem, x, vcov, od.labels)
+        self.fit_indices_ = fit_indices
+        self._check_admissible(problem, x)
         return self
 
-    def _check_params(self) -> None:
+    def _check_params(self) -> str:
+        """Validate the parameters; return the estimator in effect."""
         if not isinstance(self.std_lv, (bool, np.bool_)):
             raise TypeError(f"std_lv must be True or False, got {self.std_lv!r}")
-        if self.missing not in ("raise", "listwise"):
-            raise ValueError(f"missing must be 'raise' or 'listwise' (profiler never imputes), got {self.missing!r}")
+        ordinal = self.ordered is not None and self.ordered is not False
+        if self.ordered is not None and not isinstance(self.ordered, (bool, np.bool_)):
+            if isinstance(self.ordered, str) or not all(isinstance(o, str) for o in self.ordered):
+                raise TypeError(f"ordered must be True or a list of variable names, got {self.ordered!r}")
+        estimator = self.estimator if self.estimator is not None else ("WLSMV" if ordinal else "ML")
+        estimator = str(estimator).upper()
+        if estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {list(ESTIMATORS)}, got {self.estimator!r}"
+                             f"{suggest(str(self.estimator).upper(), ESTIMATORS)}")
+        if ordinal and estimator not in ORDINAL_ESTIMATORS:
+            raise ValueError(f"ordinal indicators (ordered=...) are fitted by WLSMV or ULSMV, not {estimator}")
+        if estimator in ORDINAL_ESTIMATORS and not ordinal:
+            raise ValueError(f"{estimator} is for ordinal indicators: pass ordered=True (or the list of ordinal items)")
+        allowed = ("raise", "listwise", "pairwise") if ordinal else ("raise", "listwise", "fiml")
+        if self.missing not in allowed:
+            raise ValueError(f"missing must be one of {list(allowed)} with estimator {estimator!r} (profiler never "
+                             f"imputes), got {self.missing!r}")
         if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, (int, np.integer)) or self.max_iter < 1:
             raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
         if not (isinstance(self.tol, (int, float)) and 0 < self.tol < 1):
             raise ValueError(f"tol must be a number in (0, 1), got {self.tol!r}")
+        return estimator
 
     @staticmethod
     def _check_equal(equal: Collection[str], group: str | None) -> frozenset[str]:
@@ -457,6 +550,9 @@ class CFA:
         lavaan's ``lavTestScore`` for those).
         """
         self._check_fitted()
+        if self.estimator_ != "ML" or self.missing == "fiml":
+            raise ValueError(f"modification indices are available for ML fits of complete data, not for "
+                             f"estimator={self.estimator_!r}, missing={self.missing!r}")
         with single_threaded_blas():
             out = modification_indices(self.table_, self.problem_, self.x_, self.info_, self.groups_)
         return out[out["mi"] >= minimum].reset_index(drop=True)
@@ -484,6 +580,9 @@ class CFA:
         In R: ``lavaan::lavPredict(fit, newdata = X, method = "regression" | "Bartlett")``.
         """
         self._check_fitted()
+        if self.estimator_ in ORDINAL_ESTIMATORS:
+            raise ValueError("factor scores of ordinal (WLSMV/ULSMV) models are not available: the linear "
+                             "regression and Bartlett scores assume continuous indicators")
         method = str(method).lower()
         if method not in ("regression", "bartlett"):
             raise ValueError(f"method must be 'regression' or 'bartlett', got {method!r}")

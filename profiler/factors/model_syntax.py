@@ -17,6 +17,9 @@ Supported operators (the confirmatory-factor subset of lavaan's syntax):
     a (residual) variance (``a ~~ a``) or covariance; between two observed variables or two factors.
 ``a ~ 1``
     an intercept (observed variable) or mean (factor).
+``y | t1 + t2``
+    thresholds of an ordinal variable (``t1`` is the first); with a modifier, fixed (``0*t1``) or
+    labelled (``a*t1``). Only for variables fitted as ordinal (``CFA(..., ordered=...)``).
 
 Each right-hand term may carry one modifier, ``modifier*name``: a number fixes the parameter
 (``1*x1``, ``-0.5*x2``, ``0*speed``); ``NA`` frees it (``NA*x1`` frees a marker loading); any other
@@ -25,7 +28,7 @@ statement continues on the next line when its line ends with an operator (``+``,
 or the next line starts with ``+``. ``#`` and ``!`` start comments.
 
 Regressions (``~`` with predictors), defined parameters (``:=``), constraints (``==``, ``<``, ``>``),
-thresholds (``|``), formative factors (``<~``), ``start()``/``equal()`` and per-group vectors
+formative factors (``<~``), ``start()``/``equal()`` and per-group vectors
 ``c(...)`` are not supported: they are reported as errors naming line and column, never ignored.
 
 In R: ``lavaan::lavaanify(model)`` turns the same text into lavaan's parameter table.
@@ -54,7 +57,7 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
-_SUPPORTED = {"=~", "~~", "~"}
+_SUPPORTED = {"=~", "~~", "~", "|"}
 _UNSUPPORTED = {
     "~*~": "scaling factors ('~*~') are for categorical indicators, which are not supported",
     "<~": "formative factors ('<~') are not supported",
@@ -64,11 +67,11 @@ _UNSUPPORTED = {
     ">": "inequality constraints ('>') are not supported",
     "<=": "inequality constraints ('<=') are not supported",
     ">=": "inequality constraints ('>=') are not supported",
-    "|": "thresholds ('|') are for categorical indicators, which are not supported",
     "%": "group weights ('%') are not supported",
 }
 # An operator at the end of a line means the statement goes on.
-_CONTINUES = {"=~", "~~", "~", "*", "+", "-", "(", ","}
+_CONTINUES = {"=~", "~~", "~", "|", "*", "+", "-", "(", ","}
+_THRESHOLD = re.compile(r"t([1-9][0-9]*)")
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ class Term:
 
 @dataclass(frozen=True)
 class Statement:
-    """One formula ``lhs op rhs``; ``op`` is ``"=~"``, ``"~~"`` or ``"~1"`` (intercept/mean)."""
+    """One formula ``lhs op rhs``; ``op`` is ``"=~"``, ``"~~"``, ``"~1"`` (intercept/mean) or ``"|"``."""
 
     lhs: str
     op: str
@@ -271,6 +274,11 @@ class _StatementParser:
                     )
                 )
             op = "~1"
+        if op == "|":
+            for term in terms:
+                if not _THRESHOLD.fullmatch(term.name):
+                    tok = next(t for t in self.tokens if t.line == term.line and t.column == term.column)
+                    raise _Stop(self.problem(tok, f"thresholds are named t1, t2, ... (found {term.name!r})"))
         return Statement(first.text, op, tuple(terms), first.line, first.column)
 
     def term(self, op: str) -> Term:
@@ -363,6 +371,8 @@ def _check_semantics(statements: list[Statement], lines: list[str], problems: li
                 )
             else:
                 seen[key] = term
+        if st.op == "|" and st.lhs in latent:
+            problems.append(at(st.line, st.column, f"thresholds belong to ordinal observed variables; {st.lhs!r} is a factor"))
         if st.op == "~~":
             for term in st.rhs:
                 if (st.lhs in latent) != (term.name in latent):
@@ -434,7 +444,7 @@ def _assemble(statements: Iterable[Statement], text: str) -> ParsedModel:
         if st.op == "=~":
             observed.extend(t.name for t in st.rhs if t.name not in observed)
     for st in statements:
-        names = [st.lhs] + [t.name for t in st.rhs]
+        names = [st.lhs] + ([] if st.op == "|" else [t.name for t in st.rhs])
         observed.extend(n for n in names if n not in latent and n != "1" and n not in observed)
     return ParsedModel(
         statements, tuple(latent), tuple(observed), text, {k: tuple(v) for k, v in indicators.items()}
