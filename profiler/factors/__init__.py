@@ -28,7 +28,7 @@ from profiler.factors.extraction import Extraction, extract
 from profiler.factors.missing import EMMoments, MissingData, MissingDataWarning, em_moments
 from profiler.factors.model_syntax import ModelSyntaxError, parse_model
 from profiler.factors.omega import Omega, omega
-from profiler.factors.polychoric import MissingSummary, Polychoric, PolychoricError, polychoric
+from profiler.factors.polychoric import Polychoric, PolychoricError, polychoric
 from profiler.factors.rotation import Rotation, align_factors, rotate, tucker_congruence
 from profiler.factors.scores import score_weights
 from profiler.factors.reliability import (
@@ -67,7 +67,6 @@ __all__: list[str] = [
     "ModelSyntaxError",
     "parse_model",
     # ordinal data
-    "MissingSummary",
     "Polychoric",
     "PolychoricError",
     "polychoric",

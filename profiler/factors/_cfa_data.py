@@ -17,7 +17,7 @@ import pandas as pd
 
 from profiler.errors import ProfilerError
 from profiler.factors.model_syntax import ParsedModel, suggest
-from profiler.factors.polychoric import MissingSummary
+from profiler.factors.missing import MissingData, describe_missing
 
 
 class CFADataError(ProfilerError, ValueError):
@@ -175,18 +175,15 @@ def split_groups(X: np.ndarray, labels_col: np.ndarray | None) -> tuple[tuple, l
     return groups, [X[labels_col == lab] for lab in groups]
 
 
-def missing_summary(md: ModelData, method: str, dropped: int) -> MissingSummary:
-    """What was missing among the model's variables (and the group column) and what was done."""
-    nan = np.isnan(md.X)
-    per_variable = {n: int(nan[:, j].sum()) for j, n in enumerate(md.names) if nan[:, j].any()}
-    incomplete = md.missing_rows | md.missing_group
-    return MissingSummary("none" if not incomplete.any() else method, len(md.X), int(incomplete.sum()),
-                          int(nan.sum()) + int(md.missing_group.sum()), dropped, per_variable)
+def missing_summary(md: ModelData, method: str, n_rows_used: int, **extra) -> MissingData:
+    """What was missing among the model's variables and what was done (a row without a group label is
+    dropped and counted, not a missing cell)."""
+    return describe_missing(~np.isnan(md.X), method, n_rows_used, **extra)
 
 
 def sample_moments(
     data: pd.DataFrame, model: ParsedModel, group: str | None, missing: str
-) -> tuple[Moments, MissingSummary]:
+) -> tuple[Moments, MissingData]:
     """Validate the data once and reduce it to per-group sample moments (one pass over the rows).
 
     Returns the moments and what was missing (rows dropped with ``missing="listwise"``); with
@@ -221,4 +218,4 @@ def sample_moments(
         n.append(len(Xg))
         means.append(mean)
         covs.append(cov)
-    return Moments(np.asarray(n), tuple(means), tuple(covs), groups), missing_summary(md, missing, n_bad)
+    return Moments(np.asarray(n), tuple(means), tuple(covs), groups), missing_summary(md, missing, len(md.X) - n_bad)

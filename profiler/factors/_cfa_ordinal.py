@@ -20,7 +20,9 @@ from profiler.factors._cfa_estimation import MLProblem, start_values
 from profiler.factors._cfa_table import DELTA, TAU, ParameterTable
 from profiler.factors._cfa_wls import OrdinalGroup, WLSProblem, baseline_wls, catml_robust, robust_wls, scaled_shifted
 from profiler.factors.model_syntax import ParsedModel
-from profiler.factors.polychoric import MissingSummary, PolychoricError, lower_pairs, polychoric
+from profiler.factors._cfa_data import missing_summary
+from profiler.factors.missing import MissingData
+from profiler.factors.polychoric import PolychoricError, lower_pairs, polychoric
 
 ORDINAL_FIT_INDICES = (
     "chisq", "df", "pvalue", "chisq_scaled", "df_scaled", "pvalue_scaled", "chisq_scaling_factor",
@@ -37,7 +39,7 @@ class OrdinalData:
     groups: list[OrdinalGroup]
     labels: tuple
     thresholds: list[pd.Series]
-    missing: MissingSummary
+    missing: MissingData
     n_rows_dropped: int
 
 
@@ -62,7 +64,6 @@ def prepare(data: pd.DataFrame, model: ParsedModel, group: str | None, missing: 
     X, labels_col = md.X, md.labels
     n_rows = len(X)
     incomplete = md.missing_rows
-    n_cells = int(np.isnan(X).sum())
     if md.missing_group.any():
         if missing == "raise":
             raise_missing(md, group, int((incomplete | md.missing_group).sum()), "Pass missing='listwise'")
@@ -77,7 +78,7 @@ def prepare(data: pd.DataFrame, model: ParsedModel, group: str | None, missing: 
         X = X[~incomplete]
         labels_col = labels_col[~incomplete] if labels_col is not None else None
     labels, subsets = split_groups(X, labels_col)
-    groups, thresholds = [], []
+    groups, thresholds, pair_min = [], [], []
     n_cat = None
     for lab, Xg in zip(labels, subsets):
         where = "" if lab is None else f" in group {lab!r}"
@@ -97,10 +98,9 @@ def prepare(data: pd.DataFrame, model: ParsedModel, group: str | None, missing: 
                                "ordinal multi-group models need the same categories in every group")
         groups.append(OrdinalGroup(pc.statistics, pc.n_obs, counts - 1, pc.correlation.to_numpy(), pc._influence))
         thresholds.append(pc.thresholds)
-    method = "none" if n_cells == 0 else missing
-    summary = MissingSummary(method, n_rows, int(md.missing_rows.sum()), n_cells, dropped,
-                             {n: int(np.isnan(md.X[:, j]).sum()) for j, n in enumerate(names)
-                              if np.isnan(md.X[:, j]).any()})
+        pair_min.append(pc.missing.min_pairwise_n)
+    summary = missing_summary(md, missing, n_rows - dropped,
+                              min_pairwise_n=min(pair_min) if missing == "pairwise" else None)
     return OrdinalData(groups, labels, thresholds, summary, dropped)
 
 

@@ -44,7 +44,7 @@ from scipy import stats
 
 from profiler.factors import _cfa_fit_indices as fi
 from profiler.factors._cfa_data import CFADataError, sample_moments, single_threaded_blas
-from profiler.factors.polychoric import MissingSummary
+from profiler.factors.missing import MissingData
 from profiler.factors._cfa_estimation import MLProblem, start_values
 from profiler.factors._cfa_results import estimates_frame, factor_scores, modification_indices
 from profiler.factors._cfa_table import (
@@ -131,7 +131,7 @@ class CFA:
         npar, n, baseline_chisq, baseline_df``; robust estimators add lavaan's scaled and robust
         indices with ``_`` for ``.`` (``chisq_scaled``, ``chisq_scaling_factor``, ``cfi_scaled``,
         ``cfi_robust``, ``rmsea_robust`` ...).
-    missing_ : MissingSummary
+    missing_ : MissingData
         Rows and cells missing, rows dropped, and the method that handled them.
     estimator_ : str
     converged_ : bool
@@ -303,7 +303,7 @@ class CFA:
 
     def _record(self, model: ParsedModel, table: ParameterTable, problem, x: np.ndarray, n_iter: int,
                 converged: bool, group: str | None, labels: tuple, equal: frozenset[str], sizes,
-                missing: MissingSummary) -> None:
+                missing: MissingData) -> None:
         """Store what every fit learns; warn when the optimiser stopped early."""
         self.model_ = model
         self.table_ = table

@@ -46,8 +46,9 @@ from scipy import special
 
 from profiler.errors import ProfilerError
 from profiler.factors._bivariate_normal import bvn_cdf, bvn_pdf, bvn_pdf_drho_factor
+from profiler.factors.missing import MissingData, describe_missing
 
-__all__ = ["MissingSummary", "Polychoric", "PolychoricError", "polychoric"]
+__all__ = ["Polychoric", "PolychoricError", "polychoric"]
 
 _BOUND = 0.999  # lavaan's bounds for rho in nlminb
 _TINY = np.sqrt(np.finfo(float).eps)  # lavaan clamps cell probabilities here
@@ -55,43 +56,6 @@ _TINY = np.sqrt(np.finfo(float).eps)  # lavaan clamps cell probabilities here
 
 class PolychoricError(ProfilerError, ValueError):
     """Data a polychoric correlation cannot be computed from (one category, no shared answers...)."""
-
-
-@dataclass(frozen=True)
-class MissingSummary:
-    """What was missing and what was done about it.
-
-    Attributes
-    ----------
-    method : str
-        ``"none"`` (nothing missing), ``"pairwise"``, ``"listwise"`` or ``"fiml"``.
-    n_rows : int
-        Rows given.
-    n_incomplete_rows : int
-        Rows with at least one missing value among the variables used.
-    n_missing_cells : int
-        Missing values among the variables used.
-    n_rows_dropped : int
-        Rows removed before estimation (listwise deletion; rows with nothing answered).
-    per_variable : dict
-        Missing values per variable (only those with any).
-    """
-
-    method: str
-    n_rows: int
-    n_incomplete_rows: int
-    n_missing_cells: int
-    n_rows_dropped: int
-    per_variable: dict = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        if self.n_missing_cells == 0:
-            return f"no missing values ({self.n_rows} rows)"
-        text = (f"{self.n_missing_cells} missing values in {self.n_incomplete_rows} of {self.n_rows} rows, "
-                f"handled by {self.method}")
-        if self.n_rows_dropped:
-            text += f" ({self.n_rows_dropped} rows dropped)"
-        return text
 
 
 @dataclass(frozen=True, repr=False)
@@ -114,7 +78,8 @@ class Polychoric:
         Rows used (lavaan's ``nobs``): all rows with ``"pairwise"``, the complete ones with ``"listwise"``.
     pairwise_counts : DataFrame
         Rows behind each correlation.
-    missing : MissingSummary
+    missing : MissingData
+        What was missing and how it was handled (``min_pairwise_n``: the fewest rows behind a correlation).
     acov : DataFrame or None
         N times the asymptotic covariance matrix of (thresholds, correlations), lavaan's NACOV
         (``lavInspect(fit, "gamma")``), rows named ``"E1|t1"`` ... then ``"E1~~E2"`` ... (the lower
@@ -132,7 +97,7 @@ class Polychoric:
     categories: dict
     n_obs: int
     pairwise_counts: pd.DataFrame
-    missing: MissingSummary
+    missing: MissingData
     acov: pd.DataFrame | None
     converged: bool
     n_iter: int
@@ -140,8 +105,9 @@ class Polychoric:
 
     def __repr__(self) -> str:
         p = self.correlation.shape[0]
-        return (f"Polychoric({p} variables, {len(self.ordered)} ordinal, n_obs={self.n_obs}, "
-                f"missing: {self.missing})")
+        m = self.missing
+        return (f"Polychoric({p} variables, {len(self.ordered)} ordinal, n_obs={self.n_obs}, missing: "
+                f"{m.n_cells_missing} cells in {m.n_rows_incomplete} rows, {m.method})")
 
     @property
     def statistics(self) -> np.ndarray:
@@ -444,12 +410,12 @@ def polychoric(
     nan = np.isnan(X)
     n_rows, p = X.shape
     incomplete = nan.any(axis=1)
-    per_var = {names[j]: int(nan[:, j].sum()) for j in range(p) if nan[:, j].any()}
     dropped = 0
     if incomplete.any():
         if missing == "raise":
             raise PolychoricError(f"{int(incomplete.sum())} of {n_rows} rows have missing values (in "
-                                  f"{', '.join(list(per_var)[:10])}); pass missing='pairwise' or 'listwise'")
+                                  f"{', '.join(n for j, n in enumerate(names) if nan[:, j].any())}); pass "
+                                  "missing='pairwise' or 'listwise'")
         if missing == "listwise":
             X = X[~incomplete]
             dropped = int(incomplete.sum())
@@ -457,8 +423,6 @@ def polychoric(
             empty = nan.all(axis=1)
             X = X[~empty]
             dropped = int(empty.sum())
-    method = "none" if not incomplete.any() else missing
-    summary = MissingSummary(method, n_rows, int(incomplete.sum()), int(nan.sum()), dropped, per_var)
     if acov and len(ord_names) < p:
         raise PolychoricError("acov=True needs every variable ordinal (the mixed ordinal-continuous asymptotic "
                               "covariance is not available); pass ordered=True")
@@ -513,6 +477,8 @@ def polychoric(
         gamma = n * (influence.T @ influence) if influence is not None else np.zeros((len(labels), len(labels)))
         acov_frame = pd.DataFrame(gamma, index=labels, columns=labels)
     frame = pd.DataFrame(R, index=names, columns=names)
+    off = pair_n[~np.eye(p, dtype=bool)]
+    summary = describe_missing(~nan, missing, n, min_pairwise_n=int(off.min()) if off.size else int(n))
     return Polychoric(
         correlation=frame,
         thresholds=pd.Series(np.asarray(th_values, float), index=th_names, name="threshold"),

@@ -131,8 +131,9 @@ def test_bfi_missing_values_raise_unless_listwise(bfi, bfi25, reference):
     listwise = CFA(model, missing="listwise").fit(bfi)
     assert (listwise.n_rows_dropped_, listwise.n_obs_) == (364, 2436)
     m = listwise.missing_  # never silent: what was missing and what was done
-    assert (m.method, m.n_rows, m.n_incomplete_rows, m.n_rows_dropped) == ("listwise", 2800, 364, 364)
-    assert m.n_missing_cells == int(bfi.iloc[:, :25].isna().sum().sum())
+    assert (m.method, m.n_rows, m.n_rows_incomplete, m.n_rows_dropped) == ("listwise", 2800, 364, 364)
+    assert m.n_cells_missing == int(bfi.iloc[:, :25].isna().sum().sum())
+    assert CFA(model).fit(bfi25).missing_.method == "complete"
     complete = CFA(model).fit(bfi25)
     assert listwise.fit_indices_["chisq"] == pytest.approx(complete.fit_indices_["chisq"], rel=1e-10)
     assert complete.n_rows_dropped_ == 0

@@ -77,10 +77,13 @@ def test_wlsmv_records_missing_and_refuses_silence(bfi, ordinal_reference):
         CFA(model, ordered=True).fit(bfi.iloc[:, :25])
     fit = CFA(model, ordered=True, missing="listwise").fit(bfi.iloc[:, :25])
     m = fit.missing_
-    assert (m.method, m.n_rows, m.n_incomplete_rows, m.n_rows_dropped) == ("listwise", 2800, 364, 364)
+    assert (m.method, m.n_rows, m.n_rows_incomplete, m.n_rows_dropped) == ("listwise", 2800, 364, 364)
     pairwise = CFA(model, ordered=True, missing="pairwise").fit(bfi.iloc[:, :25])
     assert pairwise.n_obs_ == 2800 and pairwise.missing_.method == "pairwise"
-    assert pairwise.missing_.n_missing_cells == int(bfi.iloc[:, :25].isna().sum().sum())
+    assert pairwise.missing_.n_cells_missing == int(bfi.iloc[:, :25].isna().sum().sum())
+    answered = bfi.iloc[:, :25].notna().to_numpy(float)
+    both = answered.T @ answered
+    assert pairwise.missing_.min_pairwise_n == both[~np.eye(25, dtype=bool)].min()
 
 
 def test_thresholds_in_the_syntax_fix_or_label(bfi25):
