@@ -2,7 +2,8 @@
 
 - ``minres``: minimise the sum of squared off-diagonal residuals over the uniquenesses ``psi``
   (L-BFGS-B, bounds ``[0.005, 1]``, start ``1 - SMC``); loadings are the scaled top-k eigenvectors of
-  ``R - diag(psi)``.
+  ``R - diag(psi)``. As in psych, whose optimiser is given the uls gradient, the solution is the
+  stationary point of the uls criterion: the same as minres' unless a uniqueness is at its bound.
 - ``uls``, ``wls``, ``gls``: the same, minimising psych's other least-squares criteria of the residual
   ``M = (R - diag(psi)) - LL'`` *including* its diagonal: ``sum M_ij^2`` (uls), ``sum w_i w_j M_ij^2``
   with ``w = 1 / diag(R^-1)`` (wls), ``||R^-1 M||_F^2`` (gls).
@@ -294,10 +295,10 @@ def _alpha_factoring(
     loadings are ``sqrt(H2) * L`` row-wise.
     """
     h2 = smc(corr)
-    if np.any(h2 <= 0):
+    if np.any(h2 <= 0) or np.any(h2 >= 1):
         raise ValueError(
-            "Alpha factoring needs positive squared multiple correlations; an item is uncorrelated with "
-            "the others. Use method='minres'."
+            "Alpha factoring needs squared multiple correlations in (0, 1): an item is uncorrelated with "
+            "the others, or the correlation matrix is singular. Use method='minres'."
         )
     converged, i = True, 0
     while True:
@@ -407,10 +408,13 @@ def _extract(
 ) -> Extraction:
     p = corr.shape[0]
     eigenvalues = np.linalg.eigvalsh(corr)[::-1]
-    if method == "ml" and eigenvalues[-1] <= 0:
+    # an exactly singular matrix has a smallest eigenvalue of rounding size, either sign
+    if method == "ml" and eigenvalues[-1] <= max(p, 10) * _EPS * eigenvalues[0]:
         raise ValueError(
-            "Maximum likelihood needs a positive definite correlation matrix; this one has eigenvalue "
-            f"{eigenvalues[-1]:.3g} (pairwise correlations can do this). Use method='minres' or 'pa'."
+            "Maximum likelihood needs a positive definite correlation matrix; this one is singular or "
+            f"indefinite (smallest eigenvalue {eigenvalues[-1]:.3g}): an item is a linear combination of "
+            "others (a total score, a duplicated column), there are fewer rows than items, or pairwise "
+            "correlations are inconsistent. Use method='minres' or 'pa'."
         )
 
     if method in ("wls", "gls"):
@@ -436,7 +440,11 @@ def _extract(
         at_bound = np.zeros(p, dtype=bool)
     else:
         if method == "minres":
-            fun, args = _minres_objective, ()
+            # psych's optim for minres gets the uls gradient (FAgr.minres = diag(LL' + psi - R)), so its
+            # solution is where that gradient vanishes: the minres minimum when no uniqueness is at a
+            # bound (the two criteria share their interior stationary points), the uls one when one is
+            # (a Heywood case, e.g. omega's second-order factor); the objective reported is minres'
+            fun, args = _weighted_ls_objective, ("uls", None)
         elif method == "ml":
             fun, args = _ml_objective, ()
         else:
@@ -446,6 +454,8 @@ def _extract(
             fun, corr, k, 1000 if max_iter is None else max_iter, 1e-9 if tol is None else tol, args
         )
         loadings = _ml_loadings(psi, corr, k) if method == "ml" else _ls_loadings(psi, corr, k)
+        if method == "minres":
+            objective = _minres_objective(psi, corr, k)[0]
         h2 = np.einsum("ij,ij->i", loadings, loadings)
         reduced = corr.copy()
         reduced[np.diag_indices_from(reduced)] = h2

@@ -27,6 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from profiler.factors._input import MissingPolicy, correlation_from_data
 from profiler.factors.adequacy import _looks_like_correlation, _values
+from profiler.factors.efa import HeywoodWarning
 from profiler.factors.extraction import METHODS, extract, smc
 from profiler.factors.reliability import (
     _apply_missing_policy,
@@ -81,6 +82,17 @@ class Omega:
         Extraction and rotation both met their tolerances.
     heywood : tuple of str
         Items with a Heywood case in the extraction (uniqueness at its bound or communality >= .995).
+    general_loadings : pandas.Series
+        Loadings of the group factors on the general factor (psych's ``schmid$gloading``), in the
+        order of :attr:`phi`.
+    general_heywood : bool
+        The second-order solution is improper: a general loading reached 1 in absolute value (its
+        uniqueness at the 0.005 bound or communality >= .995; psych's "ultra-Heywood case"). The group
+        factor concerned then gets no variance of its own (``sqrt(1 - g^2)`` is set to 0, as psych),
+        and omega_h rests on an improper model.
+    problems : tuple of str
+        Every reason not to take the coefficients at face value (Heywood cases at either level,
+        non-convergence); each one is also warned about.
     """
 
     omega_h: float
@@ -100,6 +112,9 @@ class Omega:
     option: str
     converged: bool
     heywood: tuple[str, ...]
+    general_loadings: pd.Series = field(repr=False)
+    general_heywood: bool = False
+    problems: tuple[str, ...] = ()
 
 
 def _prepare(
@@ -130,18 +145,23 @@ def _prepare(
     return info.corr, list(items.names), info.n_obs
 
 
-def _general_loadings(phi: np.ndarray, option: str, method: str) -> np.ndarray:
+def _general_loadings(phi: np.ndarray, option: str, method: str) -> tuple[np.ndarray, bool, bool]:
+    """General-factor loadings of the group factors, whether they are a Heywood case, and whether the
+    second-order extraction converged (psych: ``fa(Phi, fm = fm)`` for 3 or more factors)."""
     k = phi.shape[0]
     if k == 1:
-        return np.ones(1)
+        return np.ones(1), False, True
     if k == 2:
         r = phi[0, 1]
         if option == "equal":
-            return np.array([np.sqrt(abs(r)), np.sign(r) * np.sqrt(abs(r))])
+            return np.array([np.sqrt(abs(r)), np.sign(r) * np.sqrt(abs(r))]), abs(r) >= 1.0, True
         if option == "first":
-            return np.array([1.0, r])
-        return np.array([r, 1.0])
-    return extract(phi, 1, method).loadings[:, 0]
+            return np.array([1.0, r]), abs(r) > 1.0, True
+        return np.array([r, 1.0]), abs(r) > 1.0, True
+    second = extract(phi, 1, method)
+    gamma = second.loadings[:, 0]
+    heywood = bool(second.heywood.any() or np.any(gamma**2 >= 1.0 - 0.005))
+    return gamma, heywood, second.converged
 
 
 def omega(
@@ -216,7 +236,11 @@ def omega(
     Warns
     -----
     sklearn.exceptions.ConvergenceWarning
-        When the extraction (or the rotation) stops before its tolerance.
+        When the extraction (or the rotation, or the general-factor extraction) stops before its
+        tolerance.
+    profiler.factors.HeywoodWarning
+        A Heywood case in the group-factor solution or in the general factor (a group factor loading
+        1 or more on it); listed in ``problems``.
 
     Notes
     -----
@@ -259,11 +283,16 @@ def omega(
     colsign[colsign == 0] = 1.0
     pattern = pattern[:, order] * colsign
     phi = phi[np.ix_(order, order)] * np.outer(colsign, colsign)
-    gamma = _general_loadings(phi, option, method)
+    gamma, general_heywood, second_converged = _general_loadings(phi, option, method)
+    problems = _problems(names, fit, gamma, general_heywood, second_converged, method)
+    for message in problems:
+        warnings.warn(f"omega: {message}", ConvergenceWarning if "converge" in message else HeywoodWarning,
+                      stacklevel=2)
+    converged = converged and second_converged
 
+    if (pattern @ gamma).sum() < 0:  # the general factor's direction is arbitrary: point it at most items
+        gamma = -gamma
     g = pattern @ gamma
-    if g.sum() < 0:  # the general factor's direction is arbitrary: point it at most of the items
-        g = -g
     group = pattern * np.sqrt(np.clip(1.0 - gamma**2, 0.0, None))[None, :]
     h2 = fit.communalities
     u2 = 1.0 - h2
@@ -318,7 +347,32 @@ def omega(
         option=option,
         converged=bool(converged),
         heywood=tuple(n for n, h in zip(names, fit.heywood) if h),
+        general_loadings=pd.Series(gamma[order] * colsign, index=phi_frame.index, name="g"),
+        general_heywood=general_heywood,
+        problems=problems,
     )
+
+
+def _problems(
+    names: list[str], fit, gamma: np.ndarray, general_heywood: bool, second_converged: bool, method: str
+) -> tuple[str, ...]:
+    """Why the coefficients may not be what they seem; psych warns about the same cases."""
+    out = []
+    if fit.heywood.any():
+        items = ", ".join(n for n, h in zip(names, fit.heywood) if h)
+        out.append(
+            f"Heywood case in the {fit.n_factors}-factor {method} solution: communality >= 0.995 for {items} "
+            "(fewer factors may be needed)"
+        )
+    if general_heywood:
+        out.append(
+            f"second-order Heywood case: a group factor loads {np.max(np.abs(gamma)):.3f} on the general factor "
+            "(psych: 'ultra-Heywood case'); it keeps no variance of its own and omega_h rests on an improper "
+            "general factor (try another number of factors or option)"
+        )
+    if not second_converged:
+        out.append("the general-factor extraction did not converge; the coefficients are unreliable")
+    return tuple(out)
 
 
 def _group_omegas(
