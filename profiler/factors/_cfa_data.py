@@ -87,6 +87,7 @@ class Moments:
     mean: tuple[np.ndarray, ...]
     cov: tuple[np.ndarray, ...]
     labels: tuple
+    rows: tuple[np.ndarray, ...] | None = None  # the rows themselves, when casewise scores are needed
 
     @property
     def n_total(self) -> int:
@@ -182,7 +183,7 @@ def missing_summary(md: ModelData, method: str, n_rows_used: int, **extra) -> Mi
 
 
 def sample_moments(
-    data: pd.DataFrame, model: ParsedModel, group: str | None, missing: str
+    data: pd.DataFrame, model: ParsedModel, group: str | None, missing: str, keep_rows: bool = False
 ) -> tuple[Moments, MissingData]:
     """Validate the data once and reduce it to per-group sample moments (one pass over the rows).
 
@@ -218,4 +219,5 @@ def sample_moments(
         n.append(len(Xg))
         means.append(mean)
         covs.append(cov)
-    return Moments(np.asarray(n), tuple(means), tuple(covs), groups), missing_summary(md, missing, len(md.X) - n_bad)
+    kept = tuple(subsets) if keep_rows else None
+    return Moments(np.asarray(n), tuple(means), tuple(covs), groups, kept), missing_summary(md, missing, len(md.X) - n_bad)

@@ -129,3 +129,31 @@ def loglik(
         d = ybar - mu
         total += -n_g / 2.0 * (p * np.log(2 * np.pi) + logdet + np.sum(S * W) + d @ W @ d)
     return float(total)
+
+
+def scaled_indices(fit, c: float, trace_ug: float, c_b: float, n: int, groups: int):
+    """lavaan's scaled and robust indices for a scaled (not shifted) test: chisq / c on df.
+
+    ``fit`` holds the standard indices; ``c`` and ``c_b`` are the model's and the baseline's scaling
+    factors, ``trace_ug`` = c df. lavaan's rmsea.scaled divides the unscaled chi-square by tr(U Gamma);
+    the robust CFI/TLI/RMSEA (Brosseau-Liard, Savalei & Li 2012; Brosseau-Liard & Savalei 2014) use
+    chisq - c df against chisq_b - c_b df_b.
+    """
+    import pandas as pd
+    from scipy import stats
+
+    chisq, df, chisq_b, df_b = fit["chisq"], fit["df"], fit["baseline_chisq"], fit["baseline_df"]
+    xs, xs_b = chisq / c, chisq_b / c_b
+    out = {
+        "chisq_scaled": xs, "df_scaled": df, "pvalue_scaled": float(stats.chi2.sf(xs, df)) if df > 0 else np.nan,
+        "chisq_scaling_factor": c,
+        "baseline_chisq_scaled": xs_b, "baseline_df_scaled": df_b,
+        "baseline_pvalue_scaled": float(stats.chi2.sf(xs_b, df_b)), "baseline_chisq_scaling_factor": c_b,
+        "cfi_scaled": cfi(xs, df, xs_b, df_b), "tli_scaled": tli(xs, df, xs_b, df_b),
+        "cfi_robust": cfi(chisq, df, chisq_b, df_b, c, c_b), "tli_robust": tli(chisq, df, chisq_b, df_b, c, c_b),
+        "rmsea_scaled": rmsea(chisq, trace_ug, n, groups),
+        "rmsea_robust": rmsea(chisq, df, n, groups, c),
+    }
+    out["rmsea_ci_lower_scaled"], out["rmsea_ci_upper_scaled"] = rmsea_ci(chisq, trace_ug, n, groups)
+    out["rmsea_ci_lower_robust"], out["rmsea_ci_upper_robust"] = rmsea_ci(xs, df, n, groups, c_hat=c)
+    return pd.Series(out, name="value")

@@ -29,7 +29,7 @@ import numpy as np
 from profiler.errors import ProfilerError
 from profiler.factors.model_syntax import ParsedModel, suggest
 
-LAMBDA, PSI, THETA, NU, ALPHA, TAU, DELTA = range(7)
+LAMBDA, PSI, THETA, NU, ALPHA, TAU, DELTA, BETA = range(8)
 
 #: group.equal categories (lavaan's names) that profiler supports.
 EQUAL_CATEGORIES = (

@@ -32,10 +32,11 @@ import numpy as np
 from scipy import linalg
 
 from profiler.factors._cfa_estimation import Matrices
-from profiler.factors._cfa_table import ALPHA, DELTA, LAMBDA, NU, PSI, TAU, THETA, ParameterTable
+from profiler.factors._cfa_model import assemble, free_map, row_values
+from profiler.factors._cfa_table import ParameterTable
 from profiler.factors.polychoric import lower_pairs
 
-_STEP = 1e-20  # complex-step size: exact derivatives, no cancellation
+_STEP = 1e-20  # complex-step size: exact derivatives, no cancellation (see _cfa_model)
 
 
 @dataclass
@@ -81,10 +82,7 @@ class WLSProblem:
         self.th_start = np.concatenate([[0], np.cumsum(nth)[:-1]]).astype(np.int64)
         self.n_th = int(nth.sum())
         self.w = [1.0 / g.gamma_diag if estimator == "DWLS" else np.ones(g.s.size) for g in groups]
-        # one-hot map from free parameters to table rows (for the complex step)
-        self.P = np.zeros((self.q, len(table)))
-        free = table.free >= 0
-        self.P[table.free[free], np.flatnonzero(free)] = 1.0
+        self.P = free_map(table)  # free parameters -> table rows (for the complex step)
 
     # ------------------------------------------------------------------ model
     def row_values(self, x: np.ndarray) -> np.ndarray:
@@ -103,36 +101,8 @@ class WLSProblem:
         return vals
 
     def _assemble(self, v: np.ndarray, r: np.ndarray):
-        """Batched model matrices from row values v (B x len(r)), real or complex."""
-        t = self.table
-        B, dtype = v.shape[0], v.dtype
-        p, m = self.p, self.m
-        lam = np.zeros((B, p, m), dtype)
-        psi = np.zeros((B, m, m), dtype)
-        theta = np.zeros((B, p, p), dtype)
-        nu = np.zeros((B, p), dtype)
-        alpha = np.zeros((B, m), dtype)
-        tau = np.zeros((B, self.n_th), dtype)
-        delta = np.ones((B, p), dtype)
-        kind, i, j = t.mat[r], t.row[r], t.col[r]
-        derived = t.derived[r]
-        sel = kind == LAMBDA
-        lam[:, i[sel], j[sel]] = v[:, sel]
-        sel = kind == PSI
-        psi[:, i[sel], j[sel]] = v[:, sel]
-        psi[:, j[sel], i[sel]] = v[:, sel]
-        sel = (kind == THETA) & ~derived
-        theta[:, i[sel], j[sel]] = v[:, sel]
-        theta[:, j[sel], i[sel]] = v[:, sel]
-        sel = kind == NU
-        nu[:, i[sel]] = v[:, sel]
-        sel = kind == ALPHA
-        alpha[:, i[sel]] = v[:, sel]
-        sel = kind == TAU
-        tau[:, self.th_start[i[sel]] + j[sel]] = v[:, sel]
-        sel = kind == DELTA
-        delta[:, i[sel]] = v[:, sel]
-        return lam, psi, theta, nu, alpha, tau, delta
+        b = assemble(self.table, r, v, self.th_start, self.n_th)
+        return b.lambda_total(), b.factor_cov(), b.theta, b.nu, b.alpha, b.tau, b.delta
 
     def _stats(self, v: np.ndarray, g: int) -> np.ndarray:
         """Model statistics (B x K) of group g from row values v (B x len(rows of g))."""
@@ -147,18 +117,12 @@ class WLSProblem:
         return np.concatenate([th, corr], axis=1)
 
     def model_stats(self, x: np.ndarray) -> list[np.ndarray]:
-        vals = self.table.value.copy()
-        free = self.table.free >= 0
-        vals[free] = x[self.table.free[free]]
-        vals = np.nan_to_num(vals)
+        vals = row_values(self.table, x)
         return [self._stats(vals[None, r], g)[0] for g, r in enumerate(self.rows)]
 
     def jacobian(self, x: np.ndarray) -> list[np.ndarray]:
         """Delta_g = d sigma_g / d theta (K_g x q), exact by the complex step."""
-        vals = self.table.value.copy()
-        free = self.table.free >= 0
-        vals[free] = x[self.table.free[free]]
-        vals = np.nan_to_num(vals)
+        vals = row_values(self.table, x)
         batch = vals[None, :] + 1j * _STEP * self.P
         return [self._stats(batch[:, r], g).imag.T / _STEP for g, r in enumerate(self.rows)]
 

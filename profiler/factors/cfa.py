@@ -269,7 +269,8 @@ class CFA:
     def _fit(
         self, data: pd.DataFrame, model: ParsedModel, group: str | None, equal: frozenset[str], partial: tuple[str, ...]
     ) -> CFA:
-        mom, missing = sample_moments(data, model, group, self.missing)
+        robust = self.estimator_ in ("MLR", "MLM")
+        mom, missing = sample_moments(data, model, group, self.missing, keep_rows=robust)
         meanstructure = mom.n.size > 1 or any(st.op == "~1" for st in model.statements)
         table = build_table(
             model, n_groups=mom.n.size, std_lv=self.std_lv, equal=equal, partial=partial, meanstructure=meanstructure
@@ -296,8 +297,11 @@ class CFA:
         cov_x = self._check_information(ev.info, table, mom.labels, when="at the solution", error=False)
         if cov_x is not None:
             cov_x = cov_x / mom.n_total
-        self.estimates_ = estimates_frame(table, problem, x, cov_x, mom.labels)
         self.fit_indices_ = self._fit_indices(problem, x, ev.f, df, table)
+        if robust and cov_x is not None:
+            cov_x, scaled = self._robust_ml(problem, x, df, table)
+            self.fit_indices_ = pd.concat([self.fit_indices_, scaled])
+        self.estimates_ = estimates_frame(table, problem, x, cov_x, mom.labels)
         self._check_admissible(problem, x)
         return self
 
@@ -494,6 +498,24 @@ class CFA:
             "baseline_df": float(df_b),
         }
         return pd.Series(values, name="value")[list(FIT_INDICES)]
+
+    def _robust_ml(self, problem: MLProblem, x: np.ndarray, df: int, table: ParameterTable) -> tuple[np.ndarray, pd.Series]:
+        """MLR / MLM: robust covariance of the estimates and lavaan's scaled and robust fit indices."""
+        from profiler.factors import _cfa_robust as rb
+        from profiler.factors._cfa_model import MomentStructure
+
+        mom = problem.mom
+        implied = problem.implied(x)
+        groups = [rb.GroupData(X, sig, mu, table.meanstructure) for X, (sig, mu) in zip(mom.rows, implied)]
+        deltas = MomentStructure(table, table.meanstructure).jacobian(x)
+        if self.estimator_ == "MLR":
+            A0 = 0.5 * problem.evaluate(x, hessian=True).hess  # observed information per observation
+            rob = rb.mlr(groups, deltas, A0, df)
+        else:
+            rob = rb.mlm(groups, deltas, df)
+        fit = self.fit_indices_
+        c_b = rb.baseline_robust(groups, self.estimator_, int(fit["baseline_df"]))
+        return rob.vcov, fi.scaled_indices(fit, rob.scaling_factor, rob.trace_ug, c_b, mom.n_total, mom.n.size)
 
     def _admissibility(self, problem: MLProblem, x: np.ndarray) -> list[str]:
         """lavaan's post-fit checks: negative variances and non-positive-definite covariance matrices."""
