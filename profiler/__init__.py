@@ -81,10 +81,10 @@ _EXPORTS: dict[str, str] = {
     "EvidenceError": "profiler.jobmodel",
     "UndeclaredInputError": "profiler.jobmodel",
     # the recorded pipeline: every step stored and logged
-    "assess_candidate": "profiler.assessment",
-    "assess_candidates": "profiler.assessment",
-    "Assessment": "profiler.assessment",
-    "AssessmentError": "profiler.assessment",
+    "assess_candidate": "profiler.pipeline",
+    "assess_candidates": "profiler.pipeline",
+    "Assessment": "profiler.pipeline",
+    "AssessmentError": "profiler.pipeline",
     # oversight: the audit log, candidates, privacy
     "AuditLog": "profiler.oversight",
     "AuditEvent": "profiler.oversight",
@@ -109,8 +109,8 @@ _EXPORTS: dict[str, str] = {
     "candidate_report": "profiler.reports",
     "cohort_report": "profiler.reports",
     "fairness_report": "profiler.reports",
-    "case_from_store": "profiler.reports",
-    "cohort_from_store": "profiler.reports",
+    "case_from_store": "profiler.pipeline",
+    "cohort_from_store": "profiler.pipeline",
     # fairness audits (demographics enter only as explicit arguments here)
     "adverse_impact": "profiler.fairness",
     "scoring_impact": "profiler.fairness",
@@ -182,7 +182,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         scoring_impact,
         standardized_mean_differences,
     )
-    from profiler.assessment import Assessment, AssessmentError, assess_candidate, assess_candidates
+    from profiler.pipeline.assessment import Assessment, AssessmentError, assess_candidate, assess_candidates
     from profiler.errors import ValidityError
     from profiler.factors.calibration import FactorModelError
     from profiler.jobmodel import (
@@ -196,10 +196,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         parse_job_model,
     )
     from profiler.oversight import ControlError, ModelControl, ModelStoppedError, Review, ReviewError, oversight_figures
+    from profiler.pipeline import case_from_store, cohort_from_store
     from profiler.reports import (
         candidate_report,
-        case_from_store,
-        cohort_from_store,
         cohort_report,
         fairness_report,
         recruiter_report,

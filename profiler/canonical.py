@@ -12,6 +12,7 @@ sealed artifacts (norm tables, factor models, calibrations) and questionnaire do
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -108,4 +109,11 @@ def sha256_text(text: str, *, error: type[Exception] = JsonValueError) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-__all__ = ["JsonValueError", "canonical_json", "parse_utc_text", "sha256_text", "to_plain", "utc_text"]
+def fields_of(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``data`` that are fields of the dataclass ``cls`` (to rebuild it from stored plain data:
+    a field stored by a later version is left out, one stored by none takes its default)."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+__all__ = ["JsonValueError", "canonical_json", "fields_of", "parse_utc_text", "sha256_text", "to_plain", "utc_text"]

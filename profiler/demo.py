@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 
 from profiler.administration import Session
-from profiler.assessment import assess_candidate, assess_candidates
+from profiler.pipeline.assessment import assess_candidate, assess_candidates
 from profiler.oversight import AuditLog, Candidates, Review
 from profiler.oversight.candidates import DemographicsVault
-from profiler.oversight.fairness_audit import run_fairness_audit
+from profiler.reports.fairness import write_fairness_audit as run_fairness_audit
 from profiler.reports import candidate_report, case_from_store, cohort_from_store, cohort_report, recruiter_report
 from profiler.administration.validity import assess_validity
 from profiler.jobmodel import load_job_model

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event
 
 import profiler
-from profiler.assessment import assess_candidate
+from profiler.pipeline.assessment import assess_candidate
 from profiler.oversight import AuditLog, Candidates
 from profiler.oversight.candidates import DemographicsVault
 from profiler.store import Store
@@ -53,7 +53,7 @@ def test_the_recorded_pipeline_never_reads_demographics(store):
 
 
 def test_the_fairness_audit_is_the_path_that_reads_them_and_it_is_logged(store, tmp_path):
-    from profiler.oversight.fairness_audit import run_fairness_audit
+    from profiler.reports import write_fairness_audit as run_fairness_audit
 
     model = profiler.load_job_model("customer-support")
     answers = profiler.simulate_responses(model.questionnaire, 6, seed=5)

@@ -19,7 +19,7 @@ def register(commands) -> None:
     audit = commands.add_parser("audit", help="check the tamper-evident audit log; audit a job model's fairness")
     actions = audit.add_subparsers(dest="action", metavar="ACTION", required=True)
     verify = actions.add_parser("verify", help="recompute the hash chain; exit 1 if an entry was tampered with",
-                                description="Recompute the audit log's hash chain and the artefacts' hashes; "
+                                description="Recompute the audit log's hash chain and the case records' hashes; "
                                 "name the first entry edited, missing, reordered or inserted.")
     verify.add_argument("--db", default="profiler.db", metavar="FILE",
                         help="store file or database URL (default: profiler.db)")

@@ -1,7 +1,7 @@
 """``profiler candidate export|erase|purge|hold``: a candidate's data rights and the retention of cases.
 
 - ``export ID``: everything held about the candidate, as JSON (standard output or ``--output FILE``).
-- ``erase ID --reason TEXT --yes``: delete their answers, artefacts, identity and demographics; their log
+- ``erase ID --reason TEXT --yes``: delete their answers, case records, identity and demographics; their log
   entries keep only hashes; prints the receipt (the erasure's log entry is the proof).
 - ``purge [--days N] [--dry-run]``: erase cases finished more than N days ago (default 365), except
   those on legal hold.
@@ -72,8 +72,8 @@ def run_export(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}: {len(document['sessions'])} session(s), {len(document['artefacts'])} "
-              f"artefact(s), {len(document['audit_log'])} log entries", file=sys.stderr)
+        print(f"wrote {args.output}: {len(document['sessions'])} session(s), {len(document['records'])} "
+              f"case record(s), {len(document['audit_log'])} log entries", file=sys.stderr)
     return EXIT_OK
 
 

@@ -65,7 +65,7 @@ def register(commands) -> None:
     candidate.add_argument("--job-model", metavar="PATH", default=None,
                            help="the job model file that produced the recommendation (default: the bundled one)")
     candidate.add_argument("--recommendation", type=int, metavar="N", default=None,
-                           help="one recorded recommendation by its artefact id (default: the latest)")
+                           help="one recorded recommendation by its record id (default: the latest)")
     candidate.add_argument("--contact", default=None, help="where the candidate contests or asks (candidate report)")
     candidate.set_defaults(func=run_candidate)
     cohort = actions.add_parser("cohort", parents=[_common()], help="report on every candidate of a job model")
@@ -110,7 +110,7 @@ def run_candidate(args: argparse.Namespace) -> int:
     from profiler.jobmodel import load_job_model
     from profiler.store.audit_log import AuditLog
     from profiler.reports import candidate_report, recruiter_report
-    from profiler.reports.stored import case_from_store
+    from profiler.pipeline.cases import case_from_store
     from profiler.store import Store
 
     job_model = load_job_model(args.job_model) if args.job_model else None
@@ -135,7 +135,7 @@ def run_candidate(args: argparse.Namespace) -> int:
 def run_cohort(args: argparse.Namespace) -> int:
     from profiler.store.audit_log import AuditLog
     from profiler.reports.cohort import cohort_report
-    from profiler.reports.stored import cohort_from_store
+    from profiler.pipeline.cases import cohort_from_store
     from profiler.store import Store
 
     from profiler.jobmodel import load_job_model
@@ -162,7 +162,7 @@ def read_groups(path: Path):
     """Group labels from a CSV: a ``candidate`` / ``candidate_id`` column (else the first) and attributes."""
     import pandas as pd
 
-    from profiler.reports.stored import ReportError
+    from profiler.pipeline.cases import ReportError
 
     try:
         # utf-8-sig: spreadsheet programs put a byte-order mark before the first column name
@@ -182,7 +182,7 @@ def read_groups(path: Path):
 
 
 def run_fairness(args: argparse.Namespace) -> int:
-    from profiler.oversight.fairness_audit import run_fairness_audit
+    from profiler.reports.fairness import write_fairness_audit as run_fairness_audit
     from profiler.store import Store
 
     if args.data_kind == "test" and not args.data_reason:

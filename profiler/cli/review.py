@@ -98,57 +98,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _decide(review, args) -> int:
-    from profiler.oversight.review import ReviewError
+    from profiler.pipeline.review_target import decide_for_candidate
 
     candidate = args.target
     missing = [f"--{name}" for name in ("decision", "reviewer", "role") if getattr(args, name) is None]
     if missing:
         return _usage(f"to record a decision on {candidate} give {', '.join(missing)}")
-    outcome = args.outcome.replace("-", "_") if args.outcome else None
-    common = {"reviewer": args.reviewer, "role": args.role, "outcome": outcome, "reason": args.reason,
-              "note": args.note}
-    if args.recommendation is not None and args.contest is not None:
-        return _usage("give --recommendation or --contest, not both")
-    contest_id, recommendation_id = args.contest, args.recommendation
-    if contest_id is None and recommendation_id is None:
-        open_contests = review.contests(candidate, status="open")
-        pending = [r for r in review.pending() if r.candidate == candidate]
-        if open_contests and pending:
-            return _usage(f"{candidate} has an open contest ({open_contests[-1].id}) and a recommendation to decide "
-                          f"({pending[-1].id}): name one with --contest or --recommendation")
-        if len(pending) > 1:
-            listed = "; ".join(f"{r.id} ({r.job_model_id} {r.job_model_version}, band {r.band})" for r in pending)
-            return _usage(f"{candidate} has {len(pending)} recommendations to decide: {listed}; name one with "
-                          "--recommendation")
-        if len(open_contests) > 1:
-            return _usage(f"{candidate} has {len(open_contests)} open contests "
-                          f"({', '.join(str(c.id) for c in open_contests)}): name one with --contest")
-        if open_contests:
-            contest_id = open_contests[-1].id
-        elif pending:
-            recommendation_id = pending[-1].id
-        else:
-            recorded = review.recommendations(candidate)
-            if not recorded:
-                raise ReviewError(f"no recommendation has been recorded for candidate {candidate!r}")
-            raise ReviewError(f"every recommendation of {candidate} is decided; a candidate who disagrees can contest "
-                              f"(profiler review contest {candidate} --received-by ...)")
-    if contest_id is not None:
-        contest = review.contest_of(contest_id)
-        if contest.candidate != candidate:
-            return _usage(f"contest {contest_id} is not about candidate {candidate}")
-        decision = review.decide_contest(contest_id, args.decision, **common)
-        where = f"contest {contest_id} (second review of decision {contest.decision_id})"
-    else:
-        rec = review.recommendation(recommendation_id)
-        if rec.candidate != candidate:
-            return _usage(f"recommendation {recommendation_id} is not about candidate {candidate}")
-        decision = review.decide(recommendation_id, args.decision, **common)
-        where = f"recommendation {recommendation_id} (band {rec.band})"
+    decision, target = decide_for_candidate(
+        review, candidate, args.decision, reviewer=args.reviewer, role=args.role,
+        outcome=args.outcome.replace("-", "_") if args.outcome else None, reason=args.reason, note=args.note,
+        recommendation=args.recommendation, contest=args.contest)
     result = decision.outcome or "do not use"
     reason = f", reason {decision.reason}" if decision.reason else ""
-    print(f"decision {decision.id} recorded for {candidate} on {where}: {decision.decision} -> {result}{reason}; "
-          f"by {decision.reviewer} ({decision.role}); log entry {decision.audit_seq}")
+    print(f"decision {decision.id} recorded for {candidate} on {target.describe()}: {decision.decision} -> "
+          f"{result}{reason}; by {decision.reviewer} ({decision.role}); log entry {decision.audit_seq}")
     return EXIT_OK
 
 

@@ -13,9 +13,11 @@ is a DataFrame or a dataclass with ``to_dict()`` (JSON-ready) so that a report c
 - :func:`differential_prediction` -- Cleary model (:mod:`.prediction`);
 - :func:`dif` -- Mantel-Haenszel/ETS, Mantel/SMD and ordinal logistic regression DIF (:mod:`.dif`);
   :func:`score_without` scores without flagged items (:mod:`.rescoring`);
-- :func:`invariance` -- configural/metric/scalar/strict with partial invariance (:mod:`.invariance`).
+- :func:`invariance` -- configural/metric/scalar/strict with partial invariance (:mod:`.invariance`);
+- :func:`fairness_audit` -- every figure of a job model's audit with the NYC summary (:mod:`.audit`).
 """
 
+from profiler.fairness.audit import AuditSummary, FairnessAudit, fairness_audit
 from profiler.fairness.dif import DIFResult, benjamini_hochberg, dif
 from profiler.fairness.distributions import cohens_d, standardized_mean_differences
 from profiler.fairness.impact import ImpactResult, adverse_impact, scoring_impact
@@ -26,8 +28,10 @@ from profiler.fairness.prediction import DifferentialPrediction, differential_pr
 from profiler.fairness.rescoring import score_without, without_items
 
 __all__ = [
+    "AuditSummary",
     "DIFResult",
     "DifferentialPrediction",
+    "FairnessAudit",
     "ImpactResult",
     "InvarianceResult",
     "OrdinalConvergenceWarning",
@@ -41,6 +45,7 @@ __all__ = [
     "cohens_d",
     "dif",
     "differential_prediction",
+    "fairness_audit",
     "fit_ordinal_logit",
     "invariance",
     "pooled_impact",

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import textwrap
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from profiler.canonical import to_plain
+from profiler.canonical import fields_of, to_plain
 from profiler.jobmodel.evidence import RaterAgreement
 
 Band = Literal["advance", "review", "not_advance"]
@@ -259,8 +260,40 @@ class Recommendation:
         exp.feature_names = [c.criterion for c in self.contributions]
         return exp[0]
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Recommendation:
+        """Rebuild a recommendation from :meth:`to_dict` (as stored).
+
+        The rebuilt object has no shap explainer (its ``explanation()`` is unavailable); everything a report
+        reads is there.
+        """
+        if isinstance(data, Recommendation):
+            return data
+        coverage = data["coverage"]
+        inputs = tuple(
+            InputCoverage(**{**fields_of(InputCoverage, c), "plausible": _pair(c.get("plausible")),
+                             "score_range": _pair(c.get("score_range"))})
+            for c in coverage["inputs"])
+        agreement = tuple(RaterAgreement(**{**fields_of(RaterAgreement, a), "ratings": tuple(a["ratings"])})
+                          for a in data.get("agreement", ()))
+        as_of = data["as_of"]
+        return cls(
+            band=data["band"], score_band=data["score_band"], score=float(data["score"]),
+            base_value=float(data["base_value"]),
+            contributions=tuple(Contribution(**fields_of(Contribution, c)) for c in data["contributions"]),
+            counterfactuals=tuple(Counterfactual(**fields_of(Counterfactual, c)) for c in data["counterfactuals"]),
+            stability=Stability(**fields_of(Stability, data["stability"])),
+            coverage=Coverage(inputs=inputs, score_range=_pair(coverage["score_range"]),
+                              bands_reachable=tuple(coverage["bands_reachable"])),
+            reasons=tuple(Reason(**fields_of(Reason, r)) for r in data["reasons"]),
+            agreement=agreement, thresholds={k: float(v) for k, v in data["thresholds"].items()},
+            baseline=data["baseline"], versions=dict(data["versions"]),
+            as_of=as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(as_of),
+            **({"engine": data["engine"]} if "engine" in data else {}),
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (JSON-serializable) for the decision log."""
+        """Plain data (JSON-serializable) for the decision log; :meth:`from_dict` reads it back."""
         out = {
             "band": self.band, "score_band": self.score_band, "score": self.score, "base_value": self.base_value,
             "contributions": [asdict(c) for c in self.contributions],
@@ -323,6 +356,10 @@ class Recommendation:
     def __repr__(self) -> str:
         return (f"Recommendation(band={self.band!r}, score={self.score:.2f}, base_value={self.base_value:.2f}, "
                 f"stability={self.stability.text!r})")
+
+
+def _pair(value: Any) -> tuple[float, float] | None:
+    return None if value is None else (float(value[0]), float(value[1]))
 
 
 def _wrap(line: str, width: int = 110) -> str:

@@ -9,6 +9,7 @@ from profiler.norms.profile import (
     ScaleResult,
     TraitProfile,
     profile_scores,
+    profiles_of_answers,
     trait_profile,
     trait_profiles,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "bundled_norms",
     "load_norms",
     "profile_scores",
+    "profiles_of_answers",
     "trait_profile",
     "trait_profiles",
 ]

@@ -22,6 +22,7 @@ Per scale and respondent (``z = (raw - mean) / SD`` with the norm group's mean a
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,9 +32,10 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from profiler.canonical import fields_of, to_plain
 from profiler.norms.table import NormsError, NormsMismatchError, NormTable
 from profiler.questionnaire.questionnaire import Questionnaire
-from profiler.questionnaire.scoring import _score_and_count, validate_responses
+from profiler.questionnaire.scoring import score_answers, validate_responses
 from profiler.resources import bundled_dir
 
 PercentileMethod = Literal["empirical", "normal"]
@@ -264,14 +266,28 @@ def trait_profiles(
     _check_method(percentiles)
     norms.check_applies_to(questionnaire)
     model, note = _factor_model(questionnaire, factor_model)
+    answers = validate_responses(questionnaire, responses, invalid=invalid)
+    return _profiles(questionnaire, answers, norms, percentiles, model, note)
+
+
+def profiles_of_answers(questionnaire: Questionnaire, answers: pd.DataFrame, norms: NormTable, *,
+                        percentiles: PercentileMethod = "empirical",
+                        factor_model: FactorScorer | str | None = None) -> pd.DataFrame:
+    """:func:`trait_profiles` of answers that :func:`~profiler.questionnaire.scoring.validate_responses`
+    returned: the same result, without validating them again (a batch validates once, at its boundary)."""
+    _check_method(percentiles)
+    norms.check_applies_to(questionnaire)
+    model, note = _factor_model(questionnaire, factor_model)
+    return _profiles(questionnaire, answers, norms, percentiles, model, note)
+
+
+def _profiles(questionnaire: Questionnaire, answers: pd.DataFrame, norms: NormTable, percentiles: str, model: Any,
+              note: str) -> pd.DataFrame:
+    scores, answered = score_answers(questionnaire, answers)
+    frame = profile_scores(scores, norms, percentiles=percentiles, answered=answered)
     if model is None:
-        scores, answered = _score_and_count(questionnaire, responses, invalid=invalid)
-        frame = profile_scores(scores, norms, percentiles=percentiles, answered=answered)
         frame.attrs["factor_scores"] = note
         return frame
-    answers = validate_responses(questionnaire, responses, invalid=invalid)
-    scores, answered = _score_and_count(questionnaire, answers, invalid=invalid)
-    frame = profile_scores(scores, norms, percentiles=percentiles, answered=answered)
     # Factor scores need every scored item: respondents with a missing one get none (nothing is imputed).
     complete = answers[questionnaire.scored_items].notna().all(axis=1)
     factors = model.factor_scores(questionnaire, answers[complete]).reindex(answers.index)
@@ -353,6 +369,40 @@ class TraitProfile:
             if result.scale == scale:
                 return result
         raise KeyError(f"the profile has no scale {scale!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (NaN as None); :meth:`from_dict` reads it back.
+
+        Each scale keeps its own ``sem`` and bands (wider for a prorated score) and ``items_answered`` /
+        ``items_total``.
+        """
+        return to_plain({
+            "respondent": self.respondent, "questionnaire": dict(self.questionnaire), "norms": dict(self.norms),
+            "norm_title": self.norm_title, "percentile_method": self.percentile_method,
+            "scales": [dataclasses.asdict(s) for s in self.scales], "factor_scores": self.factor_scores,
+            "language": self.language,
+        }, "profile", nonfinite="null")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TraitProfile:
+        """Rebuild a profile from :meth:`to_dict` (payloads without the item counts read them as not known)."""
+        if isinstance(data, TraitProfile):
+            return data
+        scales = []
+        for s in data["scales"]:
+            values = fields_of(ScaleResult, s)
+            for key in ("raw", "z", "T", "percentile", "sem"):
+                values[key] = _number(values.get(key))
+            for key in ("band_90_raw", "band_95_raw", "band_90_T", "band_95_T"):
+                band = values.get(key)
+                values[key] = (_number(band[0]), _number(band[1])) if band is not None else (math.nan, math.nan)
+            for key in ("items_answered", "items_total"):  # absent from payloads older than these counts
+                values[key] = None if values.get(key) is None else int(values[key])
+            scales.append(ScaleResult(**values))
+        return cls(respondent=data["respondent"], questionnaire=dict(data["questionnaire"]),
+                   norms=dict(data["norms"]), norm_title=data.get("norm_title", ""),
+                   percentile_method=data["percentile_method"], scales=tuple(scales),
+                   **fields_of(cls, {k: data[k] for k in ("factor_scores", "language") if k in data}))
 
     @classmethod
     def from_profiles(
@@ -510,3 +560,7 @@ def trait_profile(
         questionnaire, frame, norms, percentiles=percentiles, invalid=invalid, factor_model=factor_model
     )
     return TraitProfile.from_profiles(profiles, profiles.index[0], questionnaire, language=language)
+
+
+def _number(value: Any) -> float:
+    return math.nan if value is None else float(value)

@@ -17,7 +17,15 @@ from profiler.store.audit_log import (
     Verification,
     canonical_json,
 )
-from profiler.oversight.candidates import Artefact, Candidate, CandidateError, Candidates, DemographicsVault, Identity
+from profiler.oversight.candidates import (
+    Artefact,
+    Candidate,
+    CandidateError,
+    Candidates,
+    CaseRecord,
+    DemographicsVault,
+    Identity,
+)
 from profiler.oversight.control import ControlError, ModelControl, ModelStoppedError, Stop
 from profiler.oversight.privacy import (
     DEFAULT_RETENTION,
@@ -56,6 +64,7 @@ __all__ = [
     "Candidate",
     "CandidateError",
     "Candidates",
+    "CaseRecord",
     "Contest",
     "ControlError",
     "Decision",

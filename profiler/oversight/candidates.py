@@ -7,15 +7,18 @@ Identifying data (name, e-mail address, ...) sit in ``candidate_identity``, read
 in ``candidate_demographics``, reachable only through :class:`DemographicsVault`, which the scoring code
 never uses (GDPR Art. 9; the AI Act's data governance): they must never become features.
 
-Profiles, scores, recommendations with their explanations and reviewers' decisions are *artefacts*:
+Profiles, scores, recommendations with their explanations and reviewers' decisions are *case records*:
 one JSON payload of a ``kind`` per row, its hash recorded in the audit log, so that export and erasure
-cover every kind, and :meth:`AuditLog.verify` detects an edited artefact.
+cover every kind, and :meth:`AuditLog.verify` detects an edited record. The kinds profiler writes are typed
+(:mod:`profiler.store.records`): :meth:`Candidates.add_record` refuses a payload that does not fit its kind,
+and :attr:`CaseRecord.record` reads it back as its class.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import warnings
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +39,8 @@ from profiler.store.audit_log import (
 from profiler.store.audit_log import _checked as _checked_entry
 from profiler.store.audit_log import _insert as _insert_entry
 from profiler.store.store import Store
-from profiler.store.tables import artefacts, candidate_demographics, candidate_identity, candidates, sessions
+from profiler.store.records import StoredRecord, check_record, read_record
+from profiler.store.tables import candidate_demographics, candidate_identity, candidates, case_records, sessions
 
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 ATTRIBUTE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -94,11 +98,11 @@ class Candidate:
 
 
 @dataclass(frozen=True)
-class Artefact:
-    """A record produced about a candidate (profile, scores, recommendation and explanation, decision).
+class CaseRecord:
+    """A record stored about a candidate (inputs, profile, recommendation and explanation, decision, ...).
 
     ``payload_hash`` is the SHA-256 of the canonical JSON of ``payload``; ``audit_seq`` is the log entry
-    that recorded it.
+    that stored it; :attr:`record` is the payload as its typed class.
     """
 
     id: int
@@ -110,6 +114,18 @@ class Artefact:
     audit_seq: int | None
     recorded_by: str
     recorded_at: datetime
+
+    @property
+    def record(self) -> StoredRecord | None:
+        """The payload as its class of :mod:`profiler.store.records` (upgraded from older versions); None for
+        an old payload of a typed kind that profiler did not write.
+
+        Raises
+        ------
+        StoredRecordError
+            A kind profiler does not define, a newer ``schema_version``, or content that does not fit.
+        """
+        return read_record(self.kind, self.payload, where=f"case record {self.id} ({self.kind})")
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -128,7 +144,7 @@ def check_candidate_id(candidate_id: object) -> str:
 
 
 class Candidates:
-    """The store's candidates: pseudonyms, identities, case state and artefacts, every change logged.
+    """The store's candidates: pseudonyms, identities, case state and case records, every change logged.
 
     Parameters
     ----------
@@ -143,10 +159,10 @@ class Candidates:
     >>> c = people.register(Identity(name="Ada Lovelace", email="ada@example.org"), actor="recruiter:kim")
     >>> c.id.startswith("cand-"), c.status
     (True, 'open')
-    >>> a = people.record_artefact(c.id, "decision", {"decision": "advance", "reason": "work sample"},
-    ...                            actor="reviewer:jdoe")
-    >>> people.artefacts(c.id)[0].payload["decision"]
-    'advance'
+    >>> a = people.add_record(c.id, "interview_notes", {"rating": 4, "topic": "customer call"},
+    ...                       actor="recruiter:kim")
+    >>> people.records(c.id)[0].payload["rating"]
+    4
     """
 
     def __init__(self, store: Store, log: AuditLog | None = None):
@@ -275,67 +291,82 @@ class Candidates:
         self.log.transaction(work)
         return self.get(candidate_id)
 
-    # Artefacts ------------------------------------------------------------------------------------------
-    def record_artefact(self, candidate_id: str, kind: str, payload: Mapping[str, Any], *, actor: str,
-                        session_id: str | None = None, event: str = AuditEvent.ARTEFACT,
-                        connection: Connection | None = None) -> Artefact:
-        """Store an artefact and log it (its id, kind and hash) in the same transaction.
+    # Case records ---------------------------------------------------------------------------------------
+    def add_record(self, candidate_id: str, kind: str, payload: Mapping[str, Any] | StoredRecord, *, actor: str,
+                   session_id: str | None = None, event: str = AuditEvent.RECORD_STORED,
+                   connection: Connection | None = None) -> CaseRecord:
+        """Store a case record and log it (its id, kind and hash) in the same transaction.
 
         Parameters
         ----------
         candidate_id : str
         kind : str
-            What it is: ``"profile"``, ``"scores"``, ``"recommendation"``, ``"explanation"``,
-            ``"decision"``, ... (lower case, up to 32 characters).
-        payload : mapping
-            The content, as JSON-able values (see :func:`~profiler.store.audit_log.canonical_json`).
+            What it is (lower case, up to 32 characters). The kinds profiler writes (``inputs``,
+            ``validity``, ``profile``, ``contributions``, ``recommendation``, ``decision``, ``contest``,
+            ``contest_assignment``) take their record class (:mod:`profiler.store.records`); any other kind
+            (``interview_notes``, ...) takes a mapping as given.
+        payload : StoredRecord or mapping
+            The content, as JSON-able values (see :func:`profiler.canonical.canonical_json`).
         actor : str
         session_id : str, optional
             The session it derives from.
         event : str
-            The log's event type for it (default ``artefact.recorded``; :meth:`AuditLog.verify` checks the
-            artefacts recorded under that type against their logged hash).
+            The log's event type for it (default ``record.stored``; :meth:`AuditLog.verify` checks every
+            record against the hash its entry logged).
         connection : Connection, optional
-            Record inside the caller's write transaction.
+            Store inside the caller's write transaction.
 
         Raises
         ------
         CandidateError
             Unknown or erased candidate, malformed kind.
+        StoredRecordError
+            A payload that does not fit its kind's record class.
         """
         if str(event) == AuditEvent.ERASED:
-            raise CandidateError("artefacts cannot be logged as candidate.erased")
+            raise CandidateError("case records cannot be logged as candidate.erased")
         if not isinstance(kind, str) or not KIND_PATTERN.match(kind):
-            raise CandidateError(f"artefact kind {kind!r} must be a lower-case name of up to 32 characters")
-        text = canonical_json(payload)
+            raise CandidateError(f"record kind {kind!r} must be a lower-case name of up to 32 characters")
+        text = canonical_json(check_record(kind, payload))
         digest = sha256_of(text)
 
-        def work(c: Connection) -> Artefact:
+        def work(c: Connection) -> CaseRecord:
             self._writable(c, candidate_id)
             if session_id is not None and c.execute(select(sessions.c.id).where(sessions.c.id == session_id)
                                                     ).first() is None:
                 raise CandidateError(f"no session {session_id!r} in {self.store.name}")
             now = datetime.now(UTC)
-            # The log entry and the artefact point at each other: take the entry's seq first.
+            # The log entry and the record point at each other: take the entry's seq first.
             at = lock_head(c)
-            artefact_id = c.execute(insert(artefacts).values(
+            record_id = c.execute(insert(case_records).values(
                 candidate_id=candidate_id, session_id=session_id, kind=kind, payload=text, payload_hash=digest,
                 audit_seq=at[0], recorded_by=actor, recorded_at=now,
             )).inserted_primary_key[0]
-            entry = {"artefact": artefact_id, "kind": kind, "session": session_id, "payload_hash": digest}
+            entry = {"record": record_id, "kind": kind, "session": session_id, "payload_hash": digest}
             _insert_entry(c, *_checked_entry(event, entry, actor, candidate_id), at=at)
-            return Artefact(artefact_id, candidate_id, kind, session_id, json.loads(text), digest, at[0], actor, now)
+            return CaseRecord(record_id, candidate_id, kind, session_id, json.loads(text), digest, at[0], actor, now)
 
         return work(connection) if connection is not None else self.log.transaction(work)
 
-    def artefacts(self, candidate_id: str, kind: str | None = None) -> list[Artefact]:
-        """The candidate's artefacts in the order recorded (only those of ``kind`` if given)."""
-        query = select(artefacts).where(artefacts.c.candidate_id == check_candidate_id(candidate_id)) \
-            .order_by(artefacts.c.id)
+    def records(self, candidate_id: str, kind: str | None = None) -> list[CaseRecord]:
+        """The candidate's case records in the order stored (only those of ``kind`` if given)."""
+        query = select(case_records).where(case_records.c.candidate_id == check_candidate_id(candidate_id)) \
+            .order_by(case_records.c.id)
         if kind is not None:
-            query = query.where(artefacts.c.kind == kind)
+            query = query.where(case_records.c.kind == kind)
         with self.store.read() as connection:
-            return [_artefact(row) for row in connection.execute(query)]
+            return [case_record(row) for row in connection.execute(query)]
+
+    def record_artefact(self, candidate_id: str, kind: str, payload: Mapping[str, Any], **kwargs: Any) -> CaseRecord:
+        """Deprecated name of :meth:`add_record`."""
+        warnings.warn("Candidates.record_artefact is deprecated; use Candidates.add_record", DeprecationWarning,
+                      stacklevel=2)
+        return self.add_record(candidate_id, kind, payload, **kwargs)
+
+    def artefacts(self, candidate_id: str, kind: str | None = None) -> list[CaseRecord]:
+        """Deprecated name of :meth:`records`."""
+        warnings.warn("Candidates.artefacts is deprecated; use Candidates.records", DeprecationWarning, stacklevel=2)
+        return self.records(candidate_id, kind)
 
     def _writable(self, connection: Connection, candidate_id: str) -> Any:
         row = _candidate_row(connection, check_candidate_id(candidate_id))
@@ -472,9 +503,13 @@ def _candidate(row: Any) -> Candidate:
                      row.legal_hold_reason, utc(row.erased_at))
 
 
-def _artefact(row: Any) -> Artefact:
-    return Artefact(row.id, row.candidate_id, row.kind, row.session_id, json.loads(row.payload), row.payload_hash,
-                    row.audit_seq, row.recorded_by, utc(row.recorded_at))
+def case_record(row: Any) -> CaseRecord:
+    """A row of ``case_records`` as a :class:`CaseRecord`."""
+    return CaseRecord(row.id, row.candidate_id, row.kind, row.session_id, json.loads(row.payload), row.payload_hash,
+                      row.audit_seq, row.recorded_by, utc(row.recorded_at))
+
+
+Artefact = CaseRecord  # the name before schema version 4
 
 
 def _identity_row(identity: Identity) -> dict[str, Any]:

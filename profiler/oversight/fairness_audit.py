@@ -1,166 +1,23 @@
-"""Running a recorded fairness audit of a job model: the one place where demographics meet outcomes.
-
-:func:`run_fairness_audit` takes the latest recommendation (and the reviewer's outcome, once decided) of
-each candidate assessed with a job model, joins the group labels — given explicitly, or read from the
-store's :class:`~profiler.oversight.candidates.DemographicsVault` with the purpose logged — computes the
-adverse-impact figures (:mod:`profiler.fairness`), writes the HTML report and a JSON of every figure, and
-records the audit in the audit log with the SHA-256 of both files. Scoring never passes through here.
-"""
+"""Deprecated location: the recorded fairness audit moved to :mod:`profiler.pipeline.fairness_audit` (the
+figures to :mod:`profiler.fairness.audit`); ``run_fairness_audit`` here is
+:func:`profiler.reports.write_fairness_audit`. Names read from here still work and warn."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
-
-import pandas as pd
-
-from profiler.errors import ProfilerError
-from profiler.store.audit_log import AuditEvent, AuditLog
-from profiler.oversight.candidates import DemographicsVault
-from profiler.oversight.review import Review
-from profiler.store import Store
+import warnings
+from typing import Any
 
 
-class FairnessAuditError(ProfilerError, ValueError):
-    """A fairness audit that cannot run: no recommendations for the model, or no group labels."""
+def __getattr__(name: str) -> Any:
+    if name.startswith("__"):
+        raise AttributeError(name)
+    if name == "run_fairness_audit":
+        from profiler.reports.fairness import write_fairness_audit as value
 
+        new = "profiler.reports.write_fairness_audit"
+    else:
+        from profiler.pipeline import fairness_audit
 
-@dataclass(frozen=True)
-class FairnessAuditRun:
-    """Where an audit was written and how it was logged."""
-
-    html_path: Path
-    json_path: Path
-    log_seq: int
-    candidates: int
-    minimum_impact_ratios: dict[str, float | None]
-
-
-def _digest(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _write_new(path: Path, text: str) -> None:
-    """Write a file that did not exist, through a temporary name, so that no earlier audit is overwritten and
-    no half-written report is left behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-
-
-def _free_stem(folder: Path, stem: str) -> str:
-    """``stem``, or ``stem-2``, ``stem-3``... when an audit of the same day is there already."""
-    candidate, n = stem, 1
-    while (folder / f"{candidate}.html").exists() or (folder / f"{candidate}.json").exists():
-        n += 1
-        candidate = f"{stem}-{n}"
-    return candidate
-
-
-def run_fairness_audit(
-    store: Store,
-    job_model: str,
-    out_dir: Path,
-    *,
-    actor: str,
-    groups: pd.DataFrame | None = None,
-    groups_source: str | None = None,
-    audit_date: dt.date | None = None,
-    data_kind: str = "historical",
-    data_reason: str | None = None,
-    first_used: dt.date | None = None,
-    auditor: str | None = None,
-    version: str | None = None,
-) -> FairnessAuditRun:
-    """Audit the recorded recommendations of ``job_model`` for adverse impact and log the audit.
-
-    Parameters
-    ----------
-    store : Store
-    job_model : str
-        Id of the job model whose recommendations are audited.
-    out_dir : Path
-        Folder for ``fairness-<model>-<date>.html`` and ``.json``.
-    actor : str
-        Who runs the audit (logged, also with the demographics read).
-    groups : DataFrame, optional
-        Group labels indexed by candidate id, one column per attribute (e.g. ``sex``, ``race``); None reads
-        them from the store's demographics vault.
-    groups_source : str, optional
-        Where explicit ``groups`` came from (a file and its hash), for the report.
-    data_kind, data_reason : str
-        ``historical`` or ``test`` data (NYC LL 144 asks for the reason when test data are used).
-    version : str, optional
-        The job-model version audited (an audit covers one version); default: the newest one recorded.
-
-    Raises
-    ------
-    FairnessAuditError
-        No recommendation of that model (version), or no group label for any of its candidates. Nothing is
-        written or logged then; an earlier audit's files are never overwritten.
-    """
-    from profiler.reports.fairness import AuditSummary, fairness_audit, fairness_report
-    from profiler.reports.stored import review_status
-
-    audit_date = audit_date or dt.date.today()
-    review = Review(store)
-    recorded = review.recommendations(job_model=job_model)
-    if not recorded:
-        raise FairnessAuditError(f"no recommendation is recorded for job model {job_model!r} in {store.name}")
-    version = version or recorded[-1].job_model_version
-    versions = sorted({r.job_model_version for r in recorded})
-    recorded = [r for r in recorded if r.job_model_version == version]
-    if not recorded:
-        raise FairnessAuditError(f"no recommendation of {job_model} version {version!r} is recorded; recorded "
-                                 f"versions: {', '.join(versions)}")
-    latest = {r.candidate: r for r in recorded}  # oldest first: each candidate's latest recommendation stays
-    rows = {}
-    for candidate, r in latest.items():
-        current = review_status(review, r.id, candidate).current
-        rows[candidate] = {"band": r.band, "score": r.score,
-                           "outcome": None if current is None else current.outcome}
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    if groups is None:
-        groups = DemographicsVault(store).read(actor=actor, purpose=f"fairness audit of job model {job_model}",
-                                               candidates=list(frame.index))
-        groups_source = "the store's demographics vault (self-reported categories; the read is logged)"
-    if groups.shape[1] == 0:
-        raise FairnessAuditError("no group labels: give them explicitly or record demographics in the store")
-    labelled = frame.index.intersection(groups.index)
-    if len(labelled) == 0:
-        raise FairnessAuditError(f"none of the {len(frame)} candidates assessed with {job_model} {version} has a "
-                                 f"group label (the labels name {len(groups)} other candidates)")
-    newest = recorded[-1]
-    first, last = min(r.recorded_at for r in recorded), max(r.recorded_at for r in recorded)
-    summary = AuditSummary(
-        audit_date=audit_date,
-        data_source=(f"profiler store {store.name}: the latest recommendation of each of {len(frame)} candidates "
-                     f"assessed with job model {job_model}, recorded {first:%Y-%m-%d} to {last:%Y-%m-%d}"),
-        data_kind=data_kind, data_reason=data_reason, job_model_id=job_model,
-        job_model_version=newest.job_model_version, job_model_hash=newest.job_model_hash,
-        groups_source=groups_source or "group labels given by the caller", first_used=first_used or first.date(),
-        auditor=auditor)
-    # Everything is computed before anything is written: a failing audit leaves no files and no log entry.
-    audit = fairness_audit(frame, groups, summary)
-    html = fairness_report(audit)
-    figures = json.dumps(audit.to_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    html_digest, json_digest = _digest(html), _digest(figures)
-    minimum = {f"{o} / {a}": v for (o, a), v in audit.selection.minimum_ratio().items()}
-    minimum.update({f"{o} / {a}": v for (o, a), v in audit.scoring.minimum_ratio().items()})
-    folder = Path(out_dir)
-    stem = _free_stem(folder, f"fairness-{job_model}-{version}-{audit_date.isoformat()}")
-    html_path, json_path = folder / f"{stem}.html", folder / f"{stem}.json"
-    _write_new(html_path, html)
-    _write_new(json_path, figures)
-    entry = AuditLog(store).append(AuditEvent.AUDIT, {
-        "audit": "fairness", "job_model_id": job_model, "job_model_version": newest.job_model_version,
-        "job_model_hash": newest.job_model_hash, "audit_date": audit_date.isoformat(), "candidates": len(frame),
-        "data_kind": data_kind, "groups_source": summary.groups_source, "minimum_impact_ratios": minimum,
-        "html_sha256": html_digest, "json_sha256": json_digest,
-    }, actor=actor)
-    return FairnessAuditRun(html_path, json_path, entry.seq, len(frame), minimum)
+        value, new = getattr(fairness_audit, name), f"profiler.pipeline.fairness_audit.{name}"
+    warnings.warn(f"profiler.oversight.fairness_audit.{name} moved to {new}", DeprecationWarning, stacklevel=2)
+    return value

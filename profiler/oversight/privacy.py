@@ -1,7 +1,7 @@
 """A candidate's rights over their data (GDPR Art. 15 and 17) and the retention of finished cases.
 
 - :func:`export_candidate`: everything held about one candidate, as JSON-ready data.
-- :func:`erase_candidate`: deletes their answers, sessions, artefacts (profiles, scores, explanations,
+- :func:`erase_candidate`: deletes their answers, sessions, case records (profiles, scores, explanations,
   decisions), identity and protected attributes, and erases the payloads of their audit-log entries while
   keeping the chain verifiable; the erasure itself is logged and its entry is the proof.
 - :func:`purge_expired`: erases finished cases once the retention period has passed, except those on
@@ -20,12 +20,21 @@ until they expire: give them a lifetime shorter than the time allowed to answer 
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
+from profiler.oversight.candidates import (
+    CandidateError,
+    _candidate_row,
+    check_candidate_id,
+    delete_demographics,
+    demographics_of,
+    utc,
+)
 from profiler.store.audit_log import (
     AuditEvent,
     AuditLog,
@@ -38,26 +47,18 @@ from profiler.store.audit_log import (
     sha256_of,
     utc_text,
 )
-from profiler.oversight.candidates import (
-    CandidateError,
-    _candidate_row,
-    check_candidate_id,
-    delete_demographics,
-    demographics_of,
-    utc,
-)
 from profiler.store.engine import BUSY_TIMEOUT_MS
 from profiler.store.store import Store
 from profiler.store.tables import (
-    artefacts,
     audit_log,
     candidate_identity,
     candidates,
+    case_records,
     session_events,
     sessions,
 )
 
-EXPORT_FORMAT = "profiler.candidate-export/1"
+EXPORT_FORMAT = "profiler.candidate-export/2"  # 2: "artefacts" became "records"
 DEFAULT_RETENTION = timedelta(days=365)  # 29 CFR 1602.14: hiring records are kept at least one year
 CHUNK = 500  # seqs per UPDATE: stays far below every database's limit on bound parameters
 CHECKPOINT_WAIT_MS = 100
@@ -71,8 +72,8 @@ class ErasureReceipt:
     ----------
     candidate : str
     erased_at : datetime
-    sessions, answers, artefacts : int
-        Sessions, recorded session events (answers, skips, moves) and artefacts deleted.
+    sessions, answers, records : int
+        Sessions, recorded session events (answers, skips, moves) and case records deleted.
     identity, demographics : bool
         Whether identifying data and protected attributes were held (and are now deleted).
     log_entries : int
@@ -85,7 +86,7 @@ class ErasureReceipt:
     erased_at: datetime
     sessions: int
     answers: int
-    artefacts: int
+    records: int
     identity: bool
     demographics: bool
     log_entries: int
@@ -94,9 +95,16 @@ class ErasureReceipt:
 
     def __str__(self) -> str:
         return (f"erased candidate {self.candidate}: {self.sessions} session(s), {self.answers} answer event(s), "
-                f"{self.artefacts} artefact(s), identity {'deleted' if self.identity else 'none held'}, "
+                f"{self.records} case record(s), identity {'deleted' if self.identity else 'none held'}, "
                 f"demographics {'deleted' if self.demographics else 'none held'}, {self.log_entries} log "
                 f"payload(s) erased; proof: log entry {self.entry_seq} {self.entry_hash}")
+
+    @property
+    def artefacts(self) -> int:
+        """Deprecated name of :attr:`records`."""
+        warnings.warn("ErasureReceipt.artefacts is deprecated; use ErasureReceipt.records", DeprecationWarning,
+                      stacklevel=2)
+        return self.records
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,7 @@ def export_candidate(store: Store, candidate_id: str, *, actor: str, log: AuditL
     """Everything held about one candidate, as JSON-ready data (``json.dumps`` works on it as is).
 
     Keys: ``format``, ``candidate_id``, ``exported_at``, ``candidate`` (pseudonymous record), ``identity``,
-    ``demographics``, ``sessions`` (each with its ``events``: answers, skips, moves, pauses), ``artefacts``
+    ``demographics``, ``sessions`` (each with its ``events``: answers, skips, moves, pauses), ``records`` (case records)
     and ``audit_log`` (entries about the candidate). The export is logged (``candidate.exported``, with the
     hash of the export, never its content).
 
@@ -152,8 +160,8 @@ def export_candidate(store: Store, candidate_id: str, *, actor: str, log: AuditL
                                       .where(candidate_identity.c.candidate_id == candidate_id)).first()
         demographics = demographics_of(connection, candidate_id)
         session_list = _sessions_of(connection, candidate_id)
-        artefact_rows = connection.execute(select(artefacts).where(artefacts.c.candidate_id == candidate_id)
-                                           .order_by(artefacts.c.id)).all()
+        record_rows = connection.execute(select(case_records).where(case_records.c.candidate_id == candidate_id)
+                                         .order_by(case_records.c.id)).all()
         entries = connection.execute(select(audit_log).where(audit_log.c.candidate_id == candidate_id)
                                      .order_by(audit_log.c.seq)).all()
     if record is None and not session_list and not entries:
@@ -174,18 +182,18 @@ def export_candidate(store: Store, candidate_id: str, *, actor: str, log: AuditL
         "demographics": None if demographics is None else {**demographics,
                                                            "recorded_at": _time(demographics["recorded_at"])},
         "sessions": session_list,
-        "artefacts": [{
+        "records": [{
             "id": row.id, "kind": row.kind, "session_id": row.session_id, "payload": _json(row.payload),
             "payload_hash": row.payload_hash, "audit_seq": row.audit_seq, "recorded_by": row.recorded_by,
             "recorded_at": _time(row.recorded_at),
-        } for row in artefact_rows],
+        } for row in record_rows],
         "audit_log": [{
             "seq": row.seq, "recorded_at": row.recorded_at, "event": row.event, "actor": row.actor,
             "payload": _json(row.payload), "erased": marker_seq(row.payload) is not None,
             "payload_hash": row.payload_hash, "prev_hash": row.prev_hash, "entry_hash": row.entry_hash,
         } for row in entries],
     }
-    counts = {"sessions": len(session_list), "artefacts": len(artefact_rows), "log_entries": len(entries),
+    counts = {"sessions": len(session_list), "records": len(record_rows), "log_entries": len(entries),
               "identity": identity is not None, "demographics": demographics is not None}
     log.append(AuditEvent.EXPORTED, {"sha256": sha256_of(canonical_json(document)), "counts": counts}, actor=actor,
                candidate=candidate_id)
@@ -262,7 +270,8 @@ def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
         session_ids = select(sessions.c.id).where(sessions.c.respondent == candidate_id).scalar_subquery()
         answers = connection.execute(delete(session_events).where(session_events.c.session_id.in_(session_ids))
                                      ).rowcount
-        n_artefacts = connection.execute(delete(artefacts).where(artefacts.c.candidate_id == candidate_id)).rowcount
+        n_records = connection.execute(delete(case_records).where(case_records.c.candidate_id == candidate_id)
+                                       ).rowcount
         n_sessions = connection.execute(delete(sessions).where(sessions.c.respondent == candidate_id)).rowcount
         identity = connection.execute(delete(candidate_identity)
                                       .where(candidate_identity.c.candidate_id == candidate_id)).rowcount > 0
@@ -272,7 +281,7 @@ def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
                                             audit_log.c.event != AuditEvent.ERASED.value)
                                      .order_by(audit_log.c.seq)).all()
         redacted = [row.seq for row in entries if marker_seq(row.payload) is None]
-        if not (redacted or answers or n_artefacts or n_sessions or identity or demographics):
+        if not (redacted or answers or n_records or n_sessions or identity or demographics):
             if record is None:
                 raise CandidateError(f"nothing is held about candidate {candidate_id!r} in {store.name}")
             if record.status == "erased":
@@ -286,11 +295,11 @@ def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
         if record is not None:
             connection.execute(update(candidates).where(candidates.c.id == candidate_id)
                                .values(status="erased", erased_at=now))
-        deleted = {"sessions": n_sessions, "answers": answers, "artefacts": n_artefacts, "identity": identity,
+        deleted = {"sessions": n_sessions, "answers": answers, "records": n_records, "identity": identity,
                    "demographics": demographics}
         payload = {"reason": reason, "deleted": deleted, "redacted": redacted}
         entry = _insert(connection, *_checked(AuditEvent.ERASED, payload, actor, candidate_id), at=at)
-        return ErasureReceipt(candidate_id, now, n_sessions, answers, n_artefacts, identity, demographics,
+        return ErasureReceipt(candidate_id, now, n_sessions, answers, n_records, identity, demographics,
                               len(redacted), entry.seq, entry.entry_hash)
 
     receipt = log.transaction(work)

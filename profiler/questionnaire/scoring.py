@@ -229,15 +229,30 @@ def _score_and_count(
     questionnaire: Scorable, responses: pd.DataFrame, *, invalid: str = "raise"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`score_responses` and :func:`answered_counts` with one validation (scoring counts anyway)."""
+    return score_answers(questionnaire, validate_responses(questionnaire, responses, invalid=invalid))
+
+
+def score_answers(questionnaire: Scorable, answers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scale scores and answered counts of answers that :func:`validate_responses` returned (not checked again).
+
+    For callers that validated once at their boundary (a batch that also reports the bad rows) and score what
+    passed. ``answers`` must have the questionnaire's item ids as columns, in order, as floats.
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        As :func:`score_responses` and :func:`answered_counts`.
+    """
     plan = questionnaire.scoring_plan
-    answers = validate_responses(questionnaire, responses, invalid=invalid)
-    scores, counts = _score(plan, answers, responses.index)
+    if list(answers.columns) != plan.item_ids:
+        raise ValueError("score_answers takes the answers validate_responses returned (every item id, in order)")
+    scores, counts = _score(plan, answers, answers.index)
     n_items = plan.n_items.astype(np.int32)
     if counts is None:  # every item answered
         counts = np.broadcast_to(n_items, scores.shape).copy()
     else:
         counts = np.rint(counts).astype(np.int32)
-    answered = pd.DataFrame(counts, index=responses.index, columns=plan.scale_ids, copy=False)
+    answered = pd.DataFrame(counts, index=answers.index, columns=plan.scale_ids, copy=False)
     answered.attrs.update(plan.identity)
     answered.attrs["items_total"] = dict(zip(plan.scale_ids, n_items.tolist(), strict=True))
     return scores, answered

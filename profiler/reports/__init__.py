@@ -5,12 +5,13 @@
   bands, evidence coverage, counterfactuals, the review);
 - :func:`candidate_report`: the same case, for the candidate, in plain language;
 - :func:`cohort_report`: every candidate of one job model, with review and override figures;
-- :func:`fairness_audit` and :func:`fairness_report`: an adverse-impact audit with every measure side by
-  side and the NYC Local Law 144 summary.
+- :func:`fairness_report`: an adverse-impact audit (:func:`profiler.fairness.fairness_audit`) with every
+  measure side by side and the NYC Local Law 144 summary; :func:`write_fairness_audit` runs a recorded audit
+  of a job model with it.
 
 Reports read a :class:`CandidateCase`, a :class:`Cohort` or a :class:`FairnessAudit`, never a protected
-attribute of a person, and render the same bytes for the same inputs. :func:`case_from_store` and
-:func:`cohort_from_store` read them from a store.
+attribute of a person, and render the same bytes for the same inputs. The pipeline reads them from a store
+(:func:`profiler.pipeline.case_from_store`, :func:`profiler.pipeline.cohort_from_store`, re-exported here).
 """
 
 from profiler.reports._render import REPORT_FORMAT
@@ -27,9 +28,15 @@ from profiler.reports.case import (
     recommendation_from_dict,
 )
 from profiler.reports.cohort import Cohort, CohortEntry, cohort_report
-from profiler.reports.fairness import AuditSummary, FairnessAudit, fairness_audit, fairness_report
+from profiler.reports.fairness import (
+    AuditSummary,
+    FairnessAudit,
+    fairness_audit,
+    fairness_report,
+    write_fairness_audit,
+)
 from profiler.reports.recruiter import recruiter_report
-from profiler.reports.stored import ReportError, case_from_store, cohort_from_store
+from profiler.pipeline.cases import ReportError, case_from_store, cohort_from_store
 
 __all__ = [
     "REPORT_FORMAT",
@@ -54,4 +61,5 @@ __all__ = [
     "profile_to_dict",
     "recommendation_from_dict",
     "recruiter_report",
+    "write_fairness_audit",
 ]

@@ -32,9 +32,9 @@ keeps ``payload_hash``, so every ``entry_hash`` still holds. :meth:`AuditLog.ver
 does not match its hash only in that exact form, and only if entry ``N`` is a valid ``candidate.erased``
 entry for the same candidate that lists the erased entry. Editing, deleting, reordering or inserting
 entries is detected; so is rewriting an entry with fresh hashes, except at the very end of the log,
-which needs an anchor (a ``seq`` and ``entry_hash`` noted earlier, see ``verify(anchor=...)``). Artefacts
+which needs an anchor (a ``seq`` and ``entry_hash`` noted earlier, see ``verify(anchor=...)``). Case records
 (profiles, scores, decisions; :mod:`profiler.oversight.candidates`) are recorded with their hash in the
-log, so an edited or deleted artefact is detected too.
+log, so an edited or deleted case record is detected too.
 
 Writers are serialised, so that several processes appending at once never fork the chain: on SQLite the
 store's write transaction takes the write lock up front (``BEGIN IMMEDIATE``); on PostgreSQL a
@@ -49,6 +49,7 @@ import json
 import random
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -62,7 +63,7 @@ from profiler.canonical import canonical_json as _canonical_json
 from profiler.canonical import sha256_text, utc_text
 from profiler.errors import ProfilerError
 from profiler.store.store import Store
-from profiler.store.tables import artefacts, audit_log
+from profiler.store.tables import audit_log, case_records
 
 T = TypeVar("T")
 
@@ -72,9 +73,9 @@ EVENT_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 MAX_EVENT, MAX_ACTOR = 64, 128
 CANDIDATE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")  # the session respondent rule
 PAGE = 2000  # entries read per query while iterating or verifying
-# The payload of an entry written by Candidates.record_artefact (canonical JSON: keys sorted).
-ARTEFACT_PAYLOAD_KEYS = {"artefact", "kind", "payload_hash", "session"}
-ARTEFACT_PAYLOAD_START = '{"artefact":'
+# The payload of the entry that stores a case record (Candidates.add_record): canonical JSON, keys sorted, so
+# it starts with "kind"; entries written before schema version 4 name the record "artefact", which sorts first.
+RECORD_PAYLOAD_STARTS = ('{"kind":', '{"artefact":')
 PG_LOCK_KEY = 0x70726F66_696C6572 & 0x7FFF_FFFF_FFFF_FFFF  # "profiler": one advisory lock for the log
 
 
@@ -114,7 +115,8 @@ class AuditEvent(StrEnum):
     DEMOGRAPHICS_RECORDED = "demographics.recorded"
     DEMOGRAPHICS_READ = "demographics.read"
     DEMOGRAPHICS_WITHDRAWN = "demographics.withdrawn"
-    ARTEFACT = "artefact.recorded"
+    RECORD_STORED = "record.stored"  # a case record stored (Candidates.add_record)
+    ARTEFACT = "artefact.recorded"  # the same, as written before schema version 4
     EXPORTED = "candidate.exported"
     ERASED = "candidate.erased"  # written by profiler.oversight.privacy only: it authorises erased payloads
     PURGED = "retention.purged"
@@ -200,7 +202,7 @@ class Verification:
     Attributes
     ----------
     ok : bool
-        The whole chain (and every artefact recorded through the log) is intact.
+        The whole chain (and every case record stored through the log) is intact.
     entries : int
         Entries checked (up to the first problem).
     erased : int
@@ -209,13 +211,13 @@ class Verification:
         The last intact entry: note them down as an anchor for a later ``verify(anchor=...)``.
     first_bad_seq : int or None
         The first entry found tampered with or missing.
-    bad_artefact : int or None
-        The first artefact whose payload no longer matches its recorded hash, or that the log records but
-        the artefacts table no longer holds.
+    bad_record : int or None
+        The first case record whose payload no longer matches its recorded hash, or that the log records but
+        the ``case_records`` table no longer holds.
     problem : str or None
         What is wrong, in words.
-    artefacts : int
-        Artefacts checked against their hashes.
+    records : int
+        Case records checked against their hashes.
     """
 
     ok: bool
@@ -224,9 +226,21 @@ class Verification:
     head_seq: int | None
     head_hash: str | None
     first_bad_seq: int | None = None
-    bad_artefact: int | None = None
+    bad_record: int | None = None
     problem: str | None = None
-    artefacts: int = 0
+    records: int = 0
+
+    @property
+    def bad_artefact(self) -> int | None:
+        """Deprecated name of :attr:`bad_record`."""
+        _renamed("Verification.bad_artefact", "Verification.bad_record")
+        return self.bad_record
+
+    @property
+    def artefacts(self) -> int:
+        """Deprecated name of :attr:`records`."""
+        _renamed("Verification.artefacts", "Verification.records")
+        return self.records
 
     def __bool__(self) -> bool:
         return self.ok
@@ -237,7 +251,7 @@ class Verification:
         if self.head_seq is None:
             return "audit log empty: nothing to verify"
         return (f"audit log intact: {self.entries} entries ({self.erased} with erased payloads), "
-                f"{self.artefacts} artefacts; head {self.head_seq} {self.head_hash}")
+                f"{self.records} case records; head {self.head_seq} {self.head_hash}")
 
 
 # The log -----------------------------------------------------------------------------------------------
@@ -367,13 +381,14 @@ class AuditLog:
         return pd.DataFrame(rows, columns=columns).set_index("seq")
 
     # Verifying ------------------------------------------------------------------------------------------
-    def verify(self, *, anchor: tuple[int, str] | None = None, artefacts: bool = True) -> Verification:
+    def verify(self, *, anchor: tuple[int, str] | None = None, records: bool = True,
+               artefacts: bool | None = None) -> Verification:
         """Recompute the chain from the first entry and report the first tampered or missing entry.
 
         Checks, entry by entry: sequence numbers without gaps from 1; the payload's hash (or, for an
         erased payload, the exact erasure marker confirmed by its ``candidate.erased`` entry); the entry's
-        hash over all its fields; and the link to the previous entry's hash. Then each artefact's payload
-        against its hash and the hash its log entry recorded, and that every artefact the log records
+        hash over all its fields; and the link to the previous entry's hash. Then each case record's payload
+        against its hash and the hash its log entry recorded, and that every case record the log records
         (and no erasure removed) is still there.
 
         Parameters
@@ -382,13 +397,18 @@ class AuditLog:
             An entry's ``seq`` and ``entry_hash`` noted earlier (e.g. printed by ``profiler audit
             verify``): detects a log cut short or rewritten up to that entry, which the chain alone cannot
             show at its end.
-        artefacts : bool
-            Also check the artefacts table (default True).
+        records : bool
+            Also check the case records (default True).
+        artefacts : bool, optional
+            Deprecated name of ``records``.
 
         Returns
         -------
         Verification
         """
+        if artefacts is not None:
+            _renamed("verify(artefacts=...)", "verify(records=...)")
+            records = artefacts
         # One read transaction, so that writers appending or erasing meanwhile cannot make a consistent
         # log look tampered with (PostgreSQL: its default isolation gives each statement a new snapshot).
         with self.store.read() as connection:
@@ -396,7 +416,7 @@ class AuditLog:
                 connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             erasures = _erasure_entries(connection)
             checker = _ChainChecker(erasures, anchor[0] if anchor is not None else None)
-            logged_artefacts: dict[int, int] = {}  # artefact id -> seq of the intact entry that recorded it
+            logged_records: dict[int, int] = {}  # record id -> seq of the intact entry that stored it
             after = 0
             while checker.problem is None:
                 query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(PAGE)
@@ -404,57 +424,71 @@ class AuditLog:
                 for row in rows:
                     if not checker.check(row):
                         break
-                    if row.payload.startswith(ARTEFACT_PAYLOAD_START):
-                        recorded = _json_object(row.payload)
-                        if set(recorded) == ARTEFACT_PAYLOAD_KEYS and isinstance(recorded["artefact"], int):
-                            logged_artefacts[recorded["artefact"]] = row.seq
+                    if row.payload.startswith(RECORD_PAYLOAD_STARTS):
+                        record_id = _stored_record_id(_json_object(row.payload))
+                        if record_id is not None:
+                            logged_records[record_id] = row.seq
                 if len(rows) < PAGE:
                     break
                 after = rows[-1].seq
             result = checker.result()
             if result.ok and anchor is not None:
                 result = _check_anchor(result, anchor, checker.anchored)
-            if result.ok and artefacts:
-                result = _verify_artefacts(connection, result, logged_artefacts)
+            if result.ok and records:
+                result = _verify_records(connection, result, logged_records)
         return result
 
 
 # Internals ---------------------------------------------------------------------------------------------
-def _verify_artefacts(connection: Connection, result: Verification,
-                      logged_artefacts: dict[int, int]) -> Verification:
-    # Run after the chain checked out, so the log entry an artefact points to can be trusted.
+def _renamed(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
+
+
+def _stored_record_id(logged: dict[str, Any]) -> int | None:
+    """The case record a log payload stores (None when it is no such payload); entries before schema
+    version 4 call it ``artefact``."""
+    key = "record" if "record" in logged else "artefact"
+    if set(logged) != {key, "kind", "payload_hash", "session"} or isinstance(logged[key], bool):
+        return None
+    return logged[key] if isinstance(logged[key], int) else None
+
+
+def _verify_records(connection: Connection, result: Verification,
+                    logged_records: dict[int, int]) -> Verification:
+    # Run after the chain checked out, so the log entry a record points to can be trusted.
     checked = 0
     after = 0
     while True:
-        query = (select(artefacts.c.id, artefacts.c.payload, artefacts.c.payload_hash, artefacts.c.audit_seq,
+        table = case_records
+        query = (select(table.c.id, table.c.payload, table.c.payload_hash, table.c.audit_seq,
                         audit_log.c.payload.label("logged"))
-                 .select_from(artefacts.outerjoin(audit_log, audit_log.c.seq == artefacts.c.audit_seq))
-                 .where(artefacts.c.id > after).order_by(artefacts.c.id).limit(PAGE))
+                 .select_from(table.outerjoin(audit_log, audit_log.c.seq == table.c.audit_seq))
+                 .where(table.c.id > after).order_by(table.c.id).limit(PAGE))
         rows = connection.execute(query).all()
         for row in rows:
             problem = None
             if sha256_of(row.payload) != row.payload_hash:
-                problem = f"artefact {row.id}: payload does not match its payload_hash (edited)"
+                problem = f"case record {row.id}: payload does not match its payload_hash (edited)"
             elif row.audit_seq is not None:
                 logged = _json_object(row.logged)
-                if logged.get("artefact") != row.id:
-                    problem = f"artefact {row.id}: log entry {row.audit_seq} does not record it"
+                if _stored_record_id(logged) != row.id:
+                    problem = f"case record {row.id}: log entry {row.audit_seq} does not record it"
                 elif logged.get("payload_hash") != row.payload_hash:
-                    problem = (f"artefact {row.id}: payload_hash differs from the one log entry "
+                    problem = (f"case record {row.id}: payload_hash differs from the one log entry "
                                f"{row.audit_seq} recorded (edited)")
             if problem is not None:
-                return _replace(result, ok=False, bad_artefact=row.id, problem=problem, artefacts=checked)
-            logged_artefacts.pop(row.id, None)
+                return _replace(result, ok=False, bad_record=row.id, problem=problem, records=checked)
+            logged_records.pop(row.id, None)
             checked += 1
         if len(rows) < PAGE:
             break
         after = rows[-1].id
-    if logged_artefacts:  # recorded in the log, gone from the table without an erasure
-        missing = min(logged_artefacts)
-        return _replace(result, ok=False, bad_artefact=missing, artefacts=checked,
-                        problem=f"artefact {missing}, recorded by log entry {logged_artefacts[missing]}, is "
+    if logged_records:  # recorded in the log, gone from the table without an erasure
+        missing = min(logged_records)
+        return _replace(result, ok=False, bad_record=missing, records=checked,
+                        problem=f"case record {missing}, stored by log entry {logged_records[missing]}, is "
                                 "missing (deleted)")
-    return _replace(result, artefacts=checked)
+    return _replace(result, records=checked)
 
 
 def _checked(event: str, payload: Mapping[str, Any] | None, actor: str,

@@ -33,6 +33,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
 )
 
 from profiler._version import __version__
@@ -165,12 +166,25 @@ def _v3_model_stops(connection: Connection) -> None:
     md.create_all(connection)
 
 
+def _v4_case_records(connection: Connection) -> None:
+    # "artefacts" and "artifacts" (sealed files) named two things: the table becomes case_records.
+    connection.execute(text("DROP INDEX ix_artefacts_candidate_id"))
+    connection.execute(text("ALTER TABLE artefacts RENAME TO case_records"))
+    connection.execute(text("CREATE INDEX ix_case_records_candidate_id ON case_records (candidate_id)"))
+    if connection.dialect.name == "postgresql":  # keep constraint names those of the naming convention
+        for old, new in (("pk_artefacts", "pk_case_records"),
+                         ("fk_artefacts_candidate_id_candidates", "fk_case_records_candidate_id_candidates"),
+                         ("fk_artefacts_session_id_sessions", "fk_case_records_session_id_sessions")):
+            connection.execute(text(f"ALTER TABLE case_records RENAME CONSTRAINT {old} TO {new}"))
+
+
 # In order; append new steps at the end, never edit a released one.
 MIGRATIONS: list[Migration] = [
     Migration(1, "questionnaire sessions: questionnaires, sessions, session_events", _v1_sessions),
     Migration(2, "oversight: candidates, candidate_identity, candidate_demographics, artefacts, audit_log",
               _v2_oversight),
     Migration(3, "oversight: model_stops (global stop and resumption of job models)", _v3_model_stops),
+    Migration(4, "case records: the table artefacts is renamed case_records", _v4_case_records),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -127,10 +127,11 @@ candidate_demographics = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
-# Records produced about a candidate (profiles, scores, recommendations with explanations, decisions):
-# one generic table, so that export and erasure cover every kind, present and future.
-artefacts = Table(
-    "artefacts",
+# Case records: what is produced about a candidate (inputs, validity, profile, contributions, recommendation,
+# decisions, contests), one payload of a kind per row (typed in profiler.store.records); one generic table, so
+# that export and erasure cover every kind, present and future. Named "artefacts" before schema version 4.
+case_records = Table(
+    "case_records",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("candidate_id", String(64), ForeignKey("candidates.id"), nullable=False, index=True),

@@ -107,43 +107,43 @@ def test_close_and_legal_hold(store):
 def test_artefacts_are_stored_with_their_hash_and_log_entry(store):
     people = Candidates(store)
     c = people.register(actor="x")
-    scores = people.record_artefact(c.id, "scores", {"E": {"T": 55.2, "sem": 3.1}}, actor="system")
-    decision = people.record_artefact(c.id, "decision", {"decision": "advance", "reason": "work sample"},
+    scores = people.add_record(c.id, "scores", {"E": {"T": 55.2, "sem": 3.1}}, actor="system")
+    decision = people.add_record(c.id, "hr_decision", {"decision": "advance", "reason": "work sample"},
                                       actor="reviewer:jdoe", event=AuditEvent.DECISION)
-    assert [a.kind for a in people.artefacts(c.id)] == ["scores", "decision"]
-    assert people.artefacts(c.id, kind="decision") == [decision]
+    assert [a.kind for a in people.records(c.id)] == ["scores", "hr_decision"]
+    assert people.records(c.id, kind="hr_decision") == [decision]
     log = AuditLog(store)
     logged = {e.seq: e for e in log.entries(candidate=c.id)}
-    assert logged[scores.audit_seq].payload == {"artefact": scores.id, "kind": "scores", "session": None,
+    assert logged[scores.audit_seq].payload == {"record": scores.id, "kind": "scores", "session": None,
                                                 "payload_hash": scores.payload_hash}
     assert logged[decision.audit_seq].event == "review.decision"
-    assert log.verify().artefacts == 2
+    assert log.verify().records == 2
     with pytest.raises(CandidateError, match="no session"):
-        people.record_artefact(c.id, "scores", {}, actor="x", session_id="f" * 32)
+        people.add_record(c.id, "scores", {}, actor="x", session_id="f" * 32)
     with pytest.raises(CandidateError, match="lower-case"):
-        people.record_artefact(c.id, "Scores!", {}, actor="x")
+        people.add_record(c.id, "Scores!", {}, actor="x")
     with pytest.raises(CandidateError, match="no candidate"):
-        people.record_artefact("cand-none", "scores", {}, actor="x")
+        people.add_record("cand-none", "scores", {}, actor="x")
 
 
 def test_an_edited_artefact_is_detected(store):
     people = Candidates(store)
     c = people.register(actor="x")
-    a = people.record_artefact(c.id, "decision", {"decision": "reject"}, actor="reviewer:jdoe")
+    a = people.add_record(c.id, "hr_decision", {"decision": "reject"}, actor="reviewer:jdoe")
     with sqlite3.connect(store.name) as connection:
-        connection.execute("UPDATE artefacts SET payload = '{\"decision\":\"advance\"}' WHERE id = ?", (a.id,))
+        connection.execute("UPDATE case_records SET payload = '{\"decision\":\"advance\"}' WHERE id = ?", (a.id,))
     result = AuditLog(store).verify()
-    assert not result.ok and result.bad_artefact == a.id and "payload does not match" in result.problem
+    assert not result.ok and result.bad_record == a.id and "payload does not match" in result.problem
     with sqlite3.connect(store.name) as connection:  # hash recomputed too: the log still holds the original
-        connection.execute("UPDATE artefacts SET payload_hash = ? WHERE id = ?",
+        connection.execute("UPDATE case_records SET payload_hash = ? WHERE id = ?",
                            (sha256_of('{"decision":"advance"}'), a.id))
     result = AuditLog(store).verify()
     assert not result.ok and f"differs from the one log entry {a.audit_seq} recorded" in result.problem
     with sqlite3.connect(store.name) as connection:  # a decision made to disappear
-        connection.execute("DELETE FROM artefacts WHERE id = ?", (a.id,))
+        connection.execute("DELETE FROM case_records WHERE id = ?", (a.id,))
     result = AuditLog(store).verify()
-    assert not result.ok and result.bad_artefact == a.id
-    assert result.problem == f"artefact {a.id}, recorded by log entry {a.audit_seq}, is missing (deleted)"
+    assert not result.ok and result.bad_record == a.id
+    assert result.problem == f"case record {a.id}, stored by log entry {a.audit_seq}, is missing (deleted)"
 
 
 def test_demographics_live_in_their_vault(store):
@@ -193,7 +193,7 @@ def test_an_erased_candidate_takes_no_new_records(store):
     c = people.register(actor="x")
     erase_candidate(store, c.id, actor="dpo", reason="request")
     assert people.get(c.id).status == "erased"
-    for action in [lambda: people.record_artefact(c.id, "scores", {}, actor="x"),
+    for action in [lambda: people.add_record(c.id, "scores", {}, actor="x"),
                    lambda: people.set_identity(c.id, ADA, actor="x"),
                    lambda: people.close(c.id, actor="x"),
                    lambda: DemographicsVault(store).record(c.id, {"sex": "f"}, actor="x")]:
@@ -210,7 +210,7 @@ def test_a_version_1_store_is_upgraded_with_the_oversight_tables(tmp_path, monke
             assert old.schema_version == 1 and "audit_log" not in inspect(old.engine).get_table_names()
     with Store(path) as store:
         assert store.schema_version >= 2
-        assert {"candidates", "candidate_identity", "candidate_demographics", "artefacts", "audit_log"} <= set(
+        assert {"candidates", "candidate_identity", "candidate_demographics", "case_records", "audit_log"} <= set(
             inspect(store.engine).get_table_names())
         c = Candidates(store).register(ADA, actor="x")
         assert AuditLog(store).verify().ok and Candidates(store).get(c.id).status == "open"

@@ -10,7 +10,7 @@ from sqlalchemy import func, inspect, select
 
 import profiler
 import profiler.store.migrations as migrations
-from profiler.assessment import assess_candidate, assess_candidates
+from profiler.pipeline.assessment import assess_candidate, assess_candidates
 from profiler.cli import main
 from profiler.oversight import (
     ReviewError,
@@ -23,7 +23,7 @@ from profiler.oversight import (
     Review,
 )
 from profiler.store import Store
-from profiler.store.tables import artefacts
+from profiler.store.tables import case_records
 
 MODEL = "customer-support"
 DRAWS = 500  # re-measurements for decision stability: enough for these tests, and fast
@@ -57,8 +57,8 @@ def _candidates(store, job_model, n: int, seed: int = 7):
 
 def _records_of(store, candidate: str) -> tuple[int, list[str]]:
     with store.read() as connection:
-        n = connection.execute(select(func.count()).select_from(artefacts)
-                               .where(artefacts.c.candidate_id == candidate)).scalar_one()
+        n = connection.execute(select(func.count()).select_from(case_records)
+                               .where(case_records.c.candidate_id == candidate)).scalar_one()
     return n, [e.event for e in AuditLog(store).entries(candidate=candidate)]
 
 

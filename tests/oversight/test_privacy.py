@@ -48,9 +48,9 @@ def _case(store, mini, candidate_id: str, identity: Identity | None = ADA) -> Se
     log = AuditLog(store)
     log.append(AuditEvent.SESSION_FINISHED, {"session": session.id, "answers": [4, 2, 5]}, actor="system",
                candidate=candidate_id)
-    people.record_artefact(candidate_id, "scores", {"Voice": {"raw": 3.67, "sem": 0.41}}, actor="system",
+    people.add_record(candidate_id, "scores", {"Voice": {"raw": 3.67, "sem": 0.41}}, actor="system",
                            session_id=session.id)
-    people.record_artefact(candidate_id, "decision", {"decision": "advance", "reason": "clear work sample"},
+    people.add_record(candidate_id, "hr_decision", {"decision": "advance", "reason": "clear work sample"},
                            actor="reviewer:jdoe", event=AuditEvent.DECISION)
     return session
 
@@ -67,7 +67,7 @@ def test_export_holds_everything_about_the_candidate(store, mini):
     _case(store, mini, "cand-bob", Identity(name="Bob"))
     document = export_candidate(store, "cand-ada", actor="dpo:sam")
     assert json.loads(json.dumps(document)) == document  # JSON as it is
-    assert document["format"] == "profiler.candidate-export/1" and document["candidate_id"] == "cand-ada"
+    assert document["format"] == "profiler.candidate-export/2" and document["candidate_id"] == "cand-ada"
     assert document["candidate"]["status"] == "open" and document["candidate"]["legal_hold"] is False
     assert document["identity"]["name"] == "Ada Lovelace" and document["identity"]["details"] == ADA.details
     assert document["demographics"]["attributes"] == {"race_ethnicity": "Black", "sex": "female"}
@@ -76,16 +76,16 @@ def test_export_holds_everything_about_the_candidate(store, mini):
     assert exported["item_order"] == list(session.order)
     assert [(e["kind"], e["value"]) for e in exported["events"]] == [("answer", 4.0), ("answer", 2.0),
                                                                      ("answer", 5.0)]
-    assert [a["kind"] for a in document["artefacts"]] == ["scores", "decision"]
-    assert document["artefacts"][0]["session_id"] == session.id
-    assert document["artefacts"][1]["payload"]["reason"] == "clear work sample"
+    assert [a["kind"] for a in document["records"]] == ["scores", "hr_decision"]
+    assert document["records"][0]["session_id"] == session.id
+    assert document["records"][1]["payload"]["reason"] == "clear work sample"
     events = [e["event"] for e in document["audit_log"]]
     assert events == ["candidate.registered", "demographics.recorded", "session.started", "session.answered",
-                      "session.answered", "session.answered", "session.finished", "artefact.recorded", "review.decision"]
+                      "session.answered", "session.answered", "session.finished", "record.stored", "review.decision"]
     assert "Bob" not in json.dumps(document) and "cand-bob" not in json.dumps(document)
     [logged] = AuditLog(store).entries(event=AuditEvent.EXPORTED)
     assert logged.candidate == "cand-ada" and logged.actor == "dpo:sam"
-    assert logged.payload["counts"] == {"sessions": 1, "artefacts": 2, "log_entries": 9, "identity": True,
+    assert logged.payload["counts"] == {"sessions": 1, "records": 2, "log_entries": 9, "identity": True,
                                         "demographics": True}
     with pytest.raises(CandidateError, match="nothing is held about candidate 'cand-nobody'"):
         export_candidate(store, "cand-nobody", actor="dpo:sam")
@@ -100,7 +100,7 @@ def test_erase_deletes_the_data_and_keeps_the_log_verifiable(store, mini):
     ada_entries = [s for s, e in before.items() if e.candidate == "cand-ada"]
     receipt = erase_candidate(store, "cand-ada", actor="dpo:sam", reason="erasure request 2025-03-01")
     assert isinstance(receipt, ErasureReceipt)
-    assert (receipt.sessions, receipt.answers, receipt.artefacts) == (1, 3, 2)
+    assert (receipt.sessions, receipt.answers, receipt.records) == (1, 3, 2)
     assert receipt.identity and receipt.demographics and receipt.log_entries == len(ada_entries)
     assert "proof: log entry" in str(receipt)
 
@@ -120,19 +120,19 @@ def test_erase_deletes_the_data_and_keeps_the_log_verifiable(store, mini):
     proof = after[receipt.entry_seq]
     assert proof.event == "candidate.erased" and proof.entry_hash == receipt.entry_hash
     assert proof.payload["redacted"] == ada_entries and proof.payload["reason"] == "erasure request 2025-03-01"
-    assert proof.payload["deleted"] == {"sessions": 1, "answers": 3, "artefacts": 2, "identity": True,
+    assert proof.payload["deleted"] == {"sessions": 1, "answers": 3, "records": 2, "identity": True,
                                         "demographics": True}
 
     people = Candidates(store)
     assert people.get("cand-ada").status == "erased" and people.get("cand-ada").erased_at is not None
-    assert people.artefacts("cand-ada") == [] and len(people.artefacts("cand-bob")) == 2
+    assert people.records("cand-ada") == [] and len(people.records("cand-bob")) == 2
     assert people.identity("cand-ada", actor="dpo", purpose="check") is None
     assert list(DemographicsVault(store).read(actor="auditor", purpose="check").index) == ["cand-bob"]
     with sqlite3.connect(store.name) as connection:
         assert connection.execute("SELECT count(*) FROM sessions WHERE respondent = 'cand-ada'").fetchone() == (0,)
         assert connection.execute("SELECT count(*) FROM session_events").fetchone() == (3,)  # Bob's
     document = export_candidate(store, "cand-ada", actor="dpo:sam")
-    assert document["identity"] is None and document["sessions"] == [] and document["artefacts"] == []
+    assert document["identity"] is None and document["sessions"] == [] and document["records"] == []
     assert all(e["erased"] for e in document["audit_log"] if e["seq"] < receipt.entry_seq)
     assert [e["event"] for e in document["audit_log"] if e["seq"] > receipt.entry_seq] == [
         "candidate.identity_read"]  # the check above, logged after the erasure
@@ -164,7 +164,7 @@ def test_erasing_needs_a_reason_data_and_no_legal_hold(store, mini):
     people.set_legal_hold("cand-ada", True, actor="legal:li", reason="claim 2025-17")
     with pytest.raises(CandidateError, match=r"on legal hold \(claim 2025-17\)"):
         erase_candidate(store, "cand-ada", actor="dpo", reason="request")
-    assert len(people.artefacts("cand-ada")) == 2  # nothing touched
+    assert len(people.records("cand-ada")) == 2  # nothing touched
     with pytest.raises(CandidateError, match="with a reason"):
         erase_candidate(store, "cand-ada", actor="dpo", reason="")
     people.set_legal_hold("cand-ada", False, actor="legal:li", reason="claim settled")
@@ -231,7 +231,7 @@ def test_cli_export_erase_hold_purge(store, mini, tmp_path, capsys):
     out = tmp_path / "ada.json"
     assert main(["candidate", "export", "cand-ada", "--db", db, "--output", str(out), "--actor", "dpo:sam"]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["identity"]["name"] == "Ada Lovelace"
-    assert "1 session(s), 2 artefact(s)" in capsys.readouterr().err
+    assert "1 session(s), 2 case record(s)" in capsys.readouterr().err
     assert main(["candidate", "export", "cand-ada", "--db", db]) == 0
     assert json.loads(capsys.readouterr().out)["candidate_id"] == "cand-ada"
 

@@ -14,7 +14,7 @@ import profiler
 from profiler.cli import main
 from profiler.oversight import AuditLog, Candidates, DemographicsVault
 from profiler.reports import candidate_report, case_from_store, cohort_from_store, cohort_report, recruiter_report
-from profiler.reports.stored import ReportError
+from profiler.pipeline.cases import ReportError
 from profiler.simulation import simulate_responses
 from profiler.store import Store
 
@@ -25,7 +25,7 @@ N = 10
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
-    from profiler.assessment import assess_candidate
+    from profiler.pipeline.assessment import assess_candidate
     from profiler.oversight.review import Review
 
     path = tmp_path_factory.mktemp("store") / "reports.db"
@@ -189,7 +189,7 @@ def test_audit_fairness_from_a_file_and_test_data(store_path, tmp_path, capsys):
 
 
 def test_a_recorded_model_that_is_not_bundled_must_be_given(store, tmp_path):
-    from profiler.reports.stored import load_recorded_model
+    from profiler.pipeline.cases import load_recorded_model
 
     with pytest.raises(ReportError, match="--job-model PATH"):
         load_recorded_model("no-such-model")

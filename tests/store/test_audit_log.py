@@ -327,7 +327,7 @@ def _register_record_erase(path, rounds: int) -> None:
         people = Candidates(store)
         for i in range(rounds):
             c = people.register(actor="recruiter", candidate_id=f"cand-{i}")
-            people.record_artefact(c.id, "scores", {"E": i}, actor="system")
+            people.add_record(c.id, "scores", {"E": i}, actor="system")
             erase_candidate(store, c.id, actor="dpo", reason="request")
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import profiler
-from profiler.assessment import AssessmentError, assess_candidate, assess_candidates
+from profiler.pipeline.assessment import AssessmentError, assess_candidate, assess_candidates
 from profiler.oversight import AuditLog, CandidateError, Candidates, Review, ReviewError
 from profiler.store.audit_log import canonical_json, sha256_of
 from profiler.store import Store
@@ -58,7 +58,7 @@ def _take(store, questionnaire, candidate: str, answers: pd.Series, seconds: flo
 
 
 def _artefact(store, candidate: str, kind: str):
-    [found] = Candidates(store).artefacts(candidate, kind)
+    [found] = Candidates(store).records(candidate, kind)
     return found
 
 
@@ -126,7 +126,7 @@ def test_simulated_candidates_end_to_end(store, job_model):
             review.decide(rec.id, "accept", reviewer="jdoe", role="hiring_manager")
     assert review.pending() == [] and len(review.decisions()) == 3
     verification = AuditLog(store).verify()
-    assert verification.ok and verification.artefacts == 3 * 5 + 3, verification
+    assert verification.ok and verification.records == 3 * 5 + 3, verification
 
 
 def test_batch_of_simulated_candidates(store, job_model):
@@ -156,7 +156,7 @@ def test_a_batch_skips_unusable_rows_without_partial_records(store, job_model):
                               draws=DRAWS, on_error="skip")
     assert [a.candidate for a in batch.assessments] == [ids[2]] and list(batch.failures) == [ids[1]]
     assert "E1" in batch.failures[ids[1]]
-    assert Candidates(store).artefacts(ids[1]) == []
+    assert Candidates(store).records(ids[1]) == []
     assert [e.event for e in AuditLog(store).entries(candidate=ids[1])] == ["candidate.registered"]
     assert AuditLog(store).verify().ok
 
@@ -216,7 +216,7 @@ def test_unusable_input_records_nothing(store, job_model):
         assess_candidate(store, a, job_model, answers, {**_evidence(), "age": {"years": 30}}, as_of=AS_OF)
     with pytest.raises(AssessmentError, match="one row"):
         assess_candidate(store, a, job_model, pd.DataFrame([answers, answers]), _evidence(), as_of=AS_OF)
-    assert Candidates(store).artefacts(a) == [] and Candidates(store).artefacts(b) == []
+    assert Candidates(store).records(a) == [] and Candidates(store).records(b) == []
     assert [e.event for e in AuditLog(store).entries(candidate=a)] == ["candidate.registered", "session.started"]
 
 
