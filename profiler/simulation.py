@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from profiler.questionnaire.model import LikertFormat, NumberFormat
+from profiler.questionnaire.spec import LikertFormat, NumberFormat
 from profiler.questionnaire.questionnaire import Questionnaire
 
 

@@ -11,7 +11,7 @@ import numbers
 from dataclasses import dataclass
 
 from profiler.administration.errors import AnswerError
-from profiler.questionnaire.model import LikertFormat, NumberFormat, YesNoFormat
+from profiler.questionnaire.spec import LikertFormat, NumberFormat, YesNoFormat
 from profiler.questionnaire.questionnaire import Questionnaire
 
 # Yes/no labels when the questionnaire gives none in the session's language.

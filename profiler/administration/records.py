@@ -10,7 +10,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from profiler.administration.events import Event
 from profiler.artifacts import canonical_json
-from profiler.questionnaire.model import QuestionnaireSpec
+from profiler.questionnaire.spec import QuestionnaireSpec
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.store.tables import questionnaires, session_events, sessions
 

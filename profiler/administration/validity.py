@@ -37,7 +37,7 @@ from profiler.artifacts import (
     write_artifact,
 )
 from profiler.errors import ValidityError
-from profiler.questionnaire.model import LikertFormat, ValidityRules
+from profiler.questionnaire.spec import LikertFormat, ValidityRules
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import validate_responses
 from profiler.resources import bundled_dir

@@ -14,7 +14,7 @@ from profiler.jobmodel.evidence import (
 )
 from profiler.jobmodel.jobmodel import JobModel
 from profiler.jobmodel.loader import bundled_job_models, load_job_model, parse_job_model
-from profiler.jobmodel.model import JobModelSpec
+from profiler.jobmodel.spec import JobModelSpec
 from profiler.jobmodel.recommendation import (
     Contribution,
     Counterfactual,

@@ -1,6 +1,6 @@
 """A job model compiled to arrays: inputs, weights, utilities, minimums, the average candidate, thresholds.
 
-:func:`compile_model` binds a job model's document (:class:`~profiler.jobmodel.model.JobModelSpec`) and its
+:func:`compile_model` binds a job model's document (:class:`~profiler.jobmodel.spec.JobModelSpec`) and its
 questionnaire to a norm group. The evaluation, explanation, stability and checks modules read the resulting
 :class:`CompiledModel`; none of them needs the :class:`~profiler.jobmodel.JobModel` class that calls them.
 """
@@ -18,7 +18,7 @@ from scipy import special
 from profiler.artifacts import document_hash
 from profiler.jobmodel.contributions import make_explainer
 from profiler.jobmodel.evidence import evidence_sem
-from profiler.jobmodel.model import (
+from profiler.jobmodel.spec import (
     CertificationEvidence,
     EducationEvidence,
     ExperienceEvidence,

@@ -48,7 +48,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, ValidationError
 
 from profiler.errors import ProfilerError
-from profiler.jobmodel.model import (
+from profiler.jobmodel.spec import (
     CertificationEvidence,
     EducationEvidence,
     ExperienceEvidence,

@@ -10,7 +10,7 @@ from profiler.artifacts import document_hash
 from profiler.jobmodel.checks import check_effective_weights, effective_weights
 from profiler.jobmodel.compiled import CompiledModel, compile_model
 from profiler.jobmodel.evaluation import evaluate, evaluate_many
-from profiler.jobmodel.model import Criterion, JobModelSpec
+from profiler.jobmodel.spec import Criterion, JobModelSpec
 from profiler.questionnaire.questionnaire import Questionnaire
 
 if TYPE_CHECKING:

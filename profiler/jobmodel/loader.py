@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from profiler.documents import pydantic_errors, sort_details
 from profiler.errors import DocumentError, ErrorDetail, JobModelError
 from profiler.jobmodel.jobmodel import JobModel
-from profiler.jobmodel.model import JobModelSpec
+from profiler.jobmodel.spec import JobModelSpec
 from profiler.jobmodel.references import check_references
 from profiler.questionnaire.loader import load_questionnaire
 from profiler.questionnaire.questionnaire import Questionnaire

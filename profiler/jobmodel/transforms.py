@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from profiler.jobmodel.model import BinaryTransform, LinearTransform, SaturatingTransform, TargetRangeTransform
+from profiler.jobmodel.spec import BinaryTransform, LinearTransform, SaturatingTransform, TargetRangeTransform
 
 _LN2 = math.log(2.0)
 

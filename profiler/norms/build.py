@@ -9,7 +9,7 @@ import pandas as pd
 
 from profiler.factors.reliability import cronbach_alpha
 from profiler.norms.table import NormsError, NormTable, RowRule, SampleDescription, ScaleNorm
-from profiler.questionnaire.model import LikertFormat, YesNoFormat
+from profiler.questionnaire.spec import LikertFormat, YesNoFormat
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import score_responses, validate_responses
 

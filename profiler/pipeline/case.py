@@ -230,7 +230,7 @@ class CandidateCase:
     def from_dict(cls, data: Mapping[str, Any], *, job_model: JobModel | None = None) -> CandidateCase:
         """The case :meth:`to_dict` wrote; ``job_model`` replaces the stored document when given."""
         if job_model is None:
-            from profiler.jobmodel.model import JobModelSpec
+            from profiler.jobmodel.spec import JobModelSpec
             from profiler.questionnaire.loader import load_questionnaire
 
             spec = JobModelSpec.model_validate(data["job_model"])

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from profiler.documents import pydantic_errors, sort_details
 from profiler.errors import ErrorDetail, QuestionnaireError
-from profiler.questionnaire.model import QuestionnaireSpec
+from profiler.questionnaire.spec import QuestionnaireSpec
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.references import check_references
 from profiler.resources import bundled_files, resolve

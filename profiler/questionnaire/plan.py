@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from profiler.questionnaire.model import LikertFormat, NumberFormat, ResponseFormat
+from profiler.questionnaire.spec import LikertFormat, NumberFormat, ResponseFormat
 
 
 @dataclass(frozen=True, eq=False)

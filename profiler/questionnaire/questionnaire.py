@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.artifacts import document_hash
-from profiler.questionnaire.model import (
+from profiler.questionnaire.spec import (
     Item,
     LikertFormat,
     NumberFormat,

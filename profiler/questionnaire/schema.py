@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema
 
-from profiler.questionnaire.model import QuestionnaireSpec
+from profiler.questionnaire.spec import QuestionnaireSpec
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 

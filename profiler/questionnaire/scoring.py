@@ -14,7 +14,7 @@ import pandas as pd
 
 from profiler.documents import did_you_mean
 from profiler.errors import ResponseError, ResponseProblem
-from profiler.questionnaire.model import LikertFormat
+from profiler.questionnaire.spec import LikertFormat
 from profiler.questionnaire.plan import Scorable, ScoringPlan, acceptable, describe_format
 
 MAX_PROBLEMS_KEPT = 1000

@@ -15,7 +15,7 @@ from profiler.jobmodel.explanation import (
     import_shap,
     shap_contributions,
 )
-from profiler.jobmodel.model import BinaryTransform, LinearTransform, SaturatingTransform, TargetRangeTransform
+from profiler.jobmodel.spec import BinaryTransform, LinearTransform, SaturatingTransform, TargetRangeTransform
 from profiler.jobmodel.transforms import Binary, Linear, Saturating, TargetRange, UtilityBank, utility_of
 
 AS_OF = dt.date(2026, 6, 1)

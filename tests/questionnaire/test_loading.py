@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import profiler
-from profiler.questionnaire.model import LikertFormat, NumberFormat
+from profiler.questionnaire.spec import LikertFormat, NumberFormat
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "questionnaires"
 MINI = FIXTURES / "mini.yaml"

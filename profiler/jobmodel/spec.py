@@ -1,0 +1,219 @@
+"""The job-model format as pydantic models: role, evidence it accepts, weighted criteria and decision bands.
+
+A job model is written by people from a job analysis, never fitted to past hiring decisions. Each
+criterion turns one input (a trait scale of a questionnaire, or a piece of skill evidence) into a 0-1
+utility, weighs it, and may set a minimum that routes a candidate to human review. The score is
+``100 * sum(w_i * u_i) / sum(w_i)``; bands map it to advance / review / not advance.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from profiler.questionnaire.spec import ID_PATTERN, Identifier, NonEmptyText, Strict, Text
+
+INPUT_PATTERN = r"^(trait|evidence)\.[A-Za-z][A-Za-z0-9_.\-]*$"
+InputRef = Annotated[
+    str,
+    Field(
+        pattern=INPUT_PATTERN,
+        description="trait.<scale id of the questionnaire> or evidence.<id of a declared evidence item>",
+    ),
+]
+
+
+# Evidence declarations ------------------------------------------------------------------------------
+class EvidenceNorm(Strict):
+    """Distribution of an evidence input in the reference group: what the average candidate looks like."""
+
+    mean: float
+    sd: float = Field(ge=0)
+    n: int | None = Field(default=None, ge=1)
+    group: NonEmptyText = Field(description="Who the figures describe, e.g. 'applicants 2024-2025, all sites'.")
+
+
+class _EvidenceBase(Strict):
+    id: Identifier
+    name: NonEmptyText
+    description: Text | None = None
+    max_age_days: int | None = Field(
+        default=None, gt=0, description="Evidence older than this on the evaluation date counts as expired."
+    )
+
+
+class TestScoreEvidence(_EvidenceBase):
+    """An ability or work-sample test score on its own scale, with its reliability and norm."""
+
+    kind: Literal["test_score"]
+    min: float
+    max: float
+    reliability: float = Field(gt=0, lt=1)
+    norm: EvidenceNorm
+
+
+class InterviewEvidence(_EvidenceBase):
+    """Structured interview ratings of one competency on an anchored 1-5 scale, one per rater.
+
+    Several raters are averaged; ``interrater_reliability`` (single-rater ICC from the interview's
+    validation) gives the standard error of the mean of k raters by Spearman-Brown.
+    """
+
+    kind: Literal["interview_rating"]
+    competency: NonEmptyText
+    anchors: dict[Annotated[str, Field(pattern=r"^[1-5]$")], NonEmptyText] | None = Field(
+        default=None, description="What each rating 1..5 means for this competency (behavioural anchors)."
+    )
+    min_raters: int = Field(default=1, ge=1)
+    interrater_reliability: float = Field(gt=0, lt=1)
+    norm: EvidenceNorm
+
+
+class CertificationEvidence(_EvidenceBase):
+    """A certification held (1) or not (0); an expiry date on the evidence makes it lapse."""
+
+    kind: Literal["certification"]
+    base_rate: float = Field(ge=0, le=1, description="Share of the reference group holding it.")
+
+
+class ExperienceEvidence(_EvidenceBase):
+    """Years of relevant experience."""
+
+    kind: Literal["experience"]
+    max: float = Field(default=50, gt=0)
+    norm: EvidenceNorm
+
+
+class EducationEvidence(_EvidenceBase):
+    """Whether an education requirement is met (1) or not (0)."""
+
+    kind: Literal["education"]
+    requirement: NonEmptyText
+    base_rate: float = Field(ge=0, le=1, description="Share of the reference group meeting it.")
+
+
+EvidenceSpec = Annotated[
+    TestScoreEvidence | InterviewEvidence | CertificationEvidence | ExperienceEvidence | EducationEvidence,
+    Field(discriminator="kind"),
+]
+
+
+# Transforms to utility ---------------------------------------------------------------------------------
+class LinearTransform(Strict):
+    """Utility 0 at ``at_zero`` and 1 at ``at_one``, linear between, clipped outside (decreasing if at_zero > at_one)."""
+
+    kind: Literal["linear"]
+    at_zero: float
+    at_one: float
+
+    @model_validator(mode="after")
+    def _distinct(self) -> LinearTransform:
+        if self.at_zero == self.at_one:
+            raise ValueError("at_zero and at_one must differ")
+        return self
+
+
+class TargetRangeTransform(Strict):
+    """Ideal point / target range: utility 1 inside [low, high], falling linearly to 0 ``tolerance`` outside it."""
+
+    kind: Literal["target_range"]
+    low: float
+    high: float
+    tolerance: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TargetRangeTransform:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        return self
+
+
+class SaturatingTransform(Strict):
+    """Diminishing returns: utility 0 at ``start``, 1/2 at ``start + half_at``, approaching 1 (e.g. experience)."""
+
+    kind: Literal["saturating"]
+    half_at: float = Field(gt=0)
+    start: float = 0.0
+
+
+class BinaryTransform(Strict):
+    """For 0/1 inputs (certification held, requirement met): utility equals the input."""
+
+    kind: Literal["binary"]
+
+
+Transform = Annotated[
+    LinearTransform | TargetRangeTransform | SaturatingTransform | BinaryTransform, Field(discriminator="kind")
+]
+
+
+# Criteria, bands, the model --------------------------------------------------------------------------
+class Criterion(Strict):
+    """One weighted criterion: an input, its utility transform, a weight with its rationale."""
+
+    id: Identifier
+    input: InputRef
+    transform: Transform
+    weight: float = Field(gt=0, description="Relative importance from the job analysis (not fitted to data).")
+    rationale: NonEmptyText = Field(description="Why this criterion and this weight, from the job analysis.")
+    minimum: float | None = Field(
+        default=None,
+        description="Knock-out in the input's own units: below it the candidate goes to human review "
+        "(never to automatic rejection).",
+    )
+    missing: Literal["impute_mean", "review"] = Field(
+        default="review",
+        description="impute_mean: use the norm group's mean (contributes exactly 0) and flag it; "
+        "review: route the candidate to human review.",
+    )
+
+
+class Bands(Strict):
+    """Thresholds on the 0-100 score, with a review zone of ``review_margin`` points around each."""
+
+    advance_from: float = Field(ge=0, le=100)
+    not_advance_below: float = Field(ge=0, le=100)
+    review_margin: float = Field(default=0, ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bands:
+        if self.not_advance_below > self.advance_from:
+            raise ValueError(
+                f"not_advance_below ({self.not_advance_below}) must not exceed advance_from ({self.advance_from})"
+            )
+        return self
+
+
+class JobAnalysis(Strict):
+    """Where the criteria and weights come from."""
+
+    method: NonEmptyText
+    date: Text | None = None
+    by: list[NonEmptyText] = Field(default_factory=list)
+    reference: Text | None = None
+
+
+class Role(Strict):
+    title: NonEmptyText
+    description: Text | None = None
+
+
+class JobModelSpec(Strict):
+    """A job model file."""
+
+    id: Identifier
+    version: NonEmptyText
+    role: Role
+    job_analysis: JobAnalysis
+    questionnaire: Identifier = Field(description="Id of the questionnaire whose scales the trait inputs name.")
+    questionnaire_hash: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")] | None = Field(
+        default=None, description="Pin the exact questionnaire content; a different content is refused."
+    )
+    norms: Identifier = Field(description="Name of the norm group that defines the average candidate.")
+    evidence: list[EvidenceSpec] = Field(default_factory=list)
+    criteria: list[Criterion] = Field(min_length=1)
+    bands: Bands
+
+
+__all__ = ["ID_PATTERN", "JobModelSpec"]
