@@ -1,7 +1,7 @@
 """The global stop of a job model (EU AI Act Art. 14(4)(e)): an operator halts it, leaving a safe state.
 
 An operator stops one version of a job model, or every version of it, with a reason. While a stop is in
-force the recorded pipeline (:mod:`profiler.assessment`) produces no recommendation with that model: it
+force the recorded pipeline (:mod:`profiler.pipeline.assessment`) produces no recommendation with that model: it
 raises :class:`ModelStoppedError`, which names the operator, the time and the reason. The check runs
 inside the write transaction that records a candidate's results, so a stop that commits while a batch is
 running halts it at the next candidate and leaves no half-written case behind: each candidate's records
@@ -22,8 +22,9 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from profiler.errors import ProfilerError
-from profiler.store.audit_log import AuditEvent, AuditLog, lock_head
 from profiler.oversight.candidates import utc
+from profiler.store.audit_log import AuditEvent, AuditLog, lock_head
+from profiler.store.records import StoredModelResume, StoredModelStop
 from profiler.store.store import Store
 from profiler.store.tables import model_stops
 
@@ -173,10 +174,10 @@ class ModelControl:
             stop_id = connection.execute(insert(model_stops).values(
                 job_model_id=model_id, job_model_version=version, stopped_by=operator, stop_reason=reason,
                 stopped_at=now)).inserted_primary_key[0]
-            entry = self.log.append(AuditEvent.MODEL_STOPPED, {
-                "stop": stop_id, "job_model_id": model_id, "job_model_version": version,
-                "scope": "all versions" if version is None else "version", "operator": operator, "reason": reason,
-            }, actor=f"operator:{operator}", connection=connection)
+            entry = self.log.append(AuditEvent.MODEL_STOPPED, StoredModelStop(
+                stop=stop_id, job_model_id=model_id, job_model_version=version,
+                scope="all versions" if version is None else "version", operator=operator, reason=reason,
+            ).payload(), actor=f"operator:{operator}", connection=connection)
             connection.execute(update(model_stops).where(model_stops.c.id == stop_id).values(stop_seq=entry.seq))
             return stop_id
 
@@ -208,11 +209,10 @@ class ModelControl:
                                        + ". Resume without a version to end every stop of the model")
                 raise ControlError(f"job model {_scope(model_id, version)} is not stopped")
             for stop in ending:
-                entry = self.log.append(AuditEvent.MODEL_RESUMED, {
-                    "stop": stop.id, "job_model_id": model_id, "job_model_version": stop.job_model_version,
-                    "operator": operator, "reason": reason, "stopped_by": stop.stopped_by,
-                    "stopped_at": stop.stopped_at,
-                }, actor=f"operator:{operator}", connection=connection)
+                entry = self.log.append(AuditEvent.MODEL_RESUMED, StoredModelResume(
+                    stop=stop.id, job_model_id=model_id, job_model_version=stop.job_model_version,
+                    operator=operator, reason=reason, stopped_by=stop.stopped_by, stopped_at=stop.stopped_at,
+                ).payload(), actor=f"operator:{operator}", connection=connection)
                 connection.execute(update(model_stops).where(model_stops.c.id == stop.id).values(
                     resumed_by=operator, resume_reason=reason, resumed_at=now, resume_seq=entry.seq))
             return [s.id for s in ending]
@@ -251,7 +251,7 @@ class ModelControl:
 
     def check(self, model: Any, version: str | None = None, *, connection: Connection | None = None) -> None:
         """Raise :class:`ModelStoppedError` if a stop covers the model; pass ``connection`` to check inside
-        the caller's transaction (what :mod:`profiler.assessment` does before it records anything)."""
+        the caller's transaction (what :mod:`profiler.pipeline.assessment` does before it records anything)."""
         if hasattr(model, "spec") and version is None:
             version = model.version
         model_id, version = model_key(model, version)

@@ -10,10 +10,8 @@ from sqlalchemy import func, inspect, select
 
 import profiler
 import profiler.store.migrations as migrations
-from profiler.pipeline.assessment import assess_candidate, assess_candidates
 from profiler.cli import main
 from profiler.oversight import (
-    ReviewError,
     AuditEvent,
     AuditLog,
     Candidates,
@@ -21,8 +19,11 @@ from profiler.oversight import (
     ModelControl,
     ModelStoppedError,
     Review,
+    ReviewError,
 )
+from profiler.pipeline.assessment import assess_candidate, assess_candidates
 from profiler.store import Store
+from profiler.store.records import StoredModelStop, read_log_record
 from profiler.store.tables import case_records
 
 MODEL = "customer-support"
@@ -72,7 +73,11 @@ def test_stop_and_resume_are_recorded_and_logged(store):
     entry = next(AuditLog(store).entries(event=AuditEvent.MODEL_STOPPED))
     assert entry.seq == stop.stop_seq and entry.actor == "operator:ops-kim"
     assert entry.payload == {"stop": stop.id, "job_model_id": MODEL, "job_model_version": None,
-                             "scope": "all versions", "operator": "ops-kim", "reason": "norm table under investigation"}
+                             "scope": "all versions", "operator": "ops-kim", "reason": "norm table under investigation",
+                             "schema_version": 1}
+    assert read_log_record(entry.event, entry.payload) == StoredModelStop(
+        stop=stop.id, job_model_id=MODEL, job_model_version=None, scope="all versions", operator="ops-kim",
+        reason="norm table under investigation")
 
     [ended] = control.resume(MODEL, operator="ops-lee", reason="norms verified against the source")
     assert ended.id == stop.id and not ended.active and ended.resumed_by == "ops-lee"
@@ -80,6 +85,7 @@ def test_stop_and_resume_are_recorded_and_logged(store):
     resumed = next(AuditLog(store).entries(event=AuditEvent.MODEL_RESUMED))
     assert resumed.seq == ended.resume_seq and resumed.payload["reason"] == "norms verified against the source"
     assert resumed.payload["stopped_by"] == "ops-kim" and resumed.actor == "operator:ops-lee"
+    assert read_log_record(resumed.event, resumed.payload).stopped_at == stop.stopped_at
     assert [s.id for s in control.history(MODEL)] == [stop.id]
     assert AuditLog(store).verify().ok
 
