@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "ResponseError": "profiler.errors",
     "ResponseProblem": "profiler.errors",
     "ValidityError": "profiler.errors",
+    "JsonValueError": "profiler.canonical",
     # questionnaires
     "Questionnaire": "profiler.questionnaire",
     "load_questionnaire": "profiler.questionnaire",
@@ -33,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     # administration and the store
     "Store": "profiler.store",
     "StoreError": "profiler.store",
+    "StoredRecordError": "profiler.store.records",
     "Session": "profiler.administration",
     "AnswerError": "profiler.administration",
     "SessionError": "profiler.administration",
@@ -69,6 +71,15 @@ _EXPORTS: dict[str, str] = {
     "polychoric": "profiler.factors",
     "FactorModel": "profiler.factors.calibration",
     "FactorModelError": "profiler.factors.calibration",
+    "ModelSyntaxError": "profiler.factors",
+    "ModelSpecificationError": "profiler.factors",
+    "CFADataError": "profiler.factors",
+    "PolychoricError": "profiler.factors",
+    "HeywoodWarning": "profiler.factors",
+    "MissingDataWarning": "profiler.factors",
+    "CFAWarning": "profiler.factors",
+    "InadmissibleSolutionWarning": "profiler.factors",
+    "CFAConvergenceWarning": "profiler.factors",
     "calibrate_questionnaire": "profiler.factors.calibration",
     "load_factor_model": "profiler.factors.calibration",
     # job models
@@ -80,11 +91,15 @@ _EXPORTS: dict[str, str] = {
     "JobModelInputError": "profiler.jobmodel",
     "EvidenceError": "profiler.jobmodel",
     "UndeclaredInputError": "profiler.jobmodel",
+    "DominantCriterionWarning": "profiler.jobmodel",
     # the recorded pipeline: every step stored and logged
     "assess_candidate": "profiler.pipeline",
     "assess_candidates": "profiler.pipeline",
     "Assessment": "profiler.pipeline",
     "AssessmentError": "profiler.pipeline",
+    "BatchError": "profiler.pipeline.batch",
+    "ReportError": "profiler.pipeline",
+    "FairnessAuditError": "profiler.pipeline",
     # oversight: the audit log, candidates, privacy
     "AuditLog": "profiler.oversight",
     "AuditEvent": "profiler.oversight",
@@ -120,6 +135,7 @@ _EXPORTS: dict[str, str] = {
     "dif": "profiler.fairness",
     "invariance": "profiler.fairness",
     "score_without": "profiler.fairness",
+    "OrdinalConvergenceWarning": "profiler.fairness",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -138,7 +154,8 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (tests/test_public_api.py keeps
+    # this block equal to _EXPORTS)
     from profiler.administration import AnswerError, Session, SessionError, SessionExpiredError
     from profiler.administration.validity import (
         ValidityCalibration,
@@ -146,6 +163,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         derive_validity_calibration,
         load_validity_calibration,
     )
+    from profiler.canonical import JsonValueError
     from profiler.errors import (
         DocumentError,
         ErrorDetail,
@@ -154,10 +172,20 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         QuestionnaireError,
         ResponseError,
         ResponseProblem,
+        ValidityError,
     )
     from profiler.factors import (
         CFA,
         EFA,
+        CFAConvergenceWarning,
+        CFADataError,
+        CFAWarning,
+        HeywoodWarning,
+        InadmissibleSolutionWarning,
+        MissingDataWarning,
+        ModelSpecificationError,
+        ModelSyntaxError,
+        PolychoricError,
         bartlett_sphericity,
         cronbach_alpha,
         eigenvalues,
@@ -171,8 +199,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         standard_error_of_measurement,
         velicer_map,
     )
-    from profiler.factors.calibration import FactorModel, calibrate_questionnaire, load_factor_model
+    from profiler.factors.calibration import FactorModel, FactorModelError, calibrate_questionnaire, load_factor_model
     from profiler.fairness import (
+        OrdinalConvergenceWarning,
         adverse_impact,
         dif,
         differential_prediction,
@@ -182,10 +211,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         scoring_impact,
         standardized_mean_differences,
     )
-    from profiler.pipeline.assessment import Assessment, AssessmentError, assess_candidate, assess_candidates
-    from profiler.errors import ValidityError
-    from profiler.factors.calibration import FactorModelError
     from profiler.jobmodel import (
+        DominantCriterionWarning,
         EvidenceError,
         JobModel,
         JobModelInputError,
@@ -194,14 +221,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         bundled_job_models,
         load_job_model,
         parse_job_model,
-    )
-    from profiler.oversight import ControlError, ModelControl, ModelStoppedError, Review, ReviewError, oversight_figures
-    from profiler.pipeline import case_from_store, cohort_from_store
-    from profiler.reports import (
-        candidate_report,
-        cohort_report,
-        fairness_report,
-        recruiter_report,
     )
     from profiler.norms import (
         NormsError,
@@ -221,12 +240,31 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily
         Candidate,
         CandidateError,
         Candidates,
+        ControlError,
         LogEntry,
+        ModelControl,
+        ModelStoppedError,
+        Review,
+        ReviewError,
         Verification,
         erase_candidate,
         export_candidate,
+        oversight_figures,
         purge_expired,
     )
+    from profiler.pipeline import (
+        Assessment,
+        AssessmentError,
+        FairnessAuditError,
+        ReportError,
+        assess_candidate,
+        assess_candidates,
+        case_from_store,
+        cohort_from_store,
+    )
+    from profiler.pipeline.batch import BatchError
     from profiler.questionnaire import Questionnaire, bundled_questionnaires, load_questionnaire, parse_questionnaire
+    from profiler.reports import candidate_report, cohort_report, fairness_report, recruiter_report
     from profiler.simulation import simulate_responses
     from profiler.store import Store, StoreError
+    from profiler.store.records import StoredRecordError

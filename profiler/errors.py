@@ -14,20 +14,21 @@ code that raises them, so that each concept stays in one module):
   - :class:`DocumentError` (ValueError): :class:`QuestionnaireError`, :class:`JobModelError` — located YAML problems
   - :class:`ResponseError` (ValueError) — answers that do not fit the questionnaire, by row and item
   - :class:`ValidityError` (ValueError) — input the response-validity checks cannot use
+  - ``JsonValueError`` — :mod:`profiler.canonical` (a value with no canonical JSON form)
+  - ``StoreError`` > ``StoredRecordError`` — :mod:`profiler.store` (missing, corrupt, foreign or newer database;
+    a stored record of a newer schema version or that does not fit its type)
+  - ``AuditLogError`` — :mod:`profiler.store.audit_log`
   - ``AnswerError``, ``SessionError`` > ``SessionExpiredError`` — :mod:`profiler.administration.errors`
-  - ``StoreError`` — :mod:`profiler.store.errors` (missing, corrupt, foreign or newer database)
-  - ``NormsError`` > ``NormsMismatchError`` — :mod:`profiler.norms.table`
   - ``FactorModelError`` — :mod:`profiler.factors.calibration`; ``ModelSyntaxError``, ``ModelSpecificationError``,
-    ``CFADataError`` — :mod:`profiler.factors`
+    ``CFADataError``, ``PolychoricError`` — :mod:`profiler.factors`
+  - ``NormsError`` > ``NormsMismatchError`` — :mod:`profiler.norms.table`
   - ``JobModelInputError`` > ``UndeclaredInputError``, ``EvidenceError`` — :mod:`profiler.jobmodel.evidence`
-  - ``AssessmentError`` — :mod:`profiler.assessment`
-  - ``ReviewError``, ``ControlError``, ``ModelStoppedError``, ``CandidateError``, ``AuditLogError``,
-    ``FairnessAuditError`` — :mod:`profiler.oversight`
-  - ``ReportError`` — :mod:`profiler.reports`
+  - ``ReviewError``, ``ControlError``, ``ModelStoppedError``, ``CandidateError`` — :mod:`profiler.oversight`
+  - ``AssessmentError``, ``BatchError``, ``ReportError``, ``FairnessAuditError`` — :mod:`profiler.pipeline`
 
 Warnings (``UserWarning`` subclasses) say that a result deserves a second look without being wrong:
-``HeywoodWarning``, ``CFAWarning`` > ``InadmissibleSolutionWarning``, ``CFAConvergenceWarning``,
-``DominantCriterionWarning``, ``OrdinalConvergenceWarning``.
+``HeywoodWarning``, ``MissingDataWarning``, ``CFAWarning`` > ``InadmissibleSolutionWarning``,
+``CFAConvergenceWarning``, ``DominantCriterionWarning``, ``OrdinalConvergenceWarning``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,18 @@
-"""The public API is exactly what ``profiler.__all__`` lists, every listed name exists, and errors form one tree."""
+"""The public API is exactly what ``profiler.__all__`` lists, every listed name exists, the type checkers' view
+of it agrees, every user error of the package is exported, and errors form one tree."""
 
+import ast
+import importlib
+import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import profiler
+
+INIT = Path(profiler.__file__)
 
 EXPECTED = {
     "__version__",
@@ -29,6 +36,10 @@ EXPECTED = {
     "Review", "ReviewError", "ModelControl", "ModelStoppedError", "ControlError", "oversight_figures",
     "recruiter_report", "candidate_report", "cohort_report", "fairness_report", "case_from_store", "cohort_from_store",
     "FactorModelError", "ValidityError",
+    "JsonValueError", "StoredRecordError", "ModelSyntaxError", "ModelSpecificationError", "CFADataError",
+    "PolychoricError", "BatchError", "ReportError", "FairnessAuditError",
+    "HeywoodWarning", "MissingDataWarning", "CFAWarning", "InadmissibleSolutionWarning", "CFAConvergenceWarning",
+    "DominantCriterionWarning", "OrdinalConvergenceWarning",
 }
 
 
@@ -64,3 +75,37 @@ def test_document_errors_are_value_errors():
     assert issubclass(profiler.QuestionnaireError, profiler.DocumentError)
     assert issubclass(profiler.DocumentError, ValueError)
     assert issubclass(profiler.ResponseError, ValueError)
+
+
+def test_the_type_checking_block_lists_exactly_the_exports():
+    # profiler/__init__.py imports names lazily; its TYPE_CHECKING block is what IDEs and mypy see.
+    tree = ast.parse(INIT.read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING")
+    seen = {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert seen == profiler._EXPORTS
+
+
+def _all_modules():
+    deprecated = {"profiler.assessment", "profiler.reports.stored", "profiler.oversight.audit_log",
+                  "profiler.oversight.fairness_audit", "profiler.questionnaire.model", "profiler.jobmodel.model"}
+    for info in pkgutil.walk_packages(profiler.__path__, "profiler."):
+        if info.name not in deprecated and not info.name.endswith("__main__"):
+            yield importlib.import_module(info.name)
+
+
+def test_every_user_error_and_warning_of_the_package_is_exported():
+    defined = set()
+    for module in _all_modules():
+        for name, value in vars(module).items():
+            if isinstance(value, type) and value.__module__ == module.__name__ and (
+                    issubclass(value, profiler.ProfilerError) or issubclass(value, UserWarning)):
+                defined.add(name)
+    assert defined - set(profiler.__all__) == set()
+    text = Path(profiler.errors.__file__).read_text(encoding="utf-8")
+    documented = {name for name in defined if issubclass(getattr(profiler, name), Exception)
+                  and not issubclass(getattr(profiler, name), Warning)}
+    assert {name for name in documented if name not in text} == set()  # errors.py documents the whole hierarchy
+
+
+def test_the_package_says_it_is_typed():
+    assert (INIT.parent / "py.typed").is_file()
