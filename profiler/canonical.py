@@ -106,6 +106,11 @@ def sha256_text(text: str, *, error: type[Exception] = JsonValueError) -> str:
         data = text.encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate has no UTF-8 form
         raise error(f"text cannot be encoded as UTF-8: {exc}") from None
+    return sha256_bytes(data)
+
+
+def sha256_bytes(data: bytes) -> str:
+    """``"sha256:"`` + the hex SHA-256 of ``data`` (a file's bytes, say)."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
@@ -116,4 +121,4 @@ def fields_of(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in names}
 
 
-__all__ = ["JsonValueError", "canonical_json", "fields_of", "parse_utc_text", "sha256_text", "to_plain", "utc_text"]
+__all__ = ["JsonValueError", "canonical_json", "fields_of", "parse_utc_text", "sha256_bytes", "sha256_text", "to_plain", "utc_text"]

@@ -9,7 +9,7 @@
   (selection and scoring rates, impact ratios with z, Fisher, CI, shortfall and flips, score differences,
   the NYC summary), as HTML and as JSON with every figure, recorded in the audit log. Group labels come
   from ``--groups`` (a CSV: a column ``candidate`` or ``candidate_id``, one column per attribute) or,
-  without it, from the store's own demographics (read by profiler.oversight.fairness_audit, logged).
+  without it, from the store's own demographics (read by profiler.pipeline.fairness_audit, logged).
 
 Each report is logged (``report.generated`` with the report's SHA-256; the fairness audit as
 ``audit.run``). Reports hold pseudonyms, never names or protected attributes.
@@ -20,15 +20,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
-import hashlib
-import json
 import sys
 from pathlib import Path
 
 from profiler.cli._common import EXIT_OK, EXIT_USAGE
-
-REPORT_EVENT = "report.generated"
-
 
 def _default_actor() -> str:
     try:
@@ -99,33 +94,19 @@ def register_fairness(actions) -> None:
     fairness.set_defaults(func=run_fairness)
 
 
-def _write(path: Path, text: str) -> str:
-    data = text.encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def run_candidate(args: argparse.Namespace) -> int:
     from profiler.jobmodel import load_job_model
-    from profiler.store.audit_log import AuditLog
-    from profiler.reports import candidate_report, recruiter_report
-    from profiler.pipeline.cases import case_from_store
+    from profiler.reports.recorded import write_candidate_report
     from profiler.store import Store
 
     job_model = load_job_model(args.job_model) if args.job_model else None
+    out = args.out or Path(f"{args.id}-{args.audience}.html")
     with Store(args.db, create=False) as store:
-        case = case_from_store(store, args.id, job_model=job_model, recommendation_id=args.recommendation)
-        if args.audience == "recruiter":
-            html = recruiter_report(case)
-        else:
-            html = candidate_report(case, contact=args.contact)
-        out = args.out or Path(f"{args.id}-{args.audience}.html")
-        digest = _write(out, html)
-        AuditLog(store).append(REPORT_EVENT, {"report": args.audience, "job_model_id": case.job_model.id,
-                                              "review": case.review.state, "sha256": digest},
-                               actor=args.actor or _default_actor(), candidate=args.id)
-    print(f"wrote {out}: {args.audience} report on {args.id} ({case.review.state}; {digest})")
+        written = write_candidate_report(store, args.id, out, audience=args.audience,
+                                         actor=args.actor or _default_actor(), job_model=job_model,
+                                         recommendation_id=args.recommendation, contact=args.contact)
+    case = written.case
+    print(f"wrote {out}: {args.audience} report on {args.id} ({case.review.state}; {written.sha256})")
     if not case.job_model_matches:
         print(f"warning: the job model {case.job_model.id} {case.job_model.version} given is not the one that "
               "produced the recommendation (content hashes differ); the report says so", file=sys.stderr)
@@ -133,69 +114,37 @@ def run_candidate(args: argparse.Namespace) -> int:
 
 
 def run_cohort(args: argparse.Namespace) -> int:
-    from profiler.store.audit_log import AuditLog
-    from profiler.reports.cohort import cohort_report
-    from profiler.pipeline.cases import cohort_from_store
-    from profiler.store import Store
-
     from profiler.jobmodel import load_job_model
+    from profiler.reports.recorded import write_cohort_report
+    from profiler.store import Store
 
     model = load_job_model(args.job_model) if args.job_model else args.model
     if args.job_model and model.id != args.model:
         print(f"profiler report cohort: {args.job_model} is job model {model.id!r}, not {args.model!r}",
               file=sys.stderr)
         return EXIT_USAGE
+    out = args.out or Path(f"cohort-{args.model}.html")
     with Store(args.db, create=False) as store:
-        cohort = cohort_from_store(store, model)
-        out = args.out or Path(f"cohort-{args.model}.html")
-        digest = _write(out, cohort_report(cohort))
-        AuditLog(store).append(REPORT_EVENT, {"report": "cohort", "job_model_id": args.model,
-                                              "candidates": len(cohort.entries), "sha256": digest},
-                               actor=args.actor or _default_actor())
-    print(f"wrote {out}: cohort of {args.model}, {len(cohort.entries)} recommendation(s) ({digest})")
+        written = write_cohort_report(store, model, out, actor=args.actor or _default_actor())
+    cohort = written.cohort
+    print(f"wrote {out}: cohort of {args.model}, {len(cohort.entries)} recommendation(s) ({written.sha256})")
     for warning in cohort.oversight.get("warnings", []):
         print(f"WARNING: {warning}")
     return EXIT_OK
 
 
-def read_groups(path: Path):
-    """Group labels from a CSV: a ``candidate`` / ``candidate_id`` column (else the first) and attributes."""
-    import pandas as pd
-
-    from profiler.pipeline.cases import ReportError
-
-    try:
-        # utf-8-sig: spreadsheet programs put a byte-order mark before the first column name
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ReportError(f"cannot read the groups file {path}: {exc}") from None
-    if frame.shape[1] < 2:
-        raise ReportError(f"{path}: expected a candidate column and at least one attribute column (e.g. sex)")
-    key = next((c for c in ("candidate", "candidate_id") if c in frame.columns), frame.columns[0])
-    if frame[key].duplicated().any():
-        raise ReportError(f"{path}: candidate {frame[key][frame[key].duplicated()].iloc[0]!r} is listed twice")
-    frame.columns = [str(c).strip() for c in frame.columns]
-    key = key.strip()
-    frame = frame.set_index(key)
-    frame.index.name = "candidate_id"
-    return frame.where(frame.apply(lambda col: col.str.strip() != ""), None)  # empty cell: unknown
-
-
 def run_fairness(args: argparse.Namespace) -> int:
-    from profiler.reports.fairness import write_fairness_audit as run_fairness_audit
+    from profiler.pipeline.fairness_audit import read_group_labels
+    from profiler.reports.fairness import write_fairness_audit
     from profiler.store import Store
 
     if args.data_kind == "test" and not args.data_reason:
         print("profiler audit fairness: with --data-kind test, say why historical data were not used "
               "(--data-reason TEXT)", file=sys.stderr)
         return EXIT_USAGE
-    groups = groups_source = None
-    if args.groups is not None:
-        groups = read_groups(args.groups)
-        digest = "sha256:" + hashlib.sha256(args.groups.read_bytes()).hexdigest()
-        groups_source = f"file {args.groups.name} ({digest})"
+    groups, groups_source = read_group_labels(args.groups) if args.groups is not None else (None, None)
     with Store(args.db, create=False) as store:
-        run = run_fairness_audit(
+        run = write_fairness_audit(
             store, args.model, args.out, actor=args.actor or _default_actor(), groups=groups,
             groups_source=groups_source, audit_date=args.date, data_kind=args.data_kind,
             data_reason=args.data_reason, first_used=args.first_used, auditor=args.auditor,

@@ -17,7 +17,7 @@ is a DataFrame or a dataclass with ``to_dict()`` (JSON-ready) so that a report c
 - :func:`fairness_audit` -- every figure of a job model's audit with the NYC summary (:mod:`.audit`).
 """
 
-from profiler.fairness.audit import AuditSummary, FairnessAudit, fairness_audit
+from profiler.fairness.audit import AuditSummary, FairnessAudit, FairnessAuditError, fairness_audit
 from profiler.fairness.dif import DIFResult, benjamini_hochberg, dif
 from profiler.fairness.distributions import cohens_d, standardized_mean_differences
 from profiler.fairness.impact import ImpactResult, adverse_impact, scoring_impact
@@ -32,6 +32,7 @@ __all__ = [
     "DIFResult",
     "DifferentialPrediction",
     "FairnessAudit",
+    "FairnessAuditError",
     "ImpactResult",
     "InvarianceResult",
     "OrdinalConvergenceWarning",

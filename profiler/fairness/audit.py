@@ -31,8 +31,14 @@ from typing import Any
 import pandas as pd
 
 from profiler.canonical import to_plain
+from profiler.errors import ProfilerError
 from profiler.fairness.distributions import standardized_mean_differences
 from profiler.fairness.impact import adverse_impact, scoring_impact
+
+class FairnessAuditError(ProfilerError, ValueError):
+    """A fairness audit that cannot run: no recommendations for the model, no group labels, test data without
+    the reason historical data were not used, a candidate listed twice."""
+
 
 DATA_KINDS = ("historical", "test")
 
@@ -71,9 +77,9 @@ class AuditSummary:
 
     def __post_init__(self) -> None:
         if self.data_kind not in DATA_KINDS:
-            raise ValueError(f"data_kind={self.data_kind!r}; use 'historical' or 'test'")
+            raise FairnessAuditError(f"data_kind={self.data_kind!r}; use 'historical' or 'test'")
         if self.data_kind == "test" and not (self.data_reason or "").strip():
-            raise ValueError("an audit on test data says why historical data were not used: give data_reason")
+            raise FairnessAuditError("an audit on test data says why historical data were not used: give data_reason")
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,7 @@ def fairness_audit(frame: pd.DataFrame, groups: pd.DataFrame, summary: AuditSumm
         As in :func:`profiler.fairness.adverse_impact`.
     """
     if frame.index.has_duplicates:
-        raise ValueError("the audit data list a candidate twice")
+        raise FairnessAuditError("the audit data list a candidate twice")
     labels = groups.reindex(frame.index)
     labels = labels.astype(object).where(labels.notna(), None)
     selected = (frame["band"] == "advance").astype(int).rename("recommended_advance")
@@ -203,4 +209,4 @@ def _plain(value: Any) -> Any:
     return to_plain(value, "fairness audit", nonfinite="null")
 
 
-__all__ = ["DATA_KINDS", "AuditSummary", "FairnessAudit", "fairness_audit", "frame_records", "summary_from_dict"]
+__all__ = ["DATA_KINDS", "AuditSummary", "FairnessAudit", "FairnessAuditError", "fairness_audit", "frame_records", "summary_from_dict"]

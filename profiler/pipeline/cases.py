@@ -9,8 +9,12 @@ one job model. Neither reads identities or demographics.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+from profiler.canonical import sha256_bytes
 
 from profiler.errors import JobModelError, ProfilerError
 from profiler.jobmodel import Recommendation, load_job_model
@@ -26,6 +30,7 @@ from profiler.pipeline.case import (
     ValidityFindings,
 )
 from profiler.pipeline.cohort import Cohort, CohortEntry, oversight_data, status_of
+from profiler.store.audit_log import AuditLog
 from profiler.store.records import StoredProfile, StoredValidity
 
 
@@ -200,4 +205,29 @@ def cohort_from_store(store: Any, job_model: Any) -> Cohort:
                   oversight=oversight_data(review.figures(job_model=model_id), model_id))
 
 
-__all__ = ["ReportError", "case_from_store", "cohort_from_store", "decision_record", "norm_group", "review_status"]
+REPORT_EVENT = "report.generated"
+
+
+def record_report(store: Any, report: str, path: str | Path, text: str, *, actor: str, candidate: str | None = None,
+                  **facts: Any) -> tuple[str, int]:
+    """Write a report's text to ``path`` (whole or not at all) and log it (``report.generated``, its SHA-256 and
+    ``facts`` such as the job model and the review state; never its content). Returns the digest and log entry."""
+    path = Path(path)
+    data = text.encode("utf-8")
+    if path.is_dir():
+        raise ReportError(f"{path} is a folder: give the report's file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    digest = sha256_bytes(data)
+    entry = AuditLog(store).append(REPORT_EVENT, {"report": report, **facts, "sha256": digest}, actor=actor,
+                                   candidate=candidate)
+    return digest, entry.seq
+
+
+__all__ = ["REPORT_EVENT", "ReportError", "case_from_store", "cohort_from_store", "decision_record", "norm_group",
+           "record_report", "review_status"]

@@ -21,19 +21,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from profiler.canonical import sha256_text
-from profiler.errors import ProfilerError
-from profiler.fairness.audit import AuditSummary, FairnessAudit, fairness_audit
+from profiler.canonical import sha256_bytes, sha256_text
+from profiler.fairness.audit import AuditSummary, FairnessAudit, FairnessAuditError, fairness_audit
 from profiler.oversight.candidates import DemographicsVault
 from profiler.oversight.review import Review
-from profiler.pipeline.cases import review_status
+from profiler.pipeline.cases import ReportError, review_status
 from profiler.store import Store
 from profiler.store.audit_log import AuditEvent, AuditLog
 from profiler.store.records import StoredFairnessAudit
-
-
-class FairnessAuditError(ProfilerError, ValueError):
-    """A fairness audit that cannot run: no recommendations for the model, or no group labels."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +58,36 @@ def _free_stem(folder: Path, stem: str) -> str:
         n += 1
         candidate = f"{stem}-{n}"
     return candidate
+
+
+def read_group_labels(path: str | Path) -> tuple[pd.DataFrame, str]:
+    """Group labels from a CSV, and where they came from (the file's name and SHA-256, for the report).
+
+    The candidate column is ``candidate`` or ``candidate_id`` (else the first column); every other column is an
+    attribute (e.g. ``sex``). An empty cell is an unknown category.
+
+    Raises
+    ------
+    ReportError
+        The file cannot be read, has no attribute column, or lists a candidate twice.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+        # utf-8-sig: spreadsheet programs put a byte-order mark before the first column name
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ReportError(f"cannot read the groups file {path}: {exc}") from None
+    if frame.shape[1] < 2:
+        raise ReportError(f"{path}: expected a candidate column and at least one attribute column (e.g. sex)")
+    key = next((c for c in ("candidate", "candidate_id") if c in frame.columns), frame.columns[0])
+    if frame[key].duplicated().any():
+        raise ReportError(f"{path}: candidate {frame[key][frame[key].duplicated()].iloc[0]!r} is listed twice")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.set_index(key.strip())
+    frame.index.name = "candidate_id"
+    labels = frame.where(frame.apply(lambda col: col.str.strip() != ""), None)  # empty cell: unknown
+    return labels, f"file {path.name} ({sha256_bytes(data)})"
 
 
 def run_fairness_audit(
@@ -166,3 +191,6 @@ def run_fairness_audit(
         data_kind=data_kind, groups_source=summary.groups_source, minimum_impact_ratios=minimum,
         html_sha256=html_digest, json_sha256=json_digest).payload(), actor=actor)
     return FairnessAuditRun(html_path, json_path, entry.seq, len(frame), minimum)
+
+
+__all__ = ["FairnessAuditError", "FairnessAuditRun", "read_group_labels", "run_fairness_audit"]

@@ -3,6 +3,7 @@ and the rule that no protected attribute reaches a candidate's or a cohort's rep
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from html import unescape
@@ -212,17 +213,18 @@ def test_a_failing_audit_writes_nothing_and_never_overwrites(store_path, tmp_pat
 
 
 def test_groups_file_from_a_spreadsheet_with_a_byte_order_mark(tmp_path):
-    from profiler.cli.report import read_groups
+    from profiler.pipeline.fairness_audit import read_group_labels
 
     path = tmp_path / "groups.csv"
     path.write_bytes("\ufeffcandidate_id,sex\ncand-0000,F\ncand-0001,\n".encode("utf-8"))
-    groups = read_groups(path)
+    groups, source = read_group_labels(path)
+    assert source == f"file groups.csv (sha256:{hashlib.sha256(path.read_bytes()).hexdigest()})"
     assert groups.index.name == "candidate_id" and list(groups.columns) == ["sex"]
     assert groups.loc["cand-0000", "sex"] == "F" and pd.isna(groups.loc["cand-0001", "sex"])  # empty: unknown
     empty = tmp_path / "empty.csv"
     empty.write_text("", encoding="utf-8")
     with pytest.raises(ReportError, match="cannot read the groups file"):
-        read_groups(empty)
+        read_group_labels(empty)
 
 
 def test_audit_fairness_of_a_version_that_was_not_recorded(store_path, tmp_path, capsys):
