@@ -121,4 +121,5 @@ def fields_of(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in names}
 
 
-__all__ = ["JsonValueError", "canonical_json", "fields_of", "parse_utc_text", "sha256_bytes", "sha256_text", "to_plain", "utc_text"]
+__all__ = ["JsonValueError", "canonical_json", "fields_of", "parse_utc_text", "sha256_bytes", "sha256_text", "to_plain",
+           "utc_text"]

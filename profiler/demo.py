@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 
 from profiler.administration import Session
-from profiler.pipeline.assessment import assess_candidate, assess_candidates
-from profiler.oversight import AuditLog, Candidates, Review
-from profiler.oversight.candidates import DemographicsVault
-from profiler.reports.fairness import write_fairness_audit as run_fairness_audit
-from profiler.reports import candidate_report, case_from_store, cohort_from_store, cohort_report, recruiter_report
 from profiler.administration.validity import assess_validity
 from profiler.jobmodel import load_job_model
 from profiler.norms import load_norms, trait_profiles
+from profiler.oversight import AuditLog, Candidates, Review
+from profiler.oversight.candidates import DemographicsVault
+from profiler.pipeline.assessment import assess_candidate, assess_candidates
 from profiler.questionnaire import Questionnaire, bundled_questionnaires, load_questionnaire
 from profiler.questionnaire.checks import questionnaire_warnings
+from profiler.reports import write_fairness_audit
+from profiler.reports.recorded import write_candidate_report, write_cohort_report
 from profiler.simulation import simulate_responses
 from profiler.store import Store
 from profiler.yamlsource import read_yaml_file
@@ -253,11 +253,11 @@ def _reports(store: Store, people: list[SimulatedCandidate]) -> None:
     for model_id in JOB_MODELS:
         model = load_job_model(model_id)
         for person in people:
-            case = case_from_store(store, person.candidate, job_model=model)
-            (folder / f"{model_id}-{person.candidate}-recruiter.html").write_text(recruiter_report(case), "utf-8")
-            (folder / f"{model_id}-{person.candidate}-candidate.html").write_text(candidate_report(case), "utf-8")
-            written += 2
-        (folder / f"{model_id}-cohort.html").write_text(cohort_report(cohort_from_store(store, model)), "utf-8")
+            for audience in ("recruiter", "candidate"):  # each written through the pipeline and logged
+                path = folder / f"{model_id}-{person.candidate}-{audience}.html"
+                write_candidate_report(store, person.candidate, path, audience=audience, actor=ACTOR, job_model=model)
+                written += 1
+        write_cohort_report(store, model, folder / f"{model_id}-cohort.html", actor=ACTOR)
         written += 1
     print(f"{written} self-contained HTML reports in {folder.resolve()}/")
     print(f"open for example {folder.resolve()}/{JOB_MODELS[0]}-{people[0].candidate}-recruiter.html")
@@ -287,7 +287,7 @@ def _fairness(store: Store, registry: Candidates, questionnaire: Questionnaire, 
     print(f"assessed {len(batch.assessments)} more simulated candidates for {JOB_MODELS[0]}")
     verification = AuditLog(store).verify()
     print(f"audit log: {verification}")
-    run = run_fairness_audit(store, JOB_MODELS[0], OUTPUT / "audit", actor="demo:auditor", data_kind="test",
+    run = write_fairness_audit(store, JOB_MODELS[0], OUTPUT / "audit", actor="demo:auditor", data_kind="test",
                              data_reason="simulated candidates (demonstration; no historical data)")
     print(f"fairness audit of {JOB_MODELS[0]}: {run.candidates} candidates; report {run.html_path.resolve()}")
     for name, value in run.minimum_impact_ratios.items():
