@@ -57,6 +57,8 @@ _EXPORTS: dict[str, str] = {
     # factor models and reliability
     "EFA": "profiler.factors",
     "em_moments": "profiler.factors",
+    "icc": "profiler.factors",
+    "retest_reliability": "profiler.factors",
     "CFA": "profiler.factors",
     "parse_model": "profiler.factors",
     "cronbach_alpha": "profiler.factors",
@@ -190,12 +192,14 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         cronbach_alpha,
         eigenvalues,
         em_moments,
+        icc,
         item_statistics,
         kmo,
         omega,
         parallel_analysis,
         parse_model,
         polychoric,
+        retest_reliability,
         standard_error_of_measurement,
         velicer_map,
     )

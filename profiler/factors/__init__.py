@@ -25,6 +25,7 @@ from profiler.factors.cfa import (
 )
 from profiler.factors.efa import EFA, FitStatistics, HeywoodWarning, fit_statistics
 from profiler.factors.extraction import Extraction, extract
+from profiler.factors.icc import ICC, RetestReliability, icc, retest_reliability
 from profiler.factors.missing import EMMoments, MissingData, MissingDataWarning, em_moments
 from profiler.factors.model_syntax import ModelSyntaxError, parse_model
 from profiler.factors.omega import Omega, omega
@@ -82,10 +83,14 @@ __all__: list[str] = [
     "velicer_map",
     # reliability
     "Alpha",
+    "ICC",
     "Omega",
+    "RetestReliability",
     "ScaleAlphas",
     "cronbach_alpha",
+    "icc",
     "item_statistics",
     "omega",
+    "retest_reliability",
     "standard_error_of_measurement",
 ]
