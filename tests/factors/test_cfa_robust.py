@@ -80,3 +80,60 @@ def test_scaling_factor_is_one_for_normal_data():
         assert fit.fit_indices_["chisq_scaling_factor"] == pytest.approx(1.0, abs=0.1)
         ml = CFA("f =~ a + b + c + d").fit(data)
         np.testing.assert_allclose(fit.estimates_.se, ml.estimates_.se, rtol=0.05)
+
+
+# ------------------------------------------------------------------ full-information ML
+@pytest.fixture(scope="module")
+def hs_holes(holzinger_swineford, robust_reference):
+    """Holzinger-Swineford with the 10% of x1..x9 cells that make_robust_reference.R removed (seeded MCAR)."""
+    mask = np.array(robust_reference["fiml_mask"], dtype=bool)
+    cols = [f"x{i}" for i in range(1, 10)]
+    values = holzinger_swineford[cols].to_numpy(copy=True)
+    values[mask] = np.nan
+    holes = holzinger_swineford.copy()
+    holes[cols] = values
+    return holes
+
+
+@pytest.mark.parametrize(("key", "estimator"), [("fiml", "ML"), ("fiml_mlr", "MLR")])
+def test_fiml_matches_lavaan_missing_ml(hs_holes, robust_reference, key, estimator):
+    ref = robust_reference[key]
+    fit = CFA(robust_reference["model"], missing="fiml", estimator=estimator).fit(hs_holes)
+    compared = assert_fit_indices(fit.fit_indices_, {**ref["fit"], "unrestricted.loglik": ref["fit"]["unrestricted.logl"]})
+    assert {"chisq", "cfi", "rmsea", "srmr", "loglik", "unrestricted_loglik", "baseline_chisq"} <= set(compared)
+    if estimator == "MLR":
+        assert {"chisq_scaled", "chisq_scaling_factor", "baseline_chisq_scaling_factor", "cfi_scaled"} <= set(compared)
+    assert_estimates(fit.estimates_, ref["estimates"])  # intercepts included (a mean structure)
+    m = fit.missing_
+    assert (m.method, m.n_rows, m.n_rows_used, m.n_rows_dropped) == ("fiml", 301, 301, 0)
+    assert m.n_cells_missing == int(np.sum(robust_reference["fiml_mask"])) and m.em_converged
+
+
+def test_fiml_h1_moments_are_lavaans(hs_holes, robust_reference):
+    from profiler.factors.missing import em_moments
+
+    h1 = em_moments(hs_holes[[f"x{i}" for i in range(1, 10)]].to_numpy())
+    # lavaan stops its EM earlier (about 1e-6 here)
+    np.testing.assert_allclose(h1.mean, robust_reference["fiml_h1"]["mean"], atol=1e-5)
+    np.testing.assert_allclose(h1.cov, robust_reference["fiml_h1"]["cov"], atol=1e-5)
+
+
+def test_fiml_on_complete_data_is_ml(holzinger_swineford, robust_reference):
+    ml = CFA(robust_reference["model"]).fit(holzinger_swineford)
+    fiml = CFA(robust_reference["model"], missing="fiml").fit(holzinger_swineford)
+    assert fiml.fit_indices_["chisq"] == pytest.approx(ml.fit_indices_["chisq"], rel=1e-7)
+    assert fiml.fit_indices_["loglik"] == pytest.approx(ml.fit_indices_["loglik"], rel=1e-9)
+    loadings = fiml.estimates_.op == "=~"
+    np.testing.assert_allclose(fiml.estimates_.est[loadings], ml.estimates_.est[loadings], atol=1e-6)
+    assert fiml.missing_.method == "complete"
+
+
+def test_fiml_drops_and_counts_rows_without_answers(hs_holes, robust_reference):
+    blank = hs_holes.copy()
+    blank.loc[:4, [f"x{i}" for i in range(1, 10)]] = np.nan
+    fit = CFA(robust_reference["model"], missing="fiml").fit(blank)
+    assert fit.n_obs_ == 296 and fit.missing_.n_rows_dropped == 5 and fit.n_rows_dropped_ == 5
+    with pytest.raises(ValueError, match="modification indices are available for ML fits of complete data"):
+        fit.modification_indices()
+    with pytest.raises(ValueError, match="missing must be one of"):
+        CFA(robust_reference["model"], missing="fiml", estimator="MLM").fit(hs_holes)
