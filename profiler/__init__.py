@@ -84,6 +84,12 @@ _EXPORTS: dict[str, str] = {
     "CFAConvergenceWarning": "profiler.factors",
     "calibrate_questionnaire": "profiler.factors.calibration",
     "load_factor_model": "profiler.factors.calibration",
+    # item response theory (agrees with R's mirt)
+    "GRM": "profiler.irt",
+    "GPCM": "profiler.irt",
+    "TwoPL": "profiler.irt",
+    "ItemBank": "profiler.irt",
+    "IRTDataError": "profiler.irt",
     # job models
     "JobModel": "profiler.jobmodel",
     "load_job_model": "profiler.jobmodel",
@@ -204,6 +210,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         velicer_map,
     )
     from profiler.factors.calibration import FactorModel, FactorModelError, calibrate_questionnaire, load_factor_model
+    from profiler.irt import GPCM, GRM, IRTDataError, ItemBank, TwoPL
     from profiler.fairness import (
         OrdinalConvergenceWarning,
         adverse_impact,

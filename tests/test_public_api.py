@@ -25,6 +25,7 @@ EXPECTED = {
     "kmo", "bartlett_sphericity", "eigenvalues", "parallel_analysis", "velicer_map", "em_moments", "icc",
     "retest_reliability", "polychoric",
     "FactorModel", "calibrate_questionnaire", "load_factor_model",
+    "GRM", "GPCM", "TwoPL", "ItemBank", "IRTDataError",
     "JobModel", "load_job_model", "parse_job_model", "bundled_job_models",
     "NormTable", "NormsError", "NormsMismatchError", "TraitProfile", "build_norms", "bundled_norms", "load_norms",
     "trait_profile", "trait_profiles",
@@ -62,7 +63,7 @@ def test_import_is_light():
                                   "SessionError", "SessionExpiredError", "NormsError", "AuditLogError",
                                   "CandidateError", "ReviewError", "ModelStoppedError", "ControlError",
                                   "AssessmentError", "JobModelInputError", "EvidenceError", "FactorModelError",
-                                  "ValidityError"])
+                                  "ValidityError", "IRTDataError"])
 def test_every_user_error_is_a_profiler_error(name):
     assert issubclass(getattr(profiler, name), profiler.ProfilerError)
 
