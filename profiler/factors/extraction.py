@@ -21,13 +21,13 @@ Signs follow psych: every column has a non-negative sum.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from scipy.optimize import minimize
+
+from profiler._threads import small_matrix_threads
 
 Method = Literal["minres", "ml", "pa", "uls", "wls", "gls", "alpha"]
 METHODS: tuple[str, ...] = ("minres", "ml", "pa", "uls", "wls", "gls", "alpha")
@@ -89,29 +89,6 @@ class Extraction:
     heywood: np.ndarray
     psi: np.ndarray
     objective: float
-
-
-_THREADPOOLS = None
-
-
-@contextmanager
-def small_matrix_threads() -> Iterator[None]:
-    """Run BLAS/LAPACK single-threaded inside the block.
-
-    Factor models work on p x p matrices with p in the tens: threads cost more than they save there
-    (a 50 x 50 ``eigh`` is several times slower with multi-threaded OpenBLAS on a busy machine).
-    Uses threadpoolctl, which scikit-learn itself requires.
-    """
-    global _THREADPOOLS
-    try:
-        import threadpoolctl
-    except ImportError:  # pragma: no cover - scikit-learn depends on it
-        yield
-        return
-    if _THREADPOOLS is None:
-        _THREADPOOLS = threadpoolctl.ThreadpoolController()
-    with _THREADPOOLS.limit(limits=1, user_api="blas"):
-        yield
 
 
 def smc(corr: np.ndarray) -> np.ndarray:

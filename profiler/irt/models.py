@@ -27,7 +27,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from profiler.irt import _em, _information
+from profiler._threads import small_matrix_threads
+from profiler.irt import _em, _information, fit as _fit
 from profiler.irt._data import IRTDataError, as_frame, encode, learn_categories, patterns
 from profiler.irt.bank import ItemBank
 from profiler.irt import scoring
@@ -97,8 +98,9 @@ class _UnidimensionalIRT(BaseEstimator):
         collapsed = patterns(codes)
         design = _em.Design(collapsed.codes, collapsed.counts, [self._model] * len(items), n_categories)
         quad = _em.Quadrature.normal(self.quadrature, tuple(self.theta_range))
-        result = _em.run_em_mirt(design, mirt_start(codes, n_categories, self._model), quad, tol=self.tol,
-                                 max_iter=self.max_iter)
+        with small_matrix_threads():  # see profiler._threads: threads lose on these products
+            result = _em.run_em_mirt(design, mirt_start(codes, n_categories, self._model), quad, tol=self.tol,
+                                     max_iter=self.max_iter)
         if not result.converged:
             warnings.warn(f"EM did not converge in {self.max_iter} cycles (largest parameter change still "
                           f">= {self.tol}); raise max_iter", ConvergenceWarning, stacklevel=2)
@@ -135,10 +137,9 @@ class _UnidimensionalIRT(BaseEstimator):
 
     def _set_standard_errors(self, kind: str) -> None:
         log_prior = np.log(self._quadrature.weights)[None, :]
-        if kind == "oakes":
-            info = _information.observed_information(self._design, self._estimates, self._quadrature.nodes, log_prior)
-        else:
-            info = _information.crossprod_information(self._design, self._estimates, self._quadrature.nodes, log_prior)
+        information = _information.observed_information if kind == "oakes" else _information.crossprod_information
+        with small_matrix_threads():
+            info = information(self._design, self._estimates, self._quadrature.nodes, log_prior)
         names = [f"{item}.{p}" for item in self.items_ for p in ["a1", *[f"d{k}" for k in range(1, len(self.categories_[item]))]]]
         try:
             vcov = np.linalg.inv(info)
@@ -227,6 +228,37 @@ class _UnidimensionalIRT(BaseEstimator):
         check_is_fitted(self)
         complete = None if (self._codes < 0).any() else self._codes
         return scoring.eap_sum_table(self.bank_, complete, min_expected=min_expected)
+
+    # Fit ------------------------------------------------------------------------------------------
+    def m2(self, kind: str = "auto") -> dict[str, float | str]:
+        """Limited-information fit of the calibration data: M2* (M2 for binary items), else C2.
+
+        Keys: ``statistic`` ("M2*", "M2" or "C2"), ``value``, ``df``, ``p``, ``RMSEA``, ``RMSEA_5``,
+        ``RMSEA_95``, ``SRMSR``, and ``TLI``/``CFI`` against the independence model when it fits worse
+        (mirt's ``M2()``). ``kind="auto"`` falls back to C2 where M2* has no degrees of freedom (mirt
+        refuses M2* there; a 5-item scale with 6 categories has 15 moments for 30 parameters).
+        """
+        check_is_fitted(self)
+        return _fit.limited_information_fit(self.bank_, self._codes, kind)
+
+    def itemfit(self, *, mincell: float = 1.0) -> pd.DataFrame:
+        """S-X2 item fit (Orlando & Thissen) of the calibration data: S_X2, df, RMSEA, p per item.
+
+        With complete data this is mirt's ``itemfit(fit_stats = "S_X2")``; with missing answers (which mirt
+        refuses) each respondent's sum score is over the items answered (see :func:`profiler.irt.fit.s_x2`).
+        """
+        check_is_fitted(self)
+        return _fit.s_x2(self.bank_, self._codes, mincell=mincell)
+
+    def ld_x2(self) -> pd.DataFrame:
+        """Local dependence X2 and signed Cramér's V for every item pair (mirt's ``residuals(type = "LD")``)."""
+        check_is_fitted(self)
+        return _fit.ld_x2(self.bank_, self._codes)
+
+    def q3(self) -> pd.DataFrame:
+        """Yen's Q3 residual correlations, items x items (mirt's ``residuals(type = "Q3")``)."""
+        check_is_fitted(self)
+        return _fit.q3(self.bank_, self._codes)
 
     def summary(self) -> dict[str, float]:
         """logLik, AIC, BIC, SABIC, parameters, observations, cycles and convergence (mirt's ``@Fit``)."""

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, stats
 
+from profiler._threads import small_matrix_threads
 from profiler.irt._data import patterns
 from profiler.irt.bank import ItemBank
 
@@ -47,8 +48,7 @@ def posterior(bank: ItemBank, codes: np.ndarray, nodes: np.ndarray, weights: np.
     rows, cols = np.nonzero(collapsed.codes >= 0)
     onehot[rows, cols * width + collapsed.codes[rows, cols]] = 1.0
     log_post = onehot @ table + np.log(np.maximum(weights, np.finfo(float).tiny))[None, :]
-    log_post -= log_post.max(axis=1, keepdims=True)
-    post = np.exp(log_post)
+    post = np.exp(log_post - log_post.max(axis=1, keepdims=True))
     post /= post.sum(axis=1, keepdims=True)
     return post[collapsed.inverse]
 
@@ -150,7 +150,8 @@ def score_responses(bank: ItemBank, responses, method: str = "EAP", **options) -
     Returns a DataFrame indexed like ``responses`` with ``theta``, ``se`` and ``n_answered``.
     """
     coded = bank.encode(responses)
-    theta, se = score_codes(bank, coded.codes, method, **options)
+    with small_matrix_threads():  # see profiler._threads
+        theta, se = score_codes(bank, coded.codes, method, **options)
     return pd.DataFrame({"theta": theta, "se": se, "n_answered": (coded.codes >= 0).sum(axis=1)}, index=coded.index)
 
 

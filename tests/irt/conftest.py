@@ -60,8 +60,19 @@ def table(ref: dict, items: list[str], columns: list[str]) -> np.ndarray:
     return np.array([[ref[item][c] for c in columns] for item in items], dtype=float)
 
 
+def reference_bank(ref: dict, model: str = "graded"):
+    """An ItemBank holding mirt's own estimates of a reference case (answers 1..K as in bfi)."""
+    from profiler.irt import ItemBank
+
+    items = ref["items"]
+    slopes = [ref["params"][i]["a1"] for i in items]
+    intercepts = [[v for k, v in ref["params"][i].items() if k.startswith("d") and k != "d0"] for i in items]
+    categories = [list(range(1, len(d) + 2)) for d in intercepts]
+    return ItemBank(items, [model] * len(items), slopes, intercepts, categories)
+
+
 @pytest.fixture(scope="session")
 def tools() -> SimpleNamespace:
     """The helpers above, for test modules (conftest cannot be imported under --import-mode=importlib)."""
-    return SimpleNamespace(TOL=TOL, case_data=case_data, rows_of=rows_of, finite=finite, table=table,
+    return SimpleNamespace(TOL=TOL, case_data=case_data, rows_of=rows_of, finite=finite, table=table, reference_bank=reference_bank,
                            N_ITEMS=N_ITEMS, A_ITEMS=A_ITEMS)
