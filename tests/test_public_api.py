@@ -22,7 +22,7 @@ EXPECTED = {
     "Store", "StoreError", "Session", "AnswerError", "SessionError", "SessionExpiredError",
     "assess_validity", "ValidityCalibration", "load_validity_calibration", "derive_validity_calibration",
     "EFA", "CFA", "parse_model", "cronbach_alpha", "item_statistics", "omega", "standard_error_of_measurement",
-    "kmo", "bartlett_sphericity", "eigenvalues", "parallel_analysis", "velicer_map", "em_moments", "icc",
+    "kmo", "bartlett_sphericity", "eigenvalues", "parallel_analysis", "velicer_map", "em_moments", "icc", "ordinal_alpha",
     "retest_reliability", "polychoric",
     "FactorModel", "calibrate_questionnaire", "load_factor_model",
     "GRM", "GPCM", "TwoPL", "ItemBank", "IRTDataError",

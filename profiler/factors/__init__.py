@@ -29,6 +29,7 @@ from profiler.factors.icc import ICC, RetestReliability, icc, retest_reliability
 from profiler.factors.missing import EMMoments, MissingData, MissingDataWarning, em_moments
 from profiler.factors.model_syntax import ModelSyntaxError, parse_model
 from profiler.factors.omega import Omega, omega
+from profiler.factors.ordinal_reliability import OrdinalAlpha, ordinal_alpha
 from profiler.factors.polychoric import Polychoric, PolychoricError, polychoric
 from profiler.factors.rotation import Rotation, align_factors, rotate, tucker_congruence
 from profiler.factors.scores import score_weights
@@ -85,12 +86,14 @@ __all__: list[str] = [
     "Alpha",
     "ICC",
     "Omega",
+    "OrdinalAlpha",
     "RetestReliability",
     "ScaleAlphas",
     "cronbach_alpha",
     "icc",
     "item_statistics",
     "omega",
+    "ordinal_alpha",
     "retest_reliability",
     "standard_error_of_measurement",
 ]

@@ -218,6 +218,11 @@ class EFA(TransformerMixin, BaseEstimator):
         use pairwise-complete correlations (n as psych: every row), factor the correlations of the
         FIML (EM, multivariate normal) estimate of the covariance matrix from every row, or refuse.
         Single responses are never imputed. :attr:`missing_` records what was missing.
+    cor : {"pearson", "polychoric"}, default="pearson"
+        Correlations factored: Pearson's, or polychoric ones for ordinal answers (two-step ML,
+        :func:`profiler.factors.polychoric`; psych's ``fa(x, cor = "poly")``). With ``"polychoric"``,
+        ``missing`` is ``"pairwise"``, ``"listwise"`` or ``"raise"`` (no FIML), and n for the fit
+        statistics is every row (pairwise) or the complete rows (listwise), as psych.
     scores : {"regression", "bartlett", "tenberge"}, default="regression"
         Factor-score method used by :meth:`transform` (see :func:`profiler.factors.scores.score_weights`).
     n_starts : int, default=10
@@ -313,6 +318,7 @@ class EFA(TransformerMixin, BaseEstimator):
         "rotation": [StrOptions(set(ROTATIONS))],
         "target": ["array-like", None],
         "missing": [StrOptions(set(FIML_MISSING_POLICIES))],
+        "cor": [StrOptions({"pearson", "polychoric"})],
         "scores": [StrOptions(set(SCORE_METHODS))],
         "n_starts": [Interval(Integral, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -331,6 +337,7 @@ class EFA(TransformerMixin, BaseEstimator):
         rotation: str = "oblimin",
         target=None,
         missing: str = "listwise",
+        cor: str = "pearson",
         scores: str = "regression",
         n_starts: int = 10,
         random_state: int | np.random.RandomState | None = None,
@@ -345,6 +352,7 @@ class EFA(TransformerMixin, BaseEstimator):
         self.rotation = rotation
         self.target = target
         self.missing = missing
+        self.cor = cor
         self.scores = scores
         self.n_starts = n_starts
         self.random_state = random_state
@@ -381,7 +389,10 @@ class EFA(TransformerMixin, BaseEstimator):
             self, X, dtype=np.float64, ensure_all_finite="allow-nan", ensure_min_samples=3, ensure_min_features=2
         )
         with small_matrix_threads():  # see extraction.small_matrix_threads: threads lose on shared cores
-            data = correlation_from_data(X, missing=self.missing)
+            if self.cor == "polychoric":
+                data = self._polychoric_input(X)
+            else:
+                data = correlation_from_data(X, missing=self.missing)
         if data.pairwise_counts is not None:
             data = dataclasses.replace(data, n_obs=X.shape[0])  # psych: n.obs = nrow(x) with pairwise r
         report = data.missing
@@ -526,6 +537,27 @@ class EFA(TransformerMixin, BaseEstimator):
                 stacklevel=3,
             )
         return self
+
+    def _polychoric_input(self, X: np.ndarray) -> CorrelationInput:
+        """Polychoric correlations of the answers, with the Pearson means and SDs for scoring."""
+        from profiler.factors.polychoric import polychoric
+
+        if self.missing == "fiml":
+            raise ValueError(
+                "missing='fiml' is for Pearson correlations; with cor='polychoric' use missing='pairwise' "
+                "(psych's and lavaan's default for ordinal data) or 'listwise'."
+            )
+        names = [f"x{i}" for i in range(X.shape[1])]
+        pc = polychoric(pd.DataFrame(X, columns=names), missing=self.missing)
+        rows = X[~np.isnan(X).any(axis=1)] if self.missing == "listwise" else X
+        counts = pc.pairwise_counts.to_numpy() if pc.missing.method == "pairwise" else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an item without answers is refused above
+            means, scales = np.nanmean(rows, axis=0), np.nanstd(rows, axis=0, ddof=1)
+        return CorrelationInput(
+            pc.correlation.to_numpy(), pc.n_obs, np.asarray(names, dtype=object), means, scales,
+            pairwise_counts=counts, n_rows_dropped=X.shape[0] - pc.n_obs, missing=pc.missing,
+        )
 
     def _target_matrix(self, p: int, names: list[str]) -> np.ndarray | None:
         if self.rotation not in TARGET_ROTATIONS:

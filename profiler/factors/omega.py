@@ -29,6 +29,7 @@ from profiler.factors._input import MissingPolicy, correlation_from_data
 from profiler.factors.adequacy import _looks_like_correlation, _values
 from profiler.factors.efa import HeywoodWarning
 from profiler.factors.extraction import METHODS, extract, smc
+from profiler.factors.ordinal_reliability import keyed_polychoric
 from profiler.factors.reliability import (
     _apply_missing_policy,
     _as_frame,
@@ -123,6 +124,7 @@ def _prepare(
     item_range: tuple[float, float] | None,
     missing: str,
     n_obs: int | None,
+    poly: bool = False,
 ) -> tuple[np.ndarray, list[str], int | None]:
     """Correlation matrix of the keyed items, their names, and the number of respondents."""
     frame = _as_frame(data)
@@ -136,10 +138,15 @@ def _prepare(
         idx = [columns.index(n) for n in items.names]
         sign = np.where(items.reversed, -1.0, 1.0)
         corr = arr[np.ix_(idx, idx)] * np.outer(sign, sign)
+        if poly:
+            raise ValueError("poly=True computes polychoric correlations from responses; got a correlation matrix")
         return corr, list(items.names), n_obs
     if n_obs is not None:
         raise ValueError("n_obs is only for a correlation matrix; with response data it is the number of rows")
     items = _parse_key_list(keys if keys is not None else [str(c) for c in frame.columns], frame.columns)
+    if poly:
+        corr, n, _ = keyed_polychoric(frame, items, item_range, missing)
+        return corr, list(items.names), n
     values = _apply_missing_policy(_keyed_values(frame, items, _check_item_range(item_range)), missing)
     info = correlation_from_data(values, missing=missing, feature_names=list(items.names))
     return info.corr, list(items.names), info.n_obs
@@ -178,6 +185,7 @@ def omega(
     n_obs: int | None = None,
     n_starts: int = 10,
     random_state: int | None = 0,
+    poly: bool = False,
 ) -> Omega:
     r"""Omega total and omega hierarchical by the Schmid-Leiman transformation, as ``psych::omega``.
 
@@ -220,6 +228,9 @@ def omega(
         ``flip``).
     n_obs : int, optional
         Number of respondents behind a correlation matrix (reported only).
+    poly : bool, default False
+        Factor the polychoric correlations of the (keyed) items instead of Pearson's (psych's
+        ``poly = TRUE``): omega of the continuous responses behind ordinal answers. Needs response data.
     n_starts, random_state : int
         Extra random starts of the oblique rotation (the varimax solution is always the first start, as
         psych's single start; another start is kept only when it reaches a lower criterion).
@@ -255,7 +266,7 @@ def omega(
         raise ValueError(f"rotation must be one of {', '.join(map(repr, _ROTATIONS))}, got {rotation!r}")
     if option not in _OPTIONS:
         raise ValueError(f"option must be one of {', '.join(map(repr, _OPTIONS))}, got {option!r}")
-    corr, names, n = _prepare(data, keys, item_range, missing, n_obs)
+    corr, names, n = _prepare(data, keys, item_range, missing, n_obs, poly)
     p = corr.shape[0]
     if isinstance(n_factors, bool) or not isinstance(n_factors, (int, np.integer)) or not 1 <= n_factors < p:
         raise ValueError(f"n_factors must be an integer in [1, {p - 1}] for {p} items, got {n_factors!r}")
