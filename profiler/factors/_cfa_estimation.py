@@ -388,6 +388,8 @@ def start_values(problem: MLProblem) -> np.ndarray:
         for j in range(m):
             sel = np.flatnonzero((kind == LAMBDA) & (ci == j))
             items = ri[sel]
+            if items.size == 0:  # a higher-order factor: measured by factors (see _cfa_generic)
+                continue
             std = _one_factor_loadings(S[np.ix_(items, items)], sd[items])
             unstd = std * sd[items]
             if unstd.size and unstd[0] < 0:  # sign convention (std_lv): the first loading positive, as lavaan

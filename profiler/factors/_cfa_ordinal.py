@@ -17,6 +17,7 @@ from scipy import stats
 from profiler.factors import _cfa_fit_indices as fi
 from profiler.factors._cfa_data import CFADataError, Moments, model_data, raise_missing, split_groups
 from profiler.factors._cfa_estimation import MLProblem, start_values
+from profiler.factors._cfa_generic import structural_start
 from profiler.factors._cfa_table import DELTA, TAU, ParameterTable
 from profiler.factors._cfa_wls import OrdinalGroup, WLSProblem, baseline_wls, catml_robust, robust_wls, scaled_shifted
 from profiler.factors.model_syntax import ParsedModel
@@ -111,6 +112,8 @@ def start(problem: WLSProblem, od: OrdinalData) -> np.ndarray:
     mom = Moments(np.array([g.n for g in od.groups]), tuple(np.zeros(p) for _ in od.groups),
                   tuple(g.corr for g in od.groups), od.labels)
     x0 = start_values(MLProblem(t, mom))
+    if t.has_beta:
+        x0 = structural_start(t, x0)
     sums = np.zeros(problem.q)
     counts = np.zeros(problem.q)
     for g, grp in enumerate(od.groups):

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from profiler.factors._cfa_estimation import Matrices, MLProblem
-from profiler.factors._cfa_table import ALPHA, DELTA, LAMBDA, NU, PSI, TAU, THETA, ParameterTable
+from profiler.factors._cfa_table import ALPHA, BETA, DELTA, LAMBDA, NU, PSI, TAU, THETA, ParameterTable
 
 
 def standardize(kind: np.ndarray, i: np.ndarray, j: np.ndarray, values: np.ndarray, mats: Matrices) -> np.ndarray:
@@ -41,6 +41,8 @@ def standardize(kind: np.ndarray, i: np.ndarray, j: np.ndarray, values: np.ndarr
         out[sel] = values[sel] / np.sqrt(sigma[i[sel]])
         sel = kind == DELTA
         out[sel] = values[sel]
+        sel = kind == BETA  # factor i regressed on factor j (or loading of i on the higher-order j)
+        out[sel] = values[sel] * np.sqrt(psi[j[sel]]) / np.sqrt(psi[i[sel]])
     return out
 
 

@@ -41,6 +41,7 @@ EQUAL_CATEGORIES = (
     "residual.covariances",
     "lv.variances",
     "lv.covariances",
+    "regressions",
 )
 
 
@@ -70,6 +71,12 @@ class ParameterTable:
     partial: tuple[str, ...] = ()  # parameters freed from ``equal``, in lavaan's spelling
     ordinal: tuple[str, ...] = ()  # ordinal observed variables (delta parameterisation)
     derived: np.ndarray | None = None  # bool: value computed from other parameters (ordinal residual variances)
+    defined: tuple = ()  # (name, text, expression tree) of each ':=' statement
+
+    @property
+    def has_beta(self) -> bool:
+        """Regressions between factors or higher-order factors (the B matrix)."""
+        return bool(np.any(self.mat == BETA))
 
     @property
     def n_free(self) -> int:
@@ -142,9 +149,17 @@ def build_table(
     def key(lhs: str, op: str, rhs: str) -> tuple[str, str, str]:
         return (min(lhs, rhs), op, max(lhs, rhs)) if op == "~~" else (lhs, op, rhs)
 
+    defined = []
     for st in model.statements:
+        if st.op == ":=":
+            defined.append((st.lhs, st.rhs[0].name, st.expr))
+            continue
         for term in st.rhs:
-            if st.op == "=~":
+            if st.op == "=~" and term.name in lv_idx:  # higher-order: the factor is regressed on st.lhs
+                row = _Row(st.lhs, "=~", term.name, BETA, lv_idx[term.name], lv_idx[st.lhs], True)
+            elif st.op == "~":  # regression between factors
+                row = _Row(st.lhs, "~", term.name, BETA, lv_idx[st.lhs], lv_idx[term.name], True)
+            elif st.op == "=~":
                 row = _Row(st.lhs, "=~", term.name, LAMBDA, ov_idx[term.name], lv_idx[st.lhs], True)
             elif st.op == "~~":
                 a, b = st.lhs, term.name
@@ -177,7 +192,10 @@ def build_table(
                  for t in range(ordinal[n])]
     defaults += [_Row(n, "~~", n, THETA, i, i, False) for i, n in enumerate(ov)]
     defaults += [_Row(n, "~~", n, PSI, j, j, False) for j, n in enumerate(lv)]
-    defaults += [_Row(a, "~~", b, PSI, lv_idx[a], lv_idx[b], False) for a, b in combinations(lv, 2)]
+    # factors covary freely unless one is endogenous (regressed on another): lavaan's auto.cov.lv.x
+    endogenous = {r.lhs if r.op == "~" else r.rhs for r in rows if r.mat == BETA}
+    exogenous = [n for n in lv if n not in endogenous]
+    defaults += [_Row(a, "~~", b, PSI, lv_idx[a], lv_idx[b], False) for a, b in combinations(exogenous, 2)]
     defaults += [_Row(n, "~*~", n, DELTA, i, i, False) for i, n in enumerate(ov) if n in ordinal]
     if meanstructure:
         defaults += [_Row(n, "~1", "", NU, i, 0, False) for i, n in enumerate(ov)]
@@ -187,7 +205,7 @@ def build_table(
     # default free/fixed status in one group (before the user's modifiers)
     first_loading = {}
     for k, r in enumerate(rows):
-        if r.mat == LAMBDA and r.lhs not in first_loading:
+        if r.op == "=~" and r.lhs not in first_loading:
             first_loading[r.lhs] = k
     marker_rows = set() if std_lv else set(first_loading.values())
 
@@ -250,6 +268,7 @@ def build_table(
     return ParameterTable(
         lhs, op, rhs, group, user, free, value, labels, mat, row_i, col_i, ov, lv, n_groups, meanstructure,
         partial=tuple(freed.values()), ordinal=tuple(n for n in ov if n in ordinal), derived=derived,
+        defined=tuple(defined),
     )
 
 
@@ -316,6 +335,8 @@ def _resolve_partial(
 
 
 def _category(r: _Row) -> str:
+    if r.mat == BETA:
+        return "loadings" if r.op == "=~" else "regressions"
     if r.mat == TAU:
         return "thresholds"
     if r.mat == DELTA:
@@ -345,9 +366,19 @@ def check_identification(table: ParameterTable, model: ParsedModel) -> None:
         where = _where(model, name)
         load = first & (table.mat == LAMBDA) & (table.col == j)
         items = [table.observed[i] for i in table.row[load]]
+        # a higher-order factor's "indicators" are factors: rows of B with op '=~' and this factor as predictor
+        higher = first & (table.mat == BETA) & (table.col == j) & np.array([o == "=~" for o in table.op])
         var = first & (table.mat == PSI) & (table.row == j) & (table.col == j)
         var_fixed = bool(np.any(table.free[var] < 0))
-        loading_fixed = bool(np.any((table.free[load] < 0) & (table.value[load] != 0)))
+        scale = load | higher
+        loading_fixed = bool(np.any((table.free[scale] < 0) & (table.value[scale] != 0)))
+        if higher.any():
+            if not var_fixed and not loading_fixed:
+                problems.append(f"factor {name!r}{where} has no scale: fix one loading or its variance")
+            if int(higher.sum()) + len(items) < 2:
+                problems.append(f"higher-order factor {name!r}{where} needs at least two indicators "
+                                "(three first-order factors identify it on its own)")
+            continue
         if not var_fixed and not loading_fixed:
             problems.append(
                 f"factor {name!r}{where} has no scale: fix one loading (lavaan fixes the first to 1 unless it "

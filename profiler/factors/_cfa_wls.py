@@ -101,8 +101,11 @@ class WLSProblem:
         return vals
 
     def _assemble(self, v: np.ndarray, r: np.ndarray):
+        """Lambda, the factor covariance A Psi A', Theta, nu, the factor means A alpha, tau, delta."""
         b = assemble(self.table, r, v, self.th_start, self.n_th)
-        return b.lambda_total(), b.factor_cov(), b.theta, b.nu, b.alpha, b.tau, b.delta
+        A = b.total_effects()
+        alpha = b.alpha if A is None else np.einsum("bij,bj->bi", A, b.alpha)
+        return b.lam, b.factor_cov(), b.theta, b.nu, alpha, b.tau, b.delta
 
     def _stats(self, v: np.ndarray, g: int) -> np.ndarray:
         """Model statistics (B x K) of group g from row values v (B x len(rows of g))."""

@@ -46,6 +46,7 @@ from profiler.factors import _cfa_fit_indices as fi
 from profiler.factors._cfa_data import CFADataError, sample_moments, single_threaded_blas
 from profiler.factors.missing import MissingData
 from profiler.factors._cfa_estimation import MLProblem, start_values
+from profiler.factors._cfa_generic import GenericMLProblem, defined_parameters, structural_start
 from profiler.factors._cfa_results import estimates_frame, factor_scores, modification_indices
 from profiler.factors._cfa_table import (
     EQUAL_CATEGORIES,
@@ -286,8 +287,10 @@ class CFA:
                 f"the model is not identified: {table.n_free} free parameters but only {n_moments} sample "
                 f"moments (df = {df}); fix parameters or add indicators"
             )
-        problem = MLProblem(table, mom)
-        x0 = start_values(problem)
+        problem = GenericMLProblem(table, mom) if table.has_beta else MLProblem(table, mom)
+        x0 = start_values(MLProblem(table, mom))
+        if table.has_beta:
+            x0 = structural_start(table, x0)
         start = problem.evaluate(x0)
         if not np.isfinite(start.f):
             raise CFADataError("could not find starting values with a positive definite model covariance matrix")
@@ -303,7 +306,7 @@ class CFA:
         if robust and cov_x is not None:
             cov_x, scaled = self._robust_ml(problem, x, df, table)
             self.fit_indices_ = pd.concat([self.fit_indices_, scaled])
-        self.estimates_ = estimates_frame(table, problem, x, cov_x, mom.labels)
+        self.estimates_ = defined_parameters(table, x, cov_x, estimates_frame(table, problem, x, cov_x, mom.labels))
         self._check_admissible(problem, x)
         return self
 
@@ -376,8 +379,10 @@ class CFA:
             raise ModelSpecificationError(f"the model is not identified: {table.n_free} free parameters but only "
                                           f"{n.size * (p + p * (p + 1) // 2)} sample moments (df = {df})")
         # start from the complete-data ML fit to the EM moments (close to the FIML estimates)
-        ml = MLProblem(table, mom)
-        x0 = start_values(ml)
+        ml = GenericMLProblem(table, mom) if table.has_beta else MLProblem(table, mom)
+        x0 = start_values(MLProblem(table, mom))
+        if table.has_beta:
+            x0 = structural_start(table, x0)
         start = ml.evaluate(x0)
         self._check_information(start.info, table, labels, when="at the starting values", error=True)
         x0 = ml.minimize(x0, max_iter=self.max_iter, tol=1e-8, start=start)[0]
@@ -410,7 +415,7 @@ class CFA:
                 # lavaan's robust CFI/TLI/RMSEA with missing data are Zhang & Savalei's, not these
                 fit = pd.concat([fit, scaled.drop([k for k in scaled.index if k.endswith("_robust")])])
         self.fit_indices_ = fit
-        self.estimates_ = estimates_frame(table, ml, x, cov_x, labels)
+        self.estimates_ = defined_parameters(table, x, cov_x, estimates_frame(table, ml, x, cov_x, labels))
         self._check_admissible(ml, x)
         return self
 
@@ -497,7 +502,7 @@ class CFA:
         self._record(model, table, problem, x, n_iter, converged, group, od.labels, equal, [g.n for g in od.groups],
                      od.missing)
         self.info_ = None
-        self.estimates_ = estimates_frame(table, problem, x, vcov, od.labels)
+        self.estimates_ = defined_parameters(table, x, vcov, estimates_frame(table, problem, x, vcov, od.labels))
         self.fit_indices_ = fit_indices
         self._check_admissible(problem, x)
         return self
@@ -699,9 +704,10 @@ class CFA:
         lavaan's ``lavTestScore`` for those).
         """
         self._check_fitted()
-        if self.estimator_ != "ML" or self.missing == "fiml":
-            raise ValueError(f"modification indices are available for ML fits of complete data, not for "
-                             f"estimator={self.estimator_!r}, missing={self.missing!r}")
+        if self.estimator_ != "ML" or self.missing == "fiml" or self.table_.has_beta:
+            raise ValueError(f"modification indices are available for ML fits of complete data to measurement "
+                             f"models, not for estimator={self.estimator_!r}, missing={self.missing!r}"
+                             f"{' with regressions or higher-order factors' if self.table_.has_beta else ''}")
         with single_threaded_blas():
             out = modification_indices(self.table_, self.problem_, self.x_, self.info_, self.groups_)
         return out[out["mi"] >= minimum].reset_index(drop=True)

@@ -17,6 +17,12 @@ Supported operators (the confirmatory-factor subset of lavaan's syntax):
     a (residual) variance (``a ~~ a``) or covariance; between two observed variables or two factors.
 ``a ~ 1``
     an intercept (observed variable) or mean (factor).
+``F1 ~ F2 + F3``
+    regression of a factor on other factors (a structural model); ``g =~ F1 + F2 + F3`` makes ``g``
+    a higher-order factor of the first-order factors.
+``name := expression``
+    a defined parameter: a function of labelled parameters (``ab := a*b``) with ``+ - * / ^``,
+    parentheses, numbers and ``sqrt()``, ``exp()``, ``log()``; its standard error by the delta method.
 ``y | t1 + t2``
     thresholds of an ordinal variable (``t1`` is the first); with a modifier, fixed (``0*t1``) or
     labelled (``a*t1``). Only for variables fitted as ordinal (``CFA(..., ordered=...)``).
@@ -27,8 +33,7 @@ name is a label, and parameters sharing a label are constrained equal (also acro
 statement continues on the next line when its line ends with an operator (``+``, ``*``, ``=~`` ...)
 or the next line starts with ``+``. ``#`` and ``!`` start comments.
 
-Regressions (``~`` with predictors), defined parameters (``:=``), constraints (``==``, ``<``, ``>``),
-formative factors (``<~``), ``start()``/``equal()`` and per-group vectors
+Regressions on or of observed variables, constraints (``==``, ``<``, ``>``), formative factors (``<~``), ``start()``/``equal()`` and per-group vectors
 ``c(...)`` are not supported: they are reported as errors naming line and column, never ignored.
 
 In R: ``lavaan::lavaanify(model)`` turns the same text into lavaan's parameter table.
@@ -53,15 +58,14 @@ _TOKEN = re.compile(
   | (?P<newline>\n)
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?![A-Za-z_.]))
   | (?P<name>[A-Za-z_.][A-Za-z0-9_.]*)
-  | (?P<op>=~|~~|~\*~|<~|:=|==|<=|>=|~|\*|\+|-|;|<|>|\||\(|\)|,|%|=|:)
+  | (?P<op>=~|~~|~\*~|<~|:=|==|<=|>=|~|\*|\+|-|/|\^|;|<|>|\||\(|\)|,|%|=|:)
     """,
     re.VERBOSE,
 )
-_SUPPORTED = {"=~", "~~", "~", "|"}
+_SUPPORTED = {"=~", "~~", "~", "|", ":="}
 _UNSUPPORTED = {
     "~*~": "scaling factors ('~*~') are for categorical indicators, which are not supported",
     "<~": "formative factors ('<~') are not supported",
-    ":=": "defined parameters (':=') are not supported",
     "==": "equality constraints ('==') are not supported; give the parameters the same label instead",
     "<": "inequality constraints ('<') are not supported",
     ">": "inequality constraints ('>') are not supported",
@@ -70,7 +74,8 @@ _UNSUPPORTED = {
     "%": "group weights ('%') are not supported",
 }
 # An operator at the end of a line means the statement goes on.
-_CONTINUES = {"=~", "~~", "~", "|", "*", "+", "-", "(", ","}
+_CONTINUES = {"=~", "~~", "~", "|", ":=", "*", "+", "-", "/", "^", "(", ","}
+_FUNCTIONS = ("sqrt", "exp", "log")
 _THRESHOLD = re.compile(r"t([1-9][0-9]*)")
 
 
@@ -127,6 +132,7 @@ class Statement:
     rhs: tuple[Term, ...]
     line: int = 0
     column: int = 0
+    expr: tuple | None = None  # ':=': the expression tree, see :func:`evaluate_expression`
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,8 @@ class _StatementParser:
             message = f"a statement must start with a variable or factor name, not {first.text!r}"
             raise _Stop(self.problem(first, message))
         op_tok = self.take()
+        if op_tok is not None and op_tok.kind == "op" and op_tok.text == ":=":
+            return self.defined(first, op_tok)
         if op_tok is None:
             raise _Stop(self.problem(None, f"expected an operator ('=~', '~~' or '~ 1') after {first.text!r}"))
         if op_tok.kind != "op" or op_tok.text not in _SUPPORTED:
@@ -264,15 +272,9 @@ class _StatementParser:
             else:
                 raise _Stop(self.problem(tok, f"expected '+' or the end of the statement, found {tok.text!r}"))
         op = op_tok.text
-        if op == "~":
-            if len(terms) != 1 or terms[0].name != "1":
-                raise _Stop(
-                    self.problem(
-                        op_tok,
-                        "regressions ('~' with predictors) are not part of a CFA measurement model; "
-                        "only intercepts ('x ~ 1') are supported",
-                    )
-                )
+        if op == "~" and any(t.name == "1" for t in terms):
+            if len(terms) != 1:
+                raise _Stop(self.problem(op_tok, "an intercept ('~ 1') must be a statement of its own"))
             op = "~1"
         if op == "|":
             for term in terms:
@@ -280,6 +282,75 @@ class _StatementParser:
                     tok = next(t for t in self.tokens if t.line == term.line and t.column == term.column)
                     raise _Stop(self.problem(tok, f"thresholds are named t1, t2, ... (found {term.name!r})"))
         return Statement(first.text, op, tuple(terms), first.line, first.column)
+
+    def defined(self, name: _Token, op_tok: _Token) -> Statement:
+        """``name := expression``: the expression parsed into a tree of tuples."""
+        if self.peek() is None:
+            raise _Stop(self.problem(None, f"expected an expression after ':=' (e.g. '{name.text} := a*b')"))
+        start = self.pos
+        tree = self.sum()
+        tok = self.peek()
+        if tok is not None:
+            raise _Stop(self.problem(tok, f"unexpected {tok.text!r} in the expression"))
+        text = "".join(t.text for t in self.tokens[start:])
+        return Statement(name.text, ":=", (Term(text, op_tok.line, op_tok.column),), name.line, name.column, tree)
+
+    def sum(self) -> tuple:
+        left = self.product()
+        while (tok := self.peek()) is not None and tok.kind == "op" and tok.text in "+-":
+            self.take()
+            left = (tok.text, left, self.product())
+        return left
+
+    def product(self) -> tuple:
+        left = self.power()
+        while (tok := self.peek()) is not None and tok.kind == "op" and tok.text in "*/":
+            self.take()
+            left = (tok.text, left, self.power())
+        return left
+
+    def power(self) -> tuple:
+        base = self.unary()
+        tok = self.peek()
+        if tok is not None and tok.kind == "op" and tok.text == "^":
+            self.take()
+            return ("^", base, self.power())
+        return base
+
+    def unary(self) -> tuple:
+        tok = self.peek()
+        if tok is not None and tok.kind == "op" and tok.text in "+-":
+            self.take()
+            inner = self.unary()
+            return ("neg", inner) if tok.text == "-" else inner
+        return self.primary()
+
+    def primary(self) -> tuple:
+        tok = self.take()
+        if tok is None:
+            raise _Stop(self.problem(None, "the expression ends too early"))
+        if tok.kind == "number":
+            return ("num", float(tok.text))
+        if tok.kind == "op" and tok.text == "(":
+            inner = self.sum()
+            close = self.take()
+            if close is None or close.text != ")":
+                raise _Stop(self.problem(close, "expected ')'"))
+            return inner
+        if tok.kind == "name":
+            nxt = self.peek()
+            if nxt is not None and nxt.kind == "op" and nxt.text == "(":
+                if tok.text not in _FUNCTIONS:
+                    raise _Stop(self.problem(tok, f"unknown function {tok.text!r}; defined parameters can use "
+                                             f"{', '.join(f + '()' for f in _FUNCTIONS)}"))
+                self.take()
+                inner = self.sum()
+                close = self.take()
+                if close is None or close.text != ")":
+                    raise _Stop(self.problem(close, "expected ')'"))
+                return ("call", tok.text, inner)
+            return ("name", tok.text, tok.line, tok.column)
+        raise _Stop(self.problem(tok, f"unexpected {tok.text!r} in the expression"))
 
     def term(self, op: str) -> Term:
         """``[modifier '*'] name`` where modifier is a signed number, ``NA`` or a label."""
@@ -352,13 +423,30 @@ def _check_semantics(statements: list[Statement], lines: list[str], problems: li
 
     latent = {st.lhs for st in statements if st.op == "=~"}
     seen: dict[tuple[str, str, str], Term] = {}
+    labels = {t.label for st in statements if st.op != ":=" for t in st.rhs if t.label}
+    defined: set[str] = set()
     for st in statements:
+        if st.op == ":=":
+            for name, line, column in _names(st.expr):
+                if name not in labels and name not in defined:
+                    known = sorted(labels | defined)
+                    problems.append(at(line, column, f"{name!r} is not a parameter label of the model"
+                                       f"{suggest(name, known)}; label a parameter first (e.g. '{name}*x2')"))
+            if st.lhs in labels or st.lhs in defined:
+                problems.append(at(st.line, st.column, f"{st.lhs!r} is already a label: a defined parameter needs "
+                                   "a new name"))
+            defined.add(st.lhs)
+            continue
+        if st.op == "~":
+            for term in st.rhs:
+                for name, tok in ((st.lhs, None), (term.name, term)):
+                    if name not in latent:
+                        line, column = (st.line, st.column) if tok is None else (term.line, term.column)
+                        problems.append(at(line, column, f"regressions are between factors; {name!r} is not a factor "
+                                           "(regressions of or on observed variables are not supported)"))
+                if term.name == st.lhs:
+                    problems.append(at(term.line, term.column, f"factor {st.lhs!r} cannot be regressed on itself"))
         for term in st.rhs:
-            if st.op == "=~" and term.name in latent:
-                problems.append(
-                    at(term.line, term.column, f"factor {term.name!r} is used as an indicator of {st.lhs!r}: "
-                       "higher-order factors are not supported")
-                )
             if st.op == "=~" and term.name == st.lhs:
                 problems.append(at(term.line, term.column, f"factor {st.lhs!r} cannot be its own indicator"))
             a, b = st.lhs, term.name
@@ -383,6 +471,42 @@ def _check_semantics(statements: list[Statement], lines: list[str], problems: li
     if not latent and statements:
         message = "the model defines no factor: add at least one 'factor =~ items' statement"
         problems.append(SyntaxProblem(0, 0, message))
+
+
+def _names(tree: tuple) -> list[tuple[str, int, int]]:
+    """Every name in an expression tree, with its line and column."""
+    if tree[0] == "name":
+        return [(tree[1], tree[2], tree[3])]
+    if tree[0] == "num":
+        return []
+    if tree[0] == "call":
+        return _names(tree[2])
+    return [n for child in tree[1:] for n in _names(child)]
+
+
+def evaluate_expression(tree: tuple, values):
+    """Value of an expression tree given ``values[name]`` (numbers, or complex for the complex step)."""
+    import numpy as np
+
+    kind = tree[0]
+    if kind == "num":
+        return tree[1]
+    if kind == "name":
+        return values[tree[1]]
+    if kind == "neg":
+        return -evaluate_expression(tree[1], values)
+    if kind == "call":
+        return {"sqrt": np.sqrt, "exp": np.exp, "log": np.log}[tree[1]](evaluate_expression(tree[2], values))
+    a, b = evaluate_expression(tree[1], values), evaluate_expression(tree[2], values)
+    if kind == "+":
+        return a + b
+    if kind == "-":
+        return a - b
+    if kind == "*":
+        return a * b
+    if kind == "/":
+        return a / b
+    return a**b
 
 
 def parse_model(text: str) -> ParsedModel:
@@ -442,8 +566,10 @@ def _assemble(statements: Iterable[Statement], text: str) -> ParsedModel:
     # lavaan orders observed variables: indicators first (in order of appearance), then the others
     for st in statements:
         if st.op == "=~":
-            observed.extend(t.name for t in st.rhs if t.name not in observed)
+            observed.extend(t.name for t in st.rhs if t.name not in observed and t.name not in latent)
     for st in statements:
+        if st.op == ":=":
+            continue
         names = [st.lhs] + ([] if st.op == "|" else [t.name for t in st.rhs])
         observed.extend(n for n in names if n not in latent and n != "1" and n not in observed)
     return ParsedModel(

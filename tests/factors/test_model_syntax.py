@@ -58,8 +58,12 @@ def _problems(text: str) -> list[tuple[int, int, str]]:
         ("f =~ x1 + + x2", 1, 11, "found '+'"),
         ("f =~ 2 x1", 1, 6, "must be followed by '*'"),
         ("f =~ x1 + \"x2\"", 1, 11, "quoted"),
-        ("f =~ x1 + x2\ny ~ f", 2, 3, "regressions"),
-        ("f =~ x1 + x2\nd := a*b", 2, 3, "defined parameters"),
+        ("f =~ x1 + x2\ny ~ f", 2, 1, "regressions are between factors; 'y' is not a factor"),
+        ("f =~ x1 + x2\nd := 2*a", 2, 8, "'a' is not a parameter label"),
+        ("f =~ a*x1 + x2\nd := sin(a)", 2, 6, "unknown function 'sin'"),
+        ("f =~ a*x1 + x2\nd := a b", 2, 8, "unexpected 'b' in the expression"),
+        ("f =~ a*x1 + x2\na := 2*a", 2, 1, "already a label"),
+        ("f =~ x1 + x2\nf ~ 1 + x1", 2, 3, "intercept ('~ 1') must be a statement of its own"),
         ("f =~ x1\nx1 == x2", 2, 4, "equality constraints"),
         ("f =~ x1 + x2\nx1 | u1", 2, 6, "thresholds are named t1, t2"),
         ("f =~ x1 + x2\nf | t1", 2, 1, "thresholds belong to ordinal observed variables"),
@@ -68,7 +72,7 @@ def _problems(text: str) -> list[tuple[int, int, str]]:
         ("f =~ a*0.5*x1", 1, 11, "only one modifier"),
         ("=~ x1", 1, 1, "must start with a variable"),
         ("f", 1, 2, "expected an operator"),
-        ("f =~ x1 + x2\ng =~ f + x3", 2, 6, "higher-order"),
+        ("f =~ x1 + x2\nf ~ f", 2, 5, "cannot be regressed on itself"),
         ("f =~ x1 + x1", 1, 11, "specified twice (first at line 1, column 6)"),
         ("f =~ x1\nf ~~ x1", 2, 6, "relates a factor to an observed"),
         ("f =~ x1 + 1", 1, 11, "only allowed after '~'"),
@@ -84,11 +88,11 @@ def test_syntax_errors_name_line_and_column(text, line, column, words):
 
 
 def test_every_problem_is_reported_with_the_source_line():
-    text = "f =~ x1 + x2\ng =~ x3 x4\nh := a\nk =~ x5 + x6"
+    text = "f =~ x1 + x2\ng =~ x3 x4\nh := a b\nk =~ x5 + x6"
     with pytest.raises(ModelSyntaxError) as info:
         parse_model(text)
     problems = info.value.problems
-    assert [(p.line, p.column) for p in problems] == [(2, 9), (3, 3)]
+    assert [(p.line, p.column) for p in problems] == [(2, 9), (3, 8)]
     message = str(info.value)
     assert message.startswith("invalid model syntax (2 problems):")
     assert "line 2, column 9" in message and "    g =~ x3 x4\n            ^" in message
@@ -121,3 +125,29 @@ def test_model_from_scales_drops_reverse_key_marks():
 def test_model_from_scales_errors(scales, words):
     with pytest.raises(ModelSyntaxError, match=words):
         model_from_scales(scales)
+
+
+def test_structural_syntax_higher_order_regressions_and_defined_parameters():
+    from profiler.factors.model_syntax import evaluate_expression
+
+    model = parse_model(
+        """
+        visual =~ x1 + a*x2 + b*x3
+        textual =~ x4 + x5 + x6
+        g =~ visual + textual
+        speed =~ x7 + x8 + x9
+        speed ~ d*visual + e*textual
+        ab := a*b
+        ratio := (d - e) / sqrt(ab) ^ 2
+        """
+    )
+    assert model.latent == ("visual", "textual", "g", "speed")
+    assert model.observed == tuple(f"x{i}" for i in range(1, 10))
+    assert model.indicators["g"] == ("visual", "textual")
+    regression = model.statements[4]
+    assert (regression.lhs, regression.op, [t.label for t in regression.rhs]) == ("speed", "~", ["d", "e"])
+    ab, ratio = model.statements[5], model.statements[6]
+    assert (ab.op, ab.rhs[0].name) == (":=", "a*b")
+    values = {"a": 2.0, "b": 3.0, "d": 1.0, "e": 0.5, "ab": 6.0}
+    assert evaluate_expression(ab.expr, values) == 6.0
+    assert evaluate_expression(ratio.expr, values) == pytest.approx(0.5 / 6.0)
