@@ -156,6 +156,10 @@ def fit_indices(problem: WLSProblem, x: np.ndarray, df: int, table: ParameterTab
     values["rmsea_ci_lower"], values["rmsea_ci_upper"] = fi.rmsea_ci(chisq, df, N, G)
     values["rmsea_ci_lower_scaled"], values["rmsea_ci_upper_scaled"] = fi.rmsea_ci(chisq_ss, df, N, G)
     cat = catml_robust(problem, x, rob)
+    if np.any((table.mat == DELTA) & (table.free >= 0)):
+        # free scale factors (later groups under equal thresholds): lavaan's catML refit fails and it
+        # reports no robust CFI/TLI/RMSEA; neither does profiler
+        cat = dict.fromkeys(cat, np.nan)
     del c_hat, c_hat_b  # the categorical robust indices use the catML corrections instead
     values["cfi_robust"] = fi.cfi(cat["xx3"], df, cat["xx3_null"], df_b, cat["c_hat3"], cat["c_hat3_null"])
     values["tli_robust"] = fi.tli(cat["xx3"], df, cat["xx3_null"], df_b, cat["c_hat3"], cat["c_hat3_null"])

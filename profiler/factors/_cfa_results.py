@@ -39,8 +39,8 @@ def standardize(kind: np.ndarray, i: np.ndarray, j: np.ndarray, values: np.ndarr
         out[sel] = values[sel] / np.sqrt(psi[i[sel]])
         sel = kind == TAU  # thresholds of latent responses with variance sigma_ii
         out[sel] = values[sel] / np.sqrt(sigma[i[sel]])
-        sel = kind == DELTA
-        out[sel] = values[sel]
+        sel = kind == DELTA  # the scale of a latent response with variance 1/delta^2: 1 standardized
+        out[sel] = values[sel] * np.sqrt(sigma[i[sel]])
         sel = kind == BETA  # factor i regressed on factor j (or loading of i on the higher-order j)
         out[sel] = values[sel] * np.sqrt(psi[j[sel]]) / np.sqrt(psi[i[sel]])
     return out

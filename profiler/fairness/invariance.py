@@ -18,6 +18,15 @@ Every model is the plain factor model fitted with lavaan's ``group.equal`` categ
 ``("loadings",)``, scalar ``+ "intercepts"``, strict ``+ "residuals"``) and the released constraints as
 ``group.partial`` (``F=~x2``, ``x3~1``, ``x3~~x3``): :class:`profiler.factors.CFA` ``fit(..., equal=...,
 partial=...)``, so each model can be refitted in R exactly as written in ``InvarianceResult.models``.
+
+**Ordinal items** (``ordered=True``): WLSMV, delta parameterisation, and the sequence Wu & Estabrook
+(2016) recommend for ordered categories, as lavaan's defaults implement it: configural -> thresholds
+(equal thresholds; the scale factors and factor means become free after the first group) -> metric
+(thresholds and loadings). Intercepts of latent responses are fixed to 0 in every group, so a separate
+scalar step adds nothing; residual variances are not free parameters under the delta parameterisation.
+The criteria are applied to the scaled CFI and RMSEA (lavaan's ``cfi.scaled``, ``rmsea.scaled``; the
+robust versions are not defined once scale factors are free) and to SRMR; the difference of WLSMV
+chi-squares is not a chi-square, so ``delta_p`` is NaN.
 """
 
 from __future__ import annotations
@@ -37,8 +46,10 @@ from profiler.questionnaire.questionnaire import Questionnaire
 __all__ = ["InvarianceResult", "invariance", "CRITERIA"]
 
 STEPS = ("configural", "metric", "scalar", "strict")
-CONSTRAINED = {"metric": "loading", "scalar": "intercept", "strict": "residual"}
+ORDINAL_STEPS = ("configural", "thresholds", "metric")
+CONSTRAINED = {"metric": "loading", "scalar": "intercept", "strict": "residual", "thresholds": "threshold"}
 EQUAL = ("loadings", "intercepts", "residuals")  # lavaan's group.equal added by metric, scalar, strict
+ORDINAL_EQUAL = ("thresholds", "loadings")  # added by the thresholds and metric steps
 # worse by more than this means the step does not hold (SRMR: .030 for metric, .010 afterwards)
 CRITERIA = {"cfi": 0.010, "rmsea": 0.015, "srmr_metric": 0.030, "srmr": 0.010}
 GROUP = "__group__"
@@ -108,15 +119,15 @@ def _factors(model) -> dict[str, list[str]]:
                     f"{type(model).__name__}")
 
 
-def _syntax(factors: dict[str, list[str]], step: str, released: set) -> tuple[str, tuple, tuple]:
+def _syntax(factors: dict[str, list[str]], step: str, released: set, ordered: bool = False
+            ) -> tuple[str, tuple, tuple]:
     """Model text, ``equal`` and ``partial`` of a step with the given (kind, item) constraints released.
 
     ``partial`` lists the releases of this step and the earlier ones, loadings first, then intercepts and
     residual variances, each in model order (deterministic, whatever order they were released in).
     """
-    level = STEPS.index(step)
     syntax = "\n".join(f"{factor} =~ " + " + ".join(items) for factor, items in factors.items())
-    equal = EQUAL[:level]
+    equal = ORDINAL_EQUAL[:ORDINAL_STEPS.index(step)] if ordered else EQUAL[:STEPS.index(step)]
     observed = [i for items in factors.values() for i in items]
     partial = tuple(_parameter(kind, item, factors) for kind in CONSTRAINED.values() for item in observed
                     if (kind, item) in released)
@@ -130,13 +141,16 @@ def _parameter(kind: str, item: str, factors: dict) -> str:
     return f"{item}~1" if kind == "intercept" else f"{item}~~{item}"
 
 
-def _fit(data: pd.DataFrame, factors, step, released) -> CFA:
-    syntax, equal, partial = _syntax(factors, step, released)
-    return CFA(syntax, missing="listwise").fit(data, group=GROUP, equal=equal, partial=partial)
+def _fit(data: pd.DataFrame, factors, step, released, ordered: bool = False) -> CFA:
+    syntax, equal, partial = _syntax(factors, step, released, ordered)
+    cfa = CFA(syntax, missing="listwise", ordered=True) if ordered else CFA(syntax, missing="listwise")
+    return cfa.fit(data, group=GROUP, equal=equal, partial=partial)
 
 
 def _candidates(factors: dict, step: str, released: set, min_invariant: int) -> list[tuple[str, str]]:
     kind = CONSTRAINED[step]
+    if kind == "threshold":  # releasing an item's thresholds with its scale free leaves it unidentified
+        return []
     out = []
     for items in factors.values():
         # a marker loading is fixed to 1 in every group: invariant, never a candidate
@@ -147,9 +161,21 @@ def _candidates(factors: dict, step: str, released: set, min_invariant: int) -> 
     return out
 
 
+def _indices(fit: CFA) -> pd.Series:
+    """The indices the criteria read: for WLSMV the scaled CFI, TLI and RMSEA stand in for cfi, tli, rmsea."""
+    ind = fit.fit_indices_
+    if fit.estimator_ not in ("WLSMV", "ULSMV"):
+        return ind
+    out = ind.copy()
+    out["cfi"], out["tli"], out["rmsea"] = ind["cfi_scaled"], ind["tli_scaled"], ind["rmsea_scaled"]
+    return out
+
+
 def _changes(fit: pd.Series, base: pd.Series, step: str, criteria: dict) -> dict:
     d = {f"delta_{k}": float(fit[k] - base[k]) for k in ("chisq", "df", "cfi", "rmsea", "srmr")}
-    d["delta_p"] = float(stats.chi2.sf(d["delta_chisq"], d["delta_df"])) if d["delta_df"] > 0 else np.nan
+    scaled = "chisq_scaled" in fit.index  # WLSMV: the difference of two such chi-squares is not a chi-square
+    d["delta_p"] = float(stats.chi2.sf(d["delta_chisq"], d["delta_df"])) if d["delta_df"] > 0 and not scaled \
+        else np.nan
     srmr_cut = criteria["srmr_metric"] if step == "metric" else criteria["srmr"]
     d["cfi_ok"] = bool(-d["delta_cfi"] <= criteria["cfi"])
     d["rmsea_ok"] = bool(d["delta_rmsea"] <= criteria["rmsea"])
@@ -167,6 +193,7 @@ def invariance(
     max_free: int = 10,
     min_invariant: int = 2,
     criteria: Mapping[str, float] | None = None,
+    ordered: bool = False,
 ) -> InvarianceResult:
     """Test configural, metric, scalar (and strict) invariance across ``groups``, with partial invariance.
 
@@ -191,6 +218,9 @@ def invariance(
         Invariant indicators a factor must keep (marker included).
     criteria : mapping, optional
         Overrides of :data:`CRITERIA` (``cfi``, ``rmsea``, ``srmr_metric``, ``srmr``).
+    ordered : bool, default False
+        Treat the items as ordinal: WLSMV and the steps ``("configural", "thresholds", "metric")`` (see
+        the module docstring); ``steps`` is then a prefix of those.
 
     Returns
     -------
@@ -201,9 +231,10 @@ def invariance(
     In R: ``lavaan::cfa(model, data, group = "g", group.equal = ..., group.partial = ...)`` for every model,
     compared with ``lavTestLRT`` and ``fitMeasures``; semTools' ``measEq.syntax`` builds the same sequence.
     """
-    steps = tuple(steps)
-    if steps != STEPS[: len(steps)] or not steps:
-        raise ValueError(f"steps must be a prefix of {STEPS}, got {steps}")
+    all_steps = ORDINAL_STEPS if ordered else STEPS
+    steps = tuple(steps) if tuple(steps) != STEPS or not ordered else ORDINAL_STEPS
+    if steps != all_steps[: len(steps)] or not steps:
+        raise ValueError(f"steps must be a prefix of {all_steps}, got {steps}")
     crit = {**CRITERIA, **(criteria or {})}
     unknown = set(crit) - set(CRITERIA)
     if unknown:
@@ -226,8 +257,8 @@ def invariance(
     released: set = set()
     base = None
     for step in steps:
-        fit = _fit(data, factors, step, released)
-        ind = fit.fit_indices_
+        fit = _fit(data, factors, step, released, ordered)
+        ind = _indices(fit)
         row = {"step": step, **{k: float(ind[k]) for k in FIT_COLUMNS}}
         if step == "configural":
             row.update(verdict="baseline", freed=(), n_freed=0)
@@ -245,13 +276,14 @@ def invariance(
                 options = _candidates(factors, step, released, min_invariant)
                 if not options:
                     break
-                trials = [(_fit(data, factors, step, released | {c}), c) for c in options]
+                trials = [(_fit(data, factors, step, released | {c}, ordered), c) for c in options]
                 best, choice = min(trials, key=lambda t: t[0].fit_indices_["chisq"])
+                best_ind = _indices(best)
                 freed_rows.append({"step": step, "parameter": _parameter(*choice, factors), "kind": choice[0],
-                                   "item": choice[1], "delta_chisq": float(ind["chisq"] - best.fit_indices_["chisq"]),
-                                   **{k: float(best.fit_indices_[k]) for k in ("chisq", "df", "cfi", "rmsea", "srmr")}})
+                                   "item": choice[1], "delta_chisq": float(ind["chisq"] - best_ind["chisq"]),
+                                   **{k: float(best_ind[k]) for k in ("chisq", "df", "cfi", "rmsea", "srmr")}})
                 released.add(choice)
-                fit, ind, n_freed = best, best.fit_indices_, n_freed + 1
+                fit, ind, n_freed = best, best_ind, n_freed + 1
                 change = _changes(ind, base, step, crit)
                 row.update({k: float(ind[k]) for k in FIT_COLUMNS})
             ok = change["cfi_ok"] and change["rmsea_ok"] and change["srmr_ok"]
@@ -261,7 +293,7 @@ def invariance(
                        freed=tuple(_parameter(k, i, factors) for k, i in sorted(released) if k == kind))
         rows.append(row)
         fits[step] = fit
-        models[step] = _syntax(factors, step, released)
+        models[step] = _syntax(factors, step, released, ordered)
         if row["verdict"] == "fails":
             notes.append(f"{step} invariance does not hold" + (" even after releasing constraints" if partial else "")
                          + f"; later steps ({', '.join(steps[steps.index(step) + 1:]) or 'none'}) were not tested")

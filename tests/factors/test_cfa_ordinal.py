@@ -127,3 +127,35 @@ def test_scores_and_modification_indices_are_refused_for_ordinal_fits(bfi25):
         fit.transform(bfi25)
     with pytest.raises(ValueError, match="modification indices are available for ML"):
         fit.modification_indices()
+
+
+# ------------------------------------------------------------------ two groups (gender), lavaan's steps
+INVARIANCE = {
+    "configural": (),
+    "thresholds": ("thresholds",),
+    "thresholds_loadings": ("thresholds", "loadings"),
+    "thresholds_loadings_intercepts": ("thresholds", "loadings", "intercepts"),
+}
+
+
+@pytest.mark.parametrize("name", list(INVARIANCE))
+def test_ordinal_invariance_steps_match_lavaan(bfi, ordinal_reference, name):
+    ref = ordinal_reference["invariance"][name]
+    data = bfi[list(bfi.columns[:25]) + ["gender"]]
+    fit = CFA(ordinal_reference["model"], ordered=True, missing="listwise").fit(data, group="gender",
+                                                                                   equal=INVARIANCE[name])
+    assert list(fit.group_sizes_) == ref["nobs"] == [805, 1631]
+    assert assert_fit_indices(fit.fit_indices_, ref["fit"]) >= (28 if name == "configural" else 22)
+    if name != "configural":  # free scale factors: no robust indices (lavaan reports NA too)
+        assert np.isnan(fit.fit_indices_[["cfi_robust", "tli_robust", "rmsea_robust"]]).all()
+    theirs = pd.DataFrame(ref["estimates"])
+    ours = fit.estimates_
+    assert list(zip(ours.lhs, ours.op, ours.rhs)) == list(zip(theirs.lhs, theirs.op, theirs.rhs))
+    assert [str(g) for g in ours.group] == [str(g) for g in theirs.group]
+    for col, ref_col in [("est", "est"), ("se", "se"), ("std_all", "std.all")]:
+        np.testing.assert_allclose(ours[col].to_numpy(float), theirs[ref_col].to_numpy(float), atol=TOL,
+                                   equal_nan=True, err_msg=col)
+    if "thresholds" in INVARIANCE[name]:  # Wu & Estabrook: scales and factor means free in the second group
+        second = ours[ours.group == fit.groups_[1]]
+        assert (second[second.op == "~*~"].se > 0).all()
+        assert (second[(second.op == "~1") & second.lhs.isin(list("ACENO"))].se > 0).all()

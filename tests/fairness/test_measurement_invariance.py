@@ -123,3 +123,24 @@ def test_big5_sex_from_the_questionnaire(big5):
     items = [f"{f}{i}" for f in "ENACO" for i in range(1, 11)]
     assert result.n_rows_dropped == int(rows[items].isna().any(axis=1).sum())
     assert np.isfinite(steps.loc["metric", "delta_cfi"])
+
+
+def test_ordinal_invariance_sequence_follows_wu_and_estabrook(bfi):
+    """WLSMV invariance by gender on bfi: the steps' fits are lavaan's (ordinal_reference.json)."""
+    ref = json.loads((Path(__file__).parents[1] / "fixtures" / "reference" / "ordinal_reference.json").read_text())
+    ref = ref["invariance"]
+    items = bfi.iloc[:, :25]
+    scales = {f: [f"{f}{i}" for i in range(1, 6)] for f in "ACENO"}
+    result = invariance(items, scales, bfi["gender"], ordered=True, partial=False)
+    steps = result.steps.set_index("step")
+    assert list(steps.index) == ["configural", "thresholds", "metric"][: len(steps)]
+    for step, key in [("configural", "configural"), ("thresholds", "thresholds"), ("metric", "thresholds_loadings")]:
+        if step not in steps.index:
+            continue
+        assert steps.loc[step, "chisq"] == pytest.approx(ref[key]["fit"]["chisq"], rel=1e-3)
+        assert steps.loc[step, "cfi"] == pytest.approx(ref[key]["fit"]["cfi.scaled"], abs=1e-3)
+        assert steps.loc[step, "rmsea"] == pytest.approx(ref[key]["fit"]["rmsea.scaled"], abs=1e-3)
+    assert np.isnan(steps.loc["thresholds", "delta_p"])  # no chi-square difference test for WLSMV
+    assert result.models["thresholds"][1] == ("thresholds",)
+    with pytest.raises(ValueError, match="prefix of"):
+        invariance(items, scales, bfi["gender"], ordered=True, steps=("configural", "scalar"))
