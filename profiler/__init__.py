@@ -89,6 +89,7 @@ _EXPORTS: dict[str, str] = {
     "GRM": "profiler.irt",
     "GPCM": "profiler.irt",
     "TwoPL": "profiler.irt",
+    "MultiGroupGRM": "profiler.irt",
     "ItemBank": "profiler.irt",
     "IRTDataError": "profiler.irt",
     # job models
@@ -212,7 +213,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         velicer_map,
     )
     from profiler.factors.calibration import FactorModel, FactorModelError, calibrate_questionnaire, load_factor_model
-    from profiler.irt import GPCM, GRM, IRTDataError, ItemBank, TwoPL
+    from profiler.irt import GPCM, GRM, IRTDataError, ItemBank, MultiGroupGRM, TwoPL
     from profiler.fairness import (
         OrdinalConvergenceWarning,
         adverse_impact,

@@ -25,7 +25,7 @@ EXPECTED = {
     "kmo", "bartlett_sphericity", "eigenvalues", "parallel_analysis", "velicer_map", "em_moments", "icc", "ordinal_alpha",
     "retest_reliability", "polychoric",
     "FactorModel", "calibrate_questionnaire", "load_factor_model",
-    "GRM", "GPCM", "TwoPL", "ItemBank", "IRTDataError",
+    "GRM", "GPCM", "TwoPL", "MultiGroupGRM", "ItemBank", "IRTDataError",
     "JobModel", "load_job_model", "parse_job_model", "bundled_job_models",
     "NormTable", "NormsError", "NormsMismatchError", "TraitProfile", "build_norms", "bundled_norms", "load_norms",
     "trait_profile", "trait_profiles",

@@ -6,6 +6,7 @@ The domain package knows questionnaires and artifacts, nothing above them.
 from profiler.irt._data import IRTDataError
 from profiler.irt.bank import ItemBank
 from profiler.irt.models import GPCM, GRM, TwoPL
+from profiler.irt.multigroup import DIFResult, MultiGroupGRM
 from profiler.irt.scoring import (
     eap_sum_table,
     empirical_reliability,
@@ -21,6 +22,8 @@ __all__ = [
     "GRM",
     "GPCM",
     "TwoPL",
+    "MultiGroupGRM",
+    "DIFResult",
     "ItemBank",
     "IRTDataError",
     "eap_sum_table",

@@ -160,56 +160,184 @@ def item_objective(block: Block, a, d, r: np.ndarray, nodes: np.ndarray) -> np.n
 
 
 @dataclass
+class Group:
+    """One group of respondents: its design, where its item parameters sit in the free vector, its latent N(mean, var).
+
+    ``item_index`` maps the group's item-parameter vector (layout of :meth:`Estimates.vector`) into the
+    free vector, so items constrained equal across groups share positions. ``latent_index`` gives the
+    free positions of (mean, variance), or None when they are fixed at ``mean``, ``var``.
+    """
+
+    design: Design
+    template: Estimates
+    item_index: np.ndarray
+    latent_index: tuple[int, int] | None = None
+    mean: float = 0.0
+    var: float = 1.0
+
+    def estimates(self, free: np.ndarray) -> Estimates:
+        return self.template.replaced(free[self.item_index])
+
+    def latent(self, free: np.ndarray) -> tuple[float, float]:
+        if self.latent_index is None:
+            return self.mean, self.var
+        return float(free[self.latent_index[0]]), float(free[self.latent_index[1]])
+
+
+def single_group(design: Design, start: Estimates) -> tuple[list[Group], np.ndarray]:
+    """The one-group problem: every item parameter free, theta ~ N(0, 1)."""
+    vector = start.vector()
+    return [Group(design, start, np.arange(len(vector)))], vector
+
+
+def log_prior_weights(nodes: np.ndarray, mean: float, var: float) -> np.ndarray:
+    """log of the N(mean, var) density at the nodes, normalised to sum 1 (mirt's prior in the E-step)."""
+    return np.log(normal_weights(nodes, mean, np.sqrt(var)))
+
+
+@dataclass
 class EMResult:
-    estimates: Estimates
+    free: np.ndarray
+    estimates: list[Estimates]
+    latent: list[tuple[float, float]]
     loglik: float
+    group_logliks: list[float]
     n_iter: int
     converged: bool
     history: list[float]
 
 
-def run_em_mirt(design: Design, start: Estimates, quadrature: Quadrature, *, tol: float, max_iter: int) -> EMResult:
+def _latent_objective(nodes: np.ndarray, rr: np.ndarray, mean: float, var: float) -> tuple[float, np.ndarray]:
+    """sum_q rr_q log N(theta_q; mean, var) (unnormalised, as mirt's M-step) and its gradient in (mean, var)."""
+    if var <= 0:
+        return -np.inf, np.zeros(2)
+    dev = nodes - mean
+    value = float(rr @ (-0.5 * np.log(2 * np.pi * var) - 0.5 * dev**2 / var))
+    grad = np.array([float(rr @ dev) / var, float(rr @ (-0.5 / var + 0.5 * dev**2 / var**2))])
+    return value, grad
+
+
+def newton_items(model: str, a: np.ndarray, d: np.ndarray, r: np.ndarray, nodes: np.ndarray, tol: float = 1e-10,
+                 max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Maximise each item's sum r log P over (a, d) by Newton's method; r is (J, Q, K).
+
+    The objective is concave in (a, d) for both models; a step is halved per item until the objective
+    does not fall (and graded intercepts stay ordered).
+    """
+    block = Block(model, np.arange(len(a)), d.shape[1] + 1)
+    psi = np.column_stack([a, d]).astype(float)
+    current = item_objective(block, psi[:, 0], psi[:, 1:], r, nodes)
+    active = np.arange(len(a))
+    for _ in range(max_iter):
+        if not len(active):
+            break
+        _, dlog, d2log = _kernels.parameter_derivatives(model, psi[active, 0], psi[active, 1:], nodes)
+        ra = r[active]
+        grad = np.einsum("jqk,jqkp->jp", ra, dlog)
+        hess = np.einsum("jqk,jqkpr->jpr", ra, d2log)
+        values, vectors = np.linalg.eigh(hess)  # concave: eigenvalues < 0; guard far from the optimum
+        values = np.minimum(values, -1e-8 * np.maximum(np.abs(values).max(axis=1, keepdims=True), 1.0))
+        step = -np.einsum("jpr,jr->jp", vectors, np.einsum("jpr,jp->jr", vectors, grad) / values)
+        base, scale = psi[active], np.ones(len(active))
+        trial = item_objective(block, base[:, 0] + step[:, 0], base[:, 1:] + step[:, 1:], ra, nodes)
+        for _ in range(50):
+            worse = ~(trial >= current[active] - 1e-12 * np.abs(current[active]))
+            if not worse.any():
+                break
+            scale[worse] *= 0.5
+            moved = base[worse] + scale[worse, None] * step[worse]
+            trial[worse] = item_objective(block, moved[:, 0], moved[:, 1:], ra[worse], nodes)
+        change = scale[:, None] * step
+        psi[active] = base + change
+        current[active] = trial
+        active = active[np.abs(change).max(axis=1) > tol]
+    return psi[:, 0], psi[:, 1:]
+
+
+def exact_mstep(groups: list[Group], params: np.ndarray, expected: list[np.ndarray], node_counts: list[np.ndarray],
+                nodes: np.ndarray) -> np.ndarray:
+    """The M-step solved to convergence: each item by Newton on the expected counts of every group sharing
+    its parameters, each free latent distribution in closed form (mean and variance of the node counts)."""
+    out = params.copy()
+    design = groups[0].design
+    sizes = design.n_categories
+    firsts = np.concatenate([[0], np.cumsum(sizes)])
+    owners: dict[tuple[int, ...], list[tuple[int, int]]] = {}
+    for gi, g in enumerate(groups):
+        for j in range(len(sizes)):
+            owners.setdefault(tuple(g.item_index[firsts[j] : firsts[j + 1]]), []).append((gi, j))
+    for positions, users in owners.items():
+        gi, j = users[0]
+        model, k = design.models[j], sizes[j]
+        r = sum(expected[g][groups[g].design.starts[jj] : groups[g].design.starts[jj] + k].T for g, jj in users)
+        a, d = newton_items(model, out[[positions[0]]], out[list(positions[1:])][None, :], r[None], nodes)
+        out[list(positions)] = np.concatenate([a, d[0]])
+    for g, rr in zip(groups, node_counts, strict=True):
+        if g.latent_index is not None:
+            mean = float(rr @ nodes / rr.sum())
+            out[list(g.latent_index)] = [mean, float(rr @ (nodes - mean) ** 2 / rr.sum())]
+    return out
+
+
+def run_em_mirt(groups: list[Group], start: np.ndarray, nodes: np.ndarray, *, tol: float, max_iter: int) -> EMResult:
     """EM as mirt 1.47 runs it (``EM.group`` with ``Moptim = "BFGS"``, ``accelerate = "Ramsay"``).
 
-    Each cycle: an E-step; one BFGS minimisation of minus the expected log-likelihood over all item
-    parameters at once, limited to ``max(ceiling(50 * Mrate), 15)`` iterations where ``Mrate`` is
+    Each cycle: an E-step in every group (its prior the N(mean, var) density at the nodes, normalised);
+    one BFGS minimisation over all free parameters at once of minus the expected complete-data
+    log-likelihood (items, plus sum_q r_q log N(theta_q; mean, var) for groups whose latent mean and
+    variance are free), limited to ``max(ceiling(50 * Mrate), 15)`` iterations where ``Mrate`` is
     ``exp(-(increase of the log-likelihood in the last cycle))`` (0.4 before the second cycle); stop
     when no parameter changed by ``tol`` or more; every third cycle, if ``Mrate > 0.01``, Ramsay's
-    (1975) acceleration of the last step.
+    (1975) acceleration of the last step of the item parameters.
     """
     from profiler.irt._bfgs import vmmin
 
-    nodes = quadrature.nodes
-    log_prior = np.log(quadrature.weights)[None, :]
-    est = start.copy()
-    params = est.vector()
+    params = start.astype(float).copy()
+    item_positions = np.zeros(len(params), dtype=bool)
+    for g in groups:
+        item_positions[g.item_index] = True
     entering = entering_before = params.copy()
+    bounded = any(g.latent_index is not None for g in groups)  # a variance is bounded below by 0
     history: list[float] = []
     mrate = 0.4
     converged = False
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
-        est = est.replaced(params)
-        post, loglik = design.posterior(est, nodes, log_prior)
-        history.append(loglik)
+        expected, node_counts, total = [], [], 0.0
+        for g in groups:
+            post, loglik = g.design.posterior(g.estimates(params), nodes, log_prior_weights(nodes, *g.latent(params))[None, :])
+            total += loglik
+            expected.append(g.design.expected_counts(post))
+            node_counts.append(g.design.counts @ post)
+        history.append(total)
         if n_iter > 1:
             rise = history[-2] - history[-1]
             if rise < 0:
                 mrate = float(np.exp(rise))
             if not np.isfinite(mrate):
                 mrate = 1e-6
-        r = design.expected_counts(post)
         entering_before, entering = entering, params.copy()
-        template = est
 
-        def fn(x, template=template, r=r):
-            value = total_objective(design, template.replaced(x), r, nodes)
+        def fn(x, expected=expected, node_counts=node_counts):
+            value = 0.0
+            for g, r, rr in zip(groups, expected, node_counts, strict=True):
+                value += total_objective(g.design, g.estimates(x), r, nodes)
+                if g.latent_index is not None:
+                    value += _latent_objective(nodes, rr, *g.latent(x))[0]
             return -value if np.isfinite(value) else 1e100
 
-        def gr(x, template=template, r=r):
-            return -total_gradient(design, template.replaced(x), r, nodes)
+        def gr(x, expected=expected, node_counts=node_counts):
+            out = np.zeros(len(x))
+            for g, r, rr in zip(groups, expected, node_counts, strict=True):
+                np.add.at(out, g.item_index, total_gradient(g.design, g.estimates(x), r, nodes))
+                if g.latent_index is not None:
+                    np.add.at(out, list(g.latent_index), _latent_objective(nodes, rr, *g.latent(x))[1])
+            return -out
 
-        params = vmmin(fn, gr, params, maxit=max(int(np.ceil(mrate * 50)), 15)).x
+        if bounded:  # mirt switches to nlminb, which solves each M-step: here solved exactly
+            params = exact_mstep(groups, params, expected, node_counts, nodes)
+        else:
+            params = vmmin(fn, gr, params, maxit=max(int(np.ceil(mrate * 50)), 15)).x
         if np.all(np.abs(entering - params) < tol):
             converged = True
             break
@@ -219,7 +347,8 @@ def run_em_mirt(design: Design, start: Estimates, quadrature: Quadrature, *, tol
             d2x = dx - dx_before
             ratio = float(np.sqrt((dx @ dx) / (d2x @ d2x)))
             accel = max(1.0 - ratio, -5.0)
-            params = (1.0 - accel) * params + accel * entering
-    est = est.replaced(params)
-    _, loglik = design.posterior(est, nodes, log_prior)
-    return EMResult(est, loglik, n_iter, converged, history)
+            params = np.where(item_positions, (1.0 - accel) * params + accel * entering, params)
+    logliks = [g.design.posterior(g.estimates(params), nodes, log_prior_weights(nodes, *g.latent(params))[None, :])[1]
+               for g in groups]
+    return EMResult(params, [g.estimates(params) for g in groups], [g.latent(params) for g in groups],
+                    float(sum(logliks)), logliks, n_iter, converged, history)

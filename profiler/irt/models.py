@@ -98,13 +98,13 @@ class _UnidimensionalIRT(BaseEstimator):
         collapsed = patterns(codes)
         design = _em.Design(collapsed.codes, collapsed.counts, [self._model] * len(items), n_categories)
         quad = _em.Quadrature.normal(self.quadrature, tuple(self.theta_range))
+        groups, start = _em.single_group(design, mirt_start(codes, n_categories, self._model))
         with small_matrix_threads():  # see profiler._threads: threads lose on these products
-            result = _em.run_em_mirt(design, mirt_start(codes, n_categories, self._model), quad, tol=self.tol,
-                                     max_iter=self.max_iter)
+            result = _em.run_em_mirt(groups, start, quad.nodes, tol=self.tol, max_iter=self.max_iter)
         if not result.converged:
             warnings.warn(f"EM did not converge in {self.max_iter} cycles (largest parameter change still "
                           f">= {self.tol}); raise max_iter", ConvergenceWarning, stacklevel=2)
-        est = result.estimates
+        est = result.estimates[0]
         self.n_features_in_ = len(items)
         self.items_ = items
         self.categories_ = {item: cats for item, cats in zip(items, categories, strict=True)}
