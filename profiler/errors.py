@@ -57,7 +57,9 @@ class ErrorDetail:
     message : str
         Plain-language description of the problem.
     severity : str
-        ``"error"`` or ``"warning"``.
+        ``"error"``, ``"warning"``, or ``"hint"`` (one cause that explains several of the errors).
+    code : str
+        A warning's stable code (``"short-scale"``), by which an author can silence it; empty for errors.
     """
 
     file: str
@@ -66,11 +68,13 @@ class ErrorDetail:
     path: str
     message: str
     severity: str = "error"
+    code: str = ""
 
     def __str__(self) -> str:
         prefix = f"{self.file}:{self.line}:{self.column}: "
-        label = "warning: " if self.severity == "warning" else ""
-        return f"{prefix}{label}{self.message}"
+        label = f"{self.severity}: " if self.severity in ("warning", "hint") else ""
+        code = f" [{self.code}]" if self.code else ""
+        return f"{prefix}{label}{self.message}{code}"
 
 
 class DocumentError(ProfilerError, ValueError):

@@ -110,9 +110,10 @@ class YamlDocument:
                 return (1, 1)
             path = path[:-1]
 
-    def error(self, path: Path_, message: str, *, key: bool = False, severity: str = "error") -> ErrorDetail:
+    def error(self, path: Path_, message: str, *, key: bool = False, severity: str = "error",
+              code: str = "") -> ErrorDetail:
         line, column = self.locate(path, key=key)
-        return ErrorDetail(self.file, line, column, format_path(path), message, severity)
+        return ErrorDetail(self.file, line, column, format_path(path), message, severity, code)
 
 
 class YamlSourceError(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS
@@ -18,7 +19,8 @@ from profiler.errors import DocumentError, ErrorDetail
 def register(commands) -> None:
     check = commands.add_parser("check", help="validate questionnaire and job-model files and show warnings")
     check.add_argument("files", nargs="+", metavar="FILE", help="YAML files, or ids of bundled questionnaires and job models")
-    check.add_argument("--strict", action="store_true", help="exit non-zero on warnings too")
+    check.add_argument("--strict", action="store_true",
+                       help="treat warnings as errors (silence accepted ones in the file, with a reason)")
     check.add_argument("--quiet", action="store_true", help="print problems only")
     check.set_defaults(func=run)
 
@@ -64,12 +66,21 @@ def _check_job_model(doc, source: str) -> tuple[list[ErrorDetail], str | None]:
     for message in messages:
         where = next((i for i, c in enumerate(model.criteria) if f"'{c.id}'" in message or f" {c.id} " in message), None)
         found.append(doc.error(("criteria", where) if where is not None else ("criteria",), message,
-                               severity="warning"))
+                               severity="warning", code="dominant-criterion"))
     return found, f"{summary}, {{warnings}} warning(s), {model.content_hash}"
 
 
-def run(args: argparse.Namespace) -> int:
+def _ordered(problems: list[ErrorDetail], strict: bool) -> list[ErrorDetail]:
+    """Hints first (each explains several errors below it), then everything in file order; ``--strict``
+    makes warnings errors."""
     from profiler.documents import sort_details
+
+    if strict:
+        problems = [replace(p, severity="error") if p.severity == "warning" else p for p in problems]
+    return [p for p in problems if p.severity == "hint"] + sort_details([p for p in problems if p.severity != "hint"])
+
+
+def run(args: argparse.Namespace) -> int:
     from profiler.yamlsource import YamlSourceError, read_yaml_file
 
     failed = warned = 0
@@ -83,15 +94,14 @@ def run(args: argparse.Namespace) -> int:
             is_job_model = isinstance(doc.data, dict) and "criteria" in doc.data
             checker = _check_job_model if is_job_model else _check_questionnaire
             problems, summary = checker(doc, name)
-        problems = sort_details(problems)
+        problems = _ordered(problems, args.strict)
         errors = [p for p in problems if p.severity == "error"]
         warnings = [p for p in problems if p.severity == "warning"]
         for problem in problems:
-            print(problem, file=sys.stderr if problem.severity == "error" else sys.stdout)
+            print(problem, file=sys.stdout if problem.severity == "warning" else sys.stderr)
         failed += bool(errors)
-        warned += bool(warnings)
-        if summary is not None and not args.quiet:
+        if summary is not None and not errors and not args.quiet:
             print(f"{name}: ok — {summary.format(warnings=len(warnings))}")
-    if failed:
-        return EXIT_PROBLEMS
-    return EXIT_PROBLEMS if args.strict and warned else EXIT_OK
+        elif summary is not None and errors:
+            print(f"{name}: {len(errors)} warning(s) treated as errors (--strict)", file=sys.stderr)
+    return EXIT_PROBLEMS if failed else EXIT_OK

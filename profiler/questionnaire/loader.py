@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from profiler.documents import pydantic_errors, sort_details
 from profiler.errors import ErrorDetail, QuestionnaireError
+from profiler.questionnaire.hints import leading_hints
 from profiler.questionnaire.spec import QuestionnaireSpec
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.references import check_references
@@ -54,7 +55,17 @@ def parse_questionnaire(text: str, file: str = "<string>") -> Questionnaire:
 
 
 def validate_document(doc: YamlDocument) -> tuple[QuestionnaireSpec | None, list[ErrorDetail]]:
-    """Validate a parsed document: the pydantic model plus cross-references; all errors, in file order."""
+    """Validate a parsed document: the pydantic model plus cross-references.
+
+    All errors in file order, led by a hint (severity ``"hint"``) for each slip that explains several of them.
+    """
+    spec, errors = _validate(doc)
+    if errors:
+        return None, leading_hints(doc, errors, lambda fixed: _validate(fixed)[1]) + errors
+    return spec, errors
+
+
+def _validate(doc: YamlDocument) -> tuple[QuestionnaireSpec | None, list[ErrorDetail]]:
     if not isinstance(doc.data, dict):
         kind = "a list" if isinstance(doc.data, list) else "a single value"
         return None, [doc.error((), f"a questionnaire must be a mapping of keys (id, version, items, ...), "

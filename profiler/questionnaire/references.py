@@ -170,6 +170,18 @@ def _check_format(name: str, fmt: dict, err) -> None:
             err(("response_formats", name, "max"), f"max ({fmt['max']}) must be greater than min ({fmt['min']})")
 
 
+# Reverse-key marks of other tools ("N2_4R", "N2_4(R)", "N2_4-") where profiler writes "-N2_4".
+_REVERSE_SUFFIX = re.compile(r"^\s*(.+?)\s*(?:[_.\-]?[Rr]|\([Rr]\)|-)\s*$")
+
+
+def _reverse_key_hint(entry: str, item_index: dict[str, int]) -> str | None:
+    """``"; write -N2_4 to reverse-key it"`` when ``entry`` is an item id with another tool's reverse mark."""
+    match = _REVERSE_SUFFIX.match(entry)
+    if match and match.group(1) in item_index:
+        return f"; write -{match.group(1)} to reverse-key item {match.group(1)!r}"
+    return None
+
+
 def _check_scales(doc, data, item_index, validity_items, err) -> None:
     scales = _list(data.get("scales"))
     scale_index: dict[str, int] = {}
@@ -181,7 +193,7 @@ def _check_scales(doc, data, item_index, validity_items, err) -> None:
                 err(("scales", i, "id"), f"duplicate scale id {scale_id!r} (first used on line {first_line})")
             else:
                 scale_index[scale_id] = i
-    keyed: set[str] = set()
+    keyed: dict[str, list[tuple[int, int, int]]] = {}  # item -> (scale index, key index, sign) in file order
     parent_of: dict[str, str] = {}
     for i, scale in enumerate(scales):
         scale = _mapping(scale)
@@ -195,22 +207,24 @@ def _check_scales(doc, data, item_index, validity_items, err) -> None:
         seen: dict[str, int] = {}
         for j, entry in enumerate(_list(keys)):
             parsed = parse_key(entry)
+            hint = _reverse_key_hint(entry, item_index) if isinstance(entry, str) else None
             if parsed is None:
                 if isinstance(entry, str):
-                    err(("scales", i, "keys", j), f"{entry!r} is not an item key; write an item id, with '-' "
-                        "in front when the item is reverse keyed (e.g. -E2)")
+                    err(("scales", i, "keys", j), f"{entry!r} is not an item key" + (hint or "; write an item id, "
+                        "with '-' in front when the item is reverse keyed (e.g. -E2)"))
                 continue
-            _, item_id = parsed
+            sign, item_id = parsed
             if item_id not in item_index:
                 err(("scales", i, "keys", j), f"scale {scale_id!r} names item {item_id!r}, which does not exist"
-                    f"{did_you_mean(item_id, item_index)}")
+                    + (hint or did_you_mean(item_id, item_index)))
             elif item_id in validity_items:
                 err(("scales", i, "keys", j), f"scale {scale_id!r} keys item {item_id!r}, which is a validity "
                     "item and never scored; remove it from the keys")
             elif item_id in seen:
                 err(("scales", i, "keys", j), f"item {item_id!r} is listed twice in scale {scale_id!r}")
+            else:
+                keyed.setdefault(item_id, []).append((i, j, sign))
             seen[item_id] = j
-            keyed.add(item_id)
         for j, facet in enumerate(_list(facets)):
             if not isinstance(facet, str):
                 continue
@@ -224,11 +238,13 @@ def _check_scales(doc, data, item_index, validity_items, err) -> None:
             elif isinstance(scale_id, str):
                 parent_of[facet] = scale_id
     # Facets of facets are allowed, cycles are not.
+    cyclic: set[str] = set()
     for start in parent_of:
         node, visited = start, set()
         while node in parent_of:
             if node in visited:
                 err(("scales", scale_index[start], "facets"), f"facets of {start!r} form a cycle")
+                cyclic.add(start)
                 break
             visited.add(node)
             node = parent_of[node]
@@ -236,6 +252,56 @@ def _check_scales(doc, data, item_index, validity_items, err) -> None:
         if item_id not in keyed and item_id not in validity_items:
             err(("items", i, "id"), f"item {item_id!r} is in no scale; add it to a scale's keys or mark it "
                 "as a validity item")
+    if not cyclic:
+        _check_shared_items(doc, data, scales, item_index, keyed, parent_of, err)
+
+
+def _depth(scale_id: Any, parent_of: dict[str, str]) -> int:
+    """0 for a scale that is nobody's facet, 1 for a facet of it, and so on."""
+    depth = 0
+    while scale_id in parent_of:
+        scale_id, depth = parent_of[scale_id], depth + 1
+    return depth
+
+
+def _check_shared_items(doc, data, scales, item_index, keyed, parent_of, err) -> None:
+    """An item keyed in several scales: never in opposite directions; at one level only when declared."""
+    items = _list(data.get("items"))
+    scale_id = lambda i: _mapping(scales[i]).get("id")  # noqa: E731
+    line = lambda i, j: doc.locate(("scales", i, "keys", j))[0]  # noqa: E731
+    for item_id, places in keyed.items():
+        shared = _mapping(_mapping(items[item_index[item_id]]).get("shared"))
+        declared = [s for s in _list(shared.get("scales")) if isinstance(s, str)]
+        in_scales = [scale_id(i) for i, _, _ in places]
+        for k, name in enumerate(_list(shared.get("scales"))):
+            if isinstance(name, str) and name not in in_scales:
+                err(("items", item_index[item_id], "shared", "scales", k), f"item {item_id!r} declares it is "
+                    f"shared by scale {name!r}, but that scale does not key it"
+                    f"{did_you_mean(name, [s for s in in_scales if s not in declared])}")
+        if len(places) < 2:
+            continue
+        positive = [p for p in places if p[2] > 0]
+        negative = [p for p in places if p[2] < 0]
+        if positive and negative:
+            for here in places:
+                there = (negative if here[2] > 0 else positive)[0]
+                direction = "keyed positively" if here[2] > 0 else "reverse keyed"
+                other = "reverse keyed" if here[2] > 0 else "keyed positively"
+                err(("scales", here[0], "keys", here[1]), f"item {item_id!r} is {direction} in scale "
+                    f"{scale_id(here[0])!r} but {other} in scale {scale_id(there[0])!r} "
+                    f"(line {line(there[0], there[1])}); an item measures in one direction, and a domain made of both scales would "
+                    "score it one way only: key it alike in both, or use it in one scale")
+            continue
+        first_at_depth: dict[int, tuple[int, int, int]] = {}
+        for place in places:
+            depth = _depth(scale_id(place[0]), parent_of)
+            first = first_at_depth.setdefault(depth, place)
+            if first is place or {scale_id(first[0]), scale_id(place[0])} <= set(declared):
+                continue
+            err(("scales", place[0], "keys", place[1]), f"item {item_id!r} is already keyed in scale "
+                f"{scale_id(first[0])!r} (line {line(first[0], first[1])}), a scale of the same level as "
+                f"{scale_id(place[0])!r}; an item belongs to one scale unless the item declares it on purpose "
+                f"(shared: {{scales: [{scale_id(first[0])}, {scale_id(place[0])}], reason: ...}})")
 
 
 def _check_blocks(data, item_index, err) -> None:

@@ -7,9 +7,11 @@ parts of a file (an item named in a scale, an expected answer among a format's o
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer
+
+from profiler.questionnaire.warning_codes import WarningCode
 
 # Identifiers: start with a letter; letters, digits, '_', '-', '.' after it (item ids like E1, scale ids like
 # Extraversion or facet ids like E-Assertiveness).
@@ -38,15 +40,47 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
+    # Sections added to the format after its first release are left out of the normalized content while they
+    # are empty, so that a document which does not use them keeps its content hash (and its artifacts).
+    _omit_when_empty: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _without_empty_sections(self, handler: Any) -> Any:
+        data = handler(self)
+        for name in self._omit_when_empty:
+            if isinstance(data, dict) and data.get(name) in (None, [], {}):
+                del data[name]
+        return data
+
+
+class Silence(Strict):
+    """A warning of ``profiler check`` that the author has looked at and accepts, with the reason written down.
+
+    Given at the top of the document it silences the warning everywhere; given on an item, a scale or a
+    language it silences it there only. The reason is part of the content hash.
+    """
+
+    warning: WarningCode = Field(description="The warning's code, as ``profiler check`` prints it in brackets.")
+    reason: NonEmptyText = Field(description="Why the warning does not apply, in plain words.")
+
+
+Silences = Annotated[
+    list[Silence],
+    Field(description="Warnings accepted here, each with its reason (see docs/questionnaire-format.md)."),
+]
+
 
 class LanguageInfo(Strict):
     """A language the questionnaire is offered in, and whether that version has been validated."""
+
+    _omit_when_empty = frozenset({"silence"})
 
     status: Literal["original", "validated", "unvalidated"] = Field(
         description="original: the language it was developed in; validated: an adaptation with published "
         "evidence of equivalence; unvalidated: a translation without such evidence (shown as a warning)."
     )
     note: Text | None = None
+    silence: Silences = Field(default_factory=list)
 
 
 class ResponseOption(Strict):
@@ -96,8 +130,17 @@ class ValidityCheck(Strict):
     expected: int | float | list[int | float]
 
 
+class SharedItem(Strict):
+    """An item that belongs to several scales of the same level on purpose (otherwise an error)."""
+
+    scales: list[Identifier] = Field(min_length=2, description="Every scale whose keys list the item.")
+    reason: NonEmptyText = Field(description="Why the item belongs to each of them, in plain words.")
+
+
 class Item(Strict):
     """One item: its text per language, its response format, and whether an answer is required."""
+
+    _omit_when_empty = frozenset({"shared", "silence"})
 
     id: Identifier
     text: Translations
@@ -107,6 +150,10 @@ class Item(Strict):
     required: bool | None = Field(default=None, description="Defaults to defaults.required.")
     validity: ValidityCheck | None = None
     note: Text | None = None
+    shared: SharedItem | None = Field(
+        default=None, description="Declares that the item is keyed in several scales of the same level on purpose."
+    )
+    silence: Silences = Field(default_factory=list)
 
 
 class Scale(Strict):
@@ -115,6 +162,8 @@ class Scale(Strict):
     A domain either lists its own ``keys`` or is made of ``facets`` (other scales), never both: its
     membership is then the union of its facets' keys.
     """
+
+    _omit_when_empty = frozenset({"silence"})
 
     id: Identifier
     name: Translations | None = None
@@ -134,6 +183,7 @@ class Scale(Strict):
         description="Smallest share of the scale's items that must be answered for a score; the score of a "
         "respondent who answered fewer is missing. Sums are prorated (mean of answered items x number of items).",
     )
+    silence: Silences = Field(default_factory=list)
 
 
 class Block(Strict):
@@ -270,6 +320,7 @@ class QuestionnaireSpec(Strict):
         title="profiler questionnaire",
         json_schema_extra={"description": "A psychometric questionnaire for profiler (see docs/questionnaire-format.md)."},
     )
+    _omit_when_empty = frozenset({"silence"})
 
     id: Identifier
     version: NonEmptyText
@@ -292,3 +343,4 @@ class QuestionnaireSpec(Strict):
         default=ValidityRules(),
         description="Thresholds of the response-validity indices; every one has a default from the literature.",
     )
+    silence: Silences = Field(default_factory=list)

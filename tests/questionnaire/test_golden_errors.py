@@ -36,8 +36,9 @@ def test_broken_questionnaire_gives_exact_messages(name):
 def test_all_problems_are_reported_at_once():
     with pytest.raises(profiler.QuestionnaireError) as info:
         profiler.load_questionnaire(BROKEN / "several_problems.yaml")
-    assert len(info.value.errors) == 5
-    lines = [e.line for e in info.value.errors]
+    errors = [e for e in info.value.errors if e.severity == "error"]
+    assert len(errors) == 5
+    lines = [e.line for e in errors]
     assert lines == sorted(lines)
 
 
