@@ -26,6 +26,7 @@ from profiler.factors._input import (
     correlation_from_data,
     correlation_from_matrix,
 )
+from profiler.factors._efa_se import SE_ROTATIONS, rotated_ml_standard_errors
 from profiler.factors.extraction import METHODS, extract, small_matrix_threads
 from profiler.factors.missing import MissingDataWarning
 from profiler.factors.rotation import ROTATIONS, TARGET_ROTATIONS, rotate
@@ -242,6 +243,12 @@ class EFA(TransformerMixin, BaseEstimator):
         Gradient-projection iterations per start.
     rotation_tol : float, default=1e-6
         Rotation convergence tolerance (norm of the projected gradient).
+    standard_errors : bool, default=False
+        Also compute standard errors of the (standardised) loadings and factor correlations, as
+        lavaan's ``efa()`` does: expected ML information bordered by the rotation's stationarity
+        conditions, delta method to the standardised solution. Needs ``method="ml"``, a sample size,
+        and a smooth rotation (every rotation but promax and simplimax). See
+        :func:`profiler.factors._efa_se.rotated_ml_standard_errors`.
 
     Attributes
     ----------
@@ -295,6 +302,8 @@ class EFA(TransformerMixin, BaseEstimator):
         Item means and SDs (n - 1) of the fit data, used to standardise data in :meth:`transform`.
     weights_ : DataFrame
         Score weights for :attr:`scores`.
+    loadings_se_, phi_se_ : DataFrame
+        Standard errors of ``loadings_`` and ``phi_`` (only with ``standard_errors=True``; 0 where fixed).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when the data had string column names.
@@ -327,6 +336,7 @@ class EFA(TransformerMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="neither"), None],
         "rotation_max_iter": [Interval(Integral, 1, None, closed="left")],
         "rotation_tol": [Interval(Real, 0, None, closed="neither")],
+        "standard_errors": ["boolean"],
     }
 
     def __init__(
@@ -346,6 +356,7 @@ class EFA(TransformerMixin, BaseEstimator):
         tol: float | None = None,
         rotation_max_iter: int = 1000,
         rotation_tol: float = 1e-6,
+        standard_errors: bool = False,
     ) -> None:
         self.n_factors = n_factors
         self.method = method
@@ -361,6 +372,7 @@ class EFA(TransformerMixin, BaseEstimator):
         self.tol = tol
         self.rotation_max_iter = rotation_max_iter
         self.rotation_tol = rotation_tol
+        self.standard_errors = standard_errors
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -451,6 +463,9 @@ class EFA(TransformerMixin, BaseEstimator):
         names = data.feature_names if not hasattr(self, "feature_names_in_") else self.feature_names_in_
         names = [str(n) for n in names]
         target = self._target_matrix(p, names)
+        rotation = self.rotation if k > 1 else "none"
+        if self.standard_errors:
+            self._check_standard_errors(rotation, data.n_obs)
         with small_matrix_threads():
             ext = extract(R, k, self.method, n_obs=data.n_obs, max_iter=self.max_iter, tol=self.tol)
             A = ext.loadings.copy()
@@ -476,6 +491,11 @@ class EFA(TransformerMixin, BaseEstimator):
             vx = np.diag(Phi @ (L.T @ L))
             order = np.argsort(-vx, kind="stable")
             L, T, Phi, vx = L[:, order], T[:, order], Phi[np.ix_(order, order)], vx[order]
+            if self.standard_errors:  # in the rotation's own column order (bifactor's first factor), then ordered
+                se_l, se_phi = rotated_ml_standard_errors(
+                    rot.loadings, rot.phi, data.n_obs, rotation, normalize=rot.normalize, target=target
+                )
+                se_l, se_phi = se_l[:, order], se_phi[np.ix_(order, order)]
             h2 = np.einsum("ij,jk,ik->i", L, Phi, L)
             fit_stats = fit_statistics(
                 R, L, None if rot.orthogonal else Phi, data.n_obs, pairwise_counts=data.pairwise_counts
@@ -521,6 +541,9 @@ class EFA(TransformerMixin, BaseEstimator):
         self.rotation_start_criteria_ = rot.start_criteria
         self.converged_ = bool(ext.converged and rot.converged)
         self.weights_ = pd.DataFrame(W, index=names, columns=factors)
+        if self.standard_errors:
+            self.loadings_se_ = pd.DataFrame(se_l, index=names, columns=factors)
+            self.phi_se_ = pd.DataFrame(se_phi, index=factors, columns=factors)
         if not ext.converged:
             warnings.warn(
                 f"{self.method} extraction did not converge in {ext.n_iter} iterations; the solution "
@@ -537,6 +560,23 @@ class EFA(TransformerMixin, BaseEstimator):
                 stacklevel=3,
             )
         return self
+
+    def _check_standard_errors(self, rotation: str, n_obs: int | None) -> None:
+        if self.method != "ml":
+            raise ValueError(
+                f"standard_errors=True needs method='ml' (the information matrix is the likelihood's); got "
+                f"method={self.method!r}."
+            )
+        if n_obs is None:
+            raise ValueError("standard_errors=True needs the sample size: pass n_obs to fit_correlation.")
+        if rotation not in SE_ROTATIONS:
+            raise ValueError(
+                f"standard_errors=True needs a rotation with a smooth criterion; {rotation!r} has none "
+                "(promax is a two-step procedure, simplimax's criterion jumps)."
+            )
+        if self.cor == "polychoric":
+            raise ValueError("standard_errors=True is for Pearson correlations (normal-theory ML); use "
+                             "CFA(..., estimator='WLSMV') for ordinal items.")
 
     def _polychoric_input(self, X: np.ndarray) -> CorrelationInput:
         """Polychoric correlations of the answers, with the Pearson means and SDs for scoring."""
