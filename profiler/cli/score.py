@@ -1,4 +1,7 @@
-"""``profiler score QUESTIONNAIRE RESPONSES.csv --norms NAME --out PROFILES.csv``: batch trait profiles.
+"""``profiler score QUESTIONNAIRE RESPONSES.csv [--norms NAME] --out PROFILES.csv``: batch trait profiles.
+
+Without ``--norms`` (a questionnaire that has none yet) it writes raw scale scores, labelled as not normed,
+with the SEM of a calibration (``--calibration``, or the one shipped for the questionnaire) where one exists.
 
 The command parses its options and prints; :func:`profiler.pipeline.batch.score_file` does the work (chunks,
 one validation, bad rows by CSV line, the output written whole or not at all; see its module for the format).
@@ -17,22 +20,26 @@ from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS
 def register(commands) -> None:
     score = commands.add_parser(
         "score",
-        help="score many respondents' answers (CSV) to trait profiles against a norm group",
+        help="score many respondents' answers (CSV) to trait profiles against a norm group, or to raw scores",
         description="Score a CSV of answers (one row per respondent, one column per item) to trait profiles "
-        "against a norm group, chunk by chunk.",
+        "against a norm group, chunk by chunk; without --norms, to raw scale scores (not normed).",
     )
     score.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="questionnaire YAML file or bundled id")
     score.add_argument("responses", metavar="RESPONSES.csv", type=Path, help="answers, one row per respondent")
-    score.add_argument("--norms", required=True, metavar="NAME",
-                       help="norm group shipped for the questionnaire (e.g. general) or a norm table .json")
+    score.add_argument("--norms", metavar="NAME",
+                       help="norm group shipped for the questionnaire (e.g. general) or a norm table .json; without "
+                       "it, raw scale scores (not normed)")
+    score.add_argument("--calibration", metavar="FACTOR-MODEL.json",
+                       help="without --norms: the calibration whose reliabilities give each raw score's SEM "
+                       "(default: the one shipped for the questionnaire, if any)")
     score.add_argument("--out", required=True, type=Path, metavar="PROFILES.csv", help="where to write profiles")
     score.add_argument("--id-column", metavar="COLUMN", help="a column identifying respondents, copied to the output")
     score.add_argument("--on-error", choices=("stop", "skip"), default="stop",
                        help="stop at the first chunk with a bad row (default), or skip bad rows and report them")
     score.add_argument("--rejects", type=Path, metavar="REJECTS.csv",
                        help="with --on-error skip: write the skipped rows, their line numbers and problems here")
-    score.add_argument("--percentiles", choices=("empirical", "normal"), default="empirical",
-                       help="empirical (mid-rank in the norm sample, default) or normal-theory percentiles")
+    score.add_argument("--percentiles", choices=("empirical", "normal"),
+                       help="with --norms: empirical (mid-rank in the norm sample, default) or normal-theory percentiles")
     score.add_argument("--chunk-size", type=int, default=20_000, metavar="ROWS", help="rows per chunk (default 20000)")
     score.add_argument("--sep", default=",", help="field separator of the CSV (default ',')")
     progress = score.add_mutually_exclusive_group()
@@ -69,7 +76,7 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     from profiler.errors import ProfilerError
     from profiler.norms import load_norms
-    from profiler.pipeline.batch import ScoreOptions, score_file
+    from profiler.pipeline.batch import ScoreOptions, raw_score_calibration, score_file
     from profiler.questionnaire import load_questionnaire
 
     # The flags' own rules, worded in flags (the pipeline checks the same options for library callers).
@@ -79,14 +86,21 @@ def run(args: argparse.Namespace) -> int:
         raise ProfilerError("--rejects only applies with --on-error skip (with stop, nothing is skipped)")
     if len({"\\t": "\t", "tab": "\t"}.get(args.sep, args.sep)) != 1:
         raise ProfilerError(f"--sep must be one character (or \\t for a tab), got {args.sep!r}")
+    if args.norms is None and args.percentiles is not None:
+        raise ProfilerError("--percentiles needs --norms: raw scores are not placed against a norm group")
+    if args.norms is not None and args.calibration is not None:
+        raise ProfilerError("--calibration applies to raw scores only; with --norms the SEM comes from the norm table")
+    percentiles = args.percentiles or "empirical"
     options = ScoreOptions(id_column=args.id_column, on_error=args.on_error, rejects=args.rejects,
-                           percentiles=args.percentiles, chunk_size=args.chunk_size, sep=args.sep)
+                           percentiles=percentiles, chunk_size=args.chunk_size, sep=args.sep)
     questionnaire = load_questionnaire(args.questionnaire)
-    norms = load_norms(questionnaire, args.norms)
+    norms = load_norms(questionnaire, args.norms) if args.norms is not None else None
+    calibration, sem_note = (None, "") if norms is not None else raw_score_calibration(questionnaire, args.calibration)
     shown = sys.stderr.isatty() if args.progress is None else args.progress
     bar = _Progress(args.responses.stat().st_size if args.responses.is_file() else 0, shown)
     try:
-        run = score_file(questionnaire, norms, args.responses, args.out, options, progress=bar.update)
+        run = score_file(questionnaire, norms, args.responses, args.out, options, progress=bar.update,
+                         calibration=calibration)
     finally:
         bar.close()
     for message in run.messages:
@@ -107,8 +121,10 @@ def run(args: argparse.Namespace) -> int:
         where = f"all are in {args.rejects}" if args.rejects else "pass --rejects FILE to get them all"
         print(f"profiler score: skipped {run.skipped:,} bad row(s) with {run.problems:,} problem(s); {where}",
               file=sys.stderr)  # fmt: skip
-    print(
-        f"scored {run.scored:,} of {run.rows:,} respondents -> {args.out} "
-        f"(norm group {norms.name} {norms.version}, {norms.sha256[:19]}..., {args.percentiles} percentiles)"
-    )
+    if norms is None:
+        print(f"scored {run.scored:,} of {run.rows:,} respondents -> {args.out}: RAW scale scores, NOT normed "
+              f"(no norm group was given, so no z, T, percentiles or bands); {sem_note}")
+    else:
+        print(f"scored {run.scored:,} of {run.rows:,} respondents -> {args.out} "
+              f"(norm group {norms.name} {norms.version}, {norms.sha256[:19]}..., {percentiles} percentiles)")
     return EXIT_OK if run.scored or not run.rows else EXIT_PROBLEMS

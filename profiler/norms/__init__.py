@@ -5,11 +5,13 @@ from profiler.norms.loading import bundled_norms, load_norms
 from profiler.norms.profile import (
     MEASURES,
     PERCENTILE_METHODS,
+    RAW_MEASURES,
     FactorScorer,
     ScaleResult,
     TraitProfile,
     profile_scores,
     profiles_of_answers,
+    raw_profiles_of_answers,
     trait_profile,
     trait_profiles,
 )
@@ -19,6 +21,7 @@ __all__ = [
     "MEASURES",
     "NORMS_FORMAT",
     "PERCENTILE_METHODS",
+    "RAW_MEASURES",
     "FactorScorer",
     "NormTable",
     "NormsError",
@@ -33,6 +36,7 @@ __all__ = [
     "load_norms",
     "profile_scores",
     "profiles_of_answers",
+    "raw_profiles_of_answers",
     "trait_profile",
     "trait_profiles",
 ]

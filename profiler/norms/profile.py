@@ -298,6 +298,42 @@ def _profiles(questionnaire: Questionnaire, answers: pd.DataFrame, norms: NormTa
     return frame
 
 
+RAW_MEASURES: tuple[str, ...] = ("raw", "sem")
+
+
+def raw_profiles_of_answers(questionnaire: Questionnaire, answers: pd.DataFrame,
+                            sem: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Raw scale scores of validated answers, placed against no norm group, with their SEM where one is known.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+    answers : DataFrame
+        What :func:`~profiler.questionnaire.scoring.validate_responses` returned (not checked again).
+    sem : mapping, optional
+        Scale -> standard error of measurement of the full-length raw score, in raw units, from a calibration
+        (e.g. a factor model's ``reliability[scale]["sem"]``). A prorated score's SEM is widened by
+        ``sqrt(k / k')`` as in :func:`profile_scores`; scales without one get NaN.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``(scale, "raw")`` and ``(scale, "sem")`` for every scale; ``attrs["normed"]`` is False.
+    """
+    scores, answered = score_answers(questionnaire, answers)
+    known = dict(sem or {})
+    full = np.array([known.get(s, np.nan) for s in scores.columns], dtype=float)
+    total = np.array([answered.attrs["items_total"][s] for s in scores.columns], dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        widened = full * np.sqrt(total / answered.to_numpy(dtype=float))
+    widened[np.isnan(scores.to_numpy())] = np.nan
+    blocks = np.stack([scores.to_numpy(), widened], axis=2).reshape(len(scores), -1)
+    columns = pd.MultiIndex.from_product([list(scores.columns), list(RAW_MEASURES)])
+    frame = pd.DataFrame(blocks, index=answers.index, columns=columns)
+    frame.attrs = {**scores.attrs, "normed": False}
+    return frame
+
+
 # ------------------------------------------------------------------------------------------------
 # One respondent
 # ------------------------------------------------------------------------------------------------

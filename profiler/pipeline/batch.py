@@ -14,6 +14,10 @@ The output has one row per scored respondent: the id column (``id_column``) if g
 percentiles to 2), then ``norm_group``, ``norms_sha256`` and ``percentiles``, so every row names the norms it
 was placed against. It is written to ``<out>.partial`` and renamed when complete: a run that stops or fails
 leaves no partial output.
+
+Without norms (``norms=None``, a new questionnaire that has none yet) the output holds raw scale scores only,
+labelled as such: ``<scale>.raw`` and ``<scale>.sem`` (the SEM from a calibration's reliabilities when one is
+given, empty otherwise), then ``normed`` (``no``), ``calibration`` and ``calibration_sha256``.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ import pandas as pd
 
 from profiler.documents import did_you_mean
 from profiler.errors import ProfilerError
-from profiler.norms import NormTable, profiles_of_answers
+from profiler.factors.calibration import FactorModel, bundled_factor_models
+from profiler.norms import MEASURES, RAW_MEASURES, NormTable, profiles_of_answers, raw_profiles_of_answers
 from profiler.pipeline.batch_csv import ProfileWriter, open_rejects, write_rejects
 from profiler.questionnaire import Questionnaire
 from profiler.questionnaire.plan import describe_format
@@ -111,9 +116,61 @@ class ScoreRun:
 Progress = Callable[[int, int], None]  # (bytes of the file read so far, rows read so far)
 
 
-def score_file(questionnaire: Questionnaire, norms: NormTable, responses: str | Path, out: str | Path,
-               options: ScoreOptions | None = None, *, progress: Progress | None = None) -> ScoreRun:
+@dataclass(frozen=True)
+class _Placement:
+    """What each scored chunk becomes: trait profiles against norms, or raw scores (not normed)."""
+
+    scales: list[str]
+    measures: tuple[str, ...]
+    provenance: dict[str, str]
+    place: Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def _placement(questionnaire: Questionnaire, norms: NormTable | None, calibration, options: ScoreOptions) -> _Placement:
+    if norms is not None:
+        norms.check_applies_to(questionnaire)
+        return _Placement(norms.scale_ids, MEASURES, {"norm_group": norms.name, "norms_sha256": norms.sha256,
+                                                      "percentiles": options.percentiles},
+                          lambda a: profiles_of_answers(questionnaire, a, norms, percentiles=options.percentiles))
+    sem = {}
+    if calibration is not None:
+        calibration.check_applies_to(questionnaire)
+        sem = {scale: values["sem"] for scale, values in calibration.reliability.items()}
+    provenance = {"normed": "no", "calibration": f"{calibration.name} {calibration.version}" if calibration else "none",
+                  "calibration_sha256": calibration.sha256 if calibration else ""}
+    return _Placement(list(questionnaire.scale_ids), RAW_MEASURES, provenance,
+                      lambda a: raw_profiles_of_answers(questionnaire, a, sem))
+
+
+def raw_score_calibration(questionnaire: Questionnaire, path: str | Path | None = None
+                          ) -> tuple[FactorModel | None, str]:
+    """The calibration whose SEMs go with raw scores, and a sentence saying where they come from.
+
+    ``path`` names a factor-model artifact (refused when made for other content); without it, the factor model
+    shipped for the questionnaire is used when it was calibrated on this content.
+    """
+    if path is not None:
+        model = FactorModel.read(path)
+        model.check_applies_to(questionnaire)
+    else:
+        shipped = bundled_factor_models().get(questionnaire.id)
+        if shipped is None:
+            return None, f"no calibration exists for {questionnaire.id!r}, so no SEM (run profiler calibrate)"
+        model = FactorModel.read(shipped)
+        if model.questionnaire["content_hash"] != questionnaire.content_hash:
+            return None, (f"the calibration shipped for {questionnaire.id!r} was made for other content, so no SEM "
+                          "(run profiler calibrate)")
+    scales = ", ".join(model.reliability)
+    return model, f"SEM from calibration {model.name} {model.version} ({model.sha256[:19]}...) for {scales}"
+
+
+def score_file(questionnaire: Questionnaire, norms: NormTable | None, responses: str | Path, out: str | Path,
+               options: ScoreOptions | None = None, *, progress: Progress | None = None,
+               calibration: FactorModel | None = None) -> ScoreRun:
     """Trait profiles of every respondent of a CSV file, written to ``out`` (see the module docstring).
+
+    With ``norms=None`` the output holds raw scale scores, not normed, with the SEM of ``calibration`` (a
+    factor model of this questionnaire's content) where it gives one.
 
     Raises
     ------
@@ -122,6 +179,8 @@ def score_file(questionnaire: Questionnaire, norms: NormTable, responses: str | 
         or duplicated columns, required items missing: all named at once); ``out`` is the input.
     NormsMismatchError
         The norms were built for other questionnaire content.
+    FactorModelError
+        The calibration was made for other questionnaire content.
     """
     options = options or ScoreOptions()
     responses, out = Path(responses), Path(out)
@@ -129,14 +188,14 @@ def score_file(questionnaire: Questionnaire, norms: NormTable, responses: str | 
         raise BatchError(f"no such file: {responses}")
     if out.resolve() == responses.resolve():
         raise BatchError("the output must not be the responses file")
-    norms.check_applies_to(questionnaire)
+    placement = _placement(questionnaire, norms, calibration, options)
     header = read_header(responses, options.sep)
     item_columns = check_header(header, questionnaire, options.id_column)
     partial = out.with_name(out.name + ".partial")
     out.parent.mkdir(parents=True, exist_ok=True)
-    run = ScoreRun(out=out, norms=f"{norms.name} {norms.version}")
+    run = ScoreRun(out=out, norms=f"{norms.name} {norms.version}" if norms else "none (raw scores, not normed)")
     try:
-        _score_chunks(questionnaire, norms, responses, header, item_columns, partial, options, run, progress)
+        _score_chunks(questionnaire, placement, responses, header, item_columns, partial, options, run, progress)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -201,15 +260,14 @@ def _chunks(path: Path, header: list[str], options: ScoreOptions) -> Iterator[tu
             yield chunk, lines, handle.tell()
 
 
-def _score_chunks(questionnaire: Questionnaire, norms: NormTable, path: Path, header: list[str],
+def _score_chunks(questionnaire: Questionnaire, placement: _Placement, path: Path, header: list[str],
                   item_columns: list[str], partial: Path, options: ScoreOptions, run: ScoreRun,
                   progress: Progress | None) -> None:
     required = np.array([questionnaire.is_required(c) for c in item_columns], dtype=bool)
-    provenance = {"norm_group": norms.name, "norms_sha256": norms.sha256, "percentiles": options.percentiles}
     rejects = None
     try:
         with open(partial, "w", newline="", encoding="utf-8") as out:
-            writer = ProfileWriter(out, norms, options.id_column, provenance)
+            writer = ProfileWriter(out, placement.scales, placement.measures, options.id_column, placement.provenance)
             for chunk, lines, done in _chunks(path, header, options):
                 empty = chunk.isna().all(axis=1).to_numpy()
                 if empty.any():  # blank lines (a trailing newline, say) are no respondents: skip and count them
@@ -240,7 +298,7 @@ def _score_chunks(questionnaire: Questionnaire, norms: NormTable, path: Path, he
                 good = np.ones(len(chunk), bool)
                 good[bad_rows] = False
                 if good.any():
-                    profiles = profiles_of_answers(questionnaire, answers[good], norms, percentiles=options.percentiles)
+                    profiles = placement.place(answers[good])
                     writer.write(profiles, lines[good], chunk[options.id_column][good] if options.id_column else None)
                     run.scored += int(good.sum())
                 if progress is not None:
@@ -284,4 +342,5 @@ def _show(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-__all__ = ["SHOWN_PROBLEMS", "BatchError", "ScoreOptions", "ScoreRun", "check_header", "read_header", "score_file"]
+__all__ = ["SHOWN_PROBLEMS", "BatchError", "ScoreOptions", "ScoreRun", "check_header", "raw_score_calibration",
+           "read_header", "score_file"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 import pandas as pd
-
-from profiler.norms import MEASURES, NormTable
 
 DECIMALS = {"raw": 4, "z": 4, "T": 2, "percentile": 2, "sem": 4}  # T-unit values and percentiles to 2
 
@@ -27,13 +26,14 @@ class ProfileWriter:
 
     ROWS_PER_WRITE = 10_000
 
-    def __init__(self, handle: IO[str], norms: NormTable, id_column: str | None, provenance: dict[str, str]):
+    def __init__(self, handle: IO[str], scales: Sequence[str], measures: Sequence[str], id_column: str | None,
+                 provenance: dict[str, str]):
         self.handle = handle
         self.id_column = id_column
         names = [*([id_column] if id_column else []), "line"]
         self.formats = [*(["%s"] if id_column else []), "%d"]
-        for scale in norms.scale_ids:
-            for measure in MEASURES:
+        for scale in scales:
+            for measure in measures:
                 names.append(f"{scale}.{measure}")
                 unit = measure.split("_")[0]
                 self.formats.append(f"%.{DECIMALS[unit]}f" if unit in DECIMALS else "%d")

@@ -12,7 +12,8 @@ import pytest
 
 import profiler
 from profiler.cli import main
-from profiler.norms import MEASURES, build_norms, load_norms, trait_profiles
+from profiler.norms import MEASURES, build_norms, load_norms, raw_profiles_of_answers, trait_profiles
+from profiler.questionnaire import validate_responses
 from profiler.simulation import simulate_responses
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -243,3 +244,58 @@ def test_many_problems_are_summarised(tmp_path, capsys, answers):
     assert _score(path, "--norms", "general", "--out", tmp_path / "m.csv", "--on-error", "skip") == 1
     err = capsys.readouterr().err
     assert "... and 7 more problem(s)" in err and "skipped 27 bad row(s) with 27 problem(s)" in err
+
+
+def test_raw_scores_without_norms_are_labelled_with_the_calibrations_sem(tmp_path, capsys, ipip, answers):
+    path, out = tmp_path / "a.csv", tmp_path / "raw.csv"
+    answers.to_csv(path, index=False)
+    assert _score(path, "--out", out) == 0
+    said = capsys.readouterr().out
+    assert "RAW scale scores, NOT normed (no norm group was given, so no z, T, percentiles or bands)" in said
+    assert "SEM from calibration big5-2012 1.0.0" in said
+    raw = pd.read_csv(out)
+    model = profiler.load_factor_model("ipip-bfm-50")
+    assert list(raw.columns) == ["line", *[f"{s}.{m}" for s in ipip.scale_ids for m in ("raw", "sem")],
+                                 "normed", "calibration", "calibration_sha256"]
+    assert set(raw["normed"]) == {"no"} and set(raw["calibration_sha256"]) == {model.sha256}
+    expected = ipip.score(answers)
+    for scale in ipip.scale_ids:
+        np.testing.assert_allclose(raw[f"{scale}.raw"], expected[scale], atol=5e-5)
+        assert raw[f"{scale}.sem"].eq(round(model.reliability[scale]["sem"], 4)).all()
+
+
+def test_raw_profile_of_a_prorated_score_widens_its_sem():
+    mini = profiler.load_questionnaire(PROJECT / "tests" / "fixtures" / "questionnaires" / "mini.yaml")
+    answers = simulate_responses(mini, 3, seed=4).astype(float)
+    answers.loc[answers.index[0], "T3"] = np.nan  # Trust: 2 of its 3 items, enough with min_answered 0.6
+    valid = validate_responses(mini, answers)
+    frame = raw_profiles_of_answers(mini, valid, {"Trust": 0.5})
+    assert frame.attrs["normed"] is False
+    assert frame[("Trust", "sem")].tolist() == pytest.approx([0.5 * np.sqrt(3 / 2), 0.5, 0.5])
+    assert frame[("Voice", "sem")].isna().all()
+    np.testing.assert_allclose(frame.xs("raw", axis=1, level=1), mini.score(answers))
+
+
+def test_raw_scores_of_a_questionnaire_without_calibration(tmp_path, capsys):
+    mini = profiler.load_questionnaire(PROJECT / "tests" / "fixtures" / "questionnaires" / "mini.yaml")
+    answers = simulate_responses(mini, 4, seed=3)
+    path, out = tmp_path / "a.csv", tmp_path / "raw.csv"
+    answers.to_csv(path, index=False)
+    assert main(["score", str(PROJECT / "tests/fixtures/questionnaires/mini.yaml"), str(path), "--out", str(out)]) == 0
+    assert "no calibration exists for 'team-climate-mini', so no SEM" in capsys.readouterr().out
+    raw = pd.read_csv(out)
+    assert raw["Voice.sem"].isna().all() and set(raw["calibration"]) == {"none"}
+    np.testing.assert_allclose(raw["Climate.raw"], mini.score(answers)["Climate"], atol=5e-5)
+
+
+def test_raw_score_options_that_do_not_fit(tmp_path, capsys, answers):
+    path = tmp_path / "a.csv"
+    answers.to_csv(path, index=False)
+    assert _score(path, "--out", tmp_path / "o.csv", "--percentiles", "normal") == 2
+    assert "--percentiles needs --norms" in capsys.readouterr().err
+    assert _score(path, "--out", tmp_path / "o.csv", "--norms", "general", "--calibration", "x.json") == 2
+    assert "--calibration applies to raw scores only" in capsys.readouterr().err
+    other = PROJECT / "models" / "ipip-bfm-50" / "factor-model.json"
+    mini = PROJECT / "tests" / "fixtures" / "questionnaires" / "mini.yaml"
+    assert main(["score", str(mini), str(path), "--out", str(tmp_path / "o.csv"), "--calibration", str(other)]) == 2
+    assert "was calibrated on ipip-bfm-50" in capsys.readouterr().err
