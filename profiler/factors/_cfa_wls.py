@@ -300,7 +300,7 @@ def catml_robust(problem: WLSProblem, x: np.ndarray, robust: RobustWLS) -> dict[
     df3_null = int(D_all.shape[0])
     return {
         "xx3": float(xx3),
-        "c_hat3": ks / robust.df,
+        "c_hat3": ks / robust.df if robust.df > 0 else np.nan,
         "xx3_null": float(xx3_null),
         "c_hat3_null": float(np.trace(G_all)) / df3_null,
         "df3_null": df3_null,

@@ -363,11 +363,20 @@ class CFA:
         labels, subsets = split_groups(X, labels_col)
         h1 = []
         for lab, Xg in zip(labels, subsets):
+            where = "" if lab is None else f" in group {lab!r}"
             try:
                 h1.append(em_moments(Xg))
+            except np.linalg.LinAlgError:
+                raise CFADataError(f"the FIML (EM) covariance matrix{where} is not positive definite (some "
+                                   "variable is a linear combination of others); ML needs it to be") from None
             except ValueError as err:
-                where = "" if lab is None else f" in group {lab!r}"
                 raise CFADataError(f"FIML cannot use these data{where}: {err}") from None
+        for lab, h in zip(labels, h1):
+            sd = np.sqrt(np.diag(h.cov))
+            if np.linalg.eigvalsh(h.cov / np.outer(sd, sd))[0] <= 1e-12:
+                where = "" if lab is None else f" in group {lab!r}"
+                raise CFADataError(f"the FIML (EM) covariance matrix{where} is not positive definite (some variable "
+                                   "is a linear combination of others); ML needs it to be")
         n = np.array([len(Xg) for Xg in subsets])
         mom = Moments(n, tuple(h.mean for h in h1), tuple(h.cov for h in h1), labels)
         table = build_table(model, n_groups=n.size, std_lv=self.std_lv, equal=equal, partial=partial,
@@ -711,6 +720,62 @@ class CFA:
         with single_threaded_blas():
             out = modification_indices(self.table_, self.problem_, self.x_, self.info_, self.groups_)
         return out[out["mi"] >= minimum].reset_index(drop=True)
+
+    def composite_reliability(self) -> pd.DataFrame:
+        """Composite reliability (omega) and average variance extracted of each factor, from the fitted model.
+
+        For factor j, its indicators I (the observed variables loading on it) and Var(eta_j) the model's
+        factor variance::
+
+            omega          = (sum_I lambda_ij)^2 Var(eta_j) / 1' Sigma_II 1    (model-implied variance of the sum)
+            omega_observed = (sum_I lambda_ij)^2 Var(eta_j) / 1' S_II 1        (its sample variance)
+            ave            = sum_I lambda_ij^2 Var(eta_j) / sum_I Sigma_ii     (Fornell & Larcker 1981)
+
+        Residual covariances and cross-loadings among the indicators enter through Sigma. For ordinal
+        (WLSMV/ULSMV) fits these are reliabilities of the sum of the latent responses: Sigma is the model's
+        correlation matrix and S the polychoric one (not Green & Yang's 2009 categorical omega). With FIML,
+        S is the EM estimate. Higher-order factors (no observed indicators) are left out.
+
+        Returns
+        -------
+        DataFrame
+            One row per factor (and group): ``factor``, ``group`` (several groups), ``n_indicators``,
+            ``omega``, ``omega_observed``, ``ave``.
+
+        Notes
+        -----
+        In R: ``semTools::compRelSEM(fit, obs.var = FALSE)`` (omega) and ``obs.var = TRUE``
+        (omega_observed) for continuous indicators; ``semTools::AVE(fit)``.
+        """
+        self._check_fitted()
+        rows = []
+        problem = self.problem_
+        for g, label in enumerate(self.groups_):
+            mats = problem.matrices(self.x_, g)
+            if self.estimator_ in ORDINAL_ESTIMATORS:
+                delta = problem.scales(self.x_, g)
+                sigma = np.diag(delta) @ mats.sigma() @ np.diag(delta)
+                lam = mats.lam * delta[:, None]
+                sample = problem.groups[g].corr
+            else:
+                sigma, lam, sample = mats.sigma(), mats.lam, problem.mom.cov[g]
+            for j, factor in enumerate(self.latent_names_):
+                items = np.flatnonzero(lam[:, j] != 0)
+                if items.size == 0:
+                    continue
+                var = mats.psi[j, j]
+                true = lam[items, j].sum() ** 2 * var
+                row = {"factor": factor, "n_indicators": int(items.size),
+                       "omega": true / sigma[np.ix_(items, items)].sum(),
+                       "omega_observed": true / sample[np.ix_(items, items)].sum(),
+                       "ave": float(np.sum(lam[items, j] ** 2) * var / np.trace(sigma[np.ix_(items, items)]))}
+                if len(self.groups_) > 1:
+                    row["group"] = label
+                rows.append(row)
+        out = pd.DataFrame(rows)
+        if len(self.groups_) > 1:
+            out = out[["factor", "group", "n_indicators", "omega", "omega_observed", "ave"]]
+        return out
 
     def transform(self, X: pd.DataFrame, method: Literal["regression", "bartlett"] = "regression") -> pd.DataFrame:
         """Factor scores of the rows of ``X``.
