@@ -18,6 +18,7 @@ from scipy import special
 from profiler.artifacts import document_hash
 from profiler.jobmodel.contributions import make_explainer
 from profiler.jobmodel.evidence import evidence_sem
+from profiler.jobmodel.reference import ReferencePoint
 from profiler.jobmodel.spec import (
     CertificationEvidence,
     EducationEvidence,
@@ -36,6 +37,22 @@ BANDS = np.array(["not_advance", "review", "advance"])  # band codes 0, 1, 2
 PLAUSIBLE = (5.0, 95.0)  # percentiles bounding the plausible values of an unknown input
 NORMAL_GRID = 4096  # quantile grid for expectations over a normal norm distribution
 DEFAULT_DRAWS = 5_000  # Monte Carlo SE of a probability at most 0.007
+
+
+def row_sum(A: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """``sum_k A[:, k] (* weights[k])`` column by column, in a fixed order.
+
+    The same bits for a candidate whatever the batch it is evaluated in: numpy's reductions (``sum``,
+    ``einsum``, BLAS) may vectorise across rows and order the additions differently for another number of
+    rows, and a score a hair off a threshold would then change band.
+    """
+    n, k = A.shape
+    if k == 0:
+        return np.zeros(n)
+    out = A[:, 0] * weights[0] if weights is not None else A[:, 0].astype(float)
+    for m in range(1, k):
+        out += A[:, m] * weights[m] if weights is not None else A[:, m]
+    return out
 
 
 # Inputs ---------------------------------------------------------------------------------------------------
@@ -190,6 +207,10 @@ class CompiledModel:
         self.utilities: list[Utility] = [utility_of(c.transform) for c in criteria]
         self.bank = UtilityBank(self.utilities)
         self.minimum = np.array([np.nan if c.minimum is None else c.minimum for c in criteria], dtype=float)
+        # per input, the highest minimum of its criteria (NaN: none): below it the candidate is routed to review
+        self.input_minimum = np.full(len(self.inputs), np.nan)
+        for c in np.flatnonzero(~np.isnan(self.minimum)):
+            self.input_minimum[self.input_of[c]] = np.fmax(self.input_minimum[self.input_of[c]], self.minimum[c])
         self.review_if_missing = np.array([c.missing == "review" for c in criteria])
         self.knock_columns = np.flatnonzero(~np.isnan(self.minimum))  # criteria with a minimum
         self.unchecked_if_missing = ~np.isnan(self.minimum) & ~self.review_if_missing
@@ -209,7 +230,8 @@ class CompiledModel:
         self.margin = bands.review_margin
         self.upper = bands.advance_from + bands.review_margin  # score >= upper: advance
         self.lower = bands.not_advance_below - bands.review_margin  # score < lower: not advance
-        self._unknown_deltas = self._plausible_deltas()
+        self.review_if_unknown_could_change = bands.if_unknown_could_change == "review"
+        self.unknown_deltas = self._plausible_deltas()
         self.warnings: list[str] = []  # set by the model checks (profiler.jobmodel.checks)
 
     def utilities_of(self, X: np.ndarray) -> np.ndarray:
@@ -242,6 +264,26 @@ class CompiledModel:
     def explainer(self) -> Any:
         """shap's LinearExplainer of the weighted sum, background = the average candidate (built on first use)."""
         return make_explainer(self.coef, self.reference_utility)
+
+    @cached_property
+    def norm_reference(self) -> ReferencePoint:
+        """The default reference point: the norm group's average candidate (every input at its norm mean)."""
+        return ReferencePoint("norm_group", self.baseline.removeprefix("relative to "), self.means.copy(),
+                              self.reference_utility.copy(), self.base_value)
+
+    def cohort_reference(self, X: np.ndarray, description: str) -> ReferencePoint:
+        """The cohort ``X`` (n, inputs; values used, unknown ones at the norm mean) as the reference point."""
+        if X.shape[0] == 0:
+            raise ValueError("a cohort reference needs at least one candidate")
+        utility = self.utilities_of(X).mean(axis=0)
+        return ReferencePoint("cohort", description, X.mean(axis=0), utility, float(np.dot(self.coef, utility)),
+                              n=int(X.shape[0]))
+
+    def declared_reference(self, values: np.ndarray, description: str) -> ReferencePoint:
+        """One declared reference candidate with input ``values`` (one per input) as the reference point."""
+        values = np.asarray(values, dtype=float)
+        utility = self.utilities_of(values[None, :])[0]
+        return ReferencePoint("declared", description, values, utility, float(np.dot(self.coef, utility)))
 
     @cached_property
     def baseline(self) -> str:
@@ -280,4 +322,4 @@ def compile_model(spec: JobModelSpec, questionnaire: Questionnaire, norms: NormT
 
 
 
-__all__ = ["BANDS", "CompiledModel", "InputInfo", "compile_model"]
+__all__ = ["BANDS", "CompiledModel", "InputInfo", "compile_model", "row_sum"]

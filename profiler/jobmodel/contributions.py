@@ -52,4 +52,29 @@ def closed_form_contributions(coef: np.ndarray, reference_utility: np.ndarray, U
     return (np.atleast_2d(U) - reference_utility) * coef
 
 
-__all__ = ["closed_form_contributions", "import_shap", "make_explainer", "shap_contributions"]
+def shap_explanation(values: np.ndarray, base_values: Any, data: np.ndarray, feature_names: list[str]) -> Any:
+    """A ``shap.Explanation`` of contributions: one row (1-d ``values``) or many (2-d), for shap's plots.
+
+    ``base_values`` is the reference point's score (a scalar, repeated per row for a batch), ``data`` the
+    input value behind each contribution, ``feature_names`` the criteria.
+    """
+    shap = import_shap()
+    values = np.asarray(values, dtype=float)
+    base = np.full(values.shape[0], float(base_values)) if values.ndim == 2 else float(base_values)
+    return shap.Explanation(values=values, base_values=base, data=np.asarray(data, dtype=float),
+                            feature_names=list(feature_names))
+
+
+def batch_explanation(result: Any) -> Any:
+    """The contributions of :meth:`JobModel.evaluate_many <profiler.jobmodel.JobModel.evaluate_many>`'s result
+    as one ``shap.Explanation`` (a row per candidate), for ``shap.plots.beeswarm`` and ``shap.plots.bar``."""
+    criteria = result.attrs.get("criteria")
+    if criteria is None or "base_value" not in result.attrs:
+        raise ValueError("not a result of JobModel.evaluate_many (its attrs name no criteria or base value)")
+    values = result[[f"contribution.{c}" for c in criteria]].to_numpy(dtype=float)
+    data = result[[f"value.{c}" for c in criteria]].to_numpy(dtype=float)
+    return shap_explanation(values, result.attrs["base_value"], data, criteria)
+
+
+__all__ = ["batch_explanation", "closed_form_contributions", "import_shap", "make_explainer", "shap_contributions",
+           "shap_explanation"]

@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from profiler.jobmodel import explanation, stability
+from profiler.jobmodel import explanation
 from profiler.jobmodel.compiled import BANDS, DEFAULT_DRAWS, CompiledModel
-from profiler.jobmodel.contributions import shap_contributions
+from profiler.jobmodel.engine import Evaluation, Inputs, evaluate_arrays, targets
+from profiler.jobmodel.reference import ReferencePoint
 from profiler.jobmodel.evidence import (
     EvidenceError,
     JobModelInputError,
@@ -40,7 +41,8 @@ from profiler.jobmodel.evidence import (
     undeclared,
 )
 from profiler.jobmodel.recommendation import (
-    LABELS,
+    BAND_WORDS,
+    LABEL_WORDS,
     Contribution,
     Counterfactual,
     Coverage,
@@ -48,7 +50,6 @@ from profiler.jobmodel.recommendation import (
     Reason,
     Recommendation,
     Stability,
-    stability_label,
 )
 
 
@@ -118,159 +119,154 @@ def _trait_inputs(cm: CompiledModel, profile: Any) -> dict[str, tuple[float, flo
     return out
 
 
-def evaluate(cm: CompiledModel, profile: Any, evidence: Mapping[str, Any] | None = None, *, as_of: Any = None,
-             draws: int = DEFAULT_DRAWS, seed: int = 0) -> Recommendation:
-    """The recommendation for one candidate; see :meth:`profiler.jobmodel.JobModel.evaluate`."""
-    as_of = _as_date(as_of)
+def _record_inputs(cm: CompiledModel, profile: Any, evidence: Mapping[str, Any] | None,
+                   as_of: dt.date) -> tuple[Inputs, dict[str, ResolvedEvidence]]:
+    """One candidate's profile and evidence records as a batch of one (values, SEMs, expiry, raters)."""
     traits = _trait_inputs(cm, profile)
     resolved = resolve_evidence(cm.evidence_specs, evidence, as_of, cm.job_model_id)
-
     p = len(cm.inputs)
-    x = cm.means.copy()
-    sem = np.zeros(p)
-    measured = np.zeros(p, bool)
-    status: list[str] = []
-    found: list[ResolvedEvidence | None] = []
+    values = np.full((1, p), np.nan)
+    sem = cm.sems[None, :].copy()
+    expired = np.zeros((1, p), bool)
+    raters = np.ones((1, p))
     for j, info in enumerate(cm.inputs):
-        record = resolved.get(info.key) if not info.is_trait else None
-        found.append(record)
         if info.is_trait:
             raw, trait_sem = traits.get(info.key, (math.nan, math.nan))
-            if math.isnan(raw):
-                status.append("missing")
-                continue
-            x[j], sem[j], measured[j] = raw, (info.sem if math.isnan(trait_sem) else trait_sem), True
-        elif record is None:
-            status.append("missing")
+            values[0, j] = raw
+            if not math.isnan(trait_sem):
+                sem[0, j] = trait_sem
             continue
-        elif record.expired:
-            status.append("expired")
+        record = resolved.get(info.key)
+        if record is None:
             continue
-        else:
-            x[j], sem[j], measured[j] = record.value, record.sem, True
-        status.append("measured")
+        values[0, j], sem[0, j], expired[0, j] = record.value, record.sem, record.expired
+        if record.agreement is not None:
+            raters[0, j] = record.agreement.n_raters
+    return Inputs(values, sem, expired, raters), resolved
 
-    utilities = cm.utilities_of(x[None, :])[0]
-    # The additive explanation comes from shap; the score from the model's own formula, so that their
-    # agreement (base + contributions = score) is a check, not a tautology.
-    explainer = cm.explainer
-    base, phi = shap_contributions(explainer, utilities[None, :])
-    phi = phi[0]
-    score = float(np.dot(cm.coef, utilities))
-    score_code = int(cm.score_band(np.array([score]))[0])
 
-    reasons, fixed_review = _reasons(cm, x, measured, status, score, score_code, found)
-    band_code = 1 if any(r.code in ("knock_out", "knock_out_unchecked", "missing", "expired") for r in reasons) \
-        else score_code
+def evaluate(cm: CompiledModel, profile: Any, evidence: Mapping[str, Any] | None = None, *, as_of: Any = None,
+             draws: int = DEFAULT_DRAWS, seed: int = 0, reference: ReferencePoint | None = None) -> Recommendation:
+    """The recommendation for one candidate; see :meth:`profiler.jobmodel.JobModel.evaluate`.
 
+    The candidate is evaluated as a batch of one by the engine that :func:`evaluate_many` runs
+    (:func:`profiler.jobmodel.engine.evaluate_arrays`); this function only reads the records and words the
+    result.
+    """
+    as_of = _as_date(as_of)
+    inputs, resolved = _record_inputs(cm, profile, evidence, as_of)
+    reference = reference or cm.norm_reference
+    ev = evaluate_arrays(cm, inputs, reference=reference, draws=draws, seed=seed)
+    found = [None if info.is_trait else resolved.get(info.key) for info in cm.inputs]
+    status = ["measured" if ev.measured[0, j] else "expired" if ev.expired[0, j] else "missing"
+              for j in range(len(cm.inputs))]
+    x, measured, U = ev.X[0], ev.measured[0], ev.U[0]
+    score = float(ev.score[0])
     contributions = tuple(
         Contribution(
             criterion=cid, input=cm.inputs[j].ref, name=cm.inputs[j].name, value=float(x[j]),
-            reference=float(cm.means[j]), utility=float(utilities[c]),
-            reference_utility=float(cm.reference_utility[c]), weight=float(cm.weights[c]),
-            weight_share=float(cm.weights[c] / cm.total_weight), contribution=float(phi[c]),
+            reference=float(reference.values[j]), utility=float(U[c]),
+            reference_utility=float(reference.utility[c]), weight=float(cm.weights[c]),
+            weight_share=float(cm.weights[c] / cm.total_weight), contribution=float(ev.contributions[0, c]),
             status="measured" if measured[j] else ("missing_review" if cm.review_if_missing[c] else "imputed"),
         )
         for c, (cid, j) in enumerate(zip(cm.criterion_ids, cm.input_of, strict=True))
     )  # fmt: skip
-    counterfactuals = _counterfactuals(cm, x, sem, measured, utilities, score, score_code)
-    stab = _stability(cm, x, sem, measured, fixed_review, score, band_code, draws, seed)
-    coverage = _coverage(cm, measured, status, found, score)
-    agreement = tuple(r.agreement for r in resolved.values() if r.agreement is not None)
     thresholds = {"advance_from": cm.advance_from, "not_advance_below": cm.not_advance_below,
                   "review_margin": cm.margin, "advance_at_or_above": cm.upper, "not_advance_below_score": cm.lower}
     return Recommendation(
-        band=str(BANDS[band_code]), score_band=str(BANDS[score_code]), score=score, base_value=base,
-        contributions=contributions, counterfactuals=counterfactuals, stability=stab, coverage=coverage,
-        reasons=tuple(reasons), agreement=agreement, thresholds=thresholds, baseline=cm.baseline,
-        versions=cm.versions(), as_of=as_of, _explainer=explainer, _utilities=utilities,
+        band=str(BANDS[ev.band_code[0]]), score_band=str(BANDS[ev.score_code[0]]), score=score,
+        base_value=ev.base_value, contributions=contributions,
+        counterfactuals=_counterfactuals(cm, ev, inputs),
+        stability=_stability(ev, draws, seed), coverage=_coverage(cm, ev, status, found),
+        reasons=tuple(_reasons(cm, ev, status, found)),
+        agreement=tuple(r.agreement for r in resolved.values() if r.agreement is not None),
+        thresholds=thresholds, baseline=cm.baseline, versions=cm.versions(), as_of=as_of,
+        engine=ENGINE, reference=reference.to_dict(), _utilities=U,
     )  # fmt: skip
 
 
-def _reasons(cm: CompiledModel, x: np.ndarray, measured: np.ndarray, status: list[str], score: float,
-             score_code: int, found: list) -> tuple[list[Reason], bool]:
-    """Plain-words reasons for the band; also whether review is fixed whatever re-measurement gives."""
+ENGINE = ("exact interventional SHAP values of the additive score (closed form c_i (u_i(x_i) - r_i); equal to "
+          "shap.LinearExplainer's and shap.ExactExplainer's to 1e-12, checked in the tests)")
+
+
+def _reasons(cm: CompiledModel, ev: Evaluation, status: list[str], found: list) -> list[Reason]:
+    """Plain-words reasons for the band, every threshold as in force (review margins applied)."""
     reasons: list[Reason] = []
-    fixed = False
+    x, score = ev.X[0], float(ev.score[0])
     for c, cid in enumerate(cm.criterion_ids):
         j = cm.input_of[c]
         info = cm.inputs[j]
         minimum = cm.minimum[c]
-        if not measured[j]:
+        if ev.missing_review[0, c] or ev.unchecked[0, c]:
             what = "is missing" if status[j] == "missing" else f"has expired ({found[j].expiry})"
-            if cm.review_if_missing[c]:
-                fixed = True
+            if ev.missing_review[0, c]:
                 reasons.append(Reason(status[j], f"{info.name} {what}; criterion {cid!r} asks a person to review "
                                       "such cases rather than guess.", cid))
-            elif not math.isnan(minimum):
-                fixed = True
+            else:
                 reasons.append(Reason("knock_out_unchecked", f"{info.name} {what}, so the minimum of {minimum:g} "
                                       f"set for criterion {cid!r} cannot be checked: a person reviews the case.", cid))
-        elif not math.isnan(minimum) and x[j] < minimum:
+        elif ev.knock[0, c]:
             distance = minimum - x[j]
-            in_sem = f" ({distance / cm.sems[j]:.1f} SEM)" if cm.sems[j] > 0 else ""
+            in_sem = f" ({distance / ev.sem[0, j]:.1f} SEM)" if ev.sem[0, j] > 0 else ""
             reasons.append(Reason("knock_out", f"{info.name} is {x[j]:g}, {distance:.3g}{in_sem} below the minimum "
                                   f"of {minimum:g} set for criterion {cid!r}: a person reviews the case (a minimum "
                                   "never rejects on its own).", cid))
-    if cm.advance_from <= score < cm.upper:
-        reasons.append(Reason("review_margin", f"The score {score:.1f} reaches the advance threshold "
-                              f"{cm.advance_from:g} by less than the review margin of {cm.margin:g} points: too close "
-                              "to call without a person."))
-    elif cm.lower <= score < cm.not_advance_below:
-        reasons.append(Reason("review_margin", f"The score {score:.1f} is below the threshold {cm.not_advance_below:g} "
-                              f"by less than the review margin of {cm.margin:g} points: too close to call without a "
-                              "person."))
-    elif score_code == 1:
-        reasons.append(Reason("review_band", f"The score {score:.1f} lies between {cm.not_advance_below:g} and "
-                              f"{cm.advance_from:g}: the review band."))
-    elif score_code == 2:
-        reasons.append(Reason("score", f"The score {score:.1f} is at or above {cm.upper:g}."))
+    if ev.uncertain[0]:
+        lo, hi = float(ev.score_min[0]), float(ev.score_max[0])
+        bands = " and ".join(BAND_WORDS[b] for b in bands_between(cm, lo, hi))
+        if cm.review_if_unknown_could_change:
+            then = "the recommendation would rest on what is not known, so a person reviews the case."
+        else:
+            then = "the score band stands (the job model's policy), but it rests on what is not known."
+        reasons.append(Reason("unknown_could_change", f"With its unknown inputs at plausible values the score "
+                              f"could lie anywhere in {lo:.1f}..{hi:.1f}, which reaches {bands}: {then}"))
+    upper, lower = cm.upper, cm.lower
+    code = int(ev.score_code[0])
+    if ev.in_margin[0]:
+        reasons.append(Reason("review_margin", f"The score {score:.1f} lies between {lower:g} and {upper:g}, in the "
+                              f"review margin of {cm.margin:g} points around a threshold: too close to call without "
+                              "a person."))
+    elif code == 1:
+        reasons.append(Reason("review_band", f"The score {score:.1f} lies between {lower:g} and {upper:g}: the "
+                              "review band."))
+    elif code == 2:
+        reasons.append(Reason("score", f"The score {score:.1f} is at or above {upper:g}, where advance begins."))
     else:
-        reasons.append(Reason("score", f"The score {score:.1f} is below {cm.lower:g}."))
-    return reasons, fixed
+        reasons.append(Reason("score", f"The score {score:.1f} is below {lower:g}, where not advance begins."))
+    return reasons
 
 
-def _targets(cm: CompiledModel, score_code: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """For each direction: the threshold to reach (NaN where there is no next band) and the band reached."""
-    up = np.where(score_code == 0, cm.lower, np.where(score_code == 1, cm.upper, np.nan))
-    up_band = np.where(score_code == 0, 1, 2)
-    down = np.where(score_code == 2, cm.upper, np.where(score_code == 1, cm.lower, np.nan))
-    down_band = np.where(score_code == 2, 1, 0)
-    return {"up": (up, up_band), "down": (down, down_band)}
-
-
-def _counterfactuals(cm: CompiledModel, x: np.ndarray, sem: np.ndarray, measured: np.ndarray,
-                     utilities: np.ndarray, score: float, score_code: int) -> tuple[Counterfactual, ...]:
-    targets = [(direction, float(threshold[0]), int(band[0]))
-               for direction, (threshold, band) in _targets(cm, np.array([score_code])).items()
-               if not np.isnan(threshold[0])]
-    k = len(targets)  # both directions in one vectorized call, one row each
-    sems = np.where(measured, sem, cm.sems)
-    cf = explanation.counterfactuals(cm, np.repeat(x[None, :], k, 0), np.repeat(utilities[None, :], k, 0),
-                                     np.full(k, score), np.array([t[1] for t in targets]),
-                                     np.repeat(sems[None, :], k, 0), details=True)
+def _counterfactuals(cm: CompiledModel, ev: Evaluation, inputs: Inputs) -> tuple[Counterfactual, ...]:
     out = []
-    for row, (direction, threshold, band) in enumerate(targets):
+    x, measured, U = ev.X[0], ev.measured[0], ev.U[0]
+    score_code = ev.score_code[:1]
+    for direction, (threshold_array, band_array) in targets(cm, score_code).items():
+        threshold = float(threshold_array[0])
+        if np.isnan(threshold):
+            continue
+        band = int(band_array[0])
+        cf = ev.counterfactuals[direction]
         for c, cid in enumerate(cm.criterion_ids):
             j = cm.input_of[c]
             info = cm.inputs[j]
-            reachable = bool(cf.reachable[row, c])
-            change_sem, change_pct = cf.change_sem[row, c], cf.change_percentile[row, c]
-            why = (None, None) if reachable else _why(cm, c, int(cf.why[row, c]), float(cf.new_value[row, c]),
-                                                      float(utilities[c]), direction)
+            reachable = bool(cf.reachable[0, c])
+            change_sem, change_pct = cf.change_sem[0, c], cf.change_percentile[0, c]
+            why = (None, None) if reachable else _why(cm, c, int(cf.why[0, c]), float(cf.new_value[0, c]),
+                                                      float(U[c]), direction)
             out.append(Counterfactual(
                 criterion=cid, input=info.ref, name=info.name, direction=direction, target_band=str(BANDS[band]),
                 threshold=threshold, reachable=reachable, value=float(x[j]),
-                new_value=float(cf.new_value[row, c]) if reachable else None,
-                change=float(cf.change[row, c]) if reachable else None,
+                new_value=float(cf.new_value[0, c]) if reachable else None,
+                change=float(cf.change[0, c]) if reachable else None,
                 change_sem=float(change_sem) if reachable and np.isfinite(change_sem) else None,
                 change_percentile=float(change_pct) if reachable and np.isfinite(change_pct) else None,
                 percentile_method=info.percentile_method if reachable else None,
-                score_after=float(cf.score_after[row, c]) if reachable else None,
+                score_after=float(cf.score_after[0, c]) if reachable else None,
                 why=None if reachable else why[0], why_short=None if reachable else why[1],
                 imputed=not measured[j], is_trait=info.is_trait,
                 note=f"below the minimum of {cm.minimum[c]:g}: a person would review the case whatever the score"
-                if reachable and cf.new_value[row, c] < cm.minimum[c] else None,
+                if reachable and cf.new_value[0, c] < cm.minimum[c] else None,
             ))  # fmt: skip
     return tuple(out)
 
@@ -290,19 +286,16 @@ def _why(cm: CompiledModel, c: int, code: int, new_value: float, utility: float,
     return explanation.WHY[code], explanation.WHY[code]
 
 
-def _stability(cm: CompiledModel, x: np.ndarray, sem: np.ndarray, measured: np.ndarray, fixed_review: bool,
-               score: float, band_code: int, draws: int, seed: int) -> Stability:
-    se = float(stability.score_se(cm, x[None, :], sem[None, :], measured[None, :])[0])
-    p_same = float(stability.p_same_band(cm, np.array([score]), np.array([se]))[0])
-    sim = stability.simulate(cm, x[None, :], sem[None, :], measured[None, :], np.array([fixed_review]),
-                             np.array([band_code]), draws=draws, seed=seed)
-    p_flip = float(sim.p_flip[0])
-    return Stability(se_score=se, p_flip_analytic=1.0 - p_same, p_flip_simulated=p_flip,
-                     p_score_flip_simulated=float(sim.p_score_flip[0]), draws=draws, seed=seed,
-                     label=stability_label(1.0 - p_flip))
+def _stability(ev: Evaluation, draws: int, seed: int) -> Stability:
+    simulated = ev.p_flip_simulated[0] if ev.p_flip_simulated is not None else math.nan
+    score_flip = ev.p_score_flip_simulated[0] if ev.p_score_flip_simulated is not None else math.nan
+    return Stability(se_score=float(ev.se[0]), p_flip_analytic=float(1.0 - ev.p_same[0]),
+                     p_flip_simulated=float(simulated), p_score_flip_simulated=float(score_flip), draws=draws,
+                     seed=seed, label=LABEL_WORDS[int(ev.label[0])], basis="analytic")
 
 
-def _bands_between(cm: CompiledModel, lo: float, hi: float) -> tuple[str, ...]:
+def bands_between(cm: CompiledModel, lo: float, hi: float) -> tuple[str, ...]:
+    """The bands a score anywhere in ``lo..hi`` falls in (the job model's thresholds)."""
     bands = []
     if lo < cm.lower:
         bands.append("not_advance")
@@ -313,36 +306,34 @@ def _bands_between(cm: CompiledModel, lo: float, hi: float) -> tuple[str, ...]:
     return tuple(bands)
 
 
-def _coverage(cm: CompiledModel, measured: np.ndarray, status: list[str], found: list, score: float) -> Coverage:
+def _coverage(cm: CompiledModel, ev: Evaluation, status: list[str], found: list) -> Coverage:
     items = []
-    lo_total, hi_total = score, score
+    score = float(ev.score[0])
     for j, info in enumerate(cm.inputs):
         record = found[j]
         source = record.source if record is not None else None
         date = record.date.isoformat() if record is not None else None
-        if measured[j]:
+        if ev.measured[0, j]:
             items.append(InputCoverage(info.ref, info.name, "measured", "measured", source=source, date=date))
             continue
         crits = np.flatnonzero(cm.input_of == j)
         handling = "review" if cm.review_if_missing[crits].any() else "imputed"
         detail = record.expiry if status[j] == "expired" else None
-        d_lo, d_hi = cm._unknown_deltas[j]
-        lo_total += d_lo
-        hi_total += d_hi
+        d_lo, d_hi = cm.unknown_deltas[j]
         items.append(InputCoverage(info.ref, info.name, status[j], handling,
                                    detail=(detail + "; " if detail else "") + f"set to the norm mean {info.mean:.3g}",
                                    plausible=cm.plausible(j), score_range=(score + d_lo, score + d_hi),
                                    source=source, date=date))
-    return Coverage(tuple(items), (lo_total, hi_total), _bands_between(cm, lo_total, hi_total))
+    lo, hi = float(ev.score_min[0]), float(ev.score_max[0])
+    return Coverage(tuple(items), (lo, hi), bands_between(cm, lo, hi))
 
 
 # Many candidates ---------------------------------------------------------------------------------------------
 _AUX = {"raters": ("interview_rating",), "date": None, "expires": ("certification",)}
 
 
-def _frame_inputs(cm: CompiledModel, frame: pd.DataFrame,
-                  as_of: dt.date) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Inputs (n, p), their SEMs, which are measured (present and not expired) and which expired."""
+def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inputs:
+    """The inputs of a frame (one row per candidate) as arrays, every problem reported at once."""
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"evaluate_many takes a pandas DataFrame, got {type(frame).__name__}")
     allowed: dict[str, tuple[int, str | None]] = {}
@@ -359,7 +350,9 @@ def _frame_inputs(cm: CompiledModel, frame: pd.DataFrame,
     n, p = len(frame), len(cm.inputs)
     X = np.full((n, p), np.nan)
     sem = np.broadcast_to(cm.sems, (n, p)).copy()
-    expired = np.zeros((n, p), bool)
+    raters = np.ones((n, p))
+    too_old = np.zeros((n, p), bool)
+    lapsed = np.zeros((n, p), bool)
     problems: list[str] = []
 
     def bad(column: str, mask: np.ndarray, message: str) -> None:
@@ -387,8 +380,10 @@ def _frame_inputs(cm: CompiledModel, frame: pd.DataFrame,
             k = series.to_numpy(dtype=float, na_value=np.nan)
             bad(column, ~np.isnan(k) & (k < info.spec.min_raters),
                 f"with fewer than the {info.spec.min_raters} raters the model requires")
+            bad(column, ~np.isnan(k) & (k != np.round(k)), "not a whole number of raters")
             k = np.where(np.isnan(k), info.spec.min_raters, np.maximum(k, 1))
             sem[:, j] = interview_sem(info.spec, k)
+            raters[:, j] = k
         else:
             dates = pd.to_datetime(series, errors="coerce").to_numpy(dtype="datetime64[D]")
             bad(column, np.isnat(dates) & series.notna().to_numpy(), "not dates")
@@ -397,16 +392,15 @@ def _frame_inputs(cm: CompiledModel, frame: pd.DataFrame,
             if aux == "date":
                 bad(column, days < 0, f"dated after the evaluation date {as_of.isoformat()}")
                 if info.spec.max_age_days is not None:
-                    expired[:, j] |= days > info.spec.max_age_days
+                    too_old[:, j] |= days > info.spec.max_age_days
             else:  # certification expiry: the last valid day
-                expired[:, j] |= days > 0
+                lapsed[:, j] |= days > 0
     if problems:
         raise EvidenceError(problems)
     for j, info in enumerate(cm.inputs):
-        if info.kind == "certification":  # a certification not held cannot lapse
-            expired[:, j] &= X[:, j] == 1
-    measured = ~np.isnan(X) & ~expired
-    return X, sem, measured, expired
+        if info.kind == "certification":  # only a certification held can lapse (as a record's `expires`)
+            lapsed[:, j] &= X[:, j] == 1
+    return Inputs(X, sem, too_old | lapsed, raters)
 
 
 EVALUATION_CHUNK = 16_384  # rows computed together: temporaries stay in the CPU cache
@@ -414,97 +408,98 @@ EVALUATION_CHUNK = 16_384  # rows computed together: temporaries stay in the CPU
 
 def _output_names(cm: CompiledModel) -> list[str]:
     ids = cm.criterion_ids
-    return (["score"] + [f"contribution.{c}" for c in ids] + ["se_score", "p_flip", "score_min", "score_max"]
+    return (["score"] + [f"contribution.{c}" for c in ids] + [f"value.{c}" for c in ids]
+            + ["se_score", "p_flip", "score_min", "score_max"]
             + [f"cf_{d}{unit}.{c}" for d in ("up", "down") for unit in ("", "_sem") for c in ids])
 
 
-def _evaluate_rows(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray, out: np.ndarray,
-                   codes: np.ndarray, flags: np.ndarray) -> None:
-    """Evaluate a chunk of rows into ``out`` (the float columns of :func:`_output_names`), ``codes``
-    (band, score band, stability label) and ``flags`` (in margin, knock-outs, missing under review).
-
-    Sums over the criteria use ``einsum``, not BLAS: the inner dimension is a handful of criteria, and
-    OpenBLAS's threads spin-wait on a busy machine (a 16k x 7 product measured 8 ms instead of 0.1 ms).
-    """
+def _write_rows(cm: CompiledModel, ev: Evaluation, out: np.ndarray, codes: np.ndarray, flags: np.ndarray) -> None:
+    """Write one chunk's evaluation into the float columns of :func:`_output_names`, ``codes`` (band, score
+    band, stability label) and ``flags`` (in margin, unknown could change, knock-outs, missing under review)."""
     C = len(cm.criterion_ids)
-    X = np.where(measured, X, cm.means)
-    U = cm.utilities_of(X)
-    score = np.einsum("ij,j->i", U, cm.coef, out=out[:, 0])
-    # the closed form of shap's values (the tests check it against shap.LinearExplainer)
-    np.multiply(U - cm.reference_utility, cm.coef, out=out[:, 1 : 1 + C])
-    score_code = cm.score_band(score)
-
-    crit_measured = measured[:, cm.input_of]
-    knock = crit_measured[:, cm.knock_columns] & (X[:, cm.input_of[cm.knock_columns]] < cm.minimum[cm.knock_columns])
-    missing_review = ~crit_measured & cm.review_if_missing
-    fixed = (~crit_measured & cm.unchecked_if_missing).any(axis=1) | missing_review.any(axis=1)
-    codes[:, 0] = np.where(fixed | knock.any(axis=1), 1, score_code)
-    codes[:, 1] = score_code
-    flags[:, 0] = ((score >= cm.advance_from) & (score < cm.upper)) | \
-        ((score >= cm.lower) & (score < cm.not_advance_below))
-    k = len(cm.knock_columns)
-    flags[:, 1 : 1 + k] = knock
-    flags[:, 1 + k :] = missing_review[:, cm.review_if_missing]
-
-    k = 1 + C
-    se = stability.score_se(cm, X, sem, measured)
-    out[:, k] = se
-    p_same = stability.p_same_band(cm, score, se)
-    np.subtract(1.0, p_same, out=out[:, k + 1])
-    codes[:, 2] = np.where(p_same >= LABELS[0][0], 0, np.where(p_same >= LABELS[1][0], 1, 2))
-    unknown = ~measured
-    out[:, k + 2] = score + np.einsum("ij,j->i", unknown, cm._unknown_deltas[:, 0])
-    out[:, k + 3] = score + np.einsum("ij,j->i", unknown, cm._unknown_deltas[:, 1])
+    out[:, 0] = ev.score
+    out[:, 1 : 1 + C] = ev.contributions
+    out[:, 1 + C : 1 + 2 * C] = ev.X[:, cm.input_of]
+    k = 1 + 2 * C
+    out[:, k] = ev.se
+    np.subtract(1.0, ev.p_same, out=out[:, k + 1])
+    out[:, k + 2] = ev.score_min
+    out[:, k + 3] = ev.score_max
     k += 4
-    for threshold, _band in _targets(cm, score_code).values():
-        cf = explanation.counterfactuals(cm, X, U, score, threshold, sem)
+    for direction in ("up", "down"):
+        cf = ev.counterfactuals[direction]
         out[:, k : k + C] = cf.change
         out[:, k + C : k + 2 * C] = cf.change_sem
         k += 2 * C
+    codes[:, 0] = ev.band_code
+    codes[:, 1] = ev.score_code
+    codes[:, 2] = ev.label
+    flags[:, 0] = ev.in_margin
+    flags[:, 1] = ev.uncertain
+    K = len(cm.knock_columns)
+    flags[:, 2 : 2 + K] = ev.knock[:, cm.knock_columns]
+    flags[:, 2 + K :] = ev.missing_review[:, cm.review_if_missing]
 
 
 def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, simulate: int = 0,
-                  seed: int = 0) -> pd.DataFrame:
-    """Recommendations for many candidates at once; see :meth:`profiler.jobmodel.JobModel.evaluate_many`."""
+                  seed: int = 0, reference: ReferencePoint | None = None) -> pd.DataFrame:
+    """Recommendations for many candidates at once; see :meth:`profiler.jobmodel.JobModel.evaluate_many`.
+
+    Chunks of the frame go through the engine :func:`evaluate` runs on one candidate
+    (:func:`profiler.jobmodel.engine.evaluate_arrays`).
+    """
     as_of = _as_date(as_of)
-    X, sem, measured, expired = _frame_inputs(cm, frame, as_of)
+    inputs = frame_inputs(cm, frame, as_of)
+    if isinstance(reference, str):
+        if reference != "cohort":
+            raise ValueError(f"reference must be a ReferencePoint, None or 'cohort', got {reference!r}")
+        reference = cm.cohort_reference(np.where(inputs.measured, inputs.values, cm.means),
+                                        f"the {len(frame):,} candidates evaluated together")
+    reference = reference or cm.norm_reference
     n = len(frame)
     ids = cm.criterion_ids
     names = _output_names(cm)
     block = np.empty((n, len(names)), order="F")  # columns contiguous: chunks write column segments
     codes = np.empty((n, 3), dtype=np.int8)  # band, score band, stability label
-    flag_names = (["in_review_margin"] + [f"knock_out.{ids[c]}" for c in cm.knock_columns]
+    flag_names = (["in_review_margin", "unknown_could_change"] + [f"knock_out.{ids[c]}" for c in cm.knock_columns]
                   + [f"missing_review.{ids[c]}" for c in np.flatnonzero(cm.review_if_missing)])
     flags = np.empty((n, len(flag_names)), dtype=bool)
+    simulated = np.empty(n) if simulate else None
+    measured = np.empty((n, len(cm.inputs)), bool)
+    imputed = np.empty(n, np.int64)
     for start in range(0, n, EVALUATION_CHUNK):
         rows = slice(start, min(n, start + EVALUATION_CHUNK))
-        _evaluate_rows(cm, X[rows], sem[rows], measured[rows], block[rows], codes[rows], flags[rows])
+        ev = evaluate_arrays(cm, inputs.rows(rows), reference=reference, draws=simulate, seed=seed)
+        _write_rows(cm, ev, block[rows], codes[rows], flags[rows])
+        measured[rows] = ev.measured
+        imputed[rows] = (~ev.measured[:, cm.input_of] & ~cm.review_if_missing).sum(axis=1)
+        if simulated is not None:
+            simulated[rows] = ev.p_flip_simulated
 
     result = pd.DataFrame(block, index=frame.index, columns=names, copy=False)
     band_type = pd.CategoricalDtype(list(BANDS))
     result.insert(0, "band", pd.Categorical.from_codes(codes[:, 0], dtype=band_type))
     result.insert(1, "score_band", pd.Categorical.from_codes(codes[:, 1], dtype=band_type))
-    labels = pd.CategoricalDtype([label for _, label in LABELS])
+    labels = pd.CategoricalDtype(list(LABEL_WORDS))
     result.insert(result.columns.get_loc("p_flip") + 1, "stability",
                   pd.Categorical.from_codes(codes[:, 2], dtype=labels))
-    if simulate:
-        crit_measured = measured[:, cm.input_of]
-        fixed = (~crit_measured & (cm.unchecked_if_missing | cm.review_if_missing)).any(axis=1)
-        sim = stability.simulate(cm, np.where(measured, X, cm.means), sem, measured, fixed, codes[:, 0],
-                                 draws=simulate, seed=seed)
-        result["p_flip_simulated"] = sim.p_flip
+    if simulated is not None:
+        result["p_flip_simulated"] = simulated
     result["in_review_margin"] = flags[:, 0]
+    result["unknown_could_change"] = flags[:, 1]
+    expired = inputs.expired & ~np.isnan(inputs.values)
     result["n_missing"] = (~measured & ~expired).sum(axis=1)
     result["n_expired"] = expired.sum(axis=1)
-    result["n_imputed"] = (~measured[:, cm.input_of] & ~cm.review_if_missing).sum(axis=1)
-    for m, name in enumerate(flag_names[1:], start=1):
+    result["n_imputed"] = imputed
+    for m, name in enumerate(flag_names[2:], start=2):
         result[name] = flags[:, m]
     result.attrs.update(cm.versions())
-    result.attrs.update(base_value=cm.base_value, baseline=cm.baseline, as_of=as_of.isoformat(),
+    result.attrs.update(base_value=reference.base_value, baseline=cm.baseline, reference=reference.to_dict(),
+                        criteria=list(ids),
+                        as_of=as_of.isoformat(),
                         thresholds={"advance_at_or_above": cm.upper, "not_advance_below": cm.lower},
-                        contributions="closed form phi_i = 100 w_i (u_i(x_i) - u_i(mean_i)) / sum w "
-                        "(equal to shap.LinearExplainer's values; checked in the tests)")
+                        contributions=ENGINE)
     return result
 
 
-__all__ = ["evaluate", "evaluate_many"]
+__all__ = ["ENGINE", "evaluate", "evaluate_many", "frame_inputs"]

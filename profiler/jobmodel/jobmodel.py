@@ -6,10 +6,13 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from profiler.artifacts import document_hash
 from profiler.jobmodel.checks import check_effective_weights, effective_weights
 from profiler.jobmodel.compiled import CompiledModel, compile_model
-from profiler.jobmodel.evaluation import evaluate, evaluate_many
+from profiler.jobmodel.evaluation import evaluate, evaluate_many, frame_inputs
+from profiler.jobmodel.reference import ReferencePoint
 from profiler.jobmodel.spec import Criterion, JobModelSpec
 from profiler.questionnaire.questionnaire import Questionnaire
 
@@ -89,8 +92,39 @@ class JobModel:
         """Weight x spread of each criterion's utility in the norm group; see :mod:`profiler.jobmodel.checks`."""
         return effective_weights(self._compiled)
 
+    # Reference points (profiler.jobmodel.reference) ----------------------------------------------------
+    @property
+    def norm_reference(self) -> ReferencePoint:
+        """The default reference point: the norm group's average candidate."""
+        return self._compiled.norm_reference
+
+    def cohort_reference(self, frame: pd.DataFrame, *, description: str, as_of: Any = None) -> ReferencePoint:
+        """A cohort (a frame as :meth:`evaluate_many` takes it) as the reference point of explanations.
+
+        The base value becomes the cohort's mean score and each contribution is measured against the
+        cohort's mean utility of its criterion. ``description`` says who the cohort is (it is printed with
+        every explanation that uses it).
+        """
+        from profiler.jobmodel.evaluation import _as_date
+
+        cm = self._compiled
+        inputs = frame_inputs(cm, frame, _as_date(as_of))
+        return cm.cohort_reference(np.where(inputs.measured, inputs.values, cm.means), description)
+
+    def declared_reference(self, values: Mapping[str, float], *, description: str) -> ReferencePoint:
+        """One declared reference candidate (input -> value, every input of the model) as the reference point."""
+        cm = self._compiled
+        given = {str(k) if "." in str(k) else f"trait.{k}": v for k, v in values.items()}
+        refs = [info.ref for info in cm.inputs]
+        unknown = sorted(set(given) - set(refs))
+        missing = [ref for ref in refs if ref not in given]
+        if unknown or missing:
+            raise ValueError(f"a declared reference needs a value for every input of job model {self.id!r} "
+                             f"and no other: missing {missing}, not inputs {unknown}")
+        return cm.declared_reference(np.array([float(given[ref]) for ref in refs]), description)
+
     def evaluate(self, profile: Any, evidence: Mapping[str, Any] | None = None, *, as_of: Any = None,
-                 draws: int = 5_000, seed: int = 0) -> Recommendation:
+                 draws: int = 5_000, seed: int = 0, reference: ReferencePoint | None = None) -> Recommendation:
         """The recommendation for one candidate, with its explanation.
 
         Parameters
@@ -106,7 +140,11 @@ class JobModel:
         as_of : date, optional
             The evaluation date (default today): evidence dated later is refused, older evidence may expire.
         draws, seed : int
-            Re-measurements simulated for decision stability, and the seed (results are reproducible).
+            Re-measurements simulated to check decision stability (0: none), and the seed (results are
+            reproducible); the stability label reads the analytic figure, as :meth:`evaluate_many` does.
+        reference : ReferencePoint, optional
+            What the contributions are measured against (default: the norm group's average candidate; see
+            :meth:`cohort_reference`, :meth:`declared_reference`).
 
         Returns
         -------
@@ -121,10 +159,10 @@ class JobModel:
         EvidenceError
             Evidence of the wrong kind, out of range, with too few raters, or dated after ``as_of``.
         """
-        return evaluate(self._compiled, profile, evidence, as_of=as_of, draws=draws, seed=seed)
+        return evaluate(self._compiled, profile, evidence, as_of=as_of, draws=draws, seed=seed, reference=reference)
 
-    def evaluate_many(self, frame: pd.DataFrame, *, as_of: Any = None, simulate: int = 0,
-                      seed: int = 0) -> pd.DataFrame:
+    def evaluate_many(self, frame: pd.DataFrame, *, as_of: Any = None, simulate: int = 0, seed: int = 0,
+                      reference: ReferencePoint | str | None = None) -> pd.DataFrame:
         """Recommendations for many candidates at once, vectorized: one row per candidate (same index).
 
         Input columns (every one optional; only these are accepted):
@@ -145,4 +183,4 @@ class JobModel:
         ``knock_out.<criterion>``, ``missing_review.<criterion>`` and, with ``simulate=draws``,
         ``p_flip_simulated``. ``.attrs`` holds the base value, the baseline, thresholds and versions.
         """
-        return evaluate_many(self._compiled, frame, as_of=as_of, simulate=simulate, seed=seed)
+        return evaluate_many(self._compiled, frame, as_of=as_of, simulate=simulate, seed=seed, reference=reference)

@@ -20,7 +20,9 @@ from typing import Any, Literal
 import numpy as np
 
 from profiler.canonical import fields_of, to_plain
+from profiler.jobmodel.contributions import shap_explanation
 from profiler.jobmodel.evidence import RaterAgreement
+from profiler.jobmodel.reference import WHY as REFERENCE_WHY
 
 Band = Literal["advance", "review", "not_advance"]
 BAND_WORDS = {"advance": "advance", "review": "human review", "not_advance": "not advance"}
@@ -112,12 +114,18 @@ class Counterfactual:
 
 @dataclass(frozen=True)
 class Stability:
-    """How likely the band is to change if the inputs were measured again (each input ~ N(value, SEM^2)).
+    """How likely the recommendation is to change if the inputs were measured again (each ~ N(value, SEM^2)).
 
-    ``p_flip_analytic``: the score band, by the delta method (``se_score`` is the score's SE).
-    ``p_flip_simulated``: the final band (score band plus knock-outs, clipped to each input's range) by a
-    seeded Monte Carlo of ``draws`` re-measurements; ``p_score_flip_simulated`` the score band alone in the
-    same draws. ``label`` reads ``p_same = 1 - p_flip_simulated`` with the cut-offs of :data:`LABELS`.
+    ``p_flip_analytic``: the recommendation (score band, knock-out minimums, unknown inputs allowed for), by
+    the delta method with the knock-outs' truncated normals (:mod:`profiler.jobmodel.stability`); ``se_score``
+    is the score's SE. ``p_flip_simulated``: the same by a seeded Monte Carlo of ``draws`` re-measurements
+    (clipped to each input's range; NaN with ``draws=0``); ``p_score_flip_simulated`` the score band alone in
+    the same draws. ``label`` reads ``p_same = 1 - p_flip_analytic`` with the cut-offs of :data:`LABELS`.
+
+    A recommendation of review carries no such figure (``p_flip_analytic`` and ``p_flip_simulated`` NaN,
+    label ``not applicable``): a person decides it, and a percentage would suggest a certainty it has not.
+    ``basis`` names the figure the label reads: ``analytic``; recommendations recorded before the engine
+    was unified read the simulation (``simulated``, the value they are read back with).
     """
 
     se_score: float
@@ -127,14 +135,36 @@ class Stability:
     draws: int
     seed: int
     label: str
+    basis: Literal["analytic", "simulated"] = "simulated"
+
+    @property
+    def applicable(self) -> bool:
+        """False for a recommendation of review (no stability figure)."""
+        return self.label != NOT_APPLICABLE
 
     @property
     def p_same(self) -> float:
-        return 1.0 - self.p_flip_simulated
+        """Probability that the recommendation stays on re-measurement, the figure the label reads (NaN for review)."""
+        flip = self.p_flip_analytic if self.basis == "analytic" else self.p_flip_simulated
+        return math.nan if flip is None else 1.0 - flip
 
     @property
     def text(self) -> str:
+        if not self.applicable:
+            return f"{NOT_APPLICABLE}: the recommendation is review and a person decides"
         return f"{self.label} ({100 * self.p_same:.0f}%)"
+
+    @property
+    def sentence(self) -> str:
+        """The decision-stability line of the printout."""
+        if not self.applicable:
+            return (f"decision stability: {self.text} (score SE {self.se_score:.1f} points; no percentage is given "
+                    "for a review)")
+        simulated = ""
+        if self.basis == "analytic" and self.p_flip_simulated is not None and not math.isnan(self.p_flip_simulated):
+            simulated = f"; simulated {100 * self.p_flip_simulated:.0f}% in {self.draws:,} re-measurements"
+        return (f"decision stability: {self.text}: the recommendation would change in {100 * (1 - self.p_same):.0f}% "
+                f"of re-measurements (score SE {self.se_score:.1f} points{simulated})")
 
 
 @dataclass(frozen=True)
@@ -192,14 +222,18 @@ class Reason:
     criterion: str | None = None
 
 
-# What the stability labels mean: probability that the band stays the same on re-measurement.
+# What the stability labels mean: probability that the recommendation stays on re-measurement.
 LABELS: tuple[tuple[float, str], ...] = ((0.95, "stable"), (0.75, "borderline"), (0.0, "within measurement error"))
+NOT_APPLICABLE = "not applicable"  # the label of a recommendation of review
+LABEL_WORDS: tuple[str, ...] = (*(label for _, label in LABELS), NOT_APPLICABLE)  # by label code 0..3
 
 
 def stability_label(p_same: float | np.ndarray) -> Any:
-    """``stable`` (p_same >= 0.95), ``borderline`` (>= 0.75) or ``within measurement error``."""
+    """``stable`` (p_same >= 0.95), ``borderline`` (>= 0.75), ``within measurement error``, or ``not
+    applicable`` for NaN (a recommendation of review)."""
     p = np.asarray(p_same, dtype=float)
     out = np.where(p >= LABELS[0][0], LABELS[0][1], np.where(p >= LABELS[1][0], LABELS[1][1], LABELS[2][1]))
+    out = np.where(np.isnan(p), NOT_APPLICABLE, out)
     return str(out) if out.ndim == 0 else out
 
 
@@ -226,7 +260,7 @@ class Recommendation:
     versions: dict[str, str]
     as_of: dt.date
     engine: str = "shap.LinearExplainer (interventional, background = the norm group's average candidate)"
-    _explainer: Any = field(default=None, repr=False, compare=False)
+    reference: dict[str, Any] = field(default_factory=dict)
     _utilities: Any = field(default=None, repr=False, compare=False)
 
     # Reading -------------------------------------------------------------------------------------------
@@ -250,23 +284,42 @@ class Recommendation:
         raise KeyError(f"no criterion {criterion!r}")
 
     def explanation(self) -> Any:
-        """The contributions as a ``shap.Explanation`` (for shap's plots), computed by the same explainer.
+        """The contributions as a ``shap.Explanation`` for shap's plots (``shap.plots.waterfall(rec.explanation())``).
 
-        Features are the criteria's utilities; values are score points.
+        ``values`` are the contributions in score points, ``base_values`` the reference point's score,
+        ``data`` the input value of each criterion (unknown inputs at the value used), ``feature_names`` the
+        criteria. Also available on a recommendation read back from the store.
         """
-        if self._explainer is None:
-            raise ValueError("this recommendation was not built with a shap explainer")
-        exp = self._explainer(np.asarray(self._utilities, dtype=float)[None, :])
-        exp.feature_names = [c.criterion for c in self.contributions]
-        return exp[0]
+        return shap_explanation(np.array([c.contribution for c in self.contributions]), self.base_value,
+                                np.array([c.value for c in self.contributions]),
+                                [c.criterion for c in self.contributions])
+
+    @property
+    def unknown_could_change(self) -> bool:
+        """Whether the unknown inputs, at plausible values, could give another band (the coverage says which)."""
+        return any(r.code == "unknown_could_change" for r in self.reasons)
+
+    @property
+    def headline(self) -> str:
+        """``ADVANCE (score band: advance)``, saying so when unknown inputs could change the band."""
+        text = f"{BAND_WORDS[self.band].upper()} (score band: {BAND_WORDS[self.score_band]})"
+        if self.unknown_could_change:
+            lo, hi = self.coverage.score_range
+            text += (f"; unknown inputs could change the band (the score could lie in {lo:.1f}..{hi:.1f} with "
+                     "them at plausible values)")
+        return text
+
+    @property
+    def reference_sentence(self) -> str:
+        """Which reference point the contributions are measured against, and why that matters."""
+        description = self.reference.get("description") or self.baseline.removeprefix("relative to ")
+        return (f"Reference point: {description} (score {self.base_value:.1f}). "
+                f"{self.reference.get('why', REFERENCE_WHY)}")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Recommendation:
-        """Rebuild a recommendation from :meth:`to_dict` (as stored).
-
-        The rebuilt object has no shap explainer (its ``explanation()`` is unavailable); everything a report
-        reads is there.
-        """
+        """Rebuild a recommendation from :meth:`to_dict` (as stored); payloads written by earlier versions
+        (without a reference point, with old counterfactual fields) are read too."""
         if isinstance(data, Recommendation):
             return data
         coverage = data["coverage"]
@@ -282,7 +335,8 @@ class Recommendation:
             base_value=float(data["base_value"]),
             contributions=tuple(Contribution(**fields_of(Contribution, c)) for c in data["contributions"]),
             counterfactuals=tuple(Counterfactual(**fields_of(Counterfactual, c)) for c in data["counterfactuals"]),
-            stability=Stability(**fields_of(Stability, data["stability"])),
+            stability=Stability(**{k: (math.nan if v is None and k.startswith("p_") else v)
+                                   for k, v in fields_of(Stability, data["stability"]).items()}),
             coverage=Coverage(inputs=inputs, score_range=_pair(coverage["score_range"]),
                               bands_reachable=tuple(coverage["bands_reachable"])),
             reasons=tuple(Reason(**fields_of(Reason, r)) for r in data["reasons"]),
@@ -290,6 +344,7 @@ class Recommendation:
             baseline=data["baseline"], versions=dict(data["versions"]),
             as_of=as_of if isinstance(as_of, dt.date) else dt.date.fromisoformat(as_of),
             **({"engine": data["engine"]} if "engine" in data else {}),
+            reference=dict(data.get("reference") or {}),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -306,6 +361,7 @@ class Recommendation:
             "agreement": [asdict(a) for a in self.agreement],
             "thresholds": dict(self.thresholds), "baseline": self.baseline, "versions": dict(self.versions),
             "as_of": self.as_of.isoformat(), "engine": self.engine, "additivity_error": self.additivity_error,
+            "reference": dict(self.reference),
         }  # fmt: skip
         return to_plain(out, "recommendation", nonfinite="null")
 
@@ -316,12 +372,10 @@ class Recommendation:
             f"on {self.as_of.isoformat()}",
             f"  questionnaire {v['questionnaire_id']} {v['questionnaire_version']}; norms {v['norm_group']} "
             f"{v['norm_version']} ({v['norms_sha256'][:19]}...)",
-            f"  baseline: {self.baseline}",
+            f"  {self.reference_sentence}",
             "",
             "Measurement and coverage (read these first)",
-            f"  decision stability: {self.stability.text}: the band would change in "
-            f"{100 * self.stability.p_flip_simulated:.0f}% of re-measurements (score SE {self.stability.se_score:.1f} "
-            f"points; analytic {100 * self.stability.p_flip_analytic:.0f}% for the score band)",
+            f"  {self.stability.sentence}",
         ]
         for a in self.agreement:
             lines.append(f"  {a.evidence}: {a.reading}; reliability of the mean {a.reliability:.2f}")
@@ -348,7 +402,7 @@ class Recommendation:
                              f"{beyond[0].threshold:g} (the most it can move the score, or why): {reasons}.")
         if not self.counterfactuals:
             lines.append("  none")
-        lines += ["", f"Recommendation: {BAND_WORDS[self.band].upper()} (score band: {BAND_WORDS[self.score_band]})"]
+        lines += ["", f"Recommendation: {self.headline}"]
         lines += [f"  - {r.text}" for r in self.reasons]
         lines.append("  A person decides; they can follow, override or set this recommendation aside, with a reason.")
         return "\n".join(_wrap(line) for line in lines)

@@ -8,9 +8,9 @@ utility, weighs it, and may set a minimum that routes a candidate to human revie
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
 from profiler.questionnaire.spec import ID_PATTERN, Identifier, NonEmptyText, Strict, Text
 
@@ -22,6 +22,27 @@ InputRef = Annotated[
         description="trait.<scale id of the questionnaire> or evidence.<id of a declared evidence item>",
     ),
 ]
+
+
+class Versioned(Strict):
+    """A format model whose later-added fields are left out of its serialised form while they hold their default.
+
+    A job model's content hash is computed over its serialised form with defaults filled in; a field added
+    to the format later would otherwise change the hash of every existing model that does not use it, and
+    recorded recommendations would no longer match their model. Fields named in ``OMIT_WHEN_DEFAULT`` appear
+    only when set to something else.
+    """
+
+    OMIT_WHEN_DEFAULT: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_defaults(self, handler: Any) -> Any:
+        data = handler(self)
+        for name in self.OMIT_WHEN_DEFAULT:
+            if name in data and getattr(self, name) == type(self).model_fields[name].get_default(
+                    call_default_factory=True):
+                del data[name]
+        return data
 
 
 # Evidence declarations ------------------------------------------------------------------------------
@@ -169,12 +190,23 @@ class Criterion(Strict):
     )
 
 
-class Bands(Strict):
-    """Thresholds on the 0-100 score, with a review zone of ``review_margin`` points around each."""
+class Bands(Versioned):
+    """Thresholds on the 0-100 score, with a review zone of ``review_margin`` points around each.
 
+    ``if_unknown_could_change`` is the policy for a candidate whose unknown inputs (missing or expired), at
+    plausible values, could put the score in another band: ``review`` (default) routes the case to a person,
+    ``report`` keeps the score band and says so in the recommendation's headline.
+    """
+
+    OMIT_WHEN_DEFAULT: ClassVar[frozenset[str]] = frozenset({"if_unknown_could_change"})
     advance_from: float = Field(ge=0, le=100)
     not_advance_below: float = Field(ge=0, le=100)
     review_margin: float = Field(default=0, ge=0, le=50)
+    if_unknown_could_change: Literal["review", "report"] = Field(
+        default="review",
+        description="review: a candidate whose unknown inputs could change the band goes to a person; report: "
+        "the score band stands and the headline says that unknown inputs could change it.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Bands:

@@ -34,17 +34,21 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import special
 
+from profiler.jobmodel.compiled import row_sum
+
 if TYPE_CHECKING:
     from profiler.jobmodel.compiled import CompiledModel
 
 SIMULATION_BLOCK = 2_000_000  # input values drawn per block (memory bound of the simulation)
-_CACHED_NORMALS = 1_000_000  # one candidate's draws are reused across candidates up to this size
+_SQRT_2PI = float(np.sqrt(2.0 * np.pi))
+# label cut-offs on P(same recommendation): stable, borderline, else within measurement error
+STABLE_FROM, BORDERLINE_FROM = 0.95, 0.75
 
 
 @lru_cache(maxsize=8)
 def _standard_normals(seed: int, shape: tuple[int, ...]) -> np.ndarray:
-    """The seeded draws of one candidate's simulation: every candidate with the same seed gets the same
-    draws (common random numbers), so they are generated once. Read-only."""
+    """The seeded draws of the simulation, one row per input: every candidate sees the same draws (common
+    random numbers), so a candidate's figure does not depend on the batch it is evaluated in. Read-only."""
     z = np.random.default_rng(seed).standard_normal(shape)
     z.flags.writeable = False
     return z
@@ -57,13 +61,16 @@ def score_slopes(cm: CompiledModel, X: np.ndarray) -> np.ndarray:
         out = np.empty(X.shape)
         out[:, cm.input_of] = slopes
         return out
-    return np.einsum("ic,cj->ij", slopes, cm.incidence)  # criteria sharing an input add their slopes
+    out = np.zeros(X.shape)
+    for c, j in enumerate(cm.input_of):  # criteria sharing an input add their slopes
+        out[:, j] += slopes[:, c]
+    return out
 
 
 def score_se(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray) -> np.ndarray:
     """Standard error of the score (n,) by the delta method; unmeasured inputs count 0."""
     spread = score_slopes(cm, X) * np.where(measured, sem, 0.0)
-    return np.sqrt(np.einsum("ij,ij->i", spread, spread))
+    return np.sqrt(row_sum(spread * spread))
 
 
 def band_limits(cm: CompiledModel, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,9 +89,59 @@ def p_same_band(cm: CompiledModel, score: np.ndarray, se: np.ndarray) -> np.ndar
     return np.where(se > 0, p, 1.0)
 
 
+def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray,
+                          score: np.ndarray, band_code: np.ndarray, lower: np.ndarray,
+                          upper: np.ndarray) -> np.ndarray:
+    """Probability that re-measurement leaves the recommendation as it is (NaN where it is review).
+
+    For a candidate recommended advance or not advance, the recommendation stays when no re-measured input
+    falls below a criterion's minimum (a knock-out routes to review) and the re-measured score stays in the
+    band (``[upper, inf)`` or ``(-inf, lower)``: the thresholds after allowing for unknown inputs). Inputs
+    are independent, ``x_j' ~ N(x_j, SEM_j^2)``; the score is linearised (delta method). A minimum ``m_j``
+    of input j is kept with probability ``Phi(-d_j)``, ``d_j = (m_j - x_j) / SEM_j``; given that, ``x_j'``
+    is a truncated normal, whose mean ``SEM_j lambda_j`` (``lambda_j = phi(d_j) / Phi(-d_j)``) and variance
+    ``SEM_j^2 (1 + d_j lambda_j - lambda_j^2)`` enter the score's. So
+    ``P = prod_j Phi(-d_j) * P(score' in band | no knock-out)``, the latter normal with those moments.
+    """
+    out = np.full(len(score), np.nan)
+    decided = band_code != 1
+    if not decided.any():
+        return out
+    spread = score_slopes(cm, X) * sem  # sem is 0 where an input is not measured
+    mean = score.copy()
+    variance = row_sum(spread * spread)
+    p_kept = np.ones(len(score))
+    for j in np.flatnonzero(~np.isnan(cm.input_minimum)):
+        active = measured[:, j] & (sem[:, j] > 0)
+        if not active.any():
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.where(active, (cm.input_minimum[j] - X[:, j]) / sem[:, j], -np.inf)
+            tail = special.ndtr(-d)
+            lam = np.where(active, np.exp(-0.5 * d * d) / _SQRT_2PI / tail, 0.0)
+            shrink = np.where(active, lam * lam - d * lam, 0.0)  # 1 - variance of the truncated normal
+        mean += spread[:, j] * lam
+        variance -= spread[:, j] ** 2 * shrink
+        p_kept *= tail
+    lo = np.where(band_code == 2, upper, -np.inf)
+    hi = np.where(band_code == 2, np.inf, lower)
+    sd = np.sqrt(np.maximum(variance, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inside = special.ndtr((hi - mean) / sd) - special.ndtr((lo - mean) / sd)
+    inside = np.where(sd > 0, inside, (mean >= lo) & (mean < hi))
+    return np.where(decided, p_kept * inside, np.nan)
+
+
+def label_codes(p_same: np.ndarray) -> np.ndarray:
+    """Label codes of P(same recommendation): 0 stable, 1 borderline, 2 within measurement error, 3 not
+    applicable (NaN: the recommendation is review)."""
+    codes = np.where(p_same >= STABLE_FROM, 0, np.where(p_same >= BORDERLINE_FROM, 1, 2))
+    return np.where(np.isnan(p_same), 3, codes).astype(np.int8)
+
+
 @dataclass(frozen=True)
 class Simulation:
-    """Monte Carlo stability of n candidates: final-band and score-band flip probabilities."""
+    """Monte Carlo stability of n candidates: recommendation and score-band flip probabilities."""
 
     p_flip: np.ndarray
     p_score_flip: np.ndarray
@@ -92,30 +149,39 @@ class Simulation:
     seed: int
 
 
-def simulate(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray, fixed_review: np.ndarray,
-             band_code: np.ndarray, *, draws: int = 5_000, seed: int = 0) -> Simulation:
-    """Re-measure every candidate ``draws`` times (seeded) and count how often the band changes.
+def simulate(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray, routed: np.ndarray,
+             band_code: np.ndarray, lower: np.ndarray | None = None, upper: np.ndarray | None = None, *,
+             draws: int = 5_000, seed: int = 0) -> Simulation:
+    """Re-measure every candidate ``draws`` times (seeded) and count how often the recommendation changes.
 
     Parameters
     ----------
     X, sem, measured : arrays (n, inputs)
         Inputs (unknown ones at their norm mean), their SEMs, and which were measured.
-    fixed_review : array (n,)
-        Routed to review whatever re-measurement gives (missing inputs under policy ``review``, or a
-        minimum that cannot be checked).
+    routed : array (n,)
+        Routed to review as evaluated (their ``p_flip`` is NaN: a review is not a figure of certainty).
     band_code : array (n,)
-        The current final band (0 not advance, 1 review, 2 advance).
+        The current recommendation (0 not advance, 1 review, 2 advance).
+    lower, upper : arrays (n,), optional
+        The score thresholds after allowing for unknown inputs (default: the job model's).
+
+    Every candidate sees the same standard normal draws, one row per input (common random numbers): a
+    candidate's figure is the same alone and in a batch. ``p_score_flip`` is the share of draws whose score
+    band (the job model's thresholds) differs from the current one, for every candidate.
     """
     if draws < 1:
         raise ValueError("draws must be >= 1")
-    rng = np.random.default_rng(seed)
     n, p = X.shape
+    lower = np.full(n, cm.lower) if lower is None else lower
+    upper = np.full(n, cm.upper) if upper is None else upper
+    z = _standard_normals(seed, (p, draws))
     scale = np.where(measured, sem, 0.0)
     is_varied = (scale > 0).any(axis=0)
     varied = np.flatnonzero(is_varied)  # only inputs with measurement error are redrawn
     U = cm.utilities_of(X)
-    score_code = cm.score_band(np.einsum("ij,j->i", U, cm.coef))
-    constant = (U * cm.coef)[:, ~is_varied[cm.input_of]].sum(axis=1)
+    score_code = cm.score_band(row_sum(U, cm.coef))
+    fixed = ~is_varied[cm.input_of]
+    constant = row_sum(U[:, fixed], cm.coef[fixed])
     knock_crits = [c for c in cm.knock_columns if is_varied[cm.input_of[c]]]
     p_flip = np.empty(n)
     p_score_flip = np.empty(n)
@@ -124,13 +190,8 @@ def simulate(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.nda
         stop = min(n, start + rows)
         k = stop - start
         drawn = {}
-        shape = (len(varied), draws, k)
-        if n == 1 and draws * len(varied) <= _CACHED_NORMALS:
-            z = _standard_normals(seed, shape)
-        else:
-            z = rng.standard_normal(shape)
-        for m, j in enumerate(varied):
-            values = z[m] * scale[start:stop, j]
+        for j in varied:
+            values = z[j][:, None] * scale[start:stop, j]
             values += X[start:stop, j]
             drawn[j] = np.minimum(np.maximum(values, cm.lows[j], out=values), cm.highs[j], out=values)
         score = np.broadcast_to(constant[start:stop], (draws, k)).copy()
@@ -138,18 +199,16 @@ def simulate(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.nda
             j = cm.input_of[c]
             if j in drawn:
                 score += cm.coef[c] * utility(drawn[j])
-        code = cm.score_band(score)
-        final = code
-        fixed = fixed_review[start:stop]
-        if knock_crits or fixed.any():
-            knocked = np.broadcast_to(fixed, (draws, k)).copy()
-            for c in knock_crits:
-                j = cm.input_of[c]
-                knocked |= (drawn[j] < cm.minimum[c]) & measured[start:stop, j]
-            final = np.where(knocked, 1, code)
-        p_flip[start:stop] = np.count_nonzero(final != band_code[start:stop], axis=0) / draws
-        p_score_flip[start:stop] = np.count_nonzero(code != score_code[start:stop], axis=0) / draws
+        knocked = np.zeros((draws, k), bool)
+        for c in knock_crits:
+            j = cm.input_of[c]
+            knocked |= (drawn[j] < cm.minimum[c]) & measured[start:stop, j]
+        final = np.where(knocked, 1, np.where(score >= upper[start:stop], 2, np.where(score < lower[start:stop], 0, 1)))
+        flips = np.count_nonzero(final != band_code[start:stop], axis=0) / draws
+        p_flip[start:stop] = np.where((band_code[start:stop] == 1) | routed[start:stop], np.nan, flips)
+        p_score_flip[start:stop] = np.count_nonzero(cm.score_band(score) != score_code[start:stop], axis=0) / draws
     return Simulation(p_flip, p_score_flip, draws, seed)
 
 
-__all__ = ["Simulation", "band_limits", "p_same_band", "score_se", "score_slopes", "simulate"]
+__all__ = ["Simulation", "band_limits", "label_codes", "p_same_band", "p_same_recommendation", "score_se", "score_slopes",
+           "simulate"]

@@ -189,7 +189,7 @@ def cohort_from_store(store: Any, job_model: Any) -> Cohort:
                 current = decision_record(c.second_decision, codes)
         stability = p.get("stability") or {}
         coverage = p.get("coverage") or {}
-        flip = stability.get("p_flip_simulated")
+        flip = stability.get("p_flip_analytic" if stability.get("basis") == "analytic" else "p_flip_simulated")
         entries.append(CohortEntry(
             candidate=r.candidate, recommended_at=moment(r.recorded_at), band=r.band, score_band=r.score_band,
             score=r.score, stability=stability.get("label"), p_same=None if flip is None else 1.0 - float(flip),

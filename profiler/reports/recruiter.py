@@ -20,6 +20,7 @@ Order of the page (measurement before the recommendation, against automation bia
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from profiler.reports import _charts
@@ -28,7 +29,7 @@ from profiler.reports._render import render
 from profiler.reports.case import CandidateCase
 
 VERDICT_CLASS = {"valid": "ok", "questionable": "warn", "invalid": "bad"}
-STABILITY_CLASS = {"stable": "ok", "borderline": "warn", "within measurement error": "bad"}
+STABILITY_CLASS = {"stable": "ok", "borderline": "warn", "within measurement error": "bad", "not applicable": ""}
 
 
 def recruiter_context(case: CandidateCase, *, prepared: dt.date | None = None) -> dict[str, Any]:
@@ -64,6 +65,7 @@ def recruiter_context(case: CandidateCase, *, prepared: dt.date | None = None) -
         "validity": case.validity,
         "validity_class": "warn" if case.validity is None else VERDICT_CLASS.get(case.validity.verdict, "warn"),
         "stability_class": STABILITY_CLASS.get(rec.stability.label, "warn"),
+        "stability_simulated": _finite(rec.stability.p_flip_simulated),
         "limits": limits,
         "score_chart": _charts.score_scale("score", rec.score, rec.stability.se_score, limits,
                                            rec.coverage.score_range if incomplete else None),
@@ -81,6 +83,10 @@ def recruiter_context(case: CandidateCase, *, prepared: dt.date | None = None) -
         "not_checked": [(check.replace("_", " "), why) for check, why in
                         (case.validity.not_checked.items() if case.validity is not None else ())],
     }
+
+
+def _finite(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
 
 
 def recruiter_report(case: CandidateCase, *, prepared: dt.date | None = None) -> str:

@@ -214,6 +214,7 @@ class StoredRecommendation(StoredRecord):
     as_of: str | None = None
     engine: str | None = None
     additivity_error: Number = None
+    reference: dict[str, Any] = {}
     validity: ValidityVerdict = ValidityVerdict()
     routed_to_review: bool = False
     based_on: dict[str, RecordRef] = {}

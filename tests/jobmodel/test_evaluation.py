@@ -175,7 +175,7 @@ def test_missing_input_under_policy_review(hand):
     assert contribution.contribution == 0.0 and contribution.status == "missing_review"
     assert contribution.value == 3.0  # the norm mean
     assert rec.coverage.missing == ["evidence.interview"]
-    assert rec.stability.p_flip_simulated == 0.0  # review whatever re-measurement gives
+    assert rec.stability.label == "not applicable"  # a review carries no stability percentage
 
 
 def test_missing_trait_under_policy_review(hand):
@@ -301,7 +301,8 @@ def test_evaluate_many_agrees_with_evaluate(support):
         assert got["band"] == rec.band and got["score_band"] == rec.score_band
         for c in rec.contributions:
             assert got[f"contribution.{c.criterion}"] == pytest.approx(c.contribution, abs=1e-12)
-        assert got["p_flip"] == pytest.approx(rec.stability.p_flip_analytic, abs=1e-12)
+        assert got["p_flip"] == pytest.approx(rec.stability.p_flip_analytic, abs=1e-12, nan_ok=True)
+        assert got["stability"] == rec.stability.label
         assert got["se_score"] == pytest.approx(rec.stability.se_score, abs=1e-12)
         assert (got["score_min"], got["score_max"]) == pytest.approx(rec.coverage.score_range, abs=1e-9)
         for cf in rec.counterfactuals:
@@ -317,11 +318,14 @@ def test_evaluate_many_documents_itself(support):
     assert out.attrs["job_model_hash"] == support.content_hash
     assert out.attrs["norm_group"] == "general"
     assert "shap" in out.attrs["contributions"]
+    assert out.attrs["reference"]["kind"] == "norm_group" and out.attrs["criteria"] == support._compiled.criterion_ids
     assert list(out.columns[:3]) == ["band", "score_band", "score"]
     assert {"stability", "p_flip", "se_score", "score_min", "score_max", "knock_out.work_sample",
             "in_review_margin", "n_imputed", "cf_up.work_sample", "cf_down_sem.experience"} <= set(out.columns)
     simulated = support.evaluate_many(simulated_candidates(support, 10), as_of=AS_OF, simulate=500)
-    assert simulated["p_flip_simulated"].between(0, 1).all()
+    decided = simulated["band"] != "review"
+    assert simulated.loc[decided, "p_flip_simulated"].between(0, 1).all()
+    assert simulated.loc[~decided, "p_flip_simulated"].isna().all()  # no figure of certainty for a review
 
 
 # Effective weights ------------------------------------------------------------------------------------------------

@@ -195,13 +195,18 @@ def test_evaluate_many_contributions_equal_shap_on_a_sample(support):
     assert base == out.attrs["base_value"]
 
 
-def test_single_candidate_contributions_come_from_shap(support):
+def test_single_candidate_contributions_equal_shap(support):
     rec = support.evaluate(TRAITS, support_evidence(), as_of=AS_OF)
-    assert rec.engine.startswith("shap.LinearExplainer")
+    assert "exact interventional SHAP" in rec.engine
+    cm = support._compiled
+    base, phi = shap_contributions(cm.explainer, cm.utilities_of(np.array([[c.value for c in rec.contributions]])))
+    assert base == pytest.approx(rec.base_value, abs=1e-12)
+    assert phi[0] == pytest.approx([c.contribution for c in rec.contributions], abs=1e-12)
     explanation = rec.explanation()
     assert isinstance(explanation, import_shap().Explanation)
     assert explanation.base_values == pytest.approx(rec.base_value, abs=1e-12)
     assert explanation.values == pytest.approx([c.contribution for c in rec.contributions], abs=1e-12)
+    assert explanation.data.tolist() == [c.value for c in rec.contributions]
     assert list(explanation.feature_names) == [c.criterion for c in rec.contributions]
     assert rec.additivity_error <= 1e-9
     assert "(checked)" in rec.receipt

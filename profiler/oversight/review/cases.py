@@ -59,9 +59,14 @@ class RecordedRecommendation:
         lines += [f"    - {reason}" for reason in self.validity_reasons]
         stability = p.get("stability") or {}
         if stability:
-            p_same = 1.0 - float(stability.get("p_flip_simulated", 0.0))
-            lines.append(f"  decision stability: {stability.get('label')} ({100 * p_same:.0f}% same band on "
-                         f"re-measurement; score SE {float(stability.get('se_score', float('nan'))):.1f} points)")
+            se = float(stability.get("se_score") or float("nan"))
+            flip = stability.get("p_flip_analytic" if stability.get("basis") == "analytic" else "p_flip_simulated")
+            if stability.get("label") == "not applicable" or flip is None:
+                lines.append(f"  decision stability: not applicable, a person decides this review (score SE {se:.1f} "
+                             "points)")
+            else:
+                lines.append(f"  decision stability: {stability.get('label')} ({100 * (1.0 - float(flip)):.0f}% same "
+                             f"recommendation on re-measurement; score SE {se:.1f} points)")
         coverage = p.get("coverage") or {}
         unknown = [c for c in coverage.get("inputs", []) if c.get("status") != "measured"]
         for c in unknown:
