@@ -92,6 +92,11 @@ _EXPORTS: dict[str, str] = {
     "MultiGroupGRM": "profiler.irt",
     "ItemBank": "profiler.irt",
     "IRTDataError": "profiler.irt",
+    "IRTCalibration": "profiler.irt",
+    "IRTCalibrationError": "profiler.irt",
+    "calibrate_irt": "profiler.irt",
+    "load_irt_calibration": "profiler.irt",
+    "load_irt_calibrations": "profiler.irt",
     # job models
     "JobModel": "profiler.jobmodel",
     "load_job_model": "profiler.jobmodel",
@@ -213,7 +218,19 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         velicer_map,
     )
     from profiler.factors.calibration import FactorModel, FactorModelError, calibrate_questionnaire, load_factor_model
-    from profiler.irt import GPCM, GRM, IRTDataError, ItemBank, MultiGroupGRM, TwoPL
+    from profiler.irt import (
+        GPCM,
+        GRM,
+        IRTCalibration,
+        IRTCalibrationError,
+        IRTDataError,
+        ItemBank,
+        MultiGroupGRM,
+        TwoPL,
+        calibrate_irt,
+        load_irt_calibration,
+        load_irt_calibrations,
+    )
     from profiler.fairness import (
         OrdinalConvergenceWarning,
         adverse_impact,

@@ -21,7 +21,8 @@ code that raises them, so that each concept stays in one module):
   - ``AnswerError``, ``SessionError`` > ``SessionExpiredError`` — :mod:`profiler.administration.errors`
   - ``FactorModelError`` — :mod:`profiler.factors.calibration`; ``ModelSyntaxError``, ``ModelSpecificationError``,
     ``CFADataError``, ``PolychoricError`` — :mod:`profiler.factors`
-  - ``IRTDataError`` — :mod:`profiler.irt` (responses an IRT model cannot use)
+  - ``IRTDataError`` (responses an IRT model cannot use), ``IRTCalibrationError`` (an IRT calibration artifact
+    that cannot be used) — :mod:`profiler.irt`
   - ``NormsError`` > ``NormsMismatchError`` — :mod:`profiler.norms.table`
   - ``JobModelInputError`` > ``UndeclaredInputError``, ``EvidenceError`` — :mod:`profiler.jobmodel.evidence`
   - ``ReviewError``, ``ControlError``, ``ModelStoppedError``, ``CandidateError`` — :mod:`profiler.oversight`

@@ -25,7 +25,8 @@ EXPECTED = {
     "kmo", "bartlett_sphericity", "eigenvalues", "parallel_analysis", "velicer_map", "em_moments", "icc", "ordinal_alpha",
     "retest_reliability", "polychoric",
     "FactorModel", "calibrate_questionnaire", "load_factor_model",
-    "GRM", "GPCM", "TwoPL", "MultiGroupGRM", "ItemBank", "IRTDataError",
+    "GRM", "GPCM", "TwoPL", "MultiGroupGRM", "ItemBank", "IRTDataError", "IRTCalibration", "IRTCalibrationError",
+    "calibrate_irt", "load_irt_calibration", "load_irt_calibrations",
     "JobModel", "load_job_model", "parse_job_model", "bundled_job_models",
     "NormTable", "NormsError", "NormsMismatchError", "TraitProfile", "build_norms", "bundled_norms", "load_norms",
     "trait_profile", "trait_profiles",
@@ -63,7 +64,7 @@ def test_import_is_light():
                                   "SessionError", "SessionExpiredError", "NormsError", "AuditLogError",
                                   "CandidateError", "ReviewError", "ModelStoppedError", "ControlError",
                                   "AssessmentError", "JobModelInputError", "EvidenceError", "FactorModelError",
-                                  "ValidityError", "IRTDataError"])
+                                  "ValidityError", "IRTDataError", "IRTCalibrationError"])
 def test_every_user_error_is_a_profiler_error(name):
     assert issubclass(getattr(profiler, name), profiler.ProfilerError)
 

@@ -5,6 +5,13 @@ The domain package knows questionnaires and artifacts, nothing above them.
 
 from profiler.irt._data import IRTDataError
 from profiler.irt.bank import ItemBank
+from profiler.irt.calibration import (
+    IRTCalibration,
+    IRTCalibrationError,
+    calibrate_irt,
+    load_irt_calibration,
+    load_irt_calibrations,
+)
 from profiler.irt.models import GPCM, GRM, TwoPL
 from profiler.irt.multigroup import DIFResult, MultiGroupGRM
 from profiler.irt.scoring import (
@@ -26,6 +33,11 @@ __all__ = [
     "DIFResult",
     "ItemBank",
     "IRTDataError",
+    "IRTCalibration",
+    "IRTCalibrationError",
+    "calibrate_irt",
+    "load_irt_calibration",
+    "load_irt_calibrations",
     "eap_sum_table",
     "empirical_reliability",
     "marginal_reliability",

@@ -1,7 +1,9 @@
 """Item responses as category codes: validation at the boundary, response patterns, one-hot design.
 
 Categories are the distinct answers observed for an item, in increasing order, coded 0..K-1 (as mirt
-recodes them); a missing answer (NaN) is coded -1 and drops out of that row's likelihood.
+recodes them); a missing answer (NaN) is coded -1 and drops out of that row's likelihood. A calibrated
+bank may list an item's answers in decreasing order (a reverse-keyed item: category 0 is the highest
+answer), and :func:`encode` codes answers by their position in that list.
 """
 
 from __future__ import annotations
@@ -92,9 +94,10 @@ def encode(frame: pd.DataFrame, items: list[str], categories: list[np.ndarray]) 
     for j, (item, cats) in enumerate(zip(items, categories, strict=True)):
         column = values[:, j]
         answered = ~np.isnan(column)
-        position = np.searchsorted(cats, column[answered])
-        position = np.minimum(position, len(cats) - 1)
-        known = cats[position] == column[answered]
+        order = np.argsort(cats, kind="stable")  # categories may run downwards (a reverse-keyed item)
+        position = np.minimum(np.searchsorted(cats[order], column[answered]), len(cats) - 1)
+        known = cats[order][position] == column[answered]
+        position = order[position]
         if not known.all():
             row = int(np.flatnonzero(answered)[np.flatnonzero(~known)[0]])
             raise IRTDataError(f"row {row} ({frame.index[row]!r}), item {item!r}: answer {column[row]:g} is not one of "

@@ -172,7 +172,7 @@ def eap_sum_table(bank: ItemBank, codes: np.ndarray | None = None, *, n_nodes: i
     """EAP theta and SE for every sum score (mirt's ``fscores(method = "EAPsum", full.scores = FALSE)``).
 
     The sum score is the sum of category positions (0..K-1) plus the sum of the items' lowest answer
-    values, as mirt reports it. With ``codes`` of complete responses, ``observed`` and ``expected``
+    values, as mirt reports it (for consecutive answers, the keyed sum of the answers). With ``codes`` of complete responses, ``observed`` and ``expected``
     counts, ``std_res`` and, in ``.attrs["fit"]``, the X2 test of the sum-score distribution (cells with
     expected < ``min_expected`` pooled with their neighbour, as mirt) and the reliabilities mirt prints.
     """
@@ -182,7 +182,7 @@ def eap_sum_table(bank: ItemBank, codes: np.ndarray | None = None, *, n_nodes: i
     marginal = joint.sum(axis=0)
     theta = (joint * nodes[:, None]).sum(axis=0) / marginal
     var = (joint * nodes[:, None] ** 2).sum(axis=0) / marginal - theta**2
-    offset = float(sum(c[0] for c in bank.categories))
+    offset = float(sum(c.min() for c in bank.categories))
     sums = np.arange(dist.shape[1])
     table = pd.DataFrame({"sum_score": sums + offset, "theta": theta, "se": np.sqrt(np.maximum(var, 0))})
     if codes is None:
@@ -204,7 +204,7 @@ def _sum_score_fit(table, bank, nodes, weights, dist, min_expected) -> dict[str,
     obs, exp = _pool_small(table["observed"].to_numpy(), table["expected"].to_numpy(), min_expected)
     x2 = float(((obs - exp) ** 2 / exp).sum())
     df = len(obs) - 1
-    sums = np.arange(dist.shape[1]) + float(sum(c[0] for c in bank.categories))
+    sums = np.arange(dist.shape[1]) + float(sum(c.min() for c in bank.categories))
     p_sum = (dist * weights[:, None]).sum(axis=0)
     mean_x = float(sums @ p_sum)
     var_x = float(((sums - mean_x) ** 2) @ p_sum)
