@@ -7,15 +7,17 @@ and loaded back is identical, and any edit after sealing is detected on load.
 The life of an artifact: :func:`seal` its content, write :func:`pretty_json` text with :func:`write_artifact`;
 to load, :func:`read_artifact` the file, :func:`parse_artifact` it (JSON, an object, a format this profiler
 reads), validate it as the artifact's own class does, then :func:`verify_seal`. Every error names the file.
+:class:`SealedArtifact` does all of that for an artifact that is a frozen dataclass.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from profiler.canonical import canonical_json, sha256_text
 
@@ -120,3 +122,56 @@ def document_hash(spec: Any) -> str:
     Comments, quoting and layout of the YAML it came from do not change it; any change of content does.
     """
     return sha256_text(canonical_json(spec.model_dump(mode="json")))
+
+
+class SealedArtifact:
+    """The life of a frozen-dataclass artifact in one place: ``to_dict``/``to_json``/``write``, ``seal``, ``read``.
+
+    A subclass (a ``@dataclass(frozen=True)`` with ``sha256`` and ``format`` fields) names what it is in
+    ``artifact_what`` (for messages), its ``artifact_format``, the ``artifact_error`` it raises, how it came
+    about (``artifact_made``) and how its lists are laid out (``artifact_one_line``); ``check_loaded`` may
+    validate the content further after the seal is verified.
+    """
+
+    artifact_what: ClassVar[str]
+    artifact_format: ClassVar[str]
+    artifact_error: ClassVar[type[Exception]]
+    artifact_made: ClassVar[str] = "sealed"
+    artifact_one_line: ClassVar[Literal["none", "numbers", "innermost"]] = "none"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    def to_json(self) -> str:
+        return pretty_json(self.to_dict(), one_line=self.artifact_one_line)
+
+    def write(self, path: str | Path) -> Path:
+        return write_artifact(path, self.to_json())
+
+    @classmethod
+    def seal(cls: type[_A], **content: Any) -> _A:
+        return cls(**seal(cls(**content).to_dict()))
+
+    @classmethod
+    def from_json(cls: type[_A], text: str, source: str = "<string>") -> _A:
+        """Load an artifact, checking its format, its fields and its sha256."""
+        data = parse_artifact(text, source=source, what=cls.artifact_what, error=cls.artifact_error,
+                              formats={"format": cls.artifact_format})
+        try:
+            artifact = cls(**data)
+        except TypeError as exc:
+            raise cls.artifact_error(f"{source}: malformed {cls.artifact_what} ({exc})") from None
+        verify_seal(artifact.to_dict(), source=source, what=cls.artifact_what, error=cls.artifact_error,
+                    made=cls.artifact_made)
+        artifact.check_loaded(source)
+        return artifact
+
+    @classmethod
+    def read(cls: type[_A], path: str | Path) -> _A:
+        return cls.from_json(read_artifact(path, what=cls.artifact_what, error=cls.artifact_error), str(path))
+
+    def check_loaded(self, source: str) -> None:
+        """Further checks of a loaded artifact's content (none by default)."""
+
+
+_A = TypeVar("_A", bound=SealedArtifact)

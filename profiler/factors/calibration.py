@@ -16,7 +16,7 @@ The result is a :class:`FactorModel`, a versioned JSON artifact sealed with its 
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from profiler.artifacts import parse_artifact, pretty_json, read_artifact, seal, verify_seal, write_artifact
+from profiler.artifacts import SealedArtifact
 from profiler.errors import ProfilerError
 from profiler.factors.cfa import CFA
 from profiler.factors.efa import EFA
@@ -43,7 +43,7 @@ class FactorModelError(ProfilerError, ValueError):
 
 
 @dataclass(frozen=True)
-class FactorModel:
+class FactorModel(SealedArtifact):
     """A calibrated factor model of one questionnaire content (a sealed JSON artifact).
 
     Attributes
@@ -80,35 +80,10 @@ class FactorModel:
     sha256: str = ""
     format: str = field(default=FORMAT)
 
-    # Artifact --------------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def to_json(self) -> str:
-        return pretty_json(self.to_dict())
-
-    def write(self, path: str | Path) -> Path:
-        return write_artifact(path, self.to_json())
-
-    @classmethod
-    def seal(cls, **content: Any) -> FactorModel:
-        return cls(**seal(cls(**content).to_dict()))
-
-    @classmethod
-    def from_json(cls, text: str, source: str = "<string>") -> FactorModel:
-        """Load an artifact, checking its format and its sha256."""
-        data = parse_artifact(text, source=source, what="factor model", error=FactorModelError,
-                              formats={"format": FORMAT})
-        try:
-            model = cls(**data)
-        except TypeError as exc:
-            raise FactorModelError(f"{source}: malformed factor model ({exc})") from None
-        verify_seal(model.to_dict(), source=source, what="factor model", error=FactorModelError, made="calibrated")
-        return model
-
-    @classmethod
-    def read(cls, path: str | Path) -> FactorModel:
-        return cls.from_json(read_artifact(path, what="factor model", error=FactorModelError), str(path))
+    artifact_what = "factor model"
+    artifact_format = FORMAT
+    artifact_error = FactorModelError
+    artifact_made = "calibrated"
 
     # Use -------------------------------------------------------------------------------------------
     @property

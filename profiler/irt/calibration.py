@@ -15,7 +15,7 @@ Bundled calibrations live in ``models/<questionnaire>/irt/<scale>.json`` and loa
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
-from profiler.artifacts import parse_artifact, pretty_json, read_artifact, seal, verify_seal, write_artifact
+from profiler.artifacts import SealedArtifact
 from profiler.documents import did_you_mean
 from profiler.errors import ProfilerError
 from profiler.irt.bank import ItemBank
@@ -43,7 +43,7 @@ class IRTCalibrationError(ProfilerError, ValueError):
 
 
 @dataclass(frozen=True)
-class IRTCalibration:
+class IRTCalibration(SealedArtifact):
     """The IRT calibration of one scale of one questionnaire content (a sealed JSON artifact).
 
     Attributes
@@ -84,40 +84,18 @@ class IRTCalibration:
     sha256: str = ""
     format: str = field(default=FORMAT)
 
-    # Artifact --------------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    artifact_what = "IRT calibration"
+    artifact_format = FORMAT
+    artifact_error = IRTCalibrationError
+    artifact_made = "calibrated"
+    artifact_one_line = "numbers"
 
-    def to_json(self) -> str:
-        return pretty_json(self.to_dict(), one_line="numbers")
-
-    def write(self, path: str | Path) -> Path:
-        return write_artifact(path, self.to_json())
-
-    @classmethod
-    def seal(cls, **content: Any) -> IRTCalibration:
-        return cls(**seal(cls(**content).to_dict()))
-
-    @classmethod
-    def from_json(cls, text: str, source: str = "<string>") -> IRTCalibration:
-        """Load an artifact, checking its format, its fields and its sha256."""
-        data = parse_artifact(text, source=source, what="IRT calibration", error=IRTCalibrationError,
-                              formats={"format": FORMAT})
+    def check_loaded(self, source: str) -> None:
+        """The item parameters make a valid item bank."""
         try:
-            calibration = cls(**data)
-        except TypeError as exc:
-            raise IRTCalibrationError(f"{source}: malformed IRT calibration ({exc})") from None
-        verify_seal(calibration.to_dict(), source=source, what="IRT calibration", error=IRTCalibrationError,
-                    made="calibrated")
-        try:
-            calibration.bank()
+            self.bank()
         except (ProfilerError, KeyError, TypeError, ValueError) as exc:
             raise IRTCalibrationError(f"{source}: malformed item parameters ({exc})") from None
-        return calibration
-
-    @classmethod
-    def read(cls, path: str | Path) -> IRTCalibration:
-        return cls.from_json(read_artifact(path, what="IRT calibration", error=IRTCalibrationError), str(path))
 
     # Use -------------------------------------------------------------------------------------------
     def bank(self) -> ItemBank:

@@ -87,6 +87,17 @@ def test_round_trip_tampering_and_other_content(calibrations, tmp_path, ipip):
         calibration.score(other, pd.DataFrame({"A1": [3]}))
 
 
+def test_resealed_nonsense_is_refused(calibrations):
+    from profiler.artifacts import seal
+
+    data = calibrations["Extraversion"].to_dict()
+    data["items"][0]["d"] = sorted(data["items"][0]["d"])  # graded intercepts must decrease
+    with pytest.raises(IRTCalibrationError, match="malformed item parameters .*must decrease"):
+        IRTCalibration.from_json(json.dumps(seal(data)), "edited.json")
+    with pytest.raises(IRTCalibrationError, match="format 'other' is not a IRT calibration format"):
+        IRTCalibration.from_json(json.dumps({**data, "format": "other"}), "other.json")
+
+
 def test_unknown_scale_and_model(ipip, sample):
     with pytest.raises(IRTCalibrationError, match="did you mean 'Extraversion'"):
         calibrate_irt(ipip, sample, name="x", source="y", scales=["Extroversion"])
