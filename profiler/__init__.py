@@ -113,6 +113,8 @@ _EXPORTS: dict[str, str] = {
     "Assessment": "profiler.pipeline",
     "AssessmentError": "profiler.pipeline",
     "BatchError": "profiler.pipeline.batch",
+    "SampleFileError": "profiler.pipeline.sample_file",
+    "NormBuildError": "profiler.pipeline.norm_building",
     "ReportError": "profiler.pipeline",
     "FairnessAuditError": "profiler.pipeline",
     # oversight: the audit log, candidates, privacy
@@ -294,6 +296,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         cohort_from_store,
     )
     from profiler.pipeline.batch import BatchError
+    from profiler.pipeline.norm_building import NormBuildError
+    from profiler.pipeline.sample_file import SampleFileError
     from profiler.questionnaire import Questionnaire, bundled_questionnaires, load_questionnaire, parse_questionnaire
     from profiler.reports import candidate_report, cohort_report, fairness_report, recruiter_report
     from profiler.simulation import simulate_responses

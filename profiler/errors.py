@@ -26,7 +26,8 @@ code that raises them, so that each concept stays in one module):
   - ``NormsError`` > ``NormsMismatchError`` — :mod:`profiler.norms.table`
   - ``JobModelInputError`` > ``UndeclaredInputError``, ``EvidenceError`` — :mod:`profiler.jobmodel.evidence`
   - ``ReviewError``, ``ControlError``, ``ModelStoppedError``, ``CandidateError`` — :mod:`profiler.oversight`
-  - ``AssessmentError``, ``BatchError``, ``ReportError``, ``FairnessAuditError`` — :mod:`profiler.pipeline`
+  - ``AssessmentError``, ``BatchError``, ``ReportError``, ``FairnessAuditError``, ``SampleFileError``,
+    ``NormBuildError`` — :mod:`profiler.pipeline`
 
 Warnings (``UserWarning`` subclasses) say that a result deserves a second look without being wrong:
 ``HeywoodWarning``, ``MissingDataWarning``, ``CFAWarning`` > ``InadmissibleSolutionWarning``,

@@ -40,7 +40,7 @@ EXPECTED = {
     "recruiter_report", "candidate_report", "cohort_report", "fairness_report", "case_from_store", "cohort_from_store",
     "FactorModelError", "ValidityError",
     "JsonValueError", "StoredRecordError", "ModelSyntaxError", "ModelSpecificationError", "CFADataError",
-    "PolychoricError", "BatchError", "ReportError", "FairnessAuditError",
+    "PolychoricError", "BatchError", "ReportError", "FairnessAuditError", "SampleFileError", "NormBuildError",
     "HeywoodWarning", "MissingDataWarning", "CFAWarning", "InadmissibleSolutionWarning", "CFAConvergenceWarning",
     "DominantCriterionWarning", "OrdinalConvergenceWarning",
 }

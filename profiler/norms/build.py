@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from profiler.factors.reliability import cronbach_alpha
+from profiler.factors.reliability import _feldt_interval, cronbach_alpha
 from profiler.norms.table import NormsError, NormTable, RowRule, SampleDescription, ScaleNorm
+from profiler.norms.weighting import weighted_alpha, weighted_mean_sd
 from profiler.questionnaire.spec import LikertFormat, YesNoFormat
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import score_responses, validate_responses
@@ -33,6 +34,7 @@ def build_norms(
     notes: Sequence[str] = (),
     scales: Sequence[str] | None = None,
     invalid: str = "raise",
+    weights: pd.Series | np.ndarray | None = None,
 ) -> NormTable:
     """A norm table from the item answers of a calibration sample.
 
@@ -58,6 +60,12 @@ def build_norms(
         Cronbach's alpha (and so the SEM) is undefined for one item.
     invalid : {"raise", "missing"}
         Passed to :func:`profiler.questionnaire.scoring.validate_responses`.
+    weights : Series or array, optional
+        A weight per respondent (e.g. :func:`profiler.norms.weighting.rake` to population margins). Means,
+        SDs (``survey::svyvar``), alpha (from the weighted covariance matrix) and the distribution's
+        percentiles are then weighted (the distribution keeps the respondent counts and adds
+        ``weighted_shares``); the Feldt interval uses Kish's effective n. The weighting is described in
+        ``descriptives`` by the caller.
 
     Returns
     -------
@@ -77,7 +85,10 @@ def build_norms(
                 f"scale {scale_id!r} has one item: Cronbach's alpha, and so the SEM, needs 2 or more; leave it "
                 "out with scales=[...]"
             )
-    norms = [_scale_norm(questionnaire, scale_id, answers, scores[scale_id]) for scale_id in chosen]
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    if w is not None and (w.shape != (len(responses),) or not np.isfinite(w).all() or (w <= 0).any()):
+        raise NormsError(f"weights must be {len(responses)} positive numbers, one per respondent")
+    norms = [_scale_norm(questionnaire, scale_id, answers, scores[scale_id], w) for scale_id in chosen]
     n = len(responses)
     rows_read = n if rows_read is None else int(rows_read)
     sample = SampleDescription(
@@ -114,30 +125,35 @@ def _keyed_items(questionnaire: Questionnaire, scale_id: str, answers: pd.DataFr
     return pd.DataFrame(columns, index=answers.index)
 
 
-def _scale_norm(questionnaire: Questionnaire, scale_id: str, answers: pd.DataFrame, raw: pd.Series) -> ScaleNorm:
-    scored = raw.dropna()
-    if len(scored) < 2:
+def _scale_norm(questionnaire: Questionnaire, scale_id: str, answers: pd.DataFrame, raw: pd.Series,
+                weights: np.ndarray | None) -> ScaleNorm:
+    scored = raw.notna().to_numpy()
+    if scored.sum() < 2:
         raise NormsError(f"scale {scale_id!r}: fewer than 2 respondents have a score")
     keyed = _keyed_items(questionnaire, scale_id, answers)
+    complete = keyed.notna().all(axis=1).to_numpy()
     # Already keyed, so no item is reversed here; listwise = respondents who answered every item.
     alpha = cronbach_alpha(keyed, missing="listwise")
-    if not 0 <= alpha.raw_alpha <= 1:
+    value, n_alpha, interval = float(alpha.raw_alpha), int(alpha.n_obs), (float(alpha.ci_lower), float(alpha.ci_upper))
+    mean, sd = float(raw[scored].mean()), float(raw[scored].std(ddof=1))
+    if weights is not None:
+        mean, sd = weighted_mean_sd(raw.to_numpy()[scored], weights[scored])
+        w = weights[complete]
+        value = weighted_alpha(keyed.to_numpy()[complete], w)
+        interval = _feldt_interval(value, w.sum() ** 2 / (w**2).sum(), keyed.shape[1], 0.95)
+    if not 0 <= value <= 1:
         raise NormsError(
-            f"scale {scale_id!r}: Cronbach's alpha is {alpha.raw_alpha:.3f} in this sample, outside [0, 1]: the "
+            f"scale {scale_id!r}: Cronbach's alpha is {value:.3f} in this sample, outside [0, 1]: the "
             "items do not measure one thing here (check the keys); no SEM can be computed"
         )
-    complete = keyed.notna().all(axis=1).to_numpy()
     return ScaleNorm(
         scale=scale_id,
-        n=int(len(scored)),
-        mean=float(scored.mean()),
-        sd=float(scored.std(ddof=1)),
-        reliability={
-            "value": float(alpha.raw_alpha),
-            "n": int(alpha.n_obs),
-            "ci95": (float(alpha.ci_lower), float(alpha.ci_upper)),
-        },
-        distribution=_distribution(questionnaire, scale_id, raw.to_numpy()[complete]),
+        n=int(scored.sum()),
+        mean=mean,
+        sd=sd,
+        reliability={"value": value, "n": n_alpha, "ci95": tuple(map(float, interval))},
+        distribution=_distribution(questionnaire, scale_id, raw.to_numpy()[complete],
+                                   None if weights is None else weights[complete]),
     )
 
 
@@ -166,15 +182,19 @@ def attainable_scores(questionnaire: Questionnaire, scale_id: str) -> np.ndarray
     return np.unique(np.round(totals, _DECIMALS))
 
 
-def _distribution(questionnaire: Questionnaire, scale_id: str, complete_scores: np.ndarray) -> dict:
+def _distribution(questionnaire: Questionnaire, scale_id: str, complete_scores: np.ndarray,
+                  weights: np.ndarray | None = None) -> dict:
     observed = np.round(complete_scores, _DECIMALS)
     grid = attainable_scores(questionnaire, scale_id)
     if grid is None:
-        grid, counts = np.unique(observed, return_counts=True)
-        return {"scores": grid.tolist(), "counts": counts.tolist()}
-    where = np.searchsorted(grid, observed)
-    off_grid = (where >= len(grid)) | (grid[np.minimum(where, len(grid) - 1)] != observed)
-    if off_grid.any():  # cannot happen for validated answers; a bug if it does
-        raise AssertionError(f"scale {scale_id!r}: scores {observed[off_grid][:5]} are not attainable")
+        grid, where = np.unique(observed, return_inverse=True)
+    else:
+        where = np.searchsorted(grid, observed)
+        off_grid = (where >= len(grid)) | (grid[np.minimum(where, len(grid) - 1)] != observed)
+        if off_grid.any():  # cannot happen for validated answers; a bug if it does
+            raise AssertionError(f"scale {scale_id!r}: scores {observed[off_grid][:5]} are not attainable")
     counts = np.bincount(where, minlength=len(grid))
-    return {"scores": grid.tolist(), "counts": counts.tolist()}
+    out = {"scores": grid.tolist(), "counts": counts.tolist()}
+    if weights is not None:
+        out["weighted_shares"] = (np.bincount(where, weights=weights, minlength=len(grid)) / weights.sum()).tolist()
+    return out

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_serializer, model_validator
 
 from profiler.artifacts import (
     content_sha256,
@@ -102,10 +102,23 @@ class Reliability(_Model):
 
 
 class Distribution(_Model):
-    """Counts of norm-sample respondents at each attainable raw score (those who answered every item)."""
+    """Counts of norm-sample respondents at each attainable raw score (those who answered every item).
+
+    A weighted norm sample (raked to population margins) adds ``weighted_shares``, the weighted proportion
+    at each score, from which its percentiles are read.
+    """
 
     scores: list[float] = Field(min_length=1)
     counts: list[int]
+    weighted_shares: list[float] | None = None
+
+    @model_serializer(mode="wrap")
+    def _unweighted_as_before(self, handler: Any) -> Any:
+        # Tables without weights keep exactly the content (and sha256) they had before weighting existed.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("weighted_shares") is None:
+            data.pop("weighted_shares", None)
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> Distribution:
@@ -115,6 +128,10 @@ class Distribution(_Model):
             raise ValueError("scores must be strictly increasing")
         if any(c < 0 for c in self.counts) or sum(self.counts) < 1:
             raise ValueError("counts must be >= 0 and not all zero")
+        shares = self.weighted_shares
+        if shares is not None and (len(shares) != len(self.counts) or any(s < 0 for s in shares)
+                                   or abs(sum(shares) - 1) > 1e-9):
+            raise ValueError("weighted_shares must be one share >= 0 per score, adding up to 1")
         return self
 
     @property
@@ -123,8 +140,8 @@ class Distribution(_Model):
 
     @cached_property
     def midrank_percentiles(self) -> np.ndarray:
-        """``100 * (count below + count at / 2) / n`` at each attainable score."""
-        counts = np.asarray(self.counts, dtype=float)
+        """``100 * (count below + count at / 2) / n`` at each attainable score (weighted shares if any)."""
+        counts = np.asarray(self.counts if self.weighted_shares is None else self.weighted_shares, dtype=float)
         below = np.concatenate(([0.0], np.cumsum(counts)[:-1]))
         return 100.0 * (below + counts / 2.0) / counts.sum()
 
