@@ -1,3 +1,32 @@
-"""Exit codes shared by the commands."""
+"""What the commands share: exit codes, the ``--db`` option and how a store is named in what they print."""
+
+from __future__ import annotations
+
+import os
+import shlex
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+DB_ENV = "PROFILER_DB"  # a store file or database URL; keeps a password off the command line (and out of ps)
+DEFAULT_DB = "profiler.db"
+
+
+def add_db_option(parser) -> None:
+    """``--db FILE|URL``, by default ``$PROFILER_DB`` or ``profiler.db``."""
+    parser.add_argument("--db", default=None, metavar="FILE",
+                        help=f"store file or database URL (default: ${DB_ENV}, else {DEFAULT_DB})")
+
+
+def db_location(args) -> str:
+    """The store the command uses: ``--db``, else ``$PROFILER_DB``, else ``profiler.db``."""
+    return args.db or os.environ.get(DB_ENV) or DEFAULT_DB
+
+
+def db_hint(args) -> str:
+    """The ``--db`` part of a command shown to a user: empty when the store came from ``$PROFILER_DB`` or is the
+    default; the location without its password otherwise (see :func:`profiler.store.redaction.redact_url`)."""
+    from profiler.store.redaction import redact_url
+
+    if args.db is None:
+        return ""
+    return f" --db {shlex.quote(redact_url(args.db))}"

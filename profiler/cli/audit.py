@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS
+from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, add_db_option, db_location
 
 ANCHOR = re.compile(r"^(\d+):(sha256:[0-9a-f]{64})$")
 
@@ -21,8 +21,7 @@ def register(commands) -> None:
     verify = actions.add_parser("verify", help="recompute the hash chain; exit 1 if an entry was tampered with",
                                 description="Recompute the audit log's hash chain and the case records' hashes; "
                                 "name the first entry edited, missing, reordered or inserted.")
-    verify.add_argument("--db", default="profiler.db", metavar="FILE",
-                        help="store file or database URL (default: profiler.db)")
+    add_db_option(verify)
     verify.add_argument("--anchor", type=_anchor, metavar="SEQ:HASH",
                         help="an entry noted earlier (its seq and entry hash): detects a log cut short")
     verify.set_defaults(func=run)
@@ -42,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from profiler.store.audit_log import AuditLog
     from profiler.store import Store
 
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         result = AuditLog(store).verify(anchor=args.anchor)
     print(f"{store.name}: {result}")
     return EXIT_OK if result.ok else EXIT_PROBLEMS

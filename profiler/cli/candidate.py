@@ -19,7 +19,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from profiler.cli._common import EXIT_OK, EXIT_USAGE
+from profiler.cli._common import EXIT_OK, EXIT_USAGE, add_db_option, db_location
 
 
 def _default_actor() -> str:
@@ -33,8 +33,7 @@ def register(commands) -> None:
     candidate = commands.add_parser("candidate", help="export or erase a candidate's data; purge expired cases")
     actions = candidate.add_subparsers(dest="action", metavar="ACTION", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default="profiler.db", metavar="FILE",
-                        help="store file or database URL (default: profiler.db)")
+    add_db_option(common)
     common.add_argument("--actor", default=None, help="who acts, for the audit log (default: cli:<login name>)")
 
     export = actions.add_parser("export", parents=[common], help="write everything held about a candidate as JSON")
@@ -65,7 +64,7 @@ def run_export(args: argparse.Namespace) -> int:
     from profiler.oversight.privacy import export_candidate
     from profiler.store import Store
 
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         document = export_candidate(store, args.id, actor=args.actor or _default_actor())
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if args.output is None:
@@ -84,7 +83,7 @@ def run_erase(args: argparse.Namespace) -> int:
     if not args.yes:
         print(f"profiler candidate erase: erasing {args.id} cannot be undone; add --yes to confirm", file=sys.stderr)
         return EXIT_USAGE
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         receipt = erase_candidate(store, args.id, actor=args.actor or _default_actor(), reason=args.reason)
     print(receipt)
     return EXIT_OK
@@ -97,7 +96,7 @@ def run_purge(args: argparse.Namespace) -> int:
     if not args.days > 0:
         print("profiler candidate purge: --days must be positive", file=sys.stderr)
         return EXIT_USAGE
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         report = purge_expired(store, actor=args.actor or _default_actor(), retention=timedelta(days=args.days),
                                dry_run=args.dry_run)
     print(report)
@@ -112,7 +111,7 @@ def run_hold(args: argparse.Namespace) -> int:
     from profiler.oversight.candidates import Candidates
     from profiler.store import Store
 
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         record = Candidates(store).set_legal_hold(args.id, not args.release, actor=args.actor or _default_actor(),
                                                   reason=args.reason)
     print(f"candidate {record.id}: legal hold {'on' if record.legal_hold else 'off'}")

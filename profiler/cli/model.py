@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import argparse
 
-from profiler.cli._common import EXIT_OK
+from profiler.cli._common import EXIT_OK, add_db_option, db_location
 
 
 def register(commands) -> None:
     model = commands.add_parser("model", help="stop or resume a job model (no recommendations while stopped)")
     actions = model.add_subparsers(dest="action", metavar="ACTION", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default="profiler.db", metavar="FILE",
-                        help="store file or database URL (default: profiler.db)")
+    add_db_option(common)
     for name, text in (("stop", "stop a job model: no recommendation is produced with it until resumed"),
                        ("resume", "resume a stopped job model")):
         action = actions.add_parser(name, parents=[common], help=text, description=text)
@@ -42,7 +41,7 @@ def run_stop(args: argparse.Namespace) -> int:
     from profiler.store import Store
 
     # create=False: a mistyped --db must not stop the model in a new, empty store while the real one runs on
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         stop = ModelControl(store).stop(args.model, version=args.version, operator=args.operator, reason=args.reason)
     print(f"stopped {_describe(stop)}; log entry {stop.stop_seq}")
     return EXIT_OK
@@ -52,7 +51,7 @@ def run_resume(args: argparse.Namespace) -> int:
     from profiler.oversight.control import ModelControl
     from profiler.store import Store
 
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         ended = ModelControl(store).resume(args.model, version=args.version, operator=args.operator,
                                            reason=args.reason)
     for stop in ended:
@@ -64,7 +63,7 @@ def run_status(args: argparse.Namespace) -> int:
     from profiler.oversight.control import ModelControl
     from profiler.store import Store
 
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         control = ModelControl(store)
         stops = control.history(args.model) if args.all else control.active(args.model)
     if not stops:

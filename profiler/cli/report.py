@@ -23,7 +23,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from profiler.cli._common import EXIT_OK, EXIT_USAGE
+from profiler.cli._common import EXIT_OK, EXIT_USAGE, add_db_option, db_location
 
 def _default_actor() -> str:
     try:
@@ -41,8 +41,7 @@ def _date(text: str) -> dt.date:
 
 def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", default="profiler.db", metavar="FILE",
-                        help="store file or database URL (default: profiler.db)")
+    add_db_option(common)
     common.add_argument("--actor", default=None, help="who asks, for the audit log (default: cli:<login name>)")
     return common
 
@@ -101,7 +100,7 @@ def run_candidate(args: argparse.Namespace) -> int:
 
     job_model = load_job_model(args.job_model) if args.job_model else None
     out = args.out or Path(f"{args.id}-{args.audience}.html")
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         written = write_candidate_report(store, args.id, out, audience=args.audience,
                                          actor=args.actor or _default_actor(), job_model=job_model,
                                          recommendation_id=args.recommendation, contact=args.contact)
@@ -124,7 +123,7 @@ def run_cohort(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     out = args.out or Path(f"cohort-{args.model}.html")
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         written = write_cohort_report(store, model, out, actor=args.actor or _default_actor())
     cohort = written.cohort
     print(f"wrote {out}: cohort of {args.model}, {len(cohort.entries)} recommendation(s) ({written.sha256})")
@@ -143,7 +142,7 @@ def run_fairness(args: argparse.Namespace) -> int:
               "(--data-reason TEXT)", file=sys.stderr)
         return EXIT_USAGE
     groups, groups_source = read_group_labels(args.groups) if args.groups is not None else (None, None)
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         run = write_fairness_audit(
             store, args.model, args.out, actor=args.actor or _default_actor(), groups=groups,
             groups_source=groups_source, audit_date=args.date, data_kind=args.data_kind,

@@ -26,7 +26,7 @@ import argparse
 import sys
 from datetime import UTC, date, datetime
 
-from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_db_option, db_location
 
 ACTIONS = ("show", "pending", "contest", "assign", "figures", "codes")
 
@@ -40,8 +40,7 @@ def register(commands) -> None:
     review.add_argument("target", metavar="ID|ACTION", help="candidate id, or one of: " + ", ".join(ACTIONS))
     review.add_argument("argument", metavar="ARG", nargs="?", help="the candidate id, contest id or job model id "
                         "the action needs")
-    review.add_argument("--db", default="profiler.db", metavar="FILE",
-                        help="store file or database URL (default: profiler.db)")
+    add_db_option(review)
     decide = review.add_argument_group("deciding")
     decide.add_argument("--decision", choices=["accept", "override", "do-not-use", "do_not_use"])
     decide.add_argument("--outcome", choices=["advance", "not-advance", "not_advance"],
@@ -91,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         return _usage(f"review {action} needs {needs[action]}")
     if action == "decide" and args.argument is not None:
         return _usage(f"unexpected argument {args.argument!r} (did you mean one of: {', '.join(ACTIONS)}?)")
-    with Store(args.db, create=False) as store:
+    with Store(db_location(args), create=False) as store:
         review = Review(store)
         return {"decide": _decide, "show": _show, "pending": _pending, "contest": _contest, "assign": _assign,
                 "figures": _figures, "codes": _codes}[action](review, args)

@@ -13,7 +13,7 @@ import math
 import shlex
 import sys
 
-from profiler.cli._common import EXIT_OK
+from profiler.cli._common import EXIT_OK, add_db_option, db_hint, db_location
 
 PROMPT = "> "
 BAR_WIDTH = 24
@@ -24,8 +24,7 @@ def register(commands) -> None:
     take = commands.add_parser("take", help="administer a questionnaire in the terminal (resumable)")
     take.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="questionnaire YAML file or bundled id")
     take.add_argument("--language", help="language of the items (default: the questionnaire's default)")
-    take.add_argument("--db", default="profiler.db", metavar="FILE",
-                      help="store file or database URL (default: profiler.db)")
+    add_db_option(take)
     take.add_argument("--resume", metavar="SESSION_ID", help="continue a session where it stopped")
     take.add_argument("--respondent", metavar="ID", help="pseudonymous respondent id (never a name or e-mail)")
     take.add_argument("--seed", type=int, help="seed of a random item order (default: drawn and recorded)")
@@ -38,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from profiler.store import Store
 
     questionnaire = load_questionnaire(args.questionnaire)
-    with Store(args.db, create=args.resume is None) as store:
+    with Store(db_location(args), create=args.resume is None) as store:
         if args.resume:
             session = Session.resume(store, args.resume, questionnaire=questionnaire)
             if args.language and args.language != session.language:
@@ -49,15 +48,17 @@ def run(args: argparse.Namespace) -> int:
             session = Session.start(store, questionnaire, respondent=args.respondent, language=args.language,
                                     seed=args.seed)
             _introduce(session)
-        resume_hint = f"profiler take {shlex.quote(args.questionnaire)} --db {shlex.quote(str(args.db))} " \
-                      f"--resume {session.id}"
+        # Never the password of a database URL: the hint names the store without it (db_hint).
+        resume_hint = f"profiler take {shlex.quote(args.questionnaire)}{db_hint(args)} --resume {session.id}"
         try:
             done = _administer(session)
         except KeyboardInterrupt:
             done = None
         if not done:
             session.pause()
-            _say(f"\nPaused. Your answers are saved. Resume with:\n  {resume_hint}")
+            hidden = " (the password of --db is not shown: type it again, or set PROFILER_DB)" \
+                if "***" in resume_hint else ""
+            _say(f"\nPaused. Your answers are saved. Resume with:\n  {resume_hint}{hidden}")
             return EXIT_INTERRUPTED if done is None else EXIT_OK
         _summarize(session)
     return EXIT_OK

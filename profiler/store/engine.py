@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from profiler.store.errors import StoreError
+from profiler.store.redaction import redact_text, redact_url
 
 SYNCHRONOUS_MODES = ("NORMAL", "FULL")
 BUSY_TIMEOUT_MS = 10_000
@@ -43,8 +44,9 @@ def store_url(location: str | os.PathLike[str] | None) -> str:
     if "://" in text:
         try:
             make_url(text)
-        except ArgumentError as exc:
-            raise StoreError(f"not a store location or database URL: {text!r} ({exc})") from None
+        except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+            raise StoreError(f"not a store location or database URL: {redact_url(text)!r} "
+                             f"({redact_text(str(exc), text)})") from None
         return text
     return "sqlite:///" + str(Path(text).expanduser().resolve())
 
@@ -66,7 +68,7 @@ def create_store_engine(url: str, *, synchronous: str = "NORMAL") -> Engine:
         try:
             return create_engine(parsed, pool_pre_ping=True)
         except (ArgumentError, ImportError) as exc:
-            raise StoreError(f"cannot use the database URL {parsed.render_as_string()!r}: {exc}") from None
+            raise StoreError(f"cannot use the database URL {redact_url(url)!r}: {redact_text(str(exc), url)}") from None
     in_memory = sqlite_file(url) is None
     # In memory, every connection would see its own empty database: share a single one.
     options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}} if in_memory else {}

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from profiler.store.engine import WRITE, create_store_engine, sqlite_file, store_url
 from profiler.store.errors import StoreError
 from profiler.store.migrations import apply_pending
+from profiler.store.redaction import redact_text, redact_url
 
 
 class Store:
@@ -49,7 +50,9 @@ class Store:
                  synchronous: str = "NORMAL"):
         url = store_url(location)
         path = sqlite_file(url)
-        self.name = str(path) if path is not None else ("memory" if url.startswith("sqlite") else url)
+        self._url = url  # never shown: it may hold a password (see profiler.store.redaction)
+        # What every message names the store by: the file, or the URL without its password.
+        self.name = str(path) if path is not None else ("memory" if url.startswith("sqlite") else redact_url(url))
         if path is not None:
             if path.is_dir():
                 raise StoreError(f"{path} is a directory, not a store file")
@@ -93,7 +96,7 @@ class Store:
         except IntegrityError:
             raise
         except DBAPIError as exc:
-            raise StoreError(_explain(self.name, exc)) from None
+            raise StoreError(redact_text(_explain(self.name, exc), self._url)) from None
 
     def close(self) -> None:
         """Close every connection (an in-memory store is gone afterwards)."""
