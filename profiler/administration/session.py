@@ -150,10 +150,12 @@ class Session:
             pass
         with store.write() as connection:
             records.insert_session(connection, **{**record, "item_order": json.dumps(record["item_order"])})
+            # Every column of the row, so that verify can check it against this entry (profiler.store.consistency).
             _log(connection, store, "started", respondent, {
                 "session": record["id"], "questionnaire_id": questionnaire.id,
                 "questionnaire_version": questionnaire.version, "content_hash": questionnaire.content_hash,
-                "language": language, "seed": seed, "items": len(record["item_order"])})
+                "language": language, "seed": seed, "items": len(record["item_order"]),
+                "item_order": record["item_order"], "started_at": record["started_at"]})
         return cls(store, questionnaire, record, [], clock)
 
     @classmethod
@@ -415,10 +417,12 @@ class Session:
                 if session_values:
                     records.update_session(connection, self.id, **session_values)
                 # The same event in the hash-chained audit log, committed together with it (or not at all).
+                # Every column of the event's row and of the session's change, for verify to check.
                 _log(connection, self._store, event.kind, self.respondent, {
                     "session": self.id, "seq": event.seq, "item": event.item_id, "position": event.position,
-                    "value": event.value, "shown_seconds": event.shown_seconds, **{
-                        k: v for k, v in session_values.items() if isinstance(v, str | int | float | bool)}})
+                    "value": event.value, "shown_seconds": event.shown_seconds,
+                    "item_time_exceeded": event.item_time_exceeded, "recorded_at": event.recorded_at,
+                    **session_values})
         except IntegrityError:
             raise SessionError(f"session {self.id!r} was changed by another process since it was opened here; "
                                "resume it again") from None

@@ -44,4 +44,9 @@ def run(args: argparse.Namespace) -> int:
     with Store(db_location(args), create=False) as store:
         result = AuditLog(store).verify(anchor=args.anchor)
     print(f"{store.name}: {result}")
+    if result.problem_count > 1:  # every row that disagrees, one per line
+        for problem in result.problems:
+            print(f"  {problem}")
+        if result.problem_count > len(result.problems):
+            print(f"  ... and {result.problem_count - len(result.problems)} more")
     return EXIT_OK if result.ok else EXIT_PROBLEMS

@@ -38,6 +38,7 @@ from profiler.store.audit_log import (
 )
 from profiler.store.audit_log import _checked as _checked_entry
 from profiler.store.audit_log import _insert as _insert_entry
+from profiler.store.digests import demographics_content, identity_content, keyed_digest, new_digest_key
 from profiler.store.store import Store
 from profiler.store.records import StoredRecord, check_record, read_record
 from profiler.store.tables import candidate_demographics, candidate_identity, candidates, case_records, sessions
@@ -193,10 +194,10 @@ class Candidates:
                 id=candidate_id, status="open", created_at=now, closed_at=None, legal_hold=False,
                 legal_hold_reason=None, erased_at=None,
             ))
+            payload: dict[str, Any] = {"identity_fields": identity.fields() if identity is not None else [],
+                                       "created_at": now}
             if identity_row is not None:
-                connection.execute(insert(candidate_identity).values(candidate_id=candidate_id, updated_at=now,
-                                                                     **identity_row))
-            payload = {"identity_fields": identity.fields() if identity is not None else []}
+                payload["identity_digest"] = _insert_identity(connection, candidate_id, identity_row, now)
             self.log.append(AuditEvent.CANDIDATE_REGISTERED, payload, actor=actor, candidate=candidate_id,
                             connection=connection)
 
@@ -248,8 +249,9 @@ class Candidates:
         def work(connection: Connection) -> None:
             self._writable(connection, candidate_id)
             connection.execute(delete(candidate_identity).where(candidate_identity.c.candidate_id == candidate_id))
-            connection.execute(insert(candidate_identity).values(candidate_id=candidate_id, updated_at=now, **values))
-            self.log.append(AuditEvent.IDENTITY_UPDATED, {"identity_fields": identity.fields()}, actor=actor,
+            digest = _insert_identity(connection, candidate_id, values, now)
+            self.log.append(AuditEvent.IDENTITY_UPDATED, {"identity_fields": identity.fields(),
+                                                          "identity_digest": digest}, actor=actor,
                             candidate=candidate_id, connection=connection)
 
         self.log.transaction(work)
@@ -267,8 +269,8 @@ class Candidates:
                 raise CandidateError(f"candidate {candidate_id!r} was closed already on {utc(row.closed_at):%Y-%m-%d}")
             connection.execute(update(candidates).where(candidates.c.id == candidate_id)
                                .values(status="closed", closed_at=now))
-            self.log.append(AuditEvent.CANDIDATE_CLOSED, {"outcome": outcome}, actor=actor, candidate=candidate_id,
-                            connection=connection)
+            self.log.append(AuditEvent.CANDIDATE_CLOSED, {"outcome": outcome, "closed_at": now}, actor=actor,
+                            candidate=candidate_id, connection=connection)
 
         self.log.transaction(work)
         return self.get(candidate_id)
@@ -423,9 +425,12 @@ class DemographicsVault:
             Candidates(self.store, self.log)._writable(connection, candidate_id)
             connection.execute(delete(candidate_demographics)
                                .where(candidate_demographics.c.candidate_id == candidate_id))
+            key, attributes = new_digest_key(), canonical_json(values)
             connection.execute(insert(candidate_demographics).values(
-                candidate_id=candidate_id, attributes=canonical_json(values), source=source, recorded_at=now))
-            self.log.append(AuditEvent.DEMOGRAPHICS_RECORDED, {"categories": sorted(values), "source": source},
+                candidate_id=candidate_id, attributes=attributes, source=source, recorded_at=now, digest_key=key))
+            digest = keyed_digest(key, demographics_content(candidate_id, attributes, source))
+            self.log.append(AuditEvent.DEMOGRAPHICS_RECORDED, {"categories": sorted(values), "source": source,
+                                                               "digest": digest},
                             actor=actor, candidate=candidate_id, connection=connection)
 
         self.log.transaction(work)
@@ -492,6 +497,14 @@ def delete_demographics(connection: Connection, candidate_id: str) -> bool:
     result = connection.execute(delete(candidate_demographics)
                                 .where(candidate_demographics.c.candidate_id == candidate_id))
     return result.rowcount > 0
+
+
+def _insert_identity(connection: Connection, candidate_id: str, values: dict[str, Any], now: datetime) -> str:
+    """Insert an identity row with a fresh digest key; return the keyed digest the log records."""
+    key = new_digest_key()
+    connection.execute(insert(candidate_identity).values(candidate_id=candidate_id, updated_at=now, digest_key=key,
+                                                         **values))
+    return keyed_digest(key, identity_content(candidate_id, values["name"], values["email"], values["details"]))
 
 
 def _candidate_row(connection: Connection, candidate_id: str) -> Any:

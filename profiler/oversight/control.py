@@ -10,21 +10,25 @@ decide on them (a stop halts the machine, not the people).
 
 A resumption, again with a reason, ends the stop. Stops and resumptions are rows of ``model_stops``
 (never deleted) and entries ``model.stopped`` / ``model.resumed`` of the audit log, written together.
+Whether a model may run is read from both: a stop is in force while its row *or its log entries* say so, so
+deleting or editing a row of ``model_stops`` cannot make a stopped model usable, and a stop or resumption
+entry that fails its own hashes stops every model until the log is restored (``profiler audit verify``
+names it).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from profiler.errors import ProfilerError
 from profiler.oversight.candidates import utc
-from profiler.store.audit_log import AuditEvent, AuditLog, lock_head
-from profiler.store.records import StoredModelResume, StoredModelStop
+from profiler.store.audit_log import AuditEvent, AuditLog, entries_of, lock_head
+from profiler.store.records import StoredModelResume, StoredModelStop, StoredRecordError, read_log_record
 from profiler.store.store import Store
 from profiler.store.tables import model_stops
 
@@ -228,12 +232,11 @@ class ModelControl:
         return _stop(row)
 
     def active(self, model: Any = None, version: str | None = None) -> list[Stop]:
-        """Stops in force (of one model, and covering one version, if given), oldest first."""
+        """Stops in force (of one model, and covering one version, if given), oldest first; read from the table
+        and the log (see :func:`active_stops`)."""
         with self.store.read() as connection:
             if model is None:
-                rows = connection.execute(select(model_stops).where(model_stops.c.resumed_at.is_(None))
-                                          .order_by(model_stops.c.id)).all()
-                return [_stop(row) for row in rows]
+                return active_stops(connection)
             model_id, version = model_key(model, version)
             return [s for s in active_stops(connection, model_id) if s.covers(version)]
 
@@ -262,22 +265,62 @@ class ModelControl:
             check_running(connection, model_id, version)
 
 
-def active_stops(connection: Connection, model_id: str) -> list[Stop]:
-    query = select(model_stops).where(and_(model_stops.c.job_model_id == model_id,
-                                           model_stops.c.resumed_at.is_(None))).order_by(model_stops.c.id)
-    return [_stop(row) for row in connection.execute(query)]
+def logged_stops(connection: Connection) -> tuple[dict[int, Stop], list[int]]:
+    """Every stop as the audit log records it (``model.stopped`` and ``model.resumed`` entries, each checked
+    against its own hashes), by stop id; and the entries that fail those checks."""
+    entries, edited = entries_of(connection, (AuditEvent.MODEL_STOPPED.value, AuditEvent.MODEL_RESUMED.value))
+    stops: dict[int, Stop] = {}
+    for entry in entries:
+        try:
+            record = read_log_record(entry.event, entry.payload, where=f"log entry {entry.seq}")
+        except StoredRecordError:
+            edited.append(entry.seq)  # intact hashes, unreadable content: written by no profiler
+            continue
+        if isinstance(record, StoredModelStop):
+            stops[record.stop] = Stop(record.stop, record.job_model_id, record.job_model_version, record.operator,
+                                      record.reason, entry.time, entry.seq)
+        elif isinstance(record, StoredModelResume) and record.stop in stops:
+            stops[record.stop] = replace(stops[record.stop], resumed_by=record.operator, resume_reason=record.reason,
+                                         resumed_at=entry.time, resume_seq=entry.seq)
+    return stops, sorted(edited)
+
+
+def active_stops(connection: Connection, model_id: str | None = None) -> list[Stop]:
+    """Stops in force (of ``model_id``, if given), oldest first: rows of ``model_stops`` without a resumption,
+    and stops whose ``model.stopped`` entry no ``model.resumed`` entry follows, whatever the table says.
+
+    Raises
+    ------
+    ModelStoppedError
+        A stop or resumption entry of the log fails its own hashes: every model is treated as stopped.
+    """
+    query = select(model_stops).where(model_stops.c.resumed_at.is_(None)).order_by(model_stops.c.id)
+    if model_id is not None:
+        query = query.where(model_stops.c.job_model_id == model_id)
+    found = {row.id: _stop(row) for row in connection.execute(query)}
+    logged, edited = logged_stops(connection)
+    if edited:
+        raise ModelStoppedError(_tampered(edited), model_id or "every job model", None)
+    for stop in logged.values():
+        if stop.active and (model_id is None or stop.job_model_id == model_id):
+            found.setdefault(stop.id, stop)  # the row was deleted or marked resumed: the log decides
+    return [found[key] for key in sorted(found)]
 
 
 def check_running(connection: Connection, model_id: str, version: str | None) -> None:
-    """Raise :class:`ModelStoppedError` if a stop in force covers ``model_id`` ``version`` (in ``connection``)."""
-    query = select(model_stops).where(
-        model_stops.c.job_model_id == model_id, model_stops.c.resumed_at.is_(None),
-        or_(model_stops.c.job_model_version.is_(None), model_stops.c.job_model_version == version)
-        if version is not None else model_stops.c.id.is_not(None),
-    ).order_by(model_stops.c.id).limit(1)
-    row = connection.execute(query).first()
-    if row is not None:
-        raise ModelStoppedError(_stop(row), model_id, version)
+    """Raise :class:`ModelStoppedError` if a stop in force covers ``model_id`` ``version`` (in ``connection``),
+    by the table or by the log (see :func:`active_stops`)."""
+    for stop in active_stops(connection, model_id):
+        if stop.covers(version):
+            raise ModelStoppedError(stop, model_id, version)
+
+
+def _tampered(seqs: list[int]) -> Stop:
+    """The stop in force when stop or resumption entries of the log were edited: everything stops."""
+    shown = ", ".join(map(str, seqs[:5])) + (" ..." if len(seqs) > 5 else "")
+    return Stop(0, "*", None, "profiler", f"log entr{'ies' if len(seqs) > 1 else 'y'} {shown} of job-model stops "
+                f"and resumptions fail their hashes (edited): every job model is treated as stopped until the log is "
+                "restored (profiler audit verify names what was changed)", datetime.now(UTC), seqs[0])
 
 
 def _scope(model_id: str, version: str | None) -> str:

@@ -297,7 +297,7 @@ def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
                                .values(status="erased", erased_at=now))
         deleted = {"sessions": n_sessions, "answers": answers, "records": n_records, "identity": identity,
                    "demographics": demographics}
-        payload = {"reason": reason, "deleted": deleted, "redacted": redacted}
+        payload = {"reason": reason, "deleted": deleted, "redacted": redacted, "erased_at": now}
         entry = _insert(connection, *_checked(AuditEvent.ERASED, payload, actor, candidate_id), at=at)
         return ErasureReceipt(candidate_id, now, n_sessions, answers, n_records, identity, demographics,
                               len(redacted), entry.seq, entry.entry_hash)

@@ -62,6 +62,7 @@ from sqlalchemy.exc import IntegrityError
 from profiler.canonical import canonical_json as _canonical_json
 from profiler.canonical import sha256_text, utc_text
 from profiler.errors import ProfilerError
+from profiler.store.consistency import Problems, check_tables
 from profiler.store.store import Store
 from profiler.store.tables import audit_log, case_records
 
@@ -215,9 +216,18 @@ class Verification:
         The first case record whose payload no longer matches its recorded hash, or that the log records but
         the ``case_records`` table no longer holds.
     problem : str or None
-        What is wrong, in words.
+        What is wrong, in words (the first of :attr:`problems`).
     records : int
         Case records checked against their hashes.
+    problems : tuple of str
+        Every problem found: the first problem of the chain (later entries cannot be trusted past it), the
+        first case record that disagrees, and every row of the other tables that disagrees with the log
+        (up to :data:`~profiler.store.consistency.MAX_PROBLEMS`; :attr:`problem_count` counts them all).
+    rows : int
+        Rows of the other tables (sessions, answers, candidates, identities, demographics, stops, stored
+        questionnaires) checked against the log.
+    problem_count : int
+        How many problems were found.
     """
 
     ok: bool
@@ -229,6 +239,9 @@ class Verification:
     bad_record: int | None = None
     problem: str | None = None
     records: int = 0
+    problems: tuple[str, ...] = ()
+    rows: int = 0
+    problem_count: int = 0
 
     @property
     def bad_artefact(self) -> int | None:
@@ -247,11 +260,13 @@ class Verification:
 
     def __str__(self) -> str:
         if not self.ok:
-            return f"TAMPERED: {self.problem}"
-        if self.head_seq is None:
+            more = self.problem_count - 1
+            return f"TAMPERED: {self.problem}" + (f" (and {more} more problem{'s' * (more > 1)})" if more > 0 else "")
+        if self.head_seq is None and not self.rows:
             return "audit log empty: nothing to verify"
         return (f"audit log intact: {self.entries} entries ({self.erased} with erased payloads), "
-                f"{self.records} case records; head {self.head_seq} {self.head_hash}")
+                f"{self.records} case records, {self.rows} table rows agree with it; head {self.head_seq} "
+                f"{self.head_hash}")
 
 
 # The log -----------------------------------------------------------------------------------------------
@@ -382,7 +397,7 @@ class AuditLog:
 
     # Verifying ------------------------------------------------------------------------------------------
     def verify(self, *, anchor: tuple[int, str] | None = None, records: bool = True,
-               artefacts: bool | None = None) -> Verification:
+               artefacts: bool | None = None, tables: bool = True) -> Verification:
         """Recompute the chain from the first entry and report the first tampered or missing entry.
 
         Checks, entry by entry: sequence numbers without gaps from 1; the payload's hash (or, for an
@@ -399,6 +414,10 @@ class AuditLog:
             show at its end.
         records : bool
             Also check the case records (default True).
+        tables : bool
+            Also check every other table that decides (answers, sessions, candidates, identities, demographics,
+            stops, stored questionnaires) against the entries that wrote it, naming every row that disagrees
+            (:mod:`profiler.store.consistency`; default True).
         artefacts : bool, optional
             Deprecated name of ``records``.
 
@@ -436,7 +455,12 @@ class AuditLog:
                 result = _check_anchor(result, anchor, checker.anchored)
             if result.ok and records:
                 result = _verify_records(connection, result, logged_records)
-        return result
+            found = Problems()
+            if result.problem is not None:
+                found.add(result.problem)
+            rows = check_tables(connection, found) if tables else 0
+        return _replace(result, ok=found.count == 0, problem=found.listed[0] if found.listed else None,
+                        problems=tuple(found.listed), problem_count=found.count, rows=rows)
 
 
 # Internals ---------------------------------------------------------------------------------------------
@@ -460,8 +484,9 @@ def _verify_records(connection: Connection, result: Verification,
     after = 0
     while True:
         table = case_records
-        query = (select(table.c.id, table.c.payload, table.c.payload_hash, table.c.audit_seq,
-                        audit_log.c.payload.label("logged"))
+        query = (select(table.c.id, table.c.payload, table.c.payload_hash, table.c.audit_seq, table.c.candidate_id,
+                        table.c.kind, table.c.session_id, table.c.recorded_by, audit_log.c.payload.label("logged"),
+                        audit_log.c.candidate_id.label("logged_candidate"), audit_log.c.actor.label("logged_actor"))
                  .select_from(table.outerjoin(audit_log, audit_log.c.seq == table.c.audit_seq))
                  .where(table.c.id > after).order_by(table.c.id).limit(PAGE))
         rows = connection.execute(query).all()
@@ -469,12 +494,20 @@ def _verify_records(connection: Connection, result: Verification,
             problem = None
             if sha256_of(row.payload) != row.payload_hash:
                 problem = f"case record {row.id}: payload does not match its payload_hash (edited)"
-            elif row.audit_seq is not None:
+            elif row.audit_seq is None:
+                problem = f"case record {row.id} is in no log entry (inserted)"
+            else:
                 logged = _json_object(row.logged)
+                stated = {"candidate_id": row.logged_candidate, "kind": logged.get("kind"),
+                          "session_id": logged.get("session"), "recorded_by": row.logged_actor}
+                edited = [name for name, value in stated.items() if getattr(row, name) != value]
                 if _stored_record_id(logged) != row.id:
                     problem = f"case record {row.id}: log entry {row.audit_seq} does not record it"
                 elif logged.get("payload_hash") != row.payload_hash:
                     problem = (f"case record {row.id}: payload_hash differs from the one log entry "
+                               f"{row.audit_seq} recorded (edited)")
+                elif edited:
+                    problem = (f"case record {row.id}: {', '.join(edited)} differ from what log entry "
                                f"{row.audit_seq} recorded (edited)")
             if problem is not None:
                 return _replace(result, ok=False, bad_record=row.id, problem=problem, records=checked)
@@ -554,6 +587,23 @@ def _json_object(text: str | None) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def entries_of(connection: Connection, events: tuple[str, ...]) -> tuple[list[LogEntry], list[int]]:
+    """The entries of some event types, in order, read in the caller's transaction, each checked on its own:
+    its payload against its ``payload_hash`` and its fields against its ``entry_hash``. Returns the intact
+    entries and the numbers of those that fail (edited); what lies between them is for :meth:`AuditLog.verify`.
+    """
+    rows = connection.execute(select(audit_log).where(audit_log.c.event.in_(events)).order_by(audit_log.c.seq)).all()
+    intact, edited = [], []
+    for row in rows:
+        own = entry_hash(row.seq, row.recorded_at, row.event, row.actor, row.candidate_id, row.payload_hash,
+                         row.prev_hash)
+        if own != row.entry_hash or sha256_of(row.payload) != row.payload_hash:
+            edited.append(row.seq)
+        else:
+            intact.append(_entry(row))
+    return intact, edited
 
 
 def _entry(row: Any) -> LogEntry:

@@ -178,6 +178,14 @@ def _v4_case_records(connection: Connection) -> None:
             connection.execute(text(f"ALTER TABLE case_records RENAME CONSTRAINT {old} TO {new}"))
 
 
+def _v5_keyed_digests(connection: Connection) -> None:
+    # A random key per identity and demographics row: the log records an HMAC of the row under it, so that
+    # verify detects an edit, and erasure, deleting the row and its key, leaves a digest nobody can test
+    # guesses against.
+    for table in ("candidate_identity", "candidate_demographics"):
+        connection.execute(text(f"ALTER TABLE {table} ADD COLUMN digest_key VARCHAR(64)"))
+
+
 # In order; append new steps at the end, never edit a released one.
 MIGRATIONS: list[Migration] = [
     Migration(1, "questionnaire sessions: questionnaires, sessions, session_events", _v1_sessions),
@@ -185,6 +193,7 @@ MIGRATIONS: list[Migration] = [
               _v2_oversight),
     Migration(3, "oversight: model_stops (global stop and resumption of job models)", _v3_model_stops),
     Migration(4, "case records: the table artefacts is renamed case_records", _v4_case_records),
+    Migration(5, "keyed digests: candidate_identity and candidate_demographics get a digest_key", _v5_keyed_digests),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -114,6 +114,8 @@ candidate_identity = Table(
     Column("email", Text, nullable=True),
     Column("details", Text, nullable=False),  # JSON object of further identifying fields (phone, ...)
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # Schema version 5: the random key of the row's HMAC in the log (profiler.store.digests); None before.
+    Column("digest_key", String(64), nullable=True),
 )
 
 # Protected attributes for fairness audits only: read through profiler.oversight.DemographicsVault,
@@ -125,6 +127,7 @@ candidate_demographics = Table(
     Column("attributes", Text, nullable=False),  # JSON object: category -> value (e.g. "sex": "female")
     Column("source", String(32), nullable=False),  # e.g. "self-reported"
     Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("digest_key", String(64), nullable=True),  # schema version 5, as candidate_identity.digest_key
 )
 
 # Case records: what is produced about a candidate (inputs, validity, profile, contributions, recommendation,

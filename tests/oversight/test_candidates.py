@@ -52,7 +52,11 @@ def test_register_gives_a_random_pseudonym_and_keeps_identity_apart(store):
             ("Ada Lovelace", "ada@example.org")]
     entry = next(AuditLog(store).entries(candidate=c.id))
     assert entry.event == AuditEvent.CANDIDATE_REGISTERED
-    assert entry.payload == {"identity_fields": ["name", "email", "details.phone"]}
+    assert entry.payload["identity_fields"] == ["name", "email", "details.phone"]
+    # The log holds a keyed digest of the identity, never the values (and no digest anyone can test guesses on).
+    assert set(entry.payload) == {"identity_fields", "identity_digest", "created_at"}
+    assert entry.payload["identity_digest"].startswith("hmac-sha256:")
+    assert "Ada" not in str(entry.payload) and "example.org" not in str(entry.payload)
     assert "Ada" not in _log_text(store) and "example.org" not in _log_text(store)
 
 
@@ -76,6 +80,8 @@ def test_identity_reads_and_changes_are_logged_without_values(store):
     people.set_identity(c.id, ADA, actor="recruiter:kim")
     assert people.identity(c.id, actor="recruiter:kim", purpose="invite to interview") == ADA
     events = [(e.event, e.payload) for e in AuditLog(store).entries(candidate=c.id)]
+    digest = events[2][1].pop("identity_digest")  # keyed: checks the row, reveals nothing once it is erased
+    assert digest.startswith("hmac-sha256:")
     assert events[1:] == [
         ("candidate.identity_read", {"purpose": "invite to interview", "found": False}),
         ("candidate.identity_updated", {"identity_fields": ["name", "email", "details.phone"]}),
