@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     # administration and the store
     "Store": "profiler.store",
     "StoreError": "profiler.store",
+    "AnchorError": "profiler.store.anchoring",
     "StoredRecordError": "profiler.store.records",
     "Session": "profiler.administration",
     "AnswerError": "profiler.administration",
@@ -126,6 +127,7 @@ _EXPORTS: dict[str, str] = {
     "Candidates": "profiler.oversight",
     "Candidate": "profiler.oversight",
     "CandidateError": "profiler.oversight",
+    "ErasureBlockedError": "profiler.oversight.privacy",
     "export_candidate": "profiler.oversight",
     "erase_candidate": "profiler.oversight",
     "purge_expired": "profiler.oversight",
@@ -302,4 +304,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
     from profiler.reports import candidate_report, cohort_report, fairness_report, recruiter_report
     from profiler.simulation import simulate_responses
     from profiler.store import Store, StoreError
+    from profiler.store.anchoring import AnchorError
+    from profiler.oversight.privacy import ErasureBlockedError
     from profiler.store.records import StoredRecordError

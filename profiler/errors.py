@@ -17,7 +17,8 @@ code that raises them, so that each concept stays in one module):
   - ``JsonValueError`` — :mod:`profiler.canonical` (a value with no canonical JSON form)
   - ``StoreError`` > ``StoredRecordError`` — :mod:`profiler.store` (missing, corrupt, foreign or newer database;
     a stored record of a newer schema version or that does not fit its type)
-  - ``AuditLogError`` — :mod:`profiler.store.audit_log`
+  - ``AuditLogError`` — :mod:`profiler.store.audit_log`; ``AnchorError`` — :mod:`profiler.store.anchoring` (a
+    signing or trusted key that cannot be used, a checkpoint that cannot be written or read)
   - ``AnswerError``, ``SessionError`` > ``SessionExpiredError`` — :mod:`profiler.administration.errors`
   - ``FactorModelError`` — :mod:`profiler.factors.calibration`; ``ModelSyntaxError``, ``ModelSpecificationError``,
     ``CFADataError``, ``PolychoricError`` — :mod:`profiler.factors`
@@ -25,7 +26,8 @@ code that raises them, so that each concept stays in one module):
     that cannot be used) — :mod:`profiler.irt`
   - ``NormsError`` > ``NormsMismatchError`` — :mod:`profiler.norms.table`
   - ``JobModelInputError`` > ``UndeclaredInputError``, ``EvidenceError`` — :mod:`profiler.jobmodel.evidence`
-  - ``ReviewError``, ``ControlError``, ``ModelStoppedError``, ``CandidateError`` — :mod:`profiler.oversight`
+  - ``ReviewError``, ``ControlError``, ``ModelStoppedError``, ``CandidateError`` > ``ErasureBlockedError`` —
+    :mod:`profiler.oversight`
   - ``AssessmentError``, ``BatchError``, ``ReportError``, ``FairnessAuditError``, ``SampleFileError``,
     ``NormBuildError`` — :mod:`profiler.pipeline`
 

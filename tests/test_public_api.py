@@ -19,7 +19,7 @@ EXPECTED = {
     "ProfilerError", "DocumentError", "ErrorDetail", "QuestionnaireError", "JobModelError", "ResponseError",
     "ResponseProblem",
     "Questionnaire", "load_questionnaire", "parse_questionnaire", "bundled_questionnaires", "simulate_responses",
-    "Store", "StoreError", "Session", "AnswerError", "SessionError", "SessionExpiredError",
+    "Store", "StoreError", "AnchorError", "Session", "AnswerError", "SessionError", "SessionExpiredError",
     "assess_validity", "ValidityCalibration", "load_validity_calibration", "derive_validity_calibration",
     "EFA", "CFA", "parse_model", "cronbach_alpha", "item_statistics", "omega", "standard_error_of_measurement",
     "kmo", "bartlett_sphericity", "eigenvalues", "parallel_analysis", "velicer_map", "em_moments", "icc", "ordinal_alpha",
@@ -31,6 +31,7 @@ EXPECTED = {
     "NormTable", "NormsError", "NormsMismatchError", "TraitProfile", "build_norms", "bundled_norms", "load_norms",
     "trait_profile", "trait_profiles",
     "AuditLog", "AuditEvent", "AuditLogError", "LogEntry", "Verification", "Candidates", "Candidate", "CandidateError",
+    "ErasureBlockedError",
     "export_candidate", "erase_candidate", "purge_expired",
     "adverse_impact", "scoring_impact", "pooled_impact", "standardized_mean_differences", "differential_prediction",
     "dif", "invariance", "score_without",
@@ -64,7 +65,8 @@ def test_import_is_light():
                                   "SessionError", "SessionExpiredError", "NormsError", "AuditLogError",
                                   "CandidateError", "ReviewError", "ModelStoppedError", "ControlError",
                                   "AssessmentError", "JobModelInputError", "EvidenceError", "FactorModelError",
-                                  "ValidityError", "IRTDataError", "IRTCalibrationError"])
+                                  "ValidityError", "IRTDataError", "IRTCalibrationError", "AnchorError",
+                                  "ErasureBlockedError"])
 def test_every_user_error_is_a_profiler_error(name):
     assert issubclass(getattr(profiler, name), profiler.ProfilerError)
 

@@ -6,6 +6,7 @@
 - ``purge [--days N] [--dry-run]``: erase cases finished more than N days ago (default 365), except
   those on legal hold.
 - ``hold ID --reason TEXT [--release]``: put a candidate's records on legal hold, or release them.
+- ``scrub``: finish an erasure a reader held up: copy the write-ahead log into the database file and empty it.
 
 Every action is logged with ``--actor`` (default ``cli:<login name>``).
 """
@@ -19,7 +20,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from profiler.cli._common import EXIT_OK, EXIT_USAGE, add_db_option, db_location
+from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_db_option, db_location
 
 
 def _default_actor() -> str:
@@ -45,7 +46,14 @@ def register(commands) -> None:
     erase.add_argument("id", metavar="ID", help="pseudonymous candidate id")
     erase.add_argument("--reason", required=True, help="why (logged; must not identify the person)")
     erase.add_argument("--yes", action="store_true", help="confirm: erasure cannot be undone")
+    erase.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                       help="how long to wait for other processes' reads to finish (default 30)")
     erase.set_defaults(func=run_erase)
+
+    scrub = actions.add_parser("scrub", parents=[common], help="make erased data leave the database file (SQLite)")
+    scrub.add_argument("--wait", type=float, default=30.0, metavar="SECONDS",
+                       help="how long to wait for other processes' reads to finish (default 30)")
+    scrub.set_defaults(func=run_scrub)
 
     purge = actions.add_parser("purge", parents=[common], help="erase finished cases past the retention period")
     purge.add_argument("--days", type=float, default=365.0,
@@ -84,9 +92,25 @@ def run_erase(args: argparse.Namespace) -> int:
         print(f"profiler candidate erase: erasing {args.id} cannot be undone; add --yes to confirm", file=sys.stderr)
         return EXIT_USAGE
     with Store(db_location(args), create=False) as store:
-        receipt = erase_candidate(store, args.id, actor=args.actor or _default_actor(), reason=args.reason)
+        receipt = erase_candidate(store, args.id, actor=args.actor or _default_actor(), reason=args.reason,
+                                  wait=args.wait)
     print(receipt)
-    return EXIT_OK
+    return EXIT_PROBLEMS if receipt.files_clean is False else EXIT_OK
+
+
+def run_scrub(args: argparse.Namespace) -> int:
+    from profiler.oversight.privacy import scrub_files
+    from profiler.store import Store
+
+    with Store(db_location(args), create=False) as store:
+        if store.file is None:
+            print(f"{store.name}: not a SQLite file; a server database keeps deleted rows until VACUUM")
+            return EXIT_PROBLEMS
+        done = scrub_files(store, wait=args.wait)
+        name = store.name
+    print(f"{name}: " + ("the write-ahead log is copied into the file and emptied: deleted data are overwritten"
+                         if done else "another process still reads an older snapshot; try again later"))
+    return EXIT_OK if done else EXIT_PROBLEMS
 
 
 def run_purge(args: argparse.Namespace) -> int:

@@ -11,9 +11,14 @@ What stays after an erasure: the pseudonym with its dates and status ``erased``,
 it with event type, time, actor and hashes (no payload), and aggregate audit figures computed before. With
 the identity gone, the pseudonym no longer leads to a person.
 
-Deleted data must also leave the files: on SQLite the erasure overwrites deleted content with zeros
-(``secure_delete``) and checkpoints the write-ahead log afterwards. On PostgreSQL deleted rows remain in
-the table files until ``VACUUM`` (autovacuum, or run it after erasures). Backups keep what they hold
+Deleted data must also leave the files. On SQLite deleted content is overwritten with zeros
+(``secure_delete``, always on) and the erasure then waits for the write-ahead log to be copied into the
+main file and emptied (:mod:`profiler.store.scrub`): until then the main file still holds the old pages.
+Before erasing, it makes sure no process holds an old snapshot open; if one does, it refuses and names the
+process, changing nothing. If a reader starts a long transaction in the moment between, the erasure is
+recorded but the receipt says ``files_clean=False`` and names the process: :func:`scrub_files` finishes the
+job later. On PostgreSQL deleted rows remain in the table files until ``VACUUM`` reclaims them and later
+writes overwrite them; the receipt says so. Backups keep what they hold
 until they expire: give them a lifetime shorter than the time allowed to answer an erasure request.
 """
 
@@ -21,8 +26,9 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, select, update
@@ -47,7 +53,7 @@ from profiler.store.audit_log import (
     sha256_of,
     utc_text,
 )
-from profiler.store.engine import BUSY_TIMEOUT_MS
+from profiler.store.scrub import holders, truncate_wal
 from profiler.store.store import Store
 from profiler.store.tables import (
     audit_log,
@@ -61,7 +67,12 @@ from profiler.store.tables import (
 EXPORT_FORMAT = "profiler.candidate-export/2"  # 2: "artefacts" became "records"
 DEFAULT_RETENTION = timedelta(days=365)  # 29 CFR 1602.14: hiring records are kept at least one year
 CHUNK = 500  # seqs per UPDATE: stays far below every database's limit on bound parameters
-CHECKPOINT_WAIT_MS = 100
+CHECKPOINT_WAIT_S = 30.0  # how long an erasure waits for readers of an older snapshot to finish
+
+
+class ErasureBlockedError(CandidateError):
+    """An erasure that would not leave the database file clean: another process holds an old snapshot of the
+    store open; the message names it. Nothing was erased."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +91,12 @@ class ErasureReceipt:
         Log entries whose payloads were erased (their hashes are kept).
     entry_seq, entry_hash : int, str
         The ``candidate.erased`` entry.
+    files_clean : bool or None
+        SQLite: True once the deleted data have left the database's files (zeroed and the write-ahead log
+        copied in and emptied); False if a reader kept an old snapshot open (see ``remaining``; run
+        :func:`scrub_files`). None on other databases, which keep deleted rows until ``VACUUM``.
+    remaining : str or None
+        What still holds deleted data, in words.
     """
 
     candidate: str
@@ -92,12 +109,17 @@ class ErasureReceipt:
     log_entries: int
     entry_seq: int
     entry_hash: str
+    files_clean: bool | None = True
+    remaining: str | None = None
 
     def __str__(self) -> str:
+        files = {True: "; the deleted data are overwritten in the database file",
+                 False: f"; NOT YET GONE FROM THE FILES: {self.remaining}",
+                 None: f"; {self.remaining}"}[self.files_clean]
         return (f"erased candidate {self.candidate}: {self.sessions} session(s), {self.answers} answer event(s), "
                 f"{self.records} case record(s), identity {'deleted' if self.identity else 'none held'}, "
                 f"demographics {'deleted' if self.demographics else 'none held'}, {self.log_entries} log "
-                f"payload(s) erased; proof: log entry {self.entry_seq} {self.entry_hash}")
+                f"payload(s) erased; proof: log entry {self.entry_seq} {self.entry_hash}{files}")
 
     @property
     def artefacts(self) -> int:
@@ -223,7 +245,7 @@ def _sessions_of(connection: Connection, candidate_id: str) -> list[dict[str, An
 
 # Erasure -----------------------------------------------------------------------------------------------
 def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
-                    log: AuditLog | None = None) -> ErasureReceipt:
+                    log: AuditLog | None = None, wait: float = CHECKPOINT_WAIT_S) -> ErasureReceipt:
     """Erase what is held about one candidate, in one transaction, keeping the audit log verifiable.
 
     Deletes the candidate's sessions with every recorded answer, their artefacts (profiles, scores,
@@ -241,6 +263,9 @@ def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
     reason : str
         Why (e.g. ``"erasure request of 2025-03-01"``); logged, so it must not identify the person.
     log : AuditLog, optional
+    wait : float
+        SQLite: seconds to wait for other processes' reads of an older snapshot to finish, before erasing
+        (else :class:`ErasureBlockedError`) and after (else the receipt says ``files_clean=False``).
 
     Returns
     -------
@@ -251,17 +276,22 @@ def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
     CandidateError
         The candidate is on legal hold, nothing is held about them, or they were erased already and
         nothing has been recorded since.
+    ErasureBlockedError
+        Another process kept an old snapshot of the SQLite store open for ``wait`` seconds: the deleted data
+        could not leave the file, so nothing was erased (the message names the process).
     """
     check_candidate_id(candidate_id)
+    file = getattr(store, "file", None)
+    if file is not None and not truncate_wal(store.engine, wait):
+        raise ErasureBlockedError(f"cannot erase candidate {candidate_id!r} now: {_blocking(file)} keeps an older "
+                                  f"snapshot of {store.name} open (waited {wait:g} s), so the erased data would stay "
+                                  "in the database file; nothing was erased. Try again once it has finished, or "
+                                  "stop it")
     if not isinstance(reason, str) or not reason.strip():
         raise CandidateError("an erasure is recorded with a reason (e.g. 'erasure request of 2025-03-01')")
     log = log if log is not None else AuditLog(store)
 
     def work(connection: Connection) -> ErasureReceipt:
-        if connection.dialect.name == "sqlite":
-            # Overwrite deleted content with zeros instead of leaving it in free pages (often the
-            # default build option, not always).
-            connection.exec_driver_sql("PRAGMA secure_delete = ON")
         at = lock_head(connection)  # first: the markers name the erasure entry's seq
         record = _candidate_row(connection, candidate_id)
         if record is not None and record.legal_hold:
@@ -303,26 +333,30 @@ def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
                               len(redacted), entry.seq, entry.entry_hash)
 
     receipt = log.transaction(work)
-    _checkpoint(store)
-    return receipt
-
-
-def _checkpoint(store: Store) -> None:
-    """SQLite: copy the write-ahead log into the database and empty it, so that the erased data's older
-    page images go too. Best effort: with readers active it completes at a later checkpoint."""
     if store.engine.dialect.name != "sqlite":
-        return
-    raw = store.engine.raw_connection()
-    try:
-        # This checkpoint holds the write lock while it waits for readers: wait briefly, not for the
-        # store's full busy timeout, so that other writers are never stalled for long.
-        raw.driver_connection.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
-        try:
-            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-        finally:
-            raw.driver_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    finally:
-        raw.close()
+        return replace(receipt, files_clean=None, remaining=f"{store.engine.dialect.name} keeps deleted rows in "
+                       "its files until VACUUM reclaims them and later writes overwrite them")
+    if file is None or truncate_wal(store.engine, wait):
+        return receipt  # in memory, or zeroed and copied into the file with the WAL emptied
+    return replace(receipt, files_clean=False, remaining=f"{_blocking(file)} began reading an older snapshot "
+                   f"of {store.name} during the erasure; the old pages stay in the file until it ends: run "
+                   "scrub_files (profiler candidate scrub) again")
+
+
+def scrub_files(store: Store, *, wait: float = CHECKPOINT_WAIT_S) -> bool:
+    """SQLite: copy the write-ahead log into the database file and empty it, so that what was deleted (zeroed
+    by ``secure_delete``) leaves the files; True once done, False if another process kept an older snapshot
+    open for ``wait`` seconds. Other databases: False (their files keep deleted rows until ``VACUUM``)."""
+    if store.engine.dialect.name != "sqlite":
+        return False
+    return truncate_wal(store.engine, wait)
+
+
+def _blocking(file: Path) -> str:
+    found = holders(file)
+    if not found:
+        return "another connection (in this process, or a process this one cannot see)"
+    return ("process " if len(found) == 1 else "processes ") + ", ".join(found)
 
 
 # Retention ---------------------------------------------------------------------------------------------
@@ -375,6 +409,8 @@ def purge_expired(store: Store, *, actor: str, retention: timedelta = DEFAULT_RE
         try:
             receipts.append(erase_candidate(store, candidate_id, actor=actor, log=log,
                                             reason=f"retention period of {days:g} days ended"))
+        except ErasureBlockedError:
+            raise  # another process holds the store: every erasure would be refused; the message names it
         except CandidateError:  # put on hold (or erased) since the list was read
             late_holds.append(candidate_id)
     purged = tuple(r.candidate for r in receipts)

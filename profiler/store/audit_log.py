@@ -52,7 +52,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any, TypeVar
 
@@ -62,9 +62,19 @@ from sqlalchemy.exc import IntegrityError
 from profiler.canonical import canonical_json as _canonical_json
 from profiler.canonical import sha256_text, utc_text
 from profiler.errors import ProfilerError
+from profiler.store.anchoring import (
+    Checkpoint,
+    SigningKey,
+    TrustedKey,
+    check_checkpoints,
+    checkpoints,
+    create_checkpoint,
+    signing_key,
+    trusted_keys,
+)
 from profiler.store.consistency import Problems, check_tables
 from profiler.store.store import Store
-from profiler.store.tables import audit_log, case_records
+from profiler.store.tables import audit_checkpoints, audit_log, case_records
 
 T = TypeVar("T")
 
@@ -108,6 +118,7 @@ class AuditEvent(StrEnum):
     MODEL_STOPPED = "model.stopped"
     MODEL_RESUMED = "model.resumed"
     AUDIT = "audit.run"
+    CHECKPOINT = "audit.checkpoint"  # a signed head of the log (profiler.store.anchoring)
     CANDIDATE_REGISTERED = "candidate.registered"
     IDENTITY_UPDATED = "candidate.identity_updated"
     IDENTITY_READ = "candidate.identity_read"
@@ -228,6 +239,11 @@ class Verification:
         questionnaires) checked against the log.
     problem_count : int
         How many problems were found.
+    checkpoint : str or None
+        The latest signed checkpoint the log was checked against (None: there is none yet).
+    authenticated : bool
+        Whether the checkpoints' signatures were checked with trusted keys (False: none were configured, so a
+        rewrite of the log *and* its checkpoints by someone with write access would go unnoticed).
     """
 
     ok: bool
@@ -242,6 +258,8 @@ class Verification:
     problems: tuple[str, ...] = ()
     rows: int = 0
     problem_count: int = 0
+    checkpoint: str | None = None
+    authenticated: bool = False
 
     @property
     def bad_artefact(self) -> int | None:
@@ -264,9 +282,14 @@ class Verification:
             return f"TAMPERED: {self.problem}" + (f" (and {more} more problem{'s' * (more > 1)})" if more > 0 else "")
         if self.head_seq is None and not self.rows:
             return "audit log empty: nothing to verify"
+        if self.checkpoint is None:
+            anchored = "no checkpoint yet: profiler audit checkpoint signs the head"
+        else:
+            anchored = f"{self.checkpoint} holds" + ("" if self.authenticated else
+                                                     "; signature not checked: no trusted key configured")
         return (f"audit log intact: {self.entries} entries ({self.erased} with erased payloads), "
                 f"{self.records} case records, {self.rows} table rows agree with it; head {self.head_seq} "
-                f"{self.head_hash}")
+                f"{self.head_hash} ({anchored})")
 
 
 # The log -----------------------------------------------------------------------------------------------
@@ -396,28 +419,75 @@ class AuditLog:
         return pd.DataFrame(rows, columns=columns).set_index("seq")
 
     # Verifying ------------------------------------------------------------------------------------------
-    def verify(self, *, anchor: tuple[int, str] | None = None, records: bool = True,
-               artefacts: bool | None = None, tables: bool = True) -> Verification:
-        """Recompute the chain from the first entry and report the first tampered or missing entry.
+    def checkpoint(self, key: SigningKey, *, actor: str = "system", if_new: bool = False) -> Checkpoint | None:
+        """Sign the log's head with ``key`` and record it: a row of ``audit_checkpoints`` and an
+        ``audit.checkpoint`` entry after the head, in one transaction (see :mod:`profiler.store.anchoring`).
+
+        With ``if_new``, nothing is written (None is returned) when the head is the previous checkpoint's own
+        entry: a schedule that runs often adds nothing to an idle log.
+
+        Raises
+        ------
+        AnchorError
+            The log is empty.
+        """
+        _checked(AuditEvent.CHECKPOINT, {}, actor, None)
+
+        def work(connection: Connection) -> Checkpoint | None:
+            at = lock_head(connection)
+            if if_new:
+                latest = connection.execute(select(func.max(audit_checkpoints.c.log_seq))).scalar_one()
+                if latest is not None and latest == at[0] - 1:
+                    return None
+            made = create_checkpoint(connection, key, at)
+            payload = {"checkpoint": made.id, "seq": made.seq, "entry_hash": made.entry_hash,
+                       "created_at": made.created_at, "algorithm": made.algorithm, "key_id": made.key_id,
+                       "signature": made.signature}
+            _insert(connection, *_checked(AuditEvent.CHECKPOINT, payload, actor, None), at=at)
+            return made
+
+        return self.transaction(work)
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The most recent checkpoint (None before the first)."""
+        with self.store.read() as connection:
+            found = checkpoints(connection)
+        return found[-1] if found else None
+
+    # Verifying ------------------------------------------------------------------------------------------
+    def verify(self, *, anchor: tuple[int, str] | Checkpoint | None = None, records: bool = True,
+               artefacts: bool | None = None, tables: bool = True,
+               keys: Mapping[str, TrustedKey] | None = None, max_age: timedelta | None = None) -> Verification:
+        """Recompute the chain from the first entry and report the first tampered or missing entry, then every
+        checkpoint and every row that disagrees with it.
 
         Checks, entry by entry: sequence numbers without gaps from 1; the payload's hash (or, for an
         erased payload, the exact erasure marker confirmed by its ``candidate.erased`` entry); the entry's
-        hash over all its fields; and the link to the previous entry's hash. Then each case record's payload
-        against its hash and the hash its log entry recorded, and that every case record the log records
-        (and no erasure removed) is still there.
+        hash over all its fields; and the link to the previous entry's hash. Then every stored checkpoint
+        (its signature, when keys are trusted; that the log still holds the head it signed: a log cut short
+        or rewritten is named); each case record's payload against its hash and the hash its log entry
+        recorded, and that every case record the log records (and no erasure removed) is still there; and
+        every other table that decides.
 
         Parameters
         ----------
-        anchor : (int, str), optional
+        anchor : (int, str) or Checkpoint, optional
             An entry's ``seq`` and ``entry_hash`` noted earlier (e.g. printed by ``profiler audit
-            verify``): detects a log cut short or rewritten up to that entry, which the chain alone cannot
-            show at its end.
+            verify``), or an exported head (:func:`~profiler.store.anchoring.read_head`, its signature checked
+            when keys are trusted): the log must still hold it.
         records : bool
             Also check the case records (default True).
         tables : bool
             Also check every other table that decides (answers, sessions, candidates, identities, demographics,
             stops, stored questionnaires) against the entries that wrote it, naming every row that disagrees
             (:mod:`profiler.store.consistency`; default True).
+        keys : mapping of key id to TrustedKey, optional
+            The keys trusted to check checkpoint signatures; default: those of the environment
+            (:func:`~profiler.store.anchoring.trusted_keys`). Without any, checkpoints are compared with the
+            chain but their signatures cannot be checked (``Verification.authenticated`` is False).
+        max_age : timedelta, optional
+            Report a problem when the latest checkpoint is older than this (or there is none): checkpoints
+            written on a schedule that stopped, or deleted with the end of the log, show up here.
         artefacts : bool, optional
             Deprecated name of ``records``.
 
@@ -428,14 +498,22 @@ class AuditLog:
         if artefacts is not None:
             _renamed("verify(artefacts=...)", "verify(records=...)")
             records = artefacts
+        if keys is None:
+            keys = trusted_keys(signing=signing_key())
+        exported = anchor if isinstance(anchor, Checkpoint) else None
+        if exported is not None:
+            anchor = (exported.seq, exported.entry_hash)
         # One read transaction, so that writers appending or erasing meanwhile cannot make a consistent
         # log look tampered with (PostgreSQL: its default isolation gives each statement a new snapshot).
         with self.store.read() as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             erasures = _erasure_entries(connection)
-            checker = _ChainChecker(erasures, anchor[0] if anchor is not None else None)
+            stored = checkpoints(connection)
+            watched = {c.seq for c in stored} | ({anchor[0]} if anchor is not None else set())
+            checker = _ChainChecker(erasures, watched)
             logged_records: dict[int, int] = {}  # record id -> seq of the intact entry that stored it
+            logged_checkpoints: list[tuple[int, int]] = []  # (entry seq, checkpoint id)
             after = 0
             while checker.problem is None:
                 query = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq).limit(PAGE)
@@ -447,20 +525,44 @@ class AuditLog:
                         record_id = _stored_record_id(_json_object(row.payload))
                         if record_id is not None:
                             logged_records[record_id] = row.seq
+                    elif row.event == AuditEvent.CHECKPOINT.value:
+                        checkpoint_id = _json_object(row.payload).get("checkpoint")
+                        if isinstance(checkpoint_id, int):
+                            logged_checkpoints.append((row.seq, checkpoint_id))
                 if len(rows) < PAGE:
                     break
                 after = rows[-1].seq
             result = checker.result()
-            if result.ok and anchor is not None:
-                result = _check_anchor(result, anchor, checker.anchored)
-            if result.ok and records:
-                result = _verify_records(connection, result, logged_records)
             found = Problems()
             if result.problem is not None:
                 found.add(result.problem)
+            chain_ok = result.problem is None  # past a broken link, the chain says nothing about heads
+            for problem in check_checkpoints(stored, checker.anchored, result.head_seq or 0, keys,
+                                             logged_checkpoints, compare=chain_ok):
+                found.add(problem)
+            if exported is not None and keys:
+                wrong = exported.check(keys)
+                if wrong is not None:
+                    found.add(f"the exported head given as anchor: {wrong}")
+            if anchor is not None and chain_ok:
+                result = _check_anchor(result, anchor, checker.anchored.get(anchor[0]))
+                if result.problem is not None:
+                    found.add(result.problem)
+            if result.ok and records:
+                with_records = _verify_records(connection, result, logged_records)
+                result = _replace(result, records=with_records.records, bad_record=with_records.bad_record)
+                if with_records.problem is not None:
+                    found.add(with_records.problem)
             rows = check_tables(connection, found) if tables else 0
+        latest = stored[-1] if stored else None
+        if max_age is not None and (latest is None or datetime.now(UTC) - _checkpoint_time(latest) > max_age):
+            when = "there is none" if latest is None else f"the latest is {latest.describe()}"
+            found.add(f"no checkpoint in the last {max_age}: {when} (the schedule stopped, or checkpoints were "
+                      "deleted with the end of the log: compare with the exported heads)")
         return _replace(result, ok=found.count == 0, problem=found.listed[0] if found.listed else None,
-                        problems=tuple(found.listed), problem_count=found.count, rows=rows)
+                        problems=tuple(found.listed), problem_count=found.count, rows=rows,
+                        first_bad_seq=result.first_bad_seq, checkpoint=latest.describe() if latest else None,
+                        authenticated=bool(keys) and latest is not None)
 
 
 # Internals ---------------------------------------------------------------------------------------------
@@ -630,10 +732,10 @@ def _erasure_entries(connection: Connection) -> dict[int, tuple[str | None, froz
 class _ChainChecker:
     """Checks entries one by one in seq order; stops at the first problem."""
 
-    def __init__(self, erasures: dict[int, tuple[str | None, frozenset[int]]], anchor_seq: int | None):
+    def __init__(self, erasures: dict[int, tuple[str | None, frozenset[int]]], watched: set[int]):
         self.erasures = erasures
-        self.anchor_seq = anchor_seq
-        self.anchored: str | None = None  # the entry_hash found at anchor_seq
+        self.watched = watched  # seqs of checkpoints and anchors
+        self.anchored: dict[int, str] = {}  # the entry_hash found at each watched seq
         self.expected = 1
         self.prev = GENESIS_HASH
         self.before_prev = GENESIS_HASH  # a problem can lie in the entry before the one being checked
@@ -667,8 +769,8 @@ class _ChainChecker:
                 return self._fail(seq, f"entry {seq}: payload replaced by an erasure marker that no intact "
                                        f"candidate.erased entry {erasure} confirms")
             self.erased += 1
-        if seq == self.anchor_seq:
-            self.anchored = row.entry_hash
+        if seq in self.watched:
+            self.anchored[seq] = row.entry_hash
         self.before_prev, self.prev = self.prev, row.entry_hash
         self.expected += 1
         self.entries += 1
@@ -711,6 +813,13 @@ def _check_anchor(result: Verification, anchor: tuple[int, str], found: str | No
                         problem=f"entry {seq} is not the anchored entry ({expected}): the log was rewritten up "
                                 "to there")
     return result
+
+
+def _checkpoint_time(checkpoint: Checkpoint) -> datetime:
+    try:
+        return checkpoint.time
+    except ValueError:  # an edited time: as old as can be
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _replace(result: Verification, **changes: Any) -> Verification:

@@ -13,6 +13,8 @@ SQLite gets the settings the store relies on, on every new connection:
   resumption; deployments that want more pass ``synchronous="FULL"``.
 - ``foreign_keys=ON`` (off by default in SQLite) and a ``busy_timeout`` so that a second process waits
   for the lock instead of failing at once.
+- ``secure_delete=ON``: deleted content is overwritten with zeros (see :mod:`profiler.store.scrub` for how
+  the zeroed pages replace the old ones in the files).
 - pysqlite's own transaction handling is switched off and SQLAlchemy emits ``BEGIN`` itself (``BEGIN
   IMMEDIATE`` for writes, taking the write lock up front), so that DDL is transactional and a read
   followed by a write in one transaction cannot deadlock with another writer.
@@ -81,6 +83,9 @@ def create_store_engine(url: str, *, synchronous: str = "NORMAL") -> Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys = ON")
+            # Deleted content is overwritten with zeros, not left in free space (often the build's default,
+            # not always): an erasure, a replaced identity, withdrawn demographics leave nothing behind.
+            cursor.execute("PRAGMA secure_delete = ON")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode = WAL")
                 cursor.execute(f"PRAGMA synchronous = {synchronous}")

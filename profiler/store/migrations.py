@@ -186,6 +186,22 @@ def _v5_keyed_digests(connection: Connection) -> None:
         connection.execute(text(f"ALTER TABLE {table} ADD COLUMN digest_key VARCHAR(64)"))
 
 
+def _v6_checkpoints(connection: Connection) -> None:
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    Table(
+        "audit_checkpoints", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("seq", BigInteger, nullable=False),
+        Column("entry_hash", String(80), nullable=False),
+        Column("created_at", String(32), nullable=False),
+        Column("algorithm", String(16), nullable=False),
+        Column("key_id", String(64), nullable=False),
+        Column("signature", Text, nullable=False),
+        Column("log_seq", BigInteger, nullable=True),
+    )
+    md.create_all(connection)
+
+
 # In order; append new steps at the end, never edit a released one.
 MIGRATIONS: list[Migration] = [
     Migration(1, "questionnaire sessions: questionnaires, sessions, session_events", _v1_sessions),
@@ -194,6 +210,7 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "oversight: model_stops (global stop and resumption of job models)", _v3_model_stops),
     Migration(4, "case records: the table artefacts is renamed case_records", _v4_case_records),
     Migration(5, "keyed digests: candidate_identity and candidate_demographics get a digest_key", _v5_keyed_digests),
+    Migration(6, "anchoring: audit_checkpoints (signed heads of the audit log)", _v6_checkpoints),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -51,6 +51,7 @@ class Store:
         url = store_url(location)
         path = sqlite_file(url)
         self._url = url  # never shown: it may hold a password (see profiler.store.redaction)
+        self.file = path  # the SQLite database file (None in memory or on a server)
         # What every message names the store by: the file, or the URL without its password.
         self.name = str(path) if path is not None else ("memory" if url.startswith("sqlite") else redact_url(url))
         if path is not None:

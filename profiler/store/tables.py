@@ -181,3 +181,18 @@ model_stops = Table(
     Column("resumed_at", DateTime(timezone=True), nullable=True),
     Column("resume_seq", BigInteger, nullable=True),  # the model.resumed entry
 )
+
+# Signed checkpoints of the audit log's head (schema version 6; profiler.store.anchoring). Each is also an
+# audit.checkpoint entry of the log, written in the same transaction (log_seq). No personal data.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq", BigInteger, nullable=False),  # the head signed: its seq and entry_hash
+    Column("entry_hash", String(80), nullable=False),
+    Column("created_at", String(32), nullable=False),  # UTC text, exactly as signed
+    Column("algorithm", String(16), nullable=False),  # "ed25519" or "hmac-sha256"
+    Column("key_id", String(64), nullable=False),  # which key signed (never the key)
+    Column("signature", Text, nullable=False),  # base64
+    Column("log_seq", BigInteger, nullable=True),  # the audit.checkpoint entry recording it
+)
