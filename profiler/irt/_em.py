@@ -118,32 +118,52 @@ class Design:
         return self.onehot.T @ (posterior * self.counts[:, None])
 
 
-def total_objective(design: Design, est: Estimates, r: np.ndarray, nodes: np.ndarray) -> float:
-    """sum over items of sum r log P (the M-step objective); -inf outside the models' domain."""
-    total = 0.0
-    for block in design.blocks:
-        rb, a, d = _block_arrays(design, block, est, r)
-        total += float(item_objective(block, a, d, rb, nodes).sum())
-    return total
+class MStepObjective:
+    """The M-step's objective, sum over groups and items of sum r log P (plus each free latent's term), and
+    its gradient, as functions of the free vector; what does not depend on it is prepared once per cycle.
 
+    For each group and block of items: the free-vector positions of every item's (a, d), and the expected
+    counts with zero cells masked (log P may be -inf there).
+    """
 
-def total_gradient(design: Design, est: Estimates, r: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    """Gradient of :func:`total_objective` in the layout of :meth:`Estimates.vector`."""
-    out = np.empty(int(sum(design.n_categories)))
-    first = np.concatenate([[0], np.cumsum(design.n_categories)])
-    for block in design.blocks:
-        rb, a, d = _block_arrays(design, block, est, r)
-        _, dlog, _ = _kernels.parameter_derivatives(block.model, a, d, nodes, hessian=False)
-        grad = np.einsum("jqk,jqkp->jp", rb, dlog)
-        rows = first[block.items][:, None] + np.arange(block.n_categories)[None, :]
-        out[rows] = grad
-    return out
+    def __init__(self, groups: list[Group], expected: list[np.ndarray], node_counts: list[np.ndarray],
+                 nodes: np.ndarray) -> None:
+        self.nodes = nodes
+        self.parts = []
+        for g, r in zip(groups, expected, strict=True):
+            design = g.design
+            first = np.concatenate([[0], np.cumsum(design.n_categories)])
+            for block in design.blocks:
+                k = np.arange(block.n_categories)
+                rb = r[design.starts[block.items][:, None] + k[None, :]].transpose(0, 2, 1)  # (J, Q, K)
+                positive = rb > 0
+                positions = g.item_index[first[block.items][:, None] + k[None, :]]  # (J, K): a, d1..
+                self.parts.append((block, positions, np.where(positive, rb, 0.0), positive, rb))
+        self.latent = [(g, rr) for g, rr in zip(groups, node_counts, strict=True) if g.latent_index is not None]
 
+    def value(self, x: np.ndarray) -> float:
+        total = 0.0
+        for block, positions, masked, positive, _ in self.parts:
+            psi = x[positions]
+            a, d = psi[:, 0], psi[:, 1:]
+            if block.model == "graded" and d.shape[1] > 1 and np.any(d[:, 1:] >= d[:, :-1]):
+                return -np.inf  # graded intercepts out of order: no model
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lp = _kernels.log_probabilities(block.model, a, d, self.nodes)
+                total += float(np.einsum("jqk,jqk->j", masked, np.where(positive, lp, 0.0)).sum())
+        for g, rr in self.latent:
+            total += _latent_objective(self.nodes, rr, *g.latent(x))[0]
+        return total
 
-def _block_arrays(design: Design, block: Block, est: Estimates, r: np.ndarray):
-    rows = design.starts[block.items][:, None] + np.arange(block.n_categories)[None, :]
-    rb = r[rows].transpose(0, 2, 1)  # (J, Q, K)
-    return rb, est.slopes[block.items], np.vstack([est.intercepts[j] for j in block.items])
+    def gradient(self, x: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(x))
+        for block, positions, _, _, rb in self.parts:
+            psi = x[positions]
+            _, dlog, _ = _kernels.parameter_derivatives(block.model, psi[:, 0], psi[:, 1:], self.nodes, hessian=False)
+            np.add.at(out, positions, np.einsum("jqk,jqkp->jp", rb, dlog))
+        for g, rr in self.latent:
+            np.add.at(out, list(g.latent_index), _latent_objective(self.nodes, rr, *g.latent(x))[1])
+        return out
 
 
 def item_objective(block: Block, a, d, r: np.ndarray, nodes: np.ndarray) -> np.ndarray:
@@ -318,21 +338,14 @@ def run_em_mirt(groups: list[Group], start: np.ndarray, nodes: np.ndarray, *, to
                 mrate = 1e-6
         entering_before, entering = entering, params.copy()
 
-        def fn(x, expected=expected, node_counts=node_counts):
-            value = 0.0
-            for g, r, rr in zip(groups, expected, node_counts, strict=True):
-                value += total_objective(g.design, g.estimates(x), r, nodes)
-                if g.latent_index is not None:
-                    value += _latent_objective(nodes, rr, *g.latent(x))[0]
+        objective = MStepObjective(groups, expected, node_counts, nodes)
+
+        def fn(x, objective=objective):
+            value = objective.value(x)
             return -value if np.isfinite(value) else 1e100
 
-        def gr(x, expected=expected, node_counts=node_counts):
-            out = np.zeros(len(x))
-            for g, r, rr in zip(groups, expected, node_counts, strict=True):
-                np.add.at(out, g.item_index, total_gradient(g.design, g.estimates(x), r, nodes))
-                if g.latent_index is not None:
-                    np.add.at(out, list(g.latent_index), _latent_objective(nodes, rr, *g.latent(x))[1])
-            return -out
+        def gr(x, objective=objective):
+            return -objective.gradient(x)
 
         if bounded:  # mirt switches to nlminb, which solves each M-step: here solved exactly
             params = exact_mstep(groups, params, expected, node_counts, nodes)
