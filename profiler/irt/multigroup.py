@@ -214,15 +214,18 @@ class MultiGroupGRM(BaseEstimator):
         return pd.DataFrame({"group": labels, "theta": theta, "se": se, "n_answered": n_answered}, index=frame.index)
 
     # DIF -----------------------------------------------------------------------------------------
-    def dif(self, items: list[str] | None = None, *, alpha: float = 0.05) -> DIFResult:
+    def dif(self, items: list[str] | None = None, *, alpha: float = 0.05,
+            anchors: list[str] | None = None) -> DIFResult:
         """Likelihood-ratio DIF tests item by item, and the effect of the DIF found on each person's theta.
 
         Needs ``invariance="items"`` (the fully invariant model, as mirt's ``DIF`` starts from). Each
         listed item (default: all) is freed in every group in turn, starting from this model's estimates;
         ``X2 = 2 (logLik_free - logLik_invariant)`` on as many df as parameters freed; ``AIC`` etc. are the
         free model's minus this one's (negative favours DIF), ``p_holm`` Holm-adjusted over the items
-        tested. Items with ``p_holm < alpha`` are freed together in a partially invariant model whose EAP
-        scores are set beside this model's.
+        tested. Items with ``p_holm < alpha`` are flagged; the flagged items that are not ``anchors`` are
+        freed together in a partially invariant model whose EAP scores are set beside this model's. The
+        anchors (default: the items not flagged) carry the groups' latent means and variances; with no
+        anchor left the partial model is not identified, so there is none and the effect is NaN.
         """
         check_is_fitted(self)
         if self.invariance != "items" or self.free_items:
@@ -242,9 +245,14 @@ class MultiGroupGRM(BaseEstimator):
         tests = pd.DataFrame(rows).set_index("item")
         tests.insert(tests.columns.get_loc("p") + 1, "p_holm", _holm(tests["p"].to_numpy()))
         flagged = [i for i in tests.index if tests.loc[i, "p_holm"] < alpha]
-        partial = self._refit(frame, labels, flagged) if flagged else None
-        theta = self._theta_effect(frame, labels, partial)
-        return DIFResult(tests=tests, flagged=flagged, partial=partial, theta=theta, alpha=alpha)
+        unknown = [i for i in anchors or [] if i not in self.items_]
+        if unknown:
+            raise IRTDataError(f"anchors {unknown} are not items of the model ({self.items_})")
+        anchors = list(anchors) if anchors is not None else [i for i in self.items_ if i not in flagged]
+        freed = [i for i in flagged if i not in anchors]
+        partial = self._refit(frame, labels, freed) if freed and anchors else None
+        theta = self._theta_effect(frame, labels, partial, identified=bool(anchors))
+        return DIFResult(tests=tests, flagged=flagged, anchors=anchors, partial=partial, theta=theta, alpha=alpha)
 
     def _refit(self, frame, labels, free_items: list[str]) -> MultiGroupGRM:
         """This model with ``free_items`` free in every group, started from this model's estimates."""
@@ -270,10 +278,12 @@ class MultiGroupGRM(BaseEstimator):
             vector.extend([mean, var])
         return np.array(vector, dtype=float)
 
-    def _theta_effect(self, frame, labels, partial: MultiGroupGRM | None) -> pd.DataFrame:
+    def _theta_effect(self, frame, labels, partial: MultiGroupGRM | None, identified: bool) -> pd.DataFrame:
         invariant = self.score(frame, labels)
         out = invariant.rename(columns={"theta": "theta_invariant", "se": "se_invariant"})
-        if partial is None:
+        if not identified:
+            out["theta_partial"], out["se_partial"] = np.nan, np.nan
+        elif partial is None:
             out["theta_partial"], out["se_partial"] = out["theta_invariant"], out["se_invariant"]
         else:
             scored = partial.score(frame, labels)
@@ -292,8 +302,10 @@ class DIFResult:
         Per item tested: AIC, SABIC, HQ, BIC (free minus invariant), X2, df, p, p_holm, converged.
     flagged : list of str
         Items with ``p_holm < alpha``.
+    anchors : list of str
+        Items held equal across groups in the partial model (they identify the groups' latent scales).
     partial : MultiGroupGRM or None
-        The model with the flagged items free (None when nothing was flagged).
+        The model with the flagged non-anchor items free (None when nothing was freed, or no anchor is left).
     theta : DataFrame
         Per person: group, EAP theta and SE under the invariant and the partial model, and
         ``effect = theta_partial - theta_invariant`` (what scoring the DIF items as if they worked
@@ -303,6 +315,7 @@ class DIFResult:
 
     tests: pd.DataFrame
     flagged: list[str]
+    anchors: list[str]
     partial: MultiGroupGRM | None
     theta: pd.DataFrame
     alpha: float

@@ -79,7 +79,7 @@ def test_dif_likelihood_ratio_tests(dif_result, irt_ref):
     order = np.argsort(p)
     holm = np.minimum(1, np.maximum.accumulate(p[order] * np.arange(5, 0, -1)))
     assert tests["p_holm"].to_numpy()[order] == pytest.approx(holm, abs=TOL)
-    assert dif_result.flagged == ["N1", "N3", "N4", "N5"]
+    assert dif_result.flagged == ["N1", "N3", "N4", "N5"] and dif_result.anchors == ["N2"]
 
 
 def test_dif_effect_on_each_persons_theta(dif_result, invariant, by_gender):
@@ -141,3 +141,14 @@ def test_input_errors(by_gender):
         configural.dif()
     with pytest.raises(IRTDataError, match="unknown group"):
         configural.score(data.head(2), ["male", "other"])
+
+
+def test_dif_needs_an_anchor_for_the_theta_effect(invariant):
+    # Anchoring on N2 alone is the default here; naming every item as flagged-and-free leaves no anchor.
+    with pytest.raises(IRTDataError, match="anchors"):
+        invariant.dif(items=["N1"], anchors=["N9"])
+    none_left = invariant.dif(items=["N5"], anchors=[])
+    assert none_left.flagged == ["N5"] and none_left.partial is None
+    assert none_left.theta["effect"].isna().all()
+    chosen = invariant.dif(items=["N5"], anchors=["N1", "N2", "N3", "N4"])
+    assert chosen.partial.free_items == ["N5"]
