@@ -106,12 +106,15 @@ class Design:
 
     def posterior(self, est: Estimates, nodes: np.ndarray, log_prior: np.ndarray) -> tuple[np.ndarray, float]:
         """Posterior weights of each pattern over the nodes (n_patterns, n_nodes) and the marginal log-likelihood."""
-        log_joint = self.onehot @ self.log_probability_matrix(est, nodes) + log_prior
-        top = log_joint.max(axis=1, keepdims=True)
-        joint = np.exp(log_joint - top)
+        joint = self.onehot @ self.log_probability_matrix(est, nodes)  # log joint, then joint, in place
+        joint += log_prior
+        top = joint.max(axis=1, keepdims=True)
+        joint -= top
+        np.exp(joint, out=joint)
         total = joint.sum(axis=1, keepdims=True)
         loglik = float(self.counts @ (np.log(total[:, 0]) + top[:, 0]))
-        return joint / total, loglik
+        joint /= total
+        return joint, loglik
 
     def expected_counts(self, posterior: np.ndarray) -> np.ndarray:
         """r[category row, node]: expected number of people at each node giving each answer (sum K, n_nodes)."""
