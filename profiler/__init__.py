@@ -116,6 +116,7 @@ _EXPORTS: dict[str, str] = {
     "BatchError": "profiler.pipeline.batch",
     "SampleFileError": "profiler.pipeline.sample_file",
     "NormBuildError": "profiler.pipeline.norm_building",
+    "CalibrationError": "profiler.pipeline.calibration",
     "ReportError": "profiler.pipeline",
     "FairnessAuditError": "profiler.pipeline",
     # oversight: the audit log, candidates, privacy
@@ -298,6 +299,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         cohort_from_store,
     )
     from profiler.pipeline.batch import BatchError
+    from profiler.pipeline.calibration import CalibrationError
     from profiler.pipeline.norm_building import NormBuildError
     from profiler.pipeline.sample_file import SampleFileError
     from profiler.questionnaire import Questionnaire, bundled_questionnaires, load_questionnaire, parse_questionnaire

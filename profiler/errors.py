@@ -29,7 +29,7 @@ code that raises them, so that each concept stays in one module):
   - ``ReviewError``, ``ControlError``, ``ModelStoppedError``, ``CandidateError`` > ``ErasureBlockedError`` —
     :mod:`profiler.oversight`
   - ``AssessmentError``, ``BatchError``, ``ReportError``, ``FairnessAuditError``, ``SampleFileError``,
-    ``NormBuildError`` — :mod:`profiler.pipeline`
+    ``NormBuildError``, ``CalibrationError`` — :mod:`profiler.pipeline`
 
 Warnings (``UserWarning`` subclasses) say that a result deserves a second look without being wrong:
 ``HeywoodWarning``, ``MissingDataWarning``, ``CFAWarning`` > ``InadmissibleSolutionWarning``,

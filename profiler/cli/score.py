@@ -29,9 +29,9 @@ def register(commands) -> None:
     score.add_argument("--norms", metavar="NAME",
                        help="norm group shipped for the questionnaire (e.g. general) or a norm table .json; without "
                        "it, raw scale scores (not normed)")
-    score.add_argument("--calibration", metavar="FACTOR-MODEL.json",
-                       help="without --norms: the calibration whose reliabilities give each raw score's SEM "
-                       "(default: the one shipped for the questionnaire, if any)")
+    score.add_argument("--calibration", metavar="calibration.json",
+                       help="without --norms: the calibration (a profiler calibrate report, or a factor model) whose "
+                       "reliabilities give each raw score's SEM (default: the one shipped for the questionnaire)")
     score.add_argument("--out", required=True, type=Path, metavar="PROFILES.csv", help="where to write profiles")
     score.add_argument("--id-column", metavar="COLUMN", help="a column identifying respondents, copied to the output")
     score.add_argument("--on-error", choices=("stop", "skip"), default="stop",
@@ -76,7 +76,8 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     from profiler.errors import ProfilerError
     from profiler.norms import load_norms
-    from profiler.pipeline.batch import ScoreOptions, raw_score_calibration, score_file
+    from profiler.pipeline.batch import ScoreOptions, score_file
+    from profiler.pipeline.calibration import raw_score_sem
     from profiler.questionnaire import load_questionnaire
 
     # The flags' own rules, worded in flags (the pipeline checks the same options for library callers).
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
                            percentiles=percentiles, chunk_size=args.chunk_size, sep=args.sep)
     questionnaire = load_questionnaire(args.questionnaire)
     norms = load_norms(questionnaire, args.norms) if args.norms is not None else None
-    calibration, sem_note = (None, "") if norms is not None else raw_score_calibration(questionnaire, args.calibration)
+    calibration, sem_note = (None, "") if norms is not None else raw_score_sem(questionnaire, args.calibration)
     shown = sys.stderr.isatty() if args.progress is None else args.progress
     bar = _Progress(args.responses.stat().st_size if args.responses.is_file() else 0, shown)
     try:

@@ -34,7 +34,6 @@ import pandas as pd
 
 from profiler.documents import did_you_mean
 from profiler.errors import ProfilerError
-from profiler.factors.calibration import FactorModel, bundled_factor_models
 from profiler.norms import MEASURES, RAW_MEASURES, NormTable, profiles_of_answers, raw_profiles_of_answers
 from profiler.pipeline.batch_csv import ProfileWriter, open_rejects, write_rejects
 from profiler.questionnaire import Questionnaire
@@ -126,51 +125,36 @@ class _Placement:
     place: Callable[[pd.DataFrame], pd.DataFrame]
 
 
-def _placement(questionnaire: Questionnaire, norms: NormTable | None, calibration, options: ScoreOptions) -> _Placement:
+@dataclass(frozen=True)
+class RawScoreSEM:
+    """Where the SEM of raw scores comes from: a calibration's label and sha256, and the SEM (raw units) per scale."""
+
+    label: str
+    sha256: str
+    sem: dict[str, float]
+
+
+def _placement(questionnaire: Questionnaire, norms: NormTable | None, calibration: RawScoreSEM | None,
+               options: ScoreOptions) -> _Placement:
     if norms is not None:
         norms.check_applies_to(questionnaire)
         return _Placement(norms.scale_ids, MEASURES, {"norm_group": norms.name, "norms_sha256": norms.sha256,
                                                       "percentiles": options.percentiles},
                           lambda a: profiles_of_answers(questionnaire, a, norms, percentiles=options.percentiles))
-    sem = {}
-    if calibration is not None:
-        calibration.check_applies_to(questionnaire)
-        sem = {scale: values["sem"] for scale, values in calibration.reliability.items()}
-    provenance = {"normed": "no", "calibration": f"{calibration.name} {calibration.version}" if calibration else "none",
+    sem = calibration.sem if calibration is not None else {}
+    provenance = {"normed": "no", "calibration": calibration.label if calibration else "none",
                   "calibration_sha256": calibration.sha256 if calibration else ""}
     return _Placement(list(questionnaire.scale_ids), RAW_MEASURES, provenance,
                       lambda a: raw_profiles_of_answers(questionnaire, a, sem))
 
 
-def raw_score_calibration(questionnaire: Questionnaire, path: str | Path | None = None
-                          ) -> tuple[FactorModel | None, str]:
-    """The calibration whose SEMs go with raw scores, and a sentence saying where they come from.
-
-    ``path`` names a factor-model artifact (refused when made for other content); without it, the factor model
-    shipped for the questionnaire is used when it was calibrated on this content.
-    """
-    if path is not None:
-        model = FactorModel.read(path)
-        model.check_applies_to(questionnaire)
-    else:
-        shipped = bundled_factor_models().get(questionnaire.id)
-        if shipped is None:
-            return None, f"no calibration exists for {questionnaire.id!r}, so no SEM (run profiler calibrate)"
-        model = FactorModel.read(shipped)
-        if model.questionnaire["content_hash"] != questionnaire.content_hash:
-            return None, (f"the calibration shipped for {questionnaire.id!r} was made for other content, so no SEM "
-                          "(run profiler calibrate)")
-    scales = ", ".join(model.reliability)
-    return model, f"SEM from calibration {model.name} {model.version} ({model.sha256[:19]}...) for {scales}"
-
-
 def score_file(questionnaire: Questionnaire, norms: NormTable | None, responses: str | Path, out: str | Path,
                options: ScoreOptions | None = None, *, progress: Progress | None = None,
-               calibration: FactorModel | None = None) -> ScoreRun:
+               calibration: RawScoreSEM | None = None) -> ScoreRun:
     """Trait profiles of every respondent of a CSV file, written to ``out`` (see the module docstring).
 
-    With ``norms=None`` the output holds raw scale scores, not normed, with the SEM of ``calibration`` (a
-    factor model of this questionnaire's content) where it gives one.
+    With ``norms=None`` the output holds raw scale scores, not normed, with the SEM of ``calibration`` (see
+    :func:`profiler.pipeline.calibration.raw_score_sem`) where it gives one.
 
     Raises
     ------
@@ -179,8 +163,6 @@ def score_file(questionnaire: Questionnaire, norms: NormTable | None, responses:
         or duplicated columns, required items missing: all named at once); ``out`` is the input.
     NormsMismatchError
         The norms were built for other questionnaire content.
-    FactorModelError
-        The calibration was made for other questionnaire content.
     """
     options = options or ScoreOptions()
     responses, out = Path(responses), Path(out)
@@ -342,5 +324,5 @@ def _show(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-__all__ = ["SHOWN_PROBLEMS", "BatchError", "ScoreOptions", "ScoreRun", "check_header", "raw_score_calibration",
-           "read_header", "score_file"]
+__all__ = ["SHOWN_PROBLEMS", "BatchError", "RawScoreSEM", "ScoreOptions", "ScoreRun", "check_header", "read_header",
+           "score_file"]

@@ -297,4 +297,26 @@ def impact_ratios(name: str, rows: Sequence[dict[str, Any]], *, title: str) -> M
         return svg_of(fig, name, title, wide=True)
 
 
-__all__ = ["CHART_RC", "cohort_strip", "impact_ratios", "score_scale", "sten_strip", "svg_of", "waterfall"]
+def scree(name: str, observed: Sequence[float], simulated: Sequence[float], declared: int) -> Markup:
+    """Parallel analysis: observed eigenvalues (reduced matrix) against those of random data, the declared count marked."""
+    k = range(1, len(observed) + 1)
+    with _rc():
+        fig = _figure(6.4, 2.3)
+        ax = fig.add_axes((0.08, 0.17, 0.9, 0.78))
+        ax.axhline(0, color=GRID, linewidth=0.6, zorder=0)
+        ax.axvline(declared + 0.5, color=LINE, linewidth=0.7, linestyle=(0, (3, 2)), zorder=1)
+        ax.text(declared + 0.6, max(observed) * 0.95, f"{declared} declared", fontsize=6.5, color=MUTED, va="top")
+        ax.plot(k, simulated, color=LINE, linewidth=1.2, marker="o", markersize=3, label="random data (mean)")
+        ax.plot(k, observed, color=ACCENT, linewidth=1.4, marker="o", markersize=3.5, label="observed")
+        ax.set_xticks(list(k))
+        ax.tick_params(labelsize=6.5)
+        ax.set_xlabel("factor", fontsize=7)
+        ax.set_ylabel("eigenvalue", fontsize=7)
+        ax.legend(fontsize=6.5, frameon=False, loc="upper right")
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        return svg_of(fig, name, "Parallel analysis: eigenvalues of the observed data against random data of the same "
+                                 "size", wide=True)
+
+
+__all__ = ["CHART_RC", "cohort_strip", "impact_ratios", "score_scale", "scree", "sten_strip", "svg_of", "waterfall"]
