@@ -119,6 +119,9 @@ _EXPORTS: dict[str, str] = {
     "CalibrationError": "profiler.pipeline.calibration",
     "ReportError": "profiler.pipeline",
     "FairnessAuditError": "profiler.pipeline",
+    # invitations, consent and vendors' integration (profiler serve)
+    "IntegrationError": "profiler.integration",
+    "InvitationError": "profiler.integration",
     # oversight: the audit log, candidates, privacy
     "AuditLog": "profiler.oversight",
     "AuditEvent": "profiler.oversight",
@@ -269,6 +272,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         trait_profile,
         trait_profiles,
     )
+    from profiler.integration import IntegrationError, InvitationError
     from profiler.oversight import (
         AuditEvent,
         AuditLog,

@@ -30,6 +30,8 @@ code that raises them, so that each concept stays in one module):
     :mod:`profiler.oversight`
   - ``AssessmentError``, ``BatchError``, ``ReportError``, ``FairnessAuditError``, ``SampleFileError``,
     ``NormBuildError``, ``CalibrationError`` — :mod:`profiler.pipeline`
+  - ``IntegrationError`` (ValueError; ``.field`` names the field at fault) > ``InvitationError`` (a link that
+    opens nothing) — :mod:`profiler.integration`
 
 Warnings (``UserWarning`` subclasses) say that a result deserves a second look without being wrong:
 ``HeywoodWarning``, ``MissingDataWarning``, ``CFAWarning`` > ``InadmissibleSolutionWarning``,

@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"questionnaire"},
     {"administration", "factors", "irt"},
     {"norms", "simulation"},
-    {"jobmodel", "fairness", "oversight"},
+    {"jobmodel", "fairness", "oversight", "integration"},
     {"pipeline"},
     {"reports"},
     {"demo", "web"},

@@ -42,7 +42,7 @@ EXPECTED = {
     "FactorModelError", "ValidityError",
     "JsonValueError", "StoredRecordError", "ModelSyntaxError", "ModelSpecificationError", "CFADataError",
     "PolychoricError", "BatchError", "ReportError", "FairnessAuditError", "SampleFileError", "NormBuildError",
-    "CalibrationError",
+    "CalibrationError", "IntegrationError", "InvitationError",
     "HeywoodWarning", "MissingDataWarning", "CFAWarning", "InadmissibleSolutionWarning", "CFAConvergenceWarning",
     "DominantCriterionWarning", "OrdinalConvergenceWarning",
 }

@@ -58,7 +58,8 @@ class SessionState:
     """Where a session stands after its events.
 
     ``answers`` maps each item that was answered or skipped to its latest value (None: skipped); an item
-    that was never reached is absent. ``active_seconds`` sums the time items were on screen.
+    that was never reached is absent. ``active_seconds`` sums the time items were on screen. ``paused`` is
+    True from a pause until the next resumption.
     """
 
     position: int = 0
@@ -67,6 +68,7 @@ class SessionState:
     active_seconds: float = 0.0
     expired: bool = False
     finished: bool = False
+    paused: bool = False
 
     def apply(self, event: Event) -> None:
         """Add one event (the next in sequence) to the state."""
@@ -83,6 +85,7 @@ class SessionState:
             self.expired = True
         elif event.kind == "finish":
             self.finished = True
+        self.paused = event.kind == "pause" or (self.paused and event.kind != "resume")
         self.position = event.position + MOVES[event.kind]
         self.active_seconds += event.shown_seconds or 0.0
 

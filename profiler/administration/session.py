@@ -11,7 +11,13 @@ resume is not counted (nor the time between the last answer and a crash). When t
 ``time_limit_seconds`` is exceeded the session expires: the late answer is refused and no further answer
 is accepted, but the session can still be finished (required items unanswered or not) and is recorded as
 expired, so that its answers are kept and flagged rather than lost. ``item_time_limit_seconds`` only
-flags answers given after the item's limit (``item_time_exceeded``); they still count.
+flags answers given after the item's limit (``item_time_exceeded``); they still count. A session started
+with a ``time_multiplier`` (an accommodation, e.g. 1.5 for extra time) has both limits multiplied by it.
+
+A front door that opens the session afresh for every action (the web app: one request, one action) loads it
+with ``shown_since_last_event=True``: the clock is then the wall clock, and the current item counts as shown
+since the session's last recorded event, which is when the page showing it was sent. A pause (the
+respondent saves and leaves) is recorded, so the time until the next resumption is not counted.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from profiler.administration import records
@@ -38,6 +45,7 @@ from profiler.store.store import Store
 # Pseudonymous ids only: no spaces or '@', so that a name or an e-mail address is refused.
 RESPONDENT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
 MAX_SEED = 2**63 - 1  # the store keeps seeds in a signed 64-bit integer
+MAX_TIME_MULTIPLIER = 10.0
 
 
 class Session:
@@ -73,7 +81,7 @@ class Session:
     """
 
     def __init__(self, store: Store, questionnaire: Questionnaire, record: dict, events: list[Event],
-                 clock: Callable[[], float]):
+                 clock: Callable[[], float], shown_at: float | None = None):
         # Private: use start(), resume() or load(), which check their input.
         self._store = store
         self.questionnaire = questionnaire
@@ -83,11 +91,11 @@ class Session:
         self.seed: int | None = record["seed"]
         self.order: tuple[str, ...] = tuple(record["item_order"])
         self.started_at: datetime = record["started_at"]
+        self.time_multiplier: float = float(record.get("time_multiplier") or 1.0)
         self._events = list(events)
         self._state = SessionState.replay(events)
         self._clock = clock
-        self._shown_at = clock()
-        self._paused = False
+        self._shown_at = clock() if shown_at is None else shown_at
         self._page_of = _page_index(questionnaire, self.order)
 
     def __repr__(self) -> str:
@@ -97,8 +105,8 @@ class Session:
     # Opening --------------------------------------------------------------------------------------------
     @classmethod
     def start(cls, store: Store, questionnaire: Questionnaire, *, respondent: str | None = None,
-              language: str | None = None, seed: int | None = None,
-              clock: Callable[[], float] = time.monotonic) -> Session:
+              language: str | None = None, seed: int | None = None, time_multiplier: float = 1.0,
+              clock: Callable[[], float] = time.monotonic, connection: Connection | None = None) -> Session:
         """Start a new session and record it (with the questionnaire's content and the item order).
 
         Parameters
@@ -113,14 +121,21 @@ class Session:
         seed : int, optional
             Seed of a random order (``order: random`` without a fixed seed); drawn with :mod:`secrets` when
             omitted. Ignored for a fixed order or when the questionnaire fixes the seed.
+        time_multiplier : float
+            Accommodation factor of the questionnaire's time limits (1 to 10; 1.5 gives half as much time
+            again). Recorded with the session.
         clock : callable
             Monotonic clock in seconds (tests pass a fake one).
+        connection : Connection, optional
+            Record the start inside the caller's write transaction (e.g. with the consent that allows it).
 
         Raises
         ------
         SessionError
-            An unknown language, a respondent id that is not a pseudonym, or a seed out of range.
+            An unknown language, a respondent id that is not a pseudonym, a seed or a time multiplier out of
+            range.
         """
+        time_multiplier = check_time_multiplier(time_multiplier)
         respondent = respondent if respondent is not None else "anon-" + secrets.token_hex(6)
         if not RESPONDENT_PATTERN.match(respondent):
             raise SessionError(f"respondent id {respondent!r} is not a pseudonymous id: use 1-64 letters, digits, "
@@ -142,29 +157,42 @@ class Session:
             "questionnaire_id": questionnaire.id, "questionnaire_version": questionnaire.version,
             "language": language, "seed": seed, "item_order": questionnaire.item_order(seed),
             "status": "open", "expired": False, "started_at": datetime.now(UTC), "finished_at": None,
+            "time_multiplier": time_multiplier,
         }
-        try:
-            with store.write() as connection:
-                records.save_questionnaire(connection, questionnaire)
-        except IntegrityError:  # another process stored the same content at the same moment
-            pass
-        with store.write() as connection:
-            records.insert_session(connection, **{**record, "item_order": json.dumps(record["item_order"])})
-            # Every column of the row, so that verify can check it against this entry (profiler.store.consistency).
-            _log(connection, store, "started", respondent, {
-                "session": record["id"], "questionnaire_id": questionnaire.id,
-                "questionnaire_version": questionnaire.version, "content_hash": questionnaire.content_hash,
-                "language": language, "seed": seed, "items": len(record["item_order"]),
-                "item_order": record["item_order"], "started_at": record["started_at"]})
+        if connection is None:
+            try:
+                with store.write() as own:
+                    records.save_questionnaire(own, questionnaire)
+            except IntegrityError:  # another process stored the same content at the same moment
+                pass
+            with store.write() as own:
+                cls._insert(own, store, questionnaire, record)
+        else:
+            records.save_questionnaire(connection, questionnaire)
+            cls._insert(connection, store, questionnaire, record)
         return cls(store, questionnaire, record, [], clock)
+
+    @staticmethod
+    def _insert(connection: Connection, store: Store, questionnaire: Questionnaire, record: dict) -> None:
+        """Insert the session's row and log its start, in the caller's transaction; the entry holds every column
+        of the row, so that verify can check the row against it (profiler.store.consistency)."""
+        records.insert_session(connection, **{**record, "item_order": json.dumps(record["item_order"])})
+        _log(connection, store, "started", record["respondent"], {
+            "session": record["id"], "questionnaire_id": questionnaire.id,
+            "questionnaire_version": questionnaire.version, "content_hash": questionnaire.content_hash,
+            "language": record["language"], "seed": record["seed"], "items": len(record["item_order"]),
+            "item_order": record["item_order"], "started_at": record["started_at"],
+            "time_multiplier": record["time_multiplier"]})
 
     @classmethod
     def load(cls, store: Store, session_id: str, *, questionnaire: Questionnaire | None = None,
-             clock: Callable[[], float] = time.monotonic) -> Session:
+             clock: Callable[[], float] | None = None, shown_since_last_event: bool = False) -> Session:
         """Read a session as it stands (finished or not) without recording anything.
 
         The questionnaire is the one stored with the session; pass ``questionnaire`` to check that it is
-        the same content.
+        the same content. With ``shown_since_last_event`` the clock is the wall clock (``time.time``
+        unless ``clock`` is given) and the current item counts as shown since the last recorded event (see
+        the module docstring); otherwise since now, on a monotonic clock.
 
         Raises
         ------
@@ -187,19 +215,26 @@ class Session:
         questionnaire = questionnaire or stored
         if questionnaire is None or sorted(record["item_order"]) != sorted(questionnaire.item_ids):
             raise SessionError(f"session {session_id!r} in {store.name} is inconsistent with its questionnaire")
-        return cls(store, questionnaire, record, events, clock)
+        if not shown_since_last_event:
+            return cls(store, questionnaire, record, events, clock or time.monotonic)
+        last = events[-1].recorded_at if events else record["started_at"]
+        return cls(store, questionnaire, record, events, clock or time.time, shown_at=last.timestamp())
 
     @classmethod
     def resume(cls, store: Store, session_id: str, *, questionnaire: Questionnaire | None = None,
-               clock: Callable[[], float] = time.monotonic) -> Session:
+               clock: Callable[[], float] | None = None, shown_since_last_event: bool = False) -> Session:
         """Continue a session where it stopped (same order, same answers), recording the resumption.
+
+        The time since the last recorded event is not counted (a quit, a crash, a break between two
+        sittings). ``clock`` and ``shown_since_last_event`` are those of :meth:`load`.
 
         Raises
         ------
         SessionError
             No such session, the session is finished, or ``questionnaire`` is not its content.
         """
-        session = cls.load(store, session_id, questionnaire=questionnaire, clock=clock)
+        session = cls.load(store, session_id, questionnaire=questionnaire, clock=clock,
+                           shown_since_last_event=shown_since_last_event)
         if session.finished:
             raise SessionError(f"session {session_id!r} is finished; it cannot be resumed")
         session._record("resume")
@@ -222,18 +257,40 @@ class Session:
         return self._state.expired
 
     @property
+    def paused(self) -> bool:
+        """Whether the respondent paused (saved and left) and the session was not resumed since."""
+        return self._state.paused
+
+    @property
+    def seq(self) -> int:
+        """Number of events recorded so far: a page built at one ``seq`` is out of date once it has grown."""
+        return self._state.seq
+
+    @property
+    def time_limit_seconds(self) -> float | None:
+        """The session's time limit: the questionnaire's, times :attr:`time_multiplier` (None: untimed)."""
+        limit = self.questionnaire.spec.administration.time_limit_seconds
+        return None if limit is None else limit * self.time_multiplier
+
+    @property
+    def item_time_limit_seconds(self) -> float | None:
+        """The per-item limit that flags late answers, times :attr:`time_multiplier` (None: none)."""
+        limit = self.questionnaire.spec.administration.item_time_limit_seconds
+        return None if limit is None else limit * self.time_multiplier
+
+    @property
     def status(self) -> str:
         """``"open"`` or ``"finished"``."""
         return "finished" if self._state.finished else "open"
 
     def elapsed_seconds(self) -> float:
         """Time on task: seconds items were on screen, including the current one (unless paused or finished)."""
-        current = 0.0 if self._paused or self.finished else self._clock() - self._shown_at
+        current = 0.0 if self.paused or self.finished else max(0.0, self._clock() - self._shown_at)
         return self._state.active_seconds + current
 
     def remaining_seconds(self) -> float | None:
         """Time left before the session's time limit (None without a limit; 0 once exceeded)."""
-        limit = self.questionnaire.spec.administration.time_limit_seconds
+        limit = self.time_limit_seconds
         return None if limit is None else max(0.0, limit - self.elapsed_seconds())
 
     def current(self) -> Prompt | None:
@@ -334,10 +391,9 @@ class Session:
     def pause(self) -> None:
         """Stop here (the respondent quits); continue later with :meth:`resume`. Nothing is lost either way:
         this records the time the current item was on screen and ends this sitting."""
-        if self.finished or self._paused:
+        if self.finished or self.paused:
             return
         self._record("pause")
-        self._paused = True
 
     def finish(self) -> None:
         """Close the session.
@@ -350,7 +406,7 @@ class Session:
         """
         if self.finished:
             raise SessionError(f"session {self.id!r} is already finished")
-        if not self._paused:
+        if not self.paused:
             self._expire_if_over()
         missing = self.unanswered_required()
         if missing and not self.expired:
@@ -363,7 +419,7 @@ class Session:
 
         Call it before showing an item, so that a respondent is not shown an item they can no longer answer.
         """
-        if not (self.finished or self._paused):
+        if not (self.finished or self.paused):
             self._expire_if_over()
         return self.expired
 
@@ -374,12 +430,12 @@ class Session:
     def _check_open(self) -> None:
         if self.finished:
             raise SessionError(f"session {self.id!r} is finished")
-        if self._paused:
+        if self.paused:
             raise SessionError(f"session {self.id!r} is paused: resume it to continue")
         if self.expired:
             raise SessionExpiredError(f"session {self.id!r} has expired: its time limit has passed")
         if self._expire_if_over():
-            limit = self.questionnaire.spec.administration.time_limit_seconds
+            limit = self.time_limit_seconds
             raise SessionExpiredError(f"time is up: the time limit of {limit:g} s has passed; "
                                       "this answer is not counted and the session can only be finished")
 
@@ -392,7 +448,7 @@ class Session:
 
     def _expire_if_over(self) -> bool:
         """Record that the time limit has passed, if it has and that is not recorded yet."""
-        limit = self.questionnaire.spec.administration.time_limit_seconds
+        limit = self.time_limit_seconds
         if self.expired or limit is None or self.elapsed_seconds() <= limit:
             return False
         self._record("expire", expired=True)
@@ -402,7 +458,7 @@ class Session:
         """Append one event (and any change of the session's row) in one committed transaction."""
         now = self._clock()
         shown = None if kind == "resume" else max(0.0, now - self._shown_at)
-        item_limit = self.questionnaire.spec.administration.item_time_limit_seconds
+        item_limit = self.item_time_limit_seconds
         event = Event(
             seq=self._state.seq + 1, kind=kind,
             item_id=self.order[self.position] if self.position < len(self.order) else None,
@@ -445,6 +501,21 @@ def _log(connection, store: Store, kind: str, respondent: str, payload: dict) ->
     candidate = respondent if CANDIDATE_PATTERN.match(respondent) else None
     AuditLog(store).append(getattr(AuditEvent, _EVENT_NAMES[kind]), payload, actor="respondent",
                            candidate=candidate, connection=connection)
+
+
+def check_time_multiplier(value: object) -> float:
+    """``value`` as an accommodation factor of time limits: a number from 1 to 10.
+
+    Raises
+    ------
+    SessionError
+        Not a number, or out of range.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating) \
+            or not 1.0 <= float(value) <= MAX_TIME_MULTIPLIER:
+        raise SessionError(f"time multiplier must be a number from 1 to {MAX_TIME_MULTIPLIER:g} (1.5 gives half as "
+                           f"much time again), got {value!r}")
+    return float(value)
 
 
 def _page_index(questionnaire: Questionnaire, order: tuple[str, ...]) -> list[int]:

@@ -174,8 +174,12 @@ class Candidates:
         return f"Candidates({self.store.name!r})"
 
     # Registering and reading ----------------------------------------------------------------------------
-    def register(self, identity: Identity | None = None, *, actor: str, candidate_id: str | None = None) -> Candidate:
+    def register(self, identity: Identity | None = None, *, actor: str, candidate_id: str | None = None,
+                 connection: Connection | None = None) -> Candidate:
         """Create a candidate with a random pseudonym (or ``candidate_id``) and, optionally, an identity.
+
+        With ``connection``, inside the caller's write transaction (an invitation and its candidate are
+        recorded together).
 
         Raises
         ------
@@ -201,6 +205,9 @@ class Candidates:
             self.log.append(AuditEvent.CANDIDATE_REGISTERED, payload, actor=actor, candidate=candidate_id,
                             connection=connection)
 
+        if connection is not None:
+            work(connection)
+            return _candidate(_candidate_row(connection, candidate_id))
         self.log.transaction(work)
         return self.get(candidate_id)
 

@@ -2,7 +2,8 @@
 
 - :func:`export_candidate`: everything held about one candidate, as JSON-ready data.
 - :func:`erase_candidate`: deletes their answers, sessions, case records (profiles, scores, explanations,
-  decisions), identity and protected attributes, and erases the payloads of their audit-log entries while
+  decisions), identity and protected attributes, invitations (with the vendor's reference), consents and
+  webhook deliveries, and erases the payloads of their audit-log entries while
   keeping the chain verifiable; the erasure itself is logged and its entry is the proof.
 - :func:`purge_expired`: erases finished cases once the retention period has passed, except those on
   legal hold, and logs what it did.
@@ -60,8 +61,12 @@ from profiler.store.tables import (
     candidate_identity,
     candidates,
     case_records,
+    consents,
+    invitations,
     session_events,
     sessions,
+    webhook_attempts,
+    webhook_deliveries,
 )
 
 EXPORT_FORMAT = "profiler.candidate-export/2"  # 2: "artefacts" became "records"
@@ -297,6 +302,8 @@ def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
         if record is not None and record.legal_hold:
             raise CandidateError(f"candidate {candidate_id!r} is on legal hold ({record.legal_hold_reason}): "
                                  "their records cannot be erased until the hold is released")
+        # Invitations (their vendor reference), consents and webhook bodies go first: they refer to the sessions.
+        n_invitations = _delete_invitations(connection, candidate_id)
         session_ids = select(sessions.c.id).where(sessions.c.respondent == candidate_id).scalar_subquery()
         answers = connection.execute(delete(session_events).where(session_events.c.session_id.in_(session_ids))
                                      ).rowcount
@@ -311,7 +318,7 @@ def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
                                             audit_log.c.event != AuditEvent.ERASED.value)
                                      .order_by(audit_log.c.seq)).all()
         redacted = [row.seq for row in entries if marker_seq(row.payload) is None]
-        if not (redacted or answers or n_records or n_sessions or identity or demographics):
+        if not (redacted or answers or n_records or n_sessions or identity or demographics or n_invitations):
             if record is None:
                 raise CandidateError(f"nothing is held about candidate {candidate_id!r} in {store.name}")
             if record.status == "erased":
@@ -326,7 +333,7 @@ def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
             connection.execute(update(candidates).where(candidates.c.id == candidate_id)
                                .values(status="erased", erased_at=now))
         deleted = {"sessions": n_sessions, "answers": answers, "records": n_records, "identity": identity,
-                   "demographics": demographics}
+                   "demographics": demographics, "invitations": n_invitations}
         payload = {"reason": reason, "deleted": deleted, "redacted": redacted, "erased_at": now}
         entry = _insert(connection, *_checked(AuditEvent.ERASED, payload, actor, candidate_id), at=at)
         return ErasureReceipt(candidate_id, now, n_sessions, answers, n_records, identity, demographics,
@@ -341,6 +348,16 @@ def erase_candidate(store: Store, candidate_id: str, *, actor: str, reason: str,
     return replace(receipt, files_clean=False, remaining=f"{_blocking(file)} began reading an older snapshot "
                    f"of {store.name} during the erasure; the old pages stay in the file until it ends: run "
                    "scrub_files (profiler candidate scrub) again")
+
+
+def _delete_invitations(connection: Connection, candidate_id: str) -> int:
+    """Delete the candidate's invitations with their consents and webhook deliveries; return how many."""
+    deliveries = select(webhook_deliveries.c.id).where(webhook_deliveries.c.candidate_id == candidate_id) \
+        .scalar_subquery()
+    connection.execute(delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(deliveries)))
+    connection.execute(delete(webhook_deliveries).where(webhook_deliveries.c.candidate_id == candidate_id))
+    connection.execute(delete(consents).where(consents.c.candidate_id == candidate_id))
+    return connection.execute(delete(invitations).where(invitations.c.candidate_id == candidate_id)).rowcount
 
 
 def scrub_files(store: Store, *, wait: float = CHECKPOINT_WAIT_S) -> bool:

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from profiler.administration.session import Session
 from profiler.administration.validity import assess_validity
@@ -74,8 +74,6 @@ from profiler.store.records import (
 from profiler.store.tables import audit_log
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
     from profiler.jobmodel import JobModel, Recommendation
     from profiler.norms import NormTable, TraitProfile
     from profiler.store import Store
@@ -159,7 +157,8 @@ class BatchResult:
 def assess_candidate(store: Store, candidate: Any, job_model: JobModel | str, session_or_responses: Any,
                      evidence: Mapping[str, Any] | None = None, *, norms: NormTable | None = None,
                      actor: str = DEFAULT_ACTOR, timings: Any = None, as_of: Any = None, draws: int = 10_000,
-                     seed: int = 0, validity_calibration: Any = "bundled") -> Assessment:
+                     seed: int = 0, validity_calibration: Any = "bundled",
+                     also: Callable[[Connection, Assessment], None] | None = None) -> Assessment:
     """Assess one candidate and record every step (see the module docstring).
 
     Parameters
@@ -184,6 +183,10 @@ def assess_candidate(store: Store, candidate: Any, job_model: JobModel | str, se
         Passed to :meth:`profiler.JobModel.evaluate`.
     validity_calibration : ValidityCalibration, "bundled" or None
         Passed to :func:`~profiler.administration.validity.assess_validity`.
+    also : callable, optional
+        ``also(connection, assessment)`` runs inside the recording transaction, after everything is written
+        and before it commits: what it writes commits with the assessment or not at all (an invitation marked
+        assessed). An exception from it records nothing and propagates.
 
     Raises
     ------
@@ -198,7 +201,7 @@ def assess_candidate(store: Store, candidate: Any, job_model: JobModel | str, se
     ModelControl(store).check(job_model)  # fail fast; checked again when recording
     computed = _compute(store, candidate_id, job_model, session_or_responses, evidence, norms=norms, timings=timings,
                         as_of=as_of, draws=draws, seed=seed, calibration=validity_calibration)
-    return _record(store, computed, actor)
+    return _record(store, computed, actor, also)
 
 
 def assess_candidates(store: Store, job_model: JobModel | str, responses: Any,
@@ -384,7 +387,8 @@ def _route(recommendation: Any, validity: ValidityResult) -> tuple[Any, bool]:
 
 
 # Recording (one transaction) -------------------------------------------------------------------------------
-def _record(store: Store, c: _Computed, actor: str) -> Assessment:
+def _record(store: Store, c: _Computed, actor: str,
+            also: Callable[[Connection, Assessment], None] | None = None) -> Assessment:
     log = AuditLog(store)
     people = Candidates(store, log)
     jm, q, rec = c.job_model, c.questionnaire, c.recommendation
@@ -438,7 +442,10 @@ def _record(store: Store, c: _Computed, actor: str) -> Assessment:
             reasons=[r.code for r in rec.reasons], job_model_id=jm.id, job_model_version=jm.version,
             job_model_hash=jm.content_hash).payload())
         ids = {**{s.kind: s.id for s in stored}, "recommendation": recommendation.id}
-        return Assessment(c.candidate, session_id, c.profile, c.validity, rec, recommendation.id, ids, c.routed)
+        result = Assessment(c.candidate, session_id, c.profile, c.validity, rec, recommendation.id, ids, c.routed)
+        if also is not None:
+            also(connection, result)
+        return result
 
     return log.transaction(work)
 

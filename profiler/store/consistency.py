@@ -167,7 +167,7 @@ def _replay(entries: Iterable[Any]) -> _Case:
                 row = _Row(seq=seq)
                 row.state(seq, respondent=entry.candidate_id, **{
                     k: payload[k] for k in ("questionnaire_id", "questionnaire_version", "content_hash", "language",
-                                            "seed", "item_order", "started_at") if k in payload})
+                                            "seed", "item_order", "started_at", "time_multiplier") if k in payload})
                 row.state(seq, status="open", expired=False, finished_at=None)
                 case.sessions[payload["session"]] = row
         elif event in SESSION_EVENTS:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     insert,
     inspect,
@@ -202,6 +203,101 @@ def _v6_checkpoints(connection: Connection) -> None:
     md.create_all(connection)
 
 
+def _v7_web(connection: Connection) -> None:
+    # The accommodation factor of a session's time limits.
+    kind = Double().compile(dialect=connection.dialect)
+    connection.execute(text(f"ALTER TABLE sessions ADD COLUMN time_multiplier {kind}"))
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    # Referred to by the foreign keys below; already in the database.
+    Table("candidates", md, Column("id", String(64), primary_key=True))
+    Table("questionnaires", md, Column("content_hash", String(80), primary_key=True))
+    Table("sessions", md, Column("id", String(32), primary_key=True))
+    Table(
+        "invitations", md,
+        Column("id", String(40), primary_key=True),
+        Column("candidate_id", String(64), ForeignKey("candidates.id"), nullable=False, index=True),
+        Column("client_id", String(40), nullable=True),
+        Column("reference", Text, nullable=True),
+        Column("questionnaire_id", String(64), nullable=False),
+        Column("content_hash", String(80), ForeignKey("questionnaires.content_hash"), nullable=False),
+        Column("job_model_id", String(64), nullable=False),
+        Column("job_model_version", Text, nullable=False),
+        Column("language", String(64), nullable=False),
+        Column("time_multiplier", Double, nullable=False),
+        Column("report_to_candidate", Boolean(create_constraint=False), nullable=False),
+        Column("callback_url", Text, nullable=True),
+        Column("status", String(16), nullable=False),
+        Column("session_id", String(32), ForeignKey("sessions.id"), nullable=True),
+        Column("created_by", String(128), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+        Column("opened_at", DateTime(timezone=True), nullable=True),
+        Column("completed_at", DateTime(timezone=True), nullable=True),
+    )
+    Table(
+        "consents", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("invitation_id", String(40), ForeignKey("invitations.id"), nullable=False, index=True),
+        Column("candidate_id", String(64), ForeignKey("candidates.id"), nullable=False, index=True),
+        Column("decision", String(16), nullable=False),
+        Column("notice_hash", String(80), nullable=False),
+        Column("language", String(64), nullable=False),
+        Column("audit_seq", BigInteger, nullable=True),
+        Column("recorded_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "api_clients", md,
+        Column("id", String(40), primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("key_hash", Text, nullable=False),
+        Column("scopes", Text, nullable=False),
+        Column("created_by", String(128), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("revoked_at", DateTime(timezone=True), nullable=True),
+    )
+    Table(
+        "idempotency_keys", md,
+        Column("client_id", String(40), primary_key=True),
+        Column("key", String(255), primary_key=True),
+        Column("method", String(8), nullable=False),
+        Column("path", Text, nullable=False),
+        Column("request_hash", String(80), nullable=False),
+        Column("status_code", Integer, nullable=False),
+        Column("response", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "webhook_deliveries", md,
+        Column("id", String(40), primary_key=True),
+        Column("invitation_id", String(40), ForeignKey("invitations.id"), nullable=False, index=True),
+        Column("candidate_id", String(64), nullable=False, index=True),
+        Column("client_id", String(40), nullable=True),
+        Column("event_type", String(40), nullable=False),
+        Column("audit_seq", BigInteger, nullable=False),
+        Column("url", Text, nullable=False),
+        Column("body", Text, nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("attempts", Integer, nullable=False),
+        Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("delivered_at", DateTime(timezone=True), nullable=True),
+        Column("last_status_code", Integer, nullable=True),
+        Column("last_error", Text, nullable=True),
+        UniqueConstraint("invitation_id", "audit_seq"),
+    )
+    Table(
+        "webhook_attempts", md,
+        Column("delivery_id", String(40), ForeignKey("webhook_deliveries.id"), primary_key=True),
+        Column("attempt", Integer, primary_key=True, autoincrement=False),
+        Column("attempted_at", DateTime(timezone=True), nullable=False),
+        Column("status_code", Integer, nullable=True),
+        Column("error", Text, nullable=True),
+        Column("duration_ms", Double, nullable=False),
+    )
+    names = ["invitations", "consents", "api_clients", "idempotency_keys", "webhook_deliveries", "webhook_attempts"]
+    md.create_all(connection, tables=[md.tables[name] for name in names])
+
+
 # In order; append new steps at the end, never edit a released one.
 MIGRATIONS: list[Migration] = [
     Migration(1, "questionnaire sessions: questionnaires, sessions, session_events", _v1_sessions),
@@ -211,6 +307,8 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "case records: the table artefacts is renamed case_records", _v4_case_records),
     Migration(5, "keyed digests: candidate_identity and candidate_demographics get a digest_key", _v5_keyed_digests),
     Migration(6, "anchoring: audit_checkpoints (signed heads of the audit log)", _v6_checkpoints),
+    Migration(7, "web: sessions.time_multiplier; invitations, consents, api_clients, idempotency_keys, "
+                 "webhook_deliveries, webhook_attempts", _v7_web),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

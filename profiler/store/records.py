@@ -7,7 +7,8 @@ Two places hold JSON written by profiler and read back by it:
   ``recommendation``); the review adds ``decision``, ``contest`` and ``contest_assignment``.
 - **log payloads** of the audit log that other code reads or that describe a whole act: the case entering
   the review queue (``review.requested``), a job model's stop and resumption (``model.stopped``,
-  ``model.resumed``) and a fairness audit (``audit.run``).
+  ``model.resumed``), a fairness audit (``audit.run``), an invitation (``invitation.created``) and a
+  candidate's consent or refusal (``consent.given``, ``consent.refused``).
 
 Each has one class here, with ``schema_version``. :meth:`StoredRecord.payload` gives the plain data to store
 (through :func:`profiler.canonical.canonical_json`); :func:`read_record` and :func:`read_log_record` turn a
@@ -370,11 +371,42 @@ class StoredFairnessAudit(StoredRecord):
     json_sha256: Hash
 
 
+class StoredInvitation(StoredRecord):
+    """An invitation sent to a candidate (log event ``invitation.created``): what they are invited to and by whom;
+    never the link (it is derived from the server's key) nor the vendor's reference (personal)."""
+
+    KIND: ClassVar[str] = "invitation.created"
+    invitation: str
+    questionnaire_id: str
+    content_hash: Hash
+    job_model_id: str
+    job_model_version: str
+    language: str
+    time_multiplier: float
+    report_to_candidate: bool
+    callback: bool
+    client: str | None
+    expires_at: Moment
+
+
+class StoredConsent(StoredRecord):
+    """A candidate's answer to the consent page (log events ``consent.given`` and ``consent.refused``): which
+    notice, in which language, identified by the hash of its content."""
+
+    KIND: ClassVar[str] = "consent"
+    invitation: str
+    decision: Literal["given", "refused"]
+    notice_hash: Hash
+    notice_version: str
+    language: str
+
+
 CASE_RECORDS: dict[str, type[StoredRecord]] = {cls.KIND: cls for cls in (
     StoredInputs, StoredValidity, StoredProfile, StoredContributions, StoredRecommendation, StoredDecision,
     StoredContest, StoredContestAssignment)}
 LOG_RECORDS: dict[str, type[StoredRecord]] = {cls.KIND: cls for cls in (
-    StoredReviewRequest, StoredModelStop, StoredModelResume, StoredFairnessAudit)}
+    StoredReviewRequest, StoredModelStop, StoredModelResume, StoredFairnessAudit, StoredInvitation)}
+LOG_RECORDS["consent.given"] = LOG_RECORDS["consent.refused"] = StoredConsent
 # Version 0 of the assessment records is version 1 with schema_version added.
 for _cls in (StoredInputs, StoredValidity, StoredProfile, StoredContributions):
     _cls.UPGRADES = {0: _version_zero}
@@ -468,12 +500,14 @@ __all__ = [
     "LOG_RECORDS",
     "JobModelRef",
     "RecordRef",
+    "StoredConsent",
     "StoredContest",
     "StoredContestAssignment",
     "StoredContributions",
     "StoredDecision",
     "StoredFairnessAudit",
     "StoredInputs",
+    "StoredInvitation",
     "StoredModelResume",
     "StoredModelStop",
     "StoredProfile",

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 NAMING_CONVENTION = {
@@ -72,6 +73,8 @@ sessions = Table(
     Column("expired", Boolean(create_constraint=False), nullable=False),
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # Schema version 7: the accommodation factor of the time limits (None: 1, no accommodation).
+    Column("time_multiplier", Double, nullable=True),
 )
 
 # Append-only: every answer, skip, move, pause and resume, in order. An answer is never updated: a
@@ -195,4 +198,107 @@ audit_checkpoints = Table(
     Column("key_id", String(64), nullable=False),  # which key signed (never the key)
     Column("signature", Text, nullable=False),  # base64
     Column("log_seq", BigInteger, nullable=True),  # the audit.checkpoint entry recording it
+)
+
+# Web and vendor integration (schema version 7) -----------------------------------------------------------
+# An invitation: one candidate, one questionnaire (pinned by content hash) for one job model, reached through a
+# signed link that names only the invitation's random id. Nothing personal but the vendor's reference, which
+# erasure clears.
+invitations = Table(
+    "invitations",
+    metadata,
+    Column("id", String(40), primary_key=True),  # "inv_" + random: unguessable, signed in the link
+    Column("candidate_id", String(64), ForeignKey("candidates.id"), nullable=False, index=True),
+    Column("client_id", String(40), nullable=True),  # the API client that created it (None: operator, demo)
+    Column("reference", Text, nullable=True),  # the vendor's candidate or application reference
+    Column("questionnaire_id", String(64), nullable=False),
+    Column("content_hash", String(80), ForeignKey("questionnaires.content_hash"), nullable=False),
+    Column("job_model_id", String(64), nullable=False),
+    Column("job_model_version", Text, nullable=False),
+    Column("language", String(64), nullable=False),
+    Column("time_multiplier", Double, nullable=False),
+    Column("report_to_candidate", Boolean(create_constraint=False), nullable=False),
+    Column("callback_url", Text, nullable=True),
+    Column("status", String(16), nullable=False),  # created, declined, started, completed, assessed, revoked
+    Column("session_id", String(32), ForeignKey("sessions.id"), nullable=True),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=True),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+)
+
+# The candidate's answer to the consent page: what they were shown (its hash) and whether they agreed.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("invitation_id", String(40), ForeignKey("invitations.id"), nullable=False, index=True),
+    Column("candidate_id", String(64), ForeignKey("candidates.id"), nullable=False, index=True),
+    Column("decision", String(16), nullable=False),  # "given" or "refused"
+    Column("notice_hash", String(80), nullable=False),  # sha256 of the notice text shown
+    Column("language", String(64), nullable=False),
+    Column("audit_seq", BigInteger, nullable=True),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# Vendors' API clients: the key is stored as an argon2 hash only; scopes as a JSON list.
+api_clients = Table(
+    "api_clients",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("key_hash", Text, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Idempotency keys of the API's POSTs: the request's hash and the response given, replayed on a retry.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("client_id", String(40), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("method", String(8), nullable=False),
+    Column("path", Text, nullable=False),
+    Column("request_hash", String(80), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Webhooks: one delivery per (invitation, log entry) that a vendor is told about, its body fixed when queued,
+# retried with backoff; every attempt is kept (the delivery log).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),  # "whd_" + random: the receiver's de-duplication key
+    Column("invitation_id", String(40), ForeignKey("invitations.id"), nullable=False, index=True),
+    Column("candidate_id", String(64), nullable=False, index=True),
+    Column("client_id", String(40), nullable=True),
+    Column("event_type", String(40), nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("invitation_id", "audit_seq"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("delivery_id", String(40), ForeignKey("webhook_deliveries.id"), primary_key=True),
+    Column("attempt", Integer, primary_key=True, autoincrement=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Double, nullable=False),
 )

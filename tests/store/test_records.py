@@ -28,6 +28,8 @@ from profiler.store.records import (
     read_record,
 )
 from profiler.store.tables import case_records
+from profiler.integration.keys import SecretKey
+from profiler.pipeline.invitations import Organisation, consent_notice, create_invitation, decline, give_consent
 
 AS_OF = date(2026, 3, 1)
 EVIDENCE = {
@@ -63,6 +65,12 @@ def filled(tmp_path_factory):
         control.resume("software-engineer", operator="ops-kim", reason="resolved")
         write_fairness_audit(store, "customer-support", path.parent / "audit", actor="auditor", data_kind="test",
                              data_reason="simulated candidates")
+        # An invitation taken up and one declined: invitation.created, consent.given, consent.refused.
+        key = SecretKey.generate()
+        for give in (True, False):
+            invited = create_invitation(store, key, jm).invitation
+            notice = consent_notice(invited, Organisation(), store)
+            (give_consent if give else decline)(store, invited, notice)
     return path
 
 

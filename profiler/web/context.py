@@ -1,0 +1,39 @@
+"""What every request handler reaches through ``request.app.state.profiler``: the store, the key, the settings,
+the rate limiters, and a way to run the (synchronous) pipeline off the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar
+
+from anyio import to_thread
+
+from profiler.integration.invitations import Invitation, get_invitation
+from profiler.integration.keys import SecretKey
+from profiler.store.store import Store
+from profiler.web.security import RateLimiter
+from profiler.web.settings import WebSettings
+
+T = TypeVar("T")
+
+
+@dataclass
+class WebContext:
+    store: Store
+    key: SecretKey
+    settings: WebSettings
+    link_failures: RateLimiter = field(init=False)
+    key_failures: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.link_failures = RateLimiter(self.settings.link_failures_per_minute)
+        self.key_failures = RateLimiter(self.settings.key_failures_per_minute)
+
+    async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``function(*args, **kwargs)`` in a worker thread (the store's calls block)."""
+        return await to_thread.run_sync(partial(function, *args, **kwargs))
+
+    def invitation(self, invitation_id: str) -> Invitation:
+        return get_invitation(self.store, invitation_id)

@@ -1,0 +1,39 @@
+"""What a deployment sets: who assesses (shown to candidates), cookies, callbacks, rate limits, webhooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from profiler.pipeline.invitations import Organisation
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Settings of the web app.
+
+    Attributes
+    ----------
+    organisation : Organisation
+        Who assesses, the contact for questions and data requests, and how long cases are kept: what the
+        consent and end pages say.
+    secure_cookies : bool
+        Mark cookies ``Secure`` (sent over https only). Set it whenever the app is served over https.
+    allow_http_callbacks : bool
+        Accept plain-http webhook addresses other than localhost (test set-ups only).
+    link_failures_per_minute, key_failures_per_minute : int
+        Failed invitation links and failed API keys allowed per client address and minute, then 429.
+    public_url : str or None
+        The app's address as vendors and candidates reach it (``https://assess.example.org``), for the links
+        the API returns; default: the address of the request.
+    webhook_interval : float or None
+        Seconds between two passes of the webhook sender inside the server (None: do not send from the
+        server; run ``profiler webhooks send`` instead).
+    """
+
+    organisation: Organisation = field(default_factory=Organisation)
+    secure_cookies: bool = False
+    allow_http_callbacks: bool = False
+    link_failures_per_minute: int = 10
+    key_failures_per_minute: int = 10
+    public_url: str | None = None
+    webhook_interval: float | None = 5.0
