@@ -121,7 +121,7 @@ def test_erase_deletes_the_data_and_keeps_the_log_verifiable(store, mini):
     assert proof.event == "candidate.erased" and proof.entry_hash == receipt.entry_hash
     assert proof.payload["redacted"] == ada_entries and proof.payload["reason"] == "erasure request 2025-03-01"
     assert proof.payload["deleted"] == {"sessions": 1, "answers": 3, "records": 2, "identity": True,
-                                        "demographics": True}
+                                        "demographics": True, "invitations": 0}
 
     people = Candidates(store)
     assert people.get("cand-ada").status == "erased" and people.get("cand-ada").erased_at is not None
