@@ -1,6 +1,7 @@
 """Norms and trait profiles: norm tables built from calibration samples, and scores placed against them."""
 
 from profiler.norms.build import attainable_scores, build_norms
+from profiler.norms.irt import IRT_MEASURES, irt_trait_profiles
 from profiler.norms.loading import bundled_norms, load_norms
 from profiler.norms.profile import (
     MEASURES,
@@ -18,6 +19,7 @@ from profiler.norms.profile import (
 from profiler.norms.table import NORMS_FORMAT, NormsError, NormsMismatchError, NormTable, RowRule, ScaleNorm
 
 __all__ = [
+    "IRT_MEASURES",
     "MEASURES",
     "NORMS_FORMAT",
     "PERCENTILE_METHODS",
@@ -32,6 +34,7 @@ __all__ = [
     "TraitProfile",
     "attainable_scores",
     "build_norms",
+    "irt_trait_profiles",
     "bundled_norms",
     "load_norms",
     "profile_scores",
