@@ -85,7 +85,7 @@ def prepare(data: pd.DataFrame, model: ParsedModel, group: str | None, missing: 
         where = "" if lab is None else f" in group {lab!r}"
         frame = pd.DataFrame(Xg, columns=names)
         try:
-            pc = polychoric(frame, missing="pairwise", acov=True)
+            pc = polychoric(frame, missing="pairwise", _influence_only=True)
         except PolychoricError as err:
             raise CFADataError(f"{err}{where}") from None
         dropped += pc.missing.n_rows_dropped

@@ -53,8 +53,10 @@ class OrdinalGroup:
     @property
     def gamma(self) -> np.ndarray:
         if self._gamma is None:
-            M = self.influence
-            g = linalg.blas.dsyrk(float(self.n), M, trans=1, lower=0)  # n M'M, upper triangle
+            # n M'M by a single-precision rank-k update: Gamma only enters the traces of the corrected
+            # tests and, for large samples, the standard errors (relative error ~1e-6); the weights are exact
+            M = np.asarray(self.influence, dtype=np.float32)
+            g = linalg.blas.ssyrk(float(self.n), M, trans=1, lower=0).astype(np.float64)  # upper triangle
             self._gamma = np.triu(g) + np.triu(g, 1).T
         return self._gamma
 
@@ -211,8 +213,10 @@ def robust_wls(problem: WLSProblem, x: np.ndarray, df: int) -> RobustWLS:
     tr1 = 0.0
     parts = []
     for f, w, grp, D in zip(problem.weights, problem.w, problem.groups, problem.jacobian(x)):
-        MWD = grp.influence @ (D * w[:, None])  # n x q
-        middle += f * grp.n * (MWD.T @ MWD)
+        WD = D * w[:, None]
+        MWD = grp.influence @ WD if grp.influence.shape[0] * WD.shape[0] < 4e6 else None
+        # Delta'W Gamma W Delta: from the rows when they are few, else from Gamma (needed for the traces anyway)
+        middle += f * (grp.n * (MWD.T @ MWD) if MWD is not None else WD.T @ grp.gamma @ WD)
         parts.append((f, w, grp, D))
     vcov = E_inv @ middle @ E_inv / (problem.n_total - 1.0)
     # traces over the stacked groups: V = blockdiag(f W), Gamma = blockdiag(Gamma_g / f)

@@ -727,8 +727,12 @@ class CFA:
         For factor j, its indicators I (the observed variables loading on it) and Var(eta_j) the model's
         factor variance::
 
-            omega          = (sum_I lambda_ij)^2 Var(eta_j) / 1' Sigma_II 1    (model-implied variance of the sum)
-            omega_observed = (sum_I lambda_ij)^2 Var(eta_j) / 1' S_II 1        (its sample variance)
+            omega          = (sum_I |lambda_ij|)^2 Var(eta_j) / k' Sigma_II k   (model-implied variance of the sum)
+            omega_observed = (sum_I |lambda_ij|)^2 Var(eta_j) / k' S_II k       (its sample variance)
+
+        with k the signs of the loadings: items that load negatively enter the sum reversed, as the
+        scale's scoring key reverses them (semTools sums the raw items, which only differs when a
+        loading is negative).
             ave            = sum_I lambda_ij^2 Var(eta_j) / sum_I Sigma_ii     (Fornell & Larcker 1981)
 
         Residual covariances and cross-loadings among the indicators enter through Sigma. For ordinal
@@ -764,10 +768,11 @@ class CFA:
                 if items.size == 0:
                     continue
                 var = mats.psi[j, j]
-                true = lam[items, j].sum() ** 2 * var
+                key = np.sign(lam[items, j])  # reverse the items that load negatively, as a scoring key does
+                true = np.abs(lam[items, j]).sum() ** 2 * var
                 row = {"factor": factor, "n_indicators": int(items.size),
-                       "omega": true / sigma[np.ix_(items, items)].sum(),
-                       "omega_observed": true / sample[np.ix_(items, items)].sum(),
+                       "omega": true / (key @ sigma[np.ix_(items, items)] @ key),
+                       "omega_observed": true / (key @ sample[np.ix_(items, items)] @ key),
                        "ave": float(np.sum(lam[items, j] ** 2) * var / np.trace(sigma[np.ix_(items, items)]))}
                 if len(self.groups_) > 1:
                     row["group"] = label

@@ -40,10 +40,12 @@ def test_composite_reliability_for_ordinal_and_groups(bfi25, holzinger_swineford
     rel = fit.composite_reliability()
     lam = fit.estimates_.query("op == '=~'").est.to_numpy()
     psi = fit.estimates_.query("lhs == 'A' and op == '~~' and rhs == 'A'").est.iloc[0]
-    # latent responses have unit variance: omega = (sum lambda)^2 psi / (sum of the model correlations)
+    # latent responses have unit variance: omega = (sum |lambda|)^2 psi / (sum of the keyed model correlations);
+    # A1 is the marker: A2..A5 load negatively and count reversed
+    key = np.sign(lam)
     R = np.outer(lam, lam) * psi
     np.fill_diagonal(R, 1.0)
-    assert rel.omega.iloc[0] == pytest.approx(lam.sum() ** 2 * psi / R.sum(), rel=1e-10)
+    assert (key[1:] < 0).all() and rel.omega.iloc[0] == pytest.approx(np.abs(lam).sum() ** 2 * psi / (key @ R @ key), rel=1e-10)
     groups = CFA(HS_MODEL).fit(holzinger_swineford, group="school").composite_reliability()
     assert list(groups.columns[:2]) == ["factor", "group"] and len(groups) == 6
 
@@ -86,3 +88,14 @@ def test_singular_data_are_refused_with_a_clear_error(holzinger_swineford):
         warnings.simplefilter("error")
         with pytest.raises(CFADataError, match="FIML \\(EM\\) covariance matrix is not positive definite"):
             CFA(HS_MODEL, missing="fiml").fit(data)
+
+
+def test_negatively_loading_items_count_reversed(bfi25):
+    # A1 loads negatively on agreeableness: reversing it by hand (7 - A1) must give the same omega
+    fit = CFA("A =~ A2 + A1 + A3 + A4 + A5").fit(bfi25)
+    flipped = bfi25.assign(A1=7 - bfi25.A1)
+    same = CFA("A =~ A2 + A1 + A3 + A4 + A5").fit(flipped)
+    a, b = fit.composite_reliability().iloc[0], same.composite_reliability().iloc[0]
+    assert fit.estimates_.query("rhs == 'A1' and op == '=~'").est.iloc[0] < 0
+    for key in ("omega", "omega_observed", "ave"):
+        assert a[key] == pytest.approx(b[key], rel=1e-8)
