@@ -258,7 +258,8 @@ class CFA:
         model = self._parsed_model()
         self.estimator_ = estimator
         if estimator in ORDINAL_ESTIMATORS:
-            return self._fit_ordinal(data, model, group, equal, partial, estimator)
+            with single_threaded_blas():
+                return self._fit_ordinal(data, model, group, equal, partial, estimator)
         st = next((st for st in model.statements if st.op == "|"), None)
         if st is not None:
             raise ModelSpecificationError(
@@ -505,9 +506,8 @@ class CFA:
         x0 = co.start(problem, od)
         _, E0, _ = problem.normal_equations(x0)
         self._check_information(E0, table, od.labels, when="at the starting values", error=True)
-        with single_threaded_blas():
-            x, n_iter, converged = problem.minimize(x0, max_iter=self.max_iter, tol=self.tol)
-            fit_indices, vcov = co.fit_indices(problem, x, df, table)
+        x, n_iter, converged = problem.minimize(x0, max_iter=self.max_iter, tol=self.tol)
+        fit_indices, vcov = co.fit_indices(problem, x, df, table)
         self._record(model, table, problem, x, n_iter, converged, group, od.labels, equal, [g.n for g in od.groups],
                      od.missing)
         self.info_ = None

@@ -400,6 +400,13 @@ def polychoric(
     ``psych::polychoric(data)`` (psych stops its one-dimensional search at a tolerance of about 1e-4,
     so its values differ from the maximum by up to that much).
     """
+    from profiler.factors._cfa_data import single_threaded_blas
+
+    with single_threaded_blas():  # small products: BLAS worker threads only spin on a busy machine
+        return _polychoric(data, ordered, missing, acov, _influence_only)
+
+
+def _polychoric(data, ordered, missing, acov: bool, _influence_only: bool) -> Polychoric:
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if missing not in ("pairwise", "listwise", "raise"):
