@@ -8,13 +8,19 @@ constructor rather than PyYAML's, because the standard one has traps for psychol
 * numbers remember how they were written, so ``version: 1.10`` can become the text ``"1.10"``;
 * duplicate keys are an error instead of silently keeping the last one;
 * explicit tags (``!!python/...``) are refused;
-* alias expansion is bounded, so an anchor/alias bomb fails quickly, and oversized files are refused.
+* hostile documents are bounded: the file is read up to :data:`MAX_FILE_BYTES` (regular files only: a
+  device, a named pipe or a directory is refused before it is opened for reading, so nothing hangs), the
+  nesting depth (:data:`MAX_DEPTH`, checked while composing, before Python's recursion limit), the nodes
+  after alias expansion (:data:`MAX_NODES`) and the text they expand to (:data:`MAX_EXPANDED_CHARS`: an
+  alias of a long string repeated many times is refused, not built into gigabytes downstream);
+* numbers must be finite and of sane length: ``1e400``, ``.inf`` and ``.nan`` are refused with their line.
 
 Every problem becomes an :class:`~profiler.errors.ErrorDetail` located by file, line and column.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +29,13 @@ from typing import Any
 import yaml
 
 from profiler.errors import ErrorDetail
+from profiler.files import read_capped
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
+MAX_DEPTH = 32  # a questionnaire nests 6 levels deep; hundreds only come from a hostile file
+MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES  # text after alias expansion
+MAX_DIGITS = 40  # a whole number longer than this is no value of any format (a seed has 19 digits)
 
 Path_ = tuple[str | int, ...]
 
@@ -35,6 +45,7 @@ _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
 _NULL = {"", "~", "null", "Null", "NULL"}
 _PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+_NON_FINITE = re.compile(r"[-+]?\.(inf|Inf|INF|nan|NaN|NAN)")
 
 
 _SYNTAX_HINTS = [
@@ -68,10 +79,63 @@ class SourceFloat(float):
         return obj
 
 
+class _Refused(Exception):
+    """Composition stopped: the document is too deep or expands too far (raised before it is all read)."""
+
+    def __init__(self, mark, message: str):
+        self.mark, self.message = mark, message
+
+
 class _Loader(yaml.SafeLoader):
-    """A loader without implicit type resolution: every plain scalar is composed as text; we type it."""
+    """A loader without implicit type resolution: every plain scalar is composed as text; we type it.
+
+    Composition is bounded as it goes, so that a hostile document is refused before the rest of it is even
+    read: nesting deeper than :data:`MAX_DEPTH` (PyYAML composes recursively), and more than :data:`MAX_NODES`
+    nodes or :data:`MAX_EXPANDED_CHARS` characters of text once aliases are expanded (each alias counts the
+    whole of the node it repeats).
+    """
 
     yaml_implicit_resolvers: dict = {}
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = self._nodes = self._chars = 0
+        self._weights: dict[int, tuple[int, int]] = {}  # id(node) -> (nodes, characters), aliases expanded
+
+    def compose_node(self, parent, index):
+        alias = self.check_event(yaml.AliasEvent)
+        mark = self.peek_event().start_mark
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(mark, f"nested more than {MAX_DEPTH} levels deep; refused")
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if alias:  # the whole node again; an alias inside its own anchor counts once (reported later)
+            nodes, chars = self._weights.get(id(node), (1, 0))
+        else:
+            nodes, chars = self._weigh(node)
+            self._weights[id(node)] = (nodes, chars)
+            nodes, chars = 1, chars if isinstance(node, yaml.ScalarNode) else 0  # children counted already
+        self._nodes += nodes
+        self._chars += chars
+        if self._nodes > MAX_NODES:
+            raise _Refused(mark, f"document expands to more than {MAX_NODES:,} nodes (anchors and aliases?); refused")
+        if self._chars > MAX_EXPANDED_CHARS:
+            raise _Refused(mark, f"document expands to more than {MAX_EXPANDED_CHARS:,} characters of text (an "
+                                 "alias of a long text repeated?); refused")
+        return node
+
+    def _weigh(self, node) -> tuple[int, int]:
+        if isinstance(node, yaml.ScalarNode):
+            return 1, len(node.value)
+        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+        nodes, chars = 1, 0
+        for child in children:
+            weight = self._weights.get(id(child), (1, 0))
+            nodes, chars = nodes + weight[0], chars + weight[1]
+        return nodes, chars
 
 
 def format_path(path: Path_) -> str:
@@ -125,25 +189,16 @@ class YamlSourceError(Exception):
 
 
 def read_yaml_file(path: str | Path) -> YamlDocument:
-    """Read and parse a YAML file; refuses oversized and unreadable files with a located error."""
+    """Read and parse a YAML file; refuses what is not a regular file, oversized and unreadable files with a
+    located error. At most :data:`MAX_FILE_BYTES` + 1 bytes are read, whatever the file claims to be."""
     path = Path(path)
     name = path.name
+    raw = read_capped(path, MAX_FILE_BYTES, lambda message: YamlSourceError([ErrorDetail(name, 0, 0, "", message)]))
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise YamlSourceError([ErrorDetail(str(path), 0, 0, "", f"cannot read file: {exc.strerror}")]) from None
-    if size > MAX_FILE_BYTES:
-        raise YamlSourceError(
-            [ErrorDetail(name, 0, 0, "", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")]
-        )
-    try:
-        raw = path.read_bytes()
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise YamlSourceError([ErrorDetail(name, line, 0, "", "file is not valid UTF-8 text")]) from None
-    except OSError as exc:
-        raise YamlSourceError([ErrorDetail(name, 0, 0, "", f"cannot read file: {exc.strerror}")]) from None
     return parse_yaml(text, name)
 
 
@@ -167,6 +222,8 @@ def parse_yaml(text: str, file: str = "<string>") -> YamlDocument:
             node = loader.get_single_node()
         finally:
             loader.dispose()
+    except _Refused as exc:
+        raise YamlSourceError([ErrorDetail(file, exc.mark.line + 1, exc.mark.column + 1, "", exc.message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -212,6 +269,7 @@ class _Builder:
         self.doc = doc
         self.errors: list[ErrorDetail] = []
         self.count = 0
+        self.chars = 0  # text built so far, aliases expanded
         self.active: set[int] = set()
 
     def _error(self, node: yaml.Node, message: str) -> None:
@@ -232,6 +290,12 @@ class _Builder:
             self._error(node, f"YAML tags such as {node.tag!r} are not supported; write plain values")
             return None
         if isinstance(node, yaml.ScalarNode):
+            self.chars += len(node.value)
+            if self.chars > MAX_EXPANDED_CHARS:
+                if self.chars - len(node.value) <= MAX_EXPANDED_CHARS:
+                    self._error(node, f"document expands to more than {MAX_EXPANDED_CHARS:,} characters of text "
+                                      "(an alias of a long text repeated?); refused")
+                return None
             return self._scalar(node)
         self.active.add(id(node))
         try:
@@ -263,8 +327,7 @@ class _Builder:
             out[key] = self.build(value_node, child)
         return out
 
-    @staticmethod
-    def _scalar(node: yaml.ScalarNode) -> Any:
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
         value = node.value
         if node.style is not None:  # quoted or block scalars are always text
             return value
@@ -274,8 +337,19 @@ class _Builder:
             return True
         if value in _FALSE:
             return False
+        if _NON_FINITE.fullmatch(value):
+            self._error(node, f"{value} is not a finite number; write a number (or quote it to make it text)")
+            return None
         if _INT.fullmatch(value):
+            if len(value.lstrip("+-")) > MAX_DIGITS:
+                self._error(node, f"a whole number of {len(value.lstrip('+-'))} digits; numbers here have at most "
+                                  f"{MAX_DIGITS}")
+                return None
             return SourceInt(int(value), value)
         if _FLOAT.fullmatch(value) and any(ch.isdigit() for ch in value):
-            return SourceFloat(float(value), value)
+            number = float(value)
+            if not math.isfinite(number):
+                self._error(node, f"{value} is too large to be a number (it overflows to infinity)")
+                return None
+            return SourceFloat(number, value)
         return value

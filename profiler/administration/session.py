@@ -40,11 +40,11 @@ from profiler.administration.errors import SessionError, SessionExpiredError
 from profiler.administration.events import Event, SessionState
 from profiler.administration.prompt import Prompt, check_answer, item_text, number_range, options_of
 from profiler.questionnaire.questionnaire import Questionnaire
+from profiler.questionnaire.spec import MAX_SEED  # the store keeps seeds in a signed 64-bit integer
 from profiler.store.store import Store
 
 # Pseudonymous ids only: no spaces or '@', so that a name or an e-mail address is refused.
 RESPONDENT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$")
-MAX_SEED = 2**63 - 1  # the store keeps seeds in a signed 64-bit integer
 MAX_TIME_MULTIPLIER = 10.0
 
 

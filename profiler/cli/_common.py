@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -30,3 +31,18 @@ def db_hint(args) -> str:
     if args.db is None:
         return ""
     return f" --db {shlex.quote(redact_url(args.db))}"
+
+
+# C0 controls but line feed, DEL, C1 controls (ESC, CSI and OSC sequences start with these), and the Unicode
+# controls that reorder or hide text (bidirectional overrides and isolates, line and paragraph separators).
+_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (escape sequences, bells, carriage returns,
+    bidirectional overrides) removed, a tab shown as a space; line breaks kept.
+
+    A questionnaire's author could otherwise move the cursor, rewrite what the respondent sees, change the
+    window title or send sequences some terminals act on.
+    """
+    return _CONTROLS.sub(lambda m: " " if m.group() == "\t" else "", text)

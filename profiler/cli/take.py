@@ -13,7 +13,7 @@ import math
 import shlex
 import sys
 
-from profiler.cli._common import EXIT_OK, add_db_option, db_hint, db_location
+from profiler.cli._common import EXIT_OK, add_db_option, db_hint, db_location, terminal_text
 
 PROMPT = "> "
 BAR_WIDTH = 24
@@ -169,8 +169,8 @@ def _introduce(session) -> None:
     status = q.spec.languages[session.language]
     if status.status == "unvalidated":
         note = f" ({status.note})" if status.note else ""
-        print(f"note: the {session.language!r} version of {q.id} is an unvalidated translation{note}",
-              file=sys.stderr)
+        text = f"note: the {session.language!r} version of {q.id} is an unvalidated translation{note}"
+        print(terminal_text(text), file=sys.stderr)
     _say(f"{q.title(session.language)}\n"
          f"Session {session.id} (respondent {session.respondent}); {len(session.order)} items.\n"
          "Type the number of your answer and press Enter.")
@@ -198,7 +198,9 @@ def _scale_name(q, scale_id: str, language: str) -> str:
 
 
 def _say(text: str) -> None:
-    print(text, flush=True)
+    # Everything shown to the respondent passes here: item texts, labels and titles come from the
+    # questionnaire's author, and a terminal must not act on escape sequences in them.
+    print(terminal_text(text), flush=True)
 
 
 def _read() -> str | None:
@@ -207,5 +209,5 @@ def _read() -> str | None:
     sys.stdout.flush()
     line = sys.stdin.readline()
     if not sys.stdin.isatty():  # scripted input: echo it so that the transcript reads like a terminal
-        sys.stdout.write(line if line.endswith("\n") else line + "\n")
+        sys.stdout.write(terminal_text(line.rstrip("\n")) + "\n")
     return line.strip() if line else None

@@ -23,6 +23,7 @@ given, empty otherwise), then ``normed`` (``no``), ``calibration`` and ``calibra
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from profiler.questionnaire.scoring import validate_responses
 ErrorPolicy = Literal["stop", "skip"]
 PercentileMethod = Literal["empirical", "normal"]
 SHOWN_PROBLEMS = 20
+MAX_LINE_BYTES = 1 << 20  # a row of answers is a few kilobytes; a line past this is no row
 
 
 class BatchError(ProfilerError, ValueError):
@@ -166,8 +168,10 @@ def score_file(questionnaire: Questionnaire, norms: NormTable | None, responses:
     """
     options = options or ScoreOptions()
     responses, out = Path(responses), Path(out)
-    if not responses.is_file():
+    if not responses.exists():
         raise BatchError(f"no such file: {responses}")
+    if not responses.is_file():  # a directory, a named pipe, a device such as /dev/zero: refused, never read
+        raise BatchError(f"{responses} is not a regular file: give the path of a CSV file")
     if out.resolve() == responses.resolve():
         raise BatchError("the output must not be the responses file")
     placement = _placement(questionnaire, norms, calibration, options)
@@ -189,15 +193,47 @@ def score_file(questionnaire: Questionnaire, norms: NormTable | None, responses:
 
 
 def read_header(path: Path, sep: str) -> list[str]:
-    """The column names of a CSV (a byte-order mark and surrounding spaces removed)."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        try:
-            header = next(csv.reader(handle, delimiter=sep))
-        except StopIteration:
-            raise BatchError(f"{path} is empty: expected a header line naming the items") from None
-        except UnicodeDecodeError:
-            raise BatchError(f"{path}: line 1 is not UTF-8 text; save the file as UTF-8 (CSV UTF-8)") from None
+    """The column names of a CSV (a byte-order mark and surrounding spaces removed); line 1 is read up to
+    :data:`MAX_LINE_BYTES`."""
+    with open(path, "rb") as handle:
+        first = handle.readline(MAX_LINE_BYTES + 1)
+    if len(first) > MAX_LINE_BYTES:
+        raise BatchError(f"{path}: line 1 is longer than {MAX_LINE_BYTES:,} bytes: not a header naming items")
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BatchError(f"{path}: line 1 is not UTF-8 text; save the file as UTF-8 (CSV UTF-8)") from None
+    try:
+        header = next(csv.reader([text.rstrip("\r\n")], delimiter=sep), None)
+    except csv.Error as exc:
+        raise BatchError(f"{path}: line 1 cannot be read as CSV ({exc})") from None
+    if not text.strip() or header is None:
+        raise BatchError(f"{path} is empty: expected a header line naming the items")
     return [name.strip() for name in header]
+
+
+class _LineCapped(io.RawIOBase):
+    """A binary file that raises :class:`BatchError` when a line grows past :data:`MAX_LINE_BYTES`, so that a
+    file without line breaks (or a row of one huge field) cannot fill memory; reads pass through unchanged."""
+
+    def __init__(self, handle, path: Path):
+        self.handle, self.path = handle, path
+        self.run = 0  # bytes since the last line break
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.handle.read(len(buffer))
+        last = data.rfind(b"\n")
+        self.run = len(data) - last - 1 if last >= 0 else self.run + len(data)
+        if self.run > MAX_LINE_BYTES:
+            raise BatchError(f"{self.path}: a line is longer than {MAX_LINE_BYTES:,} bytes: not a row of answers")
+        buffer[:len(data)] = data
+        return len(data)
+
+    def tell(self) -> int:
+        return self.handle.tell()
 
 
 def check_header(header: list[str], questionnaire: Questionnaire, id_column: str | None) -> list[str]:
@@ -225,7 +261,8 @@ def check_header(header: list[str], questionnaire: Questionnaire, id_column: str
 def _chunks(path: Path, header: list[str], options: ScoreOptions) -> Iterator[tuple[pd.DataFrame, np.ndarray, int]]:
     """``(chunk, CSV line numbers of its rows, bytes of the file consumed)`` for each chunk."""
     rows_done = 0
-    with open(path, "rb") as handle:
+    with open(path, "rb") as raw:
+        handle = _LineCapped(raw, path)
         reader = pd.read_csv(
             handle, sep=options.sep, chunksize=options.chunk_size, skip_blank_lines=False, encoding="utf-8-sig",
             names=header, header=0, dtype={options.id_column: str} if options.id_column else None,

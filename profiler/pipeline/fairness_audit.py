@@ -13,6 +13,7 @@ passes through here.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from profiler.canonical import sha256_bytes, sha256_text
+from profiler.files import read_capped
 from profiler.fairness.audit import AuditSummary, FairnessAudit, FairnessAuditError, fairness_audit
 from profiler.oversight.candidates import DemographicsVault
 from profiler.oversight.review import Review
@@ -29,6 +31,8 @@ from profiler.pipeline.cases import ReportError, review_status
 from profiler.store import Store
 from profiler.store.audit_log import AuditEvent, AuditLog
 from profiler.store.records import StoredFairnessAudit
+
+MAX_GROUPS_BYTES = 64 * 1024 * 1024  # a groups file has a short line per candidate
 
 
 @dataclass(frozen=True)
@@ -72,11 +76,11 @@ def read_group_labels(path: str | Path) -> tuple[pd.DataFrame, str]:
         The file cannot be read, has no attribute column, or lists a candidate twice.
     """
     path = Path(path)
+    data = read_capped(path, MAX_GROUPS_BYTES, lambda message: ReportError(f"the groups file {path}: {message}"))
     try:
-        data = path.read_bytes()
         # utf-8-sig: spreadsheet programs put a byte-order mark before the first column name
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise ReportError(f"cannot read the groups file {path}: {exc}") from None
     if frame.shape[1] < 2:
         raise ReportError(f"{path}: expected a candidate column and at least one attribute column (e.g. sex)")

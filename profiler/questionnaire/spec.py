@@ -35,10 +35,20 @@ Translations = Annotated[
 ]
 
 
+# Bounds of the format's numbers (docs/questionnaire-format.md, "Numbers and their bounds"): finite, and small
+# enough that nothing downstream overflows (a seed is a signed 64-bit integer in the store).
+MAX_SEED = 2**63 - 1
+MAX_VALUE = 1e9  # answer values, number ranges, expected answers
+MAX_SECONDS = 7 * 24 * 3600.0  # time limits
+MAX_COUNT = 100_000  # counts of answers, items, flags
+Value = Annotated[int | float, Field(ge=-MAX_VALUE, le=MAX_VALUE)]
+
+
 class Strict(BaseModel):
     """Base of every format model: unknown keys are errors, values are not coerced between types."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # allow_inf_nan: no infinity or NaN anywhere (1e400 and .inf are refused earlier, with their line).
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
     # Sections added to the format after its first release are left out of the normalized content while they
     # are empty, so that a document which does not use them keeps its content hash (and its artifacts).
@@ -86,7 +96,7 @@ class LanguageInfo(Strict):
 class ResponseOption(Strict):
     """One answer on a Likert scale: the value stored and scored, and its label in each language."""
 
-    value: int | float
+    value: Value
     label: Translations
 
 
@@ -109,8 +119,8 @@ class NumberFormat(Strict):
     """A bounded number, e.g. years of experience; ``integer: true`` refuses fractions."""
 
     type: Literal["number"]
-    min: int | float
-    max: int | float
+    min: Value
+    max: Value
     integer: bool = False
     unit: Translations | None = None
 
@@ -127,7 +137,7 @@ class ValidityCheck(Strict):
     """
 
     kind: Literal["attention_check", "infrequency"]
-    expected: int | float | list[int | float]
+    expected: Value | list[Value]
 
 
 class SharedItem(Strict):
@@ -200,6 +210,8 @@ class Administration(Strict):
     order: Literal["fixed", "random"] = "fixed"
     seed: int | None = Field(
         default=None,
+        ge=0,
+        le=MAX_SEED,
         description="With order: random, a fixed seed gives every session the same order; without it each "
         "session draws its own seed and records it.",
     )
@@ -207,8 +219,8 @@ class Administration(Strict):
         default=None, description="Pages of items in order; every item in exactly one block. Default: one page."
     )
     allow_back: bool = True
-    time_limit_seconds: float | None = Field(default=None, gt=0)
-    item_time_limit_seconds: float | None = Field(default=None, gt=0)
+    time_limit_seconds: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
+    item_time_limit_seconds: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
 
 
 ValidityIndex = Literal[
@@ -227,6 +239,7 @@ class ValidityRules(Strict):
     longstring_max: int | None = Field(
         default=10,
         ge=1,
+        le=MAX_COUNT,
         description="Flag more than this many identical answers in a row (in order of administration). "
         "Default 10, within the per-answer limits of 6 to 14 used for the NEO-PI-R (Costa & McCrae, 1992) "
         "and web-based IPIP inventories (Johnson, 2005).",
@@ -234,6 +247,7 @@ class ValidityRules(Strict):
     irv_min: float | None = Field(
         default=0.5,
         ge=0,
+        le=MAX_VALUE,
         description="Flag an intra-individual response variability (SD of a person's answers; Dunn et al., "
         "2018) below this, in answer-scale points. Dunn et al. give no fixed cut; 0.5 (less than half a "
         "step) means nearly every answer is the same.",
@@ -269,18 +283,22 @@ class ValidityRules(Strict):
     seconds_per_item_min: float | None = Field(
         default=2.0,
         gt=0,
+        le=MAX_SECONDS,
         description="Flag fewer seconds per item than this (median over items when per-item times are "
         "known); about 2 s per item is too fast to read an item (Huang et al., 2012). Needs timings.",
     )
     attention_checks_failed_max: int | None = Field(
-        default=0, ge=0, description="Flag more failed attention checks (instructed items) than this. Default 0."
+        default=0, ge=0, le=MAX_COUNT,
+        description="Flag more failed attention checks (instructed items) than this. Default 0."
     )
     infrequent_answers_max: int | None = Field(
-        default=0, ge=0, description="Flag more infrequent answers to infrequency items than this. Default 0."
+        default=0, ge=0, le=MAX_COUNT,
+        description="Flag more infrequent answers to infrequency items than this. Default 0."
     )
     flags_for_invalid: int = Field(
         default=2,
         ge=1,
+        le=MAX_COUNT,
         description="Number of flagged indices that make a response invalid (a multiple-hurdle rule, "
         "Curran, 2016: one index alone errs too often). Default 2.",
     )
