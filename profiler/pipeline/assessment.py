@@ -43,11 +43,12 @@ import math
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, insert, select
 
 from profiler.administration.session import Session
 from profiler.administration.validity import assess_validity
@@ -71,7 +72,7 @@ from profiler.store.records import (
     StoredValidity,
     ValidityVerdict,
 )
-from profiler.store.tables import audit_log
+from profiler.store.tables import audit_log, job_models
 
 if TYPE_CHECKING:
     from profiler.jobmodel import JobModel, Recommendation
@@ -428,8 +429,10 @@ def _record(store: Store, c: _Computed, actor: str,
             })
         append(AuditEvent.QUESTIONNAIRE, q.identity())
         append(AuditEvent.NORMS, {**c.norms.identity(), "built_for": c.norms.questionnaire.content_hash})
+        _store_job_model(connection, jm)
         append(AuditEvent.JOB_MODEL, {"job_model_id": jm.id, "job_model_version": jm.version,
-                                      "job_model_hash": jm.content_hash, "source": jm.source})
+                                      "job_model_hash": jm.content_hash, "source": jm.source,
+                                      "stored_as": "job_models"})
         stored = [store_record(inputs, AuditEvent.INPUTS), store_record(validity, VALIDITY_EVENT),
                   store_record(profile, AuditEvent.SCORES), store_record(contributions, AuditEvent.CONTRIBUTIONS)]
         based_on = {s.kind: RecordRef(record=s.id, payload_hash=s.payload_hash) for s in stored}
@@ -461,5 +464,15 @@ def _session_logged(connection: Connection, candidate: str, session_id: str) -> 
             continue
     return False
 
+
+
+def _store_job_model(connection: Connection, jm: JobModel) -> None:
+    """Store the job model's content under its hash (once), so that the model behind a recommendation can be
+    shown and checked (``verify``) as long as the log is kept."""
+    query = select(job_models.c.content_hash).where(job_models.c.content_hash == jm.content_hash)
+    if connection.execute(query).first() is None:
+        connection.execute(insert(job_models).values(
+            content_hash=jm.content_hash, job_model_id=jm.id, version=jm.version,
+            document=canonical_json(jm.spec.model_dump(mode="json")), stored_at=datetime.now(UTC)))
 
 __all__ = ["Assessment", "AssessmentError", "BatchResult", "ValidityResult", "assess_candidate", "assess_candidates"]

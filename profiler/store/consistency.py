@@ -19,8 +19,9 @@ What an entry states:
   digest (:mod:`profiler.store.digests`), so that the values are checked without being in the log.
 - ``model.stopped`` and ``model.resumed``: the row of ``model_stops`` (model, version, operator, reason and the
   entries' numbers).
-- A stored questionnaire is named by the hash of its content: its row must hash to its key, and each session's
-  questionnaire must be there.
+- A stored questionnaire or job model is named by the hash of its content: its row must hash to its key; each
+  session's questionnaire must be there, and each job model a ``job_model.version`` entry stored (since schema
+  version 7).
 
 An erased entry states nothing any more (its rows were deleted with it); the ``candidate.erased`` entry that
 follows states that nothing but the pseudonym's row remains.
@@ -45,6 +46,7 @@ from profiler.store.tables import (
     candidate_demographics,
     candidate_identity,
     candidates,
+    job_models,
     model_stops,
     questionnaires,
     session_events,
@@ -117,7 +119,8 @@ def _candidate_pages(connection: Connection) -> Iterator[list[str]]:
         lists = []
         for column in sources:
             key = _ordered(column, connection)
-            query = select(column).distinct().where(column.is_not(None)).order_by(key).limit(PAGE)
+            # The collated expression itself is selected: PostgreSQL orders a DISTINCT only by what it selects.
+            query = select(key.label("id")).distinct().where(column.is_not(None)).order_by(key).limit(PAGE)
             if after is not None:
                 query = query.where(key > after)
             lists.append([row[0] for row in connection.execute(query)])
@@ -355,29 +358,45 @@ def _check_sessions(case: _Case, stored: dict[str, dict[str, Any]],
     return checked
 
 
-def _check_questionnaires(connection: Connection, problems: Problems) -> int:
+def _check_documents(connection: Connection, table: Any, id_column: str, problems: Problems) -> int:
+    """Stored questionnaires and job models: each row's document must hash to its key, and name its id/version."""
     checked = 0
     after: str | None = None
-    key = _ordered(questionnaires.c.content_hash, connection)
+    key = _ordered(table.c.content_hash, connection)
     while True:
-        query = select(questionnaires).order_by(key).limit(PAGE)
+        query = select(table).order_by(key).limit(PAGE)
         if after is not None:
             query = query.where(key > after)
         rows = connection.execute(query).all()
         for row in rows:
-            what = f"questionnaires row {row.content_hash}"
+            what = f"{table.name} row {row.content_hash}"
             if sha256_text(row.document) != row.content_hash:
                 problems.add(f"{what}: its document does not hash to its content_hash (edited)")
             else:
                 document = _json_or_text(row.document)
                 stated = (document.get("id"), document.get("version")) if isinstance(document, dict) else None
-                if stated != (row.questionnaire_id, row.version):
-                    problems.add(f"{what}: questionnaire_id/version {row.questionnaire_id!r} {row.version!r} are not "
+                if stated != (getattr(row, id_column), row.version):
+                    problems.add(f"{what}: {id_column}/version {getattr(row, id_column)!r} {row.version!r} are not "
                                  f"those of its document (edited)")
             checked += 1
         if len(rows) < PAGE:
             break
         after = rows[-1].content_hash
+    return checked
+
+
+def _check_questionnaires(connection: Connection, problems: Problems) -> int:
+    checked = _check_documents(connection, questionnaires, "questionnaire_id", problems)
+    checked += _check_documents(connection, job_models, "job_model_id", problems)
+    stored = set(connection.execute(select(job_models.c.content_hash)).scalars())
+    entries = connection.execute(select(audit_log.c.seq, audit_log.c.payload)
+                                 .where(audit_log.c.event == "job_model.version").order_by(audit_log.c.seq))
+    for entry in entries:
+        payload = _payload(entry.payload)
+        if payload and payload.get("stored_as") == "job_models" and payload.get("job_model_hash") not in stored:
+            problems.add(f"job_models row {payload.get('job_model_hash')}, stored with log entry {entry.seq}, is "
+                         "missing (deleted)")
+            stored.add(payload.get("job_model_hash"))  # named once
     stray = connection.execute(
         select(session_events.c.session_id, session_events.c.seq)
         .where(session_events.c.session_id.not_in(select(sessions.c.id)))

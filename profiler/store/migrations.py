@@ -296,6 +296,17 @@ def _v7_web(connection: Connection) -> None:
     )
     names = ["invitations", "consents", "api_clients", "idempotency_keys", "webhook_deliveries", "webhook_attempts"]
     md.create_all(connection, tables=[md.tables[name] for name in names])
+def _v8_job_models(connection: Connection) -> None:
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    Table(
+        "job_models", md,
+        Column("content_hash", String(80), primary_key=True),
+        Column("job_model_id", String(64), nullable=False),
+        Column("version", Text, nullable=False),
+        Column("document", Text, nullable=False),
+        Column("stored_at", DateTime(timezone=True), nullable=False),
+    )
+    md.create_all(connection)
 
 
 # In order; append new steps at the end, never edit a released one.
@@ -309,6 +320,7 @@ MIGRATIONS: list[Migration] = [
     Migration(6, "anchoring: audit_checkpoints (signed heads of the audit log)", _v6_checkpoints),
     Migration(7, "web: sessions.time_multiplier; invitations, consents, api_clients, idempotency_keys, "
                  "webhook_deliveries, webhook_attempts", _v7_web),
+    Migration(8, "job_models: the exact content of each job model that produced a recommendation", _v8_job_models),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

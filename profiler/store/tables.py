@@ -58,6 +58,18 @@ questionnaires = Table(
     Column("stored_at", DateTime(timezone=True), nullable=False),
 )
 
+# The exact content of each job model that produced a recommendation (schema version 7), stored like the
+# questionnaires: under its content hash (Recommendation.versions names it), once.
+job_models = Table(
+    "job_models",
+    metadata,
+    Column("content_hash", String(80), primary_key=True),
+    Column("job_model_id", String(64), nullable=False),
+    Column("version", Text, nullable=False),
+    Column("document", Text, nullable=False),  # canonical JSON of the spec, as hashed
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+)
+
 sessions = Table(
     "sessions",
     metadata,

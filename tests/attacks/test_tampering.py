@@ -35,7 +35,8 @@ EVIDENCE = {
 # What a row is named by in verify's problems.
 LABEL = {"sessions": "sessions row", "session_events": "session_events row", "candidates": "candidates row",
          "candidate_identity": "candidate_identity row", "candidate_demographics": "candidate_demographics row",
-         "model_stops": "model_stops row", "questionnaires": "questionnaires row", "case_records": "case record"}
+         "model_stops": "model_stops row", "questionnaires": "questionnaires row", "case_records": "case record",
+         "job_models": "job_models row"}
 # Columns whose edit verify does not detect, and why they do not decide anything.
 NOT_CHECKED = {
     ("candidate_identity", "updated_at"): "when the row was written: the time of its log entry is the record",
@@ -44,6 +45,7 @@ NOT_CHECKED = {
     ("model_stops", "stopped_at"): "shown to operators; whether and since which entry a model is stopped is the log's",
     ("model_stops", "resumed_at"): "the same (that it is set without a logged resumption is detected)",
     ("questionnaires", "stored_at"): "when the content was first stored; the content is named by its hash",
+    ("job_models", "stored_at"): "the same",
 }
 # Which row of each table to attack (a WHERE clause), chosen so that every column holds a value.
 TARGET = {
@@ -56,6 +58,7 @@ TARGET = {
     "model_stops": "id = 1",
     "questionnaires": "questionnaire_id = 'team-climate-mini'",
     "case_records": "kind = 'profile'",
+    "job_models": "job_model_id = 'customer-support'",
 }
 
 
