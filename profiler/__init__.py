@@ -158,6 +158,8 @@ _EXPORTS: dict[str, str] = {
     "differential_prediction": "profiler.fairness",
     "dif": "profiler.fairness",
     "invariance": "profiler.fairness",
+    "translation_check": "profiler.fairness",
+    "FairnessInputError": "profiler.fairness",
     "score_without": "profiler.fairness",
     "OrdinalConvergenceWarning": "profiler.fairness",
 }
@@ -241,6 +243,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         load_irt_calibrations,
     )
     from profiler.fairness import (
+        FairnessInputError,
         OrdinalConvergenceWarning,
         adverse_impact,
         dif,
@@ -250,6 +253,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         score_without,
         scoring_impact,
         standardized_mean_differences,
+        translation_check,
     )
     from profiler.jobmodel import (
         DominantCriterionWarning,

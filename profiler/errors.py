@@ -26,6 +26,7 @@ code that raises them, so that each concept stays in one module):
     that cannot be used) — :mod:`profiler.irt`
   - ``NormsError`` > ``NormsMismatchError`` — :mod:`profiler.norms.table`
   - ``JobModelInputError`` > ``UndeclaredInputError``, ``EvidenceError`` — :mod:`profiler.jobmodel.evidence`
+  - ``FairnessInputError`` — :mod:`profiler.fairness` (outcomes, groups or answers a fairness analysis cannot use)
   - ``ReviewError``, ``ControlError``, ``ModelStoppedError``, ``CandidateError`` > ``ErasureBlockedError`` —
     :mod:`profiler.oversight`
   - ``AssessmentError``, ``BatchError``, ``ReportError``, ``FairnessAuditError``, ``SampleFileError``,

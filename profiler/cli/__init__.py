@@ -16,8 +16,8 @@ from profiler.cli._common import EXIT_USAGE
 from profiler.errors import ProfilerError
 
 # Subcommand modules, in the order of the data flow; each registers its own parser.
-COMMANDS = ["check", "schema", "norms", "calibrate", "take", "score", "irt", "model", "review", "audit", "candidate", "report",
-            "demo", "serve"]
+COMMANDS = ["check", "check_translation", "schema", "norms", "calibrate", "take", "score", "irt", "model", "review",
+            "audit", "candidate", "report", "demo", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -37,6 +37,9 @@ def register(commands) -> None:
     calibrate.add_argument("--sampling", help="how respondents came to be in the sample (for the norm table)")
     calibrate.add_argument("--norms-name", default="general", help="name of the norm table (default general)")
     calibrate.add_argument("--force-norms", action="store_true", help="build norms below the minimum n (marked)")
+    calibrate.add_argument("--language-column", metavar="COL",
+                           help="a column naming the language of each respondent: compare the language versions")
+    calibrate.add_argument("--source-language", help="the source language (default: the questionnaire's default)")
     calibrate.add_argument("--date", type=_date, help="the calibration's date (default today)")
     calibrate.add_argument("--seed", type=int, default=0, help="seed of the parallel analysis and rotations")
     calibrate.set_defaults(func=run_calibrate)
@@ -59,7 +62,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     options = CalibrationOptions(
         name=args.name or args.data.stem, source=args.source or f"the sample in {args.data.name} (not described)",
         created=args.date, population=args.population, collected=args.collected, sampling=args.sampling,
-        norms_name=args.norms_name, force_norms=args.force_norms, random_state=args.seed)
+        norms_name=args.norms_name, force_norms=args.force_norms, language_column=args.language_column,
+        source_language=args.source_language, random_state=args.seed)
     run, manual = calibrate_and_document(questionnaire, args.data, args.out, options)
     report = run.report
     print(f"calibration {report.name!r} of {questionnaire.id} {questionnaire.version}: {report.data['n']:,} of "

@@ -14,9 +14,11 @@ is a DataFrame or a dataclass with ``to_dict()`` (JSON-ready) so that a report c
 - :func:`dif` -- Mantel-Haenszel/ETS, Mantel/SMD and ordinal logistic regression DIF (:mod:`.dif`);
   :func:`score_without` scores without flagged items (:mod:`.rescoring`);
 - :func:`invariance` -- configural/metric/scalar/strict with partial invariance (:mod:`.invariance`);
+- :func:`translation_check` -- language versions compared item by item, the polarity check (:mod:`.translation`);
 - :func:`fairness_audit` -- every figure of a job model's audit with the NYC summary (:mod:`.audit`).
 """
 
+from profiler.fairness._input import FairnessInputError
 from profiler.fairness.audit import AuditSummary, FairnessAudit, FairnessAuditError, fairness_audit
 from profiler.fairness.dif import DIFResult, benjamini_hochberg, dif
 from profiler.fairness.distributions import cohens_d, standardized_mean_differences
@@ -26,6 +28,7 @@ from profiler.fairness.ordinal import OrdinalConvergenceWarning, OrdinalFit, fit
 from profiler.fairness.pooled import PooledResult, StratifiedTest, breslow_day, cochran_mantel_haenszel, pooled_impact
 from profiler.fairness.prediction import DifferentialPrediction, differential_prediction
 from profiler.fairness.rescoring import score_without, without_items
+from profiler.fairness.translation import TranslationCheck, translation_check
 
 __all__ = [
     "AuditSummary",
@@ -33,12 +36,14 @@ __all__ = [
     "DifferentialPrediction",
     "FairnessAudit",
     "FairnessAuditError",
+    "FairnessInputError",
     "ImpactResult",
     "InvarianceResult",
     "OrdinalConvergenceWarning",
     "OrdinalFit",
     "PooledResult",
     "StratifiedTest",
+    "TranslationCheck",
     "adverse_impact",
     "benjamini_hochberg",
     "breslow_day",
@@ -53,5 +58,6 @@ __all__ = [
     "score_without",
     "scoring_impact",
     "standardized_mean_differences",
+    "translation_check",
     "without_items",
 ]

@@ -11,6 +11,14 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from profiler.errors import ProfilerError
+
+
+class FairnessInputError(ProfilerError, ValueError):
+    """Input a fairness analysis cannot use: outcomes and groups that do not line up, an unknown category, too few
+    people, answers outside their items' range."""
+
+
 INTERSECTION = " x "  # attribute name of an intersection: "sex x race"
 JOIN = " & "  # category label of an intersection: "female & Caucasian"
 

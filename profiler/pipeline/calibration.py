@@ -15,6 +15,8 @@ outcome (done, skipped with the reason, or failed with the reason) so that nothi
 5. **validity**: the response-validity calibration (``validity-calibration.json``);
 6. **norms**: a norm table when the population and date of collection are given
    (:mod:`profiler.pipeline.norm_building`, with its minimum n);
+7. **translation**: with a language column, every language compared with the source, item by item
+   (:func:`profiler.fairness.translation.translation_check`: polarity check and invariance).
 
 The numbers go into ``calibration.json``, a sealed :class:`CalibrationReport` naming the data file and
 every file written with their SHA-256; each step is also appended to ``calibration-log.jsonl`` as it ends.
@@ -50,10 +52,12 @@ from profiler.factors import (
     parallel_analysis,
 )
 from profiler.factors.calibration import FactorModel, _cfa_summary, bundled_factor_models, calibrate_questionnaire
+from profiler.fairness.translation import translation_check
 from profiler.norms import NormTable, bundled_norms
 from profiler.pipeline.batch import RawScoreSEM
 from profiler.pipeline.norm_building import MIN_NORM_N, NormProvenance, build_norm_tables
 from profiler.pipeline.sample_file import SampleFile, read_sample
+from profiler.pipeline.translation import translation_summary
 from profiler.questionnaire import Questionnaire
 
 FORMAT = "profiler.calibration-report/1"
@@ -134,6 +138,8 @@ class CalibrationOptions:
     sampling: str | None = None
     norms_name: str = "general"
     force_norms: bool = False
+    language_column: str | None = None
+    source_language: str | None = None
     n_iter: int = 20
     random_state: int = 0
 
@@ -328,6 +334,16 @@ def _norms(run: _Run) -> str:
     return f"norm table {table.name!r}, n = {table.sample.n}"
 
 
+def _translation(run: _Run) -> str:
+    column = run.options.language_column
+    if column is None:
+        return "skipped: the sample has no language column (give one to compare the language versions)"
+    check = translation_check(run.sample.answers, run.questionnaire, run.sample.columns[column],
+                              source=run.options.source_language)
+    run.sections["translation"] = translation_summary(check)
+    return check.summary().replace("\n", " ")
+
+
 def calibrate_file(questionnaire: Questionnaire, data: str | Path, folder: str | Path,
                    options: CalibrationOptions) -> CalibrationRun:
     """Run every calibration step on the sample in ``data`` and write the results to ``folder``.
@@ -337,7 +353,7 @@ def calibrate_file(questionnaire: Questionnaire, data: str | Path, folder: str |
     SampleFileError
         The data file cannot be read or does not fit the questionnaire (nothing is written then).
     """
-    sample = read_sample(questionnaire, data)
+    sample = read_sample(questionnaire, data, columns=[options.language_column] if options.language_column else [])
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "calibration-log.jsonl"
@@ -349,6 +365,7 @@ def calibrate_file(questionnaire: Questionnaire, data: str | Path, folder: str |
     run.step("structure", lambda: _structure(run))
     run.step("validity", lambda: _validity(run))
     run.step("norms", lambda: _norms(run))
+    run.step("translation", lambda: _translation(run))
     created = (options.created or dt.date.today()).isoformat()
     report = CalibrationReport.seal(
         name=options.name, questionnaire=questionnaire.identity(),
