@@ -47,7 +47,7 @@ def test_every_step_ran_and_its_numbers_are_those_of_the_verified_functions(cali
     report = run.report
     assert [(s["step"], s["status"]) for s in report.steps] == [
         ("items", "done"), ("reliability", "done"), ("dimensionality", "done"), ("structure", "done"),
-        ("validity", "done"), ("norms", "done")]
+        ("validity", "done"), ("norms", "done"), ("translation", "skipped")]
     keys = [str(k) for k in ipip.keys("Agreeableness")]
     items = [k.item for k in ipip.keys("Agreeableness")]
     alpha = cronbach_alpha(answers[items], keys, item_range=(1, 5))
@@ -81,7 +81,7 @@ def test_files_are_hashed_and_logged(calibrated):
     assert manual_sha == "sha256:" + hashlib.sha256((run.folder / "manual.html").read_bytes()).hexdigest()
     log = [json.loads(line) for line in run.log.read_text(encoding="utf-8").splitlines()]
     assert [e["step"] for e in log] == ["items", "reliability", "dimensionality", "structure", "validity", "norms",
-                                        "manual"]
+                                        "translation", "manual"]
     assert log[3]["files"] == {"factor-model.json": report.files["factor-model.json"]}
     assert log[-1]["files"] == {"manual.html": manual_sha}
     # The data file is named by its hash, and an edited report is refused.
