@@ -256,6 +256,10 @@ def _check_scales(doc, data, item_index, validity_items, err) -> None:
         _check_shared_items(doc, data, scales, item_index, keyed, parent_of, err)
 
 
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _depth(scale_id: Any, parent_of: dict[str, str]) -> int:
     """0 for a scale that is nobody's facet, 1 for a facet of it, and so on."""
     depth = 0
@@ -267,7 +271,8 @@ def _depth(scale_id: Any, parent_of: dict[str, str]) -> int:
 def _check_shared_items(doc, data, scales, item_index, keyed, parent_of, err) -> None:
     """An item keyed in several scales: never in opposite directions; at one level only when declared."""
     items = _list(data.get("items"))
-    scale_id = lambda i: _mapping(scales[i]).get("id")  # noqa: E731
+    # A malformed id (a list, a number) is reported elsewhere; here it must not break the set and dict lookups.
+    scale_id = lambda i: _text_or_none(_mapping(scales[i]).get("id"))  # noqa: E731
     line = lambda i, j: doc.locate(("scales", i, "keys", j))[0]  # noqa: E731
     for item_id, places in keyed.items():
         shared = _mapping(_mapping(items[item_index[item_id]]).get("shared"))

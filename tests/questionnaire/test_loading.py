@@ -129,3 +129,10 @@ def test_error_objects_carry_file_line_column_path():
     assert (error.file, error.line, error.column, error.path) == ("mine.yaml", 70, 3, "administration.alow_back")
     assert isinstance(info.value, ValueError)
     assert str(info.value) == "mine.yaml:70:3: unknown key 'alow_back' (did you mean 'allow_back'?)"
+
+
+def test_a_scale_id_that_is_a_list_is_a_located_error_not_a_crash():
+    # Found by the mutation test: the shared-item check looked the malformed id up in a dict.
+    text = (FIXTURES / "mini.yaml").read_text(encoding="utf-8").replace("  - id: Voice\n", "  - id: [Voice]\n", 1)
+    with pytest.raises(profiler.QuestionnaireError, match=r"mini.yaml:\d+:\d+: expected text, found a list"):
+        profiler.parse_questionnaire(text, "mini.yaml")
