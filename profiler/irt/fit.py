@@ -69,40 +69,30 @@ def _observed(codes: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _xi22(m: _ItemMoments, w: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Model covariance of the cross-product moments x_i x_j (pairs i < j)."""
+    """Model covariance of the cross-product moments x_i x_j (pairs i < j), under local independence."""
     e, e2 = m.expected, m.expected_sq
-    n_pairs = len(rows)
-    pab = w @ (e[:, rows] * e[:, cols])
-    out = np.empty((n_pairs, n_pairs))
-    for u in range(n_pairs):
-        i, j = rows[u], cols[u]
-        for v in range(n_pairs):
-            k, l = rows[v], cols[v]
-            terms = {}
-            for item in (i, j, k, l):
-                terms[item] = terms.get(item, 0) + 1
-            prod = np.ones(len(w))
-            for item, power in terms.items():
-                prod = prod * (e2[:, item] if power == 2 else e[:, item])
-            out[u, v] = w @ prod - pab[u] * pab[v]
-    return out
-
+    var = e2 - e**2
+    products = e[:, rows] * e[:, cols]  # (Q, pairs)
+    pab = w @ products
+    out = (products.T * w) @ products  # sum_q w e_i e_j e_k e_l, with e_m^2 where a pair shares item m
+    for item in range(e.shape[1]):  # a shared item contributes E[x^2] = var + e^2, not e^2
+        shared = np.flatnonzero((rows == item) | (cols == item))
+        other = np.where(rows[shared] == item, cols[shared], rows[shared])
+        out[np.ix_(shared, shared)] += (e[:, other] * (w * var[:, item])[:, None]).T @ e[:, other]
+    diag = np.arange(len(rows))
+    out[diag, diag] += w @ (var[:, rows] * var[:, cols])  # both items shared: the var_i var_j term
+    return out - np.outer(pab, pab)
 
 def _xi12_means(m: _ItemMoments, w: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Model covariance of the item scores x_k with the cross-products x_i x_j."""
     e, e2 = m.expected, m.expected_sq
-    pab = w @ (e[:, rows] * e[:, cols])
-    pc = w @ e
-    out = np.empty((e.shape[1], len(rows)))
-    for k in range(e.shape[1]):
-        for u, (i, j) in enumerate(zip(rows, cols, strict=True)):
-            if i == k:
-                third = e2[:, i] * e[:, j]
-            elif j == k:
-                third = e[:, i] * e2[:, j]
-            else:
-                third = e[:, i] * e[:, j] * e[:, k]
-            out[k, u] = w @ third - pab[u] * pc[k]
-    return out
+    var = e2 - e**2
+    products = e[:, rows] * e[:, cols]
+    out = (e.T * w) @ products
+    pairs = np.arange(len(rows))
+    np.add.at(out, (rows, pairs), w @ (var[:, rows] * e[:, cols]))
+    np.add.at(out, (cols, pairs), w @ (e[:, rows] * var[:, cols]))
+    return out - np.outer(w @ e, w @ products)
 
 
 def _moment_structure(bank: ItemBank, codes: np.ndarray, kind: str, nodes: np.ndarray, w: np.ndarray,
@@ -149,17 +139,15 @@ def _moment_structure(bank: ItemBank, codes: np.ndarray, kind: str, nodes: np.nd
         xi11 = (pis.T * w) @ pis - np.outer(model1, model1)
         same = owner[:, None] == owner[None, :]
         xi11 = np.where(same, np.diag(model1) - np.outer(model1, model1), xi11)
-        pab = w @ (e[:, rows] * e[:, cols])
-        xi12 = np.empty((len(owner), n_pairs))
-        for r, (k_item, c) in enumerate(zip(owner, position, strict=True)):
-            for u, (i, j) in enumerate(zip(rows, cols, strict=True)):
-                if i == k_item:
-                    third = c * pis[:, r] * e[:, j]
-                elif j == k_item:
-                    third = c * pis[:, r] * e[:, i]
-                else:
-                    third = e[:, i] * e[:, j] * pis[:, r]
-                xi12[r, u] = w @ third - pab[u] * model1[r]
+        products = e[:, rows] * e[:, cols]
+        xi12 = (pis.T * w) @ products  # E[1{x_k = c} x_i x_j] for k outside the pair
+        for item in range(bank.n_items):  # inside the pair x_k = c: c instead of e_k
+            own = np.flatnonzero(owner == item)
+            weighted = pis[:, own] * (position[own][None, :] - e[:, [item]]) * w[:, None]
+            first, second = np.flatnonzero(rows == item), np.flatnonzero(cols == item)
+            xi12[np.ix_(own, first)] += weighted.T @ e[:, cols[first]]
+            xi12[np.ix_(own, second)] += weighted.T @ e[:, rows[second]]
+        xi12 -= np.outer(model1, w @ products)
     delta = np.vstack([delta1, delta2])
     if not slopes_free:
         delta = np.delete(delta, starts[:-1], axis=1)
