@@ -146,7 +146,23 @@ def test_tool_regenerates_the_shipped_extraversion(big5_raw, ipip):
     fresh = calibrate_irt(ipip, raw, name="big5-2012", source=tool.SOURCE, scales=["Extraversion"])["Extraversion"]
     shipped = load_irt_calibration("ipip-bfm-50", "Extraversion")
     strip = lambda c: {k: v for k, v in c.to_dict().items() if k not in ("created", "sha256")}  # noqa: E731
-    assert strip(fresh) == strip(shipped)
+    _assert_same(strip(fresh), strip(shipped))
+
+
+def _assert_same(ours, theirs, path="") -> None:
+    """Equal structure and text; numbers equal to 1e-9 relative (summation order may change the last bits)."""
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict) and set(ours) == set(theirs), path
+        for key in theirs:
+            _assert_same(ours[key], theirs[key], f"{path}.{key}")
+    elif isinstance(theirs, list):
+        assert isinstance(ours, list) and len(ours) == len(theirs), path
+        for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            _assert_same(a, b, f"{path}[{k}]")
+    elif isinstance(theirs, float):
+        assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-300), path
+    else:
+        assert ours == theirs, path
 
 
 def test_cli_writes_one_artifact_per_scale(tmp_path, sample, capsys):
