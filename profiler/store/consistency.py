@@ -267,7 +267,8 @@ def _check_page(connection: Connection, page: list[str], problems: Problems) -> 
     by_candidate: dict[str, list[Any]] = {}
     for entry in entries:
         by_candidate.setdefault(entry.candidate_id, []).append(entry)
-    stored_candidates = {r.id: r._mapping for r in connection.execute(select(candidates).where(candidates.c.id.in_(page)))}
+    stored_candidates = {r.id: r._mapping for r in connection.execute(
+        select(candidates).where(candidates.c.id.in_(page)))}
     identities = {r.candidate_id: r._mapping for r in connection.execute(
         select(candidate_identity).where(candidate_identity.c.candidate_id.in_(page)))}
     demographics = {r.candidate_id: r._mapping for r in connection.execute(
@@ -277,18 +278,23 @@ def _check_page(connection: Connection, page: list[str], problems: Problems) -> 
         row = dict(r._mapping)
         row["item_order"] = _json_or_text(row["item_order"])
         stored_sessions[r.id] = row
+    sessions_of: dict[str, dict[str, dict[str, Any]]] = {}
+    for sid, row in stored_sessions.items():
+        sessions_of.setdefault(row["respondent"], {})[sid] = row
     stated_sessions = {key[0] for entries_ in by_candidate.values() for key in _session_ids(entries_)}
-    stored_events: dict[tuple[str, int], dict[str, Any]] = {}
+    stored_events: dict[str, dict[tuple[str, int], dict[str, Any]]] = {}  # session id -> (session, seq) -> row
     for ids in _chunks(sorted(set(stored_sessions) | stated_sessions)):
         for r in connection.execute(select(session_events).where(session_events.c.session_id.in_(ids))):
-            stored_events[(r.session_id, r.seq)] = dict(r._mapping)
+            stored_events.setdefault(r.session_id, {})[(r.session_id, r.seq)] = dict(r._mapping)
     checked = 0
     for candidate_id in page:
         case = _replay(by_candidate.get(candidate_id, []))
         checked += _check_candidate(candidate_id, case, stored_candidates.get(candidate_id),
                                     identities.get(candidate_id), demographics.get(candidate_id), problems)
-        mine = {sid: row for sid, row in stored_sessions.items() if row["respondent"] == candidate_id}
-        checked += _check_sessions(case, mine, stored_events, problems)
+        mine = sessions_of.get(candidate_id, {})
+        events = {key: row for sid in set(mine) | set(case.sessions)
+                  for key, row in stored_events.get(sid, {}).items()}
+        checked += _check_sessions(case, mine, events, problems)
     return checked
 
 
@@ -349,7 +355,7 @@ def _check_sessions(case: _Case, stored: dict[str, dict[str, Any]],
         if _presence(problems, what, case.sessions.get(session_id), stored.get(session_id)):
             _compare(problems, what, case.sessions[session_id], stored[session_id])
             checked += 1
-    keys = {k for k in stored_events if k[0] in stored or k[0] in case.sessions} | set(case.events)
+    keys = set(stored_events) | set(case.events)  # the events of this candidate's sessions
     for key in sorted(keys, key=lambda k: (k[0], k[1] if isinstance(k[1], int) else -1)):
         what = f"session_events row (session {key[0]}, seq {key[1]})"
         if _presence(problems, what, case.events.get(key), stored_events.get(key)):
