@@ -13,7 +13,8 @@ constructor rather than PyYAML's, because the standard one has traps for psychol
   nesting depth (:data:`MAX_DEPTH`, checked while composing, before Python's recursion limit), the nodes
   after alias expansion (:data:`MAX_NODES`) and the text they expand to (:data:`MAX_EXPANDED_CHARS`: an
   alias of a long string repeated many times is refused, not built into gigabytes downstream);
-* numbers must be finite and of sane length: ``1e400``, ``.inf`` and ``.nan`` are refused with their line.
+* numbers must be finite and of sane length: ``1e400``, ``.inf`` and ``.nan`` are refused with their line;
+  a line longer than :data:`MAX_LINE_CHARS` is refused before parsing (PyYAML would scan it for seconds).
 
 Every problem becomes an :class:`~profiler.errors.ErrorDetail` located by file, line and column.
 """
@@ -36,6 +37,7 @@ MAX_NODES = 200_000
 MAX_DEPTH = 32  # a questionnaire nests 6 levels deep; hundreds only come from a hostile file
 MAX_EXPANDED_CHARS = 2 * MAX_FILE_BYTES  # text after alias expansion
 MAX_DIGITS = 40  # a whole number longer than this is no value of any format (a seed has 19 digits)
+MAX_LINE_CHARS = 100_000  # a line of text; PyYAML scans a character at a time, so a 2 MB line takes seconds
 
 Path_ = tuple[str | int, ...]
 
@@ -213,6 +215,11 @@ def parse_yaml(text: str, file: str = "<string>") -> YamlDocument:
     """
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise YamlSourceError([ErrorDetail(file, 0, 0, "", f"document is larger than {MAX_FILE_BYTES:,} bytes")])
+    long_line = next((n for n, line in enumerate(text.splitlines(), start=1) if len(line) > MAX_LINE_CHARS), None)
+    if long_line is not None:
+        raise YamlSourceError([ErrorDetail(file, long_line, MAX_LINE_CHARS + 1, "",
+                                           f"line longer than {MAX_LINE_CHARS:,} characters; break it (a folded "
+                                           "'>' block keeps long text on several lines)")])
     tabs = _tab_indentation(text, file)
     if tabs:
         raise YamlSourceError(tabs)

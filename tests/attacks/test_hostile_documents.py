@@ -60,8 +60,8 @@ def _documents(folder: Path) -> dict[str, tuple[str, Path]]:
         docs[name] = (kind, path)
 
     long = "x" * 40_000
-    aliases = ", ".join(["*long"] * 150_000)
-    write("alias-bomb", _mini_with("authors: [A. Example]", f"authors: [&long {long}, {aliases}]"))
+    aliases = "".join("\n  - *long" for _ in range(150_000))  # one per line: 1.4 MB, 6 GB once expanded
+    write("alias-bomb", _mini_with("authors: [A. Example]", f"authors:\n  - &long {long}{aliases}"))
     laughs = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     laughs += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]
     write("billion-laughs", "\n".join(laughs) + "\n" + MINI)
@@ -86,7 +86,7 @@ def _documents(folder: Path) -> dict[str, tuple[str, Path]]:
     docs["directory"] = ("questionnaire", folder)
     job = next(iter(sorted(JOB))).read_text(encoding="utf-8")
     write("job-model-1e400", re.sub(r"weight: [0-9.]+", "weight: 1e400", job, count=1), "job")
-    write("job-model-alias-bomb", job.replace("\n", f"\nnotes: [&long {long}, {aliases}]\n", 1), "job")
+    write("job-model-alias-bomb", job.replace("\n", f"\nnotes:\n  - &long {long}{aliases}\n", 1), "job")
     return docs
 
 
@@ -152,6 +152,7 @@ def test_the_located_errors_say_what_is_wrong(documents):
         "named-pipe": "is a named pipe, not a regular file",
         "directory": "is a directory",
         "too-large": "the limit is",
+        "one-long-line": "line longer than 100,000 characters",
     }
     for name, words in expected.items():
         with pytest.raises(ProfilerError) as caught:
