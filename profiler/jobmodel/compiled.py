@@ -73,6 +73,8 @@ class InputInfo:
     norm_description: str
     scale_norm: Any = None  # ScaleNorm for traits
     spec: Any = None  # evidence declaration
+    items: int = 0  # statements of a trait scale
+    mean_scored: bool = False  # a trait scale scored as the mean of its items (else their sum)
 
     @property
     def is_trait(self) -> bool:
@@ -153,7 +155,9 @@ def _input_info(questionnaire: Questionnaire, evidence_specs: dict[str, Any], no
         name = texts.get(questionnaire.default_language, next(iter(texts.values()))) if texts else key
         return InputInfo(ref, key, name, "trait", low, high, scale.mean, scale.sd, scale.sem,
                          f"norm table alpha {scale.reliability.value:.3f}: SD x sqrt(1 - alpha)",
-                         f"norm group {norms.name!r} (n = {scale.n:,})", scale_norm=scale)
+                         f"norm group {norms.name!r} (n = {scale.n:,})", scale_norm=scale,
+                         items=len(questionnaire.keys(key)),
+                         mean_scored=questionnaire.scale(key).scoring == "mean")
     spec = evidence_specs[key]
     sem, sem_source = evidence_sem(spec)
     if isinstance(spec, TestScoreEvidence):
@@ -201,6 +205,7 @@ class CompiledModel:
         criteria = list(spec.criteria)
         self.criterion_ids = [c.id for c in criteria]
         self.input_of = np.array([self.index[c.input] for c in criteria])
+        self.criteria_of = [[int(c) for c in np.flatnonzero(self.input_of == j)] for j in range(len(self.inputs))]
         self.weights = np.array([c.weight for c in criteria], dtype=float)
         self.total_weight = float(self.weights.sum())
         self.coef = 100.0 * self.weights / self.total_weight
@@ -232,7 +237,9 @@ class CompiledModel:
         self.lower = bands.not_advance_below - bands.review_margin  # score < lower: not advance
         self.review_if_unknown_could_change = bands.if_unknown_could_change == "review"
         self.unknown_deltas = self._plausible_deltas()
+        self.unknown_deltas_above_minimum = self._plausible_deltas(above_minimum=True)
         self.warnings: list[str] = []  # set by the model checks (profiler.jobmodel.checks)
+        self.grids: dict[tuple[int, int], Any] = {}  # attainable values per input (profiler.jobmodel.grids)
 
     def utilities_of(self, X: np.ndarray) -> np.ndarray:
         """Utilities (n, criteria) of inputs ``X`` (n, inputs)."""
@@ -246,12 +253,15 @@ class CompiledModel:
         info = self.inputs[j]
         return info.quantile(PLAUSIBLE[0]), info.quantile(PLAUSIBLE[1])
 
-    def _plausible_deltas(self) -> np.ndarray:
+    def _plausible_deltas(self, above_minimum: bool = False) -> np.ndarray:
         """Per input: the smallest and largest change of the score when, instead of its norm mean, it takes a
-        plausible value (a dense grid over its plausible range plus every kink of its utilities)."""
+        plausible value (a dense grid over its plausible range plus every kink of its utilities); with
+        ``above_minimum``, a plausible value at or above the input's minimum (where it has one)."""
         out = np.zeros((len(self.inputs), 2))
         for j, info in enumerate(self.inputs):
             lo, hi = self.plausible(j)
+            if above_minimum and not np.isnan(self.input_minimum[j]):
+                lo = min(max(lo, float(self.input_minimum[j])), hi)
             grid = np.array([0.0, 1.0]) if info.binary else np.linspace(lo, hi, 257)
             crits = np.flatnonzero(self.input_of == j)
             kinks = [b for c in crits for b in self.utilities[c].breakpoints if lo <= b <= hi]

@@ -21,88 +21,20 @@ What is computed, per candidate (``c_i = 100 w_i / sum w``, ``u_i`` the utility 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from profiler.jobmodel import explanation, stability
+from profiler.jobmodel import stability
 from profiler.jobmodel.compiled import row_sum
+from profiler.jobmodel.arrays import Evaluation, Inputs
+from profiler.jobmodel.counterfactuals import counterfactual_sets
 
 if TYPE_CHECKING:
     from profiler.jobmodel.compiled import CompiledModel
     from profiler.jobmodel.reference import ReferencePoint
 
 NOT_ADVANCE, REVIEW, ADVANCE = 0, 1, 2
-# stability label codes: the cut-offs of profiler.jobmodel.recommendation.LABELS, then "not applicable" (review)
-STABLE, BORDERLINE, WITHIN_ERROR, NOT_APPLICABLE = 0, 1, 2, 3
-
-
-@dataclass
-class Inputs:
-    """The inputs of n candidates, one column per input of the compiled model (``cm.inputs``).
-
-    ``values`` holds the given values (NaN where missing), ``sem`` each value's SEM in the input's units (0
-    for recorded facts), ``expired`` marks values given but no longer valid on the evaluation date, and
-    ``raters`` the number of raters behind an interview rating (1 for every other input).
-    """
-
-    values: np.ndarray
-    sem: np.ndarray
-    expired: np.ndarray
-    raters: np.ndarray
-
-    def __len__(self) -> int:
-        return self.values.shape[0]
-
-    @property
-    def measured(self) -> np.ndarray:
-        """Given and not expired."""
-        return ~np.isnan(self.values) & ~self.expired
-
-    def rows(self, rows: slice) -> Inputs:
-        return Inputs(self.values[rows], self.sem[rows], self.expired[rows], self.raters[rows])
-
-
-@dataclass
-class Evaluation:
-    """Every figure of the recommendations of n candidates, as arrays (rows = candidates).
-
-    Shapes: ``(n, p)`` per input, ``(n, C)`` per criterion, ``(n,)`` per candidate. Band codes are 0 not
-    advance, 1 review, 2 advance; stability label codes 0 stable, 1 borderline, 2 within measurement
-    error, 3 not applicable (the band is review).
-    """
-
-    X: np.ndarray  # (n, p) values used: unknown inputs at their norm mean
-    measured: np.ndarray  # (n, p)
-    expired: np.ndarray  # (n, p)
-    sem: np.ndarray  # (n, p)
-    U: np.ndarray  # (n, C) utilities
-    score: np.ndarray
-    contributions: np.ndarray  # (n, C)
-    base_value: float
-    score_code: np.ndarray
-    band_code: np.ndarray
-    knock: np.ndarray  # (n, C) below the criterion's minimum
-    missing_review: np.ndarray  # (n, C) unknown under policy review
-    unchecked: np.ndarray  # (n, C) unknown under impute_mean, with a minimum that cannot be checked
-    uncertain: np.ndarray  # (n,) unknown inputs at plausible values could give another band
-    score_min: np.ndarray  # (n,) the score with every unknown input at its least favourable plausible value
-    score_max: np.ndarray
-    lower: np.ndarray  # (n,) the score below which the band is not advance (unknown inputs allowed for)
-    upper: np.ndarray  # (n,) the score from which the band is advance (unknown inputs allowed for)
-    in_margin: np.ndarray
-    se: np.ndarray
-    p_same: np.ndarray  # NaN where the band is review
-    label: np.ndarray  # int8 codes
-    p_flip_simulated: np.ndarray | None = None
-    p_score_flip_simulated: np.ndarray | None = None
-    counterfactuals: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def routed(self) -> np.ndarray:
-        """Routed to review whatever the score: knock-out, unknown under review, minimum not checkable."""
-        return self.knock.any(axis=1) | self.missing_review.any(axis=1) | self.unchecked.any(axis=1)
 
 
 def score_band(score: np.ndarray, lower: Any, upper: Any) -> np.ndarray:
@@ -156,8 +88,9 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
         ((score >= cm.lower) & (score < cm.not_advance_below))
 
     sem = np.where(measured, inputs.sem, 0.0)
-    se = stability.score_se(cm, X, sem, measured)
-    p_same = stability.p_same_recommendation(cm, X, sem, measured, score, band_code, lower, upper)
+    spread = stability.score_slopes(cm, X) * sem  # each input's SEM in score points (0 where unmeasured)
+    se = np.sqrt(row_sum(spread * spread))
+    p_same = stability.p_same_recommendation(cm, X, sem, measured, score, band_code, lower, upper, spread)
     label = stability.label_codes(p_same)
     result = Evaluation(
         X=X, measured=measured, expired=inputs.expired & ~np.isnan(inputs.values), sem=sem, U=U, score=score,
@@ -169,19 +102,8 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
     if draws:
         sim = stability.simulate(cm, X, sem, measured, routed, band_code, lower, upper, draws=draws, seed=seed)
         result.p_flip_simulated, result.p_score_flip_simulated = sim.p_flip, sim.p_score_flip
-    for direction, (threshold, _band) in targets(cm, score_code).items():
-        result.counterfactuals[direction] = explanation.counterfactuals(
-            cm, X, U, score, threshold, np.where(measured, inputs.sem, cm.sems), details=len(score) == 1)
+    result.counterfactuals = counterfactual_sets(cm, result, inputs)
     return result
 
 
-def targets(cm: CompiledModel, score_code: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """For each direction: the threshold to reach (NaN where there is no next band) and the band reached."""
-    up = np.where(score_code == NOT_ADVANCE, cm.lower, np.where(score_code == REVIEW, cm.upper, np.nan))
-    up_band = np.where(score_code == NOT_ADVANCE, REVIEW, ADVANCE)
-    down = np.where(score_code == ADVANCE, cm.upper, np.where(score_code == REVIEW, cm.lower, np.nan))
-    down_band = np.where(score_code == ADVANCE, REVIEW, NOT_ADVANCE)
-    return {"up": (up, up_band), "down": (down, down_band)}
-
-
-__all__ = ["Evaluation", "Inputs", "evaluate_arrays", "score_band", "targets"]
+__all__ = ["Evaluation", "Inputs", "evaluate_arrays", "score_band"]

@@ -30,7 +30,9 @@ import pandas as pd
 
 from profiler.jobmodel import explanation
 from profiler.jobmodel.compiled import BANDS, DEFAULT_DRAWS, CompiledModel
-from profiler.jobmodel.engine import Evaluation, Inputs, evaluate_arrays, targets
+from profiler.jobmodel.counterfactuals import EPS
+from profiler.jobmodel.engine import Evaluation, Inputs, evaluate_arrays
+from profiler.jobmodel.grids import FLAT, grid_of
 from profiler.jobmodel.reference import ReferencePoint
 from profiler.jobmodel.evidence import (
     EvidenceError,
@@ -43,12 +45,15 @@ from profiler.jobmodel.evidence import (
 from profiler.jobmodel.recommendation import (
     BAND_WORDS,
     LABEL_WORDS,
+    Change,
     Contribution,
     Counterfactual,
     Coverage,
     InputCoverage,
+    JointCounterfactual,
     Reason,
     Recommendation,
+    Requirement,
     Stability,
 )
 
@@ -136,6 +141,8 @@ def _record_inputs(cm: CompiledModel, profile: Any, evidence: Mapping[str, Any] 
             if not math.isnan(trait_sem):
                 sem[0, j] = trait_sem
             continue
+        if info.kind == "interview_rating":
+            raters[0, j] = info.spec.min_raters  # an unknown interview is counted as the model requires
         record = resolved.get(info.key)
         if record is None:
             continue
@@ -174,10 +181,11 @@ def evaluate(cm: CompiledModel, profile: Any, evidence: Mapping[str, Any] | None
     )  # fmt: skip
     thresholds = {"advance_from": cm.advance_from, "not_advance_below": cm.not_advance_below,
                   "review_margin": cm.margin, "advance_at_or_above": cm.upper, "not_advance_below_score": cm.lower}
+    counterfactuals, joints = _counterfactuals(cm, ev, inputs)
     return Recommendation(
         band=str(BANDS[ev.band_code[0]]), score_band=str(BANDS[ev.score_code[0]]), score=score,
-        base_value=ev.base_value, contributions=contributions,
-        counterfactuals=_counterfactuals(cm, ev, inputs),
+        base_value=ev.base_value, contributions=contributions, counterfactuals=counterfactuals,
+        joint_counterfactuals=joints,
         stability=_stability(ev, draws, seed), coverage=_coverage(cm, ev, status, found),
         reasons=tuple(_reasons(cm, ev, status, found)),
         agreement=tuple(r.agreement for r in resolved.values() if r.agreement is not None),
@@ -237,53 +245,128 @@ def _reasons(cm: CompiledModel, ev: Evaluation, status: list[str], found: list) 
     return reasons
 
 
-def _counterfactuals(cm: CompiledModel, ev: Evaluation, inputs: Inputs) -> tuple[Counterfactual, ...]:
-    out = []
-    x, measured, U = ev.X[0], ev.measured[0], ev.U[0]
-    score_code = ev.score_code[:1]
-    for direction, (threshold_array, band_array) in targets(cm, score_code).items():
-        threshold = float(threshold_array[0])
-        if np.isnan(threshold):
+def _counterfactuals(cm: CompiledModel, ev: Evaluation,
+                     inputs: Inputs) -> tuple[tuple[Counterfactual, ...], tuple[JointCounterfactual, ...]]:
+    """One candidate's counterfactuals (row 0 of the engine's arrays) in words and units."""
+    singles, joints = [], []
+    x, measured, raters = ev.X[0].tolist(), ev.measured[0].tolist(), inputs.raters[0].tolist()
+    for direction, cfs in ev.counterfactuals.items():
+        target = int(cfs.target[0])
+        if target < 0:
             continue
-        band = int(band_array[0])
-        cf = ev.counterfactuals[direction]
-        for c, cid in enumerate(cm.criterion_ids):
-            j = cm.input_of[c]
-            info = cm.inputs[j]
-            reachable = bool(cf.reachable[0, c])
-            change_sem, change_pct = cf.change_sem[0, c], cf.change_percentile[0, c]
-            why = (None, None) if reachable else _why(cm, c, int(cf.why[0, c]), float(cf.new_value[0, c]),
-                                                      float(U[c]), direction)
-            out.append(Counterfactual(
-                criterion=cid, input=info.ref, name=info.name, direction=direction, target_band=str(BANDS[band]),
-                threshold=threshold, reachable=reachable, value=float(x[j]),
-                new_value=float(cf.new_value[0, c]) if reachable else None,
-                change=float(cf.change[0, c]) if reachable else None,
-                change_sem=float(change_sem) if reachable and np.isfinite(change_sem) else None,
-                change_percentile=float(change_pct) if reachable and np.isfinite(change_pct) else None,
-                percentile_method=info.percentile_method if reachable else None,
-                score_after=float(cf.score_after[0, c]) if reachable else None,
-                why=None if reachable else why[0], why_short=None if reachable else why[1],
+        band = str(BANDS[target])
+        threshold = float(cfs.upper[0] if target == 2 or (target == 1 and ev.band_code[0] == 2) else cfs.lower[0])
+        required = _requirements(cm, cfs, 0)
+        new_values, changes, sems = cfs.new_value[0].tolist(), cfs.change[0].tolist(), cfs.change_sem[0].tolist()
+        after = cfs.score_after[0].tolist()
+        after_bands = cm.score_band(np.nan_to_num(cfs.score_after[0])).tolist()
+        alone = cfs.alone[0].tolist()
+        for j, info in enumerate(cm.inputs):
+            new = new_values[j]
+            criterion = cm.criterion_ids[cm.criteria_of[j][0]]
+            if math.isnan(new):
+                why, short = _why(cm, ev, cfs, j, target, raters[j])
+                singles.append(Counterfactual(
+                    criterion=criterion, input=info.ref, name=info.name, direction=direction, target_band=band,
+                    threshold=threshold, reachable=False, value=x[j], why=why, why_short=short,
+                    imputed=not measured[j], is_trait=info.is_trait, checked=True,
+                ))  # fmt: skip
+                continue
+            pct = None
+            if info.percentile_method is not None:
+                low_high = info.percentile(np.array([x[j], new]))
+                pct = float(low_high[1] - low_high[0])
+            minimum = cm.input_minimum[j]
+            singles.append(Counterfactual(
+                criterion=criterion, input=info.ref, name=info.name, direction=direction, target_band=band,
+                threshold=threshold, reachable=True, value=x[j], new_value=new, change=changes[j],
+                change_sem=sems[j] if math.isfinite(sems[j]) else None, change_percentile=pct,
+                percentile_method=info.percentile_method if pct is not None else None, score_after=after[j],
                 imputed=not measured[j], is_trait=info.is_trait,
-                note=f"below the minimum of {cm.minimum[c]:g}: a person would review the case whatever the score"
-                if reachable and cf.new_value[0, c] < cm.minimum[c] else None,
+                note=f"below the minimum of {minimum:g}: a person reviews the case whatever the score"
+                if new < minimum else None,
+                band_after=band, score_band_after=str(BANDS[after_bands[j]]), alone=alone[j],
+                requirements=tuple(r for r in required if r.input != info.ref),
+                units=units_text(cm, j, changes[j], raters[j]) if measured[j] else None, checked=True,
             ))  # fmt: skip
+        if not math.isnan(cfs.joint_sem[0]):
+            moved = []
+            for j in np.flatnonzero(~np.isnan(cfs.joint_value[0])):
+                info = cm.inputs[j]
+                new = float(cfs.joint_value[0, j])
+                start = x[j] if math.isnan(cfs.raise_to[0, j]) else float(cfs.raise_to[0, j])
+                sem = ev.sem[0, j]
+                moved.append(Change(info.ref, info.name, start, new, new - start,
+                                    (new - start) / sem if sem > 0 else None, units_text(cm, j, new - start, raters[j])))
+            joints.append(JointCounterfactual(
+                direction=direction, target_band=band, changes=tuple(moved), total_sem=float(cfs.joint_sem[0]),
+                score_after=float(cfs.joint_score[0]), band_after=band,
+                requirements=tuple(r for r in required
+                                   if r.action == "measure" or math.isnan(cfs.joint_value[0, cm.index[r.input]])),
+            ))  # fmt: skip
+    return tuple(singles), tuple(joints)
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _requirements(cm: CompiledModel, cfs: Any, row: int) -> tuple[Requirement, ...]:
+    """What must change besides a counterfactual's own input: inputs raised to their minimum, unknown inputs
+    measured."""
+    out = []
+    for j in np.flatnonzero(~np.isnan(cfs.raise_to[row]) | cfs.measure[row]):
+        info = cm.inputs[j]
+        if not math.isnan(cfs.raise_to[row, j]):
+            out.append(Requirement(info.ref, info.name, "raise_to", float(cfs.raise_to[row, j])))
+        elif cfs.measure[row, j]:
+            minimum = cm.input_minimum[j]
+            out.append(Requirement(info.ref, info.name, "measure", None if math.isnan(minimum) else float(minimum)))
     return tuple(out)
 
 
-def _why(cm: CompiledModel, c: int, code: int, new_value: float, utility: float,
-         direction: str) -> tuple[str, str]:
-    """Why a counterfactual is out of reach: in a sentence, and in a few words."""
-    info = cm.inputs[cm.input_of[c]]
-    if code == explanation.OUT_OF_RANGE:
-        return (f"it would take {new_value:.3g}, outside the possible range {info.low:g}..{info.high:g} of {info.name}",
-                f"would need {new_value:.3g}, outside {info.low:g}..{info.high:g}")
-    if code == explanation.SATURATED:
-        room = cm.coef[c] * ((1.0 - utility) if direction == "up" else utility)
-        sign = "+" if direction == "up" else "-"
-        return (f"its utility is saturated: any value of {info.name} moves the score by at most {room:.1f} points "
-                f"{direction}", f"at most {sign}{room:.1f} points")
-    return explanation.WHY[code], explanation.WHY[code]
+def units_text(cm: CompiledModel, j: int, change: float, raters: float) -> str | None:
+    """A change of input ``j`` in units a person counts: answer steps, rating points, points, years."""
+    info = cm.inputs[j]
+    if info.binary or change == 0:
+        return None
+    more = "more" if change > 0 else "fewer"
+    if info.is_trait:
+        items, per_unit = info.items, (info.items if info.mean_scored else 1)
+        steps = abs(change) * per_unit
+        count = f"{round(steps):d}" if abs(steps - round(steps)) < 1e-6 else f"about {steps:.1f}"
+        return f"{count} answer steps {'up' if change > 0 else 'down'} over its {items} statements"
+    if info.kind == "interview_rating":
+        points = abs(change) * raters
+        count = f"{round(points):d}" if abs(points - round(points)) < 1e-6 else f"{points:.2g}"
+        return f"{count} rating points {more} in total over the {int(raters)} raters"
+    if info.kind == "experience":
+        return f"{abs(change):.3g} years {more}"
+    return f"{abs(change):.4g} points {'higher' if change > 0 else 'lower'}"
+
+
+def _why(cm: CompiledModel, ev: Evaluation, cfs: Any, j: int, target: int, raters: float) -> tuple[str, str]:
+    """Why no value of input ``j`` gives the target: in a sentence, and in a few words."""
+    info = cm.inputs[j]
+    grid = grid_of(cm, j, int(raters))
+    rising = target > ev.band_code[0]
+    crits = cm.criteria_of[j]
+    here = math.fsum(float(cm.coef[c] * ev.U[0, c]) for c in crits)
+    (top, _, _), (bottom, _, _) = grid.best(grid.knock if target != 1 else 0)
+    room = (top - here) if rising else (bottom - here)
+    if len(crits) == 1 and ev.measured[0, j]:
+        c = crits[0]
+        threshold = float(cfs.upper[0] if target == 2 or (target == 1 and not rising) else cfs.lower[0])
+        threshold += EPS if rising else -EPS
+        u_needed = float(ev.U[0, c] + (threshold - ev.score[0]) / cm.coef[c])
+        if 0.0 <= u_needed <= 1.0:  # the utility could give it, but only beyond the input's possible range
+            needed = float(cm.utilities[c].inverse(u_needed, float(ev.X[0, j])))
+            if math.isfinite(needed) and not info.low <= needed <= info.high:
+                return (f"it would take {needed:.3g}, outside the possible range {info.low:g}..{info.high:g} of "
+                        f"{info.name}", f"would need {needed:.3g}, outside {info.low:g}..{info.high:g}")
+    saturated = " (its utility is saturated)" if abs(room) <= FLAT else ""
+    return (f"any value of {info.name} moves the score by at most {room:+.1f} points{saturated}",
+            f"at most {room:+.1f} points")
 
 
 def _stability(ev: Evaluation, draws: int, seed: int) -> Stability:
@@ -350,7 +433,8 @@ def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inpu
     n, p = len(frame), len(cm.inputs)
     X = np.full((n, p), np.nan)
     sem = np.broadcast_to(cm.sems, (n, p)).copy()
-    raters = np.ones((n, p))
+    raters = np.array([[info.spec.min_raters if info.kind == "interview_rating" else 1 for info in cm.inputs]],
+                      dtype=float).repeat(n, axis=0)
     too_old = np.zeros((n, p), bool)
     lapsed = np.zeros((n, p), bool)
     problems: list[str] = []
@@ -410,10 +494,12 @@ def _output_names(cm: CompiledModel) -> list[str]:
     ids = cm.criterion_ids
     return (["score"] + [f"contribution.{c}" for c in ids] + [f"value.{c}" for c in ids]
             + ["se_score", "p_flip", "score_min", "score_max"]
-            + [f"cf_{d}{unit}.{c}" for d in ("up", "down") for unit in ("", "_sem") for c in ids])
+            + [f"cf_{d}{unit}.{c}" for d in ("up", "down") for unit in ("", "_sem", "_joint") for c in ids]
+            + ["cf_up_joint_sem", "cf_down_joint_sem"])
 
 
-def _write_rows(cm: CompiledModel, ev: Evaluation, out: np.ndarray, codes: np.ndarray, flags: np.ndarray) -> None:
+def _write_rows(cm: CompiledModel, ev: Evaluation, out: np.ndarray, codes: np.ndarray, flags: np.ndarray,
+                alone: np.ndarray) -> None:
     """Write one chunk's evaluation into the float columns of :func:`_output_names`, ``codes`` (band, score
     band, stability label) and ``flags`` (in margin, unknown could change, knock-outs, missing under review)."""
     C = len(cm.criterion_ids)
@@ -426,11 +512,17 @@ def _write_rows(cm: CompiledModel, ev: Evaluation, out: np.ndarray, codes: np.nd
     out[:, k + 2] = ev.score_min
     out[:, k + 3] = ev.score_max
     k += 4
+    start = np.where(np.isnan(ev.counterfactuals["up"].raise_to), ev.X, ev.counterfactuals["up"].raise_to)
     for direction in ("up", "down"):
         cf = ev.counterfactuals[direction]
-        out[:, k : k + C] = cf.change
-        out[:, k + C : k + 2 * C] = cf.change_sem
-        k += 2 * C
+        out[:, k : k + C] = cf.change[:, cm.input_of]
+        out[:, k + C : k + 2 * C] = cf.change_sem[:, cm.input_of]
+        out[:, k + 2 * C : k + 3 * C] = (cf.joint_value - start)[:, cm.input_of]
+        k += 3 * C
+    out[:, k] = ev.counterfactuals["up"].joint_sem
+    out[:, k + 1] = ev.counterfactuals["down"].joint_sem
+    alone[:, :C] = ev.counterfactuals["up"].alone[:, cm.input_of]
+    alone[:, C:] = ev.counterfactuals["down"].alone[:, cm.input_of]
     codes[:, 0] = ev.band_code
     codes[:, 1] = ev.score_code
     codes[:, 2] = ev.label
@@ -464,13 +556,14 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     flag_names = (["in_review_margin", "unknown_could_change"] + [f"knock_out.{ids[c]}" for c in cm.knock_columns]
                   + [f"missing_review.{ids[c]}" for c in np.flatnonzero(cm.review_if_missing)])
     flags = np.empty((n, len(flag_names)), dtype=bool)
+    alone = np.empty((n, 2 * len(ids)), dtype=bool)
     simulated = np.empty(n) if simulate else None
     measured = np.empty((n, len(cm.inputs)), bool)
     imputed = np.empty(n, np.int64)
     for start in range(0, n, EVALUATION_CHUNK):
         rows = slice(start, min(n, start + EVALUATION_CHUNK))
         ev = evaluate_arrays(cm, inputs.rows(rows), reference=reference, draws=simulate, seed=seed)
-        _write_rows(cm, ev, block[rows], codes[rows], flags[rows])
+        _write_rows(cm, ev, block[rows], codes[rows], flags[rows], alone[rows])
         measured[rows] = ev.measured
         imputed[rows] = (~ev.measured[:, cm.input_of] & ~cm.review_if_missing).sum(axis=1)
         if simulated is not None:
@@ -493,6 +586,8 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     result["n_imputed"] = imputed
     for m, name in enumerate(flag_names[2:], start=2):
         result[name] = flags[:, m]
+    for m, name in enumerate(f"cf_{d}_alone.{c}" for d in ("up", "down") for c in ids):
+        result[name] = alone[:, m]
     result.attrs.update(cm.versions())
     result.attrs.update(base_value=reference.base_value, baseline=cm.baseline, reference=reference.to_dict(),
                         criteria=list(ids),

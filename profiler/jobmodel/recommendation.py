@@ -52,17 +52,47 @@ class Contribution:
 
 
 @dataclass(frozen=True)
-class Counterfactual:
-    """The single-input change that moves the score onto the threshold of the next band.
+class Requirement:
+    """Something else that must change for a counterfactual to hold: an input below a criterion's minimum
+    raised to it (``action`` ``raise_to``, ``value`` the value), or an unknown input measured (``measure``;
+    the counterfactual holds for any plausible value it turns out to have, at or above a minimum it has)."""
 
-    ``direction`` is ``up`` or ``down``; ``target_band`` the band reached by crossing ``threshold``.
-    ``change`` is in the input's own units (``new_value - value``); ``change_sem`` the same in SEMs (None
-    for recorded facts without measurement error); ``change_percentile`` the change in percentile points
-    of the input's norm distribution (``percentile_method`` says how: ``empirical`` or ``normal``; None for
-    0/1 inputs). ``reachable`` False means no value of this input alone gets there, ``why`` says why
-    (utility saturated, outside the input's range). ``score_after`` is the score with the new value: on the
-    threshold for continuous inputs, past it for a 0/1 input. ``why_short`` is ``why`` in a few words;
-    ``note`` says when the new value would fall below the criterion's minimum (review whatever the score).
+    input: str
+    name: str
+    action: Literal["raise_to", "measure"]
+    value: float | None = None
+
+    @property
+    def text(self) -> str:
+        if self.action == "raise_to":
+            return f"{self.name} raised to {self.value:.4g}, its minimum"
+        at_least = f" at {self.value:.4g} or more" if self.value is not None else ""
+        return f"{self.name} measured{at_least} (it is unknown; any plausible value will do)"
+
+
+def _requirements(items: Any) -> tuple[Requirement, ...]:
+    return tuple(r if isinstance(r, Requirement) else Requirement(**fields_of(Requirement, r)) for r in items or ())
+
+
+@dataclass(frozen=True)
+class Counterfactual:
+    """The nearest attainable value of one input at which the recommendation would be another.
+
+    ``direction`` is ``up`` (toward advance) or ``down``; ``target_band`` the recommendation sought. With
+    ``new_value`` (on the input's grid of attainable values: an answer pattern, a rating grid, a whole year,
+    a test step) and the ``requirements`` (what else must change, when routing would keep the case in
+    review: an input raised to its minimum, an unknown input measured), the job model gives ``score_after``
+    (inside the target band, never on its edge), score band ``score_band_after`` and recommendation
+    ``band_after`` (= ``target_band``); ``alone`` is True when there are no requirements. ``change`` is in the
+    input's units, ``units`` in words a person counts (answer steps over a scale's statements, rating
+    points over the raters, years, test points), ``change_sem`` in SEMs (None for recorded facts),
+    ``change_percentile`` in percentile points of the input's norm distribution (``percentile_method``
+    ``empirical`` or ``normal``; None for 0/1 inputs). ``threshold`` is the score the target band begins or
+    ends at (unknown inputs allowed for). ``reachable`` False: no value of this input gives the target;
+    ``why`` says why (``why_short`` in a few words). ``imputed``: the input is unknown (the counterfactual is
+    the value it would have to be measured at). ``note`` says when the new value lies below a minimum.
+    ``checked`` is False for counterfactuals recorded by versions of profiler that moved the score onto a
+    threshold without checking the recommendation (they are worded as they were).
     """
 
     criterion: str
@@ -84,32 +114,116 @@ class Counterfactual:
     is_trait: bool = False
     note: str | None = None
     why_short: str | None = None
+    band_after: str | None = None
+    score_band_after: str | None = None
+    alone: bool = True
+    requirements: tuple[Requirement, ...] = ()
+    units: str | None = None
+    checked: bool = False
 
     @property
     def text(self) -> str:
         """Plain words: a distance in measurement terms, not advice."""
-        if self.direction == "up":
-            goal = f"the score would reach {self.threshold:g}, where {BAND_WORDS[self.target_band]} begins"
-        else:
-            goal = (f"the score would fall to {self.threshold:g}, the edge below which it is "
-                    f"{BAND_WORDS[self.target_band]}")
+        goal = BAND_WORDS.get(self.target_band, self.target_band)
+        if not self.checked:
+            return self._recorded_text()
         if not self.reachable:
-            return f"{self.name}: no value of it alone moves the score to {self.threshold:g} ({self.why})."
-        verb = "higher" if (self.change or 0) > 0 else "lower"
-        if self.is_trait:
-            lead = f"{self.name}: had it been measured {abs(self.change or 0):.3g} points {verb}"
-        else:
-            lead = (f"{self.name}: with a value {abs(self.change or 0):.3g} {verb} ({self.new_value:.3g} instead of "
-                    f"{self.value:.3g})")
-        parts = []
+            return f"{self.name}: no value of it alone gives {goal} ({self.why})."
+        if self.new_value is None or self.change is None:
+            return f"{self.name}: {goal}."
+        parts = [] if self.imputed else [f"{self.new_value:.4g} instead of {self.value:.4g}"]
+        if self.units:
+            parts.append(self.units)
         if self.change_sem is not None:
             parts.append(f"{abs(self.change_sem):.2g} SEM")
         if self.change_percentile is not None:
             parts.append(f"{self.change_percentile:+.0f} percentile points, {self.percentile_method}")
         detail = f" ({'; '.join(parts)})" if parts else ""
-        note = " [this input is unknown and was set to the norm mean]" if self.imputed else ""
-        extra = f"; {self.note}" if self.note else ""
-        return f"{lead}{detail}, {goal}{note}{extra}."
+        verb = "higher" if self.change > 0 else "lower"
+        if self.imputed:
+            lead = f"{self.name} (unknown, counted at its norm mean {self.value:.4g}): measured at {self.new_value:.4g}"
+        elif self.is_trait:
+            lead = f"{self.name}: had it been measured {abs(self.change):.3g} points {verb}"
+        elif self.value in (0.0, 1.0) and self.new_value in (0.0, 1.0) and self.units is None:
+            lead, detail = f"{self.name}: {'held (or met)' if self.new_value else 'not held (or not met)'}", ""
+        else:
+            lead = f"{self.name}: {abs(self.change):.4g} {verb}"
+        after = ""
+        if self.score_after is not None:
+            after = f", the score would be {score_words(self.score_after, self.threshold)} and the recommendation {goal}"
+        together = f", together with {'; '.join(r.text for r in self.requirements)}" if self.requirements else ""
+        extra = f" ({self.note})" if self.note else ""
+        return f"{lead}{detail}{after}{together}{extra}."
+
+
+    def _recorded_text(self) -> str:
+        """The wording of counterfactuals recorded before they were checked against the recommendation (they
+        moved the score onto a threshold and did not say what routing would still require)."""
+        goal = BAND_WORDS.get(self.target_band, self.target_band)
+        if not self.reachable:
+            return f"{self.name}: no value of it alone moves the score to {self.threshold:g} ({self.why})."
+        verb = "higher" if (self.change or 0) > 0 else "lower"
+        parts = [f"{abs(self.change_sem):.2g} SEM"] if self.change_sem is not None else []
+        if self.change_percentile is not None:
+            parts.append(f"{self.change_percentile:+.0f} percentile points, {self.percentile_method}")
+        detail = f" ({'; '.join(parts)})" if parts else ""
+        return (f"{self.name}: with a value {abs(self.change or 0):.3g} {verb}{detail}, the score would reach "
+                f"{self.threshold:g}, the edge of {goal} (recorded by an earlier version of profiler).")
+
+
+def score_words(score: float, threshold: float) -> str:
+    """A score to one decimal, with more where one decimal would read as the threshold itself."""
+    for digits in (1, 2, 3, 4, 6):
+        if round(score, digits) != round(threshold, digits):
+            return f"{score:.{digits}f}"
+    return f"{score:.9f}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One input's part of a joint counterfactual."""
+
+    input: str
+    name: str
+    value: float
+    new_value: float
+    change: float
+    change_sem: float | None = None
+    units: str | None = None
+
+    @property
+    def text(self) -> str:
+        unit = f" ({self.units})" if self.units else ""
+        return f"{self.name} {self.new_value:.4g} instead of {self.value:.4g}{unit}"
+
+
+@dataclass(frozen=True)
+class JointCounterfactual:
+    """When no single input gives the target: the smallest change of two or three inputs that does.
+
+    ``changes`` name the inputs moved, ``total_sem`` the total change in SEMs (norm SDs for recorded
+    facts), ``score_after`` and ``band_after`` the result; ``requirements`` as for :class:`Counterfactual`.
+    """
+
+    direction: Literal["up", "down"]
+    target_band: str
+    changes: tuple[Change, ...]
+    total_sem: float
+    score_after: float
+    band_after: str
+    requirements: tuple[Requirement, ...] = ()
+
+    @property
+    def text(self) -> str:
+        together = f", together with {'; '.join(r.text for r in self.requirements)}" if self.requirements else ""
+        return (f"{' and '.join(c.text for c in self.changes)} (together {self.total_sem:.2g} SEM): the score would "
+                f"be {self.score_after:.2f} and the recommendation {BAND_WORDS.get(self.band_after, self.band_after)}"
+                f"{together}.")
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> JointCounterfactual:
+        return cls(**{**fields_of(cls, data), "changes": tuple(Change(**fields_of(Change, c)) for c in data["changes"]),
+                      "requirements": _requirements(data.get("requirements"))})
 
 
 @dataclass(frozen=True)
@@ -261,6 +375,7 @@ class Recommendation:
     as_of: dt.date
     engine: str = "shap.LinearExplainer (interventional, background = the norm group's average candidate)"
     reference: dict[str, Any] = field(default_factory=dict)
+    joint_counterfactuals: tuple[JointCounterfactual, ...] = ()
     _utilities: Any = field(default=None, repr=False, compare=False)
 
     # Reading -------------------------------------------------------------------------------------------
@@ -334,7 +449,10 @@ class Recommendation:
             band=data["band"], score_band=data["score_band"], score=float(data["score"]),
             base_value=float(data["base_value"]),
             contributions=tuple(Contribution(**fields_of(Contribution, c)) for c in data["contributions"]),
-            counterfactuals=tuple(Counterfactual(**fields_of(Counterfactual, c)) for c in data["counterfactuals"]),
+            counterfactuals=tuple(Counterfactual(**{**fields_of(Counterfactual, c),
+                                                    "requirements": _requirements(c.get("requirements"))})
+                                  for c in data["counterfactuals"]),
+            joint_counterfactuals=tuple(JointCounterfactual.from_dict(j) for j in data.get("joint_counterfactuals", ())),
             stability=Stability(**{k: (math.nan if v is None and k.startswith("p_") else v)
                                    for k, v in fields_of(Stability, data["stability"]).items()}),
             coverage=Coverage(inputs=inputs, score_range=_pair(coverage["score_range"]),
@@ -362,6 +480,7 @@ class Recommendation:
             "thresholds": dict(self.thresholds), "baseline": self.baseline, "versions": dict(self.versions),
             "as_of": self.as_of.isoformat(), "engine": self.engine, "additivity_error": self.additivity_error,
             "reference": dict(self.reference),
+            "joint_counterfactuals": [asdict(j) for j in self.joint_counterfactuals],
         }  # fmt: skip
         return to_plain(out, "recommendation", nonfinite="null")
 
@@ -393,13 +512,18 @@ class Recommendation:
             lines.append(f"  {c.criterion[:21]:<22}{c.value:>9.3g}{c.reference:>9.3g}{c.utility:>9.2f}"
                          f"{c.weight:>8.2f}{c.contribution:>+9.2f}  {c.status}")
         lines += [f"  {self.receipt}", "", "Counterfactuals (distances, not advice)"]
-        lines += [f"  - {cf.text}" for cf in self.counterfactuals if cf.reachable]
         for direction in ("up", "down"):
-            beyond = [cf for cf in self.counterfactuals if cf.direction == direction and not cf.reachable]
+            mine = [cf for cf in self.counterfactuals if cf.direction == direction]
+            if not mine:
+                continue
+            goal = BAND_WORDS.get(mine[0].target_band, mine[0].target_band)
+            lines.append(f"  To {goal}:")
+            lines += [f"  - {cf.text}" for cf in mine if cf.reachable]
+            lines += [f"  - {j.text}" for j in self.joint_counterfactuals if j.direction == direction]
+            beyond = [cf for cf in mine if not cf.reachable]
             if beyond:
                 reasons = "; ".join(f"{cf.name} ({cf.why_short or cf.why})" for cf in beyond)
-                lines.append(f"  - Out of reach: no value of one of these alone moves the score to "
-                             f"{beyond[0].threshold:g} (the most it can move the score, or why): {reasons}.")
+                lines.append(f"  - Out of reach for one input alone: {reasons}.")
         if not self.counterfactuals:
             lines.append("  none")
         lines += ["", f"Recommendation: {self.headline}"]
@@ -429,11 +553,14 @@ __all__ = [
     "LABELS",
     "Band",
     "Contribution",
+    "Change",
     "Counterfactual",
     "Coverage",
     "InputCoverage",
+    "JointCounterfactual",
     "Reason",
     "Recommendation",
+    "Requirement",
     "Stability",
     "stability_label",
 ]

@@ -64,14 +64,21 @@ class _EvidenceBase(Strict):
     )
 
 
-class TestScoreEvidence(_EvidenceBase):
-    """An ability or work-sample test score on its own scale, with its reliability and norm."""
+class TestScoreEvidence(_EvidenceBase, Versioned):
+    """An ability or work-sample test score on its own scale, with its reliability and norm.
 
+    ``step`` is the smallest difference between two scores the test reports (1 for whole-number scores);
+    counterfactuals name only scores on that grid.
+    """
+
+    OMIT_WHEN_DEFAULT: ClassVar[frozenset[str]] = frozenset({"step"})
     kind: Literal["test_score"]
     min: float
     max: float
     reliability: float = Field(gt=0, lt=1)
     norm: EvidenceNorm
+    step: float | None = Field(default=None, gt=0, description="The smallest difference between two reported "
+                               "scores (1 for whole numbers); default: a hundredth of the range's order of magnitude.")
 
 
 class InterviewEvidence(_EvidenceBase):

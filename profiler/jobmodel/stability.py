@@ -91,7 +91,7 @@ def p_same_band(cm: CompiledModel, score: np.ndarray, se: np.ndarray) -> np.ndar
 
 def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray,
                           score: np.ndarray, band_code: np.ndarray, lower: np.ndarray,
-                          upper: np.ndarray) -> np.ndarray:
+                          upper: np.ndarray, spread: np.ndarray | None = None) -> np.ndarray:
     """Probability that re-measurement leaves the recommendation as it is (NaN where it is review).
 
     For a candidate recommended advance or not advance, the recommendation stays when no re-measured input
@@ -102,12 +102,13 @@ def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, mea
     is a truncated normal, whose mean ``SEM_j lambda_j`` (``lambda_j = phi(d_j) / Phi(-d_j)``) and variance
     ``SEM_j^2 (1 + d_j lambda_j - lambda_j^2)`` enter the score's. So
     ``P = prod_j Phi(-d_j) * P(score' in band | no knock-out)``, the latter normal with those moments.
+    ``spread`` is ``score_slopes(cm, X) * sem`` when the caller has it.
     """
     out = np.full(len(score), np.nan)
     decided = band_code != 1
     if not decided.any():
         return out
-    spread = score_slopes(cm, X) * sem  # sem is 0 where an input is not measured
+    spread = score_slopes(cm, X) * sem if spread is None else spread  # sem is 0 where an input is not measured
     mean = score.copy()
     variance = row_sum(spread * spread)
     p_kept = np.ones(len(score))

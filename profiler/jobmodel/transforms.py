@@ -66,6 +66,13 @@ class Utility(ABC):
     def breakpoints(self) -> tuple[float, ...]:
         """Inputs where the slope changes; between them the utility is monotone."""
 
+    @abstractmethod
+    def edge(self, level: np.ndarray, rising: bool) -> np.ndarray:
+        """The input at which the utility crosses ``level`` on its rising (or falling) part, unclipped.
+
+        Meaningful for levels the utility takes there; callers check the ends of the range themselves.
+        """
+
     def inverse(self, u: np.ndarray | float, near: np.ndarray | float, *, keep_level: bool = True) -> np.ndarray:
         """The input closest to ``near`` whose utility is ``u`` (NaN where none has it).
 
@@ -131,6 +138,9 @@ class Linear(Utility):
         valid = (u >= 0) & (u <= 1)
         return [np.where(valid, self.at_zero + u * (self.at_one - self.at_zero), np.nan)]
 
+    def edge(self, level: np.ndarray, rising: bool) -> np.ndarray:
+        return self.at_zero + level * (self.at_one - self.at_zero)
+
     def reach(self, u: np.ndarray, near: np.ndarray, low: Any, high: Any) -> np.ndarray:
         # utilities outside 0..1 map to inputs outside the anchors: one range check covers both
         x = self.at_zero + u * (self.at_one - self.at_zero)
@@ -185,6 +195,10 @@ class TargetRange(Utility):
     def breakpoints(self) -> tuple[Any, ...]:
         return (self.low - self.tolerance, self.low, self.high, self.high + self.tolerance)
 
+    def edge(self, level: np.ndarray, rising: bool) -> np.ndarray:
+        gap = self.tolerance * (1.0 - level)
+        return self.low - gap if rising else self.high + gap
+
     @classmethod
     def stack(cls, utilities: list[TargetRange]) -> TargetRange:
         return cls([u.low for u in utilities], [u.high for u in utilities], [u.tolerance for u in utilities])
@@ -222,6 +236,10 @@ class Saturating(Utility):
     def breakpoints(self) -> tuple[Any, ...]:
         return (self.start,)
 
+    def edge(self, level: np.ndarray, rising: bool) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.start - np.log1p(-np.minimum(level, 1.0)) / self.rate
+
     @classmethod
     def stack(cls, utilities: list[Saturating]) -> Saturating:
         return cls([u.half_at for u in utilities], [u.start for u in utilities])
@@ -252,6 +270,9 @@ class Binary(Utility):
     @property
     def breakpoints(self) -> tuple[Any, ...]:
         return ()
+
+    def edge(self, level: np.ndarray, rising: bool) -> np.ndarray:
+        return np.asarray(level, dtype=float)
 
     @classmethod
     def stack(cls, utilities: list[Binary]) -> Binary:

@@ -216,6 +216,7 @@ class StoredRecommendation(StoredRecord):
     engine: str | None = None
     additivity_error: Number = None
     reference: dict[str, Any] = {}
+    joint_counterfactuals: list[dict[str, Any]] = []
     validity: ValidityVerdict = ValidityVerdict()
     routed_to_review: bool = False
     based_on: dict[str, RecordRef] = {}

@@ -1,4 +1,5 @@
-"""Explanations: transforms by hand, SHAP values from shap vs the closed form, exact base value, counterfactuals."""
+"""Explanations: transforms by hand, SHAP values from shap vs the closed form, exact base value (counterfactuals:
+test_counterfactuals.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from profiler.jobmodel import load_job_model, parse_job_model
+from profiler.jobmodel import load_job_model
 from profiler.jobmodel.explanation import (
     closed_form_contributions,
-    counterfactuals,
     import_shap,
     shap_contributions,
 )
@@ -39,24 +39,6 @@ def support_evidence(sample=72.0, ratings=(4, 3), years=2.0):
         "support_experience": {"years": years, "source": "s", "date": "2026-05-01"},
     }
 
-
-OUT_OF_RANGE = """
-id: out-of-range
-version: "1"
-role: {title: Test role}
-job_analysis: {method: written for the tests}
-questionnaire: ipip-bfm-50
-norms: general
-evidence:
-  - {id: sample, kind: test_score, name: Work sample, min: 0, max: 64, reliability: 0.8,
-     norm: {mean: 32, sd: 10, group: test applicants}}
-  - {id: years, kind: experience, name: Years, norm: {mean: 4, sd: 3, group: test applicants}}
-criteria:
-  - {id: sample, input: evidence.sample, transform: {kind: linear, at_zero: 0, at_one: 128}, weight: 2, rationale: r}
-  - {id: c, input: trait.Conscientiousness, transform: {kind: linear, at_zero: 1, at_one: 5}, weight: 1, rationale: r}
-  - {id: years, input: evidence.years, transform: {kind: saturating, half_at: 2}, weight: 1, rationale: r}
-bands: {advance_from: 60, not_advance_below: 45, review_margin: 3}
-"""
 
 TRAITS = {"Conscientiousness": 3.6, "Agreeableness": 4.1, "Neuroticism": 2.8, "Extraversion": 3.3}
 
@@ -210,162 +192,3 @@ def test_single_candidate_contributions_equal_shap(support):
     assert list(explanation.feature_names) == [c.criterion for c in rec.contributions]
     assert rec.additivity_error <= 1e-9
     assert "(checked)" in rec.receipt
-
-
-# Counterfactuals ---------------------------------------------------------------------------------------------
-def _with(model, traits, evidence, cf, nudge=0.0):
-    """Re-evaluate with the counterfactual's input changed (and moved ``nudge`` further the same way)."""
-    value = cf.new_value + nudge * np.sign(cf.change)
-    source, _, key = cf.input.partition(".")
-    if source == "trait":
-        return model.evaluate({**traits, key: value}, evidence, as_of=AS_OF, draws=10)
-    evidence = {k: dict(v) for k, v in evidence.items()}
-    field = {"email_work_sample": "score", "support_experience": "years"}[key]
-    evidence[key][field] = value
-    return model.evaluate(traits, evidence, as_of=AS_OF, draws=10)
-
-
-@pytest.mark.parametrize(("sample", "ratings", "expected"), [
-    (72.0, (4, 3), {("down", "review")}),  # advance: only down
-    (58.0, (3, 3), {("up", "advance"), ("down", "not_advance")}),  # review: both ways
-    (35.0, (2, 1), {("up", "review")}),  # not advance: only up (knock-out aside)
-])  # fmt: skip
-def test_counterfactuals_move_the_score_exactly_onto_the_threshold(support, sample, ratings, expected):
-    evidence = support_evidence(sample=sample, ratings=ratings)
-    rec = support.evaluate(TRAITS, evidence, as_of=AS_OF)
-    assert {(cf.direction, cf.target_band) for cf in rec.counterfactuals} == expected
-    checked = 0
-    for cf in rec.counterfactuals:
-        if not cf.reachable or cf.input == "evidence.interview_customer_focus":
-            continue  # interview means come from integer ratings (checked in test_frame_counterfactual_columns)
-        moved = _with(support, TRAITS, evidence, cf)
-        assert abs(moved.score - cf.threshold) <= 1e-9
-        assert abs(cf.score_after - cf.threshold) <= 1e-9
-        assert cf.change == pytest.approx(cf.new_value - cf.value, abs=1e-12)
-        # a hair further and the score is in the target band
-        assert _with(support, TRAITS, evidence, cf, nudge=1e-6).score_band == cf.target_band
-        checked += 1
-    assert checked >= 1
-
-
-def test_counterfactual_units_sems_and_percentiles(support):
-    rec = support.evaluate(TRAITS, support_evidence(), as_of=AS_OF)
-    cm = support._compiled
-    conscientiousness = next(cf for cf in rec.counterfactuals if cf.criterion == "conscientiousness")
-    norm = support.norms.scale("Conscientiousness")
-    assert conscientiousness.change_sem == pytest.approx(conscientiousness.change / norm.sem, rel=1e-12)
-    assert conscientiousness.percentile_method == "empirical"
-    assert conscientiousness.change_percentile == pytest.approx(
-        float((norm.empirical_percentile(np.array([conscientiousness.new_value]))
-               - norm.empirical_percentile(np.array([3.6])))[0]), abs=1e-9)
-    assert "had it been measured" in conscientiousness.text  # a measurement distance, not advice
-    sample = next(cf for cf in rec.counterfactuals if cf.criterion == "work_sample")
-    assert sample.percentile_method == "normal"
-    from scipy import stats
-
-    assert sample.change_percentile == pytest.approx(
-        100 * (stats.norm.cdf(sample.new_value, 60, 15) - stats.norm.cdf(72, 60, 15)), abs=1e-9)
-    assert sample.change_sem == pytest.approx(sample.change / (15 * np.sqrt(0.2)), rel=1e-12)
-    experience = next(cf for cf in rec.counterfactuals if cf.criterion == "experience")
-    assert experience.change_sem is None  # a recorded fact has no measurement error
-    assert cm.inputs[cm.index["evidence.support_experience"]].sem == 0
-
-
-def test_counterfactuals_out_of_reach(support):
-    # a weak candidate in the not-advance band: the small-weight sociability criterion is already at utility 1
-    evidence = support_evidence(sample=45.0, ratings=(2, 2), years=0.0)
-    traits = {"Conscientiousness": 2.5, "Agreeableness": 2.5, "Neuroticism": 4.0, "Extraversion": 3.3}
-    rec = support.evaluate(traits, evidence, as_of=AS_OF)
-    assert rec.score_band == "not_advance"
-    social = next(cf for cf in rec.counterfactuals if cf.criterion == "sociability")
-    assert not social.reachable and "saturated" in social.why
-    assert "no value of it alone" in social.text
-
-
-def test_counterfactual_outside_the_input_range():
-    # utility 1 only at 128 points of a 0..64 test: half the utility is out of the test's range
-    model = parse_job_model(OUT_OF_RANGE)
-    evidence = {"sample": {"score": 40, "source": "s", "date": "2026-05-01"},
-                "years": {"years": 0, "source": "s", "date": "2026-05-01"}}
-    rec = model.evaluate({"Conscientiousness": 1.0}, evidence, as_of=AS_OF)
-    assert rec.score == 50 * 40 / 128
-    assert rec.score_band == "not_advance"
-    (cf,) = [cf for cf in rec.counterfactuals if cf.criterion == "sample"]
-    assert not cf.reachable
-    assert "it would take 108, outside the possible range 0..64" in cf.why  # 42 = 50 x / 128: x = 107.52
-    cm = model._compiled
-    X = cm.means[None, :].copy()
-    U = cm.utilities_of(X)
-    arrays = counterfactuals(cm, X, U, U @ cm.coef, U @ cm.coef + 20.0, cm.sems[None, :], details=True)  # u .25 -> .65
-    assert arrays.why[0, 0] == 2 and arrays.new_value[0, 0] > 64
-
-
-@pytest.mark.parametrize(("coding", "reachable"), [(64, True), (62, False)])
-def test_binary_counterfactual_flips_past_the_threshold(engineer, coding, reachable):
-    evidence = {
-        "coding_work_sample": {"score": coding, "source": "s", "date": "2026-05-01"},
-        "interview_system_design": {"ratings": {"a": 3, "b": 4}, "source": "s", "date": "2026-05-01"},
-        "reasoning_test": {"score": 24, "source": "s", "date": "2026-05-01"},
-        "engineering_experience": {"years": 4, "source": "s", "date": "2026-05-01"},
-        "cloud_certification": {"held": False, "source": "s", "date": "2026-05-01"},
-    }
-    rec = engineer.evaluate({"Conscientiousness": 3.4, "Openness": 4.0}, evidence, as_of=AS_OF)
-    assert rec.score_band == "review"
-    (cf,) = [cf for cf in rec.counterfactuals if cf.criterion == "cloud_certification" and cf.direction == "up"]
-    # weight 0.05 of 1.0: holding the certification adds exactly 5 points, past the threshold or not at all
-    assert cf.reachable == (rec.score + 5.0 >= cf.threshold) == reachable
-    if reachable:
-        assert (cf.new_value, cf.change) == (1.0, 1.0)
-        assert cf.score_after == pytest.approx(rec.score + 5.0, abs=1e-12)
-        assert cf.score_after > cf.threshold
-        assert cf.change_sem is None and cf.change_percentile is None
-    else:
-        assert "at most 5.0 points up" in cf.why
-
-
-def test_imputed_inputs_are_marked_in_counterfactuals(engineer):
-    evidence = {
-        "coding_work_sample": {"score": 62, "source": "s", "date": "2026-05-01"},
-        "interview_system_design": {"ratings": {"a": 3, "b": 4}, "source": "s", "date": "2026-05-01"},
-    }
-    rec = engineer.evaluate({"Conscientiousness": 3.4, "Openness": 4.0}, evidence, as_of=AS_OF)
-    reasoning = next(cf for cf in rec.counterfactuals if cf.criterion == "reasoning")
-    assert reasoning.imputed and reasoning.value == 22.0
-    assert "unknown" in reasoning.text
-
-
-def test_frame_counterfactual_columns(support):
-    frame = pd.DataFrame({"trait.Conscientiousness": [3.6], "trait.Agreeableness": [4.1],
-                          "trait.Neuroticism": [2.8], "trait.Extraversion": [3.3],
-                          "evidence.email_work_sample": [58.0], "evidence.interview_customer_focus": [3.0],
-                          "evidence.support_experience": [2.0]})
-    out = support.evaluate_many(frame, as_of=AS_OF).iloc[0]
-    assert out["score_band"] == "review"
-    cm = support._compiled
-    for criterion, value in (("work_sample", 58.0), ("customer_focus", 3.0)):
-        c = cm.criterion_ids.index(criterion)
-        for direction, target in (("up", cm.upper), ("down", cm.lower)):
-            change = out[f"cf_{direction}.{criterion}"]
-            if np.isnan(change):
-                continue
-            new_score = out["score"] + cm.coef[c] * (cm.utilities[c](value + change) - cm.utilities[c](value))
-            assert abs(new_score - target) <= 1e-9
-            sem = cm.sems[cm.input_of[c]]
-            assert out[f"cf_{direction}_sem.{criterion}"] == pytest.approx(change / sem, rel=1e-12)
-    assert not np.isnan(out["cf_up.customer_focus"])
-
-
-def test_counterfactual_below_a_minimum_is_noted(engineer):
-    evidence = {
-        "coding_work_sample": {"score": 62, "source": "s", "date": "2026-05-01"},
-        "interview_system_design": {"ratings": {"a": 3, "b": 4}, "source": "s", "date": "2026-05-01"},
-        "reasoning_test": {"score": 24, "source": "s", "date": "2026-05-01"},
-        "engineering_experience": {"years": 4, "source": "s", "date": "2026-05-01"},
-        "cloud_certification": {"held": False, "source": "s", "date": "2026-05-01"},
-    }
-    rec = engineer.evaluate({"Conscientiousness": 3.4, "Openness": 4.0}, evidence, as_of=AS_OF)
-    (down,) = [cf for cf in rec.counterfactuals if cf.criterion == "coding" and cf.direction == "down"]
-    assert down.reachable and down.new_value < 35
-    assert "below the minimum of 35" in down.note and down.note in down.text
-    (up,) = [cf for cf in rec.counterfactuals if cf.criterion == "coding" and cf.direction == "up"]
-    assert up.note is None

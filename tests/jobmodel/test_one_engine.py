@@ -140,7 +140,9 @@ def frame_of(model, rows) -> pd.DataFrame:
             if info.kind == "certification":
                 columns.append(f"{info.ref}.expires")
     frame = pd.DataFrame(rows, columns=columns)
-    for column in columns:
+    # a column of the evidence's date, raters or expiry that no row fills is left out, as a user would
+    frame = frame.drop(columns=[c for c in columns if c.count(".") == 2 and frame[c].isna().all()])
+    for column in frame.columns:
         if column.endswith((".date", ".expires")):
             frame[column] = pd.to_datetime(frame[column])
         else:
@@ -218,3 +220,78 @@ def test_a_candidate_gets_the_same_bits_in_any_batch(n):
     together = model.evaluate_many(frame, as_of=AS_OF)
     numbers = alone.select_dtypes("number").columns
     assert np.array_equal(alone[numbers].to_numpy(), together[numbers].iloc[[0]].to_numpy(), equal_nan=True)
+
+
+# Counterfactuals that are true ---------------------------------------------------------------------------------
+def apply(model, row: dict, changes: dict) -> dict:
+    """A frame row with inputs set (ref -> value; None: measured at nothing, i.e. left as is)."""
+    row = dict(row)
+    for ref, value in changes.items():
+        row[ref] = value
+        info = model._compiled.inputs[model._compiled.index[ref]]
+        if not info.is_trait:
+            row.setdefault(f"{ref}.date", AS_OF.isoformat())
+            if info.kind == "interview_rating":
+                row.setdefault(f"{ref}.raters", float(info.spec.min_raters))
+            row.pop(f"{ref}.expires", None)
+            if isinstance(row.get(f"{ref}.date"), str) and info.spec.max_age_days is not None:
+                row[f"{ref}.date"] = AS_OF.isoformat()  # a fresh measurement
+    return row
+
+
+def requirement_rows(model, row: dict, requirements) -> list[dict]:
+    """The row with every requirement met; an unknown input measured at each end of its plausible range."""
+    cm = model._compiled
+    fixed = {r.input: r.value for r in requirements if r.action == "raise_to"}
+    rows = [apply(model, row, fixed)]
+    for r in requirements:
+        if r.action == "measure":
+            j = cm.index[r.input]
+            lo, hi = cm.plausible(j)
+            if r.value is not None:
+                lo = min(max(lo, r.value), hi)
+            rows = [apply(model, x, {r.input: v}) for x in rows for v in (lo, hi)]
+    return rows
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(batch())
+def test_every_counterfactual_gives_the_recommendation_it_states(drawn):
+    model, people = drawn
+    cm = model._compiled
+    for traits, records, row in people:
+        rec = model.evaluate(traits, records, as_of=AS_OF, draws=0)
+        checks, expected = [], []
+        for cf in rec.counterfactuals:
+            if not cf.reachable:
+                continue
+            assert cf.band_after == cf.target_band != rec.band
+            # strictly inside the target band: never on a threshold
+            assert cf.score_after != cf.threshold
+            for moved in requirement_rows(model, apply(model, row, {cf.input: cf.new_value}), cf.requirements):
+                checks.append(moved)
+                expected.append((cf, cf.target_band))
+            if not cf.alone:  # the change alone leaves the case in review
+                checks.append(apply(model, row, {cf.input: cf.new_value}))
+                expected.append((cf, "review"))
+            # the value is one the input can take
+            info = cm.inputs[cm.index[cf.input]]
+            if info.is_trait:
+                assert np.isclose(info.scale_norm.distribution.scores, cf.new_value, atol=1e-9).any()
+            elif info.kind == "interview_rating":
+                raters = len(records[info.key]["ratings"]) if info.key in records else info.spec.min_raters
+                assert abs(cf.new_value * raters - round(cf.new_value * raters)) < 1e-9
+            elif info.kind == "experience":
+                assert cf.new_value == int(cf.new_value)
+        for joint in rec.joint_counterfactuals:
+            assert 2 <= len(joint.changes) <= 3
+            assert not any(cf.reachable for cf in rec.counterfactuals if cf.direction == joint.direction)
+            for moved in requirement_rows(model, apply(model, row, {c.input: c.new_value for c in joint.changes}),
+                                          joint.requirements):
+                checks.append(moved)
+                expected.append((joint, joint.target_band))
+        if not checks:
+            continue
+        out = model.evaluate_many(frame_of(model, checks), as_of=AS_OF)
+        for (what, band), got in zip(expected, out["band"], strict=True):
+            assert got == band, (what, got)
