@@ -47,6 +47,7 @@ class ItemBank:
     intercepts: tuple[np.ndarray, ...]
     categories: tuple[np.ndarray, ...]
     _padded: np.ndarray = field(init=False, repr=False)
+    _tables: dict = field(init=False, repr=False, compare=False)
 
     def __init__(self, items: Sequence[str], models: Sequence[str], slopes, intercepts, categories) -> None:
         items = tuple(str(i) for i in items)
@@ -69,7 +70,7 @@ class ItemBank:
         for j, d in enumerate(intercepts):
             padded[j, : len(d)] = d
         for name, value in (("items", items), ("models", models), ("slopes", slopes), ("intercepts", intercepts),
-                            ("categories", categories), ("_padded", padded)):
+                            ("categories", categories), ("_padded", padded), ("_tables", {})):
             object.__setattr__(self, name, value)
 
     # Shape ---------------------------------------------------------------------------------------
@@ -80,6 +81,11 @@ class ItemBank:
     @property
     def n_categories(self) -> np.ndarray:
         return np.array([len(c) for c in self.categories])
+
+    @property
+    def max_categories(self) -> int:
+        """The largest number of categories of any item (the width of the padded arrays)."""
+        return self._padded.shape[1] + 1
 
     def blocks(self) -> Iterator[tuple[str, np.ndarray]]:
         """(model, item positions) for each model in the bank: the kernels run once per block."""
@@ -103,7 +109,7 @@ class ItemBank:
     def probabilities(self, theta) -> np.ndarray:
         """Category probabilities of every item at every theta, (n_theta, n_items, max K); 0 beyond an item's K."""
         theta = np.atleast_1d(np.asarray(theta, dtype=float))
-        out = np.zeros((len(theta), self.n_items, self._padded.shape[1] + 1))
+        out = np.zeros((len(theta), self.n_items, self.max_categories))
         for model, where in self.blocks():
             p = _kernels.probabilities(model, self.slopes[where], self._padded[where], theta)
             out[:, where] = p.transpose(1, 0, 2)
@@ -134,11 +140,24 @@ class ItemBank:
         return out
 
     def log_probability_table(self, theta: np.ndarray) -> np.ndarray:
-        """log P(X_j = k | theta) as (n_items, max K, n_theta), floored at the smallest normal float's log."""
-        out = np.full((self.n_items, self._padded.shape[1] + 1, len(theta)), np.log(_kernels.TINY))
+        """log P(X_j = k | theta) as (n_items, max K, n_theta), floored at the smallest normal float's log.
+
+        The bank is immutable, so the table of a grid (EAP's nodes, asked for again at every step of an
+        adaptive test) is kept for the next call; treat the returned array as read-only.
+        """
+        theta = np.asarray(theta, dtype=float)
+        key = theta.tobytes()
+        cached = self._tables.get(key)
+        if cached is not None:
+            return cached
+        out = np.full((self.n_items, self.max_categories, len(theta)), np.log(_kernels.TINY))
         for model, where in self.blocks():
             lp = _kernels.log_probabilities(model, self.slopes[where], self._padded[where], theta)
             out[where] = np.maximum(lp, np.log(_kernels.TINY)).transpose(0, 2, 1)
+        if len(self._tables) >= 8:  # a few grids at most: EAP's, the EM's, a plot's
+            self._tables.pop(next(iter(self._tables)))
+        out.flags.writeable = False
+        self._tables[key] = out
         return out
 
     def pattern_derivatives(self, codes: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -153,7 +172,11 @@ class ItemBank:
         first = np.zeros(len(theta))
         second = np.zeros(len(theta))
         rows = np.arange(len(theta))
+        asked = (codes >= 0).any(axis=0)  # an adaptive test's pattern leaves most items out
         for model, where in self.blocks():
+            where = where[asked[where]]
+            if not len(where):
+                continue
             p, dlog, d2log = _kernels.theta_derivatives(model, self.slopes[where], self._padded[where], theta)
             for i, j in enumerate(where):
                 answered = codes[:, j] >= 0

@@ -40,17 +40,26 @@ def grid(n_nodes: int = EAP_NODES, theta_range: tuple[float, float] = THETA_RANG
 
 def posterior(bank: ItemBank, codes: np.ndarray, nodes: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Posterior weights of each person over the nodes, (n_people, n_nodes)."""
-    codes = np.asarray(codes)
-    width = bank.probabilities(nodes[:1]).shape[2]
-    table = bank.log_probability_table(nodes).reshape(bank.n_items * width, len(nodes))
-    collapsed = patterns(codes)
-    onehot = np.zeros((collapsed.codes.shape[0], bank.n_items * width))
-    rows, cols = np.nonzero(collapsed.codes >= 0)
-    onehot[rows, cols * width + collapsed.codes[rows, cols]] = 1.0
-    log_post = onehot @ table + np.log(np.maximum(weights, np.finfo(float).tiny))[None, :]
+    collapsed = patterns(np.asarray(codes))
+    return _pattern_posterior(bank, collapsed.codes, nodes, weights)[collapsed.inverse]
+
+
+def _pattern_posterior(bank: ItemBank, codes: np.ndarray, nodes: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Posterior weights of distinct patterns: the answered cells' log probabilities summed, times the prior."""
+    table = bank.log_probability_table(nodes)  # (items, max K, nodes)
+    log_post = np.tile(np.log(np.maximum(weights, np.finfo(float).tiny)), (codes.shape[0], 1))
+    if codes.shape[0] * bank.n_items > 4 * len(nodes):  # many patterns: one matrix product
+        width = bank.max_categories
+        onehot = np.zeros((codes.shape[0], bank.n_items * width))
+        rows, cols = np.nonzero(codes >= 0)
+        onehot[rows, cols * width + codes[rows, cols]] = 1.0
+        log_post += onehot @ table.reshape(bank.n_items * width, len(nodes))
+    else:  # a few patterns (an adaptive test's step): add the answered cells' rows
+        rows, cols = np.nonzero(codes >= 0)
+        np.add.at(log_post, rows, table[cols, codes[rows, cols]])
     post = np.exp(log_post - log_post.max(axis=1, keepdims=True))
     post /= post.sum(axis=1, keepdims=True)
-    return post[collapsed.inverse]
+    return post
 
 
 def theta_eap(bank: ItemBank, codes: np.ndarray, *, n_nodes: int = EAP_NODES,
@@ -60,7 +69,7 @@ def theta_eap(bank: ItemBank, codes: np.ndarray, *, n_nodes: int = EAP_NODES,
     nodes, weights = grid(n_nodes, theta_range, mean, sd)
     codes = np.asarray(codes)
     collapsed = patterns(codes)
-    post = posterior(bank, collapsed.codes, nodes, weights)
+    post = _pattern_posterior(bank, collapsed.codes, nodes, weights)
     theta = post @ nodes
     var = post @ nodes**2 - theta**2
     return theta[collapsed.inverse], np.sqrt(np.maximum(var, 0.0))[collapsed.inverse]
