@@ -23,6 +23,7 @@ from profiler.factors.cfa import (
     InadmissibleSolutionWarning,
     ModelSpecificationError,
 )
+from profiler.factors._efa_bootstrap import BootstrapLoadings
 from profiler.factors.efa import EFA, FitStatistics, HeywoodWarning, fit_statistics
 from profiler.factors.extraction import Extraction, extract
 from profiler.factors.icc import ICC, RetestReliability, icc, retest_reliability
@@ -43,6 +44,7 @@ from profiler.factors.reliability import (
 
 __all__: list[str] = [
     # exploratory factor analysis
+    "BootstrapLoadings",
     "EFA",
     "Extraction",
     "FitStatistics",

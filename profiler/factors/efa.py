@@ -619,6 +619,43 @@ class EFA(TransformerMixin, BaseEstimator):
             raise ValueError(f"target has shape {tgt.shape}; expected (n_features, n_factors) = {shape}.")
         return tgt
 
+    def bootstrap(self, X, n_iter: int = 100, *, random_state=None, confidence: float = 0.95):
+        """Bootstrap the loadings as ``psych::fa(x, ..., n.iter = n_iter)``: resample rows, refit, rotate
+        each replicate towards these loadings (psych's ``target.rot``), summarise.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The data the model was fitted to (rows are resampled with replacement).
+        n_iter : int, default 100
+            Replicates.
+        random_state : int, Generator or None
+            Seed for the resampling (and nothing else: each refit uses this estimator's own settings).
+        confidence : float, default 0.95
+            Level of the normal-theory intervals ``mean -/+ z sd`` (psych's ``p = 1 - confidence``).
+
+        Returns
+        -------
+        BootstrapLoadings
+            ``mean``, ``sd``, ``lower``, ``upper`` of every loading; ``phi_mean``, ``phi_sd``;
+            ``replicates``.
+
+        Notes
+        -----
+        psych summarises the replicates' own factor correlations, in their own factor order; here the
+        correlations of the target-rotated replicates (``U^-1 Phi U^-T``, as correlations) are
+        summarised, so they refer to the same factors as the loadings.
+        """
+        from profiler.factors._efa_bootstrap import bootstrap_loadings
+
+        check_is_fitted(self)
+        if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 2:
+            raise ValueError(f"n_iter must be an integer >= 2, got {n_iter!r}")
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False)
+        return bootstrap_loadings(self, X, int(n_iter), random_state, confidence)
+
     # -- scores -----------------------------------------------------------------------------------
 
     def factor_scores(self, X, method: str | None = None, standardize: str = "fit") -> np.ndarray:
