@@ -160,6 +160,7 @@ _EXPORTS: dict[str, str] = {
     "invariance": "profiler.fairness",
     "translation_check": "profiler.fairness",
     "FairnessInputError": "profiler.fairness",
+    "LoadingSignWarning": "profiler.fairness",
     "score_without": "profiler.fairness",
     "OrdinalConvergenceWarning": "profiler.fairness",
 }
@@ -244,6 +245,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
     )
     from profiler.fairness import (
         FairnessInputError,
+        LoadingSignWarning,
         OrdinalConvergenceWarning,
         adverse_impact,
         dif,

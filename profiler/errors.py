@@ -36,7 +36,7 @@ code that raises them, so that each concept stays in one module):
 
 Warnings (``UserWarning`` subclasses) say that a result deserves a second look without being wrong:
 ``HeywoodWarning``, ``MissingDataWarning``, ``CFAWarning`` > ``InadmissibleSolutionWarning``,
-``CFAConvergenceWarning``, ``DominantCriterionWarning``, ``OrdinalConvergenceWarning``.
+``CFAConvergenceWarning``, ``DominantCriterionWarning``, ``OrdinalConvergenceWarning``, ``LoadingSignWarning``.
 """
 
 from __future__ import annotations

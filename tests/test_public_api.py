@@ -35,6 +35,7 @@ EXPECTED = {
     "export_candidate", "erase_candidate", "purge_expired",
     "adverse_impact", "scoring_impact", "pooled_impact", "standardized_mean_differences", "differential_prediction",
     "dif", "invariance", "score_without", "translation_check", "FairnessInputError",
+    "LoadingSignWarning",
     "Recommendation", "JobModelInputError", "EvidenceError", "UndeclaredInputError",
     "assess_candidate", "assess_candidates", "Assessment", "AssessmentError",
     "Review", "ReviewError", "ModelControl", "ModelStoppedError", "ControlError", "oversight_figures",

@@ -162,15 +162,23 @@ def dif_section(responses: pd.DataFrame, groups: pd.DataFrame, out: dict, name: 
     out[f"dif_{name}"] = result.to_dict()
     section(f"DIF by {name}: {focal} (focal) vs {reference} (reference), {len(result.items)} items, {took:.1f} s")
     items = result.items
-    for column in ("ets_class", "ets_poly_class", "zumbo_thomas_class", "jodoin_gierl_class"):
+    print(f"- matching: {result.matching}; purification rounds (flagged each round): {result.purification['rounds']}")
+    for scale, anchors in result.anchors.items():
+        print(f"- anchors of {scale}: {', '.join(anchors)}")
+    for column in ("ets_class", "ets_poly_class", "zumbo_thomas_class", "jodoin_gierl_class", "nonuniform_class"):
         print(f"- {column}: {items[column].value_counts().sort_index().to_dict()}")
-    flagged = items[(items.ets_class != "A") | (items.ets_poly_class != "AA") | (items.jodoin_gierl_class != "A")]
+    flagged = items[(items.ets_class != "A") | (items.ets_poly_class != "AA") | (items.jodoin_gierl_class != "A")
+                    | (items.nonuniform_class != "A")]
     print()
     print(md_table(flagged[["item", "text", "keyed", "mh_d", "ets_class", "smd", "smd_effect", "ets_poly_class",
-                            "lr_chi2", "r2_change", "jodoin_gierl_class", "zumbo_thomas_class"]], ".3f"))
-    print(f"\nItems to exclude by the default rule (class C by ETS MH or CC by Mantel/SMD): {result.flagged('C')}")
-    print(f"Items at B or worse by any method: "
-          f"{result.flagged('B', methods=('mh', 'mantel', 'zumbo_thomas', 'jodoin_gierl'))}")
+                            "lr_chi2_uniform", "lr_chi2_nonuniform", "r2_change", "r2_change_nonuniform",
+                            "jodoin_gierl_class", "nonuniform_class", "dif_type"]], ".3f"))
+    print(f"\nItems to exclude by the default rule (C by ETS MH, CC by Mantel/SMD or C non-uniform): "
+          f"{result.flagged('C')}")
+    print(f"Items at B or worse by the default methods: {result.flagged('B')}; by any method: "
+          f"{result.flagged('B', methods=('mh', 'mantel', 'nonuniform', 'zumbo_thomas', 'jodoin_gierl'))}")
+    print("\nEffect of the flagged items on the focal group's scale scores (raw units):\n")
+    print(md_table(result.effect_summary, ".3f"))
     significant = int((items.lr_p_adj < 0.05).sum())
     print(f"Items with a significant 2-df LR test after Benjamini-Hochberg: {significant} of {len(items)}")
     print(f"Non-converged ordinal fits: {int((~items.converged).sum())}")

@@ -23,7 +23,7 @@ from profiler.fairness.audit import AuditSummary, FairnessAudit, FairnessAuditEr
 from profiler.fairness.dif import DIFResult, benjamini_hochberg, dif
 from profiler.fairness.distributions import cohens_d, standardized_mean_differences
 from profiler.fairness.impact import ImpactResult, adverse_impact, scoring_impact
-from profiler.fairness.invariance import InvarianceResult, invariance
+from profiler.fairness.invariance import InvarianceResult, LoadingSignWarning, invariance
 from profiler.fairness.ordinal import OrdinalConvergenceWarning, OrdinalFit, fit_ordinal_logit
 from profiler.fairness.pooled import PooledResult, StratifiedTest, breslow_day, cochran_mantel_haenszel, pooled_impact
 from profiler.fairness.prediction import DifferentialPrediction, differential_prediction
@@ -39,6 +39,7 @@ __all__ = [
     "FairnessInputError",
     "ImpactResult",
     "InvarianceResult",
+    "LoadingSignWarning",
     "OrdinalConvergenceWarning",
     "OrdinalFit",
     "PooledResult",

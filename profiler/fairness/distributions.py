@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from profiler.fairness._input import align, categories
+from profiler.fairness._input import FairnessInputError, categories, paired
 
 __all__ = ["standardized_mean_differences", "cohens_d"]
 
@@ -53,10 +53,10 @@ def standardized_mean_differences(
 
     Parameters
     ----------
-    scores : Series or DataFrame
+    scores : Series, DataFrame or array-like
         One column per score (trait scales, a job model's score); NaN = no score.
-    groups : Series
-        Category of each person (same index); NaN = unknown, left out.
+    groups : Series or array-like
+        Category of each person (same index, or in the rows' order); NaN = unknown, left out.
     reference : optional
         The comparison category; default the largest.
     focal : optional
@@ -69,16 +69,15 @@ def standardized_mean_differences(
         One row per (score, focal): n, mean and SD of both groups, the pooled SD, ``d``, ``se``,
         ``ci_lower``, ``ci_upper`` and ``hedges_g``.
     """
-    table = scores.to_frame(scores.name if scores.name is not None else "score") \
-        if isinstance(scores, pd.Series) else scores
-    if not isinstance(groups, pd.Series):
-        raise TypeError(f"groups must be a pandas Series, not {type(groups).__name__}")
-    align(table, groups.to_frame(), "scores")
+    table, frame = paired(scores, groups, "scores", "score")
+    if frame.shape[1] != 1:
+        raise FairnessInputError(f"groups must be one attribute, got {frame.shape[1]} columns")
+    groups = frame.iloc[:, 0]
     counts = groups.value_counts()
     if reference is None:
         reference = counts.index[0]
     if reference not in counts.index:
-        raise ValueError(f"reference category {reference!r} does not occur in groups")
+        raise FairnessInputError(f"reference category {reference!r} does not occur in groups")
     if focal is None:
         focal = [c for c in categories(groups) if c != reference and counts[c] >= 2]
     elif np.ndim(focal) == 0:

@@ -32,9 +32,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
-from profiler.fairness._input import align, as_frame, binary, categories, with_intersections
+from profiler.fairness._input import FairnessInputError, binary, categories, paired, with_intersections
 
 __all__ = ["ImpactResult", "adverse_impact", "scoring_impact", "two_proportion_z", "impact_ratio_ci"]
 
@@ -144,8 +145,8 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def adverse_impact(
-    outcomes: pd.Series | pd.DataFrame,
-    groups: pd.Series | pd.DataFrame,
+    outcomes: pd.Series | pd.DataFrame | ArrayLike,
+    groups: pd.Series | pd.DataFrame | ArrayLike,
     *,
     min_share: float = 0.02,
     intersections: bool = True,
@@ -154,12 +155,14 @@ def adverse_impact(
 
     Parameters
     ----------
-    outcomes : Series or DataFrame
-        1/True = selected (or advanced), 0/False = not, one row per person; a DataFrame holds several
-        outcomes (one column each).
-    groups : Series or DataFrame
+    outcomes : Series, DataFrame or array-like
+        1/True = selected (or advanced), 0/False = not, one row per person; a DataFrame (or 2-D array) holds
+        several outcomes (one column each).
+    groups : Series, DataFrame, array-like or mapping
         The category of each person, one column per attribute (e.g. ``sex``, ``race``), same index as
-        ``outcomes``. Missing labels (NaN/None) are unknown: counted, not in any rate.
+        ``outcomes``; or, as fairlearn's ``sensitive_features``, a list or array (2-D for several attributes)
+        or a mapping attribute -> labels, in the order of the rows. Missing labels (NaN/None) are unknown:
+        counted, not in any rate.
     min_share : float, default 0.02
         Categories with fewer than this share of the people with a known category are left out of the
         impact ratios (and cannot be the reference), but still reported with n and rate.
@@ -174,10 +177,7 @@ def adverse_impact(
     --------
     The DCWP worked example: men 667 of 1390 selected, women 555 of 1181 -> women's impact ratio 0.979.
     """
-    frame = as_frame(groups)
-    outs = outcomes.to_frame(outcomes.name if outcomes.name is not None else "selected") \
-        if isinstance(outcomes, pd.Series) else outcomes
-    align(outs, frame, "outcomes")
+    outs, frame = paired(outcomes, groups, "outcomes", "selected")
     decided = {str(c): binary(outs[c], f"outcome {c!r}") for c in outs.columns}
     rows, unknown, summary = [], [], []
     labels = with_intersections(frame, intersections)
@@ -190,8 +190,8 @@ def adverse_impact(
 
 
 def scoring_impact(
-    scores: pd.Series | pd.DataFrame,
-    groups: pd.Series | pd.DataFrame,
+    scores: pd.Series | pd.DataFrame | ArrayLike,
+    groups: pd.Series | pd.DataFrame | ArrayLike,
     *,
     min_share: float = 0.02,
     intersections: bool = True,
@@ -205,7 +205,7 @@ def scoring_impact(
 
     Parameters
     ----------
-    scores : Series or DataFrame
+    scores : Series, DataFrame or array-like
         One column per score (trait scales, a job model's score), one row per person.
     groups, min_share, intersections
         As in :func:`adverse_impact`.
@@ -215,17 +215,14 @@ def scoring_impact(
     ImpactResult
         ``kind = "scoring"``; ``selected`` counts the people above the median.
     """
-    frame = as_frame(groups)
-    table = scores.to_frame(scores.name if scores.name is not None else "score") \
-        if isinstance(scores, pd.Series) else scores
-    align(table, frame, "scores")
+    table, frame = paired(scores, groups, "scores", "score")
     labels = with_intersections(frame, intersections)
     rows, unknown, summary = [], [], []
     for column in table.columns:
         values = pd.to_numeric(table[column], errors="raise").to_numpy(dtype=float)
         known = ~np.isnan(values)
         if not known.any():
-            raise ValueError(f"score {column!r} has no values")
+            raise FairnessInputError(f"score {column!r} has no values")
         median = float(np.median(values[known]))
         above = known & (values > median)
         summary.append({"outcome": str(column), "n": int(known.sum()), "n_missing": int((~known).sum()),

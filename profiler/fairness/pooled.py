@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from profiler.fairness._input import align, binary
+from profiler.fairness._input import binary, columns_of
 
 __all__ = ["PooledResult", "StratifiedTest", "breslow_day", "cochran_mantel_haenszel", "pooled_impact"]
 
@@ -204,11 +204,11 @@ def pooled_impact(
 
     Parameters
     ----------
-    outcomes : Series of 0/1
-    groups : Series
+    outcomes : Series or array-like of 0/1
+    groups : Series or array-like
         Category of each person (other categories and unknowns are left out).
-    strata : Series
-        Site or period of each person (same index).
+    strata : Series or array-like
+        Site or period of each person (same index, or in the same order).
     focal, reference
         The two categories compared (the impact ratio is focal / reference).
     tarone : bool, default True
@@ -216,8 +216,7 @@ def pooled_impact(
     alpha : float
         Level at which heterogeneity is reported in ``notes``.
     """
-    align(outcomes, groups.to_frame(), "outcomes")
-    align(strata, groups.to_frame(), "strata")
+    outcomes, groups, strata = columns_of(outcomes, groups, strata, names=("outcomes", "groups", "strata"))
     selected = binary(outcomes, "outcomes")
     g = groups.to_numpy()
     s = strata.to_numpy()

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from profiler.fairness._input import align
+from profiler.fairness._input import FairnessInputError, columns_of
 
 __all__ = ["DifferentialPrediction", "differential_prediction", "ols"]
 
@@ -105,11 +105,11 @@ def differential_prediction(
 
     Parameters
     ----------
-    criterion : Series
+    criterion : Series or array-like
         Job performance (not past hiring decisions); NaN rows are left out.
-    score : Series
-        The predictor: a trait scale or the job model's score (same index).
-    groups : Series
+    score : Series or array-like
+        The predictor: a trait scale or the job model's score (same index, or in the same order).
+    groups : Series or array-like
         Category of each person; only ``focal`` and ``reference`` rows are used.
     focal, reference
         The two categories; the group dummy is 1 for ``focal``.
@@ -117,15 +117,14 @@ def differential_prediction(
         Centre the score at the pooled mean of the rows used, so that the intercept difference is at
         the average score.
     """
-    align(criterion, groups.to_frame(), "criterion")
-    align(score, groups.to_frame(), "score")
+    criterion, score, groups = columns_of(criterion, score, groups, names=("criterion", "score", "groups"))
     y_all = pd.to_numeric(criterion, errors="raise").to_numpy(dtype=float)
     s_all = pd.to_numeric(score, errors="raise").to_numpy(dtype=float)
     g_all = groups.to_numpy()
     use = ((g_all == focal) | (g_all == reference)) & ~np.isnan(y_all) & ~np.isnan(s_all)
     y, s, g = y_all[use], s_all[use], (g_all[use] == focal).astype(float)
     if g.sum() < 3 or (1 - g).sum() < 3:
-        raise ValueError(f"need at least 3 people in each group (focal {int(g.sum())}, reference {int((1 - g).sum())})")
+        raise FairnessInputError(f"need at least 3 people in each group (focal {int(g.sum())}, reference {int((1 - g).sum())})")
     c = float(s.mean()) if center else 0.0
     x = s - c
     one = np.ones_like(x)

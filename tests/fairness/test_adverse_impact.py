@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
+import profiler
 from scipy import stats
 
 from profiler.fairness import adverse_impact, scoring_impact
@@ -120,8 +122,8 @@ def test_input_errors():
         adverse_impact(pd.Series([0, 1, 1]), pd.Series(["a", "b"]))
     with pytest.raises(ValueError, match="different indexes"):
         adverse_impact(pd.Series([0, 1], index=[5, 6]), pd.Series(["a", "b"]))
-    with pytest.raises(TypeError, match="Series or DataFrame"):
-        adverse_impact(pd.Series([0, 1]), ["a", "b"])
+    with pytest.raises(profiler.FairnessInputError, match="an array-like, not int"):
+        adverse_impact(pd.Series([0, 1]), 3)
 
 
 def test_big5_scoring_impact_by_sex(big5):

@@ -20,36 +20,8 @@ from profiler.fairness.dif import _mantel, ets_class, ets_polytomous_class, logi
 EXTRAVERSION = [f"E{i}" for i in range(1, 11)]
 
 
-def simulated_questionnaire(n_items: int = 8):
-    items = "\n".join(f"  - id: Q{i}\n    text: {{en: 'Statement {i}.'}}" for i in range(1, n_items + 1))
-    keys = ", ".join(f"Q{i}" if i % 3 else f"-Q{i}" for i in range(1, n_items + 1))
-    text = f"""
-id: sim
-version: "1"
-title: {{en: Simulated}}
-default_language: en
-languages: {{en: {{status: original}}}}
-defaults: {{response_format: agree5}}
-response_formats:
-  agree5:
-    type: likert
-    options:
-      - {{value: 1, label: {{en: a}}}}
-      - {{value: 2, label: {{en: b}}}}
-      - {{value: 3, label: {{en: c}}}}
-      - {{value: 4, label: {{en: d}}}}
-      - {{value: 5, label: {{en: e}}}}
-items:
-{items}
-scales:
-  - id: Trait
-    keys: [{keys}]
-"""
-    return profiler.parse_questionnaire(text)
-
-
 @pytest.fixture(scope="module")
-def simulated():
+def simulated(simulated_questionnaire):
     """2,000 people, one trait, 8 items; item Q4 is much easier to endorse for the focal group."""
     rng = np.random.default_rng(42)
     n, k = 2000, 8
@@ -75,8 +47,9 @@ def big5_sex(big5):
 @pytest.fixture(scope="module")
 def big5_dif(big5_sex):
     responses, sex = big5_sex
+    # rest-score matching on every item, as statsmodels is given it below
     return dif(responses, profiler.load_questionnaire("ipip-bfm-50"), sex, focal="female", reference="male",
-               scales=["Extraversion"])
+               scales=["Extraversion"], matching="rest", anchors=None)
 
 
 def keyed_extraversion(responses):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def test_released_intercepts_are_lavaans_group_partial(holzinger_swineford, refe
 
 def test_partial_scalar_invariance_on_holzinger_swineford(holzinger_swineford):
     hs = holzinger_swineford
-    result = invariance(hs, HS_MODEL, hs["school"])
+    result = invariance(hs, HS_MODEL, hs["school"], marker="first")  # lavaan's markers
     steps = result.steps.set_index("step")
     assert steps.loc["scalar", "verdict"] == "partial"
     assert list(result.freed.parameter) == ["x3~1", "x7~1"]  # the two largest chi-square drops, in order
@@ -85,7 +86,7 @@ def test_partial_scalar_step_matches_lavaan_group_partial(holzinger_swineford):
     # lavaan 0.6-14: group.equal = c("loadings", "intercepts"), group.partial = c("x3~1", "x7~1")
     ref = json.loads(PARTIAL_REFERENCE.read_text())["models"]["scalar_partial_x3_x7"]
     hs = holzinger_swineford
-    result = invariance(hs, HS_MODEL, hs["school"], steps=("configural", "metric", "scalar"))
+    result = invariance(hs, HS_MODEL, hs["school"], steps=("configural", "metric", "scalar"), marker="first")
     scalar = result.steps.set_index("step").loc["scalar"]
     for key in ("chisq", "df", "pvalue", "cfi", "tli", "rmsea", "srmr"):
         expected = ref["fit"][key]
@@ -131,7 +132,7 @@ def test_ordinal_invariance_sequence_follows_wu_and_estabrook(bfi):
     ref = ref["invariance"]
     items = bfi.iloc[:, :25]
     scales = {f: [f"{f}{i}" for i in range(1, 6)] for f in "ACENO"}
-    result = invariance(items, scales, bfi["gender"], ordered=True, partial=False)
+    result = invariance(items, scales, bfi["gender"], ordered=True, partial=False, marker="first")
     steps = result.steps.set_index("step")
     assert list(steps.index) == ["configural", "thresholds", "metric"][: len(steps)]
     for step, key in [("configural", "configural"), ("thresholds", "thresholds"), ("metric", "thresholds_loadings")]:
@@ -144,3 +145,60 @@ def test_ordinal_invariance_sequence_follows_wu_and_estabrook(bfi):
     assert result.models["thresholds"][1] == ("thresholds",)
     with pytest.raises(ValueError, match="prefix of"):
         invariance(items, scales, bfi["gender"], ordered=True, steps=("configural", "scalar"))
+
+
+def test_marker_choice_does_not_change_the_fully_constrained_models(holzinger_swineford):
+    hs = holzinger_swineford
+    auto = invariance(hs, HS_MODEL, hs["school"], partial=False, criteria=NEVER_REJECT)
+    first = invariance(hs, HS_MODEL, hs["school"], partial=False, criteria=NEVER_REJECT, marker="first")
+    assert auto.markers == {"visual": "x3", "textual": "x6", "speed": "x7"}
+    assert first.markers == {"visual": "x1", "textual": "x4", "speed": "x7"}
+    columns = ["chisq", "df", "cfi", "rmsea", "srmr"]
+    np.testing.assert_allclose(auto.steps[columns].to_numpy(float), first.steps[columns].to_numpy(float), rtol=1e-7)
+    assert auto.models["metric"][0].startswith("visual =~ x3 + x1 + x2")
+    named = invariance(hs, HS_MODEL, hs["school"], partial=False, marker={"visual": "x2"}, steps=("configural",))
+    assert named.markers == {"visual": "x2", "textual": "x4", "speed": "x7"}
+    with pytest.raises(profiler.FairnessInputError, match="marker\\(s\\) visual: x9"):
+        invariance(hs, HS_MODEL, hs["school"], marker={"visual": "x9"})
+
+
+def test_a_loading_that_changes_sign_is_warned_about_and_never_the_marker(holzinger_swineford):
+    hs = holzinger_swineford.copy()
+    grant = hs["school"] == "Grant-White"
+    hs.loc[grant, "x2"] = 10 - hs.loc[grant, "x2"]  # x2 reversed in one school, as a reversed translation would
+    with pytest.warns(profiler.LoadingSignWarning, match="x2 on visual \\(Pasteur \\+0.3"):
+        result = invariance(hs, HS_MODEL, hs["school"].tolist(), steps=("configural",))
+    assert result.markers["visual"] != "x2"
+    assert any("loadings change sign between groups: x2 on visual" in note for note in result.notes)
+    assert "loadings change sign" in result.summary()
+
+
+def test_a_fit_that_does_not_converge_is_reported_and_never_compared(holzinger_swineford, monkeypatch):
+    hs = holzinger_swineford
+    stopped = invariance(hs, HS_MODEL, hs["school"], max_iter=2, marker="first")
+    assert stopped.steps.verdict.tolist() == ["not estimated"]
+    assert any("the configural model did not converge in 2 iterations" in n for n in stopped.notes)
+    # A candidate release whose model does not converge is left out of the search, and named.
+    module = importlib.import_module("profiler.fairness.invariance")  # the attribute is the function
+
+    class StallsOnX3(CFA):
+        def fit(self, data, group=None, equal=(), partial=()):
+            fitted = super().fit(data, group=group, equal=equal, partial=partial)
+            if "x3~1" in partial:
+                fitted.converged_ = False
+            return fitted
+
+    monkeypatch.setattr(module, "CFA", StallsOnX3)
+    result = invariance(hs, HS_MODEL, hs["school"], steps=("configural", "metric", "scalar"), marker="first")
+    assert "x3~1" not in set(result.freed.parameter)
+    assert any("releasing x3~1 at the scalar step: the model did not converge" in n for n in result.notes)
+
+
+def test_the_verdict_says_how_much_was_freed(holzinger_swineford):
+    hs = holzinger_swineford
+    result = invariance(hs, HS_MODEL, hs["school"], steps=("configural", "metric", "scalar"), marker="first")
+    scalar = result.steps.set_index("step").loc["scalar"]
+    assert scalar.n_freed == 2 and scalar.n_constraints == 9
+    assert result.summary().startswith("configural baseline; metric holds; scalar partial (2 of 9 intercepts freed, "
+                                       "22%: x3~1, x7~1)")
+    assert result.to_dict()["summary"] == result.summary()

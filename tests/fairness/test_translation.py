@@ -83,7 +83,9 @@ def test_invariance_across_languages_frees_the_reversed_loadings(ipip, two_langu
     subset = ["Extraversion", "Neuroticism"]
     items = [k.item for s in subset for k in ipip.keys(s)]
     mini = {s: [k.item for k in ipip.keys(s)] for s in subset}
-    result = profiler.invariance(data[items], mini, pd.Series(languages), steps=("configural", "metric"))
+    with pytest.warns(profiler.LoadingSignWarning, match="E2 on Extraversion .*; N4 on Neuroticism"):
+        result = profiler.invariance(data[items], mini, languages, steps=("configural", "metric"))
+    assert result.markers == {"Extraversion": "E5", "Neuroticism": "N6"}  # never a reversed item
     # The reversed E2 (the stronger of the two) is the first constraint the metric step releases.
     assert result.freed.iloc[0][["kind", "item"]].tolist() == ["loading", "E2"]
 
