@@ -107,7 +107,11 @@ class ImpactResult:
         return self.table[self.table["notes"] != ""].reset_index(drop=True)
 
     def minimum_ratio(self) -> pd.Series:
-        """Lowest impact ratio per (outcome, attribute); fairlearn's demographic_parity_ratio equals it."""
+        """Lowest impact ratio per (outcome, attribute) among the categories in the ratios (``min_share``).
+
+        fairlearn's ``demographic_parity_ratio`` takes every group, however small: it equals this only when no
+        category is under ``min_share`` (pass ``min_share=0`` for its figure; see docs/fairness.md).
+        """
         if self.table.empty or "in_ratio" not in self.table.columns:
             return pd.Series(dtype=float)
         rows = self.table[self.table["in_ratio"]]
