@@ -147,6 +147,8 @@ def _message(error: dict, root: type[BaseModel], data_path: tuple) -> str:
     if kind in ("too_short", "string_too_short"):
         if ctx.get("min_length", 1) <= 1:
             return "must not be empty"
+        if kind == "string_too_short":
+            return f"needs at least {ctx['min_length']} characters, found {len(value) if isinstance(value, str) else 0}"
         return f"needs at least {ctx['min_length']} entries, found {ctx.get('actual_length', 0)}"
     if kind == "string_too_long":
         return f"is longer than {ctx.get('max_length')} characters"

@@ -8,10 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pydantic import ValidationError
+
 from profiler.artifacts import document_hash
+from profiler.errors import ErrorDetail, JobModelError
 from profiler.jobmodel.checks import check_effective_weights, effective_weights
 from profiler.jobmodel.compiled import CompiledModel, compile_model
 from profiler.jobmodel.evaluation import evaluate, evaluate_many, frame_inputs
+from profiler.jobmodel.references import minimum_problems
 from profiler.jobmodel.reference import ReferencePoint
 from profiler.jobmodel.spec import Criterion, JobModelSpec
 from profiler.questionnaire.questionnaire import Questionnaire
@@ -23,6 +27,17 @@ if TYPE_CHECKING:
     from profiler.norms import NormTable
 
 
+def _validated(spec: JobModelSpec, source: str) -> JobModelSpec:
+    """The spec validated again from its content: a spec made with ``model_construct`` (which skips validation)
+    is held to the same rules, protected attributes and bounds included."""
+    try:
+        return JobModelSpec.model_validate(spec.model_dump(mode="python"))
+    except ValidationError as exc:
+        raise JobModelError([ErrorDetail(source, 0, 0, ".".join(str(part) for part in error["loc"]),
+                                         str((error.get("ctx") or {}).get("error", error["msg"])))
+                             for error in exc.errors(include_url=False)]) from None
+
+
 class JobModel:
     """A validated job model bound to its questionnaire.
 
@@ -31,9 +46,15 @@ class JobModel:
     """
 
     def __init__(self, spec: JobModelSpec, questionnaire: Questionnaire, source: str = "<string>"):
-        self.spec = spec
+        if not isinstance(spec, JobModelSpec):
+            raise TypeError(f"spec must be a JobModelSpec, got {type(spec).__name__}")
+        self.spec = _validated(spec, source)
         self.questionnaire = questionnaire
         self.source = source
+        problems = minimum_problems(self.spec.model_dump(mode="json"), questionnaire)
+        if problems:
+            raise JobModelError([ErrorDetail(source, 0, 0, ".".join(map(str, path)), message)
+                                 for path, message in problems])
 
     def __repr__(self) -> str:
         return (f"JobModel(id={self.id!r}, version={self.version!r}, criteria={len(self.criteria)}, "

@@ -1,4 +1,5 @@
-"""Checks that span a job model and what it refers to: its questionnaire, its evidence, protected attributes.
+"""Checks that span a job model and what it refers to: its questionnaire and its evidence (protected attributes are
+refused by the spec itself, :mod:`profiler.jobmodel.protected`).
 
 Like the questionnaire's cross-reference checks, they run on the raw document so that every problem
 is reported at once, each located in the file.
@@ -25,6 +26,52 @@ def _list(value: Any) -> list:
     return value if isinstance(value, list) else []
 
 
+def _input_range(ref: str, evidence: dict[str, dict], questionnaire: Questionnaire | None) -> tuple[float, float] | None:
+    """The possible range of an input (None when it cannot be told: an unknown scale or malformed evidence)."""
+    source, _, name = ref.partition(".")
+    if source == "trait":
+        if questionnaire is None or name not in questionnaire.scale_ids:
+            return None
+        from profiler.jobmodel.compiled import _trait_range
+
+        return _trait_range(questionnaire, name)
+    item = evidence.get(name, {})
+    kind = item.get("kind")
+    if kind == "test_score" and all(isinstance(item.get(k), (int, float)) for k in ("min", "max")):
+        return float(item["min"]), float(item["max"])
+    if kind == "interview_rating":
+        return 1.0, 5.0
+    if kind == "experience":
+        top = item.get("max", 50)
+        return (0.0, float(top)) if isinstance(top, (int, float)) else None
+    if kind in _BINARY_KINDS:
+        return 0.0, 1.0
+    return None
+
+
+def minimum_problems(data: Any, questionnaire: Questionnaire | None) -> list[tuple[tuple[Any, ...], str]]:
+    """A criterion's minimum outside its input's possible range: at or below the lowest value it routes nobody,
+    above the highest everybody. ``data`` is a job model as a mapping (a parsed document or a spec's dump)."""
+    data = _mapping(data)
+    evidence = {item.get("id"): item for item in map(_mapping, _list(data.get("evidence")))}
+    problems = []
+    for i, criterion in enumerate(map(_mapping, _list(data.get("criteria")))):
+        minimum, ref = criterion.get("minimum"), criterion.get("input")
+        if not isinstance(minimum, (int, float)) or isinstance(minimum, bool) or not isinstance(ref, str):
+            continue
+        bounds = _input_range(ref, evidence, questionnaire)
+        if bounds is None:
+            continue
+        low, high = bounds
+        if minimum <= low:
+            problems.append((("criteria", i, "minimum"), f"minimum {minimum:g} is at or below the lowest possible "
+                             f"value {low:g} of {ref}: it would never route anyone to review"))
+        elif minimum > high:
+            problems.append((("criteria", i, "minimum"), f"minimum {minimum:g} is above the highest possible value "
+                             f"{high:g} of {ref}: it would route everyone to review"))
+    return problems
+
+
 def check_references(doc: YamlDocument, questionnaire: Questionnaire | None) -> list[ErrorDetail]:
     """Every cross-reference problem of a job-model document (``questionnaire`` None: it could not be loaded)."""
     data = _mapping(doc.data)
@@ -48,12 +95,10 @@ def check_references(doc: YamlDocument, questionnaire: Questionnaire | None) -> 
             err(("evidence", i, "id"), f"duplicate evidence id {eid!r}")
             continue
         evidence_kinds[eid] = item.get("kind") if isinstance(item.get("kind"), str) else ""
-        for key in ("id", "name", "competency"):
-            if isinstance(item.get(key), str) and (what := protected_match(item[key])):
-                err(("evidence", i, key), f"evidence {eid!r} concerns {what}, a protected attribute or its proxy; "
-                    "it can never be an input of a job model")
-                protected.add(eid)
-                break
+        # protected attributes are refused by the spec itself (profiler.jobmodel.protected); such an item is
+        # not reported again as unused
+        if any(isinstance(item.get(key), str) and protected_match(item[key]) for key in ("id", "name", "competency")):
+            protected.add(eid)
 
     used: set[str] = set()
     seen_criteria: set[str] = set()
@@ -66,17 +111,12 @@ def check_references(doc: YamlDocument, questionnaire: Questionnaire | None) -> 
             if cid in seen_criteria:
                 err(("criteria", i, "id"), f"duplicate criterion id {cid!r}")
             seen_criteria.add(cid)
-            if what := protected_match(cid):
-                err(("criteria", i, "id"), f"criterion {cid!r} concerns {what}, a protected attribute or its proxy; "
-                    "it can never be part of a job model")
         ref = criterion.get("input")
         if not isinstance(ref, str) or "." not in ref:
             continue
         source, _, name = ref.partition(".")
-        if what := protected_match(name):
-            err(("criteria", i, "input"), f"input {ref!r} concerns {what}, a protected attribute or its proxy; "
-                "it can never be an input of a job model")
-            continue
+        if protected_match(name):
+            continue  # refused by the spec itself
         kind = _mapping(criterion.get("transform")).get("kind")
         if source == "trait":
             if questionnaire is not None and name not in questionnaire.scale_ids:
@@ -99,6 +139,8 @@ def check_references(doc: YamlDocument, questionnaire: Questionnaire | None) -> 
             elif not is_binary and kind == "binary":
                 err(("criteria", i, "transform", "kind"), f"evidence {name!r} is not 0/1: use linear, "
                     "target_range or saturating")
+    for path, message in minimum_problems(data, questionnaire):
+        err(path, message)
     if criteria and trait_only and all(isinstance(_mapping(c).get("input"), str) for c in criteria):
         err(("criteria",), "only self-report personality scales decide in this model; add skill evidence "
             "(work sample, structured interview, ability test, experience): personality scales alone may not "

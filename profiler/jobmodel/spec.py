@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_serializer, model_validator
+from pydantic import Field, ValidationError, model_serializer, model_validator
+from pydantic_core import InitErrorDetails
 
+from profiler.jobmodel.protected import scan as scan_protected
 from profiler.questionnaire.spec import ID_PATTERN, Identifier, NonEmptyText, Strict, Text
 
 INPUT_PATTERN = r"^(trait|evidence)\.[A-Za-z][A-Za-z0-9_.\-]*$"
@@ -45,14 +47,35 @@ class Versioned(Strict):
         return data
 
 
+# Bounds (documented in docs/job-models.md): every number finite, within these limits --------------------
+MAX_VALUE = 1e6  # evidence limits, norm means and SDs, transform anchors and minimums, in the input's units
+MAX_WEIGHT = 1000.0  # weights are relative: their ratios matter, not their size
+MAX_RATERS = 20
+MAX_AGE_DAYS = 36_500  # a hundred years
+MAX_YEARS = 100.0  # the most years of experience a model may declare
+MAX_NORM_N = 1_000_000_000
+Value = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_VALUE, le=MAX_VALUE)]
+PositiveValue = Annotated[float, Field(allow_inf_nan=False, gt=0, le=MAX_VALUE)]
+Share = Annotated[float, Field(allow_inf_nan=False, ge=0, le=1)]
+Reliability = Annotated[float, Field(allow_inf_nan=False, gt=0, lt=1)]
+
+
 # Evidence declarations ------------------------------------------------------------------------------
 class EvidenceNorm(Strict):
     """Distribution of an evidence input in the reference group: what the average candidate looks like."""
 
-    mean: float
-    sd: float = Field(ge=0)
-    n: int | None = Field(default=None, ge=1)
+    mean: Value
+    sd: PositiveValue
+    n: int | None = Field(default=None, ge=1, le=MAX_NORM_N)
     group: NonEmptyText = Field(description="Who the figures describe, e.g. 'applicants 2024-2025, all sites'.")
+
+
+def _norm_within(norm: EvidenceNorm, low: float, high: float) -> None:
+    """A declared norm must describe values the input can take: its mean within the range, its SD no wider."""
+    if not low <= norm.mean <= high:
+        raise ValueError(f"norm mean {norm.mean:g} lies outside the possible range {low:g}..{high:g}")
+    if norm.sd > high - low:
+        raise ValueError(f"norm SD {norm.sd:g} is wider than the possible range {low:g}..{high:g}")
 
 
 class _EvidenceBase(Strict):
@@ -60,7 +83,7 @@ class _EvidenceBase(Strict):
     name: NonEmptyText
     description: Text | None = None
     max_age_days: int | None = Field(
-        default=None, gt=0, description="Evidence older than this on the evaluation date counts as expired."
+        default=None, gt=0, le=MAX_AGE_DAYS, description="Evidence older than this on the evaluation date counts as expired."
     )
 
 
@@ -73,12 +96,22 @@ class TestScoreEvidence(_EvidenceBase, Versioned):
 
     OMIT_WHEN_DEFAULT: ClassVar[frozenset[str]] = frozenset({"step"})
     kind: Literal["test_score"]
-    min: float
-    max: float
-    reliability: float = Field(gt=0, lt=1)
+    min: Value
+    max: Value
+    reliability: Reliability
     norm: EvidenceNorm
-    step: float | None = Field(default=None, gt=0, description="The smallest difference between two reported "
-                               "scores (1 for whole numbers); default: a hundredth of the range's order of magnitude.")
+    step: PositiveValue | None = Field(default=None, description="The smallest difference between two reported "
+                                       "scores (1 for whole numbers); default: a hundredth of the range's order of "
+                                       "magnitude.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TestScoreEvidence:
+        if not self.min < self.max:
+            raise ValueError(f"min ({self.min:g}) must be below max ({self.max:g})")
+        _norm_within(self.norm, self.min, self.max)
+        if self.step is not None and self.step > self.max - self.min:
+            raise ValueError(f"step ({self.step:g}) is larger than the test's range {self.min:g}..{self.max:g}")
+        return self
 
 
 class InterviewEvidence(_EvidenceBase):
@@ -93,24 +126,34 @@ class InterviewEvidence(_EvidenceBase):
     anchors: dict[Annotated[str, Field(pattern=r"^[1-5]$")], NonEmptyText] | None = Field(
         default=None, description="What each rating 1..5 means for this competency (behavioural anchors)."
     )
-    min_raters: int = Field(default=1, ge=1)
-    interrater_reliability: float = Field(gt=0, lt=1)
+    min_raters: int = Field(default=1, ge=1, le=MAX_RATERS)
+    interrater_reliability: Reliability
     norm: EvidenceNorm
+
+    @model_validator(mode="after")
+    def _on_the_scale(self) -> InterviewEvidence:
+        _norm_within(self.norm, 1.0, 5.0)
+        return self
 
 
 class CertificationEvidence(_EvidenceBase):
     """A certification held (1) or not (0); an expiry date on the evidence makes it lapse."""
 
     kind: Literal["certification"]
-    base_rate: float = Field(ge=0, le=1, description="Share of the reference group holding it.")
+    base_rate: Share = Field(description="Share of the reference group holding it.")
 
 
 class ExperienceEvidence(_EvidenceBase):
     """Years of relevant experience."""
 
     kind: Literal["experience"]
-    max: float = Field(default=50, gt=0)
+    max: float = Field(default=50, gt=0, le=MAX_YEARS, allow_inf_nan=False)
     norm: EvidenceNorm
+
+    @model_validator(mode="after")
+    def _within(self) -> ExperienceEvidence:
+        _norm_within(self.norm, 0.0, self.max)
+        return self
 
 
 class EducationEvidence(_EvidenceBase):
@@ -118,7 +161,7 @@ class EducationEvidence(_EvidenceBase):
 
     kind: Literal["education"]
     requirement: NonEmptyText
-    base_rate: float = Field(ge=0, le=1, description="Share of the reference group meeting it.")
+    base_rate: Share = Field(description="Share of the reference group meeting it.")
 
 
 EvidenceSpec = Annotated[
@@ -132,8 +175,8 @@ class LinearTransform(Strict):
     """Utility 0 at ``at_zero`` and 1 at ``at_one``, linear between, clipped outside (decreasing if at_zero > at_one)."""
 
     kind: Literal["linear"]
-    at_zero: float
-    at_one: float
+    at_zero: Value
+    at_one: Value
 
     @model_validator(mode="after")
     def _distinct(self) -> LinearTransform:
@@ -146,9 +189,9 @@ class TargetRangeTransform(Strict):
     """Ideal point / target range: utility 1 inside [low, high], falling linearly to 0 ``tolerance`` outside it."""
 
     kind: Literal["target_range"]
-    low: float
-    high: float
-    tolerance: float = Field(gt=0)
+    low: Value
+    high: Value
+    tolerance: PositiveValue
 
     @model_validator(mode="after")
     def _ordered(self) -> TargetRangeTransform:
@@ -161,8 +204,8 @@ class SaturatingTransform(Strict):
     """Diminishing returns: utility 0 at ``start``, 1/2 at ``start + half_at``, approaching 1 (e.g. experience)."""
 
     kind: Literal["saturating"]
-    half_at: float = Field(gt=0)
-    start: float = 0.0
+    half_at: PositiveValue
+    start: Value = 0.0
 
 
 class BinaryTransform(Strict):
@@ -183,9 +226,10 @@ class Criterion(Strict):
     id: Identifier
     input: InputRef
     transform: Transform
-    weight: float = Field(gt=0, description="Relative importance from the job analysis (not fitted to data).")
+    weight: float = Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False,
+                          description="Relative importance from the job analysis (not fitted to data).")
     rationale: NonEmptyText = Field(description="Why this criterion and this weight, from the job analysis.")
-    minimum: float | None = Field(
+    minimum: Value | None = Field(
         default=None,
         description="Knock-out in the input's own units: below it the candidate goes to human review "
         "(never to automatic rejection).",
@@ -206,9 +250,9 @@ class Bands(Versioned):
     """
 
     OMIT_WHEN_DEFAULT: ClassVar[frozenset[str]] = frozenset({"if_unknown_could_change"})
-    advance_from: float = Field(ge=0, le=100)
-    not_advance_below: float = Field(ge=0, le=100)
-    review_margin: float = Field(default=0, ge=0, le=50)
+    advance_from: float = Field(ge=0, le=100, allow_inf_nan=False)
+    not_advance_below: float = Field(ge=0, le=100, allow_inf_nan=False)
+    review_margin: float = Field(default=0, ge=0, le=50, allow_inf_nan=False)
     if_unknown_could_change: Literal["review", "report"] = Field(
         default="review",
         description="review: a candidate whose unknown inputs could change the band goes to a person; report: "
@@ -238,8 +282,30 @@ class Role(Strict):
     description: Text | None = None
 
 
-class JobModelSpec(Strict):
-    """A job model file."""
+class ProtectedException(Strict):
+    """A reviewed exception to the protected-attribute check: one evidence item, criterion or input that names a
+    protected attribute or proxy, declared legitimate for this role with a written justification.
+
+    Example: an interpreter role whose criterion is a native-level Dutch test (``native``); a reviewer names
+    why the requirement is job-related and what was considered. The declaration is part of the model's content,
+    so it is in the content hash every recommendation records.
+    """
+
+    applies_to: NonEmptyText = Field(description="The evidence id, criterion id or input (evidence.X, trait.X).")
+    justification: Annotated[str, Field(min_length=40, description="Why this is job-related and lawful, in "
+                                                                   "words (at least 40 characters).")]
+    reviewed_by: list[NonEmptyText] = Field(min_length=1, description="Who reviewed it (psychologist, counsel).")
+    date: NonEmptyText
+
+
+class JobModelSpec(Versioned):
+    """A job model file.
+
+    Protected attributes and their proxies are refused here, by the type itself: a model written in code
+    (``JobModelSpec(...)``) is checked as a YAML file is (:mod:`profiler.jobmodel.protected`).
+    """
+
+    OMIT_WHEN_DEFAULT: ClassVar[frozenset[str]] = frozenset({"protected_exceptions"})
 
     id: Identifier
     version: NonEmptyText
@@ -253,6 +319,40 @@ class JobModelSpec(Strict):
     evidence: list[EvidenceSpec] = Field(default_factory=list)
     criteria: list[Criterion] = Field(min_length=1)
     bands: Bands
+    protected_exceptions: list[ProtectedException] = Field(
+        default_factory=list, description="Reviewed exceptions to the protected-attribute check, each justified.")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _no_protected_attributes(cls, data: Any, handler: Any) -> Any:
+        """Refuse protected attributes and proxies, located, together with every other problem of the model."""
+        problems = [] if isinstance(data, JobModelSpec) else scan_protected(data)
+        try:
+            spec = handler(data)
+        except ValidationError as exc:
+            if not problems:
+                raise
+            raise ValidationError.from_exception_data(cls.__name__, [*_details(exc), *_problem_details(problems)],
+                                                      hide_input=False) from None
+        if problems:
+            raise ValidationError.from_exception_data(cls.__name__, _problem_details(problems))
+        return spec
 
 
-__all__ = ["ID_PATTERN", "JobModelSpec"]
+def _problem_details(problems: list[tuple[tuple[Any, ...], str, Any]]) -> list[InitErrorDetails]:
+    return [InitErrorDetails(type="value_error", loc=location, input=text, ctx={"error": ValueError(message)})
+            for location, message, text in problems]
+
+
+def _details(exc: ValidationError) -> list[InitErrorDetails]:
+    """The errors of ``exc`` as they can be raised again, with others."""
+    out = []
+    for error in exc.errors(include_url=False):
+        detail = InitErrorDetails(type=error["type"], loc=error["loc"], input=error.get("input"))
+        if "ctx" in error:
+            detail["ctx"] = error["ctx"]
+        out.append(detail)
+    return out
+
+
+__all__ = ["ID_PATTERN", "JobModelSpec", "ProtectedException"]
