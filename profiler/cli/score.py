@@ -1,9 +1,9 @@
-"""``profiler score QUESTIONNAIRE RESPONSES.csv [--norms NAME] --out PROFILES.csv``: batch trait profiles.
+"""``profiler score QUESTIONNAIRE RESPONSES [--norms NAME] --out PROFILES``: batch trait profiles (CSV or Parquet).
 
 Without ``--norms`` (a questionnaire that has none yet) it writes raw scale scores, labelled as not normed,
 with the SEM of a calibration (``--calibration``, or the one shipped for the questionnaire) where one exists.
 
-The command parses its options and prints; :func:`profiler.pipeline.batch.score_file` does the work (chunks,
+The command parses its options and prints; :func:`profiler.batch.score_file` does the work (chunks,
 one validation, bad rows by CSV line, the output written whole or not at all; see its module for the format).
 """
 
@@ -20,19 +20,23 @@ from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS
 def register(commands) -> None:
     score = commands.add_parser(
         "score",
-        help="score many respondents' answers (CSV) to trait profiles against a norm group, or to raw scores",
-        description="Score a CSV of answers (one row per respondent, one column per item) to trait profiles "
-        "against a norm group, chunk by chunk; without --norms, to raw scale scores (not normed).",
+        help="score many respondents' answers (CSV or Parquet) to trait profiles against a norm group, or to "
+        "raw scores",
+        description="Score a file of answers (CSV or Parquet; one row per respondent, one column per item) to "
+        "trait profiles against a norm group, chunk by chunk; without --norms, to raw scale scores (not normed).",
     )
     score.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="questionnaire YAML file or bundled id")
-    score.add_argument("responses", metavar="RESPONSES.csv", type=Path, help="answers, one row per respondent")
+    score.add_argument("responses", metavar="RESPONSES", type=Path,
+                       help="answers, one row per respondent: a CSV file, or Parquet (.parquet)")
     score.add_argument("--norms", metavar="NAME",
                        help="norm group shipped for the questionnaire (e.g. general) or a norm table .json; without "
                        "it, raw scale scores (not normed)")
     score.add_argument("--calibration", metavar="calibration.json",
                        help="without --norms: the calibration (a profiler calibrate report, or a factor model) whose "
                        "reliabilities give each raw score's SEM (default: the one shipped for the questionnaire)")
-    score.add_argument("--out", required=True, type=Path, metavar="PROFILES.csv", help="where to write profiles")
+    score.add_argument("--out", required=True, type=Path, metavar="PROFILES", help="where to write profiles")
+    score.add_argument("--format", choices=("csv", "parquet"), default=None,
+                       help="format of the profiles (default: parquet when --out ends in .parquet, else csv)")
     score.add_argument("--id-column", metavar="COLUMN", help="a column identifying respondents, copied to the output")
     score.add_argument("--on-error", choices=("stop", "skip"), default="stop",
                        help="stop at the first chunk with a bad row (default), or skip bad rows and report them")
@@ -76,7 +80,8 @@ class _Progress:
 def run(args: argparse.Namespace) -> int:
     from profiler.errors import ProfilerError
     from profiler.norms import load_norms
-    from profiler.pipeline.batch import ScoreOptions, score_file
+    from profiler.batch import ScoreOptions, score_file
+    from profiler.batch.reading import PARQUET_SUFFIXES
     from profiler.pipeline.calibration import raw_score_sem
     from profiler.questionnaire import load_questionnaire
 
@@ -92,8 +97,9 @@ def run(args: argparse.Namespace) -> int:
     if args.norms is not None and args.calibration is not None:
         raise ProfilerError("--calibration applies to raw scores only; with --norms the SEM comes from the norm table")
     percentiles = args.percentiles or "empirical"
+    fmt = args.format or ("parquet" if args.out.suffix.lower() in PARQUET_SUFFIXES else "csv")
     options = ScoreOptions(id_column=args.id_column, on_error=args.on_error, rejects=args.rejects,
-                           percentiles=percentiles, chunk_size=args.chunk_size, sep=args.sep)
+                           percentiles=percentiles, chunk_size=args.chunk_size, sep=args.sep, output_format=fmt)
     questionnaire = load_questionnaire(args.questionnaire)
     norms = load_norms(questionnaire, args.norms) if args.norms is not None else None
     calibration, sem_note = (None, "") if norms is not None else raw_score_sem(questionnaire, args.calibration)

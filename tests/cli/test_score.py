@@ -299,3 +299,35 @@ def test_raw_score_options_that_do_not_fit(tmp_path, capsys, answers):
     mini = PROJECT / "tests" / "fixtures" / "questionnaires" / "mini.yaml"
     assert main(["score", str(mini), str(path), "--out", str(tmp_path / "o.csv"), "--calibration", str(other)]) == 2
     assert "was calibrated on ipip-bfm-50" in capsys.readouterr().err
+
+
+def test_out_a_folder_is_a_clear_error(responses_csv, tmp_path, capsys):
+    assert _score(responses_csv, "--norms", "general", "--out", tmp_path, "--id-column", "cid") == 2
+    err = capsys.readouterr().err
+    assert "is a folder: give the name of a file to write" in err and "Traceback" not in err
+
+
+def test_parquet_in_and_out(tmp_path, capsys, ipip, answers):
+    path = tmp_path / "answers.parquet"
+    frame = answers.astype("Int8")
+    frame.iloc[2, 0] = pd.NA  # E1 unanswered: a required item, so row 3 is rejected
+    frame.insert(0, "cid", [f"c{i}" for i in range(len(frame))])
+    frame.to_parquet(path, index=False)
+    out, rejects = tmp_path / "profiles.parquet", tmp_path / "rejects.csv"
+    code = _score(path, "--norms", "general", "--out", out, "--id-column", "cid", "--on-error", "skip",
+                  "--rejects", rejects)  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "row 3, item 'E1': required item not answered" in captured.err
+    profiles = pd.read_parquet(out)
+    assert profiles["cid"].tolist() == [f"c{i}" for i in range(9) if i != 2]
+    assert profiles["row"].tolist() == [1, 2, 4, 5, 6, 7, 8, 9]
+    expected = trait_profiles(ipip, answers.drop(index=2), load_norms(ipip, "general"))
+    np.testing.assert_allclose(profiles["Openness.T"], expected[("Openness", "T")].round(2), atol=1e-9)
+    assert pd.read_csv(rejects)["row"].tolist() == [3]
+    # the same profiles as CSV (--format), numbers with their decimals
+    assert _score(path, "--norms", "general", "--out", tmp_path / "p.txt", "--id-column", "cid", "--on-error",
+                  "skip", "--format", "csv") == 0
+    text = (tmp_path / "p.txt").read_text(encoding="utf-8").splitlines()
+    assert text[0].startswith("cid,row,Extraversion.raw,Extraversion.z,")
+    assert text[1].startswith(f"c0,1,{expected[('Extraversion', 'raw')].iloc[0]:.4f},")
