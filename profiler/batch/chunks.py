@@ -92,7 +92,9 @@ class ChunkScorer:
         else:
             scores, answered = score_answers(self.questionnaire, answers[good].reset_index(drop=True))
         profiles = self.placement.place(scores, answered)
-        evaluated = self.evaluator(scores, profiles) if self.evaluator is not None else None
+        evaluated = None
+        if self.evaluator is not None:
+            evaluated = self.evaluator(scores, cells.filter(pa_mask(good)) if self.evaluator.evidence else None)
         result.table = self._table(profiles, positions[good], ids[good] if ids is not None else None, evaluated)
         return result
 
@@ -101,7 +103,7 @@ class ChunkScorer:
         empty = np.zeros((0, len(self.plan.scale_ids)))
         scores, answered = score_frames(self.plan, empty, empty.astype(np.int32), pd.RangeIndex(0))
         profiles = self.placement.place(scores, answered)
-        evaluated = self.evaluator(scores, profiles) if self.evaluator is not None else None
+        evaluated = self.evaluator(scores, None) if self.evaluator is not None else None
         ids = np.array([], dtype=object) if self.id_column is not None else None
         return self._table(profiles, np.zeros(0, np.int64), ids, evaluated)
 
@@ -164,6 +166,12 @@ class ChunkScorer:
             names.append(name)
             arrays.append(pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), [value]).cast(pa.string()))
         return pa.Table.from_arrays(arrays, names=names)
+
+
+def pa_mask(mask: np.ndarray) -> Any:
+    import pyarrow as pa
+
+    return pa.array(mask, type=pa.bool_())
 
 
 def _arrow_column(column: pd.Series) -> Any:

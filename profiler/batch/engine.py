@@ -24,25 +24,35 @@ the norms it was placed against. It is CSV, or Parquet with ``output_format="par
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from profiler.batch.chunks import MEASURE_DECIMALS, ChunkScorer, ScoredChunk
+from profiler.batch.evaluation import Evaluator, as_of_date, check_job_model, evidence_columns
 from profiler.batch.header import check_header, read_header
+from profiler.batch.manifest import record_run, run_record, write_manifest
 from profiler.batch.placement import placement
 from profiler.batch.options import SHOWN_PROBLEMS, BatchError, Progress, ScoreOptions, ScoreRun
 from profiler.batch.reading import Chunk, csv_chunks, is_parquet, parquet_chunks, parquet_header
 from profiler.batch.writers import ProfileOutput, StagedFile, write_rejects, write_rejects_header
+from profiler.jobmodel import JobModel
 from profiler.norms import NormTable, RawScoreSEM
 from profiler.questionnaire import Questionnaire
+from profiler.store import Store
 
 
 def score_file(questionnaire: Questionnaire, norms: NormTable | None, responses: str | Path, out: str | Path,
                options: ScoreOptions | None = None, *, progress: Progress | None = None,
-               calibration: RawScoreSEM | None = None) -> ScoreRun:
+               calibration: RawScoreSEM | None = None, job_model: JobModel | None = None, as_of: Any = None,
+               store: Store | None = None, actor: str = "profiler") -> ScoreRun:
     """Trait profiles of every respondent of a CSV or Parquet file, written to ``out`` (see the module docstring).
 
     With ``norms=None`` the output holds raw scale scores, not normed, with the SEM of ``calibration`` (see
-    :func:`profiler.pipeline.calibration.raw_score_sem`) where it gives one.
+    :func:`profiler.pipeline.calibration.raw_score_sem`) where it gives one. With ``job_model`` every scored row is
+    also evaluated (:mod:`profiler.batch.evaluation`; ``as_of`` dates the evidence). A completed run writes its
+    manifest next to ``out`` and, with ``store``, records it in the audit log as ``actor``
+    (:mod:`profiler.batch.manifest`).
 
     Raises
     ------
@@ -55,7 +65,21 @@ def score_file(questionnaire: Questionnaire, norms: NormTable | None, responses:
     """
     options = options or ScoreOptions()
     responses, out = Path(responses), Path(out)
-    plan = prepare(questionnaire, norms, responses, out, options, calibration=calibration)
+    started = datetime.now(UTC)
+    plan = prepare(questionnaire, norms, responses, out, options, calibration=calibration, job_model=job_model,
+                   as_of=as_of)
+    scored = ((plan.scorer.score(chunk), chunk.done) for chunk in plan.chunks())
+    run = write_scored(plan, scored, out, options, progress)
+    if run.stopped_at is None:
+        finish(run, plan, [responses], [p for p in (out, options.rejects) if p is not None], questionnaire, norms,
+               calibration, job_model, options, "local", None, started, store, actor)
+    return run
+
+
+def write_scored(plan: FilePlan, scored: Iterator[tuple[ScoredChunk, int]], out: Path, options: ScoreOptions,
+                 progress: Progress | None) -> ScoreRun:
+    """Write scored chunks, in order, to the staged output and rejects (``scored`` yields each chunk with the
+    bytes of the file consumed so far); committed when the run completes, discarded when it stops or fails."""
     run = ScoreRun(out=out, norms=plan.scorer.placement.label)
     staged = [StagedFile(out, "the output")]
     try:
@@ -65,16 +89,15 @@ def score_file(questionnaire: Questionnaire, norms: NormTable | None, responses:
         rejects = staged[1].handle if len(staged) > 1 else None
         if rejects is not None:
             write_rejects_header(rejects, plan.header, options.id_column, plan.scorer.position)
-        for chunk in plan.chunks():
-            scored = plan.scorer.score(chunk)
-            if not record(run, scored, options):
+        for chunk, done in scored:
+            if not record(run, chunk, options):
                 break
-            if rejects is not None and len(scored.bad_positions):
-                write_rejects(rejects, scored.bad_positions, scored.reports, scored.rejected, options.id_column)
-            if scored.table is not None:
-                output.write(scored.table)
+            if rejects is not None and len(chunk.bad_positions):
+                write_rejects(rejects, chunk.bad_positions, chunk.reports, chunk.rejected, options.id_column)
+            if chunk.table is not None:
+                output.write(chunk.table)
             if progress is not None:
-                progress(chunk.done, run.rows)
+                progress(done, run.rows)
         output.close(plan.scorer.empty_table())
     except BaseException:
         for file in staged:
@@ -85,23 +108,37 @@ def score_file(questionnaire: Questionnaire, norms: NormTable | None, responses:
     return run
 
 
+def finish(run: ScoreRun, plan: FilePlan, inputs: list[Path], outputs: list[Path], questionnaire: Questionnaire,
+           norms: NormTable | None, calibration: RawScoreSEM | None, job_model: JobModel | None,
+           options: ScoreOptions, engine: str, scheduler: str | None, started: datetime, store: Store | None,
+           actor: str) -> None:
+    """The manifest of a completed run, next to its output and (with a store) in the audit log."""
+    record = run_record(run, inputs=inputs, outputs=outputs, questionnaire=questionnaire, norms=norms,
+                        calibration=calibration, job_model=job_model, options=options, engine=engine,
+                        scheduler=scheduler, started=started, finished=datetime.now(UTC))
+    run.manifest = write_manifest(run.out, record)
+    if store is not None:
+        run.log_seq = record_run(store, record, actor)
+
+
 class FilePlan:
     """A checked responses file: its header, item columns, how to read it in chunks, and the chunk scorer."""
 
     def __init__(self, path: Path, header: list[str], item_columns: list[str], options: ScoreOptions,
-                 scorer: ChunkScorer):
-        self.path, self.header, self.item_columns, self.options, self.scorer = path, header, item_columns, options, \
-            scorer
+                 scorer: ChunkScorer, other: list[str]):
+        self.path, self.header, self.item_columns, self.options = path, header, item_columns, options
+        self.scorer, self.other = scorer, other
 
     def chunks(self) -> Iterator[Chunk]:
         o = self.options
         if is_parquet(self.path):
-            return parquet_chunks(self.path, self.item_columns, o.id_column, o.chunk_size)
+            return parquet_chunks(self.path, self.item_columns, o.id_column, o.chunk_size, self.other)
         return csv_chunks(self.path, self.header, self.item_columns, o.id_column, o.sep, o.chunk_size)
 
 
 def prepare(questionnaire: Questionnaire, norms: NormTable | None, responses: Path, out: Path,
-            options: ScoreOptions, *, calibration: RawScoreSEM | None = None, evaluator=None) -> FilePlan:
+            options: ScoreOptions, *, calibration: RawScoreSEM | None = None, job_model: JobModel | None = None,
+            as_of: Any = None) -> FilePlan:
     """Check the input, the output's place and the header; the :class:`FilePlan` to run."""
     try:
         import pyarrow  # noqa: F401
@@ -119,10 +156,15 @@ def prepare(questionnaire: Questionnaire, norms: NormTable | None, responses: Pa
     placed = placement(questionnaire, norms, calibration, options.percentiles)
     parquet = is_parquet(responses)
     header = parquet_header(responses) if parquet else read_header(responses, options.sep)
-    item_columns = check_header(header, questionnaire, options.id_column)
+    evaluator, evidence = None, []
+    if job_model is not None:
+        check_job_model(job_model, questionnaire, norms)
+        evidence = evidence_columns(job_model, header)
+        evaluator = Evaluator(job_model, evidence, as_of_date(as_of))
+    item_columns = check_header(header, questionnaire, options.id_column, frozenset(evidence))
     scorer = ChunkScorer(questionnaire, placed, header, item_columns, options.id_column,
                          "row" if parquet else "line", evaluator)
-    return FilePlan(responses, header, item_columns, options, scorer)
+    return FilePlan(responses, header, item_columns, options, scorer, evidence)
 
 
 def record(run: ScoreRun, scored: ScoredChunk, options: ScoreOptions) -> bool:
@@ -142,4 +184,4 @@ def record(run: ScoreRun, scored: ScoredChunk, options: ScoreOptions) -> bool:
     return True
 
 
-__all__ = ["FilePlan", "prepare", "record", "score_file"]
+__all__ = ["FilePlan", "finish", "prepare", "record", "score_file", "write_scored"]

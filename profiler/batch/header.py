@@ -33,8 +33,11 @@ def read_header(path: Path, sep: str) -> list[str]:
     return [name.strip() for name in header]
 
 
-def check_header(header: list[str], questionnaire: Questionnaire, id_column: str | None) -> list[str]:
-    """The item columns present; every other problem with the header is one error naming the columns."""
+def check_header(header: list[str], questionnaire: Questionnaire, id_column: str | None,
+                 other: frozenset[str] = frozenset()) -> list[str]:
+    """The item columns present; every other problem with the header is one error naming the columns.
+
+    ``other`` names further columns the header may hold (a job model's evidence)."""
     problems = []
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
@@ -42,7 +45,7 @@ def check_header(header: list[str], questionnaire: Questionnaire, id_column: str
     known = set(questionnaire.item_ids)
     if id_column is not None and id_column not in header:
         problems.append(f"--id-column {id_column!r} is not a column{did_you_mean(id_column, header)}")
-    unknown = [c for c in header if c not in known and c != id_column]
+    unknown = [c for c in header if c not in known and c != id_column and c not in other]
     if unknown:
         described = ", ".join(f"{c!r}{did_you_mean(c, questionnaire.item_ids)}" for c in unknown)
         hint = "" if id_column else " (pass --id-column for a column identifying respondents)"

@@ -80,6 +80,8 @@ class ScoreRun:
     problems: int = 0
     messages: list[str] = field(default_factory=list)  # the first SHOWN_PROBLEMS, "line N, item 'X': ..."
     stopped_at: tuple[int, int, int] | None = None  # first line, last line, bad rows of the chunk that stopped
+    manifest: Path | None = None  # the run manifest written next to the output
+    log_seq: int | None = None  # the audit-log entry that records the run (given a store)
 
     @property
     def complete(self) -> bool:

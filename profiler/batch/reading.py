@@ -27,6 +27,9 @@ from profiler.batch.options import BatchError
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 CSV_BLOCK_BYTES = 1 << 22  # pyarrow's read block; chunks of rows are cut from the blocks
+# Cells read as empty (unanswered), by every reader alike (pandas' list, as ``profiler score`` always read them)
+NULL_CELLS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+              "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 
 
 def is_parquet(path: Path) -> bool:
@@ -89,10 +92,16 @@ def _numbers(column: Any) -> np.ndarray:
     return out
 
 
-def _chunk(table: Any, item_columns: list[str], id_column: str | None, positions: np.ndarray, done: int) -> Chunk:
+def answers_of(table: Any, item_columns: list[str]) -> np.ndarray:
+    """The item columns of a table as one float block (NaN empty, inf for text that is no number)."""
     answers = np.empty((table.num_rows, len(item_columns)), order="F")
     for j, name in enumerate(item_columns):
         answers[:, j] = _numbers(table.column(name))
+    return answers
+
+
+def _chunk(table: Any, item_columns: list[str], id_column: str | None, positions: np.ndarray, done: int) -> Chunk:
+    answers = answers_of(table, item_columns)
     ids = None
     if id_column is not None:
         ids = table.column(id_column).to_numpy(zero_copy_only=False)
@@ -148,7 +157,7 @@ def csv_chunks(path: Path, header: list[str], item_columns: list[str], id_column
                                               use_threads=False, encoding="utf8"),
                 parse_options=pcsv.ParseOptions(delimiter=sep, ignore_empty_lines=False, invalid_row_handler=refuse),
                 convert_options=pcsv.ConvertOptions(column_types=types, strings_can_be_null=True,
-                                                    include_columns=header),
+                                                    null_values=NULL_CELLS, include_columns=header),
             )  # fmt: skip
             pending: list[Any] = []
             held = 0
@@ -204,14 +213,15 @@ def parquet_header(path: Path) -> list[str]:
         raise BatchError(f"{path}: cannot read the Parquet file: {exc}") from None
 
 
-def parquet_chunks(path: Path, item_columns: list[str], id_column: str | None, chunk_size: int) -> Iterator[Chunk]:
-    """Chunks of ``chunk_size`` rows of a Parquet file, numbered from row 1."""
+def parquet_chunks(path: Path, item_columns: list[str], id_column: str | None, chunk_size: int,
+                   other: list[str] = ()) -> Iterator[Chunk]:
+    """Chunks of ``chunk_size`` rows of a Parquet file, numbered from row 1 (``other``: more columns to read)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     file = pq.ParquetFile(path)
     total, size = max(file.metadata.num_rows, 1), path.stat().st_size
-    columns = [*item_columns, *([id_column] if id_column else [])]
+    columns = [*item_columns, *([id_column] if id_column else []), *other]
     done = 0
     try:
         for batch in file.iter_batches(batch_size=chunk_size, columns=columns):
@@ -226,4 +236,4 @@ def parquet_chunks(path: Path, item_columns: list[str], id_column: str | None, c
         raise BatchError(f"{path}: cannot read the Parquet file: {exc}") from None
 
 
-__all__ = ["PARQUET_SUFFIXES", "Chunk", "csv_chunks", "is_parquet", "parquet_chunks", "parquet_header"]
+__all__ = ["NULL_CELLS", "PARQUET_SUFFIXES", "Chunk", "answers_of", "csv_chunks", "is_parquet", "parquet_chunks", "parquet_header"]

@@ -114,10 +114,14 @@ class ProfileOutput:
     percentiles ``%.2f``); an empty field is a missing value.
     """
 
+    ROW_GROUP = 65_536  # Parquet rows per row group, whatever the chunks: the file's bytes do not depend on them
+
     def __init__(self, staged: StagedFile, fmt: str, decimals: dict[str, int | None] | None = None):
         self.staged, self.fmt, self.decimals = staged, fmt, decimals or {}
         self.writer: Any = None
         self.names: list[str] | None = None
+        self.pending: list[Any] = []
+        self.held = 0
 
     def write(self, table: Any) -> None:
         if self.names is None:
@@ -130,13 +134,28 @@ class ProfileOutput:
             else:
                 self.staged.handle.write(",".join(csv_field(n) for n in table.schema.names) + "\n")
         if self.fmt == "parquet":
-            self.writer.write_table(table.rename_columns(self.names))
+            self.pending.append(table.rename_columns(self.names))
+            self.held += table.num_rows
+            if self.held >= self.ROW_GROUP:
+                self._flush(whole_groups=True)
         elif table.num_rows:
             self.staged.handle.write(csv_text(table, self.decimals))
+
+    def _flush(self, whole_groups: bool) -> None:
+        import pyarrow as pa
+
+        table = pa.concat_tables(self.pending)
+        cut = (table.num_rows // self.ROW_GROUP) * self.ROW_GROUP if whole_groups else table.num_rows
+        for start in range(0, cut, self.ROW_GROUP):
+            self.writer.write_table(table.slice(start, min(self.ROW_GROUP, cut - start)), row_group_size=self.ROW_GROUP)
+        rest = table.slice(cut)
+        self.pending, self.held = ([rest] if rest.num_rows else []), rest.num_rows
 
     def close(self, empty: Any = None) -> None:
         if self.names is None and empty is not None:  # no row scored: the header (schema) alone
             self.write(empty)
+        if self.fmt == "parquet" and self.pending:
+            self._flush(whole_groups=False)
         if self.writer is not None:
             self.writer.close()
 

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS
+from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, add_db_option, db_location, default_actor
 
 
 def register(commands) -> None:
@@ -46,6 +46,17 @@ def register(commands) -> None:
                        help="with --norms: empirical (mid-rank in the norm sample, default) or normal-theory percentiles")
     score.add_argument("--chunk-size", type=int, default=20_000, metavar="ROWS", help="rows per chunk (default 20000)")
     score.add_argument("--sep", default=",", help="field separator of the CSV (default ',')")
+    score.add_argument("--job-model", metavar="ID",
+                       help="also evaluate every scored respondent against this job model (bundled id or YAML file): "
+                       "band, score, contributions, stability, counterfactual distances")
+    score.add_argument("--as-of", metavar="YYYY-MM-DD", help="with --job-model: the evaluation date (default: today)")
+    score.add_argument("--engine", choices=("local", "dask"), default="local",
+                       help="local: this process, chunk by chunk (default); dask: partitions on Dask's threads, or on "
+                       "a distributed cluster with --scheduler")
+    score.add_argument("--scheduler", metavar="ADDRESS",
+                       help="with --engine dask: the address of a distributed scheduler (e.g. tcp://10.0.0.5:8786)")
+    score.add_argument("--actor", default=None, help="who runs the batch, for the audit log (default: cli:<login>)")
+    add_db_option(score)
     progress = score.add_mutually_exclusive_group()
     progress.add_argument("--progress", dest="progress", action="store_true", default=None,
                           help="show a progress bar on stderr (default: when stderr is a terminal)")
@@ -82,8 +93,11 @@ def run(args: argparse.Namespace) -> int:
     from profiler.norms import load_norms
     from profiler.batch import ScoreOptions, score_file
     from profiler.batch.reading import PARQUET_SUFFIXES
+    from profiler.jobmodel import load_job_model
     from profiler.pipeline.calibration import raw_score_sem
     from profiler.questionnaire import load_questionnaire
+    from profiler.store import Store
+    from profiler.store.redaction import redact_url
 
     # The flags' own rules, worded in flags (the pipeline checks the same options for library callers).
     if args.chunk_size < 1:
@@ -100,14 +114,27 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format or ("parquet" if args.out.suffix.lower() in PARQUET_SUFFIXES else "csv")
     options = ScoreOptions(id_column=args.id_column, on_error=args.on_error, rejects=args.rejects,
                            percentiles=percentiles, chunk_size=args.chunk_size, sep=args.sep, output_format=fmt)
+    if args.scheduler is not None and args.engine != "dask":
+        raise ProfilerError("--scheduler is the address of a Dask scheduler: it needs --engine dask")
+    if args.as_of is not None and args.job_model is None:
+        raise ProfilerError("--as-of dates a job model's evidence: it needs --job-model")
     questionnaire = load_questionnaire(args.questionnaire)
+    job_model = load_job_model(args.job_model) if args.job_model is not None else None
     norms = load_norms(questionnaire, args.norms) if args.norms is not None else None
     calibration, sem_note = (None, "") if norms is not None else raw_score_sem(questionnaire, args.calibration)
     shown = sys.stderr.isatty() if args.progress is None else args.progress
     bar = _Progress(args.responses.stat().st_size if args.responses.is_file() else 0, shown)
     try:
-        run = score_file(questionnaire, norms, args.responses, args.out, options, progress=bar.update,
-                         calibration=calibration)
+        with Store(db_location(args)) as store:
+            common = dict(progress=bar.update, calibration=calibration, job_model=job_model, as_of=args.as_of,
+                          store=store, actor=args.actor or default_actor())
+            if args.engine == "dask":
+                from profiler.batch.dask_engine import score_file_dask
+
+                run = score_file_dask(questionnaire, norms, args.responses, args.out, options,
+                                      scheduler=args.scheduler, **common)
+            else:
+                run = score_file(questionnaire, norms, args.responses, args.out, options, **common)
     finally:
         bar.close()
     for message in run.messages:
@@ -134,4 +161,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"scored {run.scored:,} of {run.rows:,} respondents -> {args.out} "
               f"(norm group {norms.name} {norms.version}, {norms.sha256[:19]}..., {percentiles} percentiles)")
+    if job_model is not None:
+        print(f"evaluated against job model {job_model.id} {job_model.version} ({job_model.content_hash[:19]}...)")
+    print(f"run manifest -> {run.manifest}; recorded in the audit log of {redact_url(db_location(args))} "
+          f"(entry {run.log_seq})")
     return EXIT_OK if run.scored or not run.rows else EXIT_PROBLEMS
