@@ -114,7 +114,7 @@ _EXPORTS: dict[str, str] = {
     "assess_candidates": "profiler.pipeline",
     "Assessment": "profiler.pipeline",
     "AssessmentError": "profiler.pipeline",
-    "BatchError": "profiler.pipeline.batch",
+    "BatchError": "profiler.batch",
     "SampleFileError": "profiler.pipeline.sample_file",
     "NormBuildError": "profiler.pipeline.norm_building",
     "CalibrationError": "profiler.pipeline.calibration",
@@ -310,7 +310,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         case_from_store,
         cohort_from_store,
     )
-    from profiler.pipeline.batch import BatchError
+    from profiler.batch import BatchError
     from profiler.pipeline.calibration import CalibrationError
     from profiler.pipeline.norm_building import NormBuildError
     from profiler.pipeline.sample_file import SampleFileError

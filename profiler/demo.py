@@ -188,7 +188,19 @@ def run_demo(n_respondents: int = 8, seed: int = 2024) -> int:
     _review(store, assessments)
     _reports(store, people)
     _fairness(store, registry, questionnaire, seed)
+    _what_next(store)
     return 0
+
+
+def _what_next(store: Store) -> None:
+    _heading("What next")
+    print(f"Everything the demo wrote is in {OUTPUT.resolve()}/: the store with every session, assessment, decision and\n"
+          f"its hash-chained log ({store.name}), the reports in reports/ and the fairness audit in audit/.")
+    print("Three commands to try next:")
+    print("  profiler check ipip-bfm-50                           # then your own YAML (docs/questionnaire-format.md)")
+    print("  profiler take ipip-bfm-50 --db my.sqlite             # answer it yourself in the terminal, then score it")
+    print("  profiler manual ipip-bfm-50 --out manual.html        # the technical manual of the bundled questionnaire")
+    print("Then: profiler calibrate (your sample -> norms, reliability, a manual), docs/ for everything else.")
 
 
 def _recommend(store: Store, sessions: list[Session], people: list[SimulatedCandidate], evidence: dict) -> dict:
@@ -239,8 +251,15 @@ def _review(store: Store, assessments: dict) -> None:
     review.decide_contest(contest.id, "override", reviewer="hm-osei", role="hiring_manager", outcome="advance",
                           reason="job_related_evidence", note="On second reading the work sample meets the standard.")
     frame = review.decision_frame()
+    # The figures below count a person's outcome for a case the tool left to a person (band "review") as
+    # "chosen", not as an override of a recommendation: the table uses the same words.
+    chosen = (frame["band"] == "review") & (frame["decision"] == "override") & (frame["stage"] == "first")
+    frame["decision"] = frame["decision"].where(~chosen, "chosen")
     print(frame[["candidate", "job_model_id", "band", "decision", "outcome", "reason", "reviewer", "stage"]]
           .to_string(index=False))
+    print("decision: accept (followed the recommendation), override (another outcome than recommended), chosen (the "
+          "band left it\nto a person, who chose the outcome), do_not_use (set aside); stage contest: the second "
+          "reviewer's decision.")
     print()
     print(review.figures())
 

@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"administration", "factors", "irt"},
     {"norms", "simulation"},
     {"jobmodel", "fairness", "oversight", "integration"},
-    {"pipeline"},
+    {"pipeline", "batch"},
     {"reports"},
     {"demo", "web"},
     {"cli"},
@@ -35,7 +35,8 @@ LAYERS: list[set[str]] = [
 # Old locations kept so that code written against them still runs: each is only a module-level __getattr__
 # that warns and forwards to the new place, and nothing in profiler imports them.
 DEPRECATED_SHIMS = {"profiler.assessment", "profiler.jobmodel.model", "profiler.oversight.audit_log",
-                    "profiler.oversight.fairness_audit", "profiler.questionnaire.model", "profiler.reports.stored"}
+                    "profiler.oversight.fairness_audit", "profiler.pipeline.batch", "profiler.pipeline.batch_csv",
+                    "profiler.questionnaire.model", "profiler.reports.stored"}
 FACADE = "profiler"  # profiler/__init__.py re-exports the public API lazily; no module imports it
 
 

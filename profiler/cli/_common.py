@@ -18,6 +18,16 @@ def add_db_option(parser) -> None:
                         help=f"store file or database URL (default: ${DB_ENV}, else {DEFAULT_DB})")
 
 
+def default_actor() -> str:
+    """Who runs a command, for the audit log when ``--actor`` is not given: ``cli:<login name>``."""
+    import getpass
+
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):  # no login name in some containers
+        return "cli"
+
+
 def db_location(args) -> str:
     """The store the command uses: ``--db``, else ``$PROFILER_DB``, else ``profiler.db``."""
     return args.db or os.environ.get(DB_ENV) or DEFAULT_DB

@@ -14,20 +14,12 @@ Every action is logged with ``--actor`` (default ``cli:<login name>``).
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from datetime import timedelta
 from pathlib import Path
 
-from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_db_option, db_location
-
-
-def _default_actor() -> str:
-    try:
-        return "cli:" + getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers
-        return "cli"
+from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_db_option, db_location, default_actor
 
 
 def register(commands) -> None:
@@ -73,7 +65,7 @@ def run_export(args: argparse.Namespace) -> int:
     from profiler.store import Store
 
     with Store(db_location(args), create=False) as store:
-        document = export_candidate(store, args.id, actor=args.actor or _default_actor())
+        document = export_candidate(store, args.id, actor=args.actor or default_actor())
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if args.output is None:
         sys.stdout.write(text)
@@ -92,7 +84,7 @@ def run_erase(args: argparse.Namespace) -> int:
         print(f"profiler candidate erase: erasing {args.id} cannot be undone; add --yes to confirm", file=sys.stderr)
         return EXIT_USAGE
     with Store(db_location(args), create=False) as store:
-        receipt = erase_candidate(store, args.id, actor=args.actor or _default_actor(), reason=args.reason,
+        receipt = erase_candidate(store, args.id, actor=args.actor or default_actor(), reason=args.reason,
                                   wait=args.wait)
     print(receipt)
     return EXIT_PROBLEMS if receipt.files_clean is False else EXIT_OK
@@ -121,7 +113,7 @@ def run_purge(args: argparse.Namespace) -> int:
         print("profiler candidate purge: --days must be positive", file=sys.stderr)
         return EXIT_USAGE
     with Store(db_location(args), create=False) as store:
-        report = purge_expired(store, actor=args.actor or _default_actor(), retention=timedelta(days=args.days),
+        report = purge_expired(store, actor=args.actor or default_actor(), retention=timedelta(days=args.days),
                                dry_run=args.dry_run)
     print(report)
     for candidate_id in report.purged:
@@ -136,7 +128,7 @@ def run_hold(args: argparse.Namespace) -> int:
     from profiler.store import Store
 
     with Store(db_location(args), create=False) as store:
-        record = Candidates(store).set_legal_hold(args.id, not args.release, actor=args.actor or _default_actor(),
+        record = Candidates(store).set_legal_hold(args.id, not args.release, actor=args.actor or default_actor(),
                                                   reason=args.reason)
     print(f"candidate {record.id}: legal hold {'on' if record.legal_hold else 'off'}")
     return EXIT_OK

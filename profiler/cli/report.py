@@ -19,18 +19,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
 import sys
 from pathlib import Path
 
-from profiler.cli._common import EXIT_OK, EXIT_USAGE, add_db_option, db_location
-
-def _default_actor() -> str:
-    try:
-        return "cli:" + getpass.getuser()
-    except (KeyError, OSError):  # no login name in some containers
-        return "cli"
-
+from profiler.cli._common import EXIT_OK, EXIT_USAGE, add_db_option, db_location, default_actor
 
 def _date(text: str) -> dt.date:
     try:
@@ -102,7 +94,7 @@ def run_candidate(args: argparse.Namespace) -> int:
     out = args.out or Path(f"{args.id}-{args.audience}.html")
     with Store(db_location(args), create=False) as store:
         written = write_candidate_report(store, args.id, out, audience=args.audience,
-                                         actor=args.actor or _default_actor(), job_model=job_model,
+                                         actor=args.actor or default_actor(), job_model=job_model,
                                          recommendation_id=args.recommendation, contact=args.contact)
     case = written.case
     print(f"wrote {out}: {args.audience} report on {args.id} ({case.review.state}; {written.sha256})")
@@ -124,7 +116,7 @@ def run_cohort(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     out = args.out or Path(f"cohort-{args.model}.html")
     with Store(db_location(args), create=False) as store:
-        written = write_cohort_report(store, model, out, actor=args.actor or _default_actor())
+        written = write_cohort_report(store, model, out, actor=args.actor or default_actor())
     cohort = written.cohort
     print(f"wrote {out}: cohort of {args.model}, {len(cohort.entries)} recommendation(s) ({written.sha256})")
     for warning in cohort.oversight.get("warnings", []):
@@ -144,7 +136,7 @@ def run_fairness(args: argparse.Namespace) -> int:
     groups, groups_source = read_group_labels(args.groups) if args.groups is not None else (None, None)
     with Store(db_location(args), create=False) as store:
         run = write_fairness_audit(
-            store, args.model, args.out, actor=args.actor or _default_actor(), groups=groups,
+            store, args.model, args.out, actor=args.actor or default_actor(), groups=groups,
             groups_source=groups_source, audit_date=args.date, data_kind=args.data_kind,
             data_reason=args.data_reason, first_used=args.first_used, auditor=args.auditor,
             version=args.model_version)

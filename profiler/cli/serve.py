@@ -6,7 +6,7 @@
 - ``profiler serve --demo`` starts on a fresh SQLite store in a temporary folder with seeded invitations,
   and prints their links.
 
-Needs the web extra: ``pip install profiler[web]``.
+Needs the web extra: ``pip install 'profiler-psychometrics[web]'``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from profiler.cli._common import EXIT_OK, EXIT_USAGE
 
 def register(commands) -> None:
     serve = commands.add_parser("serve", help="serve the web app: candidates' pages and the vendors' API",
-                                description="Serve the web app (needs: pip install profiler[web]).")
+                                description="Serve the web app (needs: pip install 'profiler-psychometrics[web]').")
     serve.add_argument("--db", default="profiler.db", metavar="FILE|URL",
                        help="store file or database URL (default: profiler.db)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         from profiler.web.server import serve
         from profiler.web.settings import WebSettings
     except ImportError as exc:
-        print(f"profiler serve: the web app needs the web extra (pip install 'profiler[web]'): {exc}",
+        print(f"profiler serve: the web app needs the web extra (pip install 'profiler-psychometrics[web]'): {exc}",
               file=sys.stderr)
         return EXIT_USAGE
     from profiler.integration.keys import SecretKey

@@ -56,6 +56,7 @@ from profiler.jobmodel.recommendation import (
     Requirement,
     Stability,
 )
+from profiler.questionnaire.blocks import column_as_float
 
 
 # One candidate ----------------------------------------------------------------------------------------------
@@ -450,7 +451,7 @@ def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inpu
         series = frame[column]
         if aux is None:
             try:
-                values = series.to_numpy(dtype=float, na_value=np.nan)
+                values = column_as_float(series)
             except (TypeError, ValueError):
                 problems.append(f"{column}: values must be numbers (NaN for missing)")
                 continue
@@ -461,7 +462,7 @@ def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inpu
                 f"outside the input's range {info.low:g}..{info.high:g}")
             X[:, j] = values
         elif aux == "raters":
-            k = series.to_numpy(dtype=float, na_value=np.nan)
+            k = column_as_float(series)
             bad(column, ~np.isnan(k) & (k < info.spec.min_raters),
                 f"with fewer than the {info.spec.min_raters} raters the model requires")
             bad(column, ~np.isnan(k) & (k != np.round(k)), "not a whole number of raters")

@@ -35,7 +35,7 @@ from scipy import special, stats
 from profiler.canonical import fields_of, to_plain
 from profiler.norms.table import NormsError, NormsMismatchError, NormTable
 from profiler.questionnaire.questionnaire import Questionnaire
-from profiler.questionnaire.scoring import score_answers, validate_responses
+from profiler.questionnaire.scoring import score_and_count, score_answers, validate_responses
 from profiler.resources import bundled_dir
 
 PercentileMethod = Literal["empirical", "normal"]
@@ -266,6 +266,11 @@ def trait_profiles(
     _check_method(percentiles)
     norms.check_applies_to(questionnaire)
     model, note = _factor_model(questionnaire, factor_model)
+    if model is None:  # scores straight from the responses (no float copy of the answers is needed)
+        scores, answered = score_and_count(questionnaire, responses, invalid=invalid)
+        frame = profile_scores(scores, norms, percentiles=percentiles, answered=answered)
+        frame.attrs["factor_scores"] = note
+        return frame
     answers = validate_responses(questionnaire, responses, invalid=invalid)
     return _profiles(questionnaire, answers, norms, percentiles, model, note)
 
@@ -301,6 +306,15 @@ def _profiles(questionnaire: Questionnaire, answers: pd.DataFrame, norms: NormTa
 RAW_MEASURES: tuple[str, ...] = ("raw", "sem")
 
 
+@dataclass(frozen=True)
+class RawScoreSEM:
+    """Where the SEM of raw scores comes from: a calibration's label and sha256, and the SEM (raw units) per scale."""
+
+    label: str
+    sha256: str
+    sem: dict[str, float]
+
+
 def raw_profiles_of_answers(questionnaire: Questionnaire, answers: pd.DataFrame,
                             sem: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Raw scale scores of validated answers, placed against no norm group, with their SEM where one is known.
@@ -321,15 +335,21 @@ def raw_profiles_of_answers(questionnaire: Questionnaire, answers: pd.DataFrame,
         Columns ``(scale, "raw")`` and ``(scale, "sem")`` for every scale; ``attrs["normed"]`` is False.
     """
     scores, answered = score_answers(questionnaire, answers)
+    return raw_profiles(scores, answered, sem)
+
+
+def raw_profiles(scores: pd.DataFrame, answered: pd.DataFrame, sem: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """:func:`raw_profiles_of_answers` of scores and answered counts already computed (as
+    :func:`~profiler.questionnaire.scoring.score_answers` returns them)."""
     known = dict(sem or {})
     full = np.array([known.get(s, np.nan) for s in scores.columns], dtype=float)
     total = np.array([answered.attrs["items_total"][s] for s in scores.columns], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         widened = full * np.sqrt(total / answered.to_numpy(dtype=float))
     widened[np.isnan(scores.to_numpy())] = np.nan
-    blocks = np.stack([scores.to_numpy(), widened], axis=2).reshape(len(scores), -1)
+    blocks = np.stack([scores.to_numpy(), widened], axis=2).reshape(len(scores), 2 * scores.shape[1])
     columns = pd.MultiIndex.from_product([list(scores.columns), list(RAW_MEASURES)])
-    frame = pd.DataFrame(blocks, index=answers.index, columns=columns)
+    frame = pd.DataFrame(blocks, index=scores.index, columns=columns)
     frame.attrs = {**scores.attrs, "normed": False}
     return frame
 

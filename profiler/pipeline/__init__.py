@@ -5,13 +5,14 @@ own. Every step that produces a record about a candidate is stored and logged he
 
 - :mod:`.assessment`: :func:`assess_candidate` / :func:`assess_candidates`, session -> validity -> profile
   -> job model -> recommendation, recorded in one transaction per candidate and queued for review;
-- :mod:`.batch`: :func:`score_file`, trait profiles (or raw scores) of a responses file, streamed in chunks;
 - :mod:`.sample_file`: :func:`read_sample`, a calibration sample read from a CSV, with the rows it excluded;
 - :mod:`.norm_building`: :func:`norms_from_file`, norm tables from a sample (minimum n, strata, weighting);
 - :mod:`.cases`: :func:`case_from_store`, :func:`cohort_from_store`, the recorded case of a candidate and the
   cohort of a job model (:mod:`.case`, :mod:`.cohort` define them);
 - :mod:`.review_target`: :func:`review_target`, which recommendation or contest a reviewer means;
 - :mod:`.fairness_audit`: :func:`run_fairness_audit`, a recorded audit of a job model's outcomes.
+
+Batch scoring of a whole file is its own package in this layer, :mod:`profiler.batch`.
 """
 
 from profiler.pipeline.assessment import (

@@ -53,8 +53,7 @@ from profiler.factors import (
 )
 from profiler.factors.calibration import FactorModel, _cfa_summary, bundled_factor_models, calibrate_questionnaire
 from profiler.fairness.translation import translation_check
-from profiler.norms import NormTable, bundled_norms
-from profiler.pipeline.batch import RawScoreSEM
+from profiler.norms import NormTable, RawScoreSEM, bundled_norms
 from profiler.pipeline.norm_building import MIN_NORM_N, NormProvenance, build_norm_tables
 from profiler.pipeline.sample_file import SampleFile, read_sample
 from profiler.pipeline.translation import translation_summary

@@ -14,8 +14,9 @@ import pandas as pd
 
 from profiler.documents import did_you_mean
 from profiler.errors import ResponseError, ResponseProblem
-from profiler.questionnaire.spec import LikertFormat
+from profiler.questionnaire.blocks import code_chunk, code_plan, numeric_source, row_chunks
 from profiler.questionnaire.plan import Scorable, ScoringPlan, acceptable, describe_format
+from profiler.questionnaire.spec import LikertFormat
 
 MAX_PROBLEMS_KEPT = 1000
 INVALID_POLICIES = ("raise", "allow-unanswered", "missing")
@@ -47,8 +48,11 @@ def validate_responses(
     Parameters
     ----------
     questionnaire : Questionnaire
-    responses : DataFrame
-        One row per respondent, one column per item id; empty cells (NaN) are unanswered items.
+    responses : DataFrame or ndarray
+        One row per respondent, one column per item id; empty cells (NaN, ``pd.NA``, Arrow nulls) are
+        unanswered items. Columns of any numeric dtype, pandas' nullable ones (``Int8``...) and Arrow-backed
+        ones (``int8[pyarrow]``...) are read as numbers without a detour through Python objects. A 2-D
+        numpy array has one column per item, in the questionnaire's item order.
     invalid : {"raise", "allow-unanswered", "missing"}
         ``"raise"`` (default): any out-of-range or non-numeric answer, unknown column or unanswered
         required item raises :class:`~profiler.errors.ResponseError` naming row and item.
@@ -63,9 +67,8 @@ def validate_responses(
     """
     if invalid not in INVALID_POLICIES:
         raise ValueError(f"invalid={invalid!r}; use one of {INVALID_POLICIES}")
-    if not isinstance(responses, pd.DataFrame):
-        raise TypeError(f"responses must be a pandas DataFrame, got {type(responses).__name__}")
     plan = questionnaire.scoring_plan
+    responses = as_frame(plan, responses)
     strict = invalid != "missing"  # invalid answers and unknown columns raise
     require = invalid == "raise"  # ... and so do unanswered required items
     problems: list[ResponseProblem] = []
@@ -113,6 +116,19 @@ def validate_responses(
         column_problems = sum(1 for p in problems if p.position < 0)
         raise ResponseError(problems, total=total + column_problems)
     return pd.DataFrame(out, index=index, columns=plan.item_ids)
+
+
+def as_frame(plan: ScoringPlan, responses: pd.DataFrame | np.ndarray) -> pd.DataFrame:
+    """The responses as a DataFrame: a 2-D numpy array becomes one (a view) with the item ids as columns."""
+    if isinstance(responses, pd.DataFrame):
+        return responses
+    if isinstance(responses, np.ndarray):
+        if responses.ndim != 2 or responses.shape[1] != len(plan.item_ids):
+            raise ValueError(f"a numpy array of responses must be 2-D with one column per item of "
+                             f"{plan.questionnaire_id!r} ({len(plan.item_ids)}, in item order), got shape "
+                             f"{responses.shape}")
+        return pd.DataFrame(responses, columns=plan.item_ids, copy=False)
+    raise TypeError(f"responses must be a pandas DataFrame or a 2-D numpy array, got {type(responses).__name__}")
 
 
 def _validate_numeric(plan: ScoringPlan, frame: pd.DataFrame, strict: bool,
@@ -205,8 +221,7 @@ def score_responses(questionnaire: Scorable, responses: pd.DataFrame, *, invalid
     In R: ``psych::scoreItems(keys, items, totals = FALSE, impute = "none", min = , max = )`` gives the
     same means for respondents who answered every item.
     """
-    answers = validate_responses(questionnaire, responses, invalid=invalid)
-    return _score(questionnaire.scoring_plan, answers, responses.index)[0]
+    return score_and_count(questionnaire, responses, invalid=invalid)[0]
 
 
 def answered_counts(questionnaire: Scorable, responses: pd.DataFrame, *, invalid: str = "raise") -> pd.DataFrame:
@@ -222,14 +237,74 @@ def answered_counts(questionnaire: Scorable, responses: pd.DataFrame, *, invalid
         keyed items. A prorated score rests on fewer items than ``items_total`` (see
         :func:`profiler.norms.profile_scores` for what that does to its measurement error).
     """
-    return _score_and_count(questionnaire, responses, invalid=invalid)[1]
+    return score_and_count(questionnaire, responses, invalid=invalid)[1]
 
 
-def _score_and_count(
-    questionnaire: Scorable, responses: pd.DataFrame, *, invalid: str = "raise"
+def score_and_count(
+    questionnaire: Scorable, responses: pd.DataFrame | np.ndarray, *, invalid: str = "raise"
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`score_responses` and :func:`answered_counts` with one validation (scoring counts anyway)."""
-    return score_answers(questionnaire, validate_responses(questionnaire, responses, invalid=invalid))
+    """:func:`score_responses` and :func:`answered_counts` with one validation (scoring counts anyway).
+
+    Numeric answers on integer-coded formats are validated and summed as codes, row chunk by row chunk
+    (:mod:`profiler.questionnaire.blocks`); anything else, or anything that must be reported, takes the general
+    path (:func:`validate_responses`, which words every problem).
+    """
+    if invalid not in INVALID_POLICIES:
+        raise ValueError(f"invalid={invalid!r}; use one of {INVALID_POLICIES}")
+    plan = questionnaire.scoring_plan
+    responses = as_frame(plan, responses)
+    coded = _coded_scores(plan, responses, invalid)
+    if coded is None:
+        return score_answers(questionnaire, validate_responses(questionnaire, responses, invalid=invalid))
+    return score_frames(plan, *coded, responses.index)
+
+
+def _coded_scores(plan: ScoringPlan, frame: pd.DataFrame, invalid: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Scale scores and answered counts from integer codes, or None for the general path (a format that is not
+    integer-coded, a column that is not numeric, or a problem to report)."""
+    columns = [str(c) for c in frame.columns]
+    if len(set(columns)) != len(columns) or not all(plan.has_item(c) for c in columns):
+        return None
+    if invalid == "raise" and any(plan.required[j] for j, i in enumerate(plan.item_ids) if i not in set(columns)):
+        return None
+    cp = code_plan(plan, columns)
+    source = numeric_source(frame) if cp is not None else None
+    if source is None:
+        return None
+    required = plan.required[cp.positions] if invalid == "raise" else None
+    n, k = len(frame), len(plan.scale_ids)
+    scores, counts = np.empty((n, k)), np.empty((n, k), dtype=np.int32)
+    for start, stop in row_chunks(n):
+        chunk = code_chunk(cp, source.rows(start, stop))
+        if invalid != "missing" and chunk.invalid is not None:
+            return None
+        if required is not None and chunk.missing is not None and chunk.missing[:, required].any():
+            return None
+        scores[start:stop] = scores_from_totals(plan, chunk.totals, chunk.counts)
+        counts[start:stop] = chunk.counts
+    return scores, counts
+
+
+def scores_from_totals(plan: ScoringPlan, totals: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Scale scores from keyed totals and answered counts: the prorated mean (times the number of keyed items
+    for a sum score), missing where fewer than ``min_answered`` items were answered."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = totals / counts
+    means[counts < plan.needed] = np.nan
+    if plan.is_sum.any():
+        means = np.where(plan.is_sum, means * plan.n_items, means)
+    return means
+
+
+def score_frames(plan: ScoringPlan, scores: np.ndarray, counts: np.ndarray,
+                   index: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Scores and answered counts (int32) as :func:`score_answers` returns them."""
+    scores = pd.DataFrame(scores, index=index, columns=plan.scale_ids, copy=False)
+    scores.attrs.update(plan.identity)
+    answered = pd.DataFrame(counts, index=index, columns=plan.scale_ids, copy=False)
+    answered.attrs.update(plan.identity)
+    answered.attrs["items_total"] = dict(zip(plan.scale_ids, plan.n_items.astype(int).tolist(), strict=True))
+    return scores, answered
 
 
 def score_answers(questionnaire: Scorable, answers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -274,10 +349,7 @@ def _score(
         reversed_filled = np.where(answered, (lows + highs) - x, 0.0)
         totals = x_filled @ positive + reversed_filled @ negative
         counts = partial = answered.astype(float) @ (positive + negative)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = totals / counts
-    means[counts < plan.needed] = np.nan
-    scores = np.where(plan.is_sum, means * n_items, means)
+    scores = scores_from_totals(plan, totals, np.asarray(counts, dtype=float))
     result = pd.DataFrame(scores, index=index, columns=plan.scale_ids)
     result.attrs.update(plan.identity)
     return result, partial

@@ -10,7 +10,7 @@ Keys
 ----
 ``ed25519:<base64 of the 32-byte private key>`` (or a PEM file of it): a signature anyone can check with the
 public key, ``ed25519:<base64 of the 32-byte public key>``, which may be published. Needs the ``cryptography``
-package (``pip install 'profiler[signing]'``). ``hmac-sha256:<base64 of 32 bytes or more>``: the simple
+package (``pip install 'profiler-psychometrics[signing]'``). ``hmac-sha256:<base64 of 32 bytes or more>``: the simple
 option, in the standard library; the same secret signs and checks, so whoever checks can also forge.
 
 The signing key comes from ``$PROFILER_AUDIT_KEY`` (the text) or ``$PROFILER_AUDIT_KEY_FILE`` (a file); the keys
@@ -74,7 +74,7 @@ def _ed25519():
     try:
         from cryptography.hazmat.primitives.asymmetric import ed25519
     except ImportError:
-        raise AnchorError("Ed25519 keys need the cryptography package: pip install 'profiler[signing]' "
+        raise AnchorError("Ed25519 keys need the cryptography package: pip install 'profiler-psychometrics[signing]' "
                           "(or use an hmac-sha256 key)") from None
     return ed25519
 

@@ -118,6 +118,7 @@ class AuditEvent(StrEnum):
     MODEL_STOPPED = "model.stopped"
     MODEL_RESUMED = "model.resumed"
     AUDIT = "audit.run"
+    BATCH = "batch.scored"  # a batch scoring run: its files' hashes, what scored them, counts (profiler.batch)
     CHECKPOINT = "audit.checkpoint"  # a signed head of the log (profiler.store.anchoring)
     CANDIDATE_REGISTERED = "candidate.registered"
     IDENTITY_UPDATED = "candidate.identity_updated"

@@ -402,11 +402,51 @@ class StoredConsent(StoredRecord):
     language: str
 
 
+class BatchFile(_Part):
+    """A file a batch read or wrote: where, its SHA-256 and size."""
+
+    path: str
+    sha256: Hash
+    bytes: int
+
+
+class StoredBatchRun(StoredRecord):
+    """A batch scoring run (log event ``batch.scored``): the files it read and wrote with their hashes, what it
+    scored them with (questionnaire, norms or calibration, job model), the engine, the counts, start and end.
+    The same content as the run manifest written next to the output (:mod:`profiler.batch.manifest`)."""
+
+    KIND: ClassVar[str] = "batch.scored"
+    inputs: list[BatchFile]
+    outputs: list[BatchFile]
+    questionnaire_id: str
+    questionnaire_version: str
+    questionnaire_hash: str
+    norm_group: str | None
+    norm_version: str | None
+    norms_sha256: Hash | None
+    percentiles: Literal["empirical", "normal"] | None
+    calibration_sha256: Hash | None
+    job_model_id: str | None
+    job_model_version: str | None
+    job_model_hash: str | None
+    engine: Literal["local", "dask"]
+    scheduler: str | None
+    on_error: Literal["stop", "skip"]
+    rows: int
+    scored: int
+    skipped: int
+    blank: int
+    problems: int
+    started: Moment
+    finished: Moment
+
+
 CASE_RECORDS: dict[str, type[StoredRecord]] = {cls.KIND: cls for cls in (
     StoredInputs, StoredValidity, StoredProfile, StoredContributions, StoredRecommendation, StoredDecision,
     StoredContest, StoredContestAssignment)}
 LOG_RECORDS: dict[str, type[StoredRecord]] = {cls.KIND: cls for cls in (
-    StoredReviewRequest, StoredModelStop, StoredModelResume, StoredFairnessAudit, StoredInvitation)}
+    StoredReviewRequest, StoredModelStop, StoredModelResume, StoredFairnessAudit, StoredInvitation,
+    StoredBatchRun)}
 LOG_RECORDS["consent.given"] = LOG_RECORDS["consent.refused"] = StoredConsent
 # Version 0 of the assessment records is version 1 with schema_version added.
 for _cls in (StoredInputs, StoredValidity, StoredProfile, StoredContributions):
@@ -499,8 +539,10 @@ def check_record(kind: str, payload: Mapping[str, Any] | StoredRecord) -> dict[s
 __all__ = [
     "CASE_RECORDS",
     "LOG_RECORDS",
+    "BatchFile",
     "JobModelRef",
     "RecordRef",
+    "StoredBatchRun",
     "StoredConsent",
     "StoredContest",
     "StoredContestAssignment",

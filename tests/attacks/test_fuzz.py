@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import profiler
 from profiler.errors import ProfilerError
 from profiler.norms import build_norms
-from profiler.pipeline.batch import BatchError, ScoreOptions, score_file
+from profiler.batch import BatchError, ScoreOptions, score_file
 from profiler.pipeline.fairness_audit import read_group_labels
 from profiler.simulation import simulate_responses
 from profiler.yamlsource import YamlSourceError, parse_yaml

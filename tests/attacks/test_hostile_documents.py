@@ -163,7 +163,7 @@ def test_the_located_errors_say_what_is_wrong(documents):
 def test_hostile_csv_files_get_a_clear_error(tmp_path):
     import profiler
     from profiler.norms import build_norms
-    from profiler.pipeline.batch import BatchError, score_file
+    from profiler.batch import BatchError, score_file
     from profiler.pipeline.fairness_audit import read_group_labels
     from profiler.pipeline.cases import ReportError
     from profiler.simulation import simulate_responses

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,14 @@ from profiler.questionnaire import validate_responses
 from profiler.simulation import simulate_responses
 
 PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def store_path(tmp_path, monkeypatch):
+    """Every run is recorded in a store: this test's own (never a profiler.db in the working folder)."""
+    path = tmp_path / "store.db"
+    monkeypatch.setenv("PROFILER_DB", str(path))
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -184,6 +194,7 @@ def test_subprocess_entry_point(responses_csv, tmp_path):
         [sys.executable, "-m", "profiler", "score", "ipip-bfm-50", str(responses_csv), "--norms", "general",
          "--out", str(tmp_path / "p.csv"), "--id-column", "cid"],
         capture_output=True, text=True, cwd=PROJECT, check=False,
+        env={**os.environ, "PROFILER_DB": str(tmp_path / "s.db")},
     )  # fmt: skip
     assert result.returncode == 1
     assert "line 3, item 'E3'" in result.stderr and "nothing was written" in result.stderr
@@ -299,3 +310,93 @@ def test_raw_score_options_that_do_not_fit(tmp_path, capsys, answers):
     mini = PROJECT / "tests" / "fixtures" / "questionnaires" / "mini.yaml"
     assert main(["score", str(mini), str(path), "--out", str(tmp_path / "o.csv"), "--calibration", str(other)]) == 2
     assert "was calibrated on ipip-bfm-50" in capsys.readouterr().err
+
+
+def test_out_a_folder_is_a_clear_error(responses_csv, tmp_path, capsys):
+    assert _score(responses_csv, "--norms", "general", "--out", tmp_path, "--id-column", "cid") == 2
+    err = capsys.readouterr().err
+    assert "is a folder: give the name of a file to write" in err and "Traceback" not in err
+
+
+def test_parquet_in_and_out(tmp_path, capsys, ipip, answers):
+    path = tmp_path / "answers.parquet"
+    frame = answers.astype("Int8")
+    frame.iloc[2, 0] = pd.NA  # E1 unanswered: a required item, so row 3 is rejected
+    frame.insert(0, "cid", [f"c{i}" for i in range(len(frame))])
+    frame.to_parquet(path, index=False)
+    out, rejects = tmp_path / "profiles.parquet", tmp_path / "rejects.csv"
+    code = _score(path, "--norms", "general", "--out", out, "--id-column", "cid", "--on-error", "skip",
+                  "--rejects", rejects)  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "row 3, item 'E1': required item not answered" in captured.err
+    profiles = pd.read_parquet(out)
+    assert profiles["cid"].tolist() == [f"c{i}" for i in range(9) if i != 2]
+    assert profiles["row"].tolist() == [1, 2, 4, 5, 6, 7, 8, 9]
+    expected = trait_profiles(ipip, answers.drop(index=2), load_norms(ipip, "general"))
+    np.testing.assert_allclose(profiles["Openness.T"], expected[("Openness", "T")].round(2), atol=1e-9)
+    assert pd.read_csv(rejects)["row"].tolist() == [3]
+    # the same profiles as CSV (--format), numbers with their decimals
+    assert _score(path, "--norms", "general", "--out", tmp_path / "p.txt", "--id-column", "cid", "--on-error",
+                  "skip", "--format", "csv") == 0
+    text = (tmp_path / "p.txt").read_text(encoding="utf-8").splitlines()
+    assert text[0].startswith("cid,row,Extraversion.raw,Extraversion.z,")
+    assert text[1].startswith(f"c0,1,{expected[('Extraversion', 'raw')].iloc[0]:.4f},")
+
+
+def test_manifest_next_to_the_output_and_in_the_audit_log(responses_csv, tmp_path, capsys, store_path):
+    from profiler.canonical import sha256_bytes
+    from profiler.store import Store
+    from profiler.store.audit_log import AuditLog
+    from profiler.store.records import read_log_record
+
+    out, rejects = tmp_path / "profiles.csv", tmp_path / "rejects.csv"
+    assert _score(responses_csv, "--norms", "general", "--out", out, "--id-column", "cid", "--on-error", "skip",
+                  "--rejects", rejects, "--actor", "ops:ann") == 0  # fmt: skip
+    manifest = json.loads((tmp_path / "profiles.csv.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"] == [{"path": str(responses_csv.resolve()), "bytes": responses_csv.stat().st_size,
+                                   "sha256": sha256_bytes(responses_csv.read_bytes())}]
+    assert [f["sha256"] for f in manifest["outputs"]] == [sha256_bytes(out.read_bytes()),
+                                                         sha256_bytes(rejects.read_bytes())]
+    assert (manifest["rows"], manifest["scored"], manifest["skipped"], manifest["blank"]) == (9, 7, 2, 1)
+    assert manifest["engine"] == "local" and manifest["norm_group"] == "general"
+    assert manifest["questionnaire_id"] == "ipip-bfm-50" and manifest["job_model_id"] is None
+    assert manifest["started"] <= manifest["finished"]
+    with Store(store_path) as store:
+        entries = [e for e in AuditLog(store) if e.event == "batch.scored"]
+    assert len(entries) == 1 and entries[0].actor == "ops:ann"
+    assert read_log_record(entries[0].event, entries[0].payload).payload() == manifest
+    # a run that stops writes no manifest and records nothing
+    assert _score(responses_csv, "--norms", "general", "--out", tmp_path / "x.csv", "--id-column", "cid") == 1
+    assert not (tmp_path / "x.csv.manifest.json").exists()
+    with Store(store_path) as store:
+        assert sum(e.event == "batch.scored" for e in AuditLog(store)) == 1
+
+
+def test_job_model_evaluation_in_the_batch(tmp_path, capsys, ipip, answers):
+    jm = profiler.load_job_model("customer-support")
+    path = tmp_path / "a.csv"
+    frame = answers.copy()
+    frame.insert(0, "cid", [f"c{i}" for i in range(len(frame))])
+    frame["evidence.email_work_sample"] = [70, 55, "", 80, 90, 40, 60, 65, 75]
+    frame["evidence.email_work_sample.date"] = "2026-01-10"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "p.parquet"
+    assert _score(path, "--norms", "general", "--out", out, "--id-column", "cid", "--job-model", "customer-support",
+                  "--as-of", "2026-03-01") == 0  # fmt: skip
+    written = pd.read_parquet(out)
+    scores = ipip.score(answers)
+    inputs = pd.DataFrame({i: scores[i.removeprefix("trait.")] for i in jm.inputs if i.startswith("trait.")})
+    inputs["evidence.email_work_sample"] = pd.to_numeric(frame["evidence.email_work_sample"])
+    inputs["evidence.email_work_sample.date"] = "2026-01-10"
+    expected = jm.evaluate_many(inputs, as_of="2026-03-01")
+    assert written["band"].tolist() == expected["band"].astype(str).tolist()
+    np.testing.assert_allclose(written["score"], expected["score"].round(6), atol=1e-9)
+    for criterion in (c.id for c in jm.criteria):
+        np.testing.assert_allclose(written[f"contribution.{criterion}"],
+                                   expected[f"contribution.{criterion}"].round(6), atol=1e-9)
+    manifest = json.loads((tmp_path / "p.parquet.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["job_model_id"] == "customer-support" and manifest["job_model_hash"] == jm.content_hash
+    assert _score(path, "--norms", "us", "--out", tmp_path / "q.csv", "--id-column", "cid", "--job-model",
+                  "customer-support") == 2  # fmt: skip
+    assert "uses norm group 'general'" in capsys.readouterr().err

@@ -24,7 +24,7 @@ def wheel(tmp_path_factory) -> Path:
     )
     if result.returncode != 0:
         pytest.fail(f"building the wheel failed:\n{result.stdout}\n{result.stderr}")
-    (path,) = out.glob("profiler-*.whl")
+    (path,) = out.glob("profiler_psychometrics-*.whl")  # the distribution's name; the module is profiler
     return path
 
 

@@ -148,7 +148,7 @@ def test_allow_unanswered_still_refuses_invalid_answers(mini):
 
 
 def test_answered_counts_per_scale(mini):
-    from profiler.questionnaire.scoring import _score_and_count, answered_counts
+    from profiler.questionnaire.scoring import score_and_count, answered_counts
 
     # T3 unanswered: Voice 3 of 3, Trust 2 of 3, Climate (Voice + Trust) 5 of 6, Tenure 1 of 1.
     counts = answered_counts(mini, _answers())
@@ -163,6 +163,6 @@ def test_answered_counts_per_scale(mini):
     invalid = answered_counts(mini, _answers(T3=2, S1=9), invalid="missing")
     assert invalid.loc["cand-1"].to_dict() == {"Voice": 2, "Trust": 3, "Climate": 5, "Tenure": 1}
     # One validation for both: the same scores as score_responses, the same counts.
-    scores, both = _score_and_count(mini, _answers())
+    scores, both = score_and_count(mini, _answers())
     pd.testing.assert_frame_equal(scores, mini.score(_answers()))
     pd.testing.assert_frame_equal(both, counts)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 import profiler
+from profiler.batch import score_file
 from profiler.canonical import canonical_json, sha256_text
 from profiler.oversight import AuditLog, Candidates, DemographicsVault, ModelControl, Review
 from profiler.pipeline import assess_candidate
@@ -71,6 +72,9 @@ def filled(tmp_path_factory):
             invited = create_invitation(store, key, jm).invitation
             notice = consent_notice(invited, Organisation(), store)
             (give_consent if give else decline)(store, invited, notice)
+        answers.to_csv(path.parent / "batch.csv", index=False)
+        score_file(jm.questionnaire, jm.norms, path.parent / "batch.csv", path.parent / "profiles.csv", store=store,
+                   actor="ops-kim", job_model=jm, as_of=AS_OF)
     return path
 
 

@@ -1,4 +1,4 @@
-"""The batch path (profiler.pipeline.batch.score_file) against the single one: for any file of answers, good rows,
+"""The batch path (profiler.batch.score_file) against the single one: for any file of answers, good rows,
 bad rows and blanks mixed, in any chunking, the rows written are the trait profiles of the good rows as
 trait_profiles computes them, and the rows rejected are exactly those validate_responses refuses, with its
 words."""
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import profiler
 from profiler.errors import ResponseError
 from profiler.norms import build_norms, trait_profiles
-from profiler.pipeline.batch import BatchError, ScoreOptions, score_file
+from profiler.batch import BatchError, ScoreOptions, score_file
 from profiler.questionnaire.scoring import validate_responses
 from profiler.simulation import simulate_responses
 
@@ -61,14 +61,35 @@ def test_batch_equals_the_single_path(mini, norms, tmp_path_factory, data):
     frame["TEN"] = data.draw(st.lists(st.sampled_from(["", "0", "3", "50", "60"]), min_size=len(frame),
                                       max_size=len(frame)))
     folder = tmp_path_factory.mktemp("batch")
-    path = folder / "answers.csv"
     frame.insert(0, "who", [f"p{i}" for i in range(len(frame))])
-    frame.to_csv(path, index=False)
-    run = score_file(mini, norms, path, folder / "out.csv", ScoreOptions(id_column="who", on_error="skip",
-                                                                         rejects=folder / "rejects.csv",
-                                                                         chunk_size=chunk))
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("who")
-    numeric = raw.replace("", np.nan)
+    source = data.draw(st.sampled_from(["csv", "parquet text", "parquet numbers"]))
+    out_format = data.draw(st.sampled_from(["csv", "parquet"]))
+    if source == "csv":
+        path = folder / "answers.csv"
+        frame.to_csv(path, index=False)
+    else:
+        path = folder / "answers.parquet"
+        stored = frame.replace("", None)
+        if source == "parquet numbers":  # numbers of any stored type: text cannot be stored, so it becomes 9
+            items = stored.columns[1:]
+            stored[items] = stored[items].replace("often", "9").apply(pd.to_numeric)
+            dtype = data.draw(st.sampled_from(["float64", "Float32", "Int16", "int16[pyarrow]", "double[pyarrow]"]))
+            if "Int" in dtype or "int" in dtype:
+                stored[items] = stored[items].mask(stored[items] % 1 != 0, 9.0)
+            stored = stored.astype({c: dtype for c in items})
+        stored.to_parquet(path, index=False)
+    out = folder / f"out.{out_format}"
+    run = score_file(mini, norms, path, out, ScoreOptions(id_column="who", on_error="skip",
+                                                          rejects=folder / "rejects.csv", chunk_size=chunk,
+                                                          output_format=out_format))
+    if source == "csv":
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("who")
+        numeric = raw.replace("", np.nan)
+    else:
+        numeric = pd.read_parquet(path).set_index("who").astype(object)
+        numeric = numeric.where(numeric.notna(), np.nan)
+        if source == "parquet numbers":
+            numeric = numeric.astype(float)
     bad, messages = [], []
     for who, row in numeric.iterrows():
         try:
@@ -81,8 +102,10 @@ def test_batch_equals_the_single_path(mini, norms, tmp_path_factory, data):
     rejects = pd.read_csv(folder / "rejects.csv", dtype=str, keep_default_na=False)
     assert list(rejects["who"]) == bad
     assert sorted(m for text in rejects["problems"] for m in _words(text)) == sorted(messages)
-    written = pd.read_csv(folder / "out.csv").set_index("who")
+    written = (pd.read_csv(out) if out_format == "csv" else pd.read_parquet(out)).set_index("who")
     assert list(written.index) == good
+    position = "line" if source == "csv" else "row"
+    assert rejects.columns[1] == position and written.columns[0] == position
     if good:
         answers = numeric.loc[good].apply(pd.to_numeric)
         expected = trait_profiles(mini, answers, norms)
@@ -124,3 +147,11 @@ def test_options_are_checked_for_library_callers(mini, norms, tmp_path):
     with pytest.raises(BatchError, match="required item\\(s\\) missing from the header: S3, T1, T2"):
         score_file(mini, norms, path, tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "out.csv.partial").exists()
+
+
+def test_the_old_location_warns_and_forwards():
+    import profiler.batch
+    import profiler.pipeline.batch as old
+
+    with pytest.warns(DeprecationWarning, match="profiler.pipeline.batch.score_file moved to profiler.batch"):
+        assert old.score_file is profiler.batch.score_file

@@ -1,0 +1,242 @@
+"""The files a batch writes: profiles as CSV (fast, a block of rows at a time) and the rejected rows.
+
+Every text cell is safe to open in a spreadsheet (:func:`spreadsheet_safe`, OWASP's rule against CSV
+injection), and every file is written under a temporary name and renamed when the run completes
+(:class:`StagedFile`), so a run that stops or fails leaves nothing partial.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from profiler.batch.options import BatchError
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell that a spreadsheet shows as text: a leading apostrophe when it would start a formula.
+
+    OWASP's rule for CSV injection: a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a leading ``'``. A plain number (``-1``, ``+2.5``, ``-3e2``) is left alone: it is a number, not a formula.
+    """
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
+
+
+def csv_field(text: str) -> str:
+    """A CSV field, safe in a spreadsheet (:func:`spreadsheet_safe`), quoted (inner quotes doubled) when it
+    holds a separator, a quote or a line break."""
+    text = spreadsheet_safe(text)
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell (and column name) made :func:`spreadsheet_safe`, for ``to_csv``."""
+    out = frame.copy()
+    out.columns = [spreadsheet_safe(str(c)) for c in frame.columns]
+    for j in range(out.shape[1]):
+        column = out.iloc[:, j]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            out.isetitem(j, column.map(lambda v: spreadsheet_safe(v) if isinstance(v, str) else v))
+    return out
+
+
+class StagedFile:
+    """A file written under ``<name>.partial`` and renamed to its name by :meth:`commit`, or removed by
+    :meth:`discard`: readers never see half of it. Opening checks the place first, with a clear error."""
+
+    def __init__(self, path: Path, what: str):
+        self.path = Path(path)
+        self.partial = self.path.with_name(self.path.name + ".partial")
+        if self.path.is_dir():
+            raise BatchError(f"{what} {self.path} is a folder: give the name of a file to write")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle: IO[str] = open(self.partial, "w", newline="", encoding="utf-8")
+        except OSError as exc:
+            raise BatchError(f"cannot write {what} {self.path}: {exc.strerror or exc}") from None
+
+    def binary(self) -> IO[bytes]:
+        """The file for a binary writer (pyarrow's CSV and Parquet writers), at its start."""
+        self.handle.flush()
+        return self.handle.buffer
+
+    def commit(self) -> None:
+        self.handle.close()
+        os.replace(self.partial, self.path)
+
+    def discard(self) -> None:
+        self.handle.close()
+        self.partial.unlink(missing_ok=True)
+
+
+def cell_text(value: object) -> str:
+    """A cell as read, as text for the rejects file: empty for a missing value, numbers plain."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def safe_text_array(values: np.ndarray) -> Any:
+    """Text cells (None for empty) as a pyarrow string array, each :func:`spreadsheet_safe`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(values, type=pa.string(), from_pandas=True)
+    risky = pc.match_substring_regex(array, r"^[=+\-@\t\r]")
+    if pc.any(risky).as_py():  # rare: only these cells go through Python
+        array = pa.array([None if v is None else spreadsheet_safe(v) for v in array.to_pylist()], type=pa.string())
+    return array
+
+
+class ProfileOutput:
+    """The output rows (Arrow tables, chunk by chunk) written as CSV or Parquet to a :class:`StagedFile`.
+
+    CSV: millions of numbers cannot be formatted one by one in Python fast enough, but a scale's measures
+    (raw, z, T, percentile, sten, stanine, SEM, bands) take few distinct combinations (they follow from the raw
+    score and its SEM), so each distinct combination is formatted once and the rows are joined from the pieces.
+    Other numeric columns are formatted by Arrow. Numbers carry their decimals (``%.4f``; T-unit values and
+    percentiles ``%.2f``); an empty field is a missing value.
+    """
+
+    ROW_GROUP = 65_536  # Parquet rows per row group, whatever the chunks: the file's bytes do not depend on them
+
+    def __init__(self, staged: StagedFile, fmt: str, decimals: dict[str, int | None] | None = None):
+        self.staged, self.fmt, self.decimals = staged, fmt, decimals or {}
+        self.writer: Any = None
+        self.names: list[str] | None = None
+        self.pending: list[Any] = []
+        self.held = 0
+
+    def write(self, table: Any) -> None:
+        if self.names is None:
+            self.names = [spreadsheet_safe(n) for n in table.schema.names]
+            if self.fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                schema = table.rename_columns(self.names).schema.with_metadata(None)
+                self.writer = pq.ParquetWriter(self.staged.binary(), schema)
+            else:
+                self.staged.handle.write(",".join(csv_field(n) for n in table.schema.names) + "\n")
+        if self.fmt == "parquet":
+            self.pending.append(table.rename_columns(self.names))
+            self.held += table.num_rows
+            if self.held >= self.ROW_GROUP:
+                self._flush(whole_groups=True)
+        elif table.num_rows:
+            self.staged.handle.write(csv_text(table, self.decimals))
+
+    def _flush(self, whole_groups: bool) -> None:
+        import pyarrow as pa
+
+        table = pa.concat_tables(self.pending)
+        cut = (table.num_rows // self.ROW_GROUP) * self.ROW_GROUP if whole_groups else table.num_rows
+        for start in range(0, cut, self.ROW_GROUP):
+            self.writer.write_table(table.slice(start, min(self.ROW_GROUP, cut - start)), row_group_size=self.ROW_GROUP)
+        rest = table.slice(cut)
+        self.pending, self.held = ([rest] if rest.num_rows else []), rest.num_rows
+
+    def close(self, empty: Any = None) -> None:
+        if self.names is None and empty is not None:  # no row scored: the header (schema) alone
+            self.write(empty)
+        if self.fmt == "parquet" and self.pending:
+            self._flush(whole_groups=False)
+        if self.writer is not None:
+            self.writer.close()
+
+
+def csv_text(table: Any, decimals: dict[str, int | None]) -> str:
+    """CSV rows (no header) of an Arrow table; consecutive columns ``<group>.<measure>`` with a measure in
+    ``decimals`` (its digits after the point, None for an integer) are formatted by distinct combination within
+    their group."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    pieces: list[np.ndarray] = []
+    names = table.schema.names
+    j = 0
+    while j < len(names):
+        group, _, measure = names[j].rpartition(".")
+        members = [j]
+        if group and measure in decimals:
+            while j + len(members) < len(names) and names[j + len(members)].rpartition(".")[0] == group and \
+                    names[j + len(members)].rpartition(".")[2] in decimals:
+                members.append(j + len(members))
+            pieces.append(_grouped_text(table, members, decimals))
+            j += len(members)
+            continue
+        column = table.column(j)
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            # the cells were made spreadsheet-safe when the table was built; here they are quoted where needed
+            encoded = pc.dictionary_encode(column).combine_chunks()
+            words = encoded.dictionary.to_pylist()
+            quoted = [_quoted(w) for w in words] + [""]  # the last entry is an empty cell
+            indices = pc.fill_null(encoded.indices, len(words)).to_numpy(zero_copy_only=False)
+            pieces.append(np.array(quoted, dtype=object)[indices])
+        else:
+            text = pc.fill_null(pc.cast(column, pa.string()), "")
+            pieces.append(np.array(text.to_pylist(), dtype=object))
+        j += 1
+    return "".join([",".join(row) + "\n" for row in zip(*pieces, strict=True)]) if n else ""
+
+
+def _grouped_text(table: Any, members: list[int], decimals: dict[str, int]) -> np.ndarray:
+    """The text of several numeric columns joined by commas, formatted once per distinct combination."""
+    columns = [table.column(j).to_numpy(zero_copy_only=False) for j in members]
+    pair = np.empty(len(columns[0]), dtype=complex)
+    pair.real = 0.0
+    for values in columns:  # codes of the distinct combinations so far, refined column by column
+        pair.imag = np.where(np.isnan(values), -np.inf, values)  # missing: one more distinct value
+        pair.real = pd.factorize(pair)[0]
+    codes = pair.real.astype(np.intp)
+    first = np.unique(codes, return_index=True)[1]
+    formats = []
+    for j in members:
+        digits = decimals[table.schema.names[j].rpartition(".")[2]]
+        formats.append("%d" if digits is None else f"%.{digits}f")
+    texts = []
+    for row in first.tolist():
+        fields = []
+        for fmt, values in zip(formats, columns, strict=True):
+            value = values[row]
+            fields.append("" if value is None or value != value else fmt % value)
+        texts.append(",".join(fields))
+    return np.array(texts, dtype=object)[codes]
+
+
+def write_rejects_header(handle: IO[str], header: list[str], id_column: str | None, position: str = "line") -> None:
+    """The rejects file's header: the id column, ``line`` (``row`` for Parquet), ``problems``, the other columns."""
+    columns = [id_column] if id_column else []
+    names = [*columns, position, "problems", *(c for c in header if c not in columns)]
+    handle.write(",".join(csv_field(str(n)) for n in names) + "\n")
+
+
+def write_rejects(handle: IO[str], positions: np.ndarray, reports: list[list[str]], rejected: list[list[str]],
+                  id_column: str | None) -> None:
+    """Bad rows as read, with their line (row) number and problems (``item 'X': problem; ...``)."""
+    lines = []
+    for position, messages, cells in zip(positions.tolist(), reports, rejected, strict=True):
+        problems = "; ".join(m.split(", ", 1)[1] for m in messages)
+        front = [cells[0], str(position), problems, *cells[1:]] if id_column else [str(position), problems, *cells]
+        lines.append(",".join(csv_field(c) for c in front) + "\n")
+    handle.write("".join(lines))
+
+
+__all__ = ["FORMULA_STARTS", "ProfileOutput", "StagedFile", "cell_text", "csv_field", "safe_frame", "safe_text_array",
+           "spreadsheet_safe", "write_rejects", "write_rejects_header"]

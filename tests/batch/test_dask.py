@@ -1,0 +1,97 @@
+"""The Dask engine writes exactly what the local engine writes: the same bytes of profiles (CSV and Parquet input,
+CSV and Parquet output), rejects and messages, on Dask's threaded scheduler and on a distributed LocalCluster of
+two worker processes; its manifest says which engine ran."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import profiler
+from profiler.batch import ScoreOptions, score_file
+from profiler.batch.dask_engine import score_file_dask
+from profiler.norms import load_norms
+from profiler.simulation import simulate_responses
+
+pytest.importorskip("distributed", reason="the Dask engine needs the batch extra (dask, distributed)")
+
+
+@pytest.fixture(scope="module")
+def ipip():
+    return profiler.load_questionnaire("ipip-bfm-50")
+
+
+@pytest.fixture(scope="module")
+def files(ipip, tmp_path_factory):
+    """A CSV of 3,000 respondents with ids, bad cells, text, blank lines and a formula; and the same as Parquet."""
+    folder = tmp_path_factory.mktemp("dask")
+    answers = simulate_responses(ipip, 3000, seed=8).astype(int).astype(str)
+    rng = np.random.default_rng(8)
+    cells = answers.to_numpy()
+    cells[rng.random(cells.shape) < 0.002] = "7"
+    cells[rng.random(cells.shape) < 0.002] = ""
+    cells[rng.random(cells.shape) < 0.001] = "often"
+    frame = pd.DataFrame(cells, columns=answers.columns)
+    frame.insert(0, "cid", [f"c{i}" for i in range(len(frame))])
+    frame.loc[5, "cid"] = "=HYPERLINK(1)"
+    lines = [",".join(frame.columns)] + [",".join(row) for row in frame.itertuples(index=False)]
+    lines.insert(1200, "")  # a blank line in the middle
+    csv = folder / "answers.csv"
+    csv.write_text("\n".join(lines) + "\n\n", encoding="utf-8")
+    parquet = folder / "answers.parquet"
+    frame.replace("", None).to_parquet(parquet, index=False, row_group_size=700)
+    return csv, parquet
+
+
+def _run(engine, ipip, source, folder: Path, fmt: str, **kwargs):
+    folder.mkdir(parents=True, exist_ok=True)
+    out, rejects = folder / f"out.{fmt}", folder / "rejects.csv"
+    options = ScoreOptions(id_column="cid", on_error="skip", rejects=rejects, chunk_size=999, output_format=fmt)
+    norms = load_norms(ipip, "general")
+    run = engine(ipip, norms, source, out, options, **kwargs)
+    return run, out.read_bytes(), rejects.read_bytes()
+
+
+@pytest.mark.parametrize("source, fmt", [(0, "csv"), (1, "csv"), (0, "parquet")])
+def test_threaded_dask_writes_the_local_bytes(ipip, files, tmp_path, monkeypatch, source, fmt):
+    import profiler.batch.dask_engine as dask_engine
+
+    monkeypatch.setattr(dask_engine, "PARTITION_BYTES", 100_000)  # several CSV partitions
+    local, out_local, rejects_local = _run(score_file, ipip, files[source], tmp_path / "local", fmt)
+    dasked, out_dask, rejects_dask = _run(score_file_dask, ipip, files[source], tmp_path / "dask", fmt)
+    assert local.scored > 2000 and local.skipped > 50 and local.blank == (0 if source else 2)
+    assert (dasked.rows, dasked.scored, dasked.skipped, dasked.blank, dasked.problems) == \
+        (local.rows, local.scored, local.skipped, local.blank, local.problems)
+    assert dasked.messages == local.messages
+    assert out_dask == out_local and rejects_dask == rejects_local
+    manifest = json.loads((tmp_path / "dask" / f"out.{fmt}.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["engine"] == "dask" and manifest["scheduler"] is None
+
+
+def test_a_local_cluster_of_two_processes_writes_the_local_bytes(ipip, files, tmp_path, monkeypatch):
+    from distributed import LocalCluster
+
+    import profiler.batch.dask_engine as dask_engine
+
+    monkeypatch.setattr(dask_engine, "PARTITION_BYTES", 100_000)
+    local, out_local, rejects_local = _run(score_file, ipip, files[0], tmp_path / "local", "csv")
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
+        dasked, out_dask, rejects_dask = _run(score_file_dask, ipip, files[0], tmp_path / "cluster", "csv",
+                                              scheduler=cluster.scheduler_address)
+    assert (dasked.scored, dasked.skipped, dasked.blank) == (local.scored, local.skipped, local.blank)
+    assert out_dask == out_local and rejects_dask == rejects_local
+    manifest = json.loads((tmp_path / "cluster" / "out.csv.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["engine"] == "dask" and manifest["scheduler"].startswith("tcp://")
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(ipip, files, tmp_path):
+    from profiler.batch import BatchError
+
+    with pytest.raises(BatchError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        score_file_dask(ipip, load_norms(ipip, "general"), files[0], tmp_path / "o.csv",
+                        ScoreOptions(id_column="cid"), scheduler="tcp://127.0.0.1:9")
+    assert not (tmp_path / "o.csv").exists()

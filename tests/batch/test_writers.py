@@ -1,0 +1,100 @@
+"""What a batch writes is safe to open in a spreadsheet, and a run that cannot write says so and leaves nothing."""
+
+from __future__ import annotations
+
+import ast
+import csv
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import profiler
+from profiler.batch import BatchError, ScoreOptions, score_file
+from profiler.batch.writers import csv_field, safe_frame, spreadsheet_safe
+from profiler.norms import load_norms
+from profiler.simulation import simulate_responses
+
+PACKAGE = Path(profiler.__file__).parent
+
+
+@pytest.mark.parametrize("text, safe", [
+    ("=1+2", "'=1+2"), ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"), ("-1", "-1"), ("+2.5", "+2.5"), ("-3e2", "-3e2"), ("-.5", "-.5"),
+    ("Ann", "Ann"), ("", ""), ("a=b", "a=b"), ("-", "'-"), ("- 1", "'- 1"),
+])  # fmt: skip
+def test_owasp_rule(text, safe):
+    assert spreadsheet_safe(text) == safe
+
+
+def test_csv_field_neutralises_then_quotes():
+    assert csv_field('=HYPERLINK("http://x","y")') == '"\'=HYPERLINK(""http://x"",""y"")"'
+    assert csv_field("a,b") == '"a,b"'
+    frame = safe_frame(pd.DataFrame({"=id": ["=x", "y", None], "n": [-1.0, 2.0, np.nan]}))
+    assert list(frame.columns) == ["'=id", "n"]
+    assert frame["'=id"].tolist()[:2] == ["'=x", "y"] and frame["n"].tolist()[:2] == [-1.0, 2.0]
+
+
+def test_every_csv_the_package_writes_goes_through_the_writers():
+    """CSV is written in one module only, profiler.batch.writers, where every text cell is neutralised."""
+    writers = PACKAGE / "batch" / "writers.py"
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+            if name in ("to_csv", "writer", "DictWriter", "write_csv") and path != writers:
+                if name != "writer" or (isinstance(node, ast.Attribute) and getattr(node.value, "id", "") == "csv"):
+                    offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {name}")
+    assert offenders == []
+
+
+@pytest.fixture(scope="module")
+def ipip():
+    return profiler.load_questionnaire("ipip-bfm-50")
+
+
+def test_profiles_and_rejects_are_neutralised(ipip, tmp_path):
+    answers = simulate_responses(ipip, 4, seed=3).astype(int).astype(str)
+    answers.insert(0, "cid", ["=1+2", "@me", "-5", "+cmd|' /C calc'!A0"])
+    answers.loc[3, "E1"] = "=SUM(A1:A9)"
+    path = tmp_path / "r.csv"
+    answers.to_csv(path, index=False)
+    out, rejects = tmp_path / "p.csv", tmp_path / "rej.csv"
+    run = score_file(ipip, load_norms(ipip, "general"), path, out,
+                     ScoreOptions(id_column="cid", on_error="skip", rejects=rejects))
+    assert (run.scored, run.skipped) == (3, 1)
+    with out.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert [r[0] for r in rows[1:]] == ["'=1+2", "'@me", "-5"]
+    with rejects.open(newline="", encoding="utf-8") as handle:
+        rejected = list(csv.DictReader(handle))
+    assert rejected[0]["cid"] == "'+cmd|' /C calc'!A0" and rejected[0]["E1"] == "'=SUM(A1:A9)"
+    assert rejected[0]["problems"] == "item 'E1': not a number: '=SUM(A1:A9)'"
+
+
+def test_out_a_folder_or_unwritable_is_a_clear_error(ipip, tmp_path):
+    answers = simulate_responses(ipip, 3, seed=3).astype(int)
+    path = tmp_path / "r.csv"
+    answers.to_csv(path, index=False)
+    norms = load_norms(ipip, "general")
+    with pytest.raises(BatchError, match="is a folder: give the name of a file"):
+        score_file(ipip, norms, path, tmp_path)
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(BatchError, match="cannot write the output"):
+        score_file(ipip, norms, path, blocker / "p.csv")
+    with pytest.raises(BatchError, match="cannot write the rejects file"):
+        score_file(ipip, norms, path, tmp_path / "p.csv",
+                   ScoreOptions(on_error="skip", rejects=blocker / "r.csv"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "r.csv"]  # nothing partial left
+
+
+def test_a_failing_run_leaves_nothing(ipip, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text(",".join(ipip.item_ids) + "\n" + ",".join(["1"] * 50) + "\n" + '"unclosed\n', encoding="utf-8")
+    with pytest.raises(BatchError):
+        score_file(ipip, load_norms(ipip, "general"), path, tmp_path / "p.csv",
+                   ScoreOptions(on_error="skip", rejects=tmp_path / "rej.csv", chunk_size=1))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]

@@ -1,0 +1,100 @@
+"""Scoring reads every numeric table the same way: numpy and pandas dtypes, nullable and Arrow-backed columns and
+2-D numpy arrays give exactly the scores and counts of the general (column by column, float) path, and the same
+errors; formats that are not integer-coded take that path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import profiler
+from profiler.errors import ResponseError
+from profiler.questionnaire.blocks import code_plan, column_as_float, numeric_source
+from profiler.questionnaire.scoring import score_and_count, score_answers, validate_responses
+
+MINI = Path(__file__).parents[1] / "fixtures" / "questionnaires" / "mini.yaml"
+def _whole(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fractions (which integer columns cannot hold) replaced by another invalid answer."""
+    return frame.mask(frame.notna() & (frame % 1 != 0), 7.0)
+
+
+CONVERSIONS = {
+    "float64": lambda f: f,
+    "float32": lambda f: f.astype(np.float32),
+    "Float64": lambda f: f.astype("Float64"),
+    "Int16": lambda f: _whole(f).astype("Int16"),
+    "double[pyarrow]": lambda f: f.astype("double[pyarrow]"),
+    "int16[pyarrow]": lambda f: _whole(f).astype("Int16").astype("int16[pyarrow]"),
+    "numpy": lambda f: f.to_numpy(),
+    "mixed": lambda f: _whole(f).astype({c: ("Int16" if i % 3 == 0 else "float64[pyarrow]" if i % 3 == 1 else float)
+                                 for i, c in enumerate(f.columns)}),
+}
+
+
+@pytest.fixture(scope="module")
+def mini():
+    return profiler.load_questionnaire(MINI)
+
+
+def _general(questionnaire, frame, invalid):
+    return score_answers(questionnaire, validate_responses(questionnaire, frame, invalid=invalid))
+
+
+CELLS = st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0, 1.0, 3.0, 5.0, np.nan, 0.0, 6.0, 2.5, -1.0, 300.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_every_dtype_scores_as_the_general_path(mini, data):
+    n = data.draw(st.integers(1, 30))
+    columns = mini.item_ids
+    values = np.array([[data.draw(CELLS) for _ in columns] for _ in range(n)])
+    values[:, columns.index("TEN")] = data.draw(st.lists(st.sampled_from([0.0, 12.0, 50.0, np.nan, 51.0]),
+                                                         min_size=n, max_size=n))
+    frame = pd.DataFrame(values, columns=columns)
+    name = data.draw(st.sampled_from(sorted(CONVERSIONS)))
+    table = CONVERSIONS[name](frame)
+    frame = _whole(frame) if name in ("Int16", "int16[pyarrow]", "mixed") else frame
+    for invalid in ("missing", "allow-unanswered", "raise"):
+        try:
+            expected = _general(mini, frame, invalid)
+        except ResponseError as exc:
+            with pytest.raises(ResponseError) as caught:
+                score_and_count(mini, table, invalid=invalid)
+            assert [(p.position, p.item, p.message) for p in caught.value.problems] == \
+                [(p.position, p.item, p.message) for p in exc.problems]
+            continue
+        scores, counts = score_and_count(mini, table, invalid=invalid)
+        np.testing.assert_array_equal(scores.to_numpy(), expected[0].to_numpy())
+        np.testing.assert_array_equal(counts.to_numpy(), expected[1].to_numpy())
+        assert scores.attrs == expected[0].attrs and counts.attrs == expected[1].attrs
+
+
+def test_integer_codes_are_used_where_formats_allow(mini):
+    assert code_plan(mini.scoring_plan, mini.item_ids) is not None
+    ipip = profiler.load_questionnaire("ipip-bfm-50")
+    answers = profiler.simulate_responses(ipip, 50, seed=1).astype(np.int8)
+    assert numeric_source(answers) is not None
+    assert numeric_source(answers.astype(str)) is None  # text: the general path words every problem
+    scores = ipip.score(answers)
+    expected = _general(ipip, answers.astype(float), "raise")[0]
+    np.testing.assert_array_equal(scores.to_numpy(), expected.to_numpy())
+
+
+def test_numpy_arrays_name_their_shape(mini):
+    with pytest.raises(ValueError, match="one column per item of 'team-climate-mini' \\(8, in item order\\)"):
+        mini.score(np.ones((3, 4)))
+    with pytest.raises(TypeError, match="DataFrame or a 2-D numpy array"):
+        mini.score([[1, 2]])
+
+
+def test_column_as_float_reads_missing_values(mini):
+    column = pd.Series([1, None, 3], dtype="Int8")
+    np.testing.assert_array_equal(column_as_float(column), [1.0, np.nan, 3.0])
+    np.testing.assert_array_equal(column_as_float(column.astype("int8[pyarrow]")), [1.0, np.nan, 3.0])
+    np.testing.assert_array_equal(column_as_float(pd.Series(["1", None])), [1.0, np.nan])
