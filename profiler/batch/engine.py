@@ -144,7 +144,7 @@ def prepare(questionnaire: Questionnaire, norms: NormTable | None, responses: Pa
         import pyarrow  # noqa: F401
     except ImportError:
         raise BatchError("batch scoring reads and writes files with pyarrow, which is not installed: "
-                         "pip install 'profiler[batch]'") from None
+                         "pip install 'profiler-psychometrics[batch]'") from None
     if not responses.exists():
         raise BatchError(f"no such file: {responses}")
     if not responses.is_file():  # a directory, a named pipe, a device such as /dev/zero: refused, never read
