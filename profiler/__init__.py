@@ -99,6 +99,10 @@ _EXPORTS: dict[str, str] = {
     "calibrate_irt": "profiler.irt",
     "load_irt_calibration": "profiler.irt",
     "load_irt_calibrations": "profiler.irt",
+    # computerized adaptive testing
+    "CATEngine": "profiler.cat",
+    "CATRules": "profiler.cat",
+    "CATError": "profiler.cat",
     # job models
     "JobModel": "profiler.jobmodel",
     "load_job_model": "profiler.jobmodel",
@@ -243,6 +247,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         load_irt_calibration,
         load_irt_calibrations,
     )
+    from profiler.cat import CATEngine, CATError, CATRules
     from profiler.fairness import (
         FairnessInputError,
         LoadingSignWarning,

@@ -24,6 +24,7 @@ code that raises them, so that each concept stays in one module):
     ``CFADataError``, ``PolychoricError`` — :mod:`profiler.factors`
   - ``IRTDataError`` (responses an IRT model cannot use), ``IRTCalibrationError`` (an IRT calibration artifact
     that cannot be used) — :mod:`profiler.irt`
+  - ``CATError`` (ValueError; adaptive-testing rules or an item bank that cannot be used) — :mod:`profiler.cat`
   - ``NormsError`` > ``NormsMismatchError`` — :mod:`profiler.norms.table`
   - ``JobModelInputError`` > ``UndeclaredInputError``, ``EvidenceError`` — :mod:`profiler.jobmodel.evidence`
   - ``FairnessInputError`` — :mod:`profiler.fairness` (outcomes, groups or answers a fairness analysis cannot use)

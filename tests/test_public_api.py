@@ -26,7 +26,7 @@ EXPECTED = {
     "retest_reliability", "polychoric",
     "FactorModel", "calibrate_questionnaire", "load_factor_model",
     "GRM", "GPCM", "TwoPL", "MultiGroupGRM", "ItemBank", "IRTDataError", "IRTCalibration", "IRTCalibrationError",
-    "calibrate_irt", "load_irt_calibration", "load_irt_calibrations",
+    "calibrate_irt", "load_irt_calibration", "load_irt_calibrations", "CATEngine", "CATRules", "CATError",
     "JobModel", "load_job_model", "parse_job_model", "bundled_job_models",
     "NormTable", "NormsError", "NormsMismatchError", "TraitProfile", "build_norms", "bundled_norms", "load_norms",
     "trait_profile", "trait_profiles", "irt_trait_profiles",
@@ -67,7 +67,7 @@ def test_import_is_light():
                                   "SessionError", "SessionExpiredError", "NormsError", "AuditLogError",
                                   "CandidateError", "ReviewError", "ModelStoppedError", "ControlError",
                                   "AssessmentError", "JobModelInputError", "EvidenceError", "FactorModelError",
-                                  "ValidityError", "IRTDataError", "IRTCalibrationError", "AnchorError",
+                                  "ValidityError", "IRTDataError", "IRTCalibrationError", "AnchorError", "CATError",
                                   "ErasureBlockedError"])
 def test_every_user_error_is_a_profiler_error(name):
     assert issubclass(getattr(profiler, name), profiler.ProfilerError)

@@ -47,7 +47,13 @@ def _check_questionnaire(doc, source: str) -> tuple[list[ErrorDetail], str | Non
         return problems, None
     q = Questionnaire(spec, source)
     summary = f"questionnaire {q.id} {q.version}, {len(q.items)} items, {len(q.scales)} scales"
-    return questionnaire_warnings(q, doc), f"{summary}, {{warnings}} warning(s), {q.content_hash}"
+    found = questionnaire_warnings(q, doc)
+    if spec.administration.adaptive is not None:
+        from profiler.cat.plan import adaptive_scales, check_adaptive
+
+        found += check_adaptive(q, doc)
+        summary += f", adaptive: {', '.join(adaptive_scales(q))}"
+    return found, f"{summary}, {{warnings}} warning(s), {q.content_hash}"
 
 
 def _check_job_model(doc, source: str) -> tuple[list[ErrorDetail], str | None]:
@@ -87,13 +93,14 @@ def run(args: argparse.Namespace) -> int:
     for name in args.files:
         summary = None
         try:
-            doc = read_yaml_file(_resolve(name))
+            path = _resolve(name)
+            doc = read_yaml_file(path)
         except (YamlSourceError, DocumentError) as exc:
             problems = exc.errors
         else:
             is_job_model = isinstance(doc.data, dict) and "criteria" in doc.data
             checker = _check_job_model if is_job_model else _check_questionnaire
-            problems, summary = checker(doc, name)
+            problems, summary = checker(doc, str(path))  # the path: an adaptive bank is read relative to it
         problems = _ordered(problems, args.strict)
         errors = [p for p in problems if p.severity == "error"]
         warnings = [p for p in problems if p.severity == "warning"]
@@ -102,6 +109,6 @@ def run(args: argparse.Namespace) -> int:
         failed += bool(errors)
         if summary is not None and not errors and not args.quiet:
             print(f"{name}: ok — {summary.format(warnings=len(warnings))}")
-        elif summary is not None and errors:
+        elif summary is not None and errors and args.strict:
             print(f"{name}: {len(errors)} warning(s) treated as errors (--strict)", file=sys.stderr)
     return EXIT_PROBLEMS if failed else EXIT_OK

@@ -122,6 +122,7 @@ def check_references(doc: YamlDocument) -> list[ErrorDetail]:
         elif isinstance(item_id, str) and item_id in validity_items:
             err(("scoring_exclusions", i, "item"), f"item {item_id!r} is a validity item and never scored anyway")
     _check_blocks(data, item_index, err)
+    _check_adaptive(data, item_index, err)
     return errors
 
 
@@ -331,3 +332,88 @@ def _check_blocks(data, item_index, err) -> None:
     if missing:
         shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
         err(("administration", "blocks"), f"{len(missing)} item(s) are in no block: {shown}")
+
+
+def _scale_items(scales: list, scale_id: str, seen: frozenset = frozenset()) -> list[str]:
+    """The item ids a scale keys, through its facets (raw document; cycles and bad entries ignored)."""
+    for scale in scales:
+        scale = _mapping(scale)
+        if scale.get("id") != scale_id or scale_id in seen:
+            continue
+        if scale.get("keys") is not None:
+            return [parsed[1] for parsed in map(parse_key, _list(scale.get("keys"))) if parsed is not None]
+        return [i for f in _list(scale.get("facets")) if isinstance(f, str)
+                for i in _scale_items(scales, f, seen | {scale_id})]
+    return []
+
+
+def _check_adaptive(data, item_index, err) -> None:
+    """Adaptive administration: no going back, no pages, scales, items and facets that exist and fit."""
+    admin = _mapping(data.get("administration"))
+    adaptive = admin.get("adaptive")
+    if not isinstance(adaptive, dict):
+        return
+    where = ("administration", "adaptive")
+    if admin.get("allow_back") is not False:
+        err(("administration", "allow_back") if "allow_back" in admin else where, "adaptive administration needs "
+            "allow_back: false: each item is chosen from the answers before it, so changing an answer would change "
+            "the items after it")
+    if admin.get("blocks"):
+        err(("administration", "blocks"), "blocks (pages) cannot be combined with adaptive administration, which "
+            "chooses its items one at a time")
+    scales = _list(data.get("scales"))
+    scale_ids = [_mapping(s).get("id") for s in scales if isinstance(_mapping(s).get("id"), str)]
+    facets_of = {_mapping(s).get("id"): [f for f in _list(_mapping(s).get("facets")) if isinstance(f, str)]
+                 for s in scales}
+    overrides = adaptive.get("scales")
+    if isinstance(overrides, dict):
+        chosen = [name for name in overrides if isinstance(name, str)]
+        for name in chosen:
+            if name not in scale_ids:
+                err(where + ("scales", name), f"adaptive scale {name!r} is not a scale of the questionnaire"
+                    f"{did_you_mean(name, scale_ids)}", key=True)
+    else:
+        nested = {f for fs in facets_of.values() for f in fs}
+        chosen = [s for s in scale_ids if s not in nested]
+    owner: dict[str, str] = {}
+    for name in chosen:
+        items = _scale_items(scales, name)
+        for item in items:
+            if item in owner and owner[item] != name:
+                err(where + (("scales", name) if isinstance(overrides, dict) else ()), f"adaptive scales {owner[item]!r} "
+                    f"and {name!r} share item {item!r}: each adaptive scale is a test of its own, so an item can "
+                    "belong to one only")
+                break
+            owner[item] = name
+    sections = [(where, adaptive, chosen)]
+    if isinstance(overrides, dict):
+        sections += [(where + ("scales", name), _mapping(rules), [name]) for name, rules in overrides.items()
+                     if name in scale_ids]
+    for path, rules, names in sections:
+        items = {i for name in names for i in _scale_items(scales, name)}
+        facets = {f for name in names for f in facets_of.get(name, [])}
+        own = len(names) == 1
+        start = _mapping(rules.get("start"))
+        for j, item in enumerate(_list(start.get("items"))):
+            if isinstance(item, str) and item not in item_index:
+                err(path + ("start", "items", j), f"start item {item!r} does not exist{did_you_mean(item, item_index)}")
+            elif isinstance(item, str) and own and item not in items:
+                err(path + ("start", "items", j), f"start item {item!r} is not an item of scale {names[0]!r}")
+        exposure = _mapping(rules.get("exposure"))
+        for item in _mapping(exposure.get("parameters")):
+            if isinstance(item, str) and item not in item_index:
+                err(path + ("exposure", "parameters", item), f"item {item!r} does not exist"
+                    f"{did_you_mean(item, item_index)}", key=True)
+        proportions = _mapping(_mapping(rules.get("content")).get("proportions"))
+        for facet in proportions:
+            if isinstance(facet, str) and own and facet not in facets:
+                err(path + ("content", "proportions", facet), f"{facet!r} is not a facet of scale {names[0]!r}"
+                    + (f" (its facets: {', '.join(facets_of.get(names[0], []))})" if facets_of.get(names[0])
+                       else ", which has no facets"), key=True)
+        shares = [v for v in proportions.values() if _is_number(v)]
+        if proportions and len(shares) == len(proportions) and abs(sum(shares) - 1) > 1e-6:
+            err(path + ("content", "proportions"), f"facet proportions must sum to 1, they sum to {sum(shares):g}")
+        stop = _mapping(rules.get("stop"))
+        low, high = stop.get("min_items"), stop.get("max_items")
+        if _is_number(low) and _is_number(high) and low > high:
+            err(path + ("stop", "min_items"), f"min_items ({low}) is more than max_items ({high})")

@@ -204,8 +204,92 @@ class Block(Strict):
     title: Translations | None = None
 
 
+class Exposure(Strict):
+    """Exposure control of an adaptive test: how often the best items may be given (see docs/administration.md)."""
+
+    method: Literal["none", "randomesque", "sympson-hetter"] = Field(
+        default="none",
+        description="none: always the best item; randomesque: one of the `candidates` best at random (Kingsbury "
+        "& Zara, 1989); sympson-hetter: the best item is given with probability K (its parameter), else the "
+        "next one is tried (Sympson & Hetter, 1985; parameters from `profiler cat simulate --sympson-hetter`).",
+    )
+    candidates: int = Field(default=5, ge=1, le=MAX_COUNT,
+                            description="randomesque: how many of the best items to draw from.")
+    parameters: dict[Identifier, Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=dict,
+        description="sympson-hetter: item -> K in (0, 1], the probability that the item is given when it is the "
+        "best; items not listed have K = 1.",
+    )
+
+
+class ContentBalancing(Strict):
+    """Which facets an adaptive test must cover (facets are the scale's `facets`)."""
+
+    each_facet: int = Field(default=0, ge=0, le=MAX_COUNT, description="At least this many items of every facet "
+                            "before the test may stop (0: no requirement).")
+    proportions: dict[Identifier, Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        default=None, description="Facet -> target share of the items (sums to 1): the next item comes from the "
+        "facet furthest below its share (Kingsbury & Zara, 1989).")
+
+
+class StartRule(Strict):
+    """How an adaptive test starts."""
+
+    theta: float = Field(default=0.0, ge=-6, le=6, description="Theta at which the first item is chosen (0: the "
+                         "mean of the calibration sample).")
+    items: list[Identifier] = Field(default_factory=list, description="Items given first, in this order.")
+
+
+class StopRule(Strict):
+    """When an adaptive test stops: the SE reached after at least `min_items`, or `max_items`."""
+
+    se: float | None = Field(default=0.3, gt=0, le=MAX_VALUE, description="Stop once the standard error (posterior "
+                             "SD) of theta is at most this; null: no SE rule. 0.3 is a reliability of about .91.")
+    min_items: int = Field(default=1, ge=0, le=MAX_COUNT,
+                           description="Fewest items before the SE rule may stop the test.")
+    max_items: int | None = Field(default=None, ge=1, le=MAX_COUNT, description="Most items; null: the whole bank.")
+
+
+Criterion = Literal["fisher", "kl"]
+
+
+class AdaptiveOverride(Strict):
+    """One scale's own adaptive rules: every field given replaces the test-wide one (within exposure, content,
+    start and stop, field by field)."""
+
+    bank: NonEmptyText | None = None
+    selection: Criterion | None = None
+    exposure: Exposure | None = None
+    content: ContentBalancing | None = None
+    start: StartRule | None = None
+    stop: StopRule | None = None
+
+
+class Adaptive(Strict):
+    """Adaptive administration (computerized adaptive testing) of some or all scales on a calibrated item bank.
+
+    Each adaptive scale is a test of its own, given after the items of no adaptive scale, in the order of
+    `scales` (default: every scale that is no other's facet). See docs/administration.md.
+    """
+
+    bank: NonEmptyText = Field(description="The IRT calibration: the id of a bundled questionnaire with one "
+                               "(e.g. ipip-bfm-50), a folder of <scale>.json artifacts or one artifact file "
+                               "(relative to this file).")
+    selection: Criterion = Field(default="fisher", description="fisher: maximum Fisher information at the current "
+                                 "theta; kl: Kullback-Leibler information over the current posterior.")
+    exposure: Exposure = Exposure()
+    content: ContentBalancing = ContentBalancing()
+    start: StartRule = StartRule()
+    stop: StopRule = StopRule()
+    scales: dict[Identifier, AdaptiveOverride] | None = Field(
+        default=None, description="The adaptive scales, each with its own rules ({} for none); default every "
+        "scale that is no other's facet.")
+
+
 class Administration(Strict):
     """How the questionnaire is presented."""
+
+    _omit_when_empty = frozenset({"adaptive"})
 
     order: Literal["fixed", "random"] = "fixed"
     seed: int | None = Field(
@@ -221,6 +305,9 @@ class Administration(Strict):
     allow_back: bool = True
     time_limit_seconds: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
     item_time_limit_seconds: float | None = Field(default=None, gt=0, le=MAX_SECONDS)
+    adaptive: Adaptive | None = Field(
+        default=None, description="Adaptive administration of scales on an IRT item bank (needs allow_back: "
+        "false and no blocks).")
 
 
 ValidityIndex = Literal[
