@@ -145,6 +145,9 @@ class Session:
             raise SessionError(f"questionnaire {questionnaire.id!r} is not offered in {language!r}; "
                                f"offered: {', '.join(questionnaire.languages)}")
         admin = questionnaire.spec.administration
+        if admin.adaptive is not None:
+            raise SessionError(f"questionnaire {questionnaire.id!r} declares adaptive administration, which sessions "
+                               "do not run yet: simulate it with profiler.cat.simulate")
         if admin.order == "random":
             seed = admin.seed if admin.seed is not None else seed if seed is not None else secrets.randbits(63)
             if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= MAX_SEED:
