@@ -34,7 +34,7 @@ from profiler.batch.header import check_header, read_header
 from profiler.batch.manifest import record_run, run_record, write_manifest
 from profiler.batch.placement import placement
 from profiler.batch.options import SHOWN_PROBLEMS, BatchError, Progress, ScoreOptions, ScoreRun
-from profiler.batch.reading import Chunk, csv_chunks, is_parquet, parquet_chunks, parquet_header
+from profiler.batch.reading import Chunk, ReadDigest, csv_chunks, is_parquet, parquet_chunks, parquet_header
 from profiler.batch.writers import ProfileOutput, StagedFile, write_rejects, write_rejects_header
 from profiler.jobmodel import JobModel
 from profiler.norms import NormTable, RawScoreSEM
@@ -86,7 +86,7 @@ def write_scored(plan: FilePlan, scored: Iterator[tuple[ScoredChunk, int]], out:
         if options.rejects is not None:
             staged.append(StagedFile(options.rejects, "the rejects file"))
         output = ProfileOutput(staged[0], options.output_format, MEASURE_DECIMALS)
-        rejects = staged[1].handle if len(staged) > 1 else None
+        rejects = staged[1] if len(staged) > 1 else None
         if rejects is not None:
             write_rejects_header(rejects, plan.header, options.id_column, plan.scorer.position)
         for chunk, done in scored:
@@ -105,6 +105,8 @@ def write_scored(plan: FilePlan, scored: Iterator[tuple[ScoredChunk, int]], out:
         raise
     for file in staged:
         file.discard() if run.stopped_at is not None else file.commit()
+        if file.sha256 is not None:
+            plan.hashed[file.path] = (file.sha256, file.size)
     return run
 
 
@@ -113,27 +115,35 @@ def finish(run: ScoreRun, plan: FilePlan, inputs: list[Path], outputs: list[Path
            options: ScoreOptions, engine: str, scheduler: str | None, started: datetime, store: Store | None,
            actor: str) -> None:
     """The manifest of a completed run, next to its output and (with a store) in the audit log."""
+    if plan.read.complete:
+        plan.hashed[plan.path] = (f"sha256:{plan.read.digest.hexdigest()}", plan.read.size)
     record = run_record(run, inputs=inputs, outputs=outputs, questionnaire=questionnaire, norms=norms,
                         calibration=calibration, job_model=job_model, options=options, engine=engine,
-                        scheduler=scheduler, started=started, finished=datetime.now(UTC))
+                        scheduler=scheduler, started=started, finished=datetime.now(UTC), hashed=plan.hashed)
     run.manifest = write_manifest(run.out, record)
     if store is not None:
         run.log_seq = record_run(store, record, actor)
 
 
 class FilePlan:
-    """A checked responses file: its header, item columns, how to read it in chunks, and the chunk scorer."""
+    """A checked responses file: its header, item columns, how to read it in chunks, and the chunk scorer.
+
+    ``read`` hashes the CSV as :meth:`chunks` reads it and ``hashed`` collects the files hashed as they were
+    written (path -> ``sha256:<hex>``, bytes), so that the manifest does not read them again.
+    """
 
     def __init__(self, path: Path, header: list[str], item_columns: list[str], options: ScoreOptions,
                  scorer: ChunkScorer, other: list[str]):
         self.path, self.header, self.item_columns, self.options = path, header, item_columns, options
         self.scorer, self.other = scorer, other
+        self.read = ReadDigest()
+        self.hashed: dict[Path, tuple[str, int]] = {}
 
     def chunks(self) -> Iterator[Chunk]:
         o = self.options
         if is_parquet(self.path):
             return parquet_chunks(self.path, self.item_columns, o.id_column, o.chunk_size, self.other)
-        return csv_chunks(self.path, self.header, self.item_columns, o.id_column, o.sep, o.chunk_size)
+        return csv_chunks(self.path, self.header, self.item_columns, o.id_column, o.sep, o.chunk_size, self.read)
 
 
 def prepare(questionnaire: Questionnaire, norms: NormTable | None, responses: Path, out: Path,

@@ -24,8 +24,11 @@ from profiler.store.records import BatchFile, StoredBatchRun
 BLOCK = 1 << 20
 
 
-def file_record(path: Path) -> BatchFile:
-    """A file's place, SHA-256 (read in blocks) and size."""
+def file_record(path: Path, hashed: dict[Path, tuple[str, int]] | None = None) -> BatchFile:
+    """A file's place, SHA-256 and size: as hashed when it was read or written (``hashed``), else read in blocks."""
+    if hashed and Path(path) in hashed:
+        sha256, size = hashed[Path(path)]
+        return BatchFile(path=str(Path(path).resolve()), sha256=sha256, bytes=size)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(BLOCK):
@@ -40,12 +43,13 @@ def manifest_path(out: Path) -> Path:
 
 def run_record(run: ScoreRun, *, inputs: list[Path], outputs: list[Path], questionnaire: Any, norms: Any,
                calibration: Any, job_model: Any, options: ScoreOptions, engine: str, scheduler: str | None,
-               started: datetime, finished: datetime) -> StoredBatchRun:
-    """The typed record of a completed run."""
+               started: datetime, finished: datetime,
+               hashed: dict[Path, tuple[str, int]] | None = None) -> StoredBatchRun:
+    """The typed record of a completed run (``hashed``: files already hashed, see :func:`file_record`)."""
     q = questionnaire.identity()
     jm = job_model.identity() if job_model is not None else {}
     return StoredBatchRun(
-        inputs=[file_record(p) for p in inputs], outputs=[file_record(p) for p in outputs],
+        inputs=[file_record(p, hashed) for p in inputs], outputs=[file_record(p, hashed) for p in outputs],
         questionnaire_id=q["questionnaire_id"], questionnaire_version=q["questionnaire_version"],
         questionnaire_hash=q["content_hash"],
         norm_group=norms.name if norms is not None else None, norm_version=norms.version if norms is not None else None,

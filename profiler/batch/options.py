@@ -45,7 +45,7 @@ class ScoreOptions:
     on_error: ErrorPolicy = "stop"
     rejects: Path | None = None
     percentiles: PercentileMethod = "empirical"
-    chunk_size: int = 20_000
+    chunk_size: int = 10_000
     sep: str = ","
     output_format: OutputFormat = "csv"
 

@@ -6,8 +6,8 @@ respondents' ids, and where each row is in the file:
 
 - **CSV**: the line number (the header is line 1, the first respondent line 2). Blank lines are kept as rows
   of empty cells so that the count stays exact (the engine skips and counts them); a quoted value spanning
-  lines would shift it. Item columns are read as dictionary-encoded text: each chunk maps its few distinct
-  strings to numbers once and takes them by index.
+  lines would shift it. Item columns are read as text: a one-digit cell is its digit, read straight from
+  Arrow's buffers; any other text (``" 3"``, ``"2.5"``, ``"often"``) is converted once per distinct text.
 - **Parquet**: the row number (the first row is row 1). Item columns may be numbers (any integer or float
   type, nulls for missing) or text.
 """
@@ -15,7 +15,8 @@ respondents' ids, and where each row is in the file:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,7 +27,8 @@ from profiler.batch.header import MAX_LINE_BYTES
 from profiler.batch.options import BatchError
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-CSV_BLOCK_BYTES = 1 << 22  # pyarrow's read block; chunks of rows are cut from the blocks
+CSV_BLOCK_BYTES = MAX_LINE_BYTES + 4096  # pyarrow's read block (it reads a few dozen ahead): the longest line fits
+KNOWN_WORDS = 256  # distinct texts of a column whose numbers are kept for the next columns and chunks
 # Cells read as empty (unanswered), by every reader alike (pandas' list, as ``profiler score`` always read them)
 NULL_CELLS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
               "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
@@ -65,10 +67,13 @@ class Chunk:
         return self.cells.column(column)[row].as_py()
 
 
-def _numbers(column: Any) -> np.ndarray:
-    """One column (a pyarrow ChunkedArray) as float64: NaN for null, inf for text that is not a number."""
+def _numbers(column: Any, known: dict[tuple[str, ...], np.ndarray] | None = None) -> np.ndarray:
+    """One column (a pyarrow ChunkedArray) as float64: NaN for null, inf for text that is not a number.
+
+    ``known`` keeps the numbers of the distinct texts already met (a column of answers holds a handful, the same
+    in every column and chunk), so that each is converted once per file, not once per column and chunk.
+    """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     out = np.empty(len(column))
     start = 0
@@ -79,48 +84,97 @@ def _numbers(column: Any) -> np.ndarray:
             out[start:stop] = part.cast(pa.float64()).to_numpy(zero_copy_only=False)
         elif pa.types.is_null(kind):
             out[start:stop] = np.nan
+        elif pa.types.is_string(kind) and len(part):
+            out[start:stop] = _digits(part, known)
         else:
-            if not pa.types.is_dictionary(kind):
-                part = pc.dictionary_encode(part.cast(pa.string()))
-            words = part.dictionary.to_numpy(zero_copy_only=False)
-            values = np.array(pd.to_numeric(pd.Series(words, dtype=object).str.strip(), errors="coerce"), dtype=float)
-            values[np.isnan(values)] = np.inf  # text that is not a number: an invalid answer, flagged later
-            table = np.append(values, np.nan)  # the last entry is an empty cell
-            codes = pc.fill_null(part.indices, len(words)).to_numpy(zero_copy_only=False)
-            out[start:stop] = table[codes]
+            out[start:stop] = _text_numbers(part, known)
         start = stop
     return out
 
 
-def answers_of(table: Any, item_columns: list[str]) -> np.ndarray:
-    """The item columns of a table as one float block (NaN empty, inf for text that is no number)."""
+def _text_numbers(part: Any, known: dict[tuple[str, ...], np.ndarray] | None) -> np.ndarray:
+    """Text cells (an Arrow array, dictionary-encoded or not) as numbers, each distinct text converted once."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not pa.types.is_dictionary(part.type):
+        part = pc.dictionary_encode(part.cast(pa.string()))
+    words = tuple(part.dictionary.to_pylist())
+    table = known.get(words) if known is not None else None
+    if table is None:
+        values = np.array(pd.to_numeric(pd.Series(words, dtype=object).str.strip(), errors="coerce"), dtype=float)
+        values[np.isnan(values)] = np.inf  # text that is not a number: an invalid answer, flagged later
+        table = np.append(values, np.nan)  # the last entry is an empty cell
+        if known is not None and len(words) <= KNOWN_WORDS:
+            known[words] = table
+    codes = pc.fill_null(part.indices, len(words)).to_numpy(zero_copy_only=False)
+    return table[codes]
+
+
+def _digits(part: Any, known: dict[tuple[str, ...], np.ndarray] | None) -> np.ndarray:
+    """A text column as numbers, reading the usual cell (one digit) straight from Arrow's buffers; other cells
+    (``" 3"``, ``"2.5"``, ``"often"``) through :func:`_numbers` (NaN for null, inf for text that is no number)."""
+    import pyarrow as pa
+
+    n = len(part)  # offsets: where each cell's bytes start; a one-byte cell "0".."9" is its digit
+    offsets = np.frombuffer(part.buffers()[1], dtype=np.int32)[part.offset : part.offset + n + 1]
+    data = part.buffers()[2]
+    text = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else np.zeros(1, np.uint8)
+    first = text[np.minimum(offsets[:-1], len(text) - 1)]
+    digit = (np.diff(offsets) == 1) & (first >= 48) & (first <= 57)
+    out = first.astype(float) - 48.0
+    if part.null_count:
+        digit &= part.is_valid().to_numpy(zero_copy_only=False)
+    if not digit.all():
+        other = np.flatnonzero(~digit)
+        out[other] = _text_numbers(part.take(pa.array(other)), known)
+    return out
+
+
+def answers_of(table: Any, item_columns: list[str], known: dict[tuple[str, ...], np.ndarray] | None = None
+               ) -> np.ndarray:
+    """The item columns of a table as one float block (NaN empty, inf for text that is no number); ``known``
+    as for :func:`_numbers`."""
     answers = np.empty((table.num_rows, len(item_columns)), order="F")
+    known = {} if known is None else known
     for j, name in enumerate(item_columns):
-        answers[:, j] = _numbers(table.column(name))
+        answers[:, j] = _numbers(table.column(name), known)
     return answers
 
 
-def _chunk(table: Any, item_columns: list[str], id_column: str | None, positions: np.ndarray, done: int) -> Chunk:
-    answers = answers_of(table, item_columns)
+def _chunk(table: Any, item_columns: list[str], id_column: str | None, positions: np.ndarray, done: int,
+           known: dict[tuple[str, ...], np.ndarray] | None = None) -> Chunk:
+    answers = answers_of(table, item_columns, known)
     ids = None
     if id_column is not None:
         ids = table.column(id_column).to_numpy(zero_copy_only=False)
     return Chunk(answers, table, ids, positions, done)
 
 
-class _Counting:
-    """A binary file that counts the bytes read through it (pyarrow reads ahead; close enough for progress) and
-    refuses a line longer than :data:`MAX_LINE_BYTES`, so that a file without line breaks (or a row of one huge
-    field) cannot fill memory."""
+@dataclass
+class ReadDigest:
+    """The SHA-256 of a file hashed as it is read (for the run manifest): ``complete`` once read to its end."""
 
-    def __init__(self, handle: IO[bytes], path: Path):
-        self.handle, self.path = handle, path
+    digest: Any = field(default_factory=hashlib.sha256)
+    size: int = 0
+    complete: bool = False
+
+
+class _Counting:
+    """A binary file that counts (and hashes) the bytes read through it (pyarrow reads ahead; close enough for
+    progress) and refuses a line longer than :data:`MAX_LINE_BYTES`, so that a file without line breaks (or a
+    row of one huge field) cannot fill memory."""
+
+    def __init__(self, handle: IO[bytes], path: Path, hashing: ReadDigest):
+        self.handle, self.path, self.hashing = handle, path, hashing
         self.read_bytes = 0
         self.run = 0  # bytes since the last line break
 
     def read(self, size: int = -1) -> bytes:
         data = self.handle.read(size)
         self.read_bytes += len(data)
+        self.hashing.digest.update(data)
+        self.hashing.size += len(data)
         last = max(data.rfind(b"\n"), data.rfind(b"\r"))
         self.run = len(data) - last - 1 if last >= 0 else self.run + len(data)
         if self.run > MAX_LINE_BYTES:
@@ -132,15 +186,12 @@ class _Counting:
 
 
 def csv_chunks(path: Path, header: list[str], item_columns: list[str], id_column: str | None, sep: str,
-               chunk_size: int) -> Iterator[Chunk]:
-    """Chunks of ``chunk_size`` rows of a CSV whose header (line 1) is ``header``."""
+               chunk_size: int, hashing: ReadDigest | None = None) -> Iterator[Chunk]:
+    """Chunks of ``chunk_size`` rows of a CSV whose header (line 1) is ``header`` (hashed into ``hashing``)."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
-    text = pa.dictionary(pa.int32(), pa.string())
-    types = {name: text for name in header}
-    if id_column is not None:
-        types[id_column] = pa.string()
+    types = {name: pa.string() for name in header}
     lines_read = 1  # the header
     wrong: list[Any] = []
 
@@ -149,7 +200,8 @@ def csv_chunks(path: Path, header: list[str], item_columns: list[str], id_column
         return "error"
 
     with open(path, "rb") as raw:
-        counting = _Counting(raw, path)
+        hashing = hashing if hashing is not None else ReadDigest()
+        counting = _Counting(raw, path, hashing)
         try:
             reader = pcsv.open_csv(
                 counting,
@@ -161,6 +213,7 @@ def csv_chunks(path: Path, header: list[str], item_columns: list[str], id_column
             )  # fmt: skip
             pending: list[Any] = []
             held = 0
+            known: dict[tuple[str, ...], np.ndarray] = {}
             for batch in _batches(reader, path, wrong):
                 pending.append(batch)
                 held += batch.num_rows
@@ -168,12 +221,14 @@ def csv_chunks(path: Path, header: list[str], item_columns: list[str], id_column
                     table = pa.Table.from_batches(pending)
                     head, rest = table.slice(0, chunk_size), table.slice(chunk_size)
                     yield _chunk(head, item_columns, id_column, lines_read + 1 + np.arange(chunk_size),
-                                 counting.read_bytes)
+                                 counting.read_bytes, known)
                     lines_read += chunk_size
                     pending, held = rest.to_batches(), rest.num_rows
             if held:
                 table = pa.Table.from_batches(pending)
-                yield _chunk(table, item_columns, id_column, lines_read + 1 + np.arange(held), counting.read_bytes)
+                yield _chunk(table, item_columns, id_column, lines_read + 1 + np.arange(held), counting.read_bytes,
+                             known)
+            hashing.complete = hashing.size == path.stat().st_size  # every byte went through the digest
         except pa.ArrowException as exc:
             raise _unreadable(path, exc, wrong) from None
 
@@ -223,6 +278,7 @@ def parquet_chunks(path: Path, item_columns: list[str], id_column: str | None, c
     total, size = max(file.metadata.num_rows, 1), path.stat().st_size
     columns = [*item_columns, *([id_column] if id_column else []), *other]
     done = 0
+    known: dict[tuple[str, ...], np.ndarray] = {}
     try:
         for batch in file.iter_batches(batch_size=chunk_size, columns=columns):
             table = pa.Table.from_batches([batch])
@@ -231,9 +287,9 @@ def parquet_chunks(path: Path, item_columns: list[str], id_column: str | None, c
                                          table.column(id_column).cast(pa.string()))
             positions = done + 1 + np.arange(batch.num_rows)
             done += batch.num_rows
-            yield _chunk(table, item_columns, id_column, positions, int(size * done / total))
+            yield _chunk(table, item_columns, id_column, positions, int(size * done / total), known)
     except pa.ArrowException as exc:
         raise BatchError(f"{path}: cannot read the Parquet file: {exc}") from None
 
 
-__all__ = ["NULL_CELLS", "PARQUET_SUFFIXES", "Chunk", "answers_of", "csv_chunks", "is_parquet", "parquet_chunks", "parquet_header"]
+__all__ = ["NULL_CELLS", "PARQUET_SUFFIXES", "Chunk", "ReadDigest", "answers_of", "csv_chunks", "is_parquet", "parquet_chunks", "parquet_header"]

@@ -7,6 +7,7 @@ injection), and every file is written under a temporary name and renamed when th
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -39,8 +40,7 @@ def _quoted(text: str) -> str:
 def csv_field(text: str) -> str:
     """A CSV field, safe in a spreadsheet (:func:`spreadsheet_safe`), quoted (inner quotes doubled) when it
     holds a separator, a quote or a line break."""
-    text = spreadsheet_safe(text)
-    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\r\n') else text
+    return _quoted(spreadsheet_safe(text))
 
 
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -56,7 +56,11 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 class StagedFile:
     """A file written under ``<name>.partial`` and renamed to its name by :meth:`commit`, or removed by
-    :meth:`discard`: readers never see half of it. Opening checks the place first, with a clear error."""
+    :meth:`discard`: readers never see half of it. Opening checks the place first, with a clear error.
+
+    What goes through :meth:`write` is hashed on the way (SHA-256, for the run manifest), so that a large output
+    is not read back to be hashed; :attr:`sha256` is None once a writer was given the file itself (:meth:`binary`).
+    """
 
     def __init__(self, path: Path, what: str):
         self.path = Path(path)
@@ -65,14 +69,30 @@ class StagedFile:
             raise BatchError(f"{what} {self.path} is a folder: give the name of a file to write")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.handle: IO[str] = open(self.partial, "w", newline="", encoding="utf-8")
+            self.handle: IO[bytes] = open(self.partial, "wb")
         except OSError as exc:
             raise BatchError(f"cannot write {what} {self.path}: {exc.strerror or exc}") from None
+        self._digest: Any = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: str | bytes | memoryview) -> None:
+        """Append text (UTF-8) or bytes, hashing them."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if self._digest is not None:
+            self._digest.update(data)
+        self.size += memoryview(data).nbytes
+        self.handle.write(data)
+
+    @property
+    def sha256(self) -> str | None:
+        """``sha256:<hex>`` of everything written, or None when a writer wrote to the file directly."""
+        return None if self._digest is None else f"sha256:{self._digest.hexdigest()}"
 
     def binary(self) -> IO[bytes]:
-        """The file for a binary writer (pyarrow's CSV and Parquet writers), at its start."""
-        self.handle.flush()
-        return self.handle.buffer
+        """The file for a binary writer (pyarrow's Parquet writer); what it writes is not hashed here."""
+        self._digest = None
+        return self.handle
 
     def commit(self) -> None:
         self.handle.close()
@@ -132,14 +152,14 @@ class ProfileOutput:
                 schema = table.rename_columns(self.names).schema.with_metadata(None)
                 self.writer = pq.ParquetWriter(self.staged.binary(), schema)
             else:
-                self.staged.handle.write(",".join(csv_field(n) for n in table.schema.names) + "\n")
+                self.staged.write(",".join(csv_field(n) for n in table.schema.names) + "\n")
         if self.fmt == "parquet":
             self.pending.append(table.rename_columns(self.names))
             self.held += table.num_rows
             if self.held >= self.ROW_GROUP:
                 self._flush(whole_groups=True)
         elif table.num_rows:
-            self.staged.handle.write(csv_text(table, self.decimals))
+            self.staged.write(csv_text(table, self.decimals))
 
     def _flush(self, whole_groups: bool) -> None:
         import pyarrow as pa
@@ -160,15 +180,16 @@ class ProfileOutput:
             self.writer.close()
 
 
-def csv_text(table: Any, decimals: dict[str, int | None]) -> str:
-    """CSV rows (no header) of an Arrow table; consecutive columns ``<group>.<measure>`` with a measure in
-    ``decimals`` (its digits after the point, None for an integer) are formatted by distinct combination within
-    their group."""
+def csv_text(table: Any, decimals: dict[str, int | None]) -> memoryview:
+    """CSV rows (no header) of an Arrow table, as UTF-8 bytes; consecutive columns ``<group>.<measure>`` with a
+    measure in ``decimals`` (its digits after the point, None for an integer) are formatted by distinct
+    combination within their group. The rows are joined by Arrow, not one by one in Python."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    n = table.num_rows
-    pieces: list[np.ndarray] = []
+    text = pa.large_string()  # 64-bit offsets: a chunk's text may pass 2 GB
+    table = table.combine_chunks()
+    pieces = []
     names = table.schema.names
     j = 0
     while j < len(names):
@@ -178,26 +199,38 @@ def csv_text(table: Any, decimals: dict[str, int | None]) -> str:
             while j + len(members) < len(names) and names[j + len(members)].rpartition(".")[0] == group and \
                     names[j + len(members)].rpartition(".")[2] in decimals:
                 members.append(j + len(members))
-            pieces.append(_grouped_text(table, members, decimals))
+            texts, codes = _grouped_text(table, members, decimals)
+            pieces.append(pa.array(texts, type=text).take(pa.array(codes)))
             j += len(members)
             continue
-        column = table.column(j)
+        column = _single(table.column(j))
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             # the cells were made spreadsheet-safe when the table was built; here they are quoted where needed
-            encoded = pc.dictionary_encode(column).combine_chunks()
-            words = encoded.dictionary.to_pylist()
-            quoted = [_quoted(w) for w in words] + [""]  # the last entry is an empty cell
-            indices = pc.fill_null(encoded.indices, len(words)).to_numpy(zero_copy_only=False)
-            pieces.append(np.array(quoted, dtype=object)[indices])
+            column = pc.fill_null(column.cast(text), pa.scalar("", text))
+            special = pc.match_substring_regex(column, '[,"\r\n]')
+            if pc.any(special).as_py():
+                mark = pa.scalar('"', text)
+                quoted = pc.binary_join_element_wise(mark, pc.replace_substring(column, '"', '""'), mark,
+                                                     pa.scalar("", text))
+                column = pc.if_else(special, quoted, column)
+            pieces.append(column)
         else:
-            text = pc.fill_null(pc.cast(column, pa.string()), "")
-            pieces.append(np.array(text.to_pylist(), dtype=object))
+            pieces.append(pc.fill_null(pc.cast(column, text), pa.scalar("", text)))
         j += 1
-    return "".join([",".join(row) + "\n" for row in zip(*pieces, strict=True)]) if n else ""
+    rows = pc.binary_join_element_wise(pc.binary_join_element_wise(*pieces, pa.scalar(",", text)),
+                                       pa.scalar("\n", text), pa.scalar("", text))
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1]
+    return memoryview(rows.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
 
 
-def _grouped_text(table: Any, members: list[int], decimals: dict[str, int]) -> np.ndarray:
-    """The text of several numeric columns joined by commas, formatted once per distinct combination."""
+def _single(column: Any) -> Any:
+    """A column of a table whose chunks were combined, as one array."""
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+
+
+def _grouped_text(table: Any, members: list[int], decimals: dict[str, int]) -> tuple[list[str], np.ndarray]:
+    """The text of several numeric columns joined by commas, formatted once per distinct combination: the texts
+    and, per row, the index of its text."""
     columns = [table.column(j).to_numpy(zero_copy_only=False) for j in members]
     pair = np.empty(len(columns[0]), dtype=complex)
     pair.real = 0.0
@@ -217,7 +250,7 @@ def _grouped_text(table: Any, members: list[int], decimals: dict[str, int]) -> n
             value = values[row]
             fields.append("" if value is None or value != value else fmt % value)
         texts.append(",".join(fields))
-    return np.array(texts, dtype=object)[codes]
+    return texts, codes
 
 
 def write_rejects_header(handle: IO[str], header: list[str], id_column: str | None, position: str = "line") -> None:
