@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from profiler.batch.options import SHOWN_PROBLEMS
 from profiler.batch.placement import Placement
 from profiler.batch.reading import Chunk
 from profiler.norms import MEASURES, RAW_MEASURES
@@ -34,8 +35,9 @@ class ScoredChunk:
     blank: int
     table: Any  # pyarrow.Table of output rows, or None when no row was good
     bad_positions: np.ndarray  # line (row) numbers of the bad rows
-    reports: list[list[str]] = field(default_factory=list)  # per bad row: "line N, item 'X': problem: value"
-    rejected: list[list[str]] = field(default_factory=list)  # per bad row: its cells as read (after position, problems)
+    problems: int = 0  # problems of the bad rows (one per bad cell)
+    messages: list[str] = field(default_factory=list)  # the first SHOWN_PROBLEMS: "line N, item 'X': problem: value"
+    rejects: Any = None  # pyarrow.Table of the rejects file's rows (id, position, problems, cells as read), or None
     span: tuple[int, int] = (0, 0)  # first and last line (row) of the chunk's respondents
 
 
@@ -81,7 +83,7 @@ class ChunkScorer:
         result = ScoredChunk(len(x), blank, None, positions[bad_rows])
         result.span = (int(positions[0]), int(positions[-1]))
         if len(bad_rows):
-            result.reports, result.rejected = self._problems(cells, x, bad_cells, bad_rows, positions)
+            self._problems(result, cells, x, bad_cells, bad_rows, positions)
         good = ~bad
         if not good.any():
             return result
@@ -107,33 +109,73 @@ class ChunkScorer:
         ids = np.array([], dtype=object) if self.id_column is not None else None
         return self._table(profiles, np.zeros(0, np.int64), ids, evaluated)
 
-    def _problems(self, cells: Any, x: np.ndarray, bad_cells: np.ndarray, bad_rows: np.ndarray,
-                  positions: np.ndarray) -> tuple[list[list[str]], list[list[str]]]:
-        """Per bad row: ``line N, item 'X': problem: value`` for each bad cell, and its cells as read."""
-        from profiler.batch.writers import cell_text
+    def _problems(self, result: ScoredChunk, cells: Any, x: np.ndarray, bad_cells: np.ndarray, bad_rows: np.ndarray,
+                  positions: np.ndarray) -> None:
+        """The bad rows' problems (``item 'X': problem: value`` for each bad cell; the first as messages with their
+        line) and their rows for the rejects file, by column and by distinct value rather than cell by cell, so
+        that a bad row costs what a good one does."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-        reports = []
-        rows_as_read = cells.take(bad_rows).to_pylist()
-        for k, r in enumerate(bad_rows.tolist()):
-            messages = []
-            for c in np.flatnonzero(bad_cells[r]).tolist():
-                item = self.item_columns[c]
-                value = rows_as_read[k][item]
-                if value is None or (isinstance(value, float) and np.isnan(value)):
-                    message, shown = "required item not answered", ""
-                elif np.isinf(x[r, c]) and not _is_number(value):
-                    message, shown = "not a number", f": {_show(value)}"
-                else:
-                    fmt = describe_format(self.plan.format_of(item))
-                    message, shown = f"not an answer of this item ({fmt})", f": {_show(value)}"
-                messages.append(f"{self.position} {positions[r]}, item {item!r}: {message}{shown}")
-            reports.append(messages)
-        rejected = [[cell_text(row.get(name)) for name in self.header if name != self.id_column]
-                    for row in rows_as_read]
+        from profiler.batch.writers import safe_text
+
+        rows, columns = np.nonzero(bad_cells[bad_rows])  # by bad row, then by column: the order of the messages
+        texts = np.empty(len(rows), dtype=object)
+        for c in np.unique(columns).tolist():
+            at = np.flatnonzero(columns == c)
+            where = bad_rows[rows[at]]
+            texts[at] = self._cell_problems(c, cells.column(self.item_columns[c]).take(pa.array(where)), x[where, c])
+        result.problems = len(texts)
+        shown = min(len(texts), SHOWN_PROBLEMS)
+        result.messages = [f"{self.position} {positions[bad_rows[rows[i]]]}, {texts[i]}" for i in range(shown)]
+        starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(bad_rows)))]).astype(np.int32)
+        listed = pa.ListArray.from_arrays(pa.array(starts), pa.array(texts, type=pa.string()))
+        taken = cells.take(pa.array(bad_rows))
+        arrays = [pa.array(positions[bad_rows].astype(np.int64)), safe_text(pc.binary_join(listed, "; "))]
+        arrays += [self._as_read(taken, name) for name in self.header if name != self.id_column]
         if self.id_column is not None:
-            rejected = [[cell_text(row.get(self.id_column)), *rest] for row, rest in zip(rows_as_read, rejected,
-                                                                                          strict=True)]
-        return reports, rejected
+            arrays.insert(0, self._as_read(taken, self.id_column))
+        result.rejects = pa.Table.from_arrays(arrays, names=[f"c{j}" for j in range(len(arrays))])
+
+    def _cell_problems(self, c: int, values: Any, answers: np.ndarray) -> np.ndarray:
+        """``item 'X': problem[: value]`` for bad cells of item column ``c`` (as read, and as numbers), worded
+        once per distinct value."""
+        import pyarrow.compute as pc
+
+        item = self.item_columns[c]
+        encoded = pc.dictionary_encode(values).combine_chunks()
+        codes = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+        first = np.full(len(encoded.dictionary) + 1, -1)
+        first[codes[::-1]] = np.arange(len(codes))[::-1]  # where each distinct value is first met
+        words = []
+        for value, k in zip([*encoded.dictionary.to_pylist(), None], first.tolist(), strict=True):
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                words.append(f"item {item!r}: required item not answered")
+            elif k >= 0 and np.isinf(answers[k]) and not _is_number(value):
+                words.append(f"item {item!r}: not a number: {_show(value)}")
+            else:
+                fmt = describe_format(self.plan.format_of(item))
+                words.append(f"item {item!r}: not an answer of this item ({fmt}): {_show(value)}")
+        return np.array(words, dtype=object)[codes]
+
+    @staticmethod
+    def _as_read(taken: Any, name: str) -> Any:
+        """A column of the rejected rows as the text the rejects file shows (empty for a missing cell, whole
+        numbers without a decimal point), safe in a spreadsheet; empty when the column was not read."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from profiler.batch.writers import cell_text, safe_text
+
+        if name not in taken.column_names:
+            return pa.array([""] * taken.num_rows, type=pa.string())
+        column = taken.column(name).combine_chunks()
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            return safe_text(pc.fill_null(column, ""))
+        encoded = pc.dictionary_encode(column)  # numbers and others: each distinct value shown once, as cell_text
+        words = [cell_text(v) for v in encoded.dictionary.to_pylist()] + [""]
+        codes = pc.fill_null(encoded.indices, len(words) - 1)
+        return safe_text(pa.array(words, type=pa.string()).take(codes))
 
     def _table(self, profiles: pd.DataFrame, positions: np.ndarray, ids: np.ndarray | None,
                evaluated: pd.DataFrame | None) -> Any:

@@ -93,7 +93,7 @@ def write_scored(plan: FilePlan, scored: Iterator[tuple[ScoredChunk, int]], out:
             if not record(run, chunk, options):
                 break
             if rejects is not None and len(chunk.bad_positions):
-                write_rejects(rejects, chunk.bad_positions, chunk.reports, chunk.rejected, options.id_column)
+                write_rejects(rejects, chunk.rejects)
             if chunk.table is not None:
                 output.write(chunk.table)
             if progress is not None:
@@ -183,9 +183,8 @@ def record(run: ScoreRun, scored: ScoredChunk, options: ScoreOptions) -> bool:
     run.rows += scored.rows
     bad = len(scored.bad_positions)
     if bad:
-        run.problems += sum(len(r) for r in scored.reports)
-        for messages in scored.reports:
-            run.messages.extend(messages[: max(0, SHOWN_PROBLEMS - len(run.messages))])
+        run.problems += scored.problems
+        run.messages.extend(scored.messages[: max(0, SHOWN_PROBLEMS - len(run.messages))])
         if options.on_error == "stop":
             run.stopped_at = (*scored.span, bad)
             return False

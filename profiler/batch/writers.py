@@ -115,9 +115,15 @@ def cell_text(value: object) -> str:
 def safe_text_array(values: np.ndarray) -> Any:
     """Text cells (None for empty) as a pyarrow string array, each :func:`spreadsheet_safe`."""
     import pyarrow as pa
+
+    return safe_text(pa.array(values, type=pa.string(), from_pandas=True))
+
+
+def safe_text(array: Any) -> Any:
+    """A pyarrow string array with each cell :func:`spreadsheet_safe`."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = pa.array(values, type=pa.string(), from_pandas=True)
     risky = pc.match_substring_regex(array, r"^[=+\-@\t\r]")
     if pc.any(risky).as_py():  # rare: only these cells go through Python
         array = pa.array([None if v is None else spreadsheet_safe(v) for v in array.to_pylist()], type=pa.string())
@@ -260,16 +266,12 @@ def write_rejects_header(handle: IO[str], header: list[str], id_column: str | No
     handle.write(",".join(csv_field(str(n)) for n in names) + "\n")
 
 
-def write_rejects(handle: IO[str], positions: np.ndarray, reports: list[list[str]], rejected: list[list[str]],
-                  id_column: str | None) -> None:
-    """Bad rows as read, with their line (row) number and problems (``item 'X': problem; ...``)."""
-    lines = []
-    for position, messages, cells in zip(positions.tolist(), reports, rejected, strict=True):
-        problems = "; ".join(m.split(", ", 1)[1] for m in messages)
-        front = [cells[0], str(position), problems, *cells[1:]] if id_column else [str(position), problems, *cells]
-        lines.append(",".join(csv_field(c) for c in front) + "\n")
-    handle.write("".join(lines))
+def write_rejects(handle: Any, rows: Any) -> None:
+    """Bad rows (a table built by :class:`profiler.batch.chunks.ChunkScorer`: the id, line or row number,
+    problems ``item 'X': problem; ...`` and the cells as read, each safe in a spreadsheet) to the rejects file."""
+    if rows is not None and rows.num_rows:
+        handle.write(csv_text(rows, {}))
 
 
-__all__ = ["FORMULA_STARTS", "ProfileOutput", "StagedFile", "cell_text", "csv_field", "safe_frame", "safe_text_array",
+__all__ = ["FORMULA_STARTS", "ProfileOutput", "StagedFile", "cell_text", "csv_field", "safe_frame", "safe_text", "safe_text_array",
            "spreadsheet_safe", "write_rejects", "write_rejects_header"]

@@ -98,3 +98,26 @@ def test_a_failing_run_leaves_nothing(ipip, tmp_path):
         score_file(ipip, load_norms(ipip, "general"), path, tmp_path / "p.csv",
                    ScoreOptions(on_error="skip", rejects=tmp_path / "rej.csv", chunk_size=1))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+
+
+def test_rejects_show_parquet_cells_as_read(ipip, tmp_path):
+    """Numbers in a rejected Parquet row are shown as written (whole numbers without a point, a blank empty),
+    every problem of a row in one field, worded once per distinct value."""
+    answers = simulate_responses(ipip, 3, seed=3).astype(float)
+    answers.loc[0, "E1"], answers.loc[0, "A1"] = 2.5, np.nan  # not an answer; a required item not answered
+    answers.loc[1, "E1"], answers.loc[2, "E1"] = 1e20, 2.5
+    path = tmp_path / "r.parquet"
+    answers.to_parquet(path, index=False)
+    rejects = tmp_path / "rej.csv"
+    run = score_file(ipip, load_norms(ipip, "general"), path, tmp_path / "p.csv",
+                     ScoreOptions(on_error="skip", rejects=rejects))
+    assert (run.scored, run.skipped, run.problems) == (0, 3, 4)
+    assert run.messages[:2] == ["row 1, item 'E1': not an answer of this item (one of 1, 2, 3, 4, 5): 2.5",
+                                "row 1, item 'A1': required item not answered"]
+    with rejects.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["row"] for r in rows] == ["1", "2", "3"]
+    assert rows[0]["problems"] == ("item 'E1': not an answer of this item (one of 1, 2, 3, 4, 5): 2.5; "
+                                   "item 'A1': required item not answered")
+    assert [r["E1"] for r in rows] == ["2.5", "100000000000000000000", "2.5"]
+    assert rows[0]["A1"] == "" and rows[0]["C1"] == str(int(answers.loc[0, "C1"]))
