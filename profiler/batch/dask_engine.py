@@ -30,6 +30,7 @@ from profiler.batch.chunks import ChunkScorer, ScoredChunk
 from profiler.batch.engine import FilePlan, finish, prepare, write_scored
 from profiler.batch.options import BatchError, Progress, ScoreOptions, ScoreRun
 from profiler.batch.reading import NULL_CELLS, Chunk, answers_of, is_parquet
+from profiler.batch.sources import as_location, source_size
 from profiler.jobmodel import JobModel
 from profiler.norms import NormTable, RawScoreSEM
 from profiler.questionnaire import Questionnaire
@@ -74,7 +75,7 @@ def score_file_dask(questionnaire: Questionnaire, norms: NormTable | None, respo
     import dask
 
     options = options or ScoreOptions()
-    responses, out = Path(responses), Path(out)
+    responses, out = as_location(responses), Path(out)
     started = datetime.now(UTC)
     plan = prepare(questionnaire, norms, responses, out, options, calibration=calibration, job_model=job_model,
                    as_of=as_of)
@@ -89,7 +90,7 @@ def score_file_dask(questionnaire: Questionnaire, norms: NormTable | None, respo
             offsets = (first + np.concatenate([[0], np.cumsum(lengths)[:-1]])).astype(np.int64).tolist()
             scored = frame.map_partitions(_score_partition, plan.scorer, offsets, plan.item_columns,
                                           meta=pd.DataFrame({"scored": pd.Series([], dtype=object)}))
-            size = responses.stat().st_size if responses.exists() else 0
+            size = source_size(responses)
             results = _results(scored.to_delayed(), size, int(sum(lengths)))
             run = write_scored(plan, results, out, options, progress)
     finally:

@@ -35,6 +35,7 @@ from profiler.batch.manifest import record_run, run_record, write_manifest
 from profiler.batch.placement import placement
 from profiler.batch.options import SHOWN_PROBLEMS, BatchError, Progress, ScoreOptions, ScoreRun
 from profiler.batch.reading import Chunk, ReadDigest, csv_chunks, is_parquet, parquet_chunks, parquet_header
+from profiler.batch.sources import Location, check_source, is_url
 from profiler.batch.writers import ProfileOutput, StagedFile, write_rejects, write_rejects_header
 from profiler.jobmodel import JobModel
 from profiler.norms import NormTable, RawScoreSEM
@@ -64,6 +65,9 @@ def score_file(questionnaire: Questionnaire, norms: NormTable | None, responses:
         The norms were built for other questionnaire content.
     """
     options = options or ScoreOptions()
+    if is_url(responses):
+        raise BatchError(f"{responses}: files in object storage are read by the Dask engine (--engine dask, "
+                         "profiler.batch.dask_engine.score_file_dask); the local engine reads local files")
     responses, out = Path(responses), Path(out)
     started = datetime.now(UTC)
     plan = prepare(questionnaire, norms, responses, out, options, calibration=calibration, job_model=job_model,
@@ -110,7 +114,7 @@ def write_scored(plan: FilePlan, scored: Iterator[tuple[ScoredChunk, int]], out:
     return run
 
 
-def finish(run: ScoreRun, plan: FilePlan, inputs: list[Path], outputs: list[Path], questionnaire: Questionnaire,
+def finish(run: ScoreRun, plan: FilePlan, inputs: list[Location], outputs: list[Path], questionnaire: Questionnaire,
            norms: NormTable | None, calibration: RawScoreSEM | None, job_model: JobModel | None,
            options: ScoreOptions, engine: str, scheduler: str | None, started: datetime, store: Store | None,
            actor: str) -> None:
@@ -132,7 +136,7 @@ class FilePlan:
     written (path -> ``sha256:<hex>``, bytes), so that the manifest does not read them again.
     """
 
-    def __init__(self, path: Path, header: list[str], item_columns: list[str], options: ScoreOptions,
+    def __init__(self, path: Location, header: list[str], item_columns: list[str], options: ScoreOptions,
                  scorer: ChunkScorer, other: list[str]):
         self.path, self.header, self.item_columns, self.options = path, header, item_columns, options
         self.scorer, self.other = scorer, other
@@ -146,7 +150,7 @@ class FilePlan:
         return csv_chunks(self.path, self.header, self.item_columns, o.id_column, o.sep, o.chunk_size, self.read)
 
 
-def prepare(questionnaire: Questionnaire, norms: NormTable | None, responses: Path, out: Path,
+def prepare(questionnaire: Questionnaire, norms: NormTable | None, responses: Location, out: Path,
             options: ScoreOptions, *, calibration: RawScoreSEM | None = None, job_model: JobModel | None = None,
             as_of: Any = None) -> FilePlan:
     """Check the input, the output's place and the header; the :class:`FilePlan` to run."""
@@ -155,13 +159,11 @@ def prepare(questionnaire: Questionnaire, norms: NormTable | None, responses: Pa
     except ImportError:
         raise BatchError("batch scoring reads and writes files with pyarrow, which is not installed: "
                          "pip install 'profiler-psychometrics[batch]'") from None
-    if not responses.exists():
-        raise BatchError(f"no such file: {responses}")
-    if not responses.is_file():  # a directory, a named pipe, a device such as /dev/zero: refused, never read
-        raise BatchError(f"{responses} is not a regular file: give the path of a CSV or Parquet file")
-    if out.resolve() == responses.resolve():
+    check_source(responses)
+    local = [] if is_url(responses) else [Path(responses).resolve()]
+    if out.resolve() in local:
         raise BatchError("the output must not be the responses file")
-    if options.rejects is not None and Path(options.rejects).resolve() in (out.resolve(), responses.resolve()):
+    if options.rejects is not None and Path(options.rejects).resolve() in (out.resolve(), *local):
         raise BatchError("the rejects file must be neither the responses file nor the output")
     placed = placement(questionnaire, norms, calibration, options.percentiles)
     parquet = is_parquet(responses)

@@ -4,19 +4,19 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 from profiler.batch.options import BatchError
+from profiler.batch.sources import Location, open_source
 
 MAX_LINE_BYTES = 1 << 20  # a row of answers is a few kilobytes; a line past this is no row
 from profiler.documents import did_you_mean
 from profiler.questionnaire import Questionnaire
 
 
-def read_header(path: Path, sep: str) -> list[str]:
+def read_header(path: Location, sep: str) -> list[str]:
     """The column names of a CSV (a byte-order mark and surrounding spaces removed); line 1 is read up to
     :data:`MAX_LINE_BYTES`."""
-    with open(path, "rb") as handle:
+    with open_source(path) as handle:
         first = handle.readline(MAX_LINE_BYTES + 1)
     if len(first) > MAX_LINE_BYTES:
         raise BatchError(f"{path}: line 1 is longer than {MAX_LINE_BYTES:,} bytes: not a header naming items")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from profiler.batch.options import ScoreOptions, ScoreRun
+from profiler.batch.sources import Location, is_url, open_source
 from profiler.canonical import canonical_json
 from profiler.store import Store
 from profiler.store.audit_log import AuditEvent, AuditLog
@@ -24,24 +25,26 @@ from profiler.store.records import BatchFile, StoredBatchRun
 BLOCK = 1 << 20
 
 
-def file_record(path: Path, hashed: dict[Path, tuple[str, int]] | None = None) -> BatchFile:
+def file_record(path: Location, hashed: dict[Path, tuple[str, int]] | None = None) -> BatchFile:
     """A file's place, SHA-256 and size: as hashed when it was read or written (``hashed``), else read in blocks."""
-    if hashed and Path(path) in hashed:
-        sha256, size = hashed[Path(path)]
-        return BatchFile(path=str(Path(path).resolve()), sha256=sha256, bytes=size)
+    where = str(path) if is_url(path) else str(Path(path).resolve())
+    if hashed and path in hashed:
+        sha256, size = hashed[path]
+        return BatchFile(path=where, sha256=sha256, bytes=size)
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    size = 0
+    with open_source(path) as handle:
         while block := handle.read(BLOCK):
             digest.update(block)
-    return BatchFile(path=str(Path(path).resolve()), sha256=f"sha256:{digest.hexdigest()}",
-                     bytes=path.stat().st_size)
+            size += len(block)
+    return BatchFile(path=where, sha256=f"sha256:{digest.hexdigest()}", bytes=size)
 
 
 def manifest_path(out: Path) -> Path:
     return out.with_name(out.name + ".manifest.json")
 
 
-def run_record(run: ScoreRun, *, inputs: list[Path], outputs: list[Path], questionnaire: Any, norms: Any,
+def run_record(run: ScoreRun, *, inputs: list[Location], outputs: list[Path], questionnaire: Any, norms: Any,
                calibration: Any, job_model: Any, options: ScoreOptions, engine: str, scheduler: str | None,
                started: datetime, finished: datetime,
                hashed: dict[Path, tuple[str, int]] | None = None) -> StoredBatchRun:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from profiler.batch.header import MAX_LINE_BYTES
 from profiler.batch.options import BatchError
+from profiler.batch.sources import Location, open_source, suffix
 
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 CSV_BLOCK_BYTES = MAX_LINE_BYTES + 4096  # pyarrow's read block (it reads a few dozen ahead): the longest line fits
@@ -34,8 +35,8 @@ NULL_CELLS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-na
               "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 
 
-def is_parquet(path: Path) -> bool:
-    return path.suffix.lower() in PARQUET_SUFFIXES
+def is_parquet(path: Location) -> bool:
+    return suffix(path) in PARQUET_SUFFIXES
 
 
 @dataclass
@@ -257,13 +258,14 @@ def _unreadable(path: Path, exc: Exception, wrong: list[Any]) -> BatchError:
     return BatchError(f"{path}: cannot read the CSV: {message}")
 
 
-def parquet_header(path: Path) -> list[str]:
+def parquet_header(path: Location) -> list[str]:
     """The column names of a Parquet file."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        return list(pq.ParquetFile(path).schema_arrow.names)
+        with open_source(path) as handle:
+            return list(pq.ParquetFile(handle).schema_arrow.names)
     except (pa.ArrowException, OSError) as exc:
         raise BatchError(f"{path}: cannot read the Parquet file: {exc}") from None
 

@@ -26,8 +26,9 @@ def register(commands) -> None:
         "trait profiles against a norm group, chunk by chunk; without --norms, to raw scale scores (not normed).",
     )
     score.add_argument("questionnaire", metavar="QUESTIONNAIRE", help="questionnaire YAML file or bundled id")
-    score.add_argument("responses", metavar="RESPONSES", type=Path,
-                       help="answers, one row per respondent: a CSV file, or Parquet (.parquet)")
+    score.add_argument("responses", metavar="RESPONSES",
+                       help="answers, one row per respondent: a CSV file, or Parquet (.parquet); with --engine dask "
+                       "also a URL of object storage (s3://...)")
     score.add_argument("--norms", metavar="NAME",
                        help="norm group shipped for the questionnaire (e.g. general) or a norm table .json; without "
                        "it, raw scale scores (not normed)")
@@ -93,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from profiler.norms import load_norms
     from profiler.batch import ScoreOptions, score_file
     from profiler.batch.reading import PARQUET_SUFFIXES
+    from profiler.batch.sources import as_location, source_size
     from profiler.jobmodel import load_job_model
     from profiler.pipeline.calibration import raw_score_sem
     from profiler.questionnaire import load_questionnaire
@@ -123,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
     norms = load_norms(questionnaire, args.norms) if args.norms is not None else None
     calibration, sem_note = (None, "") if norms is not None else raw_score_sem(questionnaire, args.calibration)
     shown = sys.stderr.isatty() if args.progress is None else args.progress
-    bar = _Progress(args.responses.stat().st_size if args.responses.is_file() else 0, shown)
+    responses = as_location(args.responses)
+    bar = _Progress(source_size(responses), shown)
     try:
         with Store(db_location(args)) as store:
             common = dict(progress=bar.update, calibration=calibration, job_model=job_model, as_of=args.as_of,
@@ -131,10 +134,10 @@ def run(args: argparse.Namespace) -> int:
             if args.engine == "dask":
                 from profiler.batch.dask_engine import score_file_dask
 
-                run = score_file_dask(questionnaire, norms, args.responses, args.out, options,
+                run = score_file_dask(questionnaire, norms, responses, args.out, options,
                                       scheduler=args.scheduler, **common)
             else:
-                run = score_file(questionnaire, norms, args.responses, args.out, options, **common)
+                run = score_file(questionnaire, norms, responses, args.out, options, **common)
     finally:
         bar.close()
     for message in run.messages:

@@ -100,20 +100,37 @@ class NumericSource:
 
     def rows(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start..stop``, column-major; one dtype (the block's, else float64 with NaN for missing)."""
+        x, missing = self.masked_rows(start, stop)
+        if missing is None:
+            return x
+        out = x.astype(float, order="F")
+        out[missing] = np.nan
+        return out
+
+    def masked_rows(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Rows ``start..stop``, column-major, and which cells are missing (None: none is, or NaN marks them).
+
+        Integer columns with missing values (nullable, Arrow-backed) stay integers with a mask: validating
+        small integers costs less than validating floats.
+        """
         if self._block is not None:
-            return self._block[start:stop]
+            return self._block[start:stop], None
         parts = [get(start, stop) for get in self._getters]
         dtypes = {values.dtype for values, _ in parts}
         dtype = dtypes.pop() if len(dtypes) == 1 else np.result_type(*dtypes)
-        if any(missing is not None for _, missing in parts) or dtype.itemsize > 2 and dtype.kind != "f":
+        masked = any(missing is not None for _, missing in parts)
+        if dtype.kind == "f" or dtype.itemsize > 2:
             dtype = np.dtype(float)  # NaN marks the missing answers
         out = np.empty((stop - start, len(parts)), dtype=dtype, order="F")
+        mask = np.zeros(out.shape, dtype=bool, order="F") if masked and dtype.kind != "f" else None
         for j, (values, missing) in enumerate(parts):
-            column = out[:, j]
-            column[...] = values
+            out[:, j] = values
             if missing is not None:
-                np.copyto(column, np.nan, where=missing)
-        return out
+                if mask is None:
+                    np.copyto(out[:, j], np.nan, where=missing)
+                else:
+                    mask[:, j] = missing
+        return out, mask
 
 
 def numeric_source(responses: pd.DataFrame | np.ndarray, columns: list[str] | None = None) -> NumericSource | None:
@@ -234,27 +251,29 @@ class CodedChunk:
     counts: np.ndarray
 
 
-def code_chunk(cp: CodePlan, x: np.ndarray) -> CodedChunk:
-    """Validate a chunk of answers (columns as :func:`code_plan` was given) and sum each scale's keyed codes."""
+def code_chunk(cp: CodePlan, x: np.ndarray, missing: np.ndarray | None = None) -> CodedChunk:
+    """Validate a chunk of answers (columns as :func:`code_plan` was given; ``missing`` flags the empty cells of
+    integer answers) and sum each scale's keyed codes."""
     uniform = cp.low.min() == cp.low.max() and cp.count.min() == cp.count.max()
     low = cp.low[0] if uniform else cp.low
     count = int(cp.count[0]) if uniform else cp.count
     if x.dtype.kind == "f":
         with np.errstate(invalid="ignore", over="ignore"):
-            y = x - (low - 1)
+            y = x if uniform and low == 1 else x - (low - 1)  # answers 1..K are their own codes
             codes = y.astype(np.uint8)  # NaN, fractions and out-of-range values give codes that differ from y
-        ok = codes == y
+            ok = codes.astype(float) == y  # a float comparison: several times faster than a mixed one
         missing = np.isnan(x)
     else:
         high = low + count - 1
         if uniform and np.can_cast(np.min_scalar_type(int(low)), x.dtype) and \
                 np.can_cast(np.min_scalar_type(int(high)), x.dtype):
             ok = (x >= int(low)) & (x <= int(high))  # Python ints keep the comparison in the array's small type
-            codes = (x - int(low - 1)).astype(np.uint8)
+            codes = x.astype(np.uint8) if low == 1 else (x - int(low - 1)).astype(np.uint8)
         else:
             ok = (x >= low) & (x <= high)
             codes = np.asarray(x - (low - 1)).astype(np.uint8)
-        missing = None
+        if missing is not None:
+            ok &= ~missing  # what a masked cell holds is no answer
     if x.dtype.kind == "f":
         ok &= (codes - np.uint8(1)) < (count if uniform else cp.count.astype(np.uint8))
     codes *= ok  # 0: unanswered or invalid

@@ -275,7 +275,7 @@ def _coded_scores(plan: ScoringPlan, frame: pd.DataFrame, invalid: str) -> tuple
     n, k = len(frame), len(plan.scale_ids)
     scores, counts = np.empty((n, k)), np.empty((n, k), dtype=np.int32)
     for start, stop in row_chunks(n):
-        chunk = code_chunk(cp, source.rows(start, stop))
+        chunk = code_chunk(cp, *source.masked_rows(start, stop))
         if invalid != "missing" and chunk.invalid is not None:
             return None
         if required is not None and chunk.missing is not None and chunk.missing[:, required].any():

@@ -95,3 +95,32 @@ def test_an_unreachable_scheduler_is_a_clear_error(ipip, files, tmp_path):
         score_file_dask(ipip, load_norms(ipip, "general"), files[0], tmp_path / "o.csv",
                         ScoreOptions(id_column="cid"), scheduler="tcp://127.0.0.1:9")
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize("source", [0, 1])
+def test_object_storage_through_fsspec(ipip, files, tmp_path, source):
+    """A URL (here fsspec's in-memory filesystem, as s3:// would be with s3fs) is read by the Dask engine: the
+    local bytes, and a manifest naming the URL with the file's hash; the local engine says which engine reads it."""
+    import hashlib
+
+    import fsspec
+
+    from profiler.batch import BatchError
+
+    url = f"memory://intake/{files[source].name}"
+    data = files[source].read_bytes()
+    with fsspec.open(url, "wb") as handle:
+        handle.write(data)
+    try:
+        local, out_local, rejects_local = _run(score_file, ipip, files[source], tmp_path / "local", "csv")
+        dasked, out_dask, rejects_dask = _run(score_file_dask, ipip, url, tmp_path / "dask", "csv")
+        assert out_dask == out_local and rejects_dask == rejects_local and dasked.scored == local.scored
+        manifest = json.loads((tmp_path / "dask" / "out.csv.manifest.json").read_text(encoding="utf-8"))
+        assert manifest["inputs"] == [{"path": url, "sha256": f"sha256:{hashlib.sha256(data).hexdigest()}",
+                                       "bytes": len(data)}]
+        with pytest.raises(BatchError, match="read by the Dask engine \\(--engine dask"):
+            score_file(ipip, load_norms(ipip, "general"), url, tmp_path / "o.csv")
+        with pytest.raises(BatchError, match="no such file: memory://intake/nothing.csv"):
+            score_file_dask(ipip, load_norms(ipip, "general"), "memory://intake/nothing.csv", tmp_path / "o.csv")
+    finally:
+        fsspec.filesystem("memory").rm(url)
