@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -44,3 +48,57 @@ def big5_raw() -> pd.DataFrame:
     if not BIG5_FILE.exists():
         pytest.skip(f"BIG5 data not found at {BIG5_FILE} (it lives in ../shared, beside the project)")
     return pd.read_csv(BIG5_FILE, sep="\t")
+
+
+# Store backends ----------------------------------------------------------------------------------------------
+# The store, session, review and web tests run on SQLite and on PostgreSQL. .ci/run starts a PostgreSQL server
+# and exports its URL; elsewhere the PostgreSQL half skips, saying so.
+POSTGRES_URL = os.environ.get("PROFILER_TEST_POSTGRES_URL")
+NO_POSTGRES = "no PostgreSQL server for the tests: set PROFILER_TEST_POSTGRES_URL (.ci/run starts one)"
+
+
+@contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A fresh, empty schema of the test server; yields a store URL whose connections use it; dropped after."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    schema = "t_" + secrets.token_hex(8)
+    admin = create_engine(POSTGRES_URL)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request, tmp_path) -> Iterator[str]:
+    """Where a test's store lives: a SQLite file, or a fresh schema of the PostgreSQL test server."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "store.sqlite")
+        return
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_location() -> Iterator[str]:
+    """A fresh schema of the PostgreSQL test server (skips, saying so, without one)."""
+    with postgres_schema() as url:
+        yield url
+
+
+def sql(store, statement: str, **params) -> list[tuple]:
+    """Run SQL on a store behind profiler's back (tampering, old dates), on either backend; the rows it returns."""
+    from sqlalchemy import text
+
+    with store.write() as connection:
+        result = connection.execute(text(statement), params)
+        return [tuple(row) for row in result] if result.returns_rows else []

@@ -42,6 +42,10 @@ from profiler.store.errors import StoreError
 from profiler.store.tables import NAMING_CONVENTION, schema_version
 
 
+# The advisory lock that serialises migrations on PostgreSQL ("profmigr"; the audit log's lock is another key).
+PG_MIGRATION_LOCK_KEY = 0x70726F66_6D696772
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: ``upgrade(connection)`` brings a store at ``version - 1`` to ``version``."""
@@ -361,15 +365,21 @@ def check_store(connection: Connection, name: str) -> bool:
 def apply_pending(begin: Callable[[], object], name: str) -> int:
     """Apply every migration the store lacks, each in its own write transaction; return the version.
 
-    ``begin`` opens a write transaction (a context manager yielding a Connection). The version is read
-    again inside each transaction, so two processes opening a new store at once apply each step once.
+    ``begin`` opens a write transaction (a context manager yielding a Connection). Each transaction first
+    takes the migration lock and then reads the version again, so two processes opening a new store at once
+    apply each step once: on SQLite the write transaction is the lock (BEGIN IMMEDIATE); on PostgreSQL,
+    where DDL takes no lock on tables that do not exist yet, a transaction-level advisory lock.
     """
     with begin() as connection:
+        _lock_migrations(connection)
         if not check_store(connection, name):
             schema_version.create(connection)
-    version = 0
+        version = current_version(connection)
     for step in MIGRATIONS:
+        if version >= step.version:
+            continue
         with begin() as connection:
+            _lock_migrations(connection)
             version = current_version(connection)
             if version >= step.version:
                 continue
@@ -382,3 +392,9 @@ def apply_pending(begin: Callable[[], object], name: str) -> int:
             )
             version = step.version
     return version
+
+
+def _lock_migrations(connection: Connection) -> None:
+    """Serialise migrating processes until the transaction ends (see :func:`apply_pending`)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(PG_MIGRATION_LOCK_KEY)))

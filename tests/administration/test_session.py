@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 import profiler
 from profiler.administration import AnswerError, Session, SessionError, SessionExpiredError
@@ -69,15 +70,18 @@ def yes_no():
 
 
 @pytest.fixture
-def store():
-    with Store() as opened:  # in memory
+def store(store_location):
+    """A SQLite file, or a schema of the PostgreSQL test server (tests/conftest.py)."""
+    with Store(store_location) as opened:
         yield opened
 
 
-@pytest.fixture(params=["memory", "file"])
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def any_store(request, tmp_path):
-    """The same test in memory and in a SQLite file."""
-    with Store(None if request.param == "memory" else tmp_path / "s.db") as opened:
+    """The same test in memory, in a SQLite file and on PostgreSQL."""
+    location = {"memory": lambda: None, "sqlite": lambda: tmp_path / "s.db",
+                "postgresql": lambda: request.getfixturevalue("postgres_location")}[request.param]()
+    with Store(location) as opened:
         yield opened
 
 
@@ -340,8 +344,8 @@ def test_session_time_limit_expires_the_session_but_it_can_be_finished(any_store
     finished.finish()  # required items unanswered, but the time is up
     assert finished.finished and finished.expired
     with any_store.read() as connection:
-        row = connection.exec_driver_sql("SELECT status, expired, finished_at FROM sessions WHERE id = ?",
-                                         (session.id,)).one()
+        row = connection.execute(text("SELECT status, expired, finished_at FROM sessions WHERE id = :id"),
+                                 {"id": session.id}).one()
     assert (row[0], bool(row[1])) == ("finished", True) and row[2] is not None
     assert finished.history()["kind"].tolist() == ["answer", "expire", "resume", "resume", "finish"]
 

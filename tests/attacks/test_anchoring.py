@@ -34,7 +34,7 @@ def key(request):
     return parse_signing_key(generate_key(request.param))
 
 
-def _store(path: Path, entries: int = 12) -> Store:
+def _store(path: Path | str, entries: int = 12) -> Store:
     store = Store(path)
     log = AuditLog(store)
     for i in range(entries):
@@ -59,8 +59,8 @@ def _rewrite_from(path: Path, first: int, change) -> None:
             prev = own
 
 
-def test_a_checkpoint_signs_the_head_and_verify_checks_it(tmp_path, key):
-    with _store(tmp_path / "s.db") as store:
+def test_a_checkpoint_signs_the_head_and_verify_checks_it(store_location, key):
+    with _store(store_location) as store:  # on SQLite and PostgreSQL
         log = AuditLog(store)
         made = log.checkpoint(key, actor="ops:cron")
         assert (made.seq, made.log_seq, made.key_id) == (12, 13, key.key_id)

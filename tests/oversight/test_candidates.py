@@ -4,7 +4,6 @@ of them logged without the values, artefacts tied to their log entries, and the 
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,15 @@ from profiler.oversight import (
 )
 from profiler.store.audit_log import sha256_of
 from profiler.store import Store
+from tests.conftest import sql
 
 PROFILER = Path(__file__).resolve().parents[2] / "profiler"
 ADA = Identity(name="Ada Lovelace", email="ada@example.org", details={"phone": "+44 20 7946 0000"})
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "s.db") as opened:
+def store(store_location):
+    with Store(store_location) as opened:
         yield opened
 
 
@@ -45,11 +45,9 @@ def test_register_gives_a_random_pseudonym_and_keeps_identity_apart(store):
     assert (c.status, c.legal_hold, c.closed_at, c.erased_at) == ("open", False, None, None)
     assert c.created_at.tzinfo is not None
     assert people.register(actor="recruiter:kim").id != c.id
-    with sqlite3.connect(store.name) as connection:
-        candidate_columns = [r[1] for r in connection.execute("PRAGMA table_info(candidates)")]
-        assert not {"name", "email"} & set(candidate_columns)
-        assert connection.execute("SELECT name, email FROM candidate_identity").fetchall() == [
-            ("Ada Lovelace", "ada@example.org")]
+    candidate_columns = [column["name"] for column in inspect(store.engine).get_columns("candidates")]
+    assert not {"name", "email"} & set(candidate_columns)
+    assert sql(store, "SELECT name, email FROM candidate_identity") == [("Ada Lovelace", "ada@example.org")]
     entry = next(AuditLog(store).entries(candidate=c.id))
     assert entry.event == AuditEvent.CANDIDATE_REGISTERED
     assert entry.payload["identity_fields"] == ["name", "email", "details.phone"]
@@ -136,17 +134,15 @@ def test_an_edited_artefact_is_detected(store):
     people = Candidates(store)
     c = people.register(actor="x")
     a = people.add_record(c.id, "hr_decision", {"decision": "reject"}, actor="reviewer:jdoe")
-    with sqlite3.connect(store.name) as connection:
-        connection.execute("UPDATE case_records SET payload = '{\"decision\":\"advance\"}' WHERE id = ?", (a.id,))
+    sql(store, "UPDATE case_records SET payload = '{\"decision\":\"advance\"}' WHERE id = :id", id=a.id)
     result = AuditLog(store).verify()
     assert not result.ok and result.bad_record == a.id and "payload does not match" in result.problem
-    with sqlite3.connect(store.name) as connection:  # hash recomputed too: the log still holds the original
-        connection.execute("UPDATE case_records SET payload_hash = ? WHERE id = ?",
-                           (sha256_of('{"decision":"advance"}'), a.id))
+    # The hash recomputed too: the log still holds the original.
+    sql(store, "UPDATE case_records SET payload_hash = :hash WHERE id = :id", hash=sha256_of('{"decision":"advance"}'),
+        id=a.id)
     result = AuditLog(store).verify()
     assert not result.ok and f"differs from the one log entry {a.audit_seq} recorded" in result.problem
-    with sqlite3.connect(store.name) as connection:  # a decision made to disappear
-        connection.execute("DELETE FROM case_records WHERE id = ?", (a.id,))
+    sql(store, "DELETE FROM case_records WHERE id = :id", id=a.id)  # a decision made to disappear
     result = AuditLog(store).verify()
     assert not result.ok and result.bad_record == a.id
     assert result.problem == f"case record {a.id}, stored by log entry {a.audit_seq}, is missing (deleted)"

@@ -37,8 +37,8 @@ def job_model():
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "s.db") as opened:
+def store(store_location):
+    with Store(store_location) as opened:
         yield opened
 
 
@@ -218,8 +218,8 @@ def test_accepting_a_stopped_models_recommendation_is_refused_until_resumed(stor
 
 
 # CLI -------------------------------------------------------------------------------------------------------
-def test_cli_model_stop_status_resume(store, capsys, tmp_path):
-    db = store.name
+def test_cli_model_stop_status_resume(store, store_location, capsys, tmp_path):
+    db = store_location
     assert main(["model", "status", "--db", db]) == 0
     assert "no stop in force" in capsys.readouterr().out
     assert main(["model", "stop", MODEL, "--operator", "ops-kim", "--reason", "complaint", "--db", db]) == 0

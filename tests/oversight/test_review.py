@@ -50,8 +50,8 @@ class Clock:
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "s.db") as opened:
+def store(store_location):
+    with Store(store_location) as opened:
         yield opened
 
 
@@ -146,6 +146,7 @@ def test_override_and_do_not_use_carry_a_reason_code_and_a_note(store, clock):
 def test_decisions_that_break_a_rule_are_refused(store, band, kwargs, message):
     rec_id = _recommend(store, "cand-a", band)
     review = Review(store)
+    kwargs = dict(kwargs)  # the parameter is shared by both backends' runs
     decision = kwargs.pop("decision")
     with pytest.raises(ReviewError, match=message):
         review.decide(rec_id, decision, reviewer="jdoe", role="hiring_manager", **kwargs)
@@ -476,8 +477,8 @@ def test_decisions_are_exported_and_erased_with_the_candidate(store, clock):
 
 
 # CLI -----------------------------------------------------------------------------------------------------------
-def test_cli_review(store, capsys):
-    db = store.name
+def test_cli_review(store, store_location, capsys):
+    db = store_location
     rec_a = _recommend(store, "cand-a", "review")
     _recommend(store, "cand-b", "advance", verdict="invalid")
     assert main(["review", "pending", "--db", db]) == 0
@@ -527,8 +528,8 @@ def test_cli_review(store, capsys):
     assert AuditLog(store).verify().ok
 
 
-def test_cli_review_refuses_to_guess_between_pending_recommendations(store, capsys):
-    db = store.name
+def test_cli_review_refuses_to_guess_between_pending_recommendations(store, store_location, capsys):
+    db = store_location
     first = _recommend(store, "cand-c", "review")
     second = _recommend(store, "cand-c", "advance", version="1.1.0")
     decide = ["--reviewer", "jdoe", "--role", "hiring_manager", "--db", db]

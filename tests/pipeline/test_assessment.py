@@ -29,8 +29,8 @@ def job_model():
 
 
 @pytest.fixture
-def store(tmp_path):
-    with Store(tmp_path / "s.db") as opened:
+def store(store_location):
+    with Store(store_location) as opened:
         yield opened
 
 

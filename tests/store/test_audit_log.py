@@ -240,15 +240,15 @@ def test_an_anchor_detects_a_log_cut_short_or_rewritten(db):
     assert not result.ok and result.first_bad_seq == 8 and "not the anchored entry" in result.problem
 
 
-def test_an_empty_log_verifies(tmp_path):
-    with Store(tmp_path / "s.db") as store:
+def test_an_empty_log_verifies(store_location):
+    with Store(store_location) as store:
         result = AuditLog(store).verify()
     assert result.ok and result.entries == 0 and result.head_seq is None
     assert "empty" in str(result)
 
 
 # Writers -----------------------------------------------------------------------------------------------
-def test_a_writer_that_loses_the_race_retries(tmp_path, monkeypatch):
+def test_a_writer_that_loses_the_race_retries(store_location, monkeypatch):
     # Without a write lock (another database), two writers can read the same head: the primary key on
     # seq rejects the second insert and append retries with the new head.
     calls = []
@@ -257,7 +257,7 @@ def test_a_writer_that_loses_the_race_retries(tmp_path, monkeypatch):
         calls.append(1)
         return (1, GENESIS_HASH) if len(calls) == 1 else lock_head(connection)
 
-    with Store(tmp_path / "s.db") as store:
+    with Store(store_location) as store:
         log = AuditLog(store)
         log.append("test.first", {}, actor="a")
         monkeypatch.setattr(audit_log_module, "lock_head", stale_then_real)
@@ -297,8 +297,9 @@ def _append_many(path, worker: int, count: int, go) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_concurrent_writers_keep_one_intact_chain(tmp_path):
-    path = tmp_path / "s.db"
+def test_concurrent_writers_keep_one_intact_chain(store_location):
+    # On SQLite BEGIN IMMEDIATE serialises the writers, on PostgreSQL the advisory lock.
+    path = store_location
     Store(path).close()  # migrated once, and no connection open while forking
     context = multiprocessing.get_context("fork")
     go = context.Event()
@@ -332,9 +333,9 @@ def _register_record_erase(path, rounds: int) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_verify_while_others_append_and_erase(tmp_path):
+def test_verify_while_others_append_and_erase(store_location):
     # verify reads one snapshot: concurrent appends and erasures never make the log look tampered with.
-    path = tmp_path / "s.db"
+    path = store_location
     Store(path).close()
     context = multiprocessing.get_context("fork")
     go = context.Event()

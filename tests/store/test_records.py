@@ -1,6 +1,7 @@
-"""The records that cross the store: every kind written by the real pipeline round-trips through SQLite byte for
-byte as its typed class; payloads of older profilers are upgraded when read (also from a store of schema version
-3, whose table was still called artefacts); newer versions and misfit content are refused with a clear error."""
+"""The records that cross the store: every kind written by the real pipeline round-trips through SQLite and
+PostgreSQL byte for byte as its typed class; payloads of older profilers are upgraded when read (also from a store
+of schema version 3, whose table was still called artefacts); newer versions and misfit content are refused with a
+clear error."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from profiler.store.records import (
     read_record,
 )
 from profiler.store.tables import case_records
+from tests.conftest import postgres_schema
 from profiler.integration.keys import SecretKey
 from profiler.pipeline.invitations import Organisation, consent_notice, create_invitation, decline, give_consent
 
@@ -40,10 +42,19 @@ EVIDENCE = {
 }
 
 
-@pytest.fixture(scope="module")
-def filled(tmp_path_factory):
-    """A store with every kind of record, written by the pipeline, the review, the control and the audit."""
-    path = tmp_path_factory.mktemp("records") / "s.db"
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def filled(request, tmp_path_factory):
+    """A store with every kind of record, written by the pipeline, the review, the control and the audit, in a
+    SQLite file and in a schema of the PostgreSQL test server (tests/conftest.py)."""
+    folder = tmp_path_factory.mktemp("records")
+    if request.param == "sqlite":
+        yield _fill(folder / "s.db", folder)
+        return
+    with postgres_schema() as url:
+        yield _fill(url, folder)
+
+
+def _fill(path, folder):
     jm = profiler.load_job_model("customer-support")
     answers = simulate_responses(jm.questionnaire, 2, seed=3)
     with Store(path) as store:
@@ -64,7 +75,7 @@ def filled(tmp_path_factory):
         control = ModelControl(store)
         control.stop("software-engineer", operator="ops-kim", reason="under investigation")
         control.resume("software-engineer", operator="ops-kim", reason="resolved")
-        write_fairness_audit(store, "customer-support", path.parent / "audit", actor="auditor", data_kind="test",
+        write_fairness_audit(store, "customer-support", folder / "audit", actor="auditor", data_kind="test",
                              data_reason="simulated candidates")
         # An invitation taken up and one declined: invitation.created, consent.given, consent.refused.
         key = SecretKey.generate()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import make_url
 
 import profiler.store.migrations as migrations
 from profiler.errors import ProfilerError
@@ -50,9 +51,9 @@ def test_url_location_and_sqlite_settings(tmp_path):
         Store(path, synchronous="OFF")
 
 
-def test_migrations_build_exactly_the_declared_tables(tmp_path):
-    # The frozen migration steps and the live table definitions must describe the same schema.
-    with Store(tmp_path / "s.db") as store:
+def test_migrations_build_exactly_the_declared_tables(store_location):
+    # The frozen migration steps and the live table definitions must describe the same schema, on both backends.
+    with Store(store_location) as store:
         inspector = inspect(store.engine)
         assert set(inspector.get_table_names()) == set(metadata.tables)
         for name, table in metadata.tables.items():
@@ -117,8 +118,8 @@ def test_a_failing_migration_leaves_the_previous_version(tmp_path, monkeypatch):
         assert connection.execute("SELECT name FROM sqlite_master WHERE name='half_done'").fetchall() == []
 
 
-def test_two_stores_opening_a_new_file_at_once_migrate_it_once(tmp_path):
-    path = tmp_path / "s.db"
+def test_two_stores_opening_a_new_file_at_once_migrate_it_once(store_location):
+    path = store_location
     errors = []
 
     def open_store():
@@ -133,7 +134,9 @@ def test_two_stores_opening_a_new_file_at_once_migrate_it_once(tmp_path):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert [v for v, _ in _versions(path)] == list(range(1, LATEST_VERSION + 1))
+    with Store(path) as store, store.read() as connection:
+        versions = connection.execute(select(schema_version.c.version).order_by(schema_version.c.version))
+        assert list(versions.scalars()) == list(range(1, LATEST_VERSION + 1))
 
 
 def _text_file(path):
@@ -197,3 +200,39 @@ def test_a_write_block_that_fails_is_rolled_back(tmp_path):
         with store.read() as connection:
             versions = connection.execute(select(schema_version.c.version)).scalars().all()
         assert versions == list(range(1, LATEST_VERSION + 1))
+
+
+def test_a_store_at_version_3_upgrades_on_postgresql(postgres_location, monkeypatch):
+    # Migration 4 renames a table and its constraints (PostgreSQL keeps constraint names), 5 adds a column.
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
+    monkeypatch.setattr(migrations, "LATEST_VERSION", 3)
+    with Store(postgres_location) as store:
+        assert store.schema_version == 3
+        with store.write() as connection:
+            connection.execute(text("INSERT INTO candidates VALUES ('cand-1', 'open', now(), NULL, false, NULL, NULL)"))
+            connection.execute(text("INSERT INTO artefacts (candidate_id, kind, payload, payload_hash, recorded_by, "
+                                    "recorded_at) VALUES ('cand-1', 'notes', '{}', 'sha256:x', 'a', now())"))
+    monkeypatch.undo()
+    with Store(postgres_location) as store:
+        assert store.schema_version == LATEST_VERSION
+        inspector = inspect(store.engine)
+        assert "artefacts" not in inspector.get_table_names()
+        assert inspector.get_pk_constraint("case_records")["name"] == "pk_case_records"
+        assert {fk["name"] for fk in inspector.get_foreign_keys("case_records")} == {
+            "fk_case_records_candidate_id_candidates", "fk_case_records_session_id_sessions"}
+        assert "time_multiplier" in {c["name"] for c in inspector.get_columns("sessions")}
+        with store.read() as connection:
+            assert connection.execute(text("SELECT kind FROM case_records")).scalar_one() == "notes"
+
+
+def test_an_unreachable_postgresql_url_is_a_store_error():
+    with pytest.raises(StoreError, match="127.0.0.1"):
+        Store("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+
+def test_a_wrong_password_is_refused_without_showing_it(postgres_location):
+    # The test server asks for the password over TCP: the error names the store and the cause, never the password.
+    wrong = make_url(postgres_location).set(password="not-the-password-42").render_as_string(hide_password=False)
+    with pytest.raises(StoreError, match="password authentication failed") as raised:
+        Store(wrong)
+    assert "not-the-password-42" not in str(raised.value) and "profiler:***@127.0.0.1" in str(raised.value)

@@ -63,8 +63,9 @@ def key() -> SecretKey:
 
 
 @pytest.fixture
-def store(tmp_path) -> Iterator[Store]:
-    with Store(tmp_path / "web.sqlite") as opened:
+def store(store_location) -> Iterator[Store]:
+    """A SQLite file, or a schema of the PostgreSQL test server (tests/conftest.py)."""
+    with Store(store_location) as opened:
         yield opened
 
 
