@@ -83,8 +83,8 @@ def _fill(path, folder):
             invited = create_invitation(store, key, jm).invitation
             notice = consent_notice(invited, Organisation(), store)
             (give_consent if give else decline)(store, invited, notice)
-        answers.to_csv(path.parent / "batch.csv", index=False)
-        score_file(jm.questionnaire, jm.norms, path.parent / "batch.csv", path.parent / "profiles.csv", store=store,
+        answers.to_csv(folder / "batch.csv", index=False)
+        score_file(jm.questionnaire, jm.norms, folder / "batch.csv", folder / "profiles.csv", store=store,
                    actor="ops-kim", job_model=jm, as_of=AS_OF)
     return path
 
