@@ -42,6 +42,8 @@ benchmarks: $(BENCH)/.installed
 
 schema: $(STAMP_RUN)
 	$(BIN)/profiler schema > questionnaires/schema.json
+	$(BIN)/python -m pip install --quiet -e '.[web]'
+	$(BIN)/profiler api openapi > docs/openapi-v1.json
 
 clean:
 	rm -rf $(VENV) $(BENCH) build dist *.egg-info .pytest_cache

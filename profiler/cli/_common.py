@@ -18,6 +18,16 @@ def add_db_option(parser) -> None:
                         help=f"store file or database URL (default: ${DB_ENV}, else {DEFAULT_DB})")
 
 
+def store_options(actor_help: str = "who acts, for the audit log (default: cli:<login name>)"):
+    """A parent parser with ``--db`` and ``--actor``, for subcommands that write to a store."""
+    import argparse
+
+    common = argparse.ArgumentParser(add_help=False)
+    add_db_option(common)
+    common.add_argument("--actor", default=None, help=actor_help)
+    return common
+
+
 def default_actor() -> str:
     """Who runs a command, for the audit log when ``--actor`` is not given: ``cli:<login name>``."""
     import getpass

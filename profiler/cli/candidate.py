@@ -19,15 +19,13 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_db_option, db_location, default_actor
+from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, db_location, default_actor, store_options
 
 
 def register(commands) -> None:
     candidate = commands.add_parser("candidate", help="export or erase a candidate's data; purge expired cases")
     actions = candidate.add_subparsers(dest="action", metavar="ACTION", required=True)
-    common = argparse.ArgumentParser(add_help=False)
-    add_db_option(common)
-    common.add_argument("--actor", default=None, help="who acts, for the audit log (default: cli:<login name>)")
+    common = store_options()
 
     export = actions.add_parser("export", parents=[common], help="write everything held about a candidate as JSON")
     export.add_argument("id", metavar="ID", help="pseudonymous candidate id")

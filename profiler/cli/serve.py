@@ -36,6 +36,9 @@ def register(commands) -> None:
     serve.add_argument("--secure-cookies", action="store_true", help="send cookies over https only")
     serve.add_argument("--demo", action="store_true", help="fresh SQLite store with seeded invitations; prints "
                        "their links")
+    serve.add_argument("--webhook-interval", type=float, default=5.0, metavar="SECONDS",
+                       help="seconds between two passes of the webhook sender (default 5; 0: do not send from "
+                       "the server, run 'profiler api webhooks send' instead)")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     serve.set_defaults(func=run)
 
@@ -68,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     organisation = Organisation(**{k: v for k, v in (("name", args.organisation), ("contact", args.contact))
                                    if v is not None})
     base = args.public_url or f"http://{args.host}:{args.port}"
-    settings = WebSettings(organisation=organisation, secure_cookies=args.secure_cookies, public_url=args.public_url)
+    settings = WebSettings(organisation=organisation, secure_cookies=args.secure_cookies, public_url=args.public_url,
+                           webhook_interval=args.webhook_interval or None)
     if args.demo:
         folder = Path(tempfile.mkdtemp(prefix="profiler-demo-"))
         location, key = str(folder / "demo.sqlite"), SecretKey.generate()

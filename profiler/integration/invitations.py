@@ -197,13 +197,14 @@ def invitations_of(store: Store, *, client_id: str | None = None, status: str | 
         return [_invitation(row) for row in connection.execute(query).mappings()]
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A moment read from the store, aware: SQLite hands back naive UTC datetimes, PostgreSQL aware ones."""
     return moment if moment is None or moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _invitation(row: Any) -> Invitation:
     values = dict(row)
     for name in ("created_at", "expires_at", "opened_at", "completed_at"):
-        values[name] = _utc(values[name])
+        values[name] = as_utc(values[name])
     values["report_to_candidate"] = bool(values["report_to_candidate"])
     return Invitation(**values)

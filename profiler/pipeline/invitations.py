@@ -240,8 +240,12 @@ def decline(store: Store, invitation: Invitation, notice: ConsentNotice, *, acto
     return _reread(store, invitation.id)
 
 
-def revoke_invitation(store: Store, invitation_id: str, *, actor: str, reason: str) -> Invitation:
+def revoke_invitation(store: Store, invitation_id: str, *, actor: str, reason: str,
+                      connection: Connection | None = None) -> Invitation:
     """Withdraw an invitation that is not completed yet: its link stops working at once.
+
+    ``connection``: withdraw inside the caller's write transaction (an idempotent API request); the invitation
+    returned is then the one read in it.
 
     Raises
     ------
@@ -252,20 +256,23 @@ def revoke_invitation(store: Store, invitation_id: str, *, actor: str, reason: s
         raise IntegrationError("give the reason for withdrawing the invitation", field="reason")
     log = AuditLog(store)
 
-    def work(c: Connection) -> None:
+    def work(c: Connection) -> Invitation:
+        lock_head(c)
         current = invitation_row(c, invitation_id, for_update=True)
         if current is None:
             raise IntegrationError(f"no invitation {invitation_id!r}", field="invitation_id", code="not_found")
         if current.status == "revoked":
-            return
+            return current
         if current.status not in ("created", "started"):
             raise IntegrationError(f"invitation {invitation_id} is {current.status}: it can no longer be withdrawn",
                                    field="invitation_id", code="conflict")
-        lock_head(c)
         set_status(c, current.id, "revoked")
         log.append(REVOKED_EVENT, {"invitation": current.id, "reason": reason}, actor=actor,
                    candidate=current.candidate_id, connection=c)
+        return invitation_row(c, invitation_id)
 
+    if connection is not None:
+        return work(connection)
     log.transaction(work)
     return _reread(store, invitation_id)
 

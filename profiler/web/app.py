@@ -12,6 +12,10 @@ A recruiters' workspace joins as another router with its own authentication depe
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,8 +23,10 @@ from fastapi.staticfiles import StaticFiles
 
 from profiler._version import __version__
 from profiler.integration.keys import SecretKey
+from profiler.integration.webhooks import deliver
 from profiler.store.store import Store
 from profiler.web import candidate
+from profiler.web.api import PREFIX, create_api
 from profiler.web.context import WebContext
 from profiler.web.security import SecurityHeaders
 from profiler.web.settings import WebSettings
@@ -40,9 +46,33 @@ def create_app(store: Store, key: SecretKey, settings: WebSettings | None = None
     settings : WebSettings, optional
     """
     settings = settings or WebSettings()
-    app = FastAPI(title="profiler", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.profiler = WebContext(store, key, settings)
+    context = WebContext(store, key, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sender = None if settings.webhook_interval is None else asyncio.create_task(
+            _send_webhooks(context, settings.webhook_interval))
+        yield
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+
+    app = FastAPI(title="profiler", version=__version__, docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
+    app.state.profiler = context
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount(PREFIX, create_api(app.state.profiler))
     app.include_router(candidate.router)
     return app
+
+
+async def _send_webhooks(context: WebContext, interval: float) -> None:
+    """The webhook sender inside the server: a pass every ``interval`` seconds until the server stops."""
+    while True:
+        try:
+            await context.run(deliver, context.store, context.key, api_prefix=PREFIX)
+        except Exception:  # noqa: BLE001 - a failed pass (database away) must not stop the next ones
+            logging.getLogger("profiler.web").exception("webhook pass failed; retrying in %s s", interval)
+        await asyncio.sleep(interval)

@@ -1,5 +1,5 @@
 """What every request handler reaches through ``request.app.state.profiler``: the store, the key, the settings,
-the rate limiters, and a way to run the (synchronous) pipeline off the event loop."""
+the rate limiters, the API keys' checker, and a way to run the (synchronous) pipeline off the event loop."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from anyio import to_thread
 
+from profiler.integration.clients import KeyChecker
 from profiler.integration.invitations import Invitation, get_invitation
 from profiler.integration.keys import SecretKey
 from profiler.store.store import Store
@@ -26,8 +27,10 @@ class WebContext:
     settings: WebSettings
     link_failures: RateLimiter = field(init=False)
     key_failures: RateLimiter = field(init=False)
+    clients: KeyChecker = field(init=False)
 
     def __post_init__(self) -> None:
+        self.clients = KeyChecker(self.store)
         self.link_failures = RateLimiter(self.settings.link_failures_per_minute)
         self.key_failures = RateLimiter(self.settings.key_failures_per_minute)
 

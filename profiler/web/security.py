@@ -88,6 +88,11 @@ def same_origin(request: Request) -> bool:
     return True  # neither header: a non-browser client, or a browser that strips both (the token still counts)
 
 
+def _is_report(path: str) -> bool:
+    """A report page: the candidate's (``/c/report``) or one the API serves (``.../reports/<audience>``)."""
+    return path.endswith("/report") or path.rpartition("/")[0].endswith("/reports")
+
+
 class SecurityHeaders:
     """ASGI middleware adding the security headers to every response (see the module docstring)."""
 
@@ -105,7 +110,7 @@ class SecurityHeaders:
                 headers = message.setdefault("headers", [])
                 present = {name.lower() for name, _ in headers}
                 add = {
-                    b"content-security-policy": (REPORT_CSP if path.endswith("/report") else CSP).encode(),
+                    b"content-security-policy": (REPORT_CSP if _is_report(path) else CSP).encode(),
                     b"x-content-type-options": b"nosniff",
                     b"referrer-policy": b"same-origin",
                     b"x-frame-options": b"DENY",

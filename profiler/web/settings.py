@@ -26,8 +26,8 @@ class WebSettings:
         The app's address as vendors and candidates reach it (``https://assess.example.org``), for the links
         the API returns; default: the address of the request.
     webhook_interval : float or None
-        Seconds between two passes of the webhook sender inside the server (None: do not send from the
-        server; run ``profiler webhooks send`` instead).
+        Seconds between two passes of the webhook sender inside the server (None, the default of the library:
+        do not send from the server; run ``profiler api webhooks send`` instead). ``profiler serve`` uses 5.
     """
 
     organisation: Organisation = field(default_factory=Organisation)
@@ -36,4 +36,4 @@ class WebSettings:
     link_failures_per_minute: int = 10
     key_failures_per_minute: int = 10
     public_url: str | None = None
-    webhook_interval: float | None = 5.0
+    webhook_interval: float | None = None
