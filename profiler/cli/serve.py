@@ -1,10 +1,11 @@
 """``profiler serve``: the web app for candidates (and the vendors' API), on uvicorn.
 
-- ``profiler serve --db hiring.sqlite`` (or ``--db postgresql+psycopg://...``) serves on 127.0.0.1:8000;
+- ``profiler serve --db hiring.sqlite`` (or ``--db postgresql+psycopg://...``, or the store named by
+  ``PROFILER_DB``, which keeps a password off the command line) serves on 127.0.0.1:8000;
   ``--host``/``--port`` to change it. The secret key that signs links comes from ``PROFILER_SECRET_KEY`` or
   the file ``--secret-file`` (created on first use; keep it: a new key invalidates every link).
 - ``profiler serve --demo`` starts on a fresh SQLite store in a temporary folder with seeded invitations,
-  and prints their links.
+  and prints their links and a key for the vendors' API.
 
 Needs the web extra: ``pip install 'profiler-psychometrics[web]'``.
 """
@@ -16,14 +17,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from profiler.cli._common import EXIT_OK, EXIT_USAGE
+from profiler.cli._common import EXIT_OK, EXIT_USAGE, add_db_option, db_location
 
 
 def register(commands) -> None:
     serve = commands.add_parser("serve", help="serve the web app: candidates' pages and the vendors' API",
                                 description="Serve the web app (needs: pip install 'profiler-psychometrics[web]').")
-    serve.add_argument("--db", default="profiler.db", metavar="FILE|URL",
-                       help="store file or database URL (default: profiler.db)")
+    add_db_option(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--secret-file", default=".profiler-secret", metavar="FILE",
@@ -43,21 +43,9 @@ def register(commands) -> None:
     serve.set_defaults(func=run)
 
 
-def shown(location: str) -> str:
-    """A store location fit to print: a database URL without its password."""
-    if "://" not in location:
-        return location
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(location).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - never print what could not be parsed
-        return "(database URL)"
-
-
 def run(args: argparse.Namespace) -> int:
     try:
-        from profiler.web.demo import seed_demo
+        from profiler.web.demo import demo_client, seed_demo
         from profiler.web.server import serve
         from profiler.web.settings import WebSettings
     except ImportError as exc:
@@ -67,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from profiler.integration.keys import SecretKey
     from profiler.pipeline.invitations import Organisation
     from profiler.store import Store
+    from profiler.store.redaction import redact_url
 
     organisation = Organisation(**{k: v for k, v in (("name", args.organisation), ("contact", args.contact))
                                    if v is not None})
@@ -77,14 +66,16 @@ def run(args: argparse.Namespace) -> int:
         folder = Path(tempfile.mkdtemp(prefix="profiler-demo-"))
         location, key = str(folder / "demo.sqlite"), SecretKey.generate()
     else:
-        location, key = args.db, SecretKey.load(args.secret_file)
+        location, key = db_location(args), SecretKey.load(args.secret_file)
     with Store(location) as store:
-        print(f"profiler serve: store {shown(location)}, listening on {base}", flush=True)
+        print(f"profiler serve: store {redact_url(location)}, listening on {base}", flush=True)
         if args.demo:
             print("Demo invitations (each link is single-use: it leads one candidate through consent, the "
                   "questionnaire and the end page):", flush=True)
             for link in seed_demo(store, key, base):
                 print(f"  {link.description}:\n    {link.url}", flush=True)
+            print(f"The vendors' API (every scope): curl -H 'Authorization: Bearer {demo_client(store)}' "
+                  f"{base}/api/v1/job-models", flush=True)
         serve(store, key, settings, host=args.host, port=args.port, log_level=args.log_level)
     return EXIT_OK
 

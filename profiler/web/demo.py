@@ -1,9 +1,10 @@
-"""``profiler serve --demo``: invitations seeded in a fresh store, their links printed."""
+"""``profiler serve --demo``: invitations seeded in a fresh store, their links printed, and an API key."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from profiler.integration.clients import SCOPES, create_client
 from profiler.integration.keys import SecretKey
 from profiler.pipeline.invitations import create_invitation
 from profiler.store.store import Store
@@ -21,6 +22,11 @@ class DemoLink:
     description: str
     url: str
     invitation_id: str
+
+
+def demo_client(store: Store) -> str:
+    """An API client with every scope for trying the vendors' API; returns its key."""
+    return create_client(store, "demo", list(SCOPES), actor="demo:web").key
 
 
 def seed_demo(store: Store, key: SecretKey, base_url: str) -> list[DemoLink]:
