@@ -113,17 +113,12 @@ def verify_signature(secret: str, timestamp: str, body: bytes, signature_header:
 def enqueue(store: Store, *, api_prefix: str = "/api/v1") -> int:
     """Queue a delivery for every new log entry a vendor is told about; returns how many were queued."""
     now = datetime.now(UTC)
+    with store.read() as connection:  # most passes find nothing new: they need no write lock
+        if not _new_entries(connection):
+            return 0
     with store.write() as connection:
         lock_head(connection)  # one writer: a concurrent pass waits, then finds the deliveries queued
-        cursor = connection.execute(select(func.max(webhook_deliveries.c.audit_seq))).scalar() or 0
-        rows = connection.execute(
-            select(audit_log.c.seq, audit_log.c.event, audit_log.c.payload, audit_log.c.recorded_at,
-                   invitations.c.id, invitations.c.candidate_id, invitations.c.client_id,
-                   invitations.c.reference, invitations.c.callback_url)
-            .join(invitations, invitations.c.candidate_id == audit_log.c.candidate_id)
-            .where(audit_log.c.seq > cursor, audit_log.c.event.in_(tuple(EVENTS)),
-                   invitations.c.callback_url.is_not(None))
-            .order_by(audit_log.c.seq)).all()
+        rows = _new_entries(connection)
         queued = 0
         for row in rows:
             known = connection.execute(select(webhook_deliveries.c.id).where(
@@ -138,6 +133,19 @@ def enqueue(store: Store, *, api_prefix: str = "/api/v1") -> int:
                 attempts=0, next_attempt_at=now, created_at=now))
             queued += 1
     return queued
+
+
+def _new_entries(connection: Any) -> list[Any]:
+    """Log entries after the last one queued that a vendor is told about, with their invitation."""
+    cursor = connection.execute(select(func.max(webhook_deliveries.c.audit_seq))).scalar() or 0
+    return connection.execute(
+        select(audit_log.c.seq, audit_log.c.event, audit_log.c.payload, audit_log.c.recorded_at,
+               invitations.c.id, invitations.c.candidate_id, invitations.c.client_id,
+               invitations.c.reference, invitations.c.callback_url)
+        .join(invitations, invitations.c.candidate_id == audit_log.c.candidate_id)
+        .where(audit_log.c.seq > cursor, audit_log.c.event.in_(tuple(EVENTS)),
+               invitations.c.callback_url.is_not(None))
+        .order_by(audit_log.c.seq)).all()
 
 
 def _body(delivery_id: str, row: Any, now: datetime, api_prefix: str) -> str:
