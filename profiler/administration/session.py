@@ -207,7 +207,8 @@ class Session:
             if record is None:
                 raise SessionError(f"no session {session_id!r} in {store.name}")
             events = records.load_events(connection, session_id)
-            stored = records.load_questionnaire(connection, record["content_hash"])
+            # The stored content is parsed only when no questionnaire is given (its hash is checked below).
+            stored = records.load_questionnaire(connection, record["content_hash"]) if questionnaire is None else None
         if questionnaire is not None and questionnaire.content_hash != record["content_hash"]:
             raise SessionError(
                 f"session {session_id!r} was started with {record['questionnaire_id']} "
