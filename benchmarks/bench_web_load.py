@@ -274,6 +274,7 @@ def run() -> str:
         for label, base_url in backends:
             with _location(base_url, folder) as location:
                 results, checked, wall = measure(location, folder)
+            load = os.getloadavg()[1]  # the machine's load over the last 5 minutes: the run and whatever else ran
             answers = len(results.answers)
             rows.append([label, f"{answers:,} (+{results.doubles} doubles)", ms(statistics.median(results.baseline)),
                          ms(p95(results.baseline)), ms(statistics.median(results.answers)), ms(p95(results.answers)),
@@ -282,8 +283,8 @@ def run() -> str:
                          f"{checked['lost']} / {checked['doubled']} / {checked['wrong']}",
                          f"{checked['assessed']} of {CANDIDATES}", "yes" if checked["chain_intact"] else "NO"])
             verdict = "meets" if p95(results.answers) <= TARGET_P95_S else "misses"
-            notes.append(f"{label}: {answers / wall:.0f} answers/s over {wall:.0f} s; the p95 answer latency "
-                         f"{verdict} the target of {ms(TARGET_P95_S)}"
+            notes.append(f"{label}: {answers / wall:.0f} answers/s over {wall:.0f} s, load average {load:.1f} on "
+                         f"{os.cpu_count()} cores; the p95 answer latency {verdict} the target of {ms(TARGET_P95_S)}"
                          + (f"; {len(results.errors)} candidate(s) failed: {results.errors[:3]}" if results.errors
                             else ""))
     table = markdown_table(
