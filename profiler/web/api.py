@@ -125,6 +125,36 @@ class WebhookDelivery(BaseModel):
     body: dict[str, Any]
 
 
+class WebhookInvitation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    candidate_reference: str | None
+    href: str = Field(description="The invitation's address in this API: read its status and result there")
+
+
+class WebhookDecision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["accept", "override", "do_not_use"]
+    outcome: Literal["advance", "not_advance"] | None
+    stage: Literal["first", "contest"]
+    reviewer_role: str
+    decided_at: str
+
+
+class WebhookEvent(BaseModel):
+    """The body of a webhook (signed: see the Profiler-Signature header and docs/web.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(description="The delivery id, also in the Profiler-Delivery header: de-duplicate on it")
+    type: Literal["session.completed", "decision.made"]
+    created_at: str
+    invitation: WebhookInvitation
+    decision: WebhookDecision | None = Field(None, description="decision.made only")
+
+
 # Dependencies ------------------------------------------------------------------------------------------------
 def _context(request: Request) -> WebContext:
     return request.app.state.profiler
@@ -337,7 +367,25 @@ def create_api(context: WebContext) -> FastAPI:
     api.state.profiler = context
     api.state.profiler_version = __version__
     api.include_router(router)
+    for event, text in (("session.completed", "The invitation's session is completed and assessed: read its result"),
+                        ("decision.made", "A person decided the invitation's case (also after a contest)")):
+        api.webhooks.add_api_route(event, _webhook_doc, methods=["POST"], summary=text, tags=["webhooks"],
+                                   status_code=204, openapi_extra=WEBHOOK_HEADERS,
+                                   operation_id=f"webhook_{event.replace('.', '_')}")
     return api
+
+
+WEBHOOK_HEADERS = {"parameters": [
+    {"name": name, "in": "header", "required": True, "schema": {"type": "string"}, "description": text}
+    for name, text in (("Profiler-Delivery", "The delivery id (the same on every retry)"),
+                       ("Profiler-Event", "session.completed or decision.made"),
+                       ("Profiler-Timestamp", "Unix seconds of this attempt"),
+                       ("Profiler-Signature", "v1=<hex>: HMAC-SHA256 of '<timestamp>.<body>' under the client's "
+                                              "webhook secret; refuse it if the timestamp is over 5 minutes old"))]}
+
+
+def _webhook_doc(event: WebhookEvent) -> None:
+    """What profiler POSTs to an invitation's callback_url (documentation only: the receiver is yours)."""
 
 
 def openapi_document() -> dict[str, Any]:

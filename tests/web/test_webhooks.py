@@ -29,6 +29,7 @@ from profiler.integration.webhooks import (
 )
 from profiler.oversight import Review, erase_candidate
 from profiler.pipeline.invitations import create_invitation
+from profiler.web.api import WebhookEvent
 from profiler.web.app import create_app
 from profiler.web.settings import WebSettings
 from tests.web.test_api import headers, take
@@ -104,6 +105,9 @@ def test_completion_and_decision_reach_the_docs_receiver_signed(store, key, vend
     assert decision["decision"] == "override" and decision["outcome"] == "not_advance"
     assert decision["reviewer_role"] == "hiring_manager" and "jdoe" not in json.dumps(receiver["received"])
     assert deliver(store, key) == [] and enqueue(store) == 0  # each entry once
+    for body in receiver["received"]:  # as the OpenAPI document describes them (its webhooks section)
+        assert WebhookEvent.model_validate(body).model_dump(exclude_none=True) == {
+            k: v for k, v in body.items() if v is not None}
 
 
 def test_the_docs_receiver_refuses_a_forged_stale_or_foreign_signature(key, vendor, receiver):
