@@ -6,9 +6,9 @@ response-validity verdict first, the scale scores with their SEM and 90%/95% ban
 recommendation with its explanation (reasons, contributions that add up to the score, counterfactuals, decision
 stability, coverage of unknown inputs), the review (a person's decision once made) and the report links.
 
-The same types are the API's response bodies (``/api/v1``) and the data of the ``session.completed`` webhook,
-so the OpenAPI document describes both. Every model forbids extra fields; numbers that are not defined (a scale
-without a score) are null.
+The same types are the API's response bodies (``/api/v1``), so the OpenAPI document describes them (a
+webhook only says what happened and links here). Every model forbids extra fields; numbers that are not
+defined (a scale without a score) are null.
 """
 
 from __future__ import annotations
