@@ -101,6 +101,8 @@ def test_fiml_matches_lavaan_missing_ml(hs_holes, robust_reference, key, estimat
     fit = CFA(robust_reference["model"], missing="fiml", estimator=estimator).fit(hs_holes)
     compared = assert_fit_indices(fit.fit_indices_, {**ref["fit"], "unrestricted.loglik": ref["fit"]["unrestricted.logl"]})
     assert {"chisq", "cfi", "rmsea", "srmr", "loglik", "unrestricted_loglik", "baseline_chisq"} <= set(compared)
+    # Zhang & Savalei's FIML-corrected robust indices: lavaan reports them for ML and MLR with missing = "ml"
+    assert {"cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust"} <= set(compared)
     if estimator == "MLR":
         assert {"chisq_scaled", "chisq_scaling_factor", "baseline_chisq_scaling_factor", "cfi_scaled"} <= set(compared)
     assert_estimates(fit.estimates_, ref["estimates"])  # intercepts included (a mean structure)
