@@ -106,7 +106,8 @@ class RobustFIML:
         except linalg.LinAlgError:
             c3 = c3_b = np.nan
         lower, upper = fi.rmsea_ci(xx3 / c3, df, self.N, G, c_hat=c3) if np.isfinite(c3) else (np.nan, np.nan)
-        return {"cfi_robust": fi.cfi(xx3, df, xx3_b, df_b, c3, c3_b), "tli_robust": fi.tli(xx3, df, xx3_b, df_b, c3, c3_b),
+        return {"cfi_robust": fi.cfi(xx3, df, xx3_b, df_b, c3, c3_b),
+                "tli_robust": fi.tli(xx3, df, xx3_b, df_b, c3, c3_b),
                 "rmsea_robust": fi.rmsea(xx3, df, self.N, G, c3),
                 "rmsea_ci_lower_robust": lower, "rmsea_ci_upper_robust": upper}
 
