@@ -14,9 +14,8 @@ term of the Hessian its Jacobian by the complex step. This is the Hessian lavaan
 numerically for its standard errors with missing data (``information = "observed"``,
 ``observed.information = "hessian"``, its defaults for ``missing = "ml"``).
 
-The optimiser takes scoring steps with a fixed metric, the complete-data expected information at the
-start (the ML fit to the EM moments, close to the FIML solution), then Newton steps with the exact
-Hessian once near the optimum.
+The optimiser is quasi-Newton (BFGS) from the complete-data expected information at the start (the ML
+fit to the EM moments, close to the FIML solution); the exact Hessian is computed once, at the solution.
 """
 
 from __future__ import annotations
@@ -82,30 +81,23 @@ class FIMLProblem:
 
     def minimize(self, x0: np.ndarray, metric: np.ndarray, max_iter: int = 500,
                  tol: float = 1e-15) -> tuple[np.ndarray, int, bool]:
-        """Scoring steps with ``metric`` (a fixed positive definite matrix close to the Hessian of F), then
-        Newton steps with the exact Hessian once the decrement is below 1e-6; each step backtracked.
+        """Quasi-Newton steps from ``metric`` (positive definite, close to the Hessian of F), backtracked.
 
-        Scoring alone converges linearly, at the rate of the fraction of missing information; the
-        Newton steps finish quadratically. Converged when the decrement grad' step is below ``tol``.
+        The inverse metric is updated by BFGS from the change of the exact gradient at every step (skipped
+        when the curvature s'y is not positive). Scoring with the complete-data information alone would
+        converge linearly, at the rate of the fraction of missing information; the updates learn the
+        missing part of the curvature. Converged when the decrement grad' H^-1 grad is below ``tol``.
         """
         x = np.asarray(x0, float).copy()
         F, grad = self.gradient(x)
         if not np.isfinite(F):
             raise FloatingPointError("the starting values give a covariance matrix that is not positive definite")
-        factor = linalg.cho_factor(metric)
-        newton = None
+        h_inv = linalg.cho_solve(linalg.cho_factor(metric), np.eye(x.size))
         for it in range(1, max_iter + 1):
-            step = linalg.cho_solve(newton if newton is not None else factor, -grad)
+            step = -h_inv @ grad
             decrement = -float(grad @ step)
             if decrement < tol:
                 return x, it - 1, True
-            if newton is None and decrement < 1e-6:
-                try:  # near the optimum: the exact Hessian (kept: it changes little from here on)
-                    newton = linalg.cho_factor(self.information(x)[0])
-                    step = linalg.cho_solve(newton, -grad)
-                    decrement = -float(grad @ step)
-                except (linalg.LinAlgError, FloatingPointError):
-                    newton = None
             t = 1.0
             while True:
                 F_new, grad_new = self.gradient(x + t * step)
@@ -114,7 +106,12 @@ class FIMLProblem:
                 t /= 2.0
                 if t < 1e-10:  # no decrease left to find: converged if at rounding level
                     return x, it, decrement < 1e-9
-            x, F, grad = x + t * step, F_new, grad_new
+            s, y = t * step, grad_new - grad
+            sy = float(s @ y)
+            if sy > 0.0:
+                hy = h_inv @ y
+                h_inv += ((sy + y @ hy) / sy**2) * np.outer(s, s) - (np.outer(hy, s) + np.outer(s, hy)) / sy
+            x, F, grad = x + s, F_new, grad_new
         return x, max_iter, False
 
 

@@ -28,6 +28,7 @@ patterns among 19,718 rows.)
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,13 @@ class Batch:
     pattern: np.ndarray  # (n_s,) index into pcols
     pcols: np.ndarray  # (k, s) the distinct missing sets
     counts: np.ndarray  # (k,) rows per missing set
+    p: int
+
+    def __post_init__(self) -> None:
+        # flat positions, computed once: the missing cells in the (incomplete rows x p) matrices, and each
+        # pattern's missing-by-missing block in a p x p matrix
+        self.cells = self.rows[:, None] * self.p + self.cols
+        self.block = self.pcols[:, :, None] * self.p + self.pcols[:, None, :]
 
     @property
     def s(self) -> int:
@@ -88,7 +96,7 @@ class MissingPatterns:
             rows = np.flatnonzero(n_missing == s)
             cols = np.nonzero(~obs[rows])[1].reshape(rows.size, s)
             pcols, pattern, counts = np.unique(cols, axis=0, return_inverse=True, return_counts=True)
-            self.batches.append(Batch(rows, cols, pattern.reshape(-1), pcols, counts))
+            self.batches.append(Batch(rows, cols, pattern.reshape(-1), pcols, counts, self.p))
         self._pairs = None
         self._pattern_pairs = None
 
@@ -195,32 +203,46 @@ def evaluate(mp: MissingPatterns, mu: np.ndarray, sigma: np.ndarray, keep: bool 
     dhat = None
     Cs = [] if keep else None
     if mp.incomplete.size:
-        D = mp.filled - mp.mask * m
+        D = mp.filled - m
+        D *= mp.mask
         R = D @ theta
         quad += float(np.einsum("ij,ij->", D, R))
-        V = np.zeros_like(D)
+        R, Df, tf = R.ravel(), D.ravel(), theta.ravel()
         for b in mp.batches:
-            Tmm = theta[b.pcols[:, :, None], b.pcols[:, None, :]]
-            sign, ld = np.linalg.slogdet(Tmm)
-            if np.any(sign <= 0):
+            logdets, Cp = _inverse_pd(tf[b.block])
+            if Cp is None:
                 return Evaluation(-np.inf)
-            Cp = np.linalg.inv(Tmm)
-            extra_logdet += float(b.counts @ ld)
-            flat = (b.pcols[:, :, None] * p + b.pcols[:, None, :]).ravel()
-            K += np.bincount(flat, weights=(Cp * b.counts[:, None, None]).ravel(), minlength=p * p)
-            C = Cp[b.pattern]
-            rm = np.take_along_axis(R[b.rows], b.cols, axis=1)
-            v = np.einsum("kab,kb->ka", C, rm)
+            extra_logdet += float(b.counts @ logdets)
+            K += np.bincount(b.block.ravel(), weights=(Cp * b.counts[:, None, None]).ravel(), minlength=p * p)
+            rm = R[b.cells]
+            v = np.einsum("kab,kb->ka", Cp[b.pattern], rm)
             quad -= float(np.einsum("ka,ka->", rm, v))
-            V[b.rows[:, None], b.cols] = v
+            Df[b.cells] -= v  # dhat: missing values at their conditional means
             if keep:
                 Cs.append(Cp)
-        D -= V  # dhat: missing values at their conditional means
         dev_sum = dev_sum + D.sum(axis=0)
-        dev_cross = dev_cross + D.T @ D
+        DtD = blas.dsyrk(1.0, D, trans=1, lower=0)
+        dev_cross = dev_cross + np.triu(DtD) + np.triu(DtD, 1).T
         dhat = D if keep else None
     loglik = -0.5 * (mp.n_cells * _LOG_2PI + mp.n * logdet + extra_logdet + quad)
     return Evaluation(loglik, theta, dev_sum, (dev_cross + dev_cross.T) / 2.0, K.reshape(p, p), dhat, Cs)
+
+
+def _inverse_pd(T: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """log det and inverse of a stack of symmetric s x s matrices (k, s, s); (_, None) if one is not positive
+    definite. Closed forms for s <= 2, LAPACK above."""
+    s = T.shape[1]
+    if s > 2:
+        sign, logdet = np.linalg.slogdet(T)
+        return (logdet, None) if np.any(sign <= 0) else (logdet, np.linalg.inv(T))
+    a = T[:, 0, 0]
+    det = a if s == 1 else a * T[:, 1, 1] - T[:, 0, 1] ** 2
+    if np.any(det <= 0) or np.any(a <= 0):
+        return det, None
+    if s == 1:
+        return np.log(det), (1.0 / a)[:, None, None]
+    inv = np.stack([T[:, 1, 1], -T[:, 0, 1], -T[:, 0, 1], a], axis=1).reshape(-1, 2, 2) / det[:, None, None]
+    return np.log(det), inv
 
 
 def em_update(mp: MissingPatterns, mu: np.ndarray, ev: Evaluation) -> tuple[np.ndarray, np.ndarray]:
@@ -239,25 +261,23 @@ def vech_index(p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return rows, cols, where
 
 
-def _kron_vech(theta: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Kv[(e, f), (a, c)] = (Theta_ae Theta_cf + Theta_af Theta_ce) / (1 + [e == f]) over vech pairs, so that
-    sum over all (e, f) of Theta_ae Theta_cf X[e, f] = sum over e <= f of Kv[(e, f), (a, c)] X[e, f] for X
-    symmetric in (e, f)."""
-    K = theta[np.ix_(r, r)] * theta[np.ix_(c, c)] + theta[np.ix_(r, c)] * theta[np.ix_(c, r)]
-    K[r == c] *= 0.5
-    return K
+def _congruence(theta: np.ndarray, Q: np.ndarray, r: np.ndarray, c: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """(Theta (x) Theta) Q in vech rows: column j is vech(Theta X_j Theta) with X_j the symmetric matrix whose
+    vech is Q[:, j] (an off-diagonal entry stands for both triangles). O(k p^3) instead of O(k^2 p^2) for the
+    product with the k x k matrix."""
+    p, m = theta.shape[0], Q.shape[1]
+    Y = (theta @ Q[where].reshape(p, p * m)).reshape(p, p, m)  # Y[a, f, j] = (Theta X_j)[a, f]
+    return np.matmul(theta, Y)[r, c]  # [a, c, j] = (Theta X_j Theta)[a, c], Theta symmetric
 
 
-def _sym_kron(A: np.ndarray, B: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """M[(a, b), (c, d)] = A_ac B_bd + A_ad B_bc + A_bc B_ad + A_bd B_ac over vech pairs (a, b) and (c, d)."""
-    p = A.shape[0]
-    ir, ic = r * p, c * p
-
-    def take(M, i, j):
-        return np.take(M, i[:, None] + j[None, :])
-
-    return take(A, ir, r) * take(B, ic, c) + take(A, ir, c) * take(B, ic, r) + take(A, ic, r) * take(B, ir, c) \
-        + take(A, ic, c) * take(B, ir, r)
+@functools.lru_cache(maxsize=4)
+def _pairings(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat positions in a vech x vech matrix of ((a, c), (b, d)) and ((a, d), (b, c)) for every pair of vech
+    pairs (a, b), (c, d): M[(a, b), (c, d)] = S[(a, c), (b, d)] + S[(a, d), (b, c)] gathers a k x k S."""
+    r, c, where = vech_index(p)
+    k = r.size
+    w_ac, w_ad, w_bc, w_bd = (where[i[:, None], j[None, :]] for i, j in ((r, r), (r, c), (c, r), (c, c)))
+    return w_ac * k + w_bd, w_ad * k + w_bc
 
 
 def information(mp: MissingPatterns, ev: Evaluation) -> np.ndarray:
@@ -278,13 +298,13 @@ def information(mp: MissingPatterns, ev: Evaluation) -> np.ndarray:
     The second sum of Q depends only on the patterns: sum_pattern n C[e, f] C[g, h], carried by Theta (x)
     Theta to (b, d). With W = (Theta (x) Theta) Q and Y[a, c, b, d] = Theta_ac (UU + M1 - N Theta/2)_bd
     - W[(a, c), (b, d)], the entry (a, b), (c, d) of the covariance block is the sum of Y over the pairings
-    (a c|b d), (a d|b c), (b c|a d), (b d|a c), halved for each diagonal pair.
+    (a c|b d), (a d|b c), (b c|a d), (b d|a c), halved for each diagonal pair: two gathers from the
+    k x k matrix Y + Y'. Theta (x) Theta is applied as Theta X Theta to each column (:func:`_congruence`).
     """
     p, n = mp.p, mp.n
     theta = ev.theta
     r, c, where = vech_index(p)
     k = r.size
-    Kv = _kron_vech(theta, r, c)
     Us = theta @ ev.dev_sum
     UU = theta @ ev.dev_cross @ theta
     M1 = theta @ ev.K @ theta
@@ -302,9 +322,9 @@ def information(mp: MissingPatterns, ev: Evaluation) -> np.ndarray:
         for b, Cp, (pos, a, cc) in zip(mp.batches, ev.C, mp.pattern_pairs()):
             Cs = Cp[:, a, cc] * np.sqrt(b.counts)[:, None]  # (k_b, slots)
             T4 += np.bincount(pos.ravel(), weights=(Cs[:, :, None] * Cs[:, None, :]).ravel(), minlength=k * k)
-        Q += 0.5 * (T4.reshape(k, k) @ Kv)
-    W = Kv.T @ Q  # [(a, c), (b, d)], vech in both
-    N3 = Kv.T @ R3  # [(a, r), c] = sum_i (Theta E_m C_i E_m' Theta)[a, r] u_i[c]
+        Q += 0.5 * _congruence(theta, T4.reshape(k, k), r, c, where).T  # T4 is symmetric
+    W = _congruence(theta, Q, r, c, where)  # [(a, c), (b, d)], vech in both
+    N3 = _congruence(theta, R3, r, c, where)  # [(a, r), c] = sum_i (Theta E_m C_i E_m' Theta)[a, r] u_i[c]
     out = np.empty((p + k, p + k))
     out[:p, :p] = n * theta - M1
     scale = np.where(r == c, 0.5, 1.0)
@@ -314,13 +334,18 @@ def information(mp: MissingPatterns, ev: Evaluation) -> np.ndarray:
         - N3[where[va, c[None, :]], r[None, :]]
     out[:p, p:] = mu_sig * scale
     out[p:, :p] = out[:p, p:].T
-    w_ac, w_ad, w_bc, w_bd = (np.take(where, i[:, None] * p + j[None, :]) for i, j in ((r, r), (r, c), (c, r), (c, c)))
-    Wf = W.ravel()
-    w_part = Wf[w_ac * k + w_bd] + Wf[w_ad * k + w_bc] + Wf[w_bc * k + w_ad] + Wf[w_bd * k + w_ac]
+    # sum_i [-1/2 tr(P_i dS1 P_i dS2) + u_i' dS1 P_i dS2 u_i] = sum over the pairings of Theta_ac A3_bd - W
     A3 = UU + M1 - 0.5 * n * theta
-    out[p:, p:] = np.outer(scale, scale) * (_sym_kron(theta, A3, r, c) - w_part)
-    out = (out + out.T) / 2.0
-    return out / n
+    vt, va3 = theta[r, c], A3[r, c]
+    S = np.outer(vt, va3)
+    S += S.T
+    S -= W
+    S -= W.T
+    ac_bd, ad_bc = _pairings(p)
+    Sf = S.ravel()
+    out[p:, p:] = np.outer(scale, scale) * (Sf[ac_bd] + Sf[ad_bc])  # symmetric: S is
+    out /= n
+    return out
 
 
 def casewise_scores(mp: MissingPatterns, ev: Evaluation, mu: np.ndarray):
