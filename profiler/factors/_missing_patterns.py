@@ -221,8 +221,7 @@ def evaluate(mp: MissingPatterns, mu: np.ndarray, sigma: np.ndarray, keep: bool 
             if keep:
                 Cs.append(Cp)
         dev_sum = dev_sum + D.sum(axis=0)
-        DtD = blas.dsyrk(1.0, D, trans=1, lower=0)
-        dev_cross = dev_cross + np.triu(DtD) + np.triu(DtD, 1).T
+        dev_cross = dev_cross + D.T @ D
         dhat = D if keep else None
     loglik = -0.5 * (mp.n_cells * _LOG_2PI + mp.n * logdet + extra_logdet + quad)
     return Evaluation(loglik, theta, dev_sum, (dev_cross + dev_cross.T) / 2.0, K.reshape(p, p), dhat, Cs)
@@ -230,19 +229,34 @@ def evaluate(mp: MissingPatterns, mu: np.ndarray, sigma: np.ndarray, keep: bool 
 
 def _inverse_pd(T: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """log det and inverse of a stack of symmetric s x s matrices (k, s, s); (_, None) if one is not positive
-    definite. Closed forms for s <= 2, LAPACK above."""
+    definite (Sylvester's criterion). Cofactors for s <= 3 (LAPACK's per-matrix overhead dominates there),
+    LAPACK above."""
     s = T.shape[1]
-    if s > 2:
-        sign, logdet = np.linalg.slogdet(T)
-        return (logdet, None) if np.any(sign <= 0) else (logdet, np.linalg.inv(T))
+    if s > 3:
+        try:
+            chol = np.linalg.cholesky(T)
+        except np.linalg.LinAlgError:
+            return np.zeros(T.shape[0]), None
+        return 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1), np.linalg.inv(T)
     a = T[:, 0, 0]
-    det = a if s == 1 else a * T[:, 1, 1] - T[:, 0, 1] ** 2
-    if np.any(det <= 0) or np.any(a <= 0):
-        return det, None
     if s == 1:
-        return np.log(det), (1.0 / a)[:, None, None]
-    inv = np.stack([T[:, 1, 1], -T[:, 0, 1], -T[:, 0, 1], a], axis=1).reshape(-1, 2, 2) / det[:, None, None]
-    return np.log(det), inv
+        if np.any(a <= 0):
+            return a, None
+        return np.log(a), (1.0 / a)[:, None, None]
+    b, d = T[:, 0, 1], T[:, 1, 1]
+    minor = a * d - b * b
+    if s == 2:
+        if np.any(a <= 0) or np.any(minor <= 0):
+            return minor, None
+        cof = np.stack([d, -b, -b, a], axis=1)
+        return np.log(minor), (cof / minor[:, None]).reshape(-1, 2, 2)
+    c, e, f = T[:, 0, 2], T[:, 1, 2], T[:, 2, 2]
+    A, B, C = d * f - e * e, c * e - b * f, b * e - c * d
+    det = a * A + b * B + c * C
+    if np.any(a <= 0) or np.any(minor <= 0) or np.any(det <= 0):
+        return det, None
+    cof = np.stack([A, B, C, B, a * f - c * c, b * c - a * e, C, b * c - a * e, minor], axis=1)
+    return np.log(det), (cof / det[:, None]).reshape(-1, 3, 3)
 
 
 def em_update(mp: MissingPatterns, mu: np.ndarray, ev: Evaluation) -> tuple[np.ndarray, np.ndarray]:
