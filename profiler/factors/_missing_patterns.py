@@ -363,37 +363,42 @@ def information(mp: MissingPatterns, ev: Evaluation) -> np.ndarray:
 
 
 def casewise_scores(mp: MissingPatterns, ev: Evaluation, mu: np.ndarray):
-    """Per-row scores dl_i/d(mu, vech Sigma), (g_mu, vech*(u u' - P)/2 ...), in blocks: yields (rows, scores).
+    """Per-row scores dl_i/d(mu, vech Sigma) = (u_i, vech(u_i u_i' - P_i) halved on the diagonal), in blocks of
+    rows, as columns: yields (rows, scores (p + p(p+1)/2) x len(rows)).
 
-    ``ev`` evaluated at (mu, Sigma) with keep=True. Off-diagonal covariances count both triangles.
+    ``ev`` evaluated at (mu, Sigma) with keep=True. Off-diagonal covariances count both triangles. Blocks are
+    the complete rows, then each batch's rows; columns, because the vech products are then gathers of
+    whole rows (of U' and of Theta_m. and C Theta_m. per missing value), several times faster than of columns.
     """
-    p, n = mp.p, mp.n
+    p = mp.p
     theta = ev.theta
     r, c, _ = vech_index(p)
-    mult = np.where(r == c, 0.5, 1.0)
-    dhat = np.empty((n, p))
-    dhat[mp.complete] = mp.complete_rows - (mu - mp.shift)
-    dhat[mp.incomplete] = ev.dhat if ev.dhat is not None else 0.0
-    # for every row, its batch (-1: complete) and its position within the batch
-    batch_of = np.full(n, -1)
-    slot_of = np.zeros(n, dtype=np.int64)
+    mult = np.where(r == c, 0.5, 1.0)[:, None]
+    base = theta[r, c][:, None]
+
+    def block(rows: np.ndarray, dhat: np.ndarray) -> np.ndarray:
+        G = np.empty((p + r.size, rows.size))
+        Ut = np.matmul(theta, dhat.T, out=G[:p])
+        np.multiply(Ut[r], Ut[c], out=G[p:])
+        G[p:] -= base  # u u' - P with P = Theta - Theta_.m C Theta_m. (the pattern part added by the caller)
+        return G
+
+    for start in range(0, mp.n_complete, _CHUNK):
+        rows = mp.complete[start:start + _CHUNK]
+        G = block(rows, mp.complete_rows[start:start + _CHUNK] - (mu - mp.shift))
+        G[p:] *= mult
+        yield rows, G
     for b_i, b in enumerate(mp.batches):
-        batch_of[mp.incomplete[b.rows]] = b_i
-        slot_of[mp.incomplete[b.rows]] = np.arange(b.rows.size)
-    base = theta[r, c]
-    for start in range(0, n, _CHUNK):
-        idx = np.arange(start, min(start + _CHUNK, n))
-        U = dhat[idx] @ theta
-        P = np.broadcast_to(base, (idx.size, r.size)).copy()
-        for b_i, b in enumerate(mp.batches):
-            sel = np.flatnonzero(batch_of[idx] == b_i)
-            if sel.size == 0:
-                continue
-            slots = slot_of[idx[sel]]
-            B = theta[b.cols[slots]]  # (k, s, p): Theta_m. per row
-            BC = np.matmul(ev.C[b_i][b.pattern[slots]], B)  # C Theta_m.
-            P[sel] -= np.einsum("ksi,ksi->ki", BC[:, :, r], B[:, :, c])
-        yield idx, np.hstack([U, (U[:, r] * U[:, c] - P) * mult])
+        for start in range(0, b.rows.size, _CHUNK):
+            part = slice(start, start + _CHUNK)
+            G = block(mp.incomplete[b.rows[part]], ev.dhat[b.rows[part]])
+            B = theta[b.cols[part]]  # (k, s, p): Theta_m. per row
+            Bt = B.transpose(1, 2, 0).copy()  # (s, p, k)
+            CBt = np.matmul(ev.C[b_i][b.pattern[part]], B).transpose(1, 2, 0).copy()
+            for j in range(b.s):  # + vech(Theta_.m C Theta_m.) = sum over the missing values
+                G[p:] += Bt[j][r] * CBt[j][c]
+            G[p:] *= mult
+            yield mp.incomplete[b.rows[part]], G
 
 
 def first_order(mp: MissingPatterns, ev: Evaluation, mu: np.ndarray) -> np.ndarray:
@@ -401,6 +406,6 @@ def first_order(mp: MissingPatterns, ev: Evaluation, mu: np.ndarray) -> np.ndarr
     k = mp.p + mp.p * (mp.p + 1) // 2
     B = np.zeros((k, k))
     for _, G in casewise_scores(mp, ev, mu):
-        B += blas.dsyrk(1.0, G, trans=1, lower=0)
+        B += blas.dsyrk(1.0, G, trans=0, lower=0)
     B = np.triu(B) + np.triu(B, 1).T
     return B / mp.n
