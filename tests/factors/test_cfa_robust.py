@@ -173,17 +173,26 @@ def test_bfi_with_its_missing_answers(bfi, fiml_reference, estimator):
 
 
 @pytest.mark.parametrize("estimator", ["ML", "MLR"])
-def test_two_groups_with_missing_cells(holzinger_swineford, fiml_reference, estimator):
+def test_two_groups_with_missing_cells(hs_holes, robust_reference, fiml_reference, estimator):
     ref = fiml_reference[f"hs_by_school_{estimator.lower()}"]
-    cols = [f"x{i}" for i in range(1, 10)]
-    holes = holzinger_swineford.copy()
-    values = holes[cols].to_numpy(copy=True)
-    values[np.array(fiml_reference["hs_mask"], dtype=bool)] = np.nan
-    holes[cols] = values
-    fit = CFA(fiml_reference["hs_model"], missing="fiml", estimator=estimator).fit(holes, group="school")
+    assert fiml_reference["hs_mask"] == robust_reference["fiml_mask"]  # the same cells removed
+    fit = CFA(fiml_reference["hs_model"], missing="fiml", estimator=estimator).fit(hs_holes, group="school")
     compared = set(assert_fit_indices(fit.fit_indices_, _fit_ref(ref)))
     assert {"chisq", "cfi", "rmsea", "srmr", "loglik", "baseline_chisq"} | ROBUST <= compared
     if estimator == "MLR":
         assert SCALED <= compared
     assert_estimates(fit.estimates_, ref["estimates"], keys=("lhs", "op", "rhs", "group"))
     assert fit.n_obs_ == sum(ref["nobs"]) == 301
+
+
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_structural_model_with_missing_cells(hs_holes, robust_reference, fiml_reference, estimator):
+    ref = fiml_reference[f"hs_regression_{estimator.lower()}"]
+    assert fiml_reference["hs_mask"] == robust_reference["fiml_mask"]  # the same cells removed
+    fit = CFA(fiml_reference["hs_regression_model"], missing="fiml", estimator=estimator).fit(hs_holes)
+    compared = set(assert_fit_indices(fit.fit_indices_, _fit_ref(ref)))
+    assert {"chisq", "cfi", "rmsea", "srmr", "loglik", "baseline_chisq"} | ROBUST <= compared
+    if estimator == "MLR":
+        assert SCALED <= compared
+    assert_estimates(fit.estimates_, ref["estimates"])  # the regressions included
+    assert (fit.estimates_.op == "~").sum() == 2
