@@ -1,10 +1,9 @@
-"""Benchmark: ordinal and incomplete data on BIG5 -- polychoric matrix, WLSMV CFA, FIML CFA -- against lavaan.
+"""Benchmark: ordinal data on BIG5 -- polychoric matrix, WLSMV CFA -- against lavaan.
 
 Timed per call from a pandas DataFrame in memory: the polychoric matrix of the 50 items; the five-factor
-CFA by WLSMV (polychoric statistics, NACOV, DWLS, robust SEs, every fit index); the five-factor CFA by
-FIML on the same data with 5% of the cells removed completely at random (seeded). lavaan is timed in the
+CFA by WLSMV (polychoric statistics, NACOV, DWLS, robust SEs, every fit index). lavaan is timed in the
 same run through ``Rscript benchmarks/lavaan_timing.R`` when R and lavaan are installed (the fit only,
-not R's start-up or reading the data).
+not R's start-up or reading the data). The data loader and the lavaan runner serve bench_cfa_fiml too.
 """
 
 from __future__ import annotations
@@ -60,7 +59,7 @@ def lavaan_seconds(task: str, frame: pd.DataFrame, repeats: int, timeout: float)
 def run() -> str:
     from profiler.factors import CFA, polychoric
 
-    data, holes = load()
+    data, _ = load()
     n = len(data)
     rows, notes = [], []
 
@@ -70,14 +69,9 @@ def run() -> str:
     def wlsmv():
         return CFA(MODEL, ordered=True).fit(data)
 
-    def fiml():
-        return CFA(MODEL, missing="fiml").fit(holes)
-
     cases = [
         ("polychoric matrix (1,225 correlations, thresholds)", "polychoric", poly, data, 7, 5, 600.0),
         ("5-factor CFA, WLSMV (NACOV, DWLS, robust SEs, every index)", "wlsmv", wlsmv, data, 5, 1, 1800.0),
-        (f"5-factor CFA, FIML, {MISSING_RATE:.0%} cells missing (SEs from the observed information)", "fiml",
-         fiml, holes, 3, 1, 300.0),
     ]
     for label, task, func, frame, repeats, r_repeats, timeout in cases:
         result = func()
@@ -91,19 +85,18 @@ def run() -> str:
                          + (f", lavaan {note}" if theirs and note else "") + ".")
     table = markdown_table(["task (BIG5)", "profiler median", "lavaan 0.6-14 (same run)", "profiler / lavaan"], rows)
     cpu = []
-    for func in (poly, wlsmv, fiml):  # CPU time of this process: what a call costs when it has a core to itself
+    for func in (poly, wlsmv):  # CPU time of this process: what a call costs when it has a core to itself
         start = time.process_time()
         func()
         cpu.append(time.process_time() - start)
     notes.append("CPU time of one call: " + ", ".join(f"{name} {format_seconds(c)}" for name, c in
-                                                      zip(("polychoric", "WLSMV", "FIML"), cpu)) + ".")
-    return f"""## Ordinal and incomplete data (polychoric, WLSMV, FIML)
+                                                      zip(("polychoric", "WLSMV"), cpu)) + ".")
+    return f"""## Ordinal data (polychoric, WLSMV)
 
 BIG5 read in place from `../shared/data/big5/` ({n:,} complete rows x 50 items; rows with any 0 = missed
-answer dropped). FIML runs on the same rows with {MISSING_RATE:.0%} of the cells removed completely at random
-(numpy seed {SEED}). profiler: median of 7 / 5 / 3 runs; lavaan: timed in the same run by
+answer dropped). profiler: median of 7 / 5 runs; lavaan: timed in the same run by
 `Rscript benchmarks/lavaan_timing.R` (the fit only; {", ".join(str(c[5]) for c in cases)} run(s)). Targets:
-polychoric < 0.5 s; WLSMV <= 0.2 x lavaan; FIML < 1 s.
+polychoric < 0.5 s; WLSMV <= 0.2 x lavaan. FIML: see "Incomplete data (FIML)".
 
 {table}
 

@@ -160,3 +160,68 @@ class MomentStructure:
         vals = row_values(self.table, x)
         batch = vals[None, :] + 1j * _STEP * self.P
         return [self._moments(batch[:, r], g).imag.T / _STEP for g, r in enumerate(self.rows)]
+
+
+def contract_rows(table: ParameterTable, rows: np.ndarray, batch: Batch, G: np.ndarray,
+                  g: np.ndarray | None) -> np.ndarray:
+    """d/d(row values) of phi = tr(G Sigma) + g' mu for each entry of ``batch`` (B x len(rows)).
+
+    G symmetric (p x p), g (p,) or None (no mean structure); analytic, so complex row values give exact
+    second derivatives by the complex step. With A = (I - B)^-1, LA = Lambda A and Psi* = A Psi A'::
+
+        dphi/dLambda = 2 G LA Psi A' + g (A alpha)'      dphi/dPsi = LA' G LA      dphi/dTheta = G
+        dphi/dB = 2 LA' G LA Psi A' + (LA' g)(A alpha)'   dphi/dnu = g               dphi/dalpha = LA' g
+
+    A symmetric matrix's off-diagonal row stands for both of its entries (twice the derivative).
+    """
+    A = batch.total_effects()
+    LA = batch.lambda_total()
+    GLA = np.matmul(G, LA)  # (B, p, m)
+    dpsi = np.matmul(np.swapaxes(LA, 1, 2), GLA)
+    PsiAt = batch.psi if A is None else np.matmul(batch.psi, np.swapaxes(A, 1, 2))
+    dlam = 2.0 * np.matmul(GLA, PsiAt)
+    dbeta = 2.0 * np.matmul(dpsi, PsiAt) if A is not None else None
+    dalpha = None
+    if g is not None:
+        a_tot = batch.alpha if A is None else np.einsum("bij,bj->bi", A, batch.alpha)
+        dalpha = np.einsum("bpm,p->bm", LA, g)
+        dlam = dlam + g[None, :, None] * a_tot[:, None, :]
+        if dbeta is not None:
+            dbeta = dbeta + dalpha[:, :, None] * a_tot[:, None, :]
+    t = table
+    kind, i, j = t.mat[rows], t.row[rows], t.col[rows]
+    out = np.zeros((LA.shape[0], rows.size), dtype=np.result_type(LA.dtype, G.dtype))
+    sel = kind == LAMBDA
+    out[:, sel] = dlam[:, i[sel], j[sel]]
+    twice = np.where(i != j, 2.0, 1.0)
+    sel = kind == PSI
+    out[:, sel] = dpsi[:, i[sel], j[sel]] * twice[sel]
+    sel = kind == THETA
+    out[:, sel] = G[i[sel], j[sel]] * twice[sel]
+    if g is not None:
+        sel = kind == NU
+        out[:, sel] = g[i[sel]]
+        sel = kind == ALPHA
+        out[:, sel] = dalpha[:, i[sel]]
+    sel = kind == BETA
+    if sel.any():
+        out[:, sel] = dbeta[:, i[sel], j[sel]]
+    return out
+
+
+def contract(table: ParameterTable, x: np.ndarray, terms: list[tuple[np.ndarray | None, np.ndarray]],
+             hessian: bool = False) -> np.ndarray:
+    """Gradient in the free parameters of sum_g tr(G_g Sigma_g) + g_g' mu_g, ``terms`` = [(g_g, G_g)];
+    with ``hessian`` its Jacobian instead (q x q), exact by the complex step."""
+    vals = row_values(table, x)
+    P = free_map(table)
+    V = vals[None, :] + 1j * _STEP * P if hessian else vals[None, :]
+    out = np.zeros((V.shape[0], len(table)), dtype=V.dtype)
+    for g, (gm, G) in enumerate(terms):
+        r = np.flatnonzero(table.group == g)
+        out[:, r] = contract_rows(table, r, assemble(table, r, V[:, r]), G, gm)
+    grad = out @ P.T
+    if hessian:
+        H = grad.imag / _STEP
+        return (H + H.T) / 2.0
+    return grad[0].real

@@ -353,8 +353,8 @@ class CFA:
                   partial: tuple[str, ...]) -> CFA:
         """ML (or MLR) with missing values: the casewise likelihood, h1 by EM (lavaan's missing = "ml")."""
         from profiler.factors import _cfa_fiml as ff
+        from profiler.factors import _cfa_fiml_robust as fr
         from profiler.factors._cfa_data import Moments, missing_summary, model_data, split_groups
-        from profiler.factors.missing import em_moments
 
         md = model_data(data, model, group)
         X, labels_col = md.X, md.labels
@@ -362,23 +362,8 @@ class CFA:
         X = X[keep]
         labels_col = labels_col[keep] if labels_col is not None else None
         labels, subsets = split_groups(X, labels_col)
-        h1 = []
-        for lab, Xg in zip(labels, subsets):
-            where = "" if lab is None else f" in group {lab!r}"
-            try:
-                h1.append(em_moments(Xg))
-            except np.linalg.LinAlgError:
-                raise CFADataError(f"the FIML (EM) covariance matrix{where} is not positive definite (some "
-                                   "variable is a linear combination of others); ML needs it to be") from None
-            except ValueError as err:
-                raise CFADataError(f"FIML cannot use these data{where}: {err}") from None
-        for lab, h in zip(labels, h1):
-            sd = np.sqrt(np.diag(h.cov))
-            if np.linalg.eigvalsh(h.cov / np.outer(sd, sd))[0] <= 1e-12:
-                where = "" if lab is None else f" in group {lab!r}"
-                raise CFADataError(f"the FIML (EM) covariance matrix{where} is not positive definite (some variable "
-                                   "is a linear combination of others); ML needs it to be")
-        n = np.array([len(Xg) for Xg in subsets])
+        groups, h1 = ff.saturated_moments(labels, subsets)
+        n = np.array([mp.n for mp in groups])
         mom = Moments(n, tuple(h.mean for h in h1), tuple(h.cov for h in h1), labels)
         table = build_table(model, n_groups=n.size, std_lv=self.std_lv, equal=equal, partial=partial,
                             meanstructure=True)
@@ -388,100 +373,39 @@ class CFA:
         if df < 0:
             raise ModelSpecificationError(f"the model is not identified: {table.n_free} free parameters but only "
                                           f"{n.size * (p + p * (p + 1) // 2)} sample moments (df = {df})")
-        # start from the complete-data ML fit to the EM moments (close to the FIML estimates)
+        # start from the complete-data ML fit to the EM moments (close to the FIML estimates); its expected
+        # information is the scoring metric
         ml = GenericMLProblem(table, mom) if table.has_beta else MLProblem(table, mom)
         x0 = start_values(MLProblem(table, mom))
         if table.has_beta:
             x0 = structural_start(table, x0)
         start = ml.evaluate(x0)
         self._check_information(start.info, table, labels, when="at the starting values", error=True)
-        x0 = ml.minimize(x0, max_iter=self.max_iter, tol=1e-8, start=start)[0]
-        problem = ff.FIMLProblem(table, [ff.FIMLGroup.from_rows(Xg) for Xg in subsets])
-        x, n_iter, converged = problem.minimize(x0, max_iter=self.max_iter, tol=self.tol * 1e-3)
+        x0, ev0 = ml.minimize(x0, max_iter=self.max_iter, tol=1e-8, start=start)[:2]
+        problem = ff.FIMLProblem(table, groups)
+        x, n_iter, converged = problem.minimize(x0, ev0.info, max_iter=self.max_iter, tol=self.tol * 1e-3)
         missing = missing_summary(md, "fiml", int(keep.sum()), em_iterations=max(h.n_iter for h in h1),
                                   em_converged=all(h.converged for h in h1))
         self._record(model, table, ml, x, n_iter, converged, group, labels, equal, n, missing)
         self.problem_ = ml  # model matrices and implied moments for results, scores and checks
         self.info_ = None
-        H = problem.hessian(x)
+        H, deltas, evs = problem.information(x)
         cov_x = self._check_information(H, table, labels, when="at the solution", error=False)
         implied = problem.ms.implied(x)
-        N = float(n.sum())
-        loglik = -N * problem.objective(x)
-        loglik_h1 = float(sum(h.loglik for h in h1))
-        loglik_b = float(sum(ff.baseline_loglik(fg) for fg in problem.groups))
-        fit = self._fit_indices_fiml(loglik, loglik_h1, loglik_b, df, table, mom, implied)
+        loglik = float(sum(ev.loglik for ev in evs))
+        fit = ff.fit_indices(loglik, h1, groups, df, table.n_free, implied)
+        mlr = self.estimator_ == "MLR"
+        robust = fr.RobustFIML(groups, h1, mlr=mlr)
         if cov_x is not None:
-            cov_x = cov_x / N
-            if self.estimator_ == "MLR":
-                deltas = problem.ms.jacobian(x)
-                A0_inv = np.linalg.inv(H)
-                h1_moments = [(h.mean, h.cov) for h in h1]
-                trace, B0 = ff.yuan_bentler(problem.groups, h1_moments, [(s_, m_) for s_, m_ in implied], deltas,
-                                            A0_inv)
-                cov_x = A0_inv @ B0 @ A0_inv / N
-                c_b = self._fiml_baseline_scaling(problem.groups, h1_moments, int(fit["baseline_df"]))
-                scaled = fi.scaled_indices(fit, trace / df, trace, c_b, int(N), n.size)
-                # lavaan's robust CFI/TLI/RMSEA with missing data are Zhang & Savalei's, not these
-                fit = pd.concat([fit, scaled.drop([k for k in scaled.index if k.endswith("_robust")])])
-        self.fit_indices_ = fit
+            cov_x = cov_x / n.sum()
+            if mlr:
+                cov_x, scaled = robust.mlr(implied, deltas, evs, H, fit)
+                fit.update(scaled)
+        fit.update(robust.corrected_indices(implied, deltas, fit, mlr))
+        self.fit_indices_ = pd.Series(fit, name="value")
         self.estimates_ = defined_parameters(table, x, cov_x, estimates_frame(table, ml, x, cov_x, labels))
         self._check_admissible(ml, x)
         return self
-
-    @staticmethod
-    def _fiml_baseline_scaling(groups, h1_moments, df_b: int) -> float:
-        """The independence model's Yuan-Bentler scaling factor under FIML (its moments are linear in its
-        parameters, so its observed information is Delta' A Delta in moment space)."""
-        from profiler.factors import _cfa_fiml as ff
-        from profiler.factors._cfa_model import vech_pairs
-
-        N = sum(g.n for g in groups)
-        deltas, blocks = [], []
-        for fg in groups:
-            p = fg.X.shape[1]
-            mu = np.array([np.mean(fg.X[fg.observed[:, j], j]) for j in range(p)])
-            var = np.array([np.var(fg.X[fg.observed[:, j], j]) for j in range(p)])
-            r, c = vech_pairs(p)
-            D = np.zeros((p + r.size, 2 * p))
-            D[np.arange(p), np.arange(p)] = 1.0
-            diag = np.flatnonzero(r == c)
-            D[p + diag, p + r[diag]] = 1.0
-            deltas.append(D)
-            blocks.append((mu, np.diag(var)))
-        q = sum(D.shape[1] for D in deltas)
-        A0 = np.zeros((q, q))
-        full = []
-        offset = 0
-        for fg, D, (mu, sig) in zip(groups, deltas, blocks):
-            Dg = np.zeros((D.shape[0], q))
-            Dg[:, offset:offset + D.shape[1]] = D
-            offset += D.shape[1]
-            A0 += (fg.n / N) * Dg.T @ ff.moment_hessian(fg, mu, sig) @ Dg
-            full.append(Dg)
-        trace, _ = ff.yuan_bentler(groups, h1_moments, [(sig, mu) for mu, sig in blocks], full, np.linalg.inv(A0))
-        return trace / df_b
-
-    def _fit_indices_fiml(self, loglik: float, loglik_h1: float, loglik_b: float, df: int, table: ParameterTable,
-                          mom, implied) -> pd.Series:
-        N, G = mom.n_total, mom.n.size
-        chisq = 2.0 * (loglik_h1 - loglik)
-        chisq_b = 2.0 * (loglik_h1 - loglik_b)
-        p = len(table.observed)
-        df_b = G * p * (p - 1) // 2
-        npar = table.n_free
-        lower, upper = fi.rmsea_ci(chisq, df, N, G)
-        values = {
-            "chisq": chisq, "df": float(df), "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-            "cfi": fi.cfi(chisq, df, chisq_b, df_b), "tli": fi.tli(chisq, df, chisq_b, df_b),
-            "rmsea": fi.rmsea(chisq, df, N, G), "rmsea_ci_lower": lower, "rmsea_ci_upper": upper,
-            "srmr": fi.srmr(mom.cov, mom.mean, implied, mom.n, True),
-            "aic": -2.0 * loglik + 2.0 * npar, "bic": -2.0 * loglik + npar * np.log(N), "loglik": loglik,
-            "npar": float(npar), "n": float(N), "baseline_chisq": chisq_b, "baseline_df": float(df_b),
-        }
-        out = pd.Series(values, name="value")[list(FIT_INDICES)]
-        out["unrestricted_loglik"] = loglik_h1
-        return out
 
     def _fit_ordinal(self, data: pd.DataFrame, model: ParsedModel, group: str | None, equal: frozenset[str],
                      partial: tuple[str, ...], estimator: str) -> CFA:

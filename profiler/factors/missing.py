@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["EMMoments", "MissingData", "MissingDataWarning", "describe_missing", "em_moments"]
+from profiler.factors._missing_patterns import MissingPatterns, em_update, evaluate
 
-_LOG_2PI = float(np.log(2.0 * np.pi))
+__all__ = ["EMMoments", "MissingData", "MissingDataWarning", "describe_missing", "em_moments"]
 
 
 class MissingDataWarning(UserWarning):
@@ -161,8 +161,9 @@ def em_moments(X: np.ndarray, *, max_iter: int = 1000, tol: float = 1e-9) -> EMM
         \operatorname{Cov}[x_m \mid x_o] = \Theta_{mm}^{-1}.
 
     M-step: :math:`\mu = \bar{\hat x}`, :math:`\Sigma = \overline{\hat x \hat x'} + \bar C - \mu\mu'`.
-    Rows are batched by their number of missing values, so an iteration is a handful of vectorised
-    operations however many missing-data patterns there are. The log-likelihood uses
+    Rows are grouped once by missing-data pattern: the inverses are computed once per pattern, complete
+    rows enter through their sum and cross products, and the rest of an iteration is two
+    (rows x p) by (p x p) products (:mod:`profiler.factors._missing_patterns`). The log-likelihood uses
     :math:`\log|\Sigma_{oo}| = \log|\Sigma| + \log|\Theta_{mm}|` and
     :math:`d_o'\Sigma_{oo}^{-1}d_o = d'\Theta d - r_m'\Theta_{mm}^{-1}r_m`.
 
@@ -171,27 +172,41 @@ def em_moments(X: np.ndarray, *, max_iter: int = 1000, tol: float = 1e-9) -> EMM
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"Expected a 2-D array (rows x items), got {X.ndim} dimension(s).")
-    observed = ~np.isnan(X)
-    X = X[observed.any(axis=1)]
-    observed = observed[observed.any(axis=1)]
-    n, p = X.shape
-    if n < 2:
-        raise ValueError(f"FIML needs at least 2 rows with a response; got {n}.")
-    empty = np.flatnonzero(~observed.any(axis=0))
+    X = X[~np.isnan(X).all(axis=1)]
+    if X.shape[0] < 2:
+        raise ValueError(f"FIML needs at least 2 rows with a response; got {X.shape[0]}.")
+    return em_fit(MissingPatterns(X), max_iter=max_iter, tol=tol)
+
+
+def em_fit(mp: MissingPatterns, *, max_iter: int = 1000, tol: float = 1e-9) -> EMMoments:
+    """EM from rows already grouped by pattern (every row with a value); starts at the available-case
+    means and variances, zero covariances.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two rows, an item without any response, or an item without variance.
+    numpy.linalg.LinAlgError
+        The covariance matrix is (numerically) not positive definite.
+    """
+    if mp.n < 2:
+        raise ValueError(f"FIML needs at least 2 rows with a response; got {mp.n}.")
+    empty = np.flatnonzero(mp.n_observed == 0)
     if empty.size:
         raise ValueError(f"Items without any response cannot be estimated: columns {empty[:10].tolist()}.")
-    mu = np.nanmean(X, axis=0)
-    var = np.nanvar(X, axis=0)
-    if np.any(var <= 0):
-        raise ValueError(f"Items without variance: columns {np.flatnonzero(var <= 0)[:10].tolist()}.")
-    sigma = np.diag(var)
-    groups = _missing_groups(observed)
-    filled = np.where(observed, X, 0.0)
-    scale = float(np.max(var))
+    if np.any(mp.var <= 0):
+        raise ValueError(f"Items without variance: columns {np.flatnonzero(mp.var <= 0)[:10].tolist()}.")
+    mu = mp.shift.copy()
+    sigma = np.diag(mp.var)
+    scale = float(np.max(mp.var))
     converged = False
     it = 0
+    change = np.inf
     for it in range(1, max_iter + 1):
-        new_mu, new_sigma, _ = _em_step(filled, observed, groups, mu, sigma)
+        ev = evaluate(mp, mu, sigma)
+        if not np.isfinite(ev.loglik):
+            raise np.linalg.LinAlgError("the EM covariance matrix is not positive definite")
+        new_mu, new_sigma = em_update(mp, mu, ev)
         change = max(float(np.max(np.abs(new_mu - mu))), float(np.max(np.abs(new_sigma - sigma))))
         mu, sigma = new_mu, new_sigma
         if change <= tol * scale:
@@ -204,61 +219,7 @@ def em_moments(X: np.ndarray, *, max_iter: int = 1000, tol: float = 1e-9) -> EMM
             ConvergenceWarning,
             stacklevel=2,
         )
-    _, _, loglik = _em_step(filled, observed, groups, mu, sigma, loglik_only=True)
-    return EMMoments(mean=mu, cov=sigma, loglik=loglik, n_obs=n, n_iter=it, converged=converged)
-
-
-def _missing_groups(observed: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Rows grouped by their number of missing values: (row indices, missing columns per row)."""
-    n_missing = (~observed).sum(axis=1)
-    groups = []
-    for s in np.unique(n_missing):
-        if s == 0:
-            continue
-        rows = np.flatnonzero(n_missing == s)
-        cols = np.nonzero(~observed[rows])[1].reshape(rows.size, s)  # row-major: each row's columns
-        groups.append((rows, cols))
-    return groups
-
-
-def _em_step(
-    filled: np.ndarray,
-    observed: np.ndarray,
-    groups: list[tuple[np.ndarray, np.ndarray]],
-    mu: np.ndarray,
-    sigma: np.ndarray,
-    loglik_only: bool = False,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    n, p = filled.shape
-    chol = np.linalg.cholesky(sigma)
-    ci = np.linalg.inv(chol)
-    theta = ci.T @ ci
-    logdet_sigma = 2.0 * float(np.sum(np.log(np.diag(chol))))
-    D = np.where(observed, filled - mu, 0.0)
-    R = D @ theta
-    quad = np.einsum("ij,ij->i", D, R)  # d' Theta d
-    logdet_rows = np.full(n, logdet_sigma)
-    Xhat = np.where(observed, filled, 0.0) + np.where(observed, 0.0, mu)
-    extra = np.zeros(p * p)
-    for rows, cols in groups:
-        s = cols.shape[1]
-        T_mm = theta[cols[:, :, None], cols[:, None, :]]  # (n_s, s, s)
-        r_m = np.take_along_axis(R[rows], cols, axis=1)
-        C = np.linalg.inv(T_mm)  # Cov[x_m | x_o]
-        shift = np.einsum("nij,nj->ni", C, r_m)
-        quad[rows] -= np.einsum("ni,ni->n", r_m, shift)
-        _, logdet_tmm = np.linalg.slogdet(T_mm)
-        logdet_rows[rows] += logdet_tmm
-        if not loglik_only:
-            vals = np.take_along_axis(Xhat[rows], cols, axis=1) - shift
-            Xhat[rows[:, None], cols] = vals
-            flat = (cols[:, :, None] * p + cols[:, None, :]).ravel()
-            extra += np.bincount(flat, weights=C.ravel(), minlength=p * p)
-    n_obs_cells = observed.sum(axis=1)
-    loglik = float(-0.5 * np.sum(n_obs_cells * _LOG_2PI + logdet_rows + quad))
-    if loglik_only:
-        return mu, sigma, loglik
-    new_mu = Xhat.mean(axis=0)
-    Z = Xhat - new_mu
-    new_sigma = (Z.T @ Z + extra.reshape(p, p)) / n
-    return new_mu, (new_sigma + new_sigma.T) / 2.0, loglik
+    ev = evaluate(mp, mu, sigma)
+    if not np.isfinite(ev.loglik):
+        raise np.linalg.LinAlgError("the EM covariance matrix is not positive definite")
+    return EMMoments(mean=mu, cov=sigma, loglik=ev.loglik, n_obs=mp.n, n_iter=it, converged=converged)

@@ -131,13 +131,27 @@ def _codes(X: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, list[np.nda
     for j in range(X.shape[1]):
         col = X[:, j]
         present = ~np.isnan(col)
-        vals, inv = np.unique(col[present], return_inverse=True)
+        vals, inv = _unique_codes(col[present])
         if vals.size < 2:
             raise PolychoricError(f"variable {names[j]!r} has {vals.size} observed categor"
                                   f"{'y' if vals.size == 1 else 'ies'}; an ordinal variable needs at least 2")
         codes[present, j] = inv
         values.append(vals)
     return codes, values
+
+
+def _unique_codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(x, return_inverse=True), by counting when the answers are integers in a short range
+    (Likert codes: no sort of the column)."""
+    if x.size:
+        lo, hi = float(x.min()), float(x.max())
+        if hi - lo <= 1000 and np.array_equal(x, np.round(x)):
+            offset = (x - lo).astype(np.int64)
+            seen = np.flatnonzero(np.bincount(offset))
+            lookup = np.zeros(int(hi - lo) + 1, dtype=np.int64)
+            lookup[seen] = np.arange(seen.size)
+            return seen + lo, lookup[offset]
+    return np.unique(x, return_inverse=True)
 
 
 def _thresholds(codes: np.ndarray, n_cat: np.ndarray, cmax: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""Robust ML (MLR, MLM) against lavaan 0.6-14 on Holzinger-Swineford (robust_reference.json)."""
+"""Robust ML (MLR, MLM) and full-information ML against lavaan 0.6-14 (robust_reference.json, fiml_reference.json)."""
 
 from __future__ import annotations
 
@@ -101,6 +101,8 @@ def test_fiml_matches_lavaan_missing_ml(hs_holes, robust_reference, key, estimat
     fit = CFA(robust_reference["model"], missing="fiml", estimator=estimator).fit(hs_holes)
     compared = assert_fit_indices(fit.fit_indices_, {**ref["fit"], "unrestricted.loglik": ref["fit"]["unrestricted.logl"]})
     assert {"chisq", "cfi", "rmsea", "srmr", "loglik", "unrestricted_loglik", "baseline_chisq"} <= set(compared)
+    # Zhang & Savalei's FIML-corrected robust indices: lavaan reports them for ML and MLR with missing = "ml"
+    assert ROBUST <= set(compared)
     if estimator == "MLR":
         assert {"chisq_scaled", "chisq_scaling_factor", "baseline_chisq_scaling_factor", "cfi_scaled"} <= set(compared)
     assert_estimates(fit.estimates_, ref["estimates"])  # intercepts included (a mean structure)
@@ -137,3 +139,60 @@ def test_fiml_drops_and_counts_rows_without_answers(hs_holes, robust_reference):
         fit.modification_indices()
     with pytest.raises(ValueError, match="missing must be one of"):
         CFA(robust_reference["model"], missing="fiml", estimator="MLM").fit(hs_holes)
+
+
+# ------------------------------------------------------------------ FIML beyond one group (fiml_reference.json,
+# make_fiml_reference.R): the 25 bfi items with their real missing answers and Holzinger-Swineford by school with
+# 10% of the cells removed, by ML and MLR, with the FIML-corrected robust CFI/TLI/RMSEA.
+ROBUST = {"cfi_robust", "tli_robust", "rmsea_robust", "rmsea_ci_lower_robust", "rmsea_ci_upper_robust"}
+SCALED = {"chisq_scaled", "chisq_scaling_factor", "baseline_chisq_scaling_factor", "cfi_scaled", "tli_scaled",
+          "rmsea_scaled"}
+
+
+@pytest.fixture(scope="module")
+def fiml_reference() -> dict:
+    return json.loads((REFERENCE / "fiml_reference.json").read_text())
+
+
+def _fit_ref(ref: dict) -> dict:
+    return {**ref["fit"], "unrestricted.loglik": ref["fit"]["unrestricted.logl"]}
+
+
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_bfi_with_its_missing_answers(bfi, fiml_reference, estimator):
+    ref = fiml_reference[f"bfi_{estimator.lower()}"]
+    fit = CFA(fiml_reference["bfi_model"], missing="fiml", estimator=estimator).fit(bfi.iloc[:, :25])
+    compared = set(assert_fit_indices(fit.fit_indices_, _fit_ref(ref)))
+    assert {"chisq", "cfi", "rmsea", "srmr", "loglik", "unrestricted_loglik", "baseline_chisq"} | ROBUST <= compared
+    if estimator == "MLR":
+        assert SCALED <= compared
+    assert_estimates(fit.estimates_, ref["estimates"])
+    m = fit.missing_
+    assert fit.n_obs_ == ref["nobs"] == 2800 and m.n_rows_dropped == 0
+    assert m.n_cells_missing == int(bfi.iloc[:, :25].isna().to_numpy().sum())
+
+
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_two_groups_with_missing_cells(hs_holes, robust_reference, fiml_reference, estimator):
+    ref = fiml_reference[f"hs_by_school_{estimator.lower()}"]
+    assert fiml_reference["hs_mask"] == robust_reference["fiml_mask"]  # the same cells removed
+    fit = CFA(fiml_reference["hs_model"], missing="fiml", estimator=estimator).fit(hs_holes, group="school")
+    compared = set(assert_fit_indices(fit.fit_indices_, _fit_ref(ref)))
+    assert {"chisq", "cfi", "rmsea", "srmr", "loglik", "baseline_chisq"} | ROBUST <= compared
+    if estimator == "MLR":
+        assert SCALED <= compared
+    assert_estimates(fit.estimates_, ref["estimates"], keys=("lhs", "op", "rhs", "group"))
+    assert fit.n_obs_ == sum(ref["nobs"]) == 301
+
+
+@pytest.mark.parametrize("estimator", ["ML", "MLR"])
+def test_structural_model_with_missing_cells(hs_holes, robust_reference, fiml_reference, estimator):
+    ref = fiml_reference[f"hs_regression_{estimator.lower()}"]
+    assert fiml_reference["hs_mask"] == robust_reference["fiml_mask"]  # the same cells removed
+    fit = CFA(fiml_reference["hs_regression_model"], missing="fiml", estimator=estimator).fit(hs_holes)
+    compared = set(assert_fit_indices(fit.fit_indices_, _fit_ref(ref)))
+    assert {"chisq", "cfi", "rmsea", "srmr", "loglik", "baseline_chisq"} | ROBUST <= compared
+    if estimator == "MLR":
+        assert SCALED <= compared
+    assert_estimates(fit.estimates_, ref["estimates"])  # the regressions included
+    assert (fit.estimates_.op == "~").sum() == 2

@@ -136,3 +136,14 @@ def test_bad_input_is_a_clear_error():
         polychoric(pd.DataFrame({"a": ["x", "y"]}))
     with pytest.raises(TypeError):
         polychoric(np.zeros((3, 2)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("x", [np.array([5.0, 1.0, 3.0, 1.0, 5.0]), np.array([-4.0, 2.0, -4.0, 0.0]),
+                               np.array([0.5, 1.5, 0.5]), np.array([1.0, 5000.0, 1.0])])
+def test_category_codes_are_numpys_unique(x):
+    from profiler.factors.polychoric import _unique_codes
+
+    values, codes = _unique_codes(x)
+    expected_values, expected_codes = np.unique(x, return_inverse=True)
+    np.testing.assert_array_equal(values, expected_values)
+    np.testing.assert_array_equal(codes, expected_codes)
