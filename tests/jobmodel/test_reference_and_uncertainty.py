@@ -95,7 +95,7 @@ def test_known_inputs_or_a_range_inside_one_band_change_nothing(support):
     assert not strong.unknown_could_change and strong.band == "advance"
 
 
-def test_batch_routes_as_the_single_path_under_both_policies(support, reporting):
+def test_batch_flags_and_routes_unknown_inputs_under_both_policies(support, reporting):
     frame = cohort_frame(support)
     for model in (support, reporting):
         out = model.evaluate_many(frame, as_of=AS_OF)
