@@ -113,6 +113,8 @@ _EXPORTS: dict[str, str] = {
     "EvidenceError": "profiler.jobmodel",
     "UndeclaredInputError": "profiler.jobmodel",
     "DominantCriterionWarning": "profiler.jobmodel",
+    "ReferencePoint": "profiler.jobmodel",
+    "batch_explanation": "profiler.jobmodel",
     # the recorded pipeline: every step stored and logged
     "assess_candidate": "profiler.pipeline",
     "assess_candidates": "profiler.pipeline",
@@ -268,7 +270,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         JobModel,
         JobModelInputError,
         Recommendation,
+        ReferencePoint,
         UndeclaredInputError,
+        batch_explanation,
         bundled_job_models,
         load_job_model,
         parse_job_model,

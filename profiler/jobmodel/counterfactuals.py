@@ -284,7 +284,8 @@ def _joint(cm: CompiledModel, ev: Evaluation, grids: list, target: np.ndarray, s
     reached = np.cumsum(np.take_along_axis(gain, order, axis=1), axis=1) >= gap[:, None]
     needed = np.where(reached.any(axis=1), reached.argmax(axis=1), p)  # rank of the last input moved
     feasible = (needed >= 1) & (needed < MAX_JOINT)
-    rank = np.argsort(order, axis=1)  # each input's rank
+    rank = np.empty_like(order)  # each input's rank: the inverse permutation of the order
+    np.put_along_axis(rank, order, np.arange(p), axis=1)
     moved = (rank < needed[:, None]) & feasible[:, None]
     last = np.take_along_axis(order, np.minimum(needed, p - 1)[:, None], axis=1)[:, 0]
     prior = row_sum(np.where(moved, gain, 0.0))

@@ -251,7 +251,13 @@ def _counterfactuals(cm: CompiledModel, ev: Evaluation,
     """One candidate's counterfactuals (row 0 of the engine's arrays) in words and units."""
     singles, joints = [], []
     x, measured, raters = ev.X[0].tolist(), ev.measured[0].tolist(), inputs.raters[0].tolist()
-    for direction, cfs in ev.counterfactuals.items():
+    # percentiles of every input's value and of its counterfactual values, one call per input
+    sets = list(ev.counterfactuals.values())
+    news = [[float(cfs.new_value[0, j]) for cfs in sets] for j in range(len(cm.inputs))]
+    percentiles = [info.percentile(np.array([x[j]] + news[j]))
+                   if info.percentile_method is not None and not all(map(math.isnan, news[j])) else None
+                   for j, info in enumerate(cm.inputs)]
+    for d, (direction, cfs) in enumerate(ev.counterfactuals.items()):
         target = int(cfs.target[0])
         if target < 0:
             continue
@@ -274,9 +280,8 @@ def _counterfactuals(cm: CompiledModel, ev: Evaluation,
                 ))  # fmt: skip
                 continue
             pct = None
-            if info.percentile_method is not None:
-                low_high = info.percentile(np.array([x[j], new]))
-                pct = float(low_high[1] - low_high[0])
+            if percentiles[j] is not None:
+                pct = float(percentiles[j][1 + d] - percentiles[j][0])
             minimum = cm.input_minimum[j]
             singles.append(Counterfactual(
                 criterion=criterion, input=info.ref, name=info.name, direction=direction, target_band=band,

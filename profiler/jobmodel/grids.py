@@ -55,6 +55,8 @@ class Run:
         """Rising: the first index whose part is >= ``q`` (``stop``: none). Falling: the end of the prefix
         whose part is >= ``q`` (``start``: none)."""
         a, b, part = self.start, self.stop, self.part
+        if len(q) and math.isinf(q[0]) and np.isinf(q).all():  # a band open on this side: nothing to search
+            return np.where(q < 0, a if self.rising else b, b if self.rising else a)
         if self.utility is None:
             ascending = part[a:b] if self.rising else part[a:b][::-1]
             k = np.searchsorted(ascending, q)

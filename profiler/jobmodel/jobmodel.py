@@ -202,6 +202,13 @@ class JobModel:
         down, NaN if none or out of reach), ``cf_up_sem.<criterion>`` / ``cf_down_sem.<criterion>`` (the
         same in SEMs), ``in_review_margin``, ``n_missing``, ``n_expired``, ``n_imputed``,
         ``knock_out.<criterion>``, ``missing_review.<criterion>`` and, with ``simulate=draws``,
-        ``p_flip_simulated``. ``.attrs`` holds the base value, the baseline, thresholds and versions.
+        ``p_flip_simulated``. ``.attrs`` holds the base value, the baseline, the reference point, thresholds and
+        versions.
+
+        ``reference`` is the background of the contributions: the norm group's average candidate (default),
+        ``"cohort"`` (the rows of ``frame``: each contribution then averages 0 over them) or a
+        :class:`~profiler.jobmodel.reference.ReferencePoint` (:meth:`cohort_reference`,
+        :meth:`declared_reference`). :func:`profiler.jobmodel.batch_explanation` turns the result into a
+        ``shap.Explanation``.
         """
         return evaluate_many(self._compiled, frame, as_of=as_of, simulate=simulate, seed=seed, reference=reference)

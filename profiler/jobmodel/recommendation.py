@@ -30,12 +30,13 @@ BAND_WORDS = {"advance": "advance", "review": "human review", "not_advance": "no
 
 @dataclass(frozen=True)
 class Contribution:
-    """One criterion's share of the score: its SHAP value against the norm group's average candidate.
+    """One criterion's share of the score: its SHAP value against the reference point (by default the norm
+    group's average candidate).
 
     ``contribution = 100 * weight * (utility - reference_utility) / total weight`` (score points);
-    ``reference`` is the input's norm mean, ``status`` is ``measured``, ``imputed`` (missing or expired,
-    replaced by the norm mean: contribution exactly 0) or ``missing_review`` (ditto, and the candidate is
-    routed to review).
+    ``reference`` is the reference point's value of the input (its norm mean by default), ``status`` is
+    ``measured``, ``imputed`` (missing or expired, replaced by the norm mean: contribution exactly 0) or
+    ``missing_review`` (ditto, and the candidate is routed to review).
     """
 
     criterion: str
@@ -507,9 +508,10 @@ class Recommendation:
             lo, hi = self.coverage.score_range
             lines.append(f"  with every unknown input at plausible values the score lies in {lo:.1f}..{hi:.1f} "
                          f"(bands reachable: {', '.join(BAND_WORDS[b] for b in self.coverage.bands_reachable)})")
-        lines += ["", f"  {'criterion':<22}{'value':>9}{'average':>9}{'utility':>9}{'weight':>8}{'points':>9}  status"]
+        lines += ["", f"  {'criterion':<22}{'value':>9}{'reference':>10}{'utility':>9}{'weight':>8}{'points':>9}"
+                  "  status"]
         for c in self.contributions:
-            lines.append(f"  {c.criterion[:21]:<22}{c.value:>9.3g}{c.reference:>9.3g}{c.utility:>9.2f}"
+            lines.append(f"  {c.criterion[:21]:<22}{c.value:>9.3g}{c.reference:>10.3g}{c.utility:>9.2f}"
                          f"{c.weight:>8.2f}{c.contribution:>+9.2f}  {c.status}")
         lines += [f"  {self.receipt}", "", "Counterfactuals (distances, not advice)"]
         for direction in ("up", "down"):

@@ -110,11 +110,11 @@ def _wrap(label: str, width: int = 30) -> str:
 
 # Charts ------------------------------------------------------------------------------------------------
 def waterfall(name: str, base: float, steps: Sequence[tuple[str, float, bool]], score: float,
-              thresholds: dict[str, float]) -> Markup:
-    """Horizontal waterfall: the average candidate's score, each criterion's contribution, the score.
+              thresholds: dict[str, float], *, base_label: str = "average candidate") -> Markup:
+    """Horizontal waterfall: the reference point's score, each criterion's contribution, the score.
 
     ``steps`` are ``(label, points, imputed)`` in the order drawn (top to bottom); imputed inputs are
-    drawn hatched. The band thresholds are dashed lines.
+    drawn hatched. The band thresholds are dashed lines. ``base_label`` names the reference point.
     """
     rows = len(steps) + 2
     running = [base]
@@ -149,13 +149,13 @@ def waterfall(name: str, base: float, steps: Sequence[tuple[str, float, bool]], 
         ax.barh(rows - 1, score - lo, left=lo, height=0.5, color=ACCENT, zorder=2)
         ax.text(score + (hi - lo) * 0.01, rows - 1, f"{score:.1f}", va="center", ha="left", color=INK,
                 fontsize=7.5, fontweight="bold")
-        ax.set_yticks(range(rows), ["average candidate (base)"] + [_wrap(s[0]) for s in steps] + ["score"])
+        ax.set_yticks(range(rows), [f"{base_label} (base)"] + [_wrap(s[0]) for s in steps] + ["score"])
         ax.tick_params(axis="y", length=0)
         ax.set_xlabel("score points (0\u2013100)", fontsize=7)
         ax.grid(axis="x", color=GRID, linewidth=0.5, zorder=0)
         ax.set_axisbelow(True)
         _clean_axes(ax)
-        return svg_of(fig, name, "Contribution waterfall: from the average candidate's score to this score",
+        return svg_of(fig, name, f"Contribution waterfall: from the {base_label}'s score to this score",
                       wide=True)
 
 

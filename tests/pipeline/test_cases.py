@@ -123,6 +123,37 @@ def test_unknown_candidate_or_model(store):
         case_from_store(store, "cand-without-results")
 
 
+def test_the_reports_way_to_record_a_decision_works(store_path, tmp_path, capsys):
+    """The commands and the API call in the recruiter report's "how to record your decision" box, run as shown
+    (the reviewer's id, role and reason filled in) against copies of the store, record the decision."""
+    import shlex
+    import shutil
+
+    from profiler.oversight.review import Review
+
+    undecided = f"cand-{N - 1:04d}"
+    with Store(str(store_path), create=False) as opened:
+        html = recruiter_report(case_from_store(opened, undecided))
+    box = re.search(r'<div class="callout" id="record">(.*?)</div>', html, flags=re.S).group(1)
+    commands = [unescape(c) for c in re.findall(r"<dd><code>(.*?)</code>", box)]
+    api = unescape(re.search(r"<pre><code>(.*?)</code></pre>", box, flags=re.S).group(1))
+    assert commands and all(c.startswith(f"profiler review {undecided} ") for c in commands)
+    fill = {"YOUR-ID": "jdoe", "YOUR-ROLE": "hiring_manager", "CODE": "job_related_evidence"}
+    for k, command in enumerate(commands + [api]):
+        copy = tmp_path / f"copy-{k}.db"
+        shutil.copy(store_path, copy)
+        for placeholder, value in fill.items():
+            command = command.replace(placeholder, value)
+        if command is api or command.startswith("from "):
+            exec(compile(command.replace('"profiler.db"', repr(str(copy))), "<report>", "exec"), {})
+        else:
+            assert main(shlex.split(command)[1:] + ["--db", str(copy)]) == 0, capsys.readouterr().err
+        with Store(str(copy), create=False) as opened:
+            decision = Review(opened).latest_decision(undecided)
+        assert decision is not None and decision.reviewer == "jdoe" and decision.role == "hiring_manager"
+    capsys.readouterr()
+
+
 # Commands ---------------------------------------------------------------------------------------------------
 def test_report_candidate_command(store_path, tmp_path, capsys):
     out = tmp_path / "r.html"

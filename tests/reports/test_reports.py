@@ -108,6 +108,101 @@ def test_recruiter_report_without_validity_or_profile_says_so(case):
     assert "No trait profile is recorded for this case." in text
 
 
+def _all_text(html: str) -> str:
+    """The visible text with the charts' labels (SVG text) kept."""
+    html = re.sub(r"<style>.*?</style>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def _thresholds_named(text: str) -> set[float]:
+    named = re.findall(r"advance from (\d+(?:\.\d+)?)|not advance below (\d+(?:\.\d+)?)|"
+                       r"at or above (\d+(?:\.\d+)?)|is below (\d+(?:\.\d+)?)|"
+                       r"between (\d+(?:\.\d+)?) and (\d+(?:\.\d+)?)(?:, in the review margin|: the review band)", text)
+    return {float(v) for match in named for v in match if v}
+
+
+def test_recruiter_report_tells_one_story_of_thresholds(case):
+    """Every threshold the page names (text, reasons and charts) is one of the two in force (review margin
+    applied), whatever the band."""
+    from profiler.jobmodel import load_job_model
+
+    model = load_job_model("customer-support")
+    traits = {"Conscientiousness": 3.6, "Agreeableness": 4.1, "Neuroticism": 2.8, "Extraversion": 3.3}
+    in_force = {63.0, 42.0}
+    pages = [recruiter_report(case)]
+    low = {"Conscientiousness": 2.0, "Agreeableness": 2.2, "Neuroticism": 4.2, "Extraversion": 2.0}
+    for traits, sample, ratings in ((traits, 72, (4, 3)), (traits, 55, (3, 3)), (traits, 20, (2, 2)),
+                                    (traits, 45, (4, 3)), (traits, 90, (5, 5)), (low, 45, (3, 3))):
+        evidence = {"email_work_sample": {"score": sample, "source": "s", "date": "2026-05-01"},
+                    "interview_customer_focus": {"ratings": dict(zip("ab", ratings, strict=True)), "source": "s",
+                                                 "date": "2026-05-01"},
+                    "support_experience": {"years": 2, "source": "s", "date": "2026-05-01"}}
+        rec = model.evaluate(traits, evidence, as_of="2026-06-01", draws=200)
+        pages.append(recruiter_report(dataclasses.replace(case, recommendation=rec, review=ReviewStatus())))
+    bands = set()
+    for html in pages:
+        text = _all_text(html)
+        named = _thresholds_named(text)
+        assert named and named <= in_force, named
+        assert "review margin of 3 points" in text
+        bands.add(re.search(r"profiler recommends: (\w[\w ]*?) ;", visible_text(html)).group(1))
+    assert {"advance", "human review", "not advance"} <= bands
+
+
+def test_recruiter_report_says_how_to_record_the_decision(case):
+    decided = visible_text(recruiter_report(case))
+    assert "How to record your decision" not in decided  # decided already
+    waiting = recruiter_report(dataclasses.replace(case, review=ReviewStatus()))
+    text = visible_text(waiting)
+    assert "How to record your decision" in text
+    who = f"profiler review {case.candidate}"
+    assert f"{who} --decision accept --reviewer YOUR-ID --role YOUR-ROLE" in text  # the band is advance
+    assert f"{who} --decision override --outcome not-advance --reason CODE" in text
+    assert f"{who} --decision do-not-use --reason CODE" in text
+    assert f'decide_for_candidate(Review(store), "{case.candidate}", "accept"' in text
+    review_rec = dataclasses.replace(case.recommendation, band="review")
+    text = visible_text(recruiter_report(dataclasses.replace(case, recommendation=review_rec, review=ReviewStatus())))
+    assert "--decision accept" not in text  # nothing to accept in a review
+    assert f"{who} --decision override --outcome advance" in text and "(or --outcome not-advance)" in text
+
+
+def test_recruiter_report_glossary_covers_the_words_it_shows(case):
+    from profiler.reports.recruiter import GLOSSARY
+
+    text = visible_text(recruiter_report(case))
+    body, _, glossary = text.partition("9. Words used on this page")
+    assert glossary
+    for word, term in (("SHAP", "SHAP value"), ("SEM", "Standard error, SEM"), ("sten", "Sten"),
+                       ("percentile", "Percentile"), ("saturated", "Utility, saturated"),
+                       ("r_wg", "Rater agreement (r_wg)"), ("review margin", "Review margin"),
+                       ("Reference point", "Reference point (base)"), ("hash", "Hash")):
+        if re.search(word, body, flags=re.I):
+            assert term in glossary, word
+    shown = [t.term for t in GLOSSARY if t.term in glossary]
+    assert "Sten" in shown and "Rater agreement (r_wg)" in shown
+    # only what the page shows: no profile, no sten; no interview agreement, no r_wg
+    bare = dataclasses.replace(case, profile=None, norms=None,
+                               recommendation=dataclasses.replace(case.recommendation, agreement=()))
+    _, _, glossary = visible_text(recruiter_report(bare)).partition("9. Words used on this page")
+    assert "Sten " not in glossary and "r_wg" not in glossary and "SHAP value" in glossary
+
+
+def test_recruiter_report_names_the_reference_point(case):
+    from profiler.jobmodel import load_job_model
+
+    text = visible_text(recruiter_report(case))
+    assert "Reference point: the average candidate" in text and "change sign and size" in text
+    model = load_job_model("customer-support")
+    cohort = model.cohort_reference(
+        __import__("pandas").DataFrame({"trait.Conscientiousness": [3.0, 4.0], "evidence.email_work_sample": [50, 80]}),
+        description="this round's 2 applicants")
+    rec = model.evaluate({"Conscientiousness": 3.6, "Agreeableness": 4.1, "Neuroticism": 2.8, "Extraversion": 3.3},
+                         {}, as_of="2026-06-01", draws=100, reference=cohort)
+    html = recruiter_report(dataclasses.replace(case, recommendation=rec))
+    assert "Reference point: this round's 2 applicants" in visible_text(html)
+    assert "cohort average (base)" in html  # the waterfall's first bar
+
+
 def test_a_job_model_that_does_not_match_is_flagged(case_data):
     data = json.loads(json.dumps(case_data))
     data["job_model"]["role"]["title"] = "Customer support agent (edited)"  # another content hash
