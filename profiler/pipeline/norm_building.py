@@ -31,6 +31,7 @@ import pandas as pd
 from profiler.errors import ProfilerError
 from profiler.factors import omega
 from profiler.norms import NormTable, RowRule, build_norms
+from profiler.norms.table import NormsError
 from profiler.norms.weighting import Raking, rake, read_margins
 from profiler.pipeline.sample_file import SampleFile, read_sample
 from profiler.questionnaire import Questionnaire
@@ -140,7 +141,14 @@ def build_norm_tables(questionnaire: Questionnaire, sample: SampleFile, provenan
     for name, value, mask in groups:
         part = sample.subset(mask)
         raking = rake(part.columns, margins) if margins else None
-        table = _table(questionnaire, part, provenance, name, by, value, raking, min_n)
+        try:
+            table = _table(questionnaire, part, provenance, name, by, value, raking, min_n)
+        except NormsError as exc:
+            # Which table failed matters when there are several (a reversed translation breaks one language's).
+            where = f"norm table {name!r}" + ("" if value is None else f" ({' / '.join(by)} = {value})")
+            raise NormBuildError(f"{where}: {exc}" + (
+                "; if the strata are language versions, profiler check-translation names the items whose "
+                "translation runs against its scale" if by else "")) from exc
         result.tables.append(table)
         if raking is not None:
             result.raking[name] = raking
@@ -188,7 +196,9 @@ def _report(questionnaire: Questionnaire, part: SampleFile, table: NormTable, re
                 omega_total = float(omega(part.answers[[k.item for k in keys]], 1, keys=[str(k) for k in keys],
                                           item_range=questionnaire.item_range(keys[0].item)).omega_total)
             for w in caught:
-                result.warnings.append(f"{table.name}, scale {scale.scale!r}: omega: {w.message}")
+                message = str(w.message)
+                result.warnings.append(f"{table.name}, scale {scale.scale!r}: "
+                                       + (message if message.startswith("omega") else f"omega: {message}"))
         alpha = scale.reliability.value
         result.reliability.append(ScaleReliability(table.name, scale.scale, scale.n, alpha, omega_total, scale.sem))
         low = [f"alpha {alpha:.2f}"] if alpha < LOW_RELIABILITY else []
