@@ -98,6 +98,10 @@ def test_inputs_are_checked(ipip, two_languages):
         translation_check(data, ipip, ["en", "de", "de"], check_invariance=False)
 
 
+def checked_small(small, ipip):
+    return translation_check(small[ipip.item_ids], ipip, small["lang"], check_invariance=False)
+
+
 def test_cli_and_calibration_step(ipip, two_languages, tmp_path, capsys):
     data, languages = two_languages
     small = data.iloc[::2].astype(int).assign(lang=languages[::2])
@@ -107,7 +111,12 @@ def test_cli_and_calibration_step(ipip, two_languages, tmp_path, capsys):
     assert main(["check-translation", "ipip-bfm-50", str(path), "--language-column", "lang", "--no-invariance",
                  "--json", str(tmp_path / "t.json")]) == 1
     out = capsys.readouterr().out
-    assert "  fr               10  not compared: 10 respondents, fewer than 30" in out
+    lines = out.splitlines()
+    # Scales as rows (a questionnaire may have 30 facets), languages as columns.
+    assert lines[1:3] == ["  alpha" + " " * 25 + "de  en (source)", "  n" + " " * 28 + "200          200"]
+    alphas = checked_small(small, ipip).alphas
+    assert lines[3] == f"  Extraversion{alphas.at['de', 'Extraversion']:>20.3f}{alphas.at['en', 'Extraversion']:>13.3f}"
+    assert "  fr: not compared (10 respondents, fewer than 30)" in out
     assert "- de E2 (Extraversion)" in out and (tmp_path / "t.json").is_file()
     assert main(["calibrate", "ipip-bfm-50", str(path), "--out", str(tmp_path / "cal"), "--language-column", "lang",
                  "--date", "2026-05-01"]) == 0
@@ -116,3 +125,64 @@ def test_cli_and_calibration_step(ipip, two_languages, tmp_path, capsys):
     html = (tmp_path / "cal" / "manual.html").read_text(encoding="utf-8")
     assert "<b>E2</b> (its answers run against the rest of its scale in de" in html
     assert "Invariance across languages:" in html
+
+
+FACETED = """\
+id: faceted
+version: '1'
+title: {en: Faceted}
+default_language: en
+languages: {en: {status: original}, de: {status: validated}}
+defaults: {response_format: agree5}
+response_formats:
+  agree5:
+    type: likert
+    options: [%s]
+items:
+%s
+scales:
+%s
+""" % (", ".join(f"{{value: {v}, label: {{en: '{v}'}}}}" for v in range(1, 6)),
+       "\n".join(f"  - {{id: D{d}F{f}_{k}, text: {{en: 'item {d}.{f}.{k}', de: 'Item {d}.{f}.{k}'}}}}"
+                 for d in (1, 2) for f in (1, 2, 3) for k in (1, 2, 3, 4)),
+       "\n".join([f"  - {{id: D{d}F{f}, keys: [D{d}F{f}_1, -D{d}F{f}_2, D{d}F{f}_3, -D{d}F{f}_4]}}"
+                  for d in (1, 2) for f in (1, 2, 3)]
+                 + [f"  - {{id: D{d}, facets: [D{d}F1, D{d}F2, D{d}F3]}}" for d in (1, 2)]))
+
+
+@pytest.fixture(scope="module")
+def negations_dropped(tmp_path_factory):
+    """400 answers per language; the German facet D1F2 lost its negations: its two reverse-keyed items (half
+    of the facet) say the opposite."""
+    path = tmp_path_factory.mktemp("faceted") / "faceted.yaml"
+    path.write_text(FACETED, encoding="utf-8")
+    q = profiler.load_questionnaire(path)
+    en, de = simulate_responses(q, 400, seed=11), simulate_responses(q, 400, seed=12)
+    de[["D1F2_2", "D1F2_4"]] = 6 - de[["D1F2_2", "D1F2_4"]]
+    return q, pd.concat([en, de], ignore_index=True), pd.Series(["en"] * 400 + ["de"] * 400)
+
+
+def test_a_facet_half_turned_around_is_judged_against_its_domain(negations_dropped):
+    q, data, languages = negations_dropped
+    result = translation_check(data, q, languages, check_invariance=False)
+    de = result.items[result.items.language == "de"].set_index("item")
+    # Within the facet the two halves run against each other: every item's item-rest r is negative.
+    assert (de.loc[[f"D1F2_{k}" for k in (1, 2, 3, 4)], "r_drop"] < 0).all()
+    # Against the rest of the domain only the two that were turned around are; they alone go back.
+    assert [(s["item"], s["verdict"]) for s in result.send_back] == [("D1F2_2", "reversed"), ("D1F2_4", "reversed")]
+    assert "against the rest of its domain D1 in de" in result.send_back[0]["reason"]
+    # r by hand: the keyed item against the sum of the other eleven keyed items of D1, German rows.
+    keys = q.keys("D1")
+    x = np.column_stack([data[k.item] if k.sign > 0 else 6 - data[k.item] for k in keys])[languages == "de"]
+    j = [k.item for k in keys].index("D1F2_2")
+    assert de.at["D1F2_2", "r"] == pytest.approx(np.corrcoef(x[:, j], x.sum(axis=1) - x[:, j])[0, 1], abs=1e-12)
+    assert de.at["D1F2_2", "against"] == "D1" and de.at["D1F2_2", "n"] == 400
+
+
+def test_invariance_is_tested_scale_by_scale(negations_dropped):
+    q, data, languages = negations_dropped
+    result = translation_check(data, q, languages)
+    scales = result.invariance["scales"]
+    assert list(scales) == ["D1F1", "D1F2", "D1F3", "D2F1", "D2F2", "D2F3"]
+    assert scales["D1F2"]["metric"] in ("fails", "partial") and scales["D2F1"]["metric"] == "holds"
+    assert "loadings change sign between groups: D1F2_2 on D1F2" in result.invariance["verdict"]
