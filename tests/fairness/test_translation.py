@@ -127,36 +127,15 @@ def test_cli_and_calibration_step(ipip, two_languages, tmp_path, capsys):
     assert "Invariance across languages:" in html
 
 
-FACETED = """\
-id: faceted
-version: '1'
-title: {en: Faceted}
-default_language: en
-languages: {en: {status: original}, de: {status: validated}}
-defaults: {response_format: agree5}
-response_formats:
-  agree5:
-    type: likert
-    options: [%s]
-items:
-%s
-scales:
-%s
-""" % (", ".join(f"{{value: {v}, label: {{en: '{v}'}}}}" for v in range(1, 6)),
-       "\n".join(f"  - {{id: D{d}F{f}_{k}, text: {{en: 'item {d}.{f}.{k}', de: 'Item {d}.{f}.{k}'}}}}"
-                 for d in (1, 2) for f in (1, 2, 3) for k in (1, 2, 3, 4)),
-       "\n".join([f"  - {{id: D{d}F{f}, keys: [D{d}F{f}_1, -D{d}F{f}_2, D{d}F{f}_3, -D{d}F{f}_4]}}"
-                  for d in (1, 2) for f in (1, 2, 3)]
-                 + [f"  - {{id: D{d}, facets: [D{d}F1, D{d}F2, D{d}F3]}}" for d in (1, 2)]))
+FACETED = PROJECT / "tests" / "fixtures" / "questionnaires" / "faceted.yaml"
+REFERENCE = PROJECT / "tests" / "fixtures" / "reference"
 
 
 @pytest.fixture(scope="module")
-def negations_dropped(tmp_path_factory):
+def negations_dropped():
     """400 answers per language; the German facet D1F2 lost its negations: its two reverse-keyed items (half
     of the facet) say the opposite."""
-    path = tmp_path_factory.mktemp("faceted") / "faceted.yaml"
-    path.write_text(FACETED, encoding="utf-8")
-    q = profiler.load_questionnaire(path)
+    q = profiler.load_questionnaire(FACETED)
     en, de = simulate_responses(q, 400, seed=11), simulate_responses(q, 400, seed=12)
     de[["D1F2_2", "D1F2_4"]] = 6 - de[["D1F2_2", "D1F2_4"]]
     return q, pd.concat([en, de], ignore_index=True), pd.Series(["en"] * 400 + ["de"] * 400)
@@ -186,3 +165,22 @@ def test_invariance_is_tested_scale_by_scale(negations_dropped):
     assert list(scales) == ["D1F1", "D1F2", "D1F3", "D2F1", "D2F2", "D2F3"]
     assert scales["D1F2"]["metric"] in ("fails", "partial") and scales["D2F1"]["metric"] == "holds"
     assert "loadings change sign between groups: D1F2_2 on D1F2" in result.invariance["verdict"]
+
+
+def test_per_language_figures_agree_with_psych_alpha():
+    """make_faceted_reference.R: psych::alpha per language, of the facets and of the domain D1."""
+    import json
+    reference = json.loads((REFERENCE / "faceted_reference.json").read_text(encoding="utf-8"))
+    data = pd.read_csv(REFERENCE / "faceted_sample.csv")
+    q = profiler.load_questionnaire(FACETED)
+    result = translation_check(data[q.item_ids], q, data["lang"], check_invariance=False)
+    items = result.items.set_index(["language", "item"])
+    for key, ref in reference["alpha"].items():
+        language, facet = key.split()
+        assert result.alphas.at[language, facet] == pytest.approx(ref["raw_alpha"], abs=1e-10)
+        for item, r_drop in ref["r_drop"].items():
+            assert items.at[(language, item), "r_drop"] == pytest.approx(r_drop, abs=1e-10)
+    for language, ref in reference["domain_r_drop"].items():
+        for item, r in ref.items():
+            assert items.at[(language, item), "r"] == pytest.approx(r, abs=1e-10)
+    assert [(s["language"], s["item"]) for s in result.send_back] == [("de", "D1F2_2"), ("de", "D1F2_4")]
