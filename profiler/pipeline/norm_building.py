@@ -31,13 +31,12 @@ import pandas as pd
 from profiler.errors import ProfilerError
 from profiler.factors import omega
 from profiler.norms import NormTable, RowRule, build_norms
-from profiler.norms.table import NormsError
+from profiler.norms.build import LOW_RELIABILITY, MIN_NORM_N
+from profiler.norms.table import NormSampleWarning, NormsError
 from profiler.norms.weighting import Raking, rake, read_margins
 from profiler.pipeline.sample_file import SampleFile, read_sample
 from profiler.questionnaire import Questionnaire
 
-MIN_NORM_N = 200
-LOW_RELIABILITY = 0.70
 # Column names that say a stratum would be a protected group (matched on words of the name).
 PROTECTED_WORDS = {"sex", "gender", "race", "ethnicity", "ethnic", "colour", "color", "religion", "nationality",
                    "national_origin", "origin", "citizenship", "native_language", "caste"}
@@ -176,14 +175,16 @@ def _table(questionnaire: Questionnaire, part: SampleFile, provenance: NormProve
             f"{variable}: " + ", ".join(f"{c} {s:.1%}" for c, s in shares.items())
             for variable, shares in raking.margins.items()) + ". Means, SDs, alphas and percentiles are weighted; "
             "counts are of respondents.")
-    return build_norms(
-        questionnaire, part.answers, name=name, version=provenance.version,
-        title=provenance.title or f"{questionnaire.id} norms: {name}", population=population,
-        collected=provenance.collected, sampling=provenance.sampling,
-        source=provenance.source or f"{part.path.name} ({part.sha256})", rows_read=part.rows_read, rules=rules,
-        descriptives=descriptives, notes=notes, invalid="missing",
-        scales=[s for s in questionnaire.scale_ids if len(questionnaire.keys(s)) >= 2],
-        weights=None if raking is None else raking.weights.to_numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NormSampleWarning)  # said per scale, with omega, by _report
+        return build_norms(
+            questionnaire, part.answers, name=name, version=provenance.version,
+            title=provenance.title or f"{questionnaire.id} norms: {name}", population=population,
+            collected=provenance.collected, sampling=provenance.sampling,
+            source=provenance.source or f"{part.path.name} ({part.sha256})", rows_read=part.rows_read, rules=rules,
+            descriptives=descriptives, notes=notes, invalid="missing",
+            scales=[s for s in questionnaire.scale_ids if len(questionnaire.keys(s)) >= 2],
+            weights=None if raking is None else raking.weights.to_numpy())
 
 
 def _report(questionnaire: Questionnaire, part: SampleFile, table: NormTable, result: NormBuild) -> None:
