@@ -49,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "NormTable": "profiler.norms",
     "NormsError": "profiler.norms",
     "NormsMismatchError": "profiler.norms",
+    "NormSampleWarning": "profiler.norms",
     "TraitProfile": "profiler.norms",
     "build_norms": "profiler.norms",
     "bundled_norms": "profiler.norms",
@@ -278,6 +279,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         parse_job_model,
     )
     from profiler.norms import (
+        NormSampleWarning,
         NormsError,
         NormsMismatchError,
         NormTable,

@@ -37,7 +37,8 @@ code that raises them, so that each concept stays in one module):
 
 Warnings (``UserWarning`` subclasses) say that a result deserves a second look without being wrong:
 ``HeywoodWarning``, ``MissingDataWarning``, ``CFAWarning`` > ``InadmissibleSolutionWarning``,
-``CFAConvergenceWarning``, ``DominantCriterionWarning``, ``OrdinalConvergenceWarning``, ``LoadingSignWarning``.
+``CFAConvergenceWarning``, ``DominantCriterionWarning``, ``OrdinalConvergenceWarning``, ``LoadingSignWarning``,
+``NormSampleWarning`` (a norm table from under 200 people or on scales with alpha under .70).
 """
 
 from __future__ import annotations

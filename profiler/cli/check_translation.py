@@ -38,15 +38,17 @@ def run(args: argparse.Namespace) -> int:
     sample, check = translation_from_file(questionnaire, args.data, args.language_column, source=args.source,
                                           check_invariance=not args.no_invariance, sep=args.sep)
     print(sample.describe())
-    scales = list(check.alphas.columns)
-    print(f"  {'language':<12}{'n':>7}  " + "".join(f"{s[:12]:>13}" for s in scales) + "   (alpha)")
-    for language, n in check.sizes.items():
-        if language in check.skipped:
-            print(f"  {language:<12}{n:>7}  not compared: {check.skipped[language]}")
-            continue
-        row = check.alphas.loc[language]
-        mark = " (source)" if language == check.source else ""
-        print(f"  {language:<12}{n:>7}  " + "".join(f"{row[s]:>13.3f}" for s in scales) + mark)
+    # Scales as rows, languages as columns: a questionnaire has a few languages but may have 30 facets.
+    shown = [lang for lang in check.sizes if lang not in check.skipped]
+    heads = [lang + (" (source)" if lang == check.source else "") for lang in shown]
+    width = max(9, *(len(h) + 2 for h in heads))
+    name = max(12, *(len(s) + 2 for s in check.alphas.columns))
+    print(f"  {'alpha':<{name}}" + "".join(f"{h:>{width}}" for h in heads))
+    print(f"  {'n':<{name}}" + "".join(f"{check.sizes[lang]:>{width},}" for lang in shown))
+    for scale in check.alphas.columns:
+        print(f"  {scale:<{name}}" + "".join(f"{check.alphas.at[lang, scale]:>{width}.3f}" for lang in shown))
+    for language, reason in check.skipped.items():
+        print(f"  {language}: not compared ({reason})")
     print(check.summary())
     if check.invariance is not None:
         print(f"Invariance across languages: {check.invariance['verdict']}")

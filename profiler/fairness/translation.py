@@ -6,14 +6,19 @@ translated group's scores on it are inverted, while a group audit of the scores 
 difference. Per language (a column of the data), for each scale of two or more items:
 
 - Cronbach's alpha and each item's corrected item-total (item-rest) correlation, as ``psych::alpha``;
-- the **polarity check**: each item's item-rest correlation in the language is compared with the source
+- the **polarity check**: each item's correlation with the rest of its scale (of its domain, for a facet's
+  item: see below) in the language is compared with the source
   language's by Fisher's z for independent correlations, ``z = (atanh r_source - atanh r) /
   sqrt(1 / (n_source - 3) + 1 / (n - 3))``, one-sided (the translation weaker), Benjamini-Hochberg adjusted
   over every item and language. An item whose correlation is significantly lower **and** significantly below
   zero (one-sided, ``atanh(r) sqrt(n - 3)``; the source's positive) is ``reversed``; significantly lower and
   below :data:`COLLAPSED` (.10) is
   ``collapsed``; significantly lower by at least :data:`WEAKER` (.20) is ``weaker`` (looked at, not sent
-  back). Reversed and collapsed items are the ones to send back to the translator, in plain words;
+  back). Reversed and collapsed items are the ones to send back to the translator, in plain words.
+  A facet's item is judged against the rest of its domain (every other item of the top-level scale, keyed):
+  a translator who drops every negation turns half of a balanced four-item facet around, and within the
+  facet the two halves then run against each other with nothing to say which half is wrong, while the
+  other facets of the domain still say it;
 - optionally, measurement invariance across the languages (configural, metric, scalar; see
   :func:`profiler.fairness.invariance`), whose freed intercepts name items answered at another level at the
   same trait level.
@@ -58,7 +63,9 @@ class TranslationCheck:
         Language -> respondents.
     items : DataFrame
         One row per item, scale and language (the source included): ``language, scale, item, keyed, n,
-        r_drop`` and for other languages ``r_source, n_source, z, p, p_adj, verdict`` (``ok``, ``weaker``,
+        r_drop`` (item-rest in its scale), ``against`` (the scale the item is judged against: its domain for a
+        facet's item, else its scale), ``r`` (the item against the rest of ``against``) and for other languages
+        ``r_source, n_source`` (the source's ``r`` and n), ``z, p, p_adj, verdict`` (``ok``, ``weaker``,
         ``collapsed``, ``reversed``).
     alphas : DataFrame
         Language x scale: Cronbach's alpha.
@@ -108,11 +115,18 @@ def _item_rest(questionnaire: Questionnaire, data: pd.DataFrame, scale: str) -> 
     return stats_, float(alpha)
 
 
-def _reason(verdict: str, r: float, r_source: float, language: str, source: str) -> str:
+def _top(questionnaire: Questionnaire, scale: str) -> str:
+    while scale in questionnaire.parent_of:
+        scale = questionnaire.parent_of[scale]
+    return scale
+
+
+def _reason(verdict: str, r: float, r_source: float, language: str, source: str, against: str) -> str:
+    rest = f"the rest of its domain {against}" if against else "the rest of its scale"
     if verdict == "reversed":
-        return (f"its answers run against the rest of its scale in {language} (item-rest r = {r:+.2f}; in {source} "
+        return (f"its answers run against {rest} in {language} (item-rest r = {r:+.2f}; in {source} "
                 f"{r_source:+.2f}): the translation probably says the opposite of the source")
-    return (f"its answers hardly relate to the rest of its scale in {language} (item-rest r = {r:+.2f}; in {source} "
+    return (f"its answers hardly relate to {rest} in {language} (item-rest r = {r:+.2f}; in {source} "
             f"{r_source:+.2f}): the translation may not carry the item's meaning")
 
 
@@ -163,18 +177,23 @@ def translation_check(responses: pd.DataFrame, questionnaire: Questionnaire, lan
     for lang in compared:
         part = responses[labels == lang]
         alphas[lang] = {}
+        domains = {d: _item_rest(questionnaire, part, d)[0] for d in {_top(questionnaire, s) for s in scales}
+                   if d not in scales}
         for scale in scales:
             table, a = _item_rest(questionnaire, part, scale)
             alphas[lang][scale] = a
+            against = _top(questionnaire, scale)
             for item, r in table.iterrows():
+                n, r_against = ((int(r["n"]), float(r["r_drop"])) if against == scale else
+                                (int(domains[against].at[item, "n"]), float(domains[against].at[item, "r_drop"])))
                 rows.append({"language": lang, "scale": scale, "item": str(item), "keyed": "-" if r["reversed"] else "+",
-                             "n": int(r["n"]), "r_drop": float(r["r_drop"])})
+                             "n": n, "r_drop": float(r["r_drop"]), "against": against, "r": r_against})
     items = pd.DataFrame(rows)
     base = items[items.language == source].set_index(["scale", "item"])
-    items["r_source"] = [base.loc[(s, i), "r_drop"] for s, i in zip(items.scale, items.item)]
+    items["r_source"] = [base.loc[(s, i), "r"] for s, i in zip(items.scale, items.item)]
     items["n_source"] = [int(base.loc[(s, i), "n"]) for s, i in zip(items.scale, items.item)]
     other = items.language != source
-    r, r0 = items["r_drop"].clip(-0.999999, 0.999999), items["r_source"].clip(-0.999999, 0.999999)
+    r, r0 = items["r"].clip(-0.999999, 0.999999), items["r_source"].clip(-0.999999, 0.999999)
     se = np.sqrt(1 / (items["n"] - 3) + 1 / (items["n_source"] - 3))
     items["z"] = np.where(other, (np.arctanh(r0) - np.arctanh(r)) / se, np.nan)
     items["p"] = np.where(other, stats.norm.sf(items["z"]), np.nan)
@@ -183,8 +202,8 @@ def translation_check(responses: pd.DataFrame, questionnaire: Questionnaire, lan
     # reversed: not only weaker than the source but itself below zero (one-sided test of r < 0 in the language)
     negative = stats.norm.cdf(np.arctanh(r) * np.sqrt(items["n"] - 3)) < alpha
     items["verdict"] = np.select(
-        [~other, lower & negative & (items.r_source > 0), lower & (items.r_drop < COLLAPSED),
-         lower & (items.r_source - items.r_drop >= WEAKER)],
+        [~other, lower & negative & (items.r_source > 0), lower & (items.r < COLLAPSED),
+         lower & (items.r_source - items.r >= WEAKER)],
         ["", "reversed", "collapsed", "weaker"], default="ok")
     send_back = []
     for row in items[items.verdict.isin(["reversed", "collapsed"])].itertuples():
@@ -193,8 +212,9 @@ def translation_check(responses: pd.DataFrame, questionnaire: Questionnaire, lan
         except KeyError:
             text = ""
         send_back.append({"language": row.language, "item": row.item, "scale": row.scale, "text": text,
-                          "verdict": row.verdict, "r": float(row.r_drop), "r_source": float(row.r_source),
-                          "reason": _reason(row.verdict, row.r_drop, row.r_source, row.language, source)})
+                          "verdict": row.verdict, "r": float(row.r), "r_source": float(row.r_source),
+                          "reason": _reason(row.verdict, row.r, row.r_source, row.language, source,
+                                            "" if row.against == row.scale else row.against)})
     result_invariance = _invariance(responses, questionnaire, labels, compared, scales) if (
         check_invariance and len(compared) > 1) else None
     return TranslationCheck(source, sizes, items, pd.DataFrame(alphas).T.reindex(columns=scales), result_invariance,
@@ -203,23 +223,45 @@ def translation_check(responses: pd.DataFrame, questionnaire: Questionnaire, lan
 
 def _invariance(responses: pd.DataFrame, questionnaire: Questionnaire, labels: pd.Series, compared: list[str],
                 scales: list[str]) -> dict[str, Any]:
+    """Configural, metric and scalar invariance of each scale on its own (a one-factor model per scale).
+
+    One model per scale rather than one of every scale: a 30-facet inventory in four languages would be a
+    multi-group CFA of 30 correlated factors, which takes hours; a translation is judged scale by scale anyway.
+    """
     keep = labels.isin(compared)
-    model = {s: [k.item for k in questionnaire.keys(s)] for s in scales}
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = invariance(responses[keep], model, labels[keep], steps=("configural", "metric", "scalar"))
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        return {"verdict": f"could not be tested: {exc}", "result": None}
-    steps = result.steps.set_index("step")["verdict"].to_dict()
-    verdict = "; ".join(f"{step} {v}" for step, v in steps.items() if step != "configural")
-    loadings = result.freed[result.freed.kind == "loading"].item.tolist()
-    intercepts = result.freed[result.freed.kind == "intercept"].item.tolist()
+    per_scale, verdicts = {}, {}
+    loadings, intercepts, notes = [], [], []
+    for scale in scales:
+        items = [k.item for k in questionnaire.keys(scale)]
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                result = invariance(responses.loc[keep, items], {scale: items}, labels[keep],
+                                    steps=("configural", "metric", "scalar"))
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            per_scale[scale], verdicts[scale] = None, {"configural": f"could not be tested: {exc}"}
+            continue
+        # The fits' warnings (inadmissible solutions along the search) stay in the figures; the notes say what matters.
+        per_scale[scale] = {**result.to_dict(), "warnings": sorted({str(w.message) for w in caught})}
+        verdicts[scale] = result.steps.set_index("step")["verdict"].to_dict()
+        loadings += result.freed[result.freed.kind == "loading"].item.tolist()
+        intercepts += result.freed[result.freed.kind == "intercept"].item.tolist()
+        notes += [f"{scale}: {n}" for n in dict.fromkeys(result.notes)]
+    parts = []
+    for step in ("metric", "scalar"):
+        by_verdict: dict[str, list[str]] = {}
+        for scale, steps in verdicts.items():
+            by_verdict.setdefault(steps.get(step, "not tested"), []).append(scale)
+        parts.append(f"{step} " + ", ".join(
+            f"{v} in {len(names)} of {len(verdicts)} scale(s)" + ("" if v == "holds" or len(names) > 8 else
+                                                                  f" ({', '.join(names)})")
+            for v, names in sorted(by_verdict.items(), key=lambda kv: kv[0] != "holds")))
+    verdict = "; ".join(parts)
     if loadings:
         verdict += (f"; item(s) relating differently to their factor in some language (loadings freed): "
                     f"{', '.join(loadings)}")
     if intercepts:
         verdict += (f"; item(s) answered at another level in some language at the same trait level (intercepts "
                     f"freed): {', '.join(intercepts)}")
-    notes = [*result.notes, *sorted({str(w.message) for w in caught})]
-    return {"verdict": verdict + ("" if not notes else " (" + "; ".join(notes) + ")"), "result": result.to_dict()}
+    return {"verdict": verdict + ("" if not notes else " (" + "; ".join(notes) + ")"), "scales": verdicts,
+            "result": per_scale}

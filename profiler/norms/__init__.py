@@ -18,7 +18,15 @@ from profiler.norms.profile import (
     trait_profile,
     trait_profiles,
 )
-from profiler.norms.table import NORMS_FORMAT, NormsError, NormsMismatchError, NormTable, RowRule, ScaleNorm
+from profiler.norms.table import (
+    NORMS_FORMAT,
+    NormSampleWarning,
+    NormsError,
+    NormsMismatchError,
+    NormTable,
+    RowRule,
+    ScaleNorm,
+)
 
 __all__ = [
     "IRT_MEASURES",
@@ -27,6 +35,7 @@ __all__ = [
     "PERCENTILE_METHODS",
     "RAW_MEASURES",
     "FactorScorer",
+    "NormSampleWarning",
     "NormTable",
     "NormsError",
     "NormsMismatchError",

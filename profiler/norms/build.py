@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from profiler.factors.reliability import _feldt_interval, cronbach_alpha
-from profiler.norms.table import NormsError, NormTable, RowRule, SampleDescription, ScaleNorm
+from profiler.norms.table import NormSampleWarning, NormsError, NormTable, RowRule, SampleDescription, ScaleNorm
 from profiler.norms.weighting import weighted_alpha, weighted_mean_sd
 from profiler.questionnaire.spec import LikertFormat, YesNoFormat
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import score_responses, validate_responses
 
 _DECIMALS = 9  # attainable scores and observed scores are matched after rounding to this many decimals
+MIN_NORM_N = 200  # EFPA Test Review Model: a norm sample under 200 is inadequate
+LOW_RELIABILITY = 0.70  # below it a scale's scores carry too large an error for decisions
 
 
 def build_norms(
@@ -98,7 +101,7 @@ def build_norms(
         rules=list(rules),
         descriptives=dict(descriptives or {}),
     )
-    return NormTable.seal(
+    table = NormTable.seal(
         name=name,
         version=version,
         title=title,
@@ -111,6 +114,21 @@ def build_norms(
         scales=norms,
         notes=list(notes),
     )
+    _warn_if_weak(name, n, norms)
+    return table
+
+
+def _warn_if_weak(name: str, n: int, norms: list[ScaleNorm]) -> None:
+    """Say so when a table is built from too few people or on unreliable scales (the table is still built)."""
+    problems = [f"n = {n}, below the minimum of {MIN_NORM_N} (EFPA Test Review Model: inadequate for "
+                "norm-referenced interpretation)"] if n < MIN_NORM_N else []
+    low = [f"{s.scale} {s.reliability.value:.2f}" for s in norms if s.reliability.value < LOW_RELIABILITY]
+    if low:
+        problems.append(f"alpha below {LOW_RELIABILITY:.2f} for {', '.join(low)} (large measurement error)")
+    if problems:
+        refuses = (" profiler norms build refuses a sample under the minimum unless forced, and marks the table"
+                   if n < MIN_NORM_N else "")
+        warnings.warn(f"norm table {name!r}: {'; '.join(problems)}.{refuses}", NormSampleWarning, stacklevel=3)
 
 
 def _keyed_items(questionnaire: Questionnaire, scale_id: str, answers: pd.DataFrame) -> pd.DataFrame:

@@ -44,6 +44,10 @@ class NormsMismatchError(NormsError):
     """Norms built for a different questionnaire, or for different content of the same questionnaire."""
 
 
+class NormSampleWarning(UserWarning):
+    """A norm table built from too few people (under 200) or with scales of low reliability (alpha under .70)."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

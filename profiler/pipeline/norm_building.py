@@ -31,12 +31,12 @@ import pandas as pd
 from profiler.errors import ProfilerError
 from profiler.factors import omega
 from profiler.norms import NormTable, RowRule, build_norms
+from profiler.norms.build import LOW_RELIABILITY, MIN_NORM_N
+from profiler.norms.table import NormSampleWarning, NormsError
 from profiler.norms.weighting import Raking, rake, read_margins
 from profiler.pipeline.sample_file import SampleFile, read_sample
 from profiler.questionnaire import Questionnaire
 
-MIN_NORM_N = 200
-LOW_RELIABILITY = 0.70
 # Column names that say a stratum would be a protected group (matched on words of the name).
 PROTECTED_WORDS = {"sex", "gender", "race", "ethnicity", "ethnic", "colour", "color", "religion", "nationality",
                    "national_origin", "origin", "citizenship", "native_language", "caste"}
@@ -140,7 +140,14 @@ def build_norm_tables(questionnaire: Questionnaire, sample: SampleFile, provenan
     for name, value, mask in groups:
         part = sample.subset(mask)
         raking = rake(part.columns, margins) if margins else None
-        table = _table(questionnaire, part, provenance, name, by, value, raking, min_n)
+        try:
+            table = _table(questionnaire, part, provenance, name, by, value, raking, min_n)
+        except NormsError as exc:
+            # Which table failed matters when there are several (a reversed translation breaks one language's).
+            where = f"norm table {name!r}" + ("" if value is None else f" ({' / '.join(by)} = {value})")
+            raise NormBuildError(f"{where}: {exc}" + (
+                "; if the strata are language versions, profiler check-translation names the items whose "
+                "translation runs against its scale" if by else "")) from exc
         result.tables.append(table)
         if raking is not None:
             result.raking[name] = raking
@@ -168,14 +175,16 @@ def _table(questionnaire: Questionnaire, part: SampleFile, provenance: NormProve
             f"{variable}: " + ", ".join(f"{c} {s:.1%}" for c, s in shares.items())
             for variable, shares in raking.margins.items()) + ". Means, SDs, alphas and percentiles are weighted; "
             "counts are of respondents.")
-    return build_norms(
-        questionnaire, part.answers, name=name, version=provenance.version,
-        title=provenance.title or f"{questionnaire.id} norms: {name}", population=population,
-        collected=provenance.collected, sampling=provenance.sampling,
-        source=provenance.source or f"{part.path.name} ({part.sha256})", rows_read=part.rows_read, rules=rules,
-        descriptives=descriptives, notes=notes, invalid="missing",
-        scales=[s for s in questionnaire.scale_ids if len(questionnaire.keys(s)) >= 2],
-        weights=None if raking is None else raking.weights.to_numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NormSampleWarning)  # said per scale, with omega, by _report
+        return build_norms(
+            questionnaire, part.answers, name=name, version=provenance.version,
+            title=provenance.title or f"{questionnaire.id} norms: {name}", population=population,
+            collected=provenance.collected, sampling=provenance.sampling,
+            source=provenance.source or f"{part.path.name} ({part.sha256})", rows_read=part.rows_read, rules=rules,
+            descriptives=descriptives, notes=notes, invalid="missing",
+            scales=[s for s in questionnaire.scale_ids if len(questionnaire.keys(s)) >= 2],
+            weights=None if raking is None else raking.weights.to_numpy())
 
 
 def _report(questionnaire: Questionnaire, part: SampleFile, table: NormTable, result: NormBuild) -> None:
@@ -188,7 +197,9 @@ def _report(questionnaire: Questionnaire, part: SampleFile, table: NormTable, re
                 omega_total = float(omega(part.answers[[k.item for k in keys]], 1, keys=[str(k) for k in keys],
                                           item_range=questionnaire.item_range(keys[0].item)).omega_total)
             for w in caught:
-                result.warnings.append(f"{table.name}, scale {scale.scale!r}: omega: {w.message}")
+                message = str(w.message)
+                result.warnings.append(f"{table.name}, scale {scale.scale!r}: "
+                                       + (message if message.startswith("omega") else f"omega: {message}"))
         alpha = scale.reliability.value
         result.reliability.append(ScaleReliability(table.name, scale.scale, scale.n, alpha, omega_total, scale.sem))
         low = [f"alpha {alpha:.2f}"] if alpha < LOW_RELIABILITY else []

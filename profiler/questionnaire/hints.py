@@ -79,8 +79,11 @@ def _id_slips(data: dict, section: str, referenced: set[str]) -> Iterator[_Fix]:
     for _, d in defined:
         counts[d] = counts.get(d, 0) + 1
     kind = section[:-1]
+    # Ids defined but used nowhere come first: with systematic ids (N1_1 ... C6_4) many are equally close.
+    unused = [d for d in counts if d not in referenced]
     for name in sorted(referenced - set(counts)):
-        close = set(difflib.get_close_matches(name, list(counts), n=3, cutoff=0.6))
+        close = set(difflib.get_close_matches(name, unused, n=3, cutoff=0.6)
+                    or difflib.get_close_matches(name, list(counts), n=3, cutoff=0.6))
         for i, d in defined:
             # A close id, or the second of two identical ids (written twice where another was meant).
             if d in close or (counts[d] > 1 and i != next(j for j, e in defined if e == d)):

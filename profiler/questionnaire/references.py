@@ -196,6 +196,10 @@ def _check_scales(doc, data, item_index, validity_items, err) -> None:
                 scale_index[scale_id] = i
     keyed: dict[str, list[tuple[int, int, int]]] = {}  # item -> (scale index, key index, sign) in file order
     parent_of: dict[str, str] = {}
+    # A key naming no item is most often the id of an item no scale keys (N1_1 written, N1_l defined): with
+    # systematic ids (N1_1 ... C6_4) many ids are equally close, so those are suggested first.
+    named = {p[1] for s in scales for e in _list(_mapping(s).get("keys")) if (p := parse_key(e)) is not None}
+    unkeyed = [i for i in item_index if i not in named and i not in validity_items]
     for i, scale in enumerate(scales):
         scale = _mapping(scale)
         scale_id = scale.get("id")
@@ -217,7 +221,7 @@ def _check_scales(doc, data, item_index, validity_items, err) -> None:
             sign, item_id = parsed
             if item_id not in item_index:
                 err(("scales", i, "keys", j), f"scale {scale_id!r} names item {item_id!r}, which does not exist"
-                    + (hint or did_you_mean(item_id, item_index)))
+                    + (hint or did_you_mean(item_id, unkeyed) or did_you_mean(item_id, item_index)))
             elif item_id in validity_items:
                 err(("scales", i, "keys", j), f"scale {scale_id!r} keys item {item_id!r}, which is a validity "
                     "item and never scored; remove it from the keys")

@@ -83,10 +83,14 @@ def _reliability_rows(report: CalibrationReport | None) -> list[dict[str, Any]]:
             for scale, r in report.reliability.get("scales", {}).items()]
 
 
-def _fit_rows(report: CalibrationReport | None) -> list[dict[str, Any]]:
+def _fit_rows(report: CalibrationReport | None, part: str | None = None) -> list[dict[str, Any]]:
+    """Fit indices against the conventions: of the structure's CFA, or of its ``part`` (``declared``)."""
     if report is None or not report.structure:
         return []
-    fit = report.structure["fit_indices"]
+    structure = report.structure if part is None else report.structure.get(part) or {}
+    fit = structure.get("fit_indices")
+    if not fit:
+        return []
     return [{"index": name.upper(), "value": fit[name], "convention": f"{op} {bound:.2f}", "meets": _meets(name, fit[name])}
             for name, (op, bound) in FIT_CONVENTIONS.items() if name in fit]
 
@@ -128,7 +132,7 @@ def technical_manual(questionnaire: Questionnaire, report: CalibrationReport | N
     return render(
         "manual.html", title=f"Technical manual: {q.title()}", q=q, report=report, prepared=prepared,
         scales=_scales(q), formats=_formats(q), languages=languages, reliability=_reliability_rows(report),
-        fit=_fit_rows(report), norm_rows=_norm_rows(norms), dimensionality=dimensionality, scree=scree,
+        fit=_fit_rows(report), declared_fit=_fit_rows(report, "declared"), norm_rows=_norm_rows(norms), dimensionality=dimensionality, scree=scree,
         items=items, translation=translation, validity=report.validity if report is not None else {},
         structure=report.structure if report is not None else {},
         validity_items=[i for i in q.items if i.validity is not None], rules=q.spec.validity_rules,

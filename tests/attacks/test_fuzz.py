@@ -85,7 +85,7 @@ def test_the_job_model_loader_never_raises_anything_else(text):
 @pytest.fixture(scope="module")
 def mini_and_norms():
     mini = profiler.parse_questionnaire(MINI, "mini.yaml")
-    norms = build_norms(mini, simulate_responses(mini, 300, seed=2), name="pilot", version="0.1", title="pilot",
+    norms = build_norms(mini, simulate_responses(mini, 300, seed=2, loading=0.8), name="pilot", version="0.1", title="pilot",
                         population="p", collected="c", sampling="s", source="simulation",
                         scales=["Voice", "Trust", "Climate"])
     return mini, norms

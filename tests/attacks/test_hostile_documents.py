@@ -169,7 +169,7 @@ def test_hostile_csv_files_get_a_clear_error(tmp_path):
     from profiler.simulation import simulate_responses
 
     mini = profiler.parse_questionnaire(MINI, "mini.yaml")
-    norms = build_norms(mini, simulate_responses(mini, 200, seed=3), name="pilot", version="0.1", title="pilot",
+    norms = build_norms(mini, simulate_responses(mini, 200, seed=3, loading=0.8), name="pilot", version="0.1", title="pilot",
                         population="p", collected="c", sampling="s", source="simulation", scales=["Voice"])
     header = ",".join(mini.item_ids)
     (tmp_path / "no-breaks.csv").write_text(header + "\n" + "1," * 1_200_000, encoding="utf-8")

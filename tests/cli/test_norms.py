@@ -116,3 +116,29 @@ def test_weighting_to_margins(sample_csv, tmp_path, capsys, ipip):
     scores = ipip.score(data[ipip.item_ids]).assign(band=data["age_band"].to_numpy())
     by_band = scores.groupby("band")["Extraversion"].mean()
     assert table.scale("Extraversion").mean == pytest.approx(0.4 * by_band["18-29"] + 0.6 * by_band["30-49"])
+
+
+def test_a_warning_of_omega_is_said_once(tmp_path, capsys):
+    mini = profiler.load_questionnaire(MINI)
+    path = tmp_path / "tiny.csv"
+    simulate_responses(mini, 12, seed=28).to_csv(path, index=False)  # 12 people: a Heywood case in Voice
+    assert main(["norms", "build", str(MINI), str(path), "--name", "tiny", "--population", "p", "--collected", "c",
+                 "--out", str(tmp_path), "--force"]) == 0
+    err = capsys.readouterr().err
+    assert ("tiny, scale 'Voice': omega: Heywood case in the 1-factor minres solution: communality >= 0.995 for S1"
+            in err) and "omega: omega" not in err
+
+
+def test_a_stratum_that_cannot_be_normed_is_named(tmp_path, capsys):
+    mini = profiler.load_questionnaire(MINI)
+    answers = simulate_responses(mini, 500, seed=3)
+    answers["lang"] = ["en"] * 250 + ["de"] * 250
+    german = answers["lang"] == "de"
+    answers.loc[german, ["S1", "S3"]] = 6 - answers.loc[german, ["S1", "S3"]]  # a translation saying the opposite
+    path = tmp_path / "two.csv"
+    answers.to_csv(path, index=False)
+    assert main(["norms", "build", str(MINI), str(path), "--name", "g", "--population", "p", "--collected", "c",
+                 "--by", "lang", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "norm table 'g-de' (lang = de): scale 'Voice': Cronbach's alpha is -" in err
+    assert "profiler check-translation names the items" in err

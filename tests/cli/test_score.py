@@ -205,8 +205,9 @@ def test_own_norms_file_and_missing_scores(tmp_path, capsys):
     """A questionnaire file with norms given by path; a skipped optional item leaves Climate without a score."""
     mini = profiler.load_questionnaire(PROJECT / "tests" / "fixtures" / "questionnaires" / "mini.yaml")
     sample = simulate_responses(mini, 300, seed=9)
-    norms = build_norms(mini, sample, name="pilot", version="0.1", title="pilot", population="p", collected="c",
-                        sampling="s", source="simulation", scales=["Voice", "Trust", "Climate"])  # fmt: skip
+    with pytest.warns(profiler.NormSampleWarning, match="alpha below 0.70 for Voice 0.69"):
+        norms = build_norms(mini, sample, name="pilot", version="0.1", title="pilot", population="p", collected="c",
+                            sampling="s", source="simulation", scales=["Voice", "Trust", "Climate"])  # fmt: skip
     norms_path = norms.write(tmp_path / "pilot.json")
     answers = simulate_responses(mini, 3, seed=10)
     answers.insert(0, "who", ['Ann, "A."', "Bob", "Cy"])

@@ -98,6 +98,10 @@ def test_inputs_are_checked(ipip, two_languages):
         translation_check(data, ipip, ["en", "de", "de"], check_invariance=False)
 
 
+def checked_small(small, ipip):
+    return translation_check(small[ipip.item_ids], ipip, small["lang"], check_invariance=False)
+
+
 def test_cli_and_calibration_step(ipip, two_languages, tmp_path, capsys):
     data, languages = two_languages
     small = data.iloc[::2].astype(int).assign(lang=languages[::2])
@@ -107,7 +111,12 @@ def test_cli_and_calibration_step(ipip, two_languages, tmp_path, capsys):
     assert main(["check-translation", "ipip-bfm-50", str(path), "--language-column", "lang", "--no-invariance",
                  "--json", str(tmp_path / "t.json")]) == 1
     out = capsys.readouterr().out
-    assert "  fr               10  not compared: 10 respondents, fewer than 30" in out
+    lines = out.splitlines()
+    # Scales as rows (a questionnaire may have 30 facets), languages as columns.
+    assert lines[1:3] == ["  alpha" + " " * 25 + "de  en (source)", "  n" + " " * 28 + "200          200"]
+    alphas = checked_small(small, ipip).alphas
+    assert lines[3] == f"  Extraversion{alphas.at['de', 'Extraversion']:>20.3f}{alphas.at['en', 'Extraversion']:>13.3f}"
+    assert "  fr: not compared (10 respondents, fewer than 30)" in out
     assert "- de E2 (Extraversion)" in out and (tmp_path / "t.json").is_file()
     assert main(["calibrate", "ipip-bfm-50", str(path), "--out", str(tmp_path / "cal"), "--language-column", "lang",
                  "--date", "2026-05-01"]) == 0
@@ -116,3 +125,62 @@ def test_cli_and_calibration_step(ipip, two_languages, tmp_path, capsys):
     html = (tmp_path / "cal" / "manual.html").read_text(encoding="utf-8")
     assert "<b>E2</b> (its answers run against the rest of its scale in de" in html
     assert "Invariance across languages:" in html
+
+
+FACETED = PROJECT / "tests" / "fixtures" / "questionnaires" / "faceted.yaml"
+REFERENCE = PROJECT / "tests" / "fixtures" / "reference"
+
+
+@pytest.fixture(scope="module")
+def negations_dropped():
+    """400 answers per language; the German facet D1F2 lost its negations: its two reverse-keyed items (half
+    of the facet) say the opposite."""
+    q = profiler.load_questionnaire(FACETED)
+    en, de = simulate_responses(q, 400, seed=11), simulate_responses(q, 400, seed=12)
+    de[["D1F2_2", "D1F2_4"]] = 6 - de[["D1F2_2", "D1F2_4"]]
+    return q, pd.concat([en, de], ignore_index=True), pd.Series(["en"] * 400 + ["de"] * 400)
+
+
+def test_a_facet_half_turned_around_is_judged_against_its_domain(negations_dropped):
+    q, data, languages = negations_dropped
+    result = translation_check(data, q, languages, check_invariance=False)
+    de = result.items[result.items.language == "de"].set_index("item")
+    # Within the facet the two halves run against each other: every item's item-rest r is negative.
+    assert (de.loc[[f"D1F2_{k}" for k in (1, 2, 3, 4)], "r_drop"] < 0).all()
+    # Against the rest of the domain only the two that were turned around are; they alone go back.
+    assert [(s["item"], s["verdict"]) for s in result.send_back] == [("D1F2_2", "reversed"), ("D1F2_4", "reversed")]
+    assert "against the rest of its domain D1 in de" in result.send_back[0]["reason"]
+    # r by hand: the keyed item against the sum of the other eleven keyed items of D1, German rows.
+    keys = q.keys("D1")
+    x = np.column_stack([data[k.item] if k.sign > 0 else 6 - data[k.item] for k in keys])[languages == "de"]
+    j = [k.item for k in keys].index("D1F2_2")
+    assert de.at["D1F2_2", "r"] == pytest.approx(np.corrcoef(x[:, j], x.sum(axis=1) - x[:, j])[0, 1], abs=1e-12)
+    assert de.at["D1F2_2", "against"] == "D1" and de.at["D1F2_2", "n"] == 400
+
+
+def test_invariance_is_tested_scale_by_scale(negations_dropped):
+    q, data, languages = negations_dropped
+    result = translation_check(data, q, languages)
+    scales = result.invariance["scales"]
+    assert list(scales) == ["D1F1", "D1F2", "D1F3", "D2F1", "D2F2", "D2F3"]
+    assert scales["D1F2"]["metric"] in ("fails", "partial") and scales["D2F1"]["metric"] == "holds"
+    assert "loadings change sign between groups: D1F2_2 on D1F2" in result.invariance["verdict"]
+
+
+def test_per_language_figures_agree_with_psych_alpha():
+    """make_faceted_reference.R: psych::alpha per language, of the facets and of the domain D1."""
+    import json
+    reference = json.loads((REFERENCE / "faceted_reference.json").read_text(encoding="utf-8"))
+    data = pd.read_csv(REFERENCE / "faceted_sample.csv")
+    q = profiler.load_questionnaire(FACETED)
+    result = translation_check(data[q.item_ids], q, data["lang"], check_invariance=False)
+    items = result.items.set_index(["language", "item"])
+    for key, ref in reference["alpha"].items():
+        language, facet = key.split()
+        assert result.alphas.at[language, facet] == pytest.approx(ref["raw_alpha"], abs=1e-10)
+        for item, r_drop in ref["r_drop"].items():
+            assert items.at[(language, item), "r_drop"] == pytest.approx(r_drop, abs=1e-10)
+    for language, ref in reference["domain_r_drop"].items():
+        for item, r in ref.items():
+            assert items.at[(language, item), "r"] == pytest.approx(r, abs=1e-10)
+    assert [(s["language"], s["item"]) for s in result.send_back] == [("de", "D1F2_2"), ("de", "D1F2_4")]

@@ -142,10 +142,15 @@ def _alpha(x: np.ndarray) -> float:
 
 def test_build_norms_by_hand(mini, mini_answers):
     rules = [RowRule(rule="made up", rows=2, action="excluded")]
-    table = build_norms(
-        mini, mini_answers, name="mini", scales=["Voice", "Trust", "Climate"], rows_read=6, rules=rules,
-        descriptives={"age_median": 30}, notes=["a note"], **PROVENANCE,
-    )  # fmt: skip
+    # Four people: the table is built, and said to be far too small (the scales' alphas are high enough).
+    with pytest.warns(profiler.NormSampleWarning) as caught:
+        table = build_norms(
+            mini, mini_answers, name="mini", scales=["Voice", "Trust", "Climate"], rows_read=6, rules=rules,
+            descriptives={"age_median": 30}, notes=["a note"], **PROVENANCE,
+        )  # fmt: skip
+    assert [str(w.message) for w in caught] == [
+        "norm table 'mini': n = 4, below the minimum of 200 (EFPA Test Review Model: inadequate for norm-referenced "
+        "interpretation). profiler norms build refuses a sample under the minimum unless forced, and marks the table"]
     assert table.format == NORMS_FORMAT
     assert table.questionnaire.model_dump() == mini.identity()
     assert (table.sample.rows_read, table.sample.rows_excluded, table.sample.n) == (6, 2, 4)
@@ -195,3 +200,15 @@ def test_attainable_scores(mini):
     assert attainable_scores(mini, "Voice").tolist() == pytest.approx([s / 3 for s in range(3, 16)])
     assert attainable_scores(mini, "Climate").tolist() == list(map(float, range(6, 31)))
     assert attainable_scores(mini, "Tenure") is None  # a number from a range: no finite set
+
+
+def test_build_norms_says_when_alpha_is_low(mini):
+    """The complaint of issue 12: n = 12 and alpha .40 were accepted without a word."""
+    answers = profiler.simulate_responses(mini, 12, seed=0, loading=0.4)  # alphas .59 and .27
+    with pytest.warns(profiler.NormSampleWarning) as caught:
+        table = build_norms(mini, answers, name="tiny", scales=["Voice", "Trust"], **PROVENANCE)
+    alphas = {s: table.scale(s).reliability.value for s in ("Voice", "Trust")}
+    low = ", ".join(f"{s} {a:.2f}" for s, a in alphas.items() if a < 0.70)
+    assert low and str(caught[0].message).startswith(
+        f"norm table 'tiny': n = 12, below the minimum of 200 (EFPA Test Review Model: inadequate for "
+        f"norm-referenced interpretation); alpha below 0.70 for {low} (large measurement error).")

@@ -161,3 +161,25 @@ def test_cli_calibrate(tmp_path, capsys):
     for scale in ("Voice", "Trust", "Climate"):
         assert (written[f"{scale}.sem"] == round(report.reliability["scales"][scale]["sem"], 4)).all()
     assert written["Tenure.sem"].isna().all() and set(written["calibration_sha256"]) == {report.sha256}
+
+
+def test_the_declared_facets_are_fitted_as_lavaan_does(tmp_path, capsys):
+    """A questionnaire with facets: besides one factor per domain, each facet a factor of its items and each
+    domain a factor of its facets (make_faceted_reference.R: lavaan::cfa of the same model and data)."""
+    reference = json.loads((PROJECT / "tests" / "fixtures" / "reference" / "faceted_reference.json")
+                           .read_text(encoding="utf-8"))
+    faceted = PROJECT / "tests" / "fixtures" / "questionnaires" / "faceted.yaml"
+    data = PROJECT / "tests" / "fixtures" / "reference" / "faceted_sample.csv"
+    assert main(["calibrate", str(faceted), str(data), "--out", str(tmp_path / "cal"), "--date", "2026-05-01"]) == 0
+    out = capsys.readouterr().out
+    report = CalibrationReport.read(tmp_path / "cal" / "calibration.json")
+    declared = report.structure["declared"]
+    assert (declared["facets"], declared["domains"], declared["n"], declared["warnings"]) == (6, 2, 1000, [])
+    for name in ("chisq", "df", "cfi", "tli", "rmsea", "srmr"):
+        assert declared["fit_indices"][name] == pytest.approx(reference["cfa_declared"][name], abs=1e-6), name
+    cfa = reference["cfa_declared"]
+    assert (f"the declared 6 facet(s) under 2 domain(s): CFI {cfa['cfi']:.3f}, RMSEA {cfa['rmsea']:.3f}, "
+            f"SRMR {cfa['srmr']:.3f}") in out
+    assert "the questionnaire declares 2 domains of 6 facets" in out
+    html = (tmp_path / "cal" / "manual.html").read_text(encoding="utf-8")
+    assert "each of the 6 facets a factor of its items and each of the 2 domains a" in html

@@ -179,3 +179,31 @@ def test_cli_prints_the_hint_first(capsys):
     lines = capsys.readouterr().err.splitlines()
     assert lines[0].startswith("misspelt_keys.yaml:54:5: hint: 'kyes' is probably 'keys'")
     assert len(lines) == 6
+
+
+def _systematic(n_facets: int = 6, per_facet: int = 4) -> str:
+    """A questionnaire with ids like a real inventory's (N1_1 ... N6_4): many ids equally close to any other."""
+    items, scales = [], []
+    for f in range(1, n_facets + 1):
+        ids = [f"N{f}_{k}" for k in range(1, per_facet + 1)]
+        items += [f"  - {{id: {i}, text: {{en: 'Item {i}'}}}}\n" for i in ids]
+        keys = ", ".join(("-" if k % 2 == 0 else "") + i for k, i in enumerate(ids, 1))
+        scales.append(f"  - {{id: N{f}, keys: [{keys}]}}\n")
+    return ("id: systematic\nversion: '1'\ntitle: {en: S}\ndefault_language: en\nlanguages: {en: {status: original}}\n"
+            "defaults: {response_format: agree5}\nresponse_formats:\n  agree5:\n    type: likert\n    options:\n"
+            + "".join(f"      - {{value: {v}, label: {{en: '{v}'}}}}\n" for v in range(1, 6))
+            + "items:\n" + "".join(items) + "scales:\n" + "".join(scales))
+
+
+def test_systematic_ids_suggest_the_item_no_scale_keys():
+    text = _systematic()
+    assert _check(text) == ([], [])
+    # The definition misspelt: among 24 ids one edit away from 'N3_2', the one no scale keys is meant.
+    errors = _check(_edit(("{id: N3_2,", "{id: N3_Z,"), text=text))[0]
+    assert [e.severity for e in errors] == ["hint", "error", "error"]
+    assert errors[0].message.startswith("'-N3_2' is probably '-N3_Z': correcting it resolves both errors below")
+    assert errors[2].message == "scale 'N3' names item 'N3_2', which does not exist (did you mean 'N3_Z'?)"
+    # A key misspelt: the item left unkeyed is suggested, and the hint confirms it.
+    errors = _check(_edit(("-N5_4]", "-N5_A]"), text=text))[0]
+    assert errors[0].message.startswith("'-N5_A' is probably '-N5_4': correcting it resolves both errors below")
+    assert errors[2].message == "scale 'N5' names item 'N5_A', which does not exist (did you mean 'N5_4'?)"
