@@ -34,7 +34,7 @@ BENCH := .venv-bench
 $(BENCH)/.installed: pyproject.toml benchmarks/requirements.txt
 	$(PYTHON) -m venv $(BENCH)
 	$(BENCH)/bin/python -m pip install --quiet --upgrade pip
-	$(BENCH)/bin/python -m pip install --quiet -e '.[web,postgres]' -r benchmarks/requirements.txt
+	$(BENCH)/bin/python -m pip install --quiet -e '.[web,postgres,batch]' -r benchmarks/requirements.txt
 	touch $@
 
 benchmarks: $(BENCH)/.installed
