@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "AnswerError": "profiler.administration",
     "SessionError": "profiler.administration",
     "SessionExpiredError": "profiler.administration",
+    "replay_session": "profiler.administration",
     # response validity
     "assess_validity": "profiler.administration.validity",
     "ValidityCalibration": "profiler.administration.validity",
@@ -57,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "trait_profile": "profiler.norms",
     "trait_profiles": "profiler.norms",
     "irt_trait_profiles": "profiler.norms",
+    "irt_norm_profiles": "profiler.norms",
     # factor models and reliability
     "EFA": "profiler.factors",
     "em_moments": "profiler.factors",
@@ -190,7 +192,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (tests/test_public_api.py keeps
     # this block equal to _EXPORTS)
-    from profiler.administration import AnswerError, Session, SessionError, SessionExpiredError
+    from profiler.administration import AnswerError, Session, SessionError, SessionExpiredError, replay_session
     from profiler.administration.validity import (
         ValidityCalibration,
         assess_validity,
@@ -289,6 +291,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         load_norms,
         trait_profile,
         trait_profiles,
+        irt_norm_profiles,
         irt_trait_profiles,
     )
     from profiler.integration import IntegrationError, InvitationError

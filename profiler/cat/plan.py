@@ -63,7 +63,11 @@ class AdaptivePlan:
     @property
     def max_items(self) -> int:
         """The most items a session can give: the fixed ones and each adaptive scale's maximum."""
-        return len(self.fixed_items) + sum(s.engine._max_items for s in self.scales)
+        return self.max_items_after(self.fixed_items)
+
+    def max_items_after(self, fixed: tuple[str, ...]) -> int:
+        """The most items a session that gives ``fixed`` before its tests can give."""
+        return len(fixed) + sum(s.engine.max_items for s in self.scales)
 
 
 def adaptive_scales(questionnaire: Questionnaire) -> list[str]:
@@ -84,9 +88,11 @@ def _merged(adaptive: Adaptive, own: AdaptiveOverride | None) -> dict[str, Any]:
     if own is not None:
         for name in own.model_fields_set:
             value = getattr(own, name)
+            if value is None:
+                continue
             if name in ("bank", "selection"):
                 out[name] = value
-            elif value is not None:
+            else:
                 out[name] = {**out[name], **{k: getattr(value, k) for k in value.model_fields_set}}
     return out
 
@@ -112,11 +118,12 @@ def facets_of_items(questionnaire: Questionnaire, scale: str) -> dict[str, str]:
     return {k.item: facet for facet in questionnaire.facets_of.get(scale, []) for k in questionnaire.keys(facet)}
 
 
-def resolve_bank(reference: str, questionnaire: Questionnaire) -> dict[str, IRTCalibration]:
-    """Scale -> calibration of a bank reference (bundled id, folder or file; paths relative to the questionnaire)."""
+def resolve_bank(reference: str, questionnaire: Questionnaire | None = None) -> dict[str, IRTCalibration]:
+    """Scale -> calibration of a bank reference (bundled id, folder or file; paths relative to the questionnaire's
+    file, or to the working directory without one)."""
     if reference in bundled_irt_calibrations():
         return load_irt_calibrations(reference)
-    source = Path(questionnaire.source)
+    source = Path(questionnaire.source) if questionnaire is not None else Path()
     path = Path(reference)
     if not path.is_absolute() and source.suffix in (".yaml", ".yml") and source.parent.is_dir():
         path = source.parent / path

@@ -16,8 +16,8 @@ from profiler.cli._common import EXIT_USAGE
 from profiler.errors import ProfilerError
 
 # Subcommand modules, in the order of the data flow; each registers its own parser.
-COMMANDS = ["check", "check_translation", "schema", "norms", "calibrate", "take", "score", "irt", "model", "review",
-            "audit", "candidate", "report", "demo", "serve", "api"]
+COMMANDS = ["check", "check_translation", "schema", "norms", "calibrate", "take", "score", "irt", "cat", "model",
+            "review", "audit", "candidate", "report", "demo", "serve", "api"]
 
 
 def build_parser() -> argparse.ArgumentParser:
