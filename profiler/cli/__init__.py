@@ -17,7 +17,8 @@ from profiler.errors import ProfilerError
 
 # Subcommand modules, in the order of the data flow; each registers its own parser.
 COMMANDS = ["check", "check_translation", "schema", "norms", "calibrate", "take", "score", "irt", "model", "review",
-            "audit", "candidate", "report", "demo", "serve"]
+            "audit", "candidate", "report", "demo", "serve",
+            "users"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from profiler._version import __version__
 from profiler.integration.keys import SecretKey
 from profiler.store.store import Store
-from profiler.web import candidate
+from profiler.web import candidate, workspace
 from profiler.web.context import WebContext
 from profiler.web.security import SecurityHeaders
 from profiler.web.settings import WebSettings
@@ -45,4 +45,5 @@ def create_app(store: Store, key: SecretKey, settings: WebSettings | None = None
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(candidate.router)
+    workspace.install(app)
     return app
