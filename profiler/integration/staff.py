@@ -165,6 +165,20 @@ class Staff:
 
         return self.log.transaction(work)
 
+    def set_second_confirmation(self, tenant_id: str, required: bool, *, actor: str) -> Tenant:
+        """Turn the second person's confirmation of overrides on or off for an organisation."""
+        self.tenant(tenant_id)
+
+        def work(connection: Connection) -> None:
+            connection.execute(update(organisations).where(organisations.c.id == tenant_id)
+                               .values(second_confirmation=bool(required)))
+            self.log.append("staff.organisation_configured", {"organisation": tenant_id,
+                                                               "second_confirmation": bool(required)},
+                            actor=actor, connection=connection)
+
+        self.log.transaction(work)
+        return self.tenant(tenant_id)
+
     def tenant(self, tenant_id: str) -> Tenant:
         with self.store.read() as connection:
             row = connection.execute(select(organisations).where(organisations.c.id == tenant_id)).first()

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from profiler.integration.staff import Staff
 from profiler.web.security import RateLimiter
-from profiler.web.workspace import auth, pages  # noqa: F401 - importing pages registers its routes
+from profiler.web.workspace import auth, pages, review_pages  # noqa: F401 - importing registers the routes
 from profiler.web.workspace.auth import Refused, WorkspaceState
 
 

@@ -166,11 +166,13 @@ def test_short_passwords_and_shared_job_models_are_refused(staff):
         staff.assign_job_model("globex", "customer-support", actor="cli:admin")
 
 
-def test_default_hash_is_argon2id_memory_hard(store):
+def test_default_hash_is_argon2id_memory_hard(tmp_path):
     from argon2 import extract_parameters
 
     from profiler.integration.staff import Staff
+    from profiler.store import Store
 
+    store = Store(tmp_path / "fresh.sqlite")
     people = Staff(store)
     people.add_tenant("acme", "Acme Ltd", actor="cli:admin")
     people.add_user("kim", PASSWORD, role="recruiter", tenant="acme", actor="cli:admin")
@@ -179,3 +181,4 @@ def test_default_hash_is_argon2id_memory_hard(store):
     parameters = extract_parameters(hashed)
     assert hashed.startswith("$argon2id$") and parameters.memory_cost >= 65536 and parameters.time_cost >= 3
     assert people.authenticate("kim", PASSWORD).username == "kim"
+    store.close()
