@@ -7,7 +7,13 @@ from fastapi.responses import Response
 
 from profiler.integration.staff import Staff
 from profiler.web.security import RateLimiter
-from profiler.web.workspace import auth, pages, review_pages  # noqa: F401 - importing registers the routes
+from profiler.web.workspace import (  # noqa: F401 - importing registers the routes
+    auth,
+    instrument_pages,
+    oversight_pages,
+    pages,
+    review_pages,
+)
 from profiler.web.workspace.auth import Refused, WorkspaceState
 
 

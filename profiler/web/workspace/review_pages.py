@@ -59,7 +59,7 @@ def _case(request: Request, recommendation_id: str) -> casework.CaseFile:
     return casework.case_file(context(request).store, state(request).staff, me(request).user, number)
 
 
-async def _found(request: Request, recommendation_id: str) -> casework.CaseFile:
+async def found_case(request: Request, recommendation_id: str) -> casework.CaseFile:
     """The case, or the 404 page (another organisation's case reads as one that does not exist)."""
     try:
         return await context(request).run(_case, request, recommendation_id)
@@ -68,28 +68,29 @@ async def _found(request: Request, recommendation_id: str) -> casework.CaseFile:
                               staffer=me(request))) from None
 
 
-async def _render_case(request: Request, recommendation_id: str, *, error: str | None = None,
+async def render_case(request: Request, recommendation_id: str, *, error: str | None = None,
                        form: dict[str, str] | None = None, status: int = 200) -> HTMLResponse:
     ctx = context(request)
-    found = await _found(request, recommendation_id)
+    found = await found_case(request, recommendation_id)
     rec = found.recommendation
     case = await ctx.run(case_from_store, ctx.store, rec.candidate, recommendation_id=rec.id)
     review = Review(ctx.store)
     return page("case.html", status=status, me=me(request), found=found, rec=rec,
                 report=await ctx.run(recruiter_sections, case), codes=review.reason_codes, error=error,
                 form=form or {}, done=request.query_params.get("done"),
-                can_decide=allowed(me(request).user.role, "decide"))
+                can_decide=allowed(me(request).user.role, "decide"),
+                can_contest=allowed(me(request).user.role, "contest"))
 
 
 @route("GET", f"{PATH}/cases/{{recommendation_id}}", "queue")
 async def case_page(request: Request, recommendation_id: str) -> HTMLResponse:
-    return await _render_case(request, recommendation_id)
+    return await render_case(request, recommendation_id)
 
 
 @route("POST", f"{PATH}/cases/{{recommendation_id}}/decide", "decide")
 async def decide(request: Request, recommendation_id: str) -> Response:
     staffer, ctx = me(request), context(request)
-    found = await _found(request, recommendation_id)
+    found = await found_case(request, recommendation_id)
     form = staffer.form
     contest = found.open_contest
     try:
@@ -100,24 +101,24 @@ async def decide(request: Request, recommendation_id: str) -> Response:
             recommendation=None if contest is not None else found.recommendation.id,
             contest=None if contest is None else contest.id)
     except ProfilerError as exc:
-        return await _render_case(request, recommendation_id, error=str(exc), form=form, status=400)
+        return await render_case(request, recommendation_id, error=str(exc), form=form, status=400)
     return see(f"{PATH}/cases/{found.recommendation.id}?done=decision-{decision.id}")
 
 
 @route("POST", f"{PATH}/cases/{{recommendation_id}}/confirm", "decide")
 async def confirm(request: Request, recommendation_id: str) -> Response:
     staffer, ctx = me(request), context(request)
-    found = await _found(request, recommendation_id)
+    found = await found_case(request, recommendation_id)
     waiting = {str(d.id): d for d in found.unconfirmed()}
     chosen = waiting.get(staffer.form.get("decision", ""))
     if chosen is None:
-        return await _render_case(request, recommendation_id, status=400,
+        return await render_case(request, recommendation_id, status=400,
                                   error="That decision does not wait for a confirmation in this case.")
     try:
         confirmation = await ctx.run(Review(ctx.store).confirm, chosen.id, reviewer=staffer.user.username,
                                      role=staffer.user.role, note=staffer.form.get("note") or None)
     except ProfilerError as exc:
-        return await _render_case(request, recommendation_id, error=str(exc), status=400)
+        return await render_case(request, recommendation_id, error=str(exc), status=400)
     return see(f"{PATH}/cases/{found.recommendation.id}?done=confirmation-{confirmation.id}")
 
 

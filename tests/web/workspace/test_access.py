@@ -13,6 +13,7 @@ from .conftest import signed_in_as
 ALL = set(ROLES)
 DECIDERS = {"recruiter", "hiring_manager", "psychologist"}
 READERS = DECIDERS | {"auditor", "admin"}
+OVERSEERS = {"auditor", "operator", "admin"}
 # (method, path) -> the roles that may use it. A new route must be added here, or test_every_route_is_listed fails.
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/w"): ALL,
@@ -22,12 +23,21 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/w/cases/{recommendation_id}"): READERS,
     ("POST", "/w/cases/{recommendation_id}/decide"): DECIDERS,
     ("POST", "/w/cases/{recommendation_id}/confirm"): DECIDERS,
+    ("POST", "/w/cases/{recommendation_id}/contest"): DECIDERS | {"admin"},
+    ("GET", "/w/oversight"): OVERSEERS,
+    ("GET", "/w/oversight/{which}.csv"): OVERSEERS,
+    ("GET", "/w/audit"): OVERSEERS,
+    ("GET", "/w/models"): {"operator", "admin"},
+    ("POST", "/w/models/stop"): {"operator", "admin"},
+    ("POST", "/w/models/resume"): {"operator", "admin"},
+    ("GET", "/w/instruments"): {"psychologist", "auditor", "admin"},
+    ("GET", "/w/instruments.csv"): {"psychologist", "auditor", "admin"},
 }
 
 
 def examples(recs: dict[str, int]) -> dict[str, object]:
     """Values for the {placeholders} of a path: ids that exist in acme, the organisation signed in."""
-    return {"recommendation_id": recs["cand-a0"]}
+    return {"recommendation_id": recs["cand-a0"], "which": "reviewers"}
 
 
 def test_every_route_is_listed():
@@ -57,7 +67,7 @@ def test_signed_out_visitors_get_nothing(client, recs, method, path):
         assert response.status_code == 401
 
 
-TENANT_ROUTES = [(m, p) for (m, p) in EXPECTED if "{" in p]
+TENANT_ROUTES = [(m, p) for (m, p) in EXPECTED if "{recommendation_id}" in p]
 
 
 @pytest.mark.parametrize("method,path", TENANT_ROUTES)
