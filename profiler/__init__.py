@@ -132,6 +132,8 @@ _EXPORTS: dict[str, str] = {
     # invitations, consent and vendors' integration (profiler serve)
     "IntegrationError": "profiler.integration",
     "InvitationError": "profiler.integration",
+    "Staff": "profiler.integration.staff",
+    "StaffError": "profiler.integration.staff",
     # oversight: the audit log, candidates, privacy
     "AuditLog": "profiler.oversight",
     "AuditEvent": "profiler.oversight",
@@ -295,6 +297,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         irt_trait_profiles,
     )
     from profiler.integration import IntegrationError, InvitationError
+    from profiler.integration.staff import Staff, StaffError
     from profiler.oversight import (
         AuditEvent,
         AuditLog,

@@ -33,7 +33,8 @@ code that raises them, so that each concept stays in one module):
   - ``AssessmentError``, ``BatchError``, ``ReportError``, ``FairnessAuditError``, ``SampleFileError``,
     ``NormBuildError``, ``CalibrationError`` — :mod:`profiler.pipeline`
   - ``IntegrationError`` (ValueError; ``.field`` names the field at fault) > ``InvitationError`` (a link that
-    opens nothing) — :mod:`profiler.integration`
+    opens nothing), ``StaffError`` (an account, organisation or session request refused) —
+    :mod:`profiler.integration`
 
 Warnings (``UserWarning`` subclasses) say that a result deserves a second look without being wrong:
 ``HeywoodWarning``, ``MissingDataWarning``, ``CFAWarning`` > ``InadmissibleSolutionWarning``,

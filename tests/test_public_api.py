@@ -44,7 +44,7 @@ EXPECTED = {
     "FactorModelError", "ValidityError",
     "JsonValueError", "StoredRecordError", "ModelSyntaxError", "ModelSpecificationError", "CFADataError",
     "PolychoricError", "BatchError", "ReportError", "FairnessAuditError", "SampleFileError", "NormBuildError",
-    "CalibrationError", "IntegrationError", "InvitationError",
+    "CalibrationError", "IntegrationError", "InvitationError", "Staff", "StaffError",
     "HeywoodWarning", "MissingDataWarning", "CFAWarning", "InadmissibleSolutionWarning", "CFAConvergenceWarning",
     "DominantCriterionWarning", "OrdinalConvergenceWarning",
 }

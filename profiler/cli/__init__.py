@@ -17,7 +17,7 @@ from profiler.errors import ProfilerError
 
 # Subcommand modules, in the order of the data flow; each registers its own parser.
 COMMANDS = ["check", "check_translation", "schema", "norms", "calibrate", "take", "score", "irt", "cat", "model",
-            "review", "audit", "candidate", "report", "demo", "serve", "api"]
+            "review", "audit", "candidate", "report", "demo", "serve", "api", "users"]
 
 
 def build_parser() -> argparse.ArgumentParser:

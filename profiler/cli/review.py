@@ -11,12 +11,14 @@
 - ``review contest ID --received-by ACTOR [--statement TEXT] [--assign REVIEWER] [--due YYYY-MM-DD]``:
   record the candidate's contest of their latest decision (``--decision N`` for another one).
 - ``review assign CONTEST --reviewer ID --actor ACTOR``: route an open contest to a second reviewer.
+- ``review confirm DECISION --reviewer ID --role ROLE [--note TEXT]``: a second person confirms an override
+  (where the organisation asks for one; never its author).
 - ``review figures [MODEL]``: decisions, override and "do not use" rates, times to decision and contests
   per reviewer and per job model; exits 1 when a reviewer is flagged for rubber-stamping or a contest is
   overdue.
 - ``review codes``: the reason codes in force.
 
-``show``, ``pending``, ``contest``, ``assign``, ``figures`` and ``codes`` are reserved words: candidate
+``show``, ``pending``, ``contest``, ``assign``, ``confirm``, ``figures`` and ``codes`` are reserved words: candidate
 ids are pseudonyms such as ``cand-0123abcd...``, never these.
 """
 
@@ -28,7 +30,7 @@ from datetime import UTC, date, datetime
 
 from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_db_option, db_location
 
-ACTIONS = ("show", "pending", "contest", "assign", "figures", "codes")
+ACTIONS = ("show", "pending", "contest", "assign", "confirm", "figures", "codes")
 
 
 def register(commands) -> None:
@@ -85,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     from profiler.store import Store
 
     action = args.target if args.target in ACTIONS else "decide"
-    needs = {"show": "a candidate id", "contest": "a candidate id", "assign": "a contest id"}
+    needs = {"show": "a candidate id", "contest": "a candidate id", "assign": "a contest id",
+             "confirm": "a decision id"}
     if action in needs and args.argument is None:
         return _usage(f"review {action} needs {needs[action]}")
     if action == "decide" and args.argument is not None:
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     with Store(db_location(args), create=False) as store:
         review = Review(store)
         return {"decide": _decide, "show": _show, "pending": _pending, "contest": _contest, "assign": _assign,
-                "figures": _figures, "codes": _codes}[action](review, args)
+                "confirm": _confirm, "figures": _figures, "codes": _codes}[action](review, args)
 
 
 def _decide(review, args) -> int:
@@ -173,6 +176,19 @@ def _assign(review, args) -> int:
         return _usage("review assign needs --reviewer ID and --actor ACTOR")
     contest = review.assign(contest_id, args.reviewer, actor=args.actor)
     print(f"contest {contest.id} assigned to {contest.assigned_to}; due {contest.due:%Y-%m-%d}")
+    return EXIT_OK
+
+
+def _confirm(review, args) -> int:
+    try:
+        decision_id = int(args.argument)
+    except ValueError:
+        return _usage(f"review confirm takes a decision id (a number), got {args.argument!r}")
+    if args.reviewer is None or args.role is None:
+        return _usage("review confirm needs --reviewer ID and --role ROLE")
+    confirmation = review.confirm(decision_id, reviewer=args.reviewer, role=args.role, note=args.note)
+    print(f"decision {confirmation.decision_id} by {confirmation.decided_by} confirmed by "
+          f"{confirmation.confirmed_by} ({confirmation.role}); record {confirmation.id}")
     return EXIT_OK
 
 

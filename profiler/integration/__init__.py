@@ -6,7 +6,8 @@ and webhooks for vendors.
 - :mod:`.consent`: the consent notice and the candidate's recorded answer;
 - :mod:`.clients`: vendors' API clients with hashed keys and scopes;
 - :mod:`.idempotency`: replaying the response of a retried POST;
-- :mod:`.webhooks`: signed webhook deliveries, retried with backoff, every attempt logged.
+- :mod:`.webhooks`: signed webhook deliveries, retried with backoff, every attempt logged;
+- :mod:`.staff`: organisations, staff accounts (argon2-hashed passwords, roles, lockout) and their sessions.
 
 The use cases that combine these with sessions, candidates and assessments are in :mod:`profiler.pipeline`.
 """

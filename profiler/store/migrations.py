@@ -328,6 +328,48 @@ def _v9_adaptive(connection: Connection) -> None:
     )
     md.create_all(connection)
 
+def _v10_workspace(connection: Connection) -> None:
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    Table(
+        "organisations", md,
+        Column("id", String(64), primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("second_confirmation", Boolean(create_constraint=False), nullable=False),
+        Column("created_by", String(128), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "organisation_job_models", md,
+        Column("job_model_id", String(64), primary_key=True),
+        Column("organisation_id", String(64), ForeignKey("organisations.id"), nullable=False, index=True),
+        Column("assigned_by", String(128), nullable=False),
+        Column("assigned_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "staff_users", md,
+        Column("id", String(40), primary_key=True),
+        Column("username", String(128), nullable=False, unique=True),
+        Column("organisation_id", String(64), ForeignKey("organisations.id"), nullable=False, index=True),
+        Column("role", String(32), nullable=False),
+        Column("password_hash", Text, nullable=False),
+        Column("failed_sign_ins", Integer, nullable=False),
+        Column("locked_until", DateTime(timezone=True), nullable=True),
+        Column("disabled_at", DateTime(timezone=True), nullable=True),
+        Column("created_by", String(128), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "staff_sessions", md,
+        Column("token_hash", String(80), primary_key=True),
+        Column("user_id", String(40), ForeignKey("staff_users.id"), nullable=False, index=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("last_seen_at", DateTime(timezone=True), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+    )
+    # organisations first: the others refer to it
+    md.create_all(connection)
+
+
 # In order; append new steps at the end, never edit a released one.
 MIGRATIONS: list[Migration] = [
     Migration(1, "questionnaire sessions: questionnaires, sessions, session_events", _v1_sessions),
@@ -342,6 +384,7 @@ MIGRATIONS: list[Migration] = [
     Migration(8, "job_models: the exact content of each job model that produced a recommendation", _v8_job_models),
     Migration(9, "adaptive sessions: sessions.banks; item_banks (the calibrations adaptive sessions chose items "
                  "from)", _v9_adaptive),
+    Migration(10, "workspace: organisations, organisation_job_models, staff_users, staff_sessions", _v10_workspace),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

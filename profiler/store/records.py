@@ -303,6 +303,19 @@ class StoredContestAssignment(StoredRecord):
     assigned_at: Moment
 
 
+class StoredConfirmation(StoredRecord):
+    """A second person's confirmation of an override, where the organisation asks for one."""
+
+    KIND: ClassVar[str] = "decision_confirmation"
+    decision: RecordRef
+    recommendation: RecordRef
+    decided_by: str
+    confirmed_by: str
+    role: str
+    note: str | None
+    confirmed_at: Moment
+
+
 # Log payloads -----------------------------------------------------------------------------------------------
 def _version_zero(p: dict[str, Any]) -> dict[str, Any]:
     return {**p, "schema_version": 1}
@@ -443,7 +456,7 @@ class StoredBatchRun(StoredRecord):
 
 CASE_RECORDS: dict[str, type[StoredRecord]] = {cls.KIND: cls for cls in (
     StoredInputs, StoredValidity, StoredProfile, StoredContributions, StoredRecommendation, StoredDecision,
-    StoredContest, StoredContestAssignment)}
+    StoredContest, StoredContestAssignment, StoredConfirmation)}
 LOG_RECORDS: dict[str, type[StoredRecord]] = {cls.KIND: cls for cls in (
     StoredReviewRequest, StoredModelStop, StoredModelResume, StoredFairnessAudit, StoredInvitation,
     StoredBatchRun)}

@@ -330,3 +330,54 @@ webhook_attempts = Table(
     Column("error", Text, nullable=True),
     Column("duration_ms", Double, nullable=False),
 )
+
+# The recruiters' workspace (schema version 9) ----------------------------------------------------------------
+# An organisation (tenant) of one store: its staff see only the cases of the job models it owns.
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", String(64), primary_key=True),  # a short name: "acme"
+    Column("name", Text, nullable=False),
+    Column("second_confirmation", Boolean(create_constraint=False), nullable=False),  # overrides need a 2nd person
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Which organisation a job model id belongs to: one organisation per id, so that a stop, a queue and a fairness
+# audit of the model concern one tenant only.
+organisation_job_models = Table(
+    "organisation_job_models",
+    metadata,
+    Column("job_model_id", String(64), primary_key=True),
+    Column("organisation_id", String(64), ForeignKey("organisations.id"), nullable=False, index=True),
+    Column("assigned_by", String(128), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+)
+
+# Staff accounts: the password as an argon2id hash only; failed sign-ins counted for the lockout.
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", String(40), primary_key=True),  # "usr_" + random
+    Column("username", String(128), nullable=False, unique=True),
+    Column("organisation_id", String(64), ForeignKey("organisations.id"), nullable=False, index=True),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("failed_sign_ins", Integer, nullable=False),  # consecutive failures since the last success
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Signed-in staff: the cookie's random token is stored as its SHA-256 only, so a copy of the database opens
+# no session. A new row at every sign-in (no session fixation); deleted at sign-out.
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("token_hash", String(80), primary_key=True),
+    Column("user_id", String(40), ForeignKey("staff_users.id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)

@@ -25,7 +25,7 @@ from profiler._version import __version__
 from profiler.integration.keys import SecretKey
 from profiler.integration.webhooks import deliver
 from profiler.store.store import Store
-from profiler.web import candidate
+from profiler.web import candidate, workspace
 from profiler.web.api import PREFIX, create_api
 from profiler.web.context import WebContext
 from profiler.web.security import SecurityHeaders
@@ -65,6 +65,7 @@ def create_app(store: Store, key: SecretKey, settings: WebSettings | None = None
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.mount(PREFIX, create_api(app.state.profiler))
     app.include_router(candidate.router)
+    workspace.install(app)
     return app
 
 

@@ -539,3 +539,28 @@ def test_cli_review_refuses_to_guess_between_pending_recommendations(store, stor
     assert "--recommendation" in err
     assert main(["review", "cand-c", "--decision", "accept", "--recommendation", str(second), *decide]) == 0
     assert [r.id for r in Review(store).pending()] == [first]
+
+
+# A second person's confirmation -------------------------------------------------------------------------------
+def test_an_override_is_confirmed_by_a_second_person_only(store, clock, capsys):
+    a, b = _recommend(store, "cand-a", "not_advance"), _recommend(store, "cand-b", "advance")
+    review = Review(store, clock=clock)
+    over = review.decide(a, "override", outcome="advance", reason="job_related_evidence", note="work sample",
+                         reviewer="jdoe", role="hiring_manager")
+    accepted = review.decide(b, "accept", reviewer="jdoe", role="hiring_manager")
+    assert [d.id for d in review.awaiting_confirmation()] == [over.id]
+    with pytest.raises(ReviewError, match="jdoe made decision .*: a second person confirms it"):
+        review.confirm(over.id, reviewer="jdoe", role="hiring_manager")
+    with pytest.raises(ReviewError, match="is 'accept': only an override waits"):
+        review.confirm(accepted.id, reviewer="asmith", role="recruiter")
+    db = store.name
+    assert main(["review", "confirm", str(over.id), "--reviewer", "asmith", "--role", "recruiter", "--note",
+                 "agreed", "--db", db]) == 0
+    assert f"decision {over.id} by jdoe confirmed by asmith (recruiter)" in capsys.readouterr().out
+    [confirmation] = review.confirmations("cand-a")
+    assert (confirmation.decided_by, confirmation.confirmed_by, confirmation.note) == ("jdoe", "asmith", "agreed")
+    with pytest.raises(ReviewError, match="confirmed already by asmith"):
+        review.confirm(over.id, reviewer="lee", role="recruiter")
+    [entry] = _entries(store, "review.confirmed")
+    assert entry.actor == "reviewer:asmith" and entry.payload["decision_hash"] == over.payload_hash
+    assert review.awaiting_confirmation() == [] and AuditLog(store).verify().ok

@@ -38,7 +38,7 @@ and flags rubber-stamping (:class:`RubberStampRule`). :func:`override_rates_by_g
 per group of candidates from demographics the caller passes in; nothing here reads them from the store.
 """
 
-from profiler.oversight.review.cases import Contest, Decision, RecordedRecommendation
+from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation
 from profiler.oversight.review.figures import (
     CONTEST_COLUMNS,
     DECISION_COLUMNS,
@@ -61,6 +61,7 @@ from profiler.oversight.review.rules import (
 )
 from profiler.oversight.review.service import (
     ASSIGNED_EVENT,
+    CONFIRMED_EVENT,
     CONTESTED_EVENT,
     QUEUED_EVENT,
     SETTINGS_EVENT,
@@ -72,6 +73,7 @@ from profiler.oversight.review.service import (
 __all__ = [
     "ASSIGNED_EVENT",
     "BANDS",
+    "CONFIRMED_EVENT",
     "CONTESTED_EVENT",
     "CONTEST_COLUMNS",
     "DECISIONS",
@@ -83,6 +85,7 @@ __all__ = [
     "QUEUED_EVENT",
     "REVIEWER_FIGURES",
     "SETTINGS_EVENT",
+    "Confirmation",
     "Contest",
     "Decision",
     "OversightFigures",

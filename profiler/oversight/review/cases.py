@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from profiler.store.records import StoredContest, StoredDecision, StoredRecommendation
+from profiler.store.records import StoredConfirmation, StoredContest, StoredDecision, StoredRecommendation
 
 
 @dataclass(frozen=True)
@@ -172,4 +172,26 @@ class Contest:
         return "upheld" if self.second_decision.result == first.result else "changed"
 
 
-__all__ = ["Contest", "Decision", "RecordedRecommendation"]
+@dataclass(frozen=True)
+class Confirmation:
+    """A second person's confirmation of an override (decision ``decision_id``)."""
+
+    id: int
+    candidate: str
+    decision_id: int
+    recommendation_id: int
+    decided_by: str
+    confirmed_by: str
+    role: str
+    note: str | None
+    confirmed_at: datetime
+
+    @classmethod
+    def from_record(cls, record: StoredConfirmation, *, id: int, candidate: str) -> Confirmation:
+        return cls(id=id, candidate=candidate, decision_id=record.decision.record,
+                   recommendation_id=record.recommendation.record, decided_by=record.decided_by,
+                   confirmed_by=record.confirmed_by, role=record.role, note=record.note,
+                   confirmed_at=record.confirmed_at)
+
+
+__all__ = ["Confirmation", "Contest", "Decision", "RecordedRecommendation"]

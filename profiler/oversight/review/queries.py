@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from profiler.oversight.candidates import check_candidate_id, utc
-from profiler.oversight.review.cases import Contest, Decision, RecordedRecommendation
+from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation
 from profiler.oversight.review.rules import ReviewError
 from profiler.store.records import (
+    StoredConfirmation,
     StoredContest,
     StoredContestAssignment,
     StoredDecision,
@@ -100,10 +101,15 @@ def contest(connection: Connection, contest_id: int, where: str) -> Contest:
     return found[0]
 
 
+def confirmations(connection: Connection, candidate: str | None) -> list[Confirmation]:
+    return [Confirmation.from_record(record, id=row.id, candidate=row.candidate_id)
+            for row, record in record_rows(connection, StoredConfirmation.KIND, candidate)]
+
+
 def _record_id(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ReviewError(f"a {what} is named by its record id (a whole number), got {value!r}")
     return int(value)
 
 
-__all__ = ["contest", "contests", "decision", "decisions", "recommendation", "recommendations", "record_rows"]
+__all__ = ["confirmations", "contest", "contests", "decision", "decisions", "recommendation", "recommendations", "record_rows"]

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from profiler.oversight.candidates import Candidates
 from profiler.oversight.control import ModelStoppedError, check_running
 from profiler.oversight.review import queries
-from profiler.oversight.review.cases import Contest, Decision, RecordedRecommendation
+from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation
 from profiler.oversight.review.figures import (
     CONTEST_COLUMNS,
     DECISION_COLUMNS,
@@ -34,6 +34,7 @@ from profiler.oversight.review.rules import (
 from profiler.store.audit_log import AuditEvent, AuditLog, lock_head
 from profiler.store.records import (
     JobModelRef,
+    StoredConfirmation,
     RecommendationSeen,
     RecordRef,
     StoredContest,
@@ -50,6 +51,7 @@ SETTINGS_EVENT = "review.configured"
 QUEUED_EVENT = "review.requested"
 CONTESTED_EVENT = "review.contested"
 ASSIGNED_EVENT = "review.contest_assigned"
+CONFIRMED_EVENT = "review.confirmed"
 
 
 def configure_review(store: Store, *, actor: str, reason_codes: Mapping[str, str] | Iterable[str] | None = None,
@@ -327,6 +329,59 @@ class Review:
 
         return self.log.transaction(work)
 
+    def confirm(self, decision_id: int, *, reviewer: str, role: str, note: str | None = None) -> Confirmation:
+        """Record a second person's confirmation of an override (organisations that ask for one).
+
+        Raises
+        ------
+        ReviewError
+            The decision is not an override, the reviewer made it, or it was confirmed already.
+        """
+        reviewer = person(reviewer, "reviewer")
+        role = person(role, "role")
+        if note is not None:
+            note = text(note, "note")
+
+        def work(connection: Connection) -> Confirmation:
+            lock_head(connection)  # serialise with other writers before checking what is recorded
+            decided = queries.decision(connection, decision_id, self.store.name)
+            if decided.decision != "override":
+                raise ReviewError(f"decision {decision_id} is {decided.decision!r}: only an override waits for a "
+                                  "second person's confirmation")
+            if decided.reviewer == reviewer:
+                raise ReviewError(f"{reviewer} made decision {decision_id}: a second person confirms it")
+            for earlier in queries.confirmations(connection, decided.candidate):
+                if earlier.decision_id == decision_id:
+                    raise ReviewError(f"decision {decision_id} was confirmed already by {earlier.confirmed_by} on "
+                                      f"{earlier.confirmed_at:%Y-%m-%d}")
+            record = StoredConfirmation(
+                decision=RecordRef(record=decided.id, payload_hash=decided.payload_hash),
+                recommendation=RecordRef(record=decided.recommendation_id, payload_hash=decided.recommendation_hash),
+                decided_by=decided.reviewer, confirmed_by=reviewer, role=role, note=note, confirmed_at=self._now())
+            actor = f"reviewer:{reviewer}"
+            stored = self._candidates.add_record(decided.candidate, StoredConfirmation.KIND, record, actor=actor,
+                                                 connection=connection)
+            self.log.append(CONFIRMED_EVENT, {
+                "confirmation": stored.id, "confirmation_hash": stored.payload_hash, "decision": decided.id,
+                "decision_hash": decided.payload_hash, "recommendation": decided.recommendation_id,
+                "decided_by": decided.reviewer, "reviewer": reviewer, "role": role,
+            }, actor=actor, candidate=decided.candidate, connection=connection)
+            return next(c for c in queries.confirmations(connection, decided.candidate) if c.id == stored.id)
+
+        return self.log.transaction(work)
+
+    def confirmations(self, candidate: str | None = None) -> list[Confirmation]:
+        """Confirmations of overrides, in the order recorded."""
+        with self.store.read() as connection:
+            return queries.confirmations(connection, candidate)
+
+    def awaiting_confirmation(self, *, job_model: str | None = None) -> list[Decision]:
+        """Overrides no second person has confirmed yet, oldest first (whether one is needed is the
+        organisation's setting)."""
+        confirmed = {c.decision_id for c in self.confirmations()}
+        return [d for d in self.decisions() if d.decision == "override" and d.id not in confirmed
+                and (job_model is None or d.job_model_id == job_model)]
+
     # Figures --------------------------------------------------------------------------------------------
     def decision_frame(self) -> pd.DataFrame:
         """Every decision as a table (the input of :func:`oversight_figures`; columns in :data:`DECISION_COLUMNS`)."""
@@ -412,5 +467,5 @@ def _refuse_accept_while_stopped(connection: Connection, rec: RecordedRecommenda
                           "with a reason (override, do_not_use) or wait until it is resumed") from None
 
 
-__all__ = ["ASSIGNED_EVENT", "CONTESTED_EVENT", "QUEUED_EVENT", "SETTINGS_EVENT", "Review", "configure_review",
+__all__ = ["ASSIGNED_EVENT", "CONFIRMED_EVENT", "CONTESTED_EVENT", "QUEUED_EVENT", "SETTINGS_EVENT", "Review", "configure_review",
            "review_settings"]

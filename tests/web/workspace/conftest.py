@@ -1,0 +1,137 @@
+"""Fixtures of the workspace tests: two organisations with one account per role each and assessed candidates,
+and a test client."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from profiler.integration.staff import ROLES, Staff
+from profiler.store import Store
+
+PASSWORD = "correct horse battery staple"
+
+
+class Clock:
+    """A clock the tests move forward."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def _hasher():
+    from argon2 import PasswordHasher
+
+    # Cheap parameters keep the tests quick; test_default_hash_is_argon2id checks what deployments get.
+    return PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+EVIDENCE = {
+    "email_work_sample": {"score": 70, "date": date(2026, 1, 10), "source": "work sample"},
+    "interview_customer_focus": {"ratings": {"r1": 4, "r2": 3}, "date": date(2026, 1, 12), "source": "panel"},
+    "support_experience": {"years": 2, "date": date(2026, 1, 1), "source": "cv"},
+}
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory) -> Path:
+    """A store built once: organisations ``acme`` (job model customer-support, three assessed candidates
+    ``cand-a0``..``cand-a2``) and ``globex`` (software-engineer, candidate ``cand-g0``); users ``<role>`` of acme
+    and ``<role>-globex`` of globex; ``recruiter2`` a second recruiter of acme. Each test gets a copy."""
+    import profiler
+    from profiler.oversight import Candidates
+    from profiler.pipeline.assessment import assess_candidates
+
+    path = tmp_path_factory.mktemp("seeded") / "workspace.sqlite"
+    with Store(path) as store:
+        people = Staff(store, hasher=_hasher())
+        people.add_tenant("acme", "Acme Ltd", actor="cli:admin")
+        people.add_tenant("globex", "Globex", actor="cli:admin")
+        people.assign_job_model("acme", "customer-support", actor="cli:admin")
+        people.assign_job_model("globex", "software-engineer", actor="cli:admin")
+        for role in ROLES:
+            people.add_user(role, PASSWORD, role=role, tenant="acme", actor="cli:admin")
+            people.add_user(f"{role}-globex", PASSWORD, role=role, tenant="globex", actor="cli:admin")
+        people.add_user("recruiter2", PASSWORD, role="recruiter", tenant="acme", actor="cli:admin")
+        for model_id, ids, seed in (("customer-support", ["cand-a0", "cand-a1", "cand-a2"], 3),
+                                    ("software-engineer", ["cand-g0"], 4)):
+            model = profiler.load_job_model(model_id)
+            answers = profiler.simulate_responses(model.questionnaire, len(ids), seed=seed)
+            answers.index = [Candidates(store).register(actor="hr:kim", candidate_id=c).id for c in ids]
+            evidence = {c: EVIDENCE for c in ids} if model_id == "customer-support" else None
+            assess_candidates(store, model, answers, evidence, as_of=date(2026, 3, 1), draws=500)
+    return path
+
+
+@pytest.fixture
+def store(seeded, tmp_path) -> Iterator[Store]:
+    copy = tmp_path / "workspace.sqlite"
+    shutil.copyfile(seeded, copy)
+    with Store(copy) as opened:
+        yield opened
+
+
+@pytest.fixture
+def staff(store, clock) -> Staff:
+    return Staff(store, clock=clock, hasher=_hasher())
+
+
+@pytest.fixture
+def recs(store) -> dict[str, int]:
+    """Candidate id -> the id of their recommendation."""
+    from profiler.oversight import Review
+
+    return {r.candidate: r.id for r in Review(store).recommendations()}
+
+
+@pytest.fixture
+def app(store, key, staff):
+    from profiler.web.app import create_app
+
+    built = create_app(store, key)
+    built.state.workspace.staff = staff  # the same accounts, on the test's clock
+    return built
+
+
+@pytest.fixture
+def client(app) -> Iterator:
+    from starlette.testclient import TestClient
+
+    with TestClient(app, follow_redirects=False) as opened:
+        yield opened
+
+
+def csrf_of(html: str) -> str:
+    """The form token of the first form on a page."""
+    start = html.index('name="csrf" value="') + len('name="csrf" value="')
+    return html[start:html.index('"', start)]
+
+
+def sign_in(client, username: str, password: str = PASSWORD, **extra: str):
+    """Open the sign-in page and post the form; the response of the POST."""
+    form = client.get("/w/sign-in")
+    return client.post("/w/sign-in", data={"csrf": csrf_of(form.text), "username": username,
+                                           "password": password, **extra})
+
+
+def signed_in_as(client, staff: Staff, username: str) -> str:
+    """Put a fresh session of ``username`` in the client's cookie jar (no sign-in form: fast); its form token
+    is read from the home page."""
+    token = staff.start_session(staff.user(username))
+    client.cookies.set("profiler_staff", token, path="/w")
+    return csrf_of(client.get("/w").text)
