@@ -542,7 +542,7 @@ def test_cli_review_refuses_to_guess_between_pending_recommendations(store, stor
 
 
 # A second person's confirmation -------------------------------------------------------------------------------
-def test_an_override_is_confirmed_by_a_second_person_only(store, clock, capsys):
+def test_an_override_is_confirmed_by_a_second_person_only(store, store_location, clock, capsys):
     a, b = _recommend(store, "cand-a", "not_advance"), _recommend(store, "cand-b", "advance")
     review = Review(store, clock=clock)
     over = review.decide(a, "override", outcome="advance", reason="job_related_evidence", note="work sample",
@@ -553,7 +553,7 @@ def test_an_override_is_confirmed_by_a_second_person_only(store, clock, capsys):
         review.confirm(over.id, reviewer="jdoe", role="hiring_manager")
     with pytest.raises(ReviewError, match="is 'accept': only an override waits"):
         review.confirm(accepted.id, reviewer="asmith", role="recruiter")
-    db = store.name
+    db = store_location  # store.name hides a PostgreSQL URL's password
     assert main(["review", "confirm", str(over.id), "--reviewer", "asmith", "--role", "recruiter", "--note",
                  "agreed", "--db", db]) == 0
     assert f"decision {over.id} by jdoe confirmed by asmith (recruiter)" in capsys.readouterr().out

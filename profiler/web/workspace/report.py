@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from profiler.pipeline.case import CandidateCase
 from profiler.reports._render import environment
-from profiler.reports.recruiter import recruiter_context
+from profiler.reports.recruiter import Term, glossary, recruiter_context
 
 _SVG = re.compile(r'<svg class="(chart[^"]*)" role="img" aria-labelledby="[^"]+" (.*?)</svg>', re.S)
 _TITLE = re.compile(r"<title id=\"[^\"]+\">(.*?)</title>", re.S)
@@ -46,9 +46,13 @@ def recruiter_sections(case: CandidateCase) -> Markup:
     """The recruiter report's body (header and sections 1-8) as markup for a workspace page."""
     env = environment()
     template = env.get_template("recruiter.html")
-    context = template.new_context({**recruiter_context(case), "m": env.get_template("_macros.html").module})
-    body = "".join(template.blocks["body"](context))
-    return Markup(charts_as_images(body))
+    values = {**recruiter_context(case), "m": env.get_template("_macros.html").module}
+
+    def body(terms: list[Term]) -> str:
+        return "".join(template.blocks["body"](template.new_context({**values, "glossary": terms})))
+
+    # As the report itself does: the glossary lists only the technical words the page shows.
+    return Markup(charts_as_images(body(glossary(body([])))))
 
 
 __all__ = ["charts_as_images", "recruiter_sections", "stylesheet"]
