@@ -40,6 +40,7 @@ _EXPORTS: dict[str, str] = {
     "AnswerError": "profiler.administration",
     "SessionError": "profiler.administration",
     "SessionExpiredError": "profiler.administration",
+    "replay_session": "profiler.administration",
     # response validity
     "assess_validity": "profiler.administration.validity",
     "ValidityCalibration": "profiler.administration.validity",
@@ -187,7 +188,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (tests/test_public_api.py keeps
     # this block equal to _EXPORTS)
-    from profiler.administration import AnswerError, Session, SessionError, SessionExpiredError
+    from profiler.administration import AnswerError, Session, SessionError, SessionExpiredError, replay_session
     from profiler.administration.validity import (
         ValidityCalibration,
         assess_validity,

@@ -19,7 +19,7 @@ EXPECTED = {
     "ProfilerError", "DocumentError", "ErrorDetail", "QuestionnaireError", "JobModelError", "ResponseError",
     "ResponseProblem",
     "Questionnaire", "load_questionnaire", "parse_questionnaire", "bundled_questionnaires", "simulate_responses",
-    "Store", "StoreError", "AnchorError", "Session", "AnswerError", "SessionError", "SessionExpiredError",
+    "Store", "StoreError", "AnchorError", "Session", "AnswerError", "SessionError", "SessionExpiredError", "replay_session",
     "assess_validity", "ValidityCalibration", "load_validity_calibration", "derive_validity_calibration",
     "EFA", "CFA", "parse_model", "cronbach_alpha", "item_statistics", "omega", "standard_error_of_measurement",
     "kmo", "bartlett_sphericity", "eigenvalues", "parallel_analysis", "velicer_map", "em_moments", "icc", "ordinal_alpha",

@@ -1,5 +1,6 @@
 """Administering questionnaires: sessions recorded answer by answer in a store, resumable at any point."""
 
+from profiler.administration.replay import Replay, replay_session
 from profiler.administration.errors import AnswerError, SessionError, SessionExpiredError
 from profiler.administration.events import Event
 from profiler.administration.prompt import NumberRange, Option, Prompt
@@ -11,7 +12,9 @@ __all__ = [
     "NumberRange",
     "Option",
     "Prompt",
+    "Replay",
     "Session",
     "SessionError",
     "SessionExpiredError",
+    "replay_session",
 ]

@@ -14,8 +14,10 @@ from datetime import datetime
 from profiler.administration.errors import SessionError
 
 # Events and how they move the respondent: answer/skip/forward go to the next item, back to the previous;
-# pause (quit), resume, expire (time limit reached) and finish stay where they are.
-MOVES = {"answer": 1, "skip": 1, "forward": 1, "back": -1, "pause": 0, "resume": 0, "expire": 0, "finish": 0}
+# pause (quit), resume, expire (time limit reached) and finish stay where they are; select (an adaptive test's
+# step: the item it chose for this position, or none when a scale's test stopped) neither.
+MOVES = {"answer": 1, "skip": 1, "forward": 1, "back": -1, "pause": 0, "resume": 0, "expire": 0, "finish": 0,
+         "select": 0}
 KINDS = tuple(MOVES)
 
 
@@ -30,7 +32,8 @@ class Event:
     kind : str
         One of :data:`KINDS`.
     item_id : str or None
-        The item on screen when it happened (None past the last item).
+        The item on screen when it happened (None past the last item); for ``select``, the item chosen (None:
+        the scale's test stopped).
     position : int
         Index of that item in the session's order.
     value : float or None
@@ -59,7 +62,8 @@ class SessionState:
 
     ``answers`` maps each item that was answered or skipped to its latest value (None: skipped); an item
     that was never reached is absent. ``active_seconds`` sums the time items were on screen. ``paused`` is
-    True from a pause until the next resumption.
+    True from a pause until the next resumption. In an adaptive session ``selected`` lists the items its
+    steps chose, in order, and ``stops`` counts the scales whose test has stopped.
     """
 
     position: int = 0
@@ -69,6 +73,8 @@ class SessionState:
     expired: bool = False
     finished: bool = False
     paused: bool = False
+    selected: list[str] = field(default_factory=list)
+    stops: int = 0
 
     def apply(self, event: Event) -> None:
         """Add one event (the next in sequence) to the state."""
@@ -85,6 +91,11 @@ class SessionState:
             self.expired = True
         elif event.kind == "finish":
             self.finished = True
+        elif event.kind == "select":
+            if event.item_id is None:
+                self.stops += 1
+            else:
+                self.selected.append(event.item_id)
         self.paused = event.kind == "pause" or (self.paused and event.kind != "resume")
         self.position = event.position + MOVES[event.kind]
         self.active_seconds += event.shown_seconds or 0.0

@@ -64,6 +64,8 @@ class Prompt:
         Whether :meth:`Session.back` and :meth:`Session.skip` are allowed here.
     remaining_seconds : float or None
         Time left of the session's time limit (None without a limit).
+    adaptive : bool
+        Whether the session is adaptive: ``total`` is then the most items it can give, not how many it will.
     """
 
     item_id: str
@@ -81,6 +83,7 @@ class Prompt:
     can_go_back: bool
     can_skip: bool
     remaining_seconds: float | None
+    adaptive: bool = False
 
     def parse(self, typed: str) -> float:
         """The value of what a respondent typed: an option's key (``"1"``..), or a number for a number item.

@@ -12,7 +12,8 @@ from profiler.administration.events import Event
 from profiler.artifacts import canonical_json
 from profiler.questionnaire.spec import QuestionnaireSpec
 from profiler.questionnaire.questionnaire import Questionnaire
-from profiler.store.tables import questionnaires, session_events, sessions
+from profiler.irt.calibration import IRTCalibration
+from profiler.store.tables import item_banks, questionnaires, session_events, sessions
 
 
 def utc(moment: datetime | None) -> datetime | None:
@@ -92,3 +93,22 @@ def load_events(connection: Connection, session_id: str) -> list[Event]:
               recorded_at=utc(r.recorded_at))
         for r in connection.execute(query)
     ]
+
+
+def save_item_bank(connection: Connection, calibration: IRTCalibration) -> None:
+    """Store an adaptive session's IRT calibration under its sha256 (once)."""
+    query = select(item_banks.c.content_hash).where(item_banks.c.content_hash == calibration.sha256)
+    if connection.execute(query).first() is not None:
+        return
+    connection.execute(insert(item_banks).values(
+        content_hash=calibration.sha256, name=calibration.name, version=calibration.version,
+        scale=calibration.scale, document=canonical_json(calibration.to_dict()), stored_at=datetime.now(UTC)))
+
+
+def load_item_banks(connection: Connection, hashes: list[str]) -> dict[str, IRTCalibration | None]:
+    """The calibrations stored under ``hashes`` (None where absent), each checked against its sha256."""
+    rows = connection.execute(select(item_banks.c.content_hash, item_banks.c.document)
+                              .where(item_banks.c.content_hash.in_(hashes))).all()
+    found = {row.content_hash: IRTCalibration.from_json(row.document, f"item_banks:{row.content_hash}")
+             for row in rows}
+    return {h: found.get(h) for h in hashes}

@@ -22,6 +22,7 @@ respondent saves and leaves) is recorded, so the time until the next resumption 
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import secrets
@@ -36,9 +37,11 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from profiler.administration import records
+from profiler.administration.adaptive import adaptive_scores, next_steps
 from profiler.administration.errors import SessionError, SessionExpiredError
 from profiler.administration.events import Event, SessionState
 from profiler.administration.prompt import Prompt, check_answer, item_text, number_range, options_of
+from profiler.cat.plan import AdaptivePlan, adaptive_plan
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.spec import MAX_SEED  # the store keeps seeds in a signed 64-bit integer
 from profiler.store.store import Store
@@ -81,7 +84,7 @@ class Session:
     """
 
     def __init__(self, store: Store, questionnaire: Questionnaire, record: dict, events: list[Event],
-                 clock: Callable[[], float], shown_at: float | None = None):
+                 clock: Callable[[], float], shown_at: float | None = None, plan: AdaptivePlan | None = None):
         # Private: use start(), resume() or load(), which check their input.
         self._store = store
         self.questionnaire = questionnaire
@@ -89,14 +92,38 @@ class Session:
         self.respondent: str = record["respondent"]
         self.language: str = record["language"]
         self.seed: int | None = record["seed"]
-        self.order: tuple[str, ...] = tuple(record["item_order"])
+        self._fixed: tuple[str, ...] = tuple(record["item_order"])
+        self._plan = plan
         self.started_at: datetime = record["started_at"]
         self.time_multiplier: float = float(record.get("time_multiplier") or 1.0)
         self._events = list(events)
         self._state = SessionState.replay(events)
         self._clock = clock
         self._shown_at = clock() if shown_at is None else shown_at
-        self._page_of = _page_index(questionnaire, self.order)
+        self._page_of = _page_index(questionnaire, self._fixed) if plan is None else []
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """Item ids in the order of administration: as recorded at the start; in an adaptive session the items
+        of no adaptive scale, then each item its tests chose so far (it grows as they choose)."""
+        return self._fixed if self._plan is None else self._fixed + tuple(self._state.selected)
+
+    @property
+    def adaptive_plan(self) -> AdaptivePlan | None:
+        """The adaptive scales, their banks and rules (None: not an adaptive session)."""
+        return self._plan
+
+    @property
+    def adaptive_complete(self) -> bool:
+        """Whether every adaptive scale's test has stopped (True for a session that is not adaptive)."""
+        return self._plan is None or self._state.stops >= len(self._plan.scales)
+
+    def adaptive_scores(self) -> pd.DataFrame:
+        """Per adaptive scale: EAP theta and its SE from the answers given, items given and answered, why the
+        test stopped, the bank's sha256 (empty for a session that is not adaptive)."""
+        if self._plan is None:
+            return pd.DataFrame(columns=["theta", "se", "items", "answered", "stop", "bank"])
+        return adaptive_scores(self._plan, self._state, self.seed)
 
     def __repr__(self) -> str:
         return (f"Session(id={self.id!r}, questionnaire={self.questionnaire.id!r}, respondent={self.respondent!r}, "
@@ -145,47 +172,62 @@ class Session:
             raise SessionError(f"questionnaire {questionnaire.id!r} is not offered in {language!r}; "
                                f"offered: {', '.join(questionnaire.languages)}")
         admin = questionnaire.spec.administration
-        if admin.adaptive is not None:
-            raise SessionError(f"questionnaire {questionnaire.id!r} declares adaptive administration, which sessions "
-                               "do not run yet: simulate it with profiler.cat.simulate")
-        if admin.order == "random":
+        # An adaptive test draws (randomesque, Sympson-Hetter) from its seed, so it always has one.
+        plan = adaptive_plan(questionnaire) if admin.adaptive is not None else None
+        if admin.order == "random" or plan is not None:
             seed = admin.seed if admin.seed is not None else seed if seed is not None else secrets.randbits(63)
             if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed <= MAX_SEED:
                 raise SessionError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
             seed = int(seed)
         else:
             seed = None
+        order = questionnaire.item_order(seed if admin.order == "random" else None)
+        if plan is not None:  # the items of no adaptive scale; the tests choose theirs as they go
+            adaptive_items = {item for scale in plan.scales for item in scale.items}
+            order = [item for item in order if item not in adaptive_items]
         record = {
             "id": uuid.uuid4().hex, "respondent": respondent, "content_hash": questionnaire.content_hash,
             "questionnaire_id": questionnaire.id, "questionnaire_version": questionnaire.version,
-            "language": language, "seed": seed, "item_order": questionnaire.item_order(seed),
+            "language": language, "seed": seed, "item_order": order,
             "status": "open", "expired": False, "started_at": datetime.now(UTC), "finished_at": None,
-            "time_multiplier": time_multiplier,
+            "time_multiplier": time_multiplier, "banks": None if plan is None else plan.banks(),
         }
+        session = cls(store, questionnaire, record, [], clock, plan=plan)
         if connection is None:
             try:
                 with store.write() as own:
                     records.save_questionnaire(own, questionnaire)
+                    for scale in plan.scales if plan is not None else ():
+                        records.save_item_bank(own, scale.calibration)
             except IntegrityError:  # another process stored the same content at the same moment
                 pass
             with store.write() as own:
-                cls._insert(own, store, questionnaire, record)
+                events = session._insert(own, record)
         else:
             records.save_questionnaire(connection, questionnaire)
-            cls._insert(connection, store, questionnaire, record)
-        return cls(store, questionnaire, record, [], clock)
+            for scale in plan.scales if plan is not None else ():
+                records.save_item_bank(connection, scale.calibration)
+            events = session._insert(connection, record)
+        session._apply(events)
+        return session
 
-    @staticmethod
-    def _insert(connection: Connection, store: Store, questionnaire: Questionnaire, record: dict) -> None:
+    def _insert(self, connection: Connection, record: dict) -> list[Event]:
         """Insert the session's row and log its start, in the caller's transaction; the entry holds every column
-        of the row, so that verify can check the row against it (profiler.store.consistency)."""
-        records.insert_session(connection, **{**record, "item_order": json.dumps(record["item_order"])})
-        _log(connection, store, "started", record["respondent"], {
+        of the row, so that verify can check the row against it (profiler.store.consistency). An adaptive
+        session without items before its tests records its first step too."""
+        banks = record["banks"]
+        records.insert_session(connection, **{**record, "item_order": json.dumps(record["item_order"]),
+                                              "banks": None if banks is None else json.dumps(banks, sort_keys=True)})
+        questionnaire = self.questionnaire
+        _log(connection, self._store, "started", record["respondent"], {
             "session": record["id"], "questionnaire_id": questionnaire.id,
             "questionnaire_version": questionnaire.version, "content_hash": questionnaire.content_hash,
             "language": record["language"], "seed": record["seed"], "items": len(record["item_order"]),
             "item_order": record["item_order"], "started_at": record["started_at"],
-            "time_multiplier": record["time_multiplier"]})
+            "time_multiplier": record["time_multiplier"], "banks": banks})
+        events = self._steps_due(self._state, datetime.now(UTC))
+        self._write(connection, events)
+        return [event for event, _ in events]
 
     @classmethod
     def load(cls, store: Store, session_id: str, *, questionnaire: Questionnaire | None = None,
@@ -208,6 +250,8 @@ class Session:
                 raise SessionError(f"no session {session_id!r} in {store.name}")
             events = records.load_events(connection, session_id)
             stored = records.load_questionnaire(connection, record["content_hash"])
+            banks = json.loads(record["banks"]) if record.get("banks") else None
+            calibrations = records.load_item_banks(connection, sorted(set(banks.values()))) if banks else {}
         if questionnaire is not None and questionnaire.content_hash != record["content_hash"]:
             raise SessionError(
                 f"session {session_id!r} was started with {record['questionnaire_id']} "
@@ -216,12 +260,19 @@ class Session:
                 "continues with the content it started with"
             )
         questionnaire = questionnaire or stored
-        if questionnaire is None or sorted(record["item_order"]) != sorted(questionnaire.item_ids):
+        plan = None
+        if banks:  # an adaptive session continues with the banks it started with, stored with it
+            missing = [sha for sha, found in calibrations.items() if found is None]
+            if missing:
+                raise SessionError(f"session {session_id!r} in {store.name}: its item bank {missing[0]} is missing")
+            plan = adaptive_plan(questionnaire, {scale: calibrations[sha] for scale, sha in banks.items()})
+        if questionnaire is None or (plan is None and sorted(record["item_order"]) != sorted(questionnaire.item_ids)) \
+                or (plan is not None and not set(record["item_order"]) <= set(plan.fixed_items)):
             raise SessionError(f"session {session_id!r} in {store.name} is inconsistent with its questionnaire")
         if not shown_since_last_event:
-            return cls(store, questionnaire, record, events, clock or time.monotonic)
+            return cls(store, questionnaire, record, events, clock or time.monotonic, plan=plan)
         last = events[-1].recorded_at if events else record["started_at"]
-        return cls(store, questionnaire, record, events, clock or time.time, shown_at=last.timestamp())
+        return cls(store, questionnaire, record, events, clock or time.time, shown_at=last.timestamp(), plan=plan)
 
     @classmethod
     def resume(cls, store: Store, session_id: str, *, questionnaire: Questionnaire | None = None,
@@ -303,17 +354,18 @@ class Session:
         item_id = self.order[self.position]
         q = self.questionnaire
         text, shown_language = item_text(q, item_id, self.language)
-        page = self._page_of[self.position]
+        page = self._page_of[self.position] if self._plan is None else 0
         blocks = q.spec.administration.blocks
         title = blocks[page].title if blocks else None
         return Prompt(
-            item_id=item_id, text=text, language=shown_language, position=self.position, total=len(self.order),
+            item_id=item_id, text=text, language=shown_language, position=self.position,
+            total=len(self.order) if self._plan is None else self._plan.max_items_after(self._fixed),
             options=options_of(q, item_id, self.language), number=number_range(q, item_id, self.language),
             required=q.is_required(item_id), answer=self._state.answers.get(item_id), page=page,
             pages=len(blocks) if blocks else 1,
             page_title=(title.get(self.language) or title.get(q.default_language)) if title else None,
             can_go_back=self._can_go_back(), can_skip=not q.is_required(item_id),
-            remaining_seconds=self.remaining_seconds(),
+            remaining_seconds=self.remaining_seconds(), adaptive=self._plan is not None,
         )
 
     def answers(self) -> dict[str, float | None]:
@@ -411,6 +463,9 @@ class Session:
             raise SessionError(f"session {self.id!r} is already finished")
         if not self.paused:
             self._expire_if_over()
+        if not self.adaptive_complete and not self.expired:
+            raise SessionError(f"cannot finish: the adaptive test of {self._plan.scales[self._state.stops].scale!r} "
+                               "has not reached its stopping rule; answer its items")
         missing = self.unanswered_required()
         if missing and not self.expired:
             shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
@@ -458,7 +513,8 @@ class Session:
         return True
 
     def _record(self, kind: str, *, value: float | None = None, **session_values: object) -> None:
-        """Append one event (and any change of the session's row) in one committed transaction."""
+        """Append one event (and any change of the session's row) in one committed transaction; in an adaptive
+        session, with the steps it makes due (the next item, or the stop of a scale's test)."""
         now = self._clock()
         shown = None if kind == "resume" else max(0.0, now - self._shown_at)
         item_limit = self.item_time_limit_seconds
@@ -470,30 +526,58 @@ class Session:
                                     and shown > item_limit),
             recorded_at=datetime.now(UTC),
         )
+        events: list[tuple[Event, dict]] = [(event, session_values)]
+        if self._plan is not None and kind in ("answer", "skip", "resume"):
+            after = copy.deepcopy(self._state)
+            after.apply(event)
+            events += self._steps_due(after, event.recorded_at)
         try:
             with self._store.write() as connection:
-                records.append_event(connection, self.id, event)
                 if session_values:
                     records.update_session(connection, self.id, **session_values)
-                # The same event in the hash-chained audit log, committed together with it (or not at all).
-                # Every column of the event's row and of the session's change, for verify to check.
-                _log(connection, self._store, event.kind, self.respondent, {
-                    "session": self.id, "seq": event.seq, "item": event.item_id, "position": event.position,
-                    "value": event.value, "shown_seconds": event.shown_seconds,
-                    "item_time_exceeded": event.item_time_exceeded, "recorded_at": event.recorded_at,
-                    **session_values})
+                self._write(connection, events)
         except IntegrityError:
             raise SessionError(f"session {self.id!r} was changed by another process since it was opened here; "
                                "resume it again") from None
-        self._state.apply(event)
-        self._events.append(event)
+        self._apply([e for e, _ in events])
         self._shown_at = self._clock()  # the next item appears once the answer is safe
+
+    def _steps_due(self, state: SessionState, moment: datetime) -> list[tuple[Event, dict]]:
+        """The ``select`` events an adaptive session owes once the respondent is past its last known item."""
+        if self._plan is None or state.finished or state.position < len(self._fixed) + len(state.selected):
+            return []
+        out = []
+        trial = copy.deepcopy(state)
+        for scale, step in next_steps(self._plan, state, self.seed):
+            event = Event(seq=trial.seq + 1, kind="select", item_id=step["item"], position=trial.position,
+                          recorded_at=moment)
+            trial.apply(event)
+            out.append((event, {"_step": {"scale": scale.scale, "bank": scale.calibration.sha256, "step": step}}))
+        return out
+
+    def _write(self, connection: Connection, events: list[tuple[Event, dict]]) -> None:
+        """Insert events and log them (every column of the event's row and of the session's change, for verify
+        to check; a step also logs what it computed)."""
+        for event, extra in events:
+            records.append_event(connection, self.id, event)
+            step = extra.get("_step", {})
+            values = {k: v for k, v in extra.items() if k != "_step"}
+            # The same event in the hash-chained audit log, committed together with it (or not at all).
+            _log(connection, self._store, event.kind, self.respondent, {
+                "session": self.id, "seq": event.seq, "item": event.item_id, "position": event.position,
+                "value": event.value, "shown_seconds": event.shown_seconds,
+                "item_time_exceeded": event.item_time_exceeded, "recorded_at": event.recorded_at, **values, **step})
+
+    def _apply(self, events: list[Event]) -> None:
+        for event in events:
+            self._state.apply(event)
+            self._events.append(event)
 
 
 _EVENT_NAMES = {
     "started": "SESSION_STARTED", "answer": "SESSION_ANSWERED", "skip": "SESSION_SKIPPED",
     "forward": "SESSION_FORWARD", "back": "SESSION_BACK", "pause": "SESSION_PAUSED", "resume": "SESSION_RESUMED",
-    "expire": "SESSION_EXPIRED", "finish": "SESSION_COMPLETED",
+    "expire": "SESSION_EXPIRED", "finish": "SESSION_COMPLETED", "select": "SESSION_SELECTED",
 }
 
 

@@ -125,6 +125,11 @@ class CATEngine:
         self.log_table = bank.log_probability_table(self.nodes)  # (J, K, Q)
         self._max_items = bank.n_items if rules.max_items is None else min(rules.max_items, bank.n_items)
 
+    @property
+    def max_items(self) -> int:
+        """The most items the test can give (its rule's maximum, at most the bank)."""
+        return self._max_items
+
     def _check(self, rules: CATRules) -> None:
         items = set(self.bank.items)
         named = [i for i in (*rules.sympson_hetter, *rules.start_items) if i not in items]

@@ -63,7 +63,11 @@ class AdaptivePlan:
     @property
     def max_items(self) -> int:
         """The most items a session can give: the fixed ones and each adaptive scale's maximum."""
-        return len(self.fixed_items) + sum(s.engine._max_items for s in self.scales)
+        return self.max_items_after(self.fixed_items)
+
+    def max_items_after(self, fixed: tuple[str, ...]) -> int:
+        """The most items a session that gives ``fixed`` before its tests can give."""
+        return len(fixed) + sum(s.engine.max_items for s in self.scales)
 
 
 def adaptive_scales(questionnaire: Questionnaire) -> list[str]:
@@ -84,9 +88,11 @@ def _merged(adaptive: Adaptive, own: AdaptiveOverride | None) -> dict[str, Any]:
     if own is not None:
         for name in own.model_fields_set:
             value = getattr(own, name)
+            if value is None:
+                continue
             if name in ("bank", "selection"):
                 out[name] = value
-            elif value is not None:
+            else:
                 out[name] = {**out[name], **{k: getattr(value, k) for k in value.model_fields_set}}
     return out
 

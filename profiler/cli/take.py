@@ -131,7 +131,8 @@ def _show(prompt, language: str) -> None:
     if prompt.remaining_seconds is not None:
         minutes, seconds = divmod(math.ceil(prompt.remaining_seconds), 60)
         left = f"   {minutes}:{seconds:02d} left"
-    _say(f"\n[{bar}] {prompt.position + 1}/{prompt.total}{left}")
+    most = "at most " if prompt.adaptive else ""  # an adaptive test stops when it has measured enough
+    _say(f"\n[{bar}] {prompt.position + 1}/{most}{prompt.total}{left}")
     marker = f" [{prompt.language}]" if prompt.language != language else ""  # a missing translation
     _say(f"{prompt.text}{marker}")
     for option in prompt.options:
@@ -171,8 +172,15 @@ def _introduce(session) -> None:
         note = f" ({status.note})" if status.note else ""
         text = f"note: the {session.language!r} version of {q.id} is an unvalidated translation{note}"
         print(terminal_text(text), file=sys.stderr)
+    plan = session.adaptive_plan
+    if plan is None:
+        count = f"{len(session.order)} items"
+    else:
+        count = (f"at most {plan.max_items_after(tuple(session.order[:len(plan.fixed_items)]))} items; "
+                 f"adaptive: {', '.join(s.scale for s in plan.scales)} (each item is chosen from your answers so far, "
+                 "and there is no going back)")
     _say(f"{q.title(session.language)}\n"
-         f"Session {session.id} (respondent {session.respondent}); {len(session.order)} items.\n"
+         f"Session {session.id} (respondent {session.respondent}); {count}.\n"
          "Type the number of your answer and press Enter.")
 
 
@@ -183,12 +191,18 @@ def _summarize(session) -> None:
     minutes, seconds = divmod(round(session.elapsed_seconds()), 60)
     expired = " (time limit reached)" if session.expired else ""
     _say(f"\nFinished{expired}: {answered} of {len(session.order)} items answered, time on task {minutes} min "
-         f"{seconds:02d} s.\nSession {session.id}.\n\nRaw scale scores:")
+         f"{seconds:02d} s.\nSession {session.id}.\n\n"
+         + ("Raw scale scores:" if session.adaptive_plan is None else "Scale scores (adaptive scales: EAP theta and SE):"))
     scores = q.score(session.responses(), invalid="missing").iloc[0]
     width = max(len(_scale_name(q, s, session.language)) for s in q.scale_ids)
+    adaptive = session.adaptive_scores()
     for scale_id in q.scale_ids:
         value = scores[scale_id]
-        shown = "—  (too few answers)" if math.isnan(value) else f"{value:.2f}"
+        if scale_id in adaptive.index:  # scored by IRT: the items given differ from person to person
+            row = adaptive.loc[scale_id]
+            shown = f"theta {row['theta']:+.2f}, SE {row['se']:.2f} ({int(row['items'])} items, adaptive)"
+        else:
+            shown = "—  (too few answers)" if math.isnan(value) else f"{value:.2f}"
         _say(f"  {_scale_name(q, scale_id, session.language):<{width}}  {shown}")
 
 

@@ -310,6 +310,10 @@ def _compute(store: Store, candidate: str, job_model: Any, source: Any, evidence
         if not session.finished:
             raise AssessmentError(f"session {session.id} is not finished ({session.position} of {len(session.order)} "
                                   "items): finish it before assessing")
+        if session.adaptive_plan is not None:
+            raise AssessmentError(f"session {session.id} gave scales adaptively, which raw-score profiles cannot place "
+                                  "(each respondent answers other items): score it with IRT "
+                                  "(session.adaptive_scores())")
         if session.respondent != candidate:
             raise AssessmentError(f"session {session.id} belongs to respondent {session.respondent!r}, not candidate "
                                   f"{candidate!r}")

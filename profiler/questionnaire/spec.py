@@ -253,16 +253,42 @@ class StopRule(Strict):
 Criterion = Literal["fisher", "kl"]
 
 
-class AdaptiveOverride(Strict):
+class _Given(Strict):
+    """A part of a scale's own rules: only the fields the author gave are its content (the others are inherited
+    from the test-wide rules), so they alone are dumped, hashed and stored, and read back as given."""
+
+    @model_serializer(mode="wrap")
+    def _without_empty_sections(self, handler: Any) -> Any:
+        data = handler(self)
+        return {k: v for k, v in data.items() if k in self.model_fields_set} if isinstance(data, dict) else data
+
+
+class ExposureGiven(Exposure, _Given):
+    """Exposure rules of one scale (fields not given are the test-wide ones)."""
+
+
+class ContentGiven(ContentBalancing, _Given):
+    """Content balancing of one scale (fields not given are the test-wide ones)."""
+
+
+class StartGiven(StartRule, _Given):
+    """Start rule of one scale (fields not given are the test-wide ones)."""
+
+
+class StopGiven(StopRule, _Given):
+    """Stopping rule of one scale (fields not given are the test-wide ones)."""
+
+
+class AdaptiveOverride(_Given):
     """One scale's own adaptive rules: every field given replaces the test-wide one (within exposure, content,
     start and stop, field by field)."""
 
     bank: NonEmptyText | None = None
     selection: Criterion | None = None
-    exposure: Exposure | None = None
-    content: ContentBalancing | None = None
-    start: StartRule | None = None
-    stop: StopRule | None = None
+    exposure: ExposureGiven | None = None
+    content: ContentGiven | None = None
+    start: StartGiven | None = None
+    stop: StopGiven | None = None
 
 
 class Adaptive(Strict):

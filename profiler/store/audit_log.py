@@ -106,6 +106,7 @@ class AuditEvent(StrEnum):
     SESSION_RESUMED = "session.resumed"
     SESSION_EXPIRED = "session.expired"
     SESSION_COMPLETED = "session.completed"  # the respondent finished (written by the session itself)
+    SESSION_SELECTED = "session.item_selected"  # an adaptive test's step: theta, SE, candidates, draws, the item
     SESSION_FINISHED = "session.finished"  # the pipeline took the finished session: answer count and hash
     QUESTIONNAIRE = "questionnaire.version"  # id, version and content hash administered
     NORMS = "norms.version"  # norm group, version and hash

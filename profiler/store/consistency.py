@@ -10,8 +10,10 @@ What an entry states:
 
 - ``session.started``: every column of the session's row (the item order and start time since schema version
   5; before, the questionnaire, language and seed); the respondent is the entry's candidate.
-- ``session.answered`` ... ``session.completed``: every column of one ``session_events`` row (the flag for
-  an item's time limit and the event's time since version 5), and the session's status, expiry and finish time.
+- ``session.answered`` ... ``session.completed``, ``session.item_selected`` (an adaptive test's step): every
+  column of one ``session_events`` row (the flag for an item's time limit and the event's time since version 5),
+  and the session's status, expiry and finish time. Since version 9 ``session.started`` states the session's
+  item banks, and each stored bank (``item_banks``) must verify against its sha256.
 - ``candidate.registered``, ``candidate.closed``, ``candidate.legal_hold``, ``candidate.erased``: the
   candidate's row (status, legal hold and its reason; the times since version 5).
 - ``candidate.registered`` / ``candidate.identity_updated`` and ``demographics.recorded`` /
@@ -39,6 +41,7 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
+from profiler.artifacts import content_sha256
 from profiler.canonical import sha256_text, utc_text
 from profiler.store.digests import demographics_content, identity_content, row_digest
 from profiler.store.tables import (
@@ -46,6 +49,7 @@ from profiler.store.tables import (
     candidate_demographics,
     candidate_identity,
     candidates,
+    item_banks,
     job_models,
     model_stops,
     questionnaires,
@@ -60,7 +64,7 @@ ERASED_PREFIX = '{"$erased"'
 
 SESSION_EVENTS = {"session.answered": "answer", "session.skipped": "skip", "session.went_forward": "forward",
                   "session.went_back": "back", "session.paused": "pause", "session.resumed": "resume",
-                  "session.expired": "expire", "session.completed": "finish"}
+                  "session.expired": "expire", "session.completed": "finish", "session.item_selected": "select"}
 CANDIDATE_EVENTS = ("candidate.registered", "candidate.closed", "candidate.legal_hold", "candidate.erased",
                     "candidate.identity_updated", "demographics.recorded", "demographics.withdrawn")
 STATING = ("session.started", *SESSION_EVENTS, *CANDIDATE_EVENTS)
@@ -170,7 +174,8 @@ def _replay(entries: Iterable[Any]) -> _Case:
                 row = _Row(seq=seq)
                 row.state(seq, respondent=entry.candidate_id, **{
                     k: payload[k] for k in ("questionnaire_id", "questionnaire_version", "content_hash", "language",
-                                            "seed", "item_order", "started_at", "time_multiplier") if k in payload})
+                                            "seed", "item_order", "started_at", "time_multiplier", "banks")
+                    if k in payload})
                 row.state(seq, status="open", expired=False, finished_at=None)
                 case.sessions[payload["session"]] = row
         elif event in SESSION_EVENTS:
@@ -277,6 +282,7 @@ def _check_page(connection: Connection, page: list[str], problems: Problems) -> 
     for r in connection.execute(select(sessions).where(sessions.c.respondent.in_(page))):
         row = dict(r._mapping)
         row["item_order"] = _json_or_text(row["item_order"])
+        row["banks"] = _json_or_text(row["banks"]) if row.get("banks") is not None else None
         stored_sessions[r.id] = row
     sessions_of: dict[str, dict[str, dict[str, Any]]] = {}
     for sid, row in stored_sessions.items():
@@ -391,8 +397,36 @@ def _check_documents(connection: Connection, table: Any, id_column: str, problem
     return checked
 
 
+def _check_item_banks(connection: Connection, problems: Problems) -> int:
+    """Each stored item bank's document must be the sealed artifact its key names; each session's banks there."""
+    checked = 0
+    stored = set()
+    for row in connection.execute(select(item_banks).order_by(item_banks.c.content_hash)):
+        document = _json_or_text(row.document)
+        recorded = document.get("sha256") if isinstance(document, dict) else None
+        if recorded != row.content_hash or content_sha256(document) != recorded:
+            problems.add(f"item_banks row {row.content_hash}: its document is not the sealed artifact of that sha256 "
+                         "(edited)")
+        elif (document.get("name"), document.get("version"), document.get("scale")) != (row.name, row.version,
+                                                                                          row.scale):
+            problems.add(f"item_banks row {row.content_hash}: name/version/scale are not those of its document "
+                         "(edited)")
+        stored.add(row.content_hash)
+        checked += 1
+    named: set[str] = set()
+    for session_id, banks in connection.execute(select(sessions.c.id, sessions.c.banks)
+                                                .where(sessions.c.banks.is_not(None)).order_by(sessions.c.id)):
+        value = _json_or_text(banks)
+        for sha in (value.values() if isinstance(value, dict) else []):
+            if sha not in stored and sha not in named:
+                problems.add(f"item_banks row {sha}, the bank of session {session_id}, is missing (deleted)")
+                named.add(sha)
+    return checked
+
+
 def _check_questionnaires(connection: Connection, problems: Problems) -> int:
-    checked = _check_documents(connection, questionnaires, "questionnaire_id", problems)
+    checked = _check_item_banks(connection, problems)
+    checked += _check_documents(connection, questionnaires, "questionnaire_id", problems)
     checked += _check_documents(connection, job_models, "job_model_id", problems)
     stored = set(connection.execute(select(job_models.c.content_hash)).scalars())
     entries = connection.execute(select(audit_log.c.seq, audit_log.c.payload)

@@ -309,6 +309,21 @@ def _v8_job_models(connection: Connection) -> None:
     md.create_all(connection)
 
 
+
+def _v9_adaptive(connection: Connection) -> None:
+    connection.execute(text("ALTER TABLE sessions ADD COLUMN banks TEXT"))
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    Table(
+        "item_banks", md,
+        Column("content_hash", String(80), primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("version", Text, nullable=False),
+        Column("scale", String(64), nullable=False),
+        Column("document", Text, nullable=False),
+        Column("stored_at", DateTime(timezone=True), nullable=False),
+    )
+    md.create_all(connection)
+
 # In order; append new steps at the end, never edit a released one.
 MIGRATIONS: list[Migration] = [
     Migration(1, "questionnaire sessions: questionnaires, sessions, session_events", _v1_sessions),
@@ -321,6 +336,8 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "web: sessions.time_multiplier; invitations, consents, api_clients, idempotency_keys, "
                  "webhook_deliveries, webhook_attempts", _v7_web),
     Migration(8, "job_models: the exact content of each job model that produced a recommendation", _v8_job_models),
+    Migration(9, "adaptive sessions: sessions.banks; item_banks (the calibrations adaptive sessions chose items "
+                 "from)", _v9_adaptive),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

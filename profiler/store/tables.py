@@ -87,6 +87,22 @@ sessions = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
     # Schema version 7: the accommodation factor of the time limits (None: 1, no accommodation).
     Column("time_multiplier", Double, nullable=True),
+    # Schema version 9: an adaptive session's item banks, JSON {scale: sha256 of its calibration} (None: not
+    # adaptive); the banks themselves are in item_banks.
+    Column("banks", Text, nullable=True),
+)
+
+# The exact IRT calibration (a sealed profiler.irt-calibration/1 artifact) each adaptive session chose its items
+# from (schema version 9), under its sha256, once: a session resumes and replays with the bank it started with.
+item_banks = Table(
+    "item_banks",
+    metadata,
+    Column("content_hash", String(80), primary_key=True),  # the artifact's sha256
+    Column("name", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("scale", String(64), nullable=False),
+    Column("document", Text, nullable=False),  # the artifact's JSON
+    Column("stored_at", DateTime(timezone=True), nullable=False),
 )
 
 # Append-only: every answer, skip, move, pause and resume, in order. An answer is never updated: a

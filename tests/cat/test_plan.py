@@ -138,10 +138,3 @@ def test_parse_yaml_document_for_checks():
     doc = parse_yaml(facet_yaml("    bank: irt"), "q.yaml")
     assert doc.data["administration"]["adaptive"]["bank"] == "irt"
 
-
-def test_a_session_refuses_what_it_cannot_administer_adaptively(facet_questionnaire, tmp_path):
-    from profiler.administration import Session, SessionError
-    from profiler.store import Store
-
-    with Store(tmp_path / "s.db") as store, pytest.raises(SessionError, match="declares adaptive administration"):
-        Session.start(store, facet_questionnaire)
