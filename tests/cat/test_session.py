@@ -153,3 +153,16 @@ def test_verify_names_an_edited_or_deleted_item_bank(facet_questionnaire, tmp_pa
         assert any(f"item_banks row {sha}, the bank of session {session.id}, is missing" in p for p in problems)
         with pytest.raises(SessionError, match=f"its item bank {sha} is missing"):
             Session.resume(store, session.id)
+
+
+def test_assess_refuses_an_adaptive_session(facet_questionnaire, tmp_path):
+    from profiler.jobmodel import load_job_model
+    from profiler.oversight import Candidates
+    from profiler.pipeline.assessment import AssessmentError, assess_candidate
+
+    with Store(tmp_path / "s.db") as store:
+        candidate = Candidates(store).register(actor="hr:kim", candidate_id="cand-1").id
+        session = run(Session.start(store, facet_questionnaire, respondent=candidate, seed=2))
+        session.finish()
+        with pytest.raises(AssessmentError, match="gave scales adaptively, which raw-score profiles cannot place"):
+            assess_candidate(store, candidate, load_job_model("customer-support"), session)
