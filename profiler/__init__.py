@@ -57,6 +57,7 @@ _EXPORTS: dict[str, str] = {
     "trait_profile": "profiler.norms",
     "trait_profiles": "profiler.norms",
     "irt_trait_profiles": "profiler.norms",
+    "irt_norm_profiles": "profiler.norms",
     # factor models and reliability
     "EFA": "profiler.factors",
     "em_moments": "profiler.factors",
@@ -284,6 +285,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         load_norms,
         trait_profile,
         trait_profiles,
+        irt_norm_profiles,
         irt_trait_profiles,
     )
     from profiler.integration import IntegrationError, InvitationError

@@ -29,7 +29,7 @@ EXPECTED = {
     "calibrate_irt", "load_irt_calibration", "load_irt_calibrations", "CATEngine", "CATRules", "CATError",
     "JobModel", "load_job_model", "parse_job_model", "bundled_job_models",
     "NormTable", "NormsError", "NormsMismatchError", "TraitProfile", "build_norms", "bundled_norms", "load_norms",
-    "trait_profile", "trait_profiles", "irt_trait_profiles",
+    "trait_profile", "trait_profiles", "irt_trait_profiles", "irt_norm_profiles",
     "AuditLog", "AuditEvent", "AuditLogError", "LogEntry", "Verification", "Candidates", "Candidate", "CandidateError",
     "ErasureBlockedError",
     "export_candidate", "erase_candidate", "purge_expired",

@@ -128,6 +128,30 @@ class ItemBank:
         p = self.probabilities(theta)
         return p @ np.arange(p.shape[2], dtype=float)
 
+    def expected_value(self, theta, values: Sequence) -> tuple[np.ndarray, np.ndarray]:
+        """Expected total of given category values at each theta, and its derivative in theta.
+
+        ``values`` holds each item's value of each of its categories (e.g. the keyed answer); the total is
+        ``sum_j sum_k P_jk(theta) v_jk`` (with the keyed answers: the test characteristic curve) and the
+        derivative ``sum_j sum_k P_jk(theta) (d log P_jk / d theta) v_jk``. Returns two (n_theta,) arrays.
+        """
+        theta = np.atleast_1d(np.asarray(theta, dtype=float))
+        v = np.zeros((self.n_items, self.max_categories))
+        for j, item_values in enumerate(values):
+            item_values = np.asarray(item_values, dtype=float).reshape(-1)
+            if len(item_values) != len(self.categories[j]):
+                raise IRTDataError(f"item {self.items[j]!r}: {len(item_values)} values for "
+                                   f"{len(self.categories[j])} categories")
+            v[j, : len(item_values)] = item_values
+        total = np.zeros(len(theta))
+        slope = np.zeros(len(theta))
+        for model, where in self.blocks():
+            p, dlog, _ = _kernels.theta_derivatives(model, self.slopes[where], self._padded[where], theta)
+            weighted = p * v[where][:, None, :]  # (J, n_theta, K); zero beyond an item's categories
+            total += weighted.sum(axis=(0, 2))
+            slope += (weighted * dlog).sum(axis=(0, 2))
+        return total, slope
+
     def log_likelihood(self, codes: np.ndarray, theta) -> np.ndarray:
         """log P(pattern | theta) of coded responses (n_people, n_items; -1 = not answered), (n_people, n_theta)."""
         theta = np.atleast_1d(np.asarray(theta, dtype=float))

@@ -423,7 +423,9 @@ def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inpu
     allowed: dict[str, tuple[int, str | None]] = {}
     for j, info in enumerate(cm.inputs):
         allowed[info.ref] = (j, None)
-        if not info.is_trait:
+        if info.is_trait:  # the person's own SEM of the trait score (e.g. an IRT score's); default the norms'
+            allowed[f"{info.ref}.sem"] = (j, "sem")
+        else:
             for aux, kinds in _AUX.items():
                 if kinds is None or info.kind in kinds:
                     allowed[f"{info.ref}.{aux}"] = (j, aux)
@@ -461,6 +463,14 @@ def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inpu
             bad(column, given & ((values < info.low) | (values > info.high)),
                 f"outside the input's range {info.low:g}..{info.high:g}")
             X[:, j] = values
+        elif aux == "sem":
+            try:
+                own = column_as_float(series)
+            except (TypeError, ValueError):
+                problems.append(f"{column}: values must be numbers (NaN: the norm group's SEM)")
+                continue
+            bad(column, ~np.isnan(own) & ~((own > 0) & np.isfinite(own)), "not a positive, finite SEM")
+            sem[:, j] = np.where(np.isnan(own), sem[:, j], own)
         elif aux == "raters":
             k = column_as_float(series)
             bad(column, ~np.isnan(k) & (k < info.spec.min_raters),

@@ -189,6 +189,8 @@ class JobModel:
         Input columns (every one optional; only these are accepted):
 
         - ``trait.<scale id>``: raw scale score (SEM from the norm table);
+        - ``trait.<scale id>.sem``: the person's own SEM of that score (an IRT-scored scale's, as
+          :func:`profiler.norms.irt_norm_profiles` gives it; NaN: the norm table's);
         - ``evidence.<id>``: the evidence value: test score, mean interview rating, certification held
           (1/0), years of experience, education requirement met (1/0);
         - ``evidence.<id>.date``: date of the evidence (for ``max_age_days``);

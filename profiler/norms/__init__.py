@@ -1,7 +1,7 @@
 """Norms and trait profiles: norm tables built from calibration samples, and scores placed against them."""
 
 from profiler.norms.build import attainable_scores, build_norms
-from profiler.norms.irt import IRT_MEASURES, irt_trait_profiles
+from profiler.norms.irt import IRT_MEASURES, expected_scale_score, irt_norm_profiles, irt_trait_profiles
 from profiler.norms.loading import bundled_norms, load_norms
 from profiler.norms.profile import (
     MEASURES,
@@ -36,6 +36,8 @@ __all__ = [
     "TraitProfile",
     "attainable_scores",
     "build_norms",
+    "expected_scale_score",
+    "irt_norm_profiles",
     "irt_trait_profiles",
     "bundled_norms",
     "load_norms",

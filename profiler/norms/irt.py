@@ -12,6 +12,13 @@ Per scale with an IRT calibration (:mod:`profiler.irt.calibration`) and responde
   ``sten`` and ``stanine`` rounded as in :mod:`profiler.norms.profile`;
 - bands ``theta +/- z_c * se`` and ``T +/- z_c * 10 * se / sd`` at 90% and 95%: the person's own
   measurement error, not one SEM for everybody.
+
+:func:`irt_norm_profiles` places IRT scores against a raw-score norm table instead, so that everything that
+reads trait profiles (job models, decision stability, reports) takes them unchanged: each calibrated scale's
+score is its expected raw score at the person's theta (the test characteristic curve in the scale's own
+scoring, the sum or mean of its keyed answers over all of its items; Lord's true score) with its own SEM by the
+delta method, ``sem = |dE/dtheta| * se``, so that job models and decision stability use each person's own
+measurement error.
 """
 
 from __future__ import annotations
@@ -23,17 +30,28 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from profiler.irt.calibration import IRTCalibration, load_irt_calibrations
-from profiler.norms.profile import _Z_CRIT, BAND_LEVELS, round_half_up
-from profiler.norms.table import NormsError
+from profiler.cat.plan import bank_problems
+from profiler.irt.calibration import IRTCalibration, IRTCalibrationError, load_irt_calibrations
+from profiler.norms.profile import _Z_CRIT, BAND_LEVELS, PercentileMethod, profile_scores, round_half_up
+from profiler.norms.table import NormsError, NormTable
 from profiler.questionnaire.questionnaire import Questionnaire
-from profiler.questionnaire.scoring import validate_responses
+from profiler.irt.scoring import score_responses
+from profiler.questionnaire.scoring import score_answers, validate_responses
 
 IRT_MEASURES: tuple[str, ...] = (
     "theta", "se", "z", "T", "percentile", "sten", "stanine",
     "theta_90_low", "theta_90_high", "theta_95_low", "theta_95_high",
     "T_90_low", "T_90_high", "T_95_low", "T_95_high", "n_answered",
 )  # fmt: skip
+
+
+def _calibrations(questionnaire: Questionnaire,
+                  calibrations: Mapping[str, IRTCalibration] | str) -> Mapping[str, IRTCalibration]:
+    if isinstance(calibrations, str):
+        if calibrations != "bundled":
+            raise NormsError(f"calibrations={calibrations!r}: give the calibrations or 'bundled'")
+        return load_irt_calibrations(questionnaire.id)
+    return calibrations
 
 
 def irt_trait_profiles(
@@ -68,10 +86,7 @@ def irt_trait_profiles(
         the questionnaire's order and :data:`IRT_MEASURES`; ``.attrs`` records the questionnaire, each
         calibration's name, version and sha256, the scoring method and the theta norms.
     """
-    if isinstance(calibrations, str):
-        if calibrations != "bundled":
-            raise NormsError(f"calibrations={calibrations!r}: give the calibrations or 'bundled'")
-        calibrations = load_irt_calibrations(questionnaire.id)
+    calibrations = _calibrations(questionnaire, calibrations)
     scales = [s for s in questionnaire.scale_ids if s in calibrations]
     if not scales:
         raise NormsError(f"none of the calibrations ({', '.join(calibrations)}) is a scale of {questionnaire.id!r}")
@@ -110,4 +125,108 @@ def irt_trait_profiles(
                                        for s in scales}
     frame.attrs["scoring"] = f"{method} theta with its own SE per person"
     frame.attrs["theta_norms"] = {s: {"mean": norms[s][0], "sd": norms[s][1]} for s in scales}
+    return frame
+
+
+def expected_scale_score(questionnaire: Questionnaire, calibration: IRTCalibration,
+                         theta) -> tuple[np.ndarray, np.ndarray]:
+    """A calibrated scale's expected raw score at each theta, in the questionnaire's scoring, and its derivative.
+
+    The expected keyed answer of every item of the scale (a reverse-keyed answer ``x`` counts as
+    ``min + max - x``, as when scoring), summed, or averaged for a scale scored by the mean: the test
+    characteristic curve on the raw-score scale. Returns two arrays like ``theta``.
+    """
+    bank = calibration.bank()
+    keys = {k.item: k.sign for k in questionnaire.keys(calibration.scale)}
+    values = []
+    for item, answers in zip(bank.items, bank.categories, strict=True):
+        low, high = questionnaire.item_range(item)
+        values.append(answers if keys[item] > 0 else low + high - answers)
+    expected, slope = bank.expected_value(theta, values)
+    if questionnaire.scale(calibration.scale).scoring == "mean":
+        expected, slope = expected / len(values), slope / len(values)
+    return expected, slope
+
+
+def _check_calibration(questionnaire: Questionnaire, calibration: IRTCalibration) -> None:
+    """The calibration must be of this content, or of items identical to this questionnaire's (an adaptive
+    version of the calibrated questionnaire: same items, keys, texts and options)."""
+    if calibration.questionnaire["content_hash"] == questionnaire.content_hash:
+        return
+    problems = bank_problems(questionnaire, calibration.scale, calibration)
+    if problems:
+        raise IRTCalibrationError(f"IRT calibration {calibration.name!r} ({calibration.scale}) does not apply to "
+                                  f"{questionnaire.id} {questionnaire.version}: {problems[0][1]}")
+
+
+def irt_norm_profiles(
+    questionnaire: Questionnaire,
+    responses: pd.DataFrame,
+    norms: NormTable,
+    calibrations: Mapping[str, IRTCalibration] | str = "bundled",
+    *,
+    method: str = "EAP",
+    percentiles: PercentileMethod = "empirical",
+    invalid: str = "raise",
+) -> pd.DataFrame:
+    """Trait profiles against a raw-score norm table with the calibrated scales IRT-scored (each person's SE).
+
+    For every scale of ``norms`` with a calibration: theta and its SE (``method``; unanswered items drop
+    out), the expected raw score at theta (:func:`expected_scale_score`) as the score placed against the norm
+    group, and ``sem = |dE/dtheta| * se`` as its SEM, so the bands, a job model's inputs and decision stability
+    carry the person's own measurement error. Scales without a calibration are scored as
+    :func:`profiler.norms.trait_profiles` scores them. A calibrated scale with no answered item has no score.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+    responses : DataFrame
+        Item answers, one row per respondent (an adaptive session's: only the items it gave).
+    norms : NormTable
+        Built for this questionnaire's content hash.
+    calibrations : mapping of scale -> IRTCalibration, or "bundled"
+        Each made for this questionnaire's content, or for items identical to its own (an adaptive version).
+    method : {"EAP", "MAP", "ML"}
+    percentiles : {"empirical", "normal"}
+    invalid : {"raise", "allow-unanswered", "missing"}
+
+    Returns
+    -------
+    DataFrame
+        As :func:`profiler.norms.trait_profiles` (``raw`` is the expected raw score of the IRT-scored scales),
+        plus ``(scale, "theta")`` and ``(scale, "theta_se")`` for them; ``.attrs["irt_calibrations"]`` and
+        ``.attrs["scoring"]`` say which scales were IRT-scored and how.
+    """
+    norms.check_applies_to(questionnaire)
+    calibrations = _calibrations(questionnaire, calibrations)
+    scales = [s for s in norms.scale_ids if s in calibrations]
+    if not scales:
+        raise NormsError(f"none of the calibrations ({', '.join(calibrations)}) is a scale of norm group "
+                         f"{norms.name!r}")
+    answers = validate_responses(questionnaire, responses, invalid=invalid)
+    scores, answered = score_answers(questionnaire, answers)
+    scores = scores.copy()
+    own_sem = pd.DataFrame(index=scores.index)
+    thetas = {}
+    for scale in scales:
+        calibration = calibrations[scale]
+        _check_calibration(questionnaire, calibration)
+        scored = score_responses(calibration.bank(), answers[[i["id"] for i in calibration.items]], method)
+        theta, se = scored["theta"].to_numpy(), scored["se"].to_numpy()
+        expected, slope = expected_scale_score(questionnaire, calibration, theta)
+        none = scored["n_answered"].to_numpy() == 0
+        scores[scale] = np.where(none, np.nan, expected)
+        own_sem[scale] = np.where(none, np.nan, np.abs(slope) * se)
+        thetas[scale] = (np.where(none, np.nan, theta), np.where(none, np.nan, se))
+    frame = profile_scores(scores, norms, percentiles=percentiles, answered=answered, sem=own_sem)
+    for scale, (theta, se) in thetas.items():
+        frame[(scale, "theta")] = theta
+        frame[(scale, "theta_se")] = se
+    attrs = dict(frame.attrs)
+    frame = frame[[c for s in dict.fromkeys(frame.columns.get_level_values(0)) for c in frame.columns if c[0] == s]]
+    frame.attrs = attrs
+    frame.attrs["irt_calibrations"] = {s: f"{calibrations[s].name} {calibrations[s].version} ({calibrations[s].sha256})"
+                                       for s in scales}
+    frame.attrs["scoring"] = (f"IRT ({method} theta) for {', '.join(scales)}: the expected raw score at theta, its "
+                              "SEM |dE/dtheta| x SE of theta, each person's own")
     return frame

@@ -111,6 +111,7 @@ def profile_scores(
     *,
     percentiles: PercentileMethod = "empirical",
     answered: pd.DataFrame | None = None,
+    sem: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Place raw scale scores against a norm group.
 
@@ -127,6 +128,10 @@ def profile_scores(
         (same index as ``scores``, a column per scale, ``.attrs["items_total"]``). With it, a prorated
         score's ``sem`` and bands are those of a mean of fewer items, ``SEM * sqrt(k / k')``; without it
         every score is taken to rest on all of its scale's items.
+    sem : DataFrame, optional
+        Each respondent's own SEM of some scales (a column per scale, same index as ``scores``; e.g. an IRT
+        score's, :func:`profiler.norms.irt.irt_norm_profiles`): those scales' ``sem`` and bands come from it
+        instead of the norm group's reliability, and ``answered`` does not widen them.
 
     Returns
     -------
@@ -148,6 +153,7 @@ def profile_scores(
     if missing:
         raise NormsError(f"scores lack the scale(s) the norms cover: {', '.join(missing)}")
     totals = _check_answered(answered, scores, norms)
+    own = _check_own_sem(sem, scores)
     if totals is not None:
         counts = answered.to_numpy()
         position = {scale: j for j, scale in enumerate(answered.columns)}
@@ -163,9 +169,12 @@ def profile_scores(
             pct[missing_raw] = np.nan
         else:
             pct = 100.0 * special.ndtr(z)
-        full_sem = sem_complete[scale.scale] = scale.sem  # of a score on all k items
-        sem: float | np.ndarray = full_sem
-        if totals is not None:
+        full_sem = scale.sem  # of a score on all k items
+        if scale.scale in own:
+            error: float | np.ndarray = own[scale.scale]
+        else:
+            error = sem_complete[scale.scale] = full_sem
+        if totals is not None and scale.scale not in own:
             k = totals[scale.scale]
             k_answered = counts[:, position[scale.scale]]
             prorated = k_answered != k
@@ -174,20 +183,20 @@ def profile_scores(
                 if not np.all((fewer >= 1) & (fewer < k)):
                     raise NormsError(f"answered counts of {scale.scale!r} must be whole numbers from 1 to {k} "
                                      "where there is a score")
-                sem = np.full(len(raw), full_sem)
-                sem[prorated] = full_sem * np.sqrt(k / fewer)  # a mean of k' items: k / k' times the error variance
+                error = np.full(len(raw), full_sem)
+                error[prorated] = full_sem * np.sqrt(k / fewer)  # a mean of k' items: k / k' times the error variance
         measures = {"raw": raw, "z": z, "T": t, "percentile": pct}
         z_filled = np.where(missing_raw, 0.0, z)  # integers cannot hold NaN: the mask marks missing ones
         for name, centre, top in (("sten", 5.5, 10), ("stanine", 5.0, 9)):
             values = np.clip(round_half_up(centre + 2.0 * z_filled), 1, top).astype(np.int8)
             measures[name] = pd.arrays.IntegerArray(values, missing_raw.copy())
-        measures["sem"] = np.full(len(raw), sem) if np.ndim(sem) == 0 else sem
+        measures["sem"] = np.full(len(raw), error) if np.ndim(error) == 0 else error
         for level in BAND_LEVELS:
-            half_raw = _Z_CRIT[level] * sem
+            half_raw = _Z_CRIT[level] * error
             measures[f"raw_{level}_low"] = raw - half_raw
             measures[f"raw_{level}_high"] = raw + half_raw
         for level in BAND_LEVELS:
-            half_t = 10.0 * _Z_CRIT[level] * sem / scale.sd
+            half_t = 10.0 * _Z_CRIT[level] * error / scale.sd
             measures[f"T_{level}_low"] = t - half_t
             measures[f"T_{level}_high"] = t + half_t
         columns.update({(scale.scale, m): measures[m] for m in MEASURES})
@@ -201,8 +210,24 @@ def profile_scores(
     frame.attrs["factor_scores"] = NO_FACTOR_MODEL
     if totals is not None:
         frame.attrs["items_total"] = {s: int(totals[s]) for s in norms.scale_ids}
-        frame.attrs["sem_complete"] = sem_complete
+        frame.attrs["sem_complete"] = sem_complete  # scales with their own SEM left out: counts not inferred
     return frame
+
+
+def _check_own_sem(sem: pd.DataFrame | None, scores: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Scale -> each respondent's own SEM (positive where the score is given)."""
+    if sem is None:
+        return {}
+    if not isinstance(sem, pd.DataFrame) or not sem.index.equals(scores.index):
+        raise NormsError("sem must be a DataFrame with the same index (respondents, in order) as the scores")
+    out = {}
+    for scale in sem.columns:
+        values = sem[scale].to_numpy(dtype=float)
+        given = ~np.isnan(scores[scale].to_numpy(dtype=float)) if scale in scores.columns else np.ones(len(sem), bool)
+        if not np.all(np.isfinite(values[given]) & (values[given] > 0)):
+            raise NormsError(f"sem of {scale!r}: every respondent with a score needs a positive, finite SEM")
+        out[str(scale)] = values
+    return out
 
 
 def _check_answered(answered: pd.DataFrame | None, scores: pd.DataFrame, norms: NormTable) -> Mapping | None:
