@@ -118,11 +118,12 @@ def facets_of_items(questionnaire: Questionnaire, scale: str) -> dict[str, str]:
     return {k.item: facet for facet in questionnaire.facets_of.get(scale, []) for k in questionnaire.keys(facet)}
 
 
-def resolve_bank(reference: str, questionnaire: Questionnaire) -> dict[str, IRTCalibration]:
-    """Scale -> calibration of a bank reference (bundled id, folder or file; paths relative to the questionnaire)."""
+def resolve_bank(reference: str, questionnaire: Questionnaire | None = None) -> dict[str, IRTCalibration]:
+    """Scale -> calibration of a bank reference (bundled id, folder or file; paths relative to the questionnaire's
+    file, or to the working directory without one)."""
     if reference in bundled_irt_calibrations():
         return load_irt_calibrations(reference)
-    source = Path(questionnaire.source)
+    source = Path(questionnaire.source) if questionnaire is not None else Path()
     path = Path(reference)
     if not path.is_absolute() and source.suffix in (".yaml", ".yml") and source.parent.is_dir():
         path = source.parent / path

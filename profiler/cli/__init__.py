@@ -16,7 +16,7 @@ from profiler.cli._common import EXIT_USAGE
 from profiler.errors import ProfilerError
 
 # Subcommand modules, in the order of the data flow; each registers its own parser.
-COMMANDS = ["check", "check_translation", "schema", "norms", "calibrate", "take", "score", "irt", "model", "review",
+COMMANDS = ["check", "check_translation", "schema", "norms", "calibrate", "take", "score", "irt", "cat", "model", "review",
             "audit", "candidate", "report", "demo", "serve"]
 
 
