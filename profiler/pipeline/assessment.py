@@ -56,7 +56,7 @@ from profiler.canonical import canonical_json, sha256_text, to_plain
 from profiler.errors import ProfilerError
 from profiler.jobmodel import load_job_model
 from profiler.jobmodel.recommendation import Reason
-from profiler.norms import trait_profile
+from profiler.norms import TraitProfile, irt_norm_profiles, trait_profile
 from profiler.oversight.candidates import Candidates
 from profiler.oversight.control import ModelControl, ModelStoppedError, check_running
 from profiler.oversight.review import QUEUED_EVENT
@@ -310,10 +310,6 @@ def _compute(store: Store, candidate: str, job_model: Any, source: Any, evidence
         if not session.finished:
             raise AssessmentError(f"session {session.id} is not finished ({session.position} of {len(session.order)} "
                                   "items): finish it before assessing")
-        if session.adaptive_plan is not None:
-            raise AssessmentError(f"session {session.id} gave scales adaptively, which raw-score profiles cannot place "
-                                  "(each respondent answers other items): score it with IRT "
-                                  "(session.adaptive_scores())")
         if session.respondent != candidate:
             raise AssessmentError(f"session {session.id} belongs to respondent {session.respondent!r}, not candidate "
                                   f"{candidate!r}")
@@ -338,7 +334,14 @@ def _compute(store: Store, candidate: str, job_model: Any, source: Any, evidence
     info = {k: v for k, v in (validity.attrs.get("calibration") or {}).items() if k not in ("origin", "source")}
     # Unanswered items (an expired or incomplete session) are missing, never a reason to drop the candidate:
     # scales below their min_answered have no score and the job model's missing-input policy routes the case.
-    profile = trait_profile(questionnaire, frame, norms, respondent=candidate, invalid="allow-unanswered")
+    if session is not None and session.adaptive_plan is not None:
+        # Each respondent of an adaptive session answers other items: its adaptive scales are IRT-scored from
+        # the banks the session chose from, with each person's own SEM (the job model's stability uses it).
+        banks = {s.scale: s.calibration for s in session.adaptive_plan.scales}
+        profiles = irt_norm_profiles(questionnaire, frame, norms, banks, invalid="allow-unanswered")
+        profile = TraitProfile.from_profiles(profiles, candidate, questionnaire)
+    else:
+        profile = trait_profile(questionnaire, frame, norms, respondent=candidate, invalid="allow-unanswered")
     recommendation = job_model.evaluate(profile, evidence, as_of=as_of, draws=draws, seed=seed)
     recommendation, routed = _route(recommendation, result)
     answers = {item: _number(frame.iloc[0][item]) for item in questionnaire.item_ids}

@@ -155,14 +155,52 @@ def test_verify_names_an_edited_or_deleted_item_bank(facet_questionnaire, tmp_pa
             Session.resume(store, session.id)
 
 
-def test_assess_refuses_an_adaptive_session(facet_questionnaire, tmp_path):
-    from profiler.jobmodel import load_job_model
-    from profiler.oversight import Candidates
-    from profiler.pipeline.assessment import AssessmentError, assess_candidate
 
+def test_an_adaptive_session_is_assessed_with_irt_scores_and_each_persons_sem(tmp_path, monkeypatch):
+    """The adaptive IPIP-50 with norms built for it and the customer-support job model: the profile's adaptive
+    scales are the expected raw score at the session's theta with its own SEM, and the recommendation uses them."""
+    import numpy as np
+
+    import profiler
+    from profiler.jobmodel import load_job_model
+    from profiler.norms import TraitProfile, build_norms, irt_norm_profiles
+    from profiler.oversight import Candidates
+    from profiler.pipeline.assessment import assess_candidate
+    from profiler.resources import bundled_dir
+
+    path = tmp_path / "ipip-bfm-50-cat.yaml"
+    path.write_text(ipip_cat_yaml("    bank: ipip-bfm-50\n    stop: {se: 0.45, max_items: 6}"))
+    q = load_questionnaire(path)
+    norms = build_norms(q, profiler.simulate_responses(q, 800, seed=2), name="simulated", version="1.0.0",
+                        title="simulated", population="simulated respondents", collected="2026",
+                        sampling="simulated", source="profiler.simulate_responses").write(tmp_path / "norms.json")
+    job = (bundled_dir("models") / "jobs" / "customer-support.yaml").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # the job model names its norm table by a path
+    job = job.replace("questionnaire: ipip-bfm-50\nnorms: general\n", f"questionnaire: ipip-bfm-50-cat\nnorms: {norms.name}\n")
+    (tmp_path / "job.yaml").write_text(job)
+    job_model = load_job_model(tmp_path / "job.yaml", questionnaire=q)
+    evidence = {"email_work_sample": {"kind": "test_score", "score": 70, "date": "2026-05-01", "source": "rater pair"}}
     with Store(tmp_path / "s.db") as store:
         candidate = Candidates(store).register(actor="hr:kim", candidate_id="cand-1").id
-        session = run(Session.start(store, facet_questionnaire, respondent=candidate, seed=2))
+        session = run(Session.start(store, q, respondent=candidate, seed=2))
         session.finish()
-        with pytest.raises(AssessmentError, match="gave scales adaptively, which raw-score profiles cannot place"):
-            assess_candidate(store, candidate, load_job_model("customer-support"), session)
+        result = assess_candidate(store, candidate, job_model, session, evidence, as_of="2026-06-01", draws=0)
+        scores = session.adaptive_scores()
+    frame = session.responses().set_axis([candidate])
+    banks = {s.scale: s.calibration for s in session.adaptive_plan.scales}
+    expected = TraitProfile.from_profiles(irt_norm_profiles(q, frame, job_model.norms, banks,
+                                                            invalid="allow-unanswered"), candidate, q)
+    for scale in ("Extraversion", "Neuroticism"):
+        assert result.profile[scale] == expected[scale]
+        assert 1 <= result.profile[scale].raw <= 5 and result.profile[scale].sem > 0
+    theta = irt_norm_profiles(q, frame, job_model.norms, banks, invalid="allow-unanswered")
+    np.testing.assert_allclose(theta[("Extraversion", "theta")], scores.loc["Extraversion", "theta"], atol=1e-12)
+    np.testing.assert_allclose(theta[("Extraversion", "theta_se")], scores.loc["Extraversion", "se"], atol=1e-12)
+    direct = job_model.evaluate(expected, evidence, as_of="2026-06-01", draws=0)
+    assert result.recommendation.score == direct.score
+    assert result.recommendation.stability.se_score == direct.stability.se_score
+    # with the norm table's one SEM for everybody the score's SE would differ
+    used = [i.key for i in job_model._compiled.inputs if i.is_trait]
+    raw_only = {s: expected[s].raw for s in used}
+    assert job_model.evaluate(raw_only, evidence, as_of="2026-06-01", draws=0).stability.se_score != \
+        pytest.approx(direct.stability.se_score, rel=1e-6)
