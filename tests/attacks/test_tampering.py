@@ -172,7 +172,7 @@ def test_every_deleted_row_is_named(baseline, tmp_path, table):
 FORGERIES = {
     "sessions": "INSERT INTO sessions SELECT 'f' || substr(id, 2), respondent, content_hash, questionnaire_id, "
                 "questionnaire_version, language, seed, item_order, status, expired, started_at, finished_at, "
-                "time_multiplier "
+                "time_multiplier, banks "
                 "FROM sessions WHERE respondent = 'cand-a'",
     "session_events": "INSERT INTO session_events SELECT session_id, seq + 1000, kind, item_id, position, value, "
                       "shown_seconds, item_time_exceeded, recorded_at FROM session_events WHERE "
