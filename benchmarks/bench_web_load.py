@@ -87,7 +87,8 @@ class Browser:
         return response.status, response.getheader("location") or "", text
 
 
-def candidate(port: int, invitation_id: str, link: str, seed: int, results: Results, stop_at: float) -> None:
+def candidate(port: int, invitation_id: str, link: str, seed: int, results: Results, stop_at: float,
+              think: tuple[float, float]) -> None:
     rng = random.Random(seed)
     browser = Browser(port)
     answered: dict[str, str] = {}
@@ -101,7 +102,7 @@ def candidate(port: int, invitation_id: str, link: str, seed: int, results: Resu
             status, _, page = browser.request("GET", "/c/item")
             results.pages.append(time.perf_counter() - started)
             fields = dict(HIDDEN.findall(page))
-            time.sleep(rng.uniform(*THINK_S))
+            time.sleep(rng.uniform(*think))
             if not fields.get("item"):  # every item answered: finish
                 started = time.perf_counter()
                 status, location, _ = browser.request("POST", "/c/item", {**fields, "action": "finish"})
@@ -196,7 +197,8 @@ def server(location: str, secret_file: Path) -> Iterator[int]:
         process.stderr.close()
 
 
-def measure(location: str, folder: Path) -> tuple[Results, dict[str, int | bool], float]:
+def measure(location: str, folder: Path, n: int, think: tuple[float, float]
+            ) -> tuple[Results, dict[str, int | bool], float]:
     from profiler.integration.keys import SecretKey
     from profiler.pipeline.invitations import create_invitation
     from profiler.store import Store
@@ -205,19 +207,19 @@ def measure(location: str, folder: Path) -> tuple[Results, dict[str, int | bool]
     secret_file = folder / f"secret-{secrets.token_hex(4)}"
     secret_file.write_text(key.to_text() + "\n")
     with Store(location) as store:
-        invitations = [create_invitation(store, key, "customer-support").invitation for _ in range(CANDIDATES)]
+        invitations = [create_invitation(store, key, "customer-support").invitation for _ in range(n)]
     results = Results()
     with server(location, secret_file) as port:
         done = threading.Event()
         sampler = threading.Thread(target=baseline, args=(port, results, done))
         threads = [threading.Thread(target=candidate, args=(port, inv.id, f"/i/{inv.token(key)}", k, results,
-                                                            time.monotonic() + DEADLINE_S))
+                                                            time.monotonic() + DEADLINE_S, think))
                    for k, inv in enumerate(invitations)]
         started = time.monotonic()
         sampler.start()
         for k, thread in enumerate(threads):
             thread.start()
-            time.sleep(RAMP_S / CANDIDATES if k < CANDIDATES - 1 else 0)
+            time.sleep(RAMP_S / n if k < n - 1 else 0)
         for thread in threads:
             thread.join()
         wall = time.monotonic() - started
@@ -272,21 +274,26 @@ def run() -> str:
     with tempfile.TemporaryDirectory(prefix="profiler-bench-web-") as folder_name:
         folder = Path(folder_name)
         for label, base_url in backends:
-            with _location(base_url, folder) as location:
-                results, checked, wall = measure(location, folder)
-            load = os.getloadavg()[1]  # the machine's load over the last 5 minutes: the run and whatever else ran
-            answers = len(results.answers)
-            rows.append([label, f"{answers:,} (+{results.doubles} doubles)", ms(statistics.median(results.baseline)),
-                         ms(p95(results.baseline)), ms(statistics.median(results.answers)), ms(p95(results.answers)),
-                         f"{p95(results.answers) / p95(results.baseline):.1f}", ms(p95(results.pages)),
-                         ms(statistics.median(results.finishes)),
-                         f"{checked['lost']} / {checked['doubled']} / {checked['wrong']}",
-                         f"{checked['assessed']} of {CANDIDATES}", "yes" if checked["chain_intact"] else "NO"])
-            verdict = "meets" if p95(results.answers) <= TARGET_P95_S else "misses"
-            notes.append(f"{label}: {answers / wall:.0f} answers/s over {wall:.0f} s, load average {load:.1f} on "
-                         f"{os.cpu_count()} cores; the p95 answer latency {verdict} the target of {ms(TARGET_P95_S)}"
-                         + (f"; {len(results.errors)} candidate(s) failed: {results.errors[:3]}" if results.errors
-                            else ""))
+            for n, think in ((1, (0.0, 0.0)), (CANDIDATES, THINK_S)):  # alone (no queue), then the load
+                with _location(base_url, folder) as location:
+                    results, checked, wall = measure(location, folder, n, think)
+                load = os.getloadavg()[1]  # the machine's load over the last 5 minutes: this run and all else
+                answers = len(results.answers)
+                who = "1 candidate alone" if n == 1 else f"{n} at once"
+                rows.append([f"{label}, {who}", f"{answers:,} (+{results.doubles} doubles)",
+                             ms(statistics.median(results.baseline)), ms(p95(results.baseline)),
+                             ms(statistics.median(results.answers)), ms(p95(results.answers)),
+                             f"{p95(results.answers) / p95(results.baseline):.1f}", ms(p95(results.pages)),
+                             ms(statistics.median(results.finishes)),
+                             f"{checked['lost']} / {checked['doubled']} / {checked['wrong']}",
+                             f"{checked['assessed']} of {n}", "yes" if checked["chain_intact"] else "NO"])
+                if n == 1:
+                    continue
+                verdict = "meets" if p95(results.answers) <= TARGET_P95_S else "misses"
+                notes.append(f"{label}: {answers / wall:.0f} answers/s over {wall:.0f} s, load average {load:.1f} "
+                             f"on {os.cpu_count()} cores; the p95 answer latency {verdict} the target of "
+                             f"{ms(TARGET_P95_S)}" + (f"; {len(results.errors)} candidate(s) failed: "
+                                                      f"{results.errors[:3]}" if results.errors else ""))
     table = markdown_table(
         ["store", "answers timed", "GET / median (baseline)", "GET / p95", "answer median", "answer p95",
          "p95 ratio", "item page p95", "finish median (assessment)", "lost / doubled / wrong", "assessed",
@@ -294,7 +301,8 @@ def run() -> str:
     backends_note = "" if url else (" PostgreSQL was not measured in this run: set PROFILER_BENCH_POSTGRES_URL.")
     return f"""## The web app under load
 
-Timed: {CANDIDATES} candidates at once, each a thread with its own connection and cookie, going through the
+Timed: first one candidate alone answering without pause (the latency with no queue), then {CANDIDATES}
+candidates at once, each a thread with its own connection and cookie, going through the
 link, consent, the 50 items of ipip-bfm-50 (each page fetched, then answered after {THINK_S[0]:g} to
 {THINK_S[1]:g} s of reading) and the finish, against `profiler serve` (one uvicorn process) on loopback; one
 answer in {round(1 / DOUBLE_SUBMIT)} is sent twice at once on two connections, as a double click. An answer's
