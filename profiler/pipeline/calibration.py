@@ -300,12 +300,15 @@ def _declared_structure(q: Questionnaire, answers: pd.DataFrame) -> dict[str, An
     leaves = cfa_keys(q, keyed)
     higher = {d: [f for f in facets if f in leaves or f in q.facets_of] for d, facets in q.facets_of.items()}
     lines = [f"{f} =~ " + " + ".join(k.lstrip("-") for k in items) for f, items in leaves.items()]
-    lines += [f"{d} =~ " + " + ".join(facets) for d, facets in higher.items() if facets]
+    # A domain of two facets is not identified on its own: its two loadings are fixed to 1 (equal).
+    lines += [f"{d} =~ " + " + ".join(("1*" if len(facets) == 2 else "") + f for f in facets)
+              for d, facets in higher.items() if facets]
     model = "\n".join(lines)
     items = list(dict.fromkeys(k.lstrip("-") for ks in leaves.values() for k in ks))
     complete = answers[items].dropna()
     out: dict[str, Any] = {"model": model, "n": len(complete), "facets": len(leaves),
-                           "domains": sum(1 for f in higher.values() if f)}
+                           "domains": sum(1 for f in higher.values() if f),
+                           "equal_loadings": [d for d, f in higher.items() if len(f) == 2]}
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

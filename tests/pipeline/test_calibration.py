@@ -183,3 +183,25 @@ def test_the_declared_facets_are_fitted_as_lavaan_does(tmp_path, capsys):
     assert "the questionnaire declares 2 domains of 6 facets" in out
     html = (tmp_path / "cal" / "manual.html").read_text(encoding="utf-8")
     assert "each of the 6 facets a factor of its items and each of the 2 domains a" in html
+
+
+def test_a_domain_of_two_facets_has_equal_loadings(tmp_path):
+    """Not identified otherwise; lavaan's fit of the same model (D1 =~ 1*D1F1 + 1*D1F2) on the same data."""
+    from profiler.pipeline.calibration import _declared_structure
+
+    reference = json.loads((PROJECT / "tests" / "fixtures" / "reference" / "faceted_reference.json")
+                           .read_text(encoding="utf-8"))
+    text = (PROJECT / "tests" / "fixtures" / "questionnaires" / "faceted.yaml").read_text(encoding="utf-8")
+    assert text.count("{id: D1, facets: [D1F1, D1F2, D1F3]}") == 1
+    path = tmp_path / "two.yaml"
+    path.write_text(text.replace("{id: D1, facets: [D1F1, D1F2, D1F3]}", "{id: D1, facets: [D1F1, D1F2]}"),
+                    encoding="utf-8")
+    data = pd.read_csv(PROJECT / "tests" / "fixtures" / "reference" / "faceted_sample.csv")
+    declared = _declared_structure(profiler.load_questionnaire(path), data)
+    assert declared["equal_loadings"] == ["D1"] and "D1 =~ 1*D1F1 + 1*D1F2" in declared["model"]
+    for name, value in reference["cfa_two_facets"].items():
+        assert declared["fit_indices"][name] == pytest.approx(value, abs=1e-6), name
+    # mini: one domain (Climate) of two facets, Voice and Trust, which could not be estimated before.
+    mini = profiler.load_questionnaire(MINI)
+    declared = _declared_structure(mini, simulate_responses(mini, 260, seed=4))
+    assert "failed" not in declared and declared["fit_indices"]["df"] == 8
