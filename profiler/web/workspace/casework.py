@@ -103,6 +103,12 @@ def visible_recommendation(store: Store, staff: Staff, user: StaffUser, recommen
     return rec
 
 
+def open_contest(store: Store, rec: RecordedRecommendation) -> Contest | None:
+    """The open contest of a decision on ``rec``, if any (a decision then decides it: the second review)."""
+    found = [c for c in Review(store).contests(rec.candidate, status="open") if c.recommendation_id == rec.id]
+    return found[-1] if found else None
+
+
 def case_file(store: Store, staff: Staff, user: StaffUser, recommendation_id: int) -> CaseFile:
     rec = visible_recommendation(store, staff, user, recommendation_id)
     review = Review(store)
@@ -127,4 +133,4 @@ def _about(entry: LogEntry, ids: set[int]) -> bool:
                for k in _REFERENCES)
 
 
-__all__ = ["CaseFile", "NotFound", "Queue", "age", "case_file", "queue", "visible_recommendation"]
+__all__ = ["CaseFile", "NotFound", "Queue", "age", "case_file", "open_contest", "queue", "visible_recommendation"]

@@ -6,12 +6,13 @@ command line uses; the pipeline's refusals are shown on the page as they are wor
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from profiler.errors import ProfilerError
-from profiler.oversight.review import BANDS, Review
+from profiler.oversight.review import BANDS, RecordedRecommendation, Review
 from profiler.pipeline.cases import case_from_store
 from profiler.pipeline.review_target import decide_for_candidate
 from profiler.web.workspace import casework
@@ -59,13 +60,28 @@ def _case(request: Request, recommendation_id: str) -> casework.CaseFile:
     return casework.case_file(context(request).store, state(request).staff, me(request).user, number)
 
 
+def _refused(request: Request) -> Refused:
+    return Refused(message("No such case", "There is no such case in your organisation.", status=404,
+                           staffer=me(request)))
+
+
 async def found_case(request: Request, recommendation_id: str) -> casework.CaseFile:
     """The case, or the 404 page (another organisation's case reads as one that does not exist)."""
     try:
         return await context(request).run(_case, request, recommendation_id)
     except casework.NotFound:
-        raise Refused(message("No such case", "There is no such case in your organisation.", status=404,
-                              staffer=me(request))) from None
+        raise _refused(request) from None
+
+
+async def visible(request: Request, recommendation_id: str) -> RecordedRecommendation:
+    """The recommendation alone (what deciding needs), or the same 404 page."""
+    ctx = context(request)
+    try:
+        number = int(recommendation_id)
+        return await ctx.run(casework.visible_recommendation, ctx.store, state(request).staff, me(request).user,
+                             number)
+    except (ValueError, casework.NotFound):
+        raise _refused(request) from None
 
 
 async def render_case(request: Request, recommendation_id: str, *, error: str | None = None,
@@ -90,19 +106,22 @@ async def case_page(request: Request, recommendation_id: str) -> HTMLResponse:
 @route("POST", f"{PATH}/cases/{{recommendation_id}}/decide", "decide")
 async def decide(request: Request, recommendation_id: str) -> Response:
     staffer, ctx = me(request), context(request)
-    found = await found_case(request, recommendation_id)
+    rec = await visible(request, recommendation_id)
     form = staffer.form
-    contest = found.open_contest
+
+    def record() -> Any:
+        contest = casework.open_contest(ctx.store, rec)
+        return decide_for_candidate(
+            Review(ctx.store), rec.candidate, form.get("decision", ""), reviewer=staffer.user.username,
+            role=staffer.user.role, outcome=form.get("outcome") or None, reason=form.get("reason") or None,
+            note=form.get("note") or None, recommendation=None if contest is not None else rec.id,
+            contest=None if contest is None else contest.id)[0]
+
     try:
-        decision, _ = await ctx.run(
-            decide_for_candidate, Review(ctx.store), found.recommendation.candidate,
-            form.get("decision", ""), reviewer=staffer.user.username, role=staffer.user.role,
-            outcome=form.get("outcome") or None, reason=form.get("reason") or None, note=form.get("note") or None,
-            recommendation=None if contest is not None else found.recommendation.id,
-            contest=None if contest is None else contest.id)
+        decision = await ctx.run(record)
     except ProfilerError as exc:
         return await render_case(request, recommendation_id, error=str(exc), form=form, status=400)
-    return see(f"{PATH}/cases/{found.recommendation.id}?done=decision-{decision.id}")
+    return see(f"{PATH}/cases/{rec.id}?done=decision-{decision.id}")
 
 
 @route("POST", f"{PATH}/cases/{{recommendation_id}}/confirm", "decide")
