@@ -48,6 +48,9 @@ IDLE = timedelta(hours=1)
 LIFETIME = timedelta(hours=8)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
 _TENANT = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# The password hash of an account that signs in through its organisation's provider only: no password matches.
+NO_PASSWORD = "!no-password"
 
 
 class StaffError(IntegrationError):
@@ -73,6 +76,7 @@ class StaffUser:
     role: str
     disabled: bool
     locked_until: datetime | None
+    email: str | None = None  # matched by sign-in through the organisation's OpenID Connect provider
 
     @property
     def actor(self) -> str:
@@ -100,7 +104,14 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def _user(row: Any) -> StaffUser:
     return StaffUser(id=row.id, username=row.username, tenant=row.organisation_id, role=row.role,
-                     disabled=row.disabled_at is not None, locked_until=_utc(row.locked_until))
+                     disabled=row.disabled_at is not None, locked_until=_utc(row.locked_until), email=row.email)
+
+
+def check_email(email: object) -> str:
+    """An e-mail address, lower-cased (providers and people vary the case; the address is the same)."""
+    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.fullmatch(email.strip()):
+        raise StaffError(f"e-mail address {email!r}: one '@' between a name and a domain", field="email")
+    return email.strip().lower()
 
 
 def check_password(password: object) -> str:
@@ -142,6 +153,10 @@ class Staff:
 
     def _now(self) -> datetime:
         return self._clock().astimezone(UTC)
+
+    def now(self) -> datetime:
+        """The current time of this object's clock (UTC)."""
+        return self._now()
 
     # Organisations ------------------------------------------------------------------------------------------
     def add_tenant(self, tenant_id: str, name: str, *, actor: str, second_confirmation: bool = False) -> Tenant:
@@ -219,28 +234,69 @@ class Staff:
                 organisation_job_models.c.organisation_id == tenant_id)).scalars())
 
     # Accounts -----------------------------------------------------------------------------------------------
-    def add_user(self, username: str, password: str, *, role: str, tenant: str, actor: str) -> StaffUser:
-        """Create an account; the password is kept as its argon2id hash only."""
+    def add_user(self, username: str, password: str | None, *, role: str, tenant: str, actor: str,
+                 email: str | None = None) -> StaffUser:
+        """Create an account; the password is kept as its argon2id hash only.
+
+        ``password`` None: an account that signs in through its organisation's OpenID Connect provider only
+        (matched by ``email``, or by the provider's subject, :meth:`profiler.integration.oidc.Oidc.link`).
+        """
         if not isinstance(username, str) or not _NAME.fullmatch(username):
             raise StaffError(f"user name {username!r}: 1-100 letters, digits or '_ . @ + -', starting with a "
                              "letter or digit", field="username")
         if role not in ROLES:
             raise StaffError(f"role {role!r}; the roles are {', '.join(ROLES)}", field="role")
         self.tenant(tenant)
-        hashed = self._hasher.hash(check_password(password))
+        address = check_email(email) if email is not None else None
+        hashed = NO_PASSWORD if password is None else self._hasher.hash(check_password(password))
 
         def work(connection: Connection) -> StaffUser:
             if connection.execute(select(staff_users.c.id).where(staff_users.c.username == username)).first():
                 raise StaffError(f"user {username!r} exists already", field="username", code="conflict")
+            if address is not None:
+                self._email_free(connection, tenant, address)
             user_id = random_id("usr")
             connection.execute(insert(staff_users).values(
                 id=user_id, username=username, organisation_id=tenant, role=role, password_hash=hashed,
-                failed_sign_ins=0, locked_until=None, disabled_at=None, created_by=actor, created_at=self._now()))
-            self.log.append("staff.user_added", {"user": user_id, "username": username, "role": role,
-                                                 "organisation": tenant}, actor=actor, connection=connection)
-            return StaffUser(user_id, username, tenant, role, False, None)
+                failed_sign_ins=0, locked_until=None, disabled_at=None, created_by=actor, created_at=self._now(),
+                email=address))
+            entry = {"user": user_id, "username": username, "role": role, "organisation": tenant}
+            if address is not None:
+                entry["email"] = address
+            if password is None:
+                entry["password"] = False
+            self.log.append("staff.user_added", entry, actor=actor, connection=connection)
+            return StaffUser(user_id, username, tenant, role, False, None, address)
 
         return self.log.transaction(work)
+
+    @staticmethod
+    def _email_free(connection: Connection, tenant: str, email: str, *, but: str | None = None) -> None:
+        taken = connection.execute(select(staff_users.c.username).where(
+            staff_users.c.organisation_id == tenant, staff_users.c.email == email,
+            staff_users.c.id != (but or ""))).scalar()
+        if taken is not None:
+            raise StaffError(f"{email} is the e-mail address of {taken} in organisation {tenant!r} already",
+                             field="email", code="conflict")
+
+    def set_email(self, username: str, email: str | None, *, actor: str) -> StaffUser:
+        """Set (or with None remove) the e-mail address an account is matched by when signing in through its
+        organisation's provider. Changing it forgets the provider's subject recorded for the account."""
+        user = self.user(username)
+        address = check_email(email) if email is not None else None
+
+        def work(connection: Connection) -> None:
+            if address is not None:
+                self._email_free(connection, user.tenant, address, but=user.id)
+            values: dict[str, Any] = {"email": address}
+            if address != user.email:
+                values.update(oidc_issuer=None, oidc_subject=None)
+            connection.execute(update(staff_users).where(staff_users.c.id == user.id).values(**values))
+            self.log.append("staff.email_set", {"user": user.id, "username": username, "email": address},
+                            actor=actor, connection=connection)
+
+        self.log.transaction(work)
+        return self.user(username)
 
     def user(self, username: str) -> StaffUser:
         with self.store.read() as connection:
@@ -340,8 +396,9 @@ class Staff:
 
         self.log.transaction(work)
 
-    def start_session(self, user: StaffUser) -> str:
-        """A new session for ``user`` (signed in just now): the token for the cookie."""
+    def start_session(self, user: StaffUser, *, method: str = "password") -> str:
+        """A new session for ``user`` (signed in just now, with ``method``: ``password`` or ``oidc``): the
+        token for the cookie."""
         token = secrets.token_urlsafe(32)
         now = self._now()
 
@@ -351,7 +408,7 @@ class Staff:
                                                              created_at=now, last_seen_at=now,
                                                              expires_at=now + LIFETIME))
             self.log.append("staff.signed_in", {"user": user.id, "username": user.username, "role": user.role,
-                                                "organisation": user.tenant}, actor=user.actor,
+                                                "organisation": user.tenant, "method": method}, actor=user.actor,
                             connection=connection)
 
         self.log.transaction(work)
@@ -384,5 +441,5 @@ class Staff:
             connection.execute(delete(staff_sessions).where(staff_sessions.c.token_hash == token_hash(token)))
 
 
-__all__ = ["LOCKOUT", "MAX_FAILURES", "ROLES", "Staff", "StaffError", "StaffUser", "Tenant", "check_password",
-           "token_hash"]
+__all__ = ["LOCKOUT", "MAX_FAILURES", "NO_PASSWORD", "ROLES", "Staff", "StaffError", "StaffUser", "Tenant",
+           "check_email", "check_password", "token_hash"]

@@ -370,6 +370,33 @@ def _v10_workspace(connection: Connection) -> None:
     md.create_all(connection)
 
 
+def _v11_oidc(connection: Connection) -> None:
+    for column in ("email VARCHAR(320)", "oidc_issuer VARCHAR(512)", "oidc_subject VARCHAR(255)"):
+        connection.execute(text(f"ALTER TABLE staff_users ADD COLUMN {column}"))
+    connection.execute(text("CREATE UNIQUE INDEX uq_staff_users_organisation_email "
+                            "ON staff_users (organisation_id, email)"))
+    connection.execute(text("CREATE UNIQUE INDEX uq_staff_users_organisation_subject "
+                            "ON staff_users (organisation_id, oidc_issuer, oidc_subject)"))
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    Table("organisations", md, Column("id", String(64), primary_key=True))  # for the foreign key only
+    Table(
+        "organisation_oidc", md,
+        Column("organisation_id", String(64), ForeignKey("organisations.id"), primary_key=True),
+        Column("issuer", String(512), nullable=False),
+        Column("client_id", String(255), nullable=False),
+        Column("client_secret", Text, nullable=True),
+        Column("label", Text, nullable=False),
+        Column("claim", String(32), nullable=False),
+        Column("email_domains", Text, nullable=False),
+        Column("require_verified_email", Boolean(create_constraint=False), nullable=False),
+        Column("password_sign_in", Boolean(create_constraint=False), nullable=False),
+        Column("listed", Boolean(create_constraint=False), nullable=False),
+        Column("updated_by", String(128), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+    )
+    md.tables["organisation_oidc"].create(connection)
+
+
 # In order; append new steps at the end, never edit a released one.
 MIGRATIONS: list[Migration] = [
     Migration(1, "questionnaire sessions: questionnaires, sessions, session_events", _v1_sessions),
@@ -385,6 +412,8 @@ MIGRATIONS: list[Migration] = [
     Migration(9, "adaptive sessions: sessions.banks; item_banks (the calibrations adaptive sessions chose items "
                  "from)", _v9_adaptive),
     Migration(10, "workspace: organisations, organisation_job_models, staff_users, staff_sessions", _v10_workspace),
+    Migration(11, "oidc: staff_users.email, oidc_issuer, oidc_subject; organisation_oidc (an organisation's OpenID "
+                  "Connect provider)", _v11_oidc),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

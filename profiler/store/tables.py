@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -368,6 +369,33 @@ staff_users = Table(
     Column("disabled_at", DateTime(timezone=True), nullable=True),
     Column("created_by", String(128), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Sign-in through the organisation's OpenID Connect provider (version 11): the address an account is matched
+    # by, and the provider's subject recorded at the first such sign-in (matched from then on).
+    Column("email", String(320), nullable=True),
+    Column("oidc_issuer", String(512), nullable=True),
+    Column("oidc_subject", String(255), nullable=True),
+    # unique indexes rather than constraints: SQLite adds no constraint to an existing table
+    Index("uq_staff_users_organisation_email", "organisation_id", "email", unique=True),
+    Index("uq_staff_users_organisation_subject", "organisation_id", "oidc_issuer", "oidc_subject", unique=True),
+)
+
+# An organisation's OpenID Connect provider (version 11). The client secret is kept to call the token endpoint
+# and is never shown (profiler org oidc show prints ***); password_sign_in False refuses passwords of its staff.
+organisation_oidc = Table(
+    "organisation_oidc",
+    metadata,
+    Column("organisation_id", String(64), ForeignKey("organisations.id"), primary_key=True),
+    Column("issuer", String(512), nullable=False),
+    Column("client_id", String(255), nullable=False),
+    Column("client_secret", Text, nullable=True),  # None: a public client (PKCE only)
+    Column("label", Text, nullable=False),  # "Sign in with <label>"
+    Column("claim", String(32), nullable=False),  # "email" or "sub"
+    Column("email_domains", Text, nullable=False),  # JSON list; empty: any domain
+    Column("require_verified_email", Boolean(create_constraint=False), nullable=False),
+    Column("password_sign_in", Boolean(create_constraint=False), nullable=False),
+    Column("listed", Boolean(create_constraint=False), nullable=False),  # its button on the plain sign-in page
+    Column("updated_by", String(128), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 # Signed-in staff: the cookie's random token is stored as its SHA-256 only, so a copy of the database opens

@@ -10,6 +10,7 @@ from profiler.web.security import RateLimiter
 from profiler.web.workspace import (  # noqa: F401 - importing registers the routes
     auth,
     instrument_pages,
+    oidc_pages,
     oversight_pages,
     pages,
     review_pages,

@@ -9,6 +9,9 @@ permission, and for a POST a form token of this session from this site.
   site either.
 - Sign-in failures: ten a minute from one address get 429; five in a row lock the account for 15 minutes
   (:mod:`profiler.integration.staff`). The page never says which of user name and password was wrong.
+- An organisation with an OpenID Connect provider (:mod:`.oidc_pages`) gets its "Sign in with ..." button on
+  ``/w/sign-in?organisation=<id>`` (and on the plain page when it is listed); when it turns password sign-in
+  off, a right password of its staff opens no session.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from profiler.integration.oidc import Oidc, OidcConfig
+from profiler.integration.oidc_provider import Provider
 from profiler.integration.staff import Staff, StaffUser, token_hash
 from profiler.web.context import WebContext
 from profiler.web.rendering import render
@@ -41,10 +46,12 @@ ROUTE_PERMISSIONS: dict[tuple[str, str], str] = {}
 
 @dataclass
 class WorkspaceState:
-    """What the workspace keeps beside the app's :class:`WebContext`: the accounts and the sign-in limiter."""
+    """What the workspace keeps beside the app's :class:`WebContext`: the accounts, the sign-in limiter, and
+    the OpenID Connect providers met so far (by issuer; each caches its discovery document and keys)."""
 
     staff: Staff
     sign_in_failures: RateLimiter
+    providers: dict[str, Provider] = field(default_factory=dict)
 
 
 class Refused(Exception):
@@ -125,7 +132,7 @@ def me(request: Request) -> Staffer:
     return request.state.staffer
 
 
-def _safe_next(value: str | None) -> str:
+def safe_next(value: str | None) -> str:
     """Where to go after signing in: a workspace page of this site only (no open redirect)."""
     if value and value.startswith(f"{PATH}/") and not value.startswith("//") and "\\" not in value:
         return value
@@ -137,15 +144,31 @@ def _safe_next(value: str | None) -> str:
 async def sign_in_page(request: Request) -> Response:
     token = request.cookies.get(SESSION_COOKIE, "")
     if token and await context(request).run(state(request).staff.session_user, token) is not None:
-        return see(_safe_next(request.query_params.get("next")))
-    return _sign_in_form(request, status=200, failed=False)
+        return see(safe_next(request.query_params.get("next")))
+    return await _sign_in_form(request, status=200, failed=False)
 
 
-def _sign_in_form(request: Request, *, status: int, failed: bool, username: str = "") -> Response:
+def _providers_shown(configs: list[OidcConfig], organisation: str) -> tuple[list[OidcConfig], bool]:
+    """The providers whose buttons the sign-in page shows, and whether it shows the password form: the
+    organisation asked for if it has one, else the listed ones (an unlisted organisation's name is not shown
+    to whoever opens the page)."""
+    chosen = [c for c in configs if c.organisation == organisation]
+    if chosen:
+        return chosen, chosen[0].password_sign_in
+    return [c for c in configs if c.listed], True
+
+
+async def _sign_in_form(request: Request, *, status: int, failed: bool, username: str = "",
+                        refusal: str | None = None, organisation: str | None = None) -> Response:
     ctx = context(request)
     nonce = secrets.token_urlsafe(24)
-    response = page("sign_in.html", status=status, me=None, failed=failed, username=username,
-                    csrf=ctx.key.sign(SIGN_IN_PURPOSE, nonce), next=_safe_next(request.query_params.get("next")))
+    configs = await ctx.run(Oidc(state(request).staff).configs)
+    organisation = (organisation or request.query_params.get("organisation", ""))[:64]
+    providers, passwords = _providers_shown(configs, organisation)
+    response = page("sign_in.html", status=status, me=None, failed=failed, username=username, refusal=refusal,
+                    csrf=ctx.key.sign(SIGN_IN_PURPOSE, nonce), next=safe_next(request.query_params.get("next")),
+                    providers=providers, passwords=passwords, single_sign_on=bool(configs),
+                    organisation=organisation)
     response.set_cookie(SIGN_IN_COOKIE, nonce, max_age=1800, httponly=True, samesite="strict",
                         secure=ctx.settings.secure_cookies, path=PATH)
     return response
@@ -171,12 +194,16 @@ async def sign_in(request: Request) -> Response:
     user = await ctx.run(ws.staff.authenticate, username, values.get("password", ""))
     if user is None:
         ws.sign_in_failures.hit(address)
-        return _sign_in_form(request, status=401, failed=True, username=username)
+        return await _sign_in_form(request, status=401, failed=True, username=username)
+    if not await ctx.run(Oidc(ws.staff).password_allowed, user.tenant):  # said only after a right password
+        return await _sign_in_form(request, status=403, failed=False, username=username, organisation=user.tenant,
+                                   refusal="Your organisation signs in through its own provider only: use its "
+                                           "button below.")
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await ctx.run(ws.staff.end_session, old)
     token = await ctx.run(ws.staff.start_session, user)
-    response = see(_safe_next(values.get("next")))
+    response = see(safe_next(values.get("next")))
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=ctx.settings.secure_cookies,
                         path=PATH)
     response.delete_cookie(SIGN_IN_COOKIE, path=PATH)
@@ -192,4 +219,4 @@ async def sign_out(request: Request) -> Response:
 
 
 __all__ = ["PATH", "ROUTE_PERMISSIONS", "Refused", "Staffer", "WorkspaceState", "me", "needs", "page", "route", "router",
-           "see"]
+           "safe_next", "see"]
