@@ -134,6 +134,11 @@ _EXPORTS: dict[str, str] = {
     "InvitationError": "profiler.integration",
     "Staff": "profiler.integration.staff",
     "StaffError": "profiler.integration.staff",
+    "Oidc": "profiler.integration.oidc",
+    "OidcConfig": "profiler.integration.oidc",
+    "SignInRefused": "profiler.integration.oidc",
+    "OidcError": "profiler.integration.oidc_provider",
+    "IdTokenError": "profiler.integration.idtoken",
     # oversight: the audit log, candidates, privacy
     "AuditLog": "profiler.oversight",
     "AuditEvent": "profiler.oversight",
@@ -297,6 +302,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         irt_trait_profiles,
     )
     from profiler.integration import IntegrationError, InvitationError
+    from profiler.integration.idtoken import IdTokenError
+    from profiler.integration.oidc import Oidc, OidcConfig, SignInRefused
+    from profiler.integration.oidc_provider import OidcError
     from profiler.integration.staff import Staff, StaffError
     from profiler.oversight import (
         AuditEvent,

@@ -33,7 +33,9 @@ code that raises them, so that each concept stays in one module):
   - ``AssessmentError``, ``BatchError``, ``ReportError``, ``FairnessAuditError``, ``SampleFileError``,
     ``NormBuildError``, ``CalibrationError`` — :mod:`profiler.pipeline`
   - ``IntegrationError`` (ValueError; ``.field`` names the field at fault) > ``InvitationError`` (a link that
-    opens nothing), ``StaffError`` (an account, organisation or session request refused) —
+    opens nothing), ``StaffError`` (an account, organisation or session request refused) > ``SignInRefused``
+    (a provider's sign-in that names nobody of the organisation), ``OidcError`` (an OpenID Connect provider
+    that cannot be used), ``IdTokenError`` (an ID token refused; ``.code`` says which check) —
     :mod:`profiler.integration`
 
 Warnings (``UserWarning`` subclasses) say that a result deserves a second look without being wrong:

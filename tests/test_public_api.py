@@ -45,6 +45,7 @@ EXPECTED = {
     "JsonValueError", "StoredRecordError", "ModelSyntaxError", "ModelSpecificationError", "CFADataError",
     "PolychoricError", "BatchError", "ReportError", "FairnessAuditError", "SampleFileError", "NormBuildError",
     "CalibrationError", "IntegrationError", "InvitationError", "Staff", "StaffError",
+    "Oidc", "OidcConfig", "OidcError", "IdTokenError", "SignInRefused",
     "HeywoodWarning", "MissingDataWarning", "CFAWarning", "InadmissibleSolutionWarning", "CFAConvergenceWarning",
     "DominantCriterionWarning", "OrdinalConvergenceWarning",
 }

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -66,3 +68,13 @@ def terminal_text(text: str) -> str:
     window title or send sequences some terminals act on.
     """
     return _CONTROLS.sub(lambda m: " " if m.group() == "\t" else "", text)
+
+
+@contextmanager
+def staff_of(args) -> Iterator:
+    """The accounts of the store of ``--db``, open for the ``with`` block."""
+    from profiler.integration.staff import Staff
+    from profiler.store import Store
+
+    with Store(db_location(args)) as store:
+        yield Staff(store)

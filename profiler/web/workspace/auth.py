@@ -174,16 +174,23 @@ async def _sign_in_form(request: Request, *, status: int, failed: bool, username
     return response
 
 
+def too_many_attempts(request: Request) -> Response | None:
+    """429 (with ``Retry-After``) when sign-ins from this address failed too often in the last minute."""
+    wait = state(request).sign_in_failures.blocked(client_address(request))
+    if wait is None:
+        return None
+    response = message("Too many attempts", "Too many failed sign-ins from here: wait a minute and try again.",
+                       status=429)
+    response.headers["Retry-After"] = str(math.ceil(wait))
+    return response
+
+
 @router.post(f"{PATH}/sign-in")
 async def sign_in(request: Request) -> Response:
     ctx, ws = context(request), state(request)
     address = client_address(request)
-    wait = ws.sign_in_failures.blocked(address)
-    if wait is not None:
-        response = message("Too many attempts", "Too many failed sign-ins from here: wait a minute and try again.",
-                           status=429)
-        response.headers["Retry-After"] = str(math.ceil(wait))
-        return response
+    if (refused := too_many_attempts(request)) is not None:
+        return refused
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     nonce = request.cookies.get(SIGN_IN_COOKIE, "")
@@ -219,4 +226,4 @@ async def sign_out(request: Request) -> Response:
 
 
 __all__ = ["PATH", "ROUTE_PERMISSIONS", "Refused", "Staffer", "WorkspaceState", "me", "needs", "page", "route", "router",
-           "safe_next", "see"]
+           "safe_next", "see", "too_many_attempts"]

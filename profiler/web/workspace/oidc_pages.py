@@ -23,7 +23,6 @@ import base64
 import hmac
 import json
 import logging
-import math
 import re
 import secrets
 import time
@@ -48,6 +47,7 @@ from profiler.web.workspace.auth import (
     router,
     safe_next,
     state,
+    too_many_attempts,
 )
 
 FLOW_COOKIE = "profiler_oidc"
@@ -132,12 +132,9 @@ def _log_refusal(staff: Staff, organisation: str, reason: str, detail: str) -> N
 async def callback(request: Request) -> Response:
     ctx, ws = context(request), state(request)
     address = client_address(request)
-    wait = ws.sign_in_failures.blocked(address)
-    if wait is not None:
-        response = _refused("Too many attempts", "Too many failed sign-ins from here: wait a minute and try again.",
-                            status=429)
-        response.headers["Retry-After"] = str(math.ceil(wait))
-        return response
+    if (refused := too_many_attempts(request)) is not None:
+        refused.delete_cookie(FLOW_COOKIE, path=FLOW_PATH)
+        return refused
     params = request.query_params
     flow = _open(request)
     returned = params.get("state", "")

@@ -40,8 +40,26 @@ def examples(recs: dict[str, int]) -> dict[str, object]:
     return {"recommendation_id": recs["cand-a0"], "which": "reviewers"}
 
 
+# Routes of /w that anyone may open: signing in (with a password, or through the organisation's provider), and
+# the reports' stylesheet.
+PUBLIC = {("GET", "/w/sign-in"), ("POST", "/w/sign-in"), ("GET", "/w/sign-in/oidc/{organisation}"),
+          ("GET", "/w/oidc/callback"), ("GET", "/w/report.css")}
+
+
 def test_every_route_is_listed():
+    from profiler.web.workspace.auth import router
+
     assert set(ROUTE_PERMISSIONS) == set(EXPECTED)
+    served = {(method, route.path) for route in router.routes for method in route.methods if method != "HEAD"}
+    assert served == set(EXPECTED) | PUBLIC  # no route of the workspace escapes the table
+
+
+@pytest.mark.parametrize("method,path", sorted(PUBLIC))
+def test_public_routes_open_no_page_of_the_workspace(client, method, path):
+    url = path.format(organisation="acme")
+    response = client.get(url) if method == "GET" else client.post(url, data={})
+    assert response.status_code in {200, 400, 403, 404}, (response.status_code, response.text[:300])
+    assert "profiler_staff" not in response.cookies and "Review queue" not in response.text
 
 
 CASES = [(method, path, role) for (method, path) in EXPECTED for role in sorted(ALL)]

@@ -343,3 +343,23 @@ def test_secrets_codes_and_tokens_never_reach_logs_pages_or_the_audit_log(client
         assert secret not in done.text and secret not in failed.text
     assert "sign-in refused (nonce)" in server_log  # the refusal was logged, without its token
     assert CLIENT_SECRET not in repr(oidc.config("acme")) and CLIENT_SECRET not in str(oidc.config("acme").described())
+
+
+def test_cli_check_fetches_discovery_and_keys(oidc, provider, store, capsys):
+    from profiler.cli import main
+
+    assert main(["org", "oidc", "check", "acme", "--db", str(store.file)]) == 0
+    out = capsys.readouterr().out
+    assert f"issuer             {provider.issuer} (the discovery document agrees)" in out
+    assert "signing keys       2 usable: rsa-1 RS256, ec-1 ES256" in out
+    provider.discovery_issuer = "https://impostor.example"
+    assert main(["org", "oidc", "check", "acme", "--db", str(store.file)]) == 2
+    assert "names the issuer 'https://impostor.example'" in capsys.readouterr().err
+
+
+def test_failed_callbacks_count_toward_the_addresss_limit(client, oidc, provider):
+    for _ in range(10):
+        assert client.get("/w/oidc/callback?code=x&state=y").status_code == 400
+    limited = client.get("/w/oidc/callback?code=x&state=y")
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    assert sign_in(client, "recruiter").status_code == 429  # the same limit as passwords
