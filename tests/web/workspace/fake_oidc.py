@@ -63,7 +63,7 @@ def sign_jwt(header: dict[str, Any], claims: dict[str, Any], key: Any) -> str:
 class FakeProvider:
     """The provider; :attr:`issuer` is its address (``http://127.0.0.1:<port>``)."""
 
-    def __init__(self, now: Callable[[], datetime], rsa_key: Any, ec_key: Any):
+    def __init__(self, now: Callable[[], datetime], rsa_key: Any, ec_key: Any, *, host: str = "127.0.0.1"):
         self.now = now
         self.keys: dict[str, Any] = {"rsa-1": rsa_key, "ec-1": ec_key}
         self.published = ["rsa-1", "ec-1"]
@@ -76,7 +76,8 @@ class FakeProvider:
         self.jwks_fetches = 0
         self.discovery_issuer: str | None = None  # None: its own address
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.issuer = f"http://127.0.0.1:{self._server.server_address[1]}"
+        # host "localhost" makes the provider another site than the app on 127.0.0.1, as in a deployment
+        self.issuer = f"http://{host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
