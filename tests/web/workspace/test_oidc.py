@@ -291,6 +291,8 @@ def test_the_sign_in_page_shows_the_button_and_can_turn_passwords_off(client, oi
     plain = client.get("/w/sign-in").text
     assert "Sign in with Acme Login" not in plain  # an unlisted organisation's name is not shown to anyone
     assert 'name="organisation"' in plain  # but its staff can ask for its button
+    assert "No organisation signs in through its provider here under the id\n&ldquo;acm&rdquo;" in client.get(
+        "/w/sign-in?organisation=acm").text
     page = client.get("/w/sign-in?organisation=acme").text
     assert 'href="/w/sign-in/oidc/acme?next=/w">Sign in with Acme Login</a>' in page and 'name="password"' in page
     oidc.configure("acme", listed=True, password_sign_in=False, actor="cli:admin")
@@ -336,8 +338,9 @@ def test_secrets_codes_and_tokens_never_reach_logs_pages_or_the_audit_log(client
     failed = oidc_sign_in(client)
     assert failed.status_code == 403
     entries = json.dumps([e.payload for e in AuditLog(store).entries()], default=str)
-    # the server's log (httpx2 is the test's browser; profiler serve runs uvicorn without its access log)
-    server_log = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("httpx"))
+    # the server's log: httpx2 is the test's browser; profiler serve runs uvicorn without its access log; and
+    # SQLAlchemy's own statement logging (off unless an operator turns it on) prints every value stored
+    server_log = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "sqlalchemy")))
     for secret in [CLIENT_SECRET, code, *seen, "access-token-never-used", session]:
         assert secret not in server_log and secret not in entries
         assert secret not in done.text and secret not in failed.text
