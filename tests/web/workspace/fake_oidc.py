@@ -75,6 +75,8 @@ class FakeProvider:
         self.requests: list[tuple[str, str, dict[str, str], bytes]] = []  # method, path, headers, body
         self.jwks_fetches = 0
         self.discovery_issuer: str | None = None  # None: its own address
+        self.client_auth = "client_secret_basic"  # or client_secret_post, or none (a public client)
+        self.token_answer: tuple[int, bytes, dict[str, str]] | None = None  # replaces the token endpoint's answer
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         # host "localhost" makes the provider another site than the app on 127.0.0.1, as in a deployment
         self.issuer = f"http://{host}:{self._server.server_address[1]}"
@@ -129,7 +131,7 @@ class FakeProvider:
                                      "authorization_endpoint": f"{base}/authorize", "token_endpoint": f"{base}/token",
                                      "jwks_uri": f"{base}/jwks", "response_types_supported": ["code"],
                                      "code_challenge_methods_supported": ["S256"],
-                                     "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+                                     "token_endpoint_auth_methods_supported": [provider.client_auth],
                                      "id_token_signing_alg_values_supported": ["RS256", "ES256"]})
                 elif url.path == "/jwks":
                     provider.jwks_fetches += 1
@@ -149,9 +151,25 @@ class FakeProvider:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 provider.requests.append(("POST", self.path, dict(self.headers), body))
                 form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-                expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-                if self.headers.get("Authorization") != expected:
-                    return self._json(401, {"error": "invalid_client"})
+                if provider.token_answer is not None:
+                    status, raw, headers = provider.token_answer
+                    self.send_response(status)
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                    return None
+                basic = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+                authenticated = {
+                    "client_secret_basic": self.headers.get("Authorization") == basic,
+                    "client_secret_post": "Authorization" not in self.headers and form.get("client_id") == CLIENT_ID
+                    and form.get("client_secret") == CLIENT_SECRET,
+                    "none": "Authorization" not in self.headers and form.get("client_id") == CLIENT_ID
+                    and "client_secret" not in form,
+                }[provider.client_auth]
+                if not authenticated:
+                    return self._json(401, {"error": "invalid_client", "error_description": f"got {body.decode()}"})
                 request = provider.codes.pop(form.get("code", ""), None)  # single use
                 if request is None or form.get("redirect_uri") != request["redirect_uri"] \
                         or form.get("grant_type") != "authorization_code":

@@ -366,3 +366,51 @@ def test_failed_callbacks_count_toward_the_addresss_limit(client, oidc, provider
     limited = client.get("/w/oidc/callback?code=x&state=y")
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
     assert sign_in(client, "recruiter").status_code == 429  # the same limit as passwords
+
+
+def test_client_authentication_in_the_form_and_public_clients(client, oidc, provider, staff):
+    provider.client_auth = "client_secret_post"  # the provider offers only this
+    assert oidc_sign_in(client).status_code == 200
+    client.cookies.clear()
+    client.app.state.workspace.providers.clear()
+    provider.client_auth = "none"
+    oidc.configure("acme", client_secret=None, actor="cli:admin")
+    assert oidc.config("acme").client_secret is None
+    assert oidc_sign_in(client).status_code == 200
+
+
+def test_the_token_endpoints_refusals_and_odd_answers(client, oidc, provider, store, caplog):
+    caplog.set_level(logging.WARNING, logger="profiler.web.workspace")
+    provider.client_auth = "client_secret_post"
+    assert oidc_sign_in(client).status_code == 200  # discovery (cached) says: the secret goes in the form
+    client.cookies.clear()
+    provider.client_auth = "client_secret_basic"  # now refused, with an answer that quotes the form and its secret
+    assert oidc_sign_in(client).status_code == 502
+    refused = refusals(store)[-1]
+    assert refused["reason"] == "provider" and refused["detail"].endswith("/token answered 401 (invalid_client)")
+    assert CLIENT_SECRET not in caplog.text
+    provider.client_auth = "client_secret_basic"
+    answers = {
+        "redirect": (307, b"", {"Location": "http://127.0.0.1:9/elsewhere"}),  # never followed
+        "not-json": (200, b"<html>", {"Content-Type": "text/html"}),
+        "no-id-token": (200, json.dumps({"access_token": "a", "token_type": "Bearer"}).encode(), {}),
+        "mac-token": (200, json.dumps({"id_token": "x.y.z", "token_type": "mac"}).encode(), {}),
+        "too-big": (200, b" " * (1 << 20) + b"{}", {}),
+    }
+    for name, answer in answers.items():
+        provider.token_answer = answer
+        client.cookies.clear()
+        assert oidc_sign_in(client).status_code == 502, name
+        assert refusals(store)[-1]["reason"] == "provider", name
+    assert "answered 307" in refusals(store)[-5]["detail"] and "did not answer with JSON" in refusals(store)[-4]["detail"]
+
+
+def test_a_cancelled_sign_in_and_an_answer_naming_another_issuer(client, oidc, provider, store):
+    start = client.get("/w/sign-in/oidc/acme")
+    state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+    cancelled = client.get("/w/oidc/callback", params={"error": "access_denied", "state": state})
+    assert cancelled.status_code == 403 and refusals(store)[-1]["reason"] == "provider_refused"
+    callback = at_provider(client.get("/w/sign-in/oidc/acme").headers["location"])
+    assert client.get(callback + "&iss=https%3A%2F%2Fevil.example").status_code == 403  # RFC 9207 mix-up defence
+    assert refusals(store)[-1]["reason"] == "issuer"
+    assert [r for r in provider.requests if r[0] == "POST"] == []
