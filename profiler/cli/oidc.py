@@ -3,7 +3,8 @@
 - ``org oidc set ORG --issuer URL --client-id ID [--client-secret-stdin | --client-secret-prompt]``: register
   the provider (again: options left out keep their value). The secret is read from standard input or typed
   without echo, never from the command line (other users of the machine could read it there), and never
-  printed. ``--claim email|sub``, ``--email-domain D`` (repeatable; ``--any-domain`` accepts all),
+  printed; it is stored encrypted under the server's key (``PROFILER_SECRET_KEY`` or ``--secret-file``, as
+  ``profiler serve`` reads it). ``--claim email|sub``, ``--email-domain D`` (repeatable; ``--any-domain`` accepts all),
   ``--accept-unverified-email`` (providers that send no ``email_verified``), ``--no-password-sign-in``,
   ``--listed`` (the button shows on the plain sign-in page), ``--label TEXT``.
 - ``org oidc show ORG``: the configuration, the secret as ``***``; ``org oidc check ORG``: fetch the provider's
@@ -32,6 +33,9 @@ def register(org_actions, common: argparse.ArgumentParser) -> None:
     secret.add_argument("--client-secret-stdin", action="store_true", help="read the client secret from stdin")
     secret.add_argument("--client-secret-prompt", action="store_true", help="type the client secret (no echo)")
     secret.add_argument("--no-client-secret", action="store_true", help="a public client: PKCE only, no secret")
+    put.add_argument("--secret-file", default=".profiler-secret", metavar="FILE",
+                     help="the server's key file, which encrypts the client secret (as profiler serve's; "
+                          "PROFILER_SECRET_KEY wins)")
     put.add_argument("--label", default=None, help="the button says 'Sign in with LABEL' (default: the name)")
     put.add_argument("--claim", choices=["email", "sub"], default=None,
                      help="what identifies a person: their e-mail address (default) or linked subjects only")
@@ -94,10 +98,13 @@ def _show(config) -> str:
 
 
 def run_set(args: argparse.Namespace) -> int:
+    from profiler.integration.keys import SecretKey
+
     secret = _secret(args)
+    key = SecretKey.load(args.secret_file) if isinstance(secret, str) else None
     opened, oidc_class = _oidc(args)
     with opened as staff:
-        config = oidc_class(staff).configure(
+        config = oidc_class(staff, key).configure(
             args.id, actor=args.actor or default_actor(), issuer=args.issuer, client_id=args.client_id,
             client_secret=secret, label=args.label, claim=args.claim,
             email_domains=[] if args.any_domain else args.email_domain,

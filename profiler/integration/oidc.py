@@ -4,8 +4,10 @@
   registered with, the label of the sign-in button, which claim identifies a person (``email`` or ``sub``),
   the e-mail domains accepted, whether the provider must have verified the address, whether the
   organisation's staff may still sign in with a password, and whether its button shows on the plain sign-in
-  page. The client secret is a :class:`Secret`: its ``repr`` and ``str`` are ``***``, it is never logged,
-  and ``profiler org oidc show`` says only whether one is set.
+  page. The client secret is stored encrypted (AES-256-GCM under a key derived from the server's secret key,
+  bound to the organisation), so a copy of the database does not hold it; decrypted it is a :class:`Secret`,
+  whose ``repr`` and ``str`` are ``***``; it is never logged, and ``profiler org oidc show`` says only whether
+  one is set. Rotating the server's key means setting the client secret again.
 - **No provisioning**: a person signing in must already be a staff account of *that* organisation, enabled;
   their role is the one profiler holds (the provider grants none). With ``claim="email"`` the account is
   found by its e-mail address (verified by the provider unless the organisation says its provider does not
@@ -19,19 +21,25 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from profiler.integration.oidc_provider import check_url
+from profiler.integration.keys import SecretKey
+from profiler.integration.oidc_provider import OidcError, check_url
 from profiler.integration.staff import Staff, StaffError, StaffUser, check_email
 from profiler.store.redaction import HIDDEN
 from profiler.store.tables import organisation_oidc, staff_users
 
 CLAIMS = ("email", "sub")
 KEEP = object()  # configure(): leave the client secret as it is
+SEALED = "aes256gcm:v1:"
+_KEY_PURPOSE = "oidc-client-secret-key"
 
 
 class Secret:
@@ -69,7 +77,7 @@ class OidcConfig:
     organisation: str
     issuer: str
     client_id: str
-    client_secret: Secret | None = field(repr=False)
+    sealed_secret: str | None = field(repr=False)  # the client secret, encrypted (see Oidc.client_secret)
     label: str
     claim: str
     email_domains: tuple[str, ...]
@@ -77,10 +85,14 @@ class OidcConfig:
     password_sign_in: bool
     listed: bool
 
+    @property
+    def has_client_secret(self) -> bool:
+        return self.sealed_secret is not None
+
     def described(self) -> dict[str, Any]:
         """What may be shown and logged: everything but the secret, which is only said to be set or not."""
         return {"organisation": self.organisation, "issuer": self.issuer, "client_id": self.client_id,
-                "client_secret": HIDDEN if self.client_secret is not None else None, "label": self.label,
+                "client_secret": HIDDEN if self.has_client_secret else None, "label": self.label,
                 "claim": self.claim, "email_domains": list(self.email_domains),
                 "require_verified_email": self.require_verified_email, "password_sign_in": self.password_sign_in,
                 "listed": self.listed}
@@ -88,7 +100,7 @@ class OidcConfig:
 
 def _config(row: Any) -> OidcConfig:
     return OidcConfig(organisation=row.organisation_id, issuer=row.issuer, client_id=row.client_id,
-                      client_secret=Secret(row.client_secret) if row.client_secret is not None else None,
+                      sealed_secret=row.client_secret,
                       label=row.label, claim=row.claim, email_domains=tuple(json.loads(row.email_domains)),
                       require_verified_email=bool(row.require_verified_email),
                       password_sign_in=bool(row.password_sign_in), listed=bool(row.listed))
@@ -101,6 +113,37 @@ def _domain(value: str) -> str:
     return domain
 
 
+def _aead(key: SecretKey) -> Any:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    # HMAC-SHA256 of a label under the server's key: a 256-bit key of its own for this one use
+    derived = key.sign(_KEY_PURPOSE, "v1")
+    return AESGCM(base64.urlsafe_b64decode(derived + "=" * (-len(derived) % 4)))
+
+
+def seal_secret(key: SecretKey, tenant: str, secret: str) -> str:
+    """``secret`` encrypted for the store: AES-256-GCM, a random 96-bit nonce, the organisation as associated
+    data (a sealed secret copied to another organisation's row does not open)."""
+    nonce = secrets.token_bytes(12)
+    sealed = _aead(key).encrypt(nonce, secret.encode("utf-8"), f"{_KEY_PURPOSE}\0{tenant}".encode())
+    return SEALED + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+
+def open_secret(key: SecretKey, tenant: str, sealed: str) -> Secret:
+    """The client secret of :func:`seal_secret`; an :class:`OidcError` when this key did not seal it."""
+    from cryptography.exceptions import InvalidTag
+
+    try:
+        if not sealed.startswith(SEALED):
+            raise ValueError(sealed[:12])
+        raw = base64.urlsafe_b64decode(sealed[len(SEALED):])
+        return Secret(_aead(key).decrypt(raw[:12], raw[12:], f"{_KEY_PURPOSE}\0{tenant}".encode()).decode("utf-8"))
+    except (InvalidTag, ValueError, binascii.Error, UnicodeDecodeError):
+        raise OidcError(f"the client secret of organisation {tenant!r} was stored under another server key: set "
+                        f"it again (profiler org oidc set {tenant} --client-secret-prompt)", field="client_secret",
+                        code="provider") from None
+
+
 class Oidc:
     """The organisations' providers and the matching of signed-in people to accounts, in ``staff``'s store.
 
@@ -108,10 +151,14 @@ class Oidc:
     ----------
     staff : Staff
         The accounts (and their store, audit log and clock).
+    key : SecretKey, optional
+        The server's key (``profiler serve``'s), which seals and opens client secrets; needed to set a secret
+        and to sign in, not to read or change the rest of a configuration.
     """
 
-    def __init__(self, staff: Staff):
+    def __init__(self, staff: Staff, key: SecretKey | None = None):
         self.staff = staff
+        self.key = key
 
     def __repr__(self) -> str:
         return f"Oidc({self.staff.store.name!r})"
@@ -150,8 +197,13 @@ class Oidc:
             raise StaffError("a client id has 1 to 255 characters", field="client_id")
         if isinstance(client_secret, str) and not client_secret:
             raise StaffError("an empty client secret: leave it out for a public client", field="client_secret")
-        secret = (current.client_secret.reveal() if current and current.client_secret else None) \
-            if client_secret is KEEP else client_secret
+        if isinstance(client_secret, str):
+            if self.key is None:
+                raise StaffError("storing a client secret needs the server's key (PROFILER_SECRET_KEY or the key "
+                                 "file of profiler serve)", field="secret_key")
+            secret: str | None = seal_secret(self.key, tenant, client_secret)
+        else:
+            secret = (current.sealed_secret if current else None) if client_secret is KEEP else None
         values = {
             "issuer": check_url(issuer, "issuer") if issuer is not None else current.issuer,  # type: ignore[union-attr]
             "client_id": client_id.strip() if client_id is not None else current.client_id,  # type: ignore[union-attr]
@@ -193,6 +245,14 @@ class Oidc:
             self.staff.log.append("staff.oidc_cleared", {"organisation": tenant}, actor=actor, connection=connection)
 
         self.staff.log.transaction(work)
+
+    def client_secret(self, config: OidcConfig) -> Secret | None:
+        """The organisation's client secret, decrypted (None for a public client)."""
+        if config.sealed_secret is None:
+            return None
+        if self.key is None:
+            raise OidcError("opening the client secret needs the server's key", field="secret_key")
+        return open_secret(self.key, config.organisation, config.sealed_secret)
 
     def password_allowed(self, tenant: str) -> bool:
         """Whether the organisation's staff may sign in with a password."""
@@ -292,4 +352,4 @@ def _pick(value: bool | None, current: bool | None, default: bool) -> bool:
     return bool(current) if current is not None else default
 
 
-__all__ = ["CLAIMS", "KEEP", "Oidc", "OidcConfig", "Secret", "SignInRefused"]
+__all__ = ["CLAIMS", "KEEP", "Oidc", "OidcConfig", "Secret", "SignInRefused", "open_secret", "seal_secret"]

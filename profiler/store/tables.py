@@ -379,7 +379,7 @@ staff_users = Table(
     Index("uq_staff_users_organisation_subject", "organisation_id", "oidc_issuer", "oidc_subject", unique=True),
 )
 
-# An organisation's OpenID Connect provider (version 11). The client secret is kept to call the token endpoint
+# An organisation's OpenID Connect provider (version 11). The client secret is kept encrypted, to call the token endpoint,
 # and is never shown (profiler org oidc show prints ***); password_sign_in False refuses passwords of its staff.
 organisation_oidc = Table(
     "organisation_oidc",
@@ -387,7 +387,7 @@ organisation_oidc = Table(
     Column("organisation_id", String(64), ForeignKey("organisations.id"), primary_key=True),
     Column("issuer", String(512), nullable=False),
     Column("client_id", String(255), nullable=False),
-    Column("client_secret", Text, nullable=True),  # None: a public client (PKCE only)
+    Column("client_secret", Text, nullable=True),  # sealed (AES-256-GCM); None: a public client
     Column("label", Text, nullable=False),  # "Sign in with <label>"
     Column("claim", String(32), nullable=False),  # "email" or "sub"
     Column("email_domains", Text, nullable=False),  # JSON list; empty: any domain

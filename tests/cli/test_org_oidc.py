@@ -5,12 +5,16 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
+
 from profiler.cli import main
-from profiler.integration.oidc import Oidc
+from profiler.integration.keys import SecretKey
+from profiler.integration.oidc import Oidc, seal_secret
+from profiler.integration.oidc_provider import OidcError
 from profiler.integration.staff import NO_PASSWORD, Staff
 from profiler.store import Store
 from profiler.store.audit_log import AuditLog
-from profiler.store.tables import staff_users
+from profiler.store.tables import organisation_oidc, staff_users
 
 SECRET = "s3cret-of-the-client-7781"
 
@@ -26,9 +30,12 @@ def test_set_show_and_clear_a_provider_without_ever_printing_its_secret(tmp_path
     db = str(tmp_path / "staff.sqlite")
     printed = []
     _run(capsys, monkeypatch, "org", "add", "acme", "--name", "Acme Ltd", "--db", db)
+    key_file = tmp_path / "secret"
+    monkeypatch.delenv("PROFILER_SECRET_KEY", raising=False)
     code, out, err = _run(capsys, monkeypatch, "org", "oidc", "set", "acme", "--issuer", "https://login.acme.example",
                           "--client-id", "profiler", "--client-secret-stdin", "--email-domain", "acme.example",
-                          "--email-domain", "@Acme-Corp.example", "--db", db, stdin=SECRET + "\n")
+                          "--email-domain", "@Acme-Corp.example", "--db", db, "--secret-file", str(key_file),
+                          stdin=SECRET + "\n")
     printed.append(out + err)
     assert code == 0, err
     assert "client secret      *** (set)" in out and "e-mail domains     acme-corp.example, acme.example" in out
@@ -43,8 +50,14 @@ def test_set_show_and_clear_a_provider_without_ever_printing_its_secret(tmp_path
     assert "client secret      *** (set)" in out and "issuer             https://login.acme.example" in out
     with Store(db) as store:
         config = Oidc(Staff(store)).config("acme")
-        assert config.client_secret.reveal() == SECRET and not config.password_sign_in and config.listed
-        assert SECRET not in repr(config) and str(config.client_secret) == "***"
+        assert not config.password_sign_in and config.listed and SECRET not in repr(config)
+        assert Oidc(Staff(store), SecretKey.load(key_file)).client_secret(config).reveal() == SECRET
+        assert str(Oidc(Staff(store), SecretKey.load(key_file)).client_secret(config)) == "***"
+        with store.read() as connection:  # encrypted in the store: a copy of the database does not hold it
+            stored = connection.execute(organisation_oidc.select()).first().client_secret
+        assert stored.startswith("aes256gcm:v1:") and SECRET not in stored
+        with pytest.raises(OidcError, match="stored under another server key: set it again"):
+            Oidc(Staff(store), SecretKey.generate()).client_secret(config)
         logged = json.dumps([e.payload for e in AuditLog(store)], default=str)
         configured = [e.payload for e in AuditLog(store).entries(event="staff.oidc_configured")]
     assert [c["client_secret"] for c in configured] == ["set", "kept"]
@@ -97,3 +110,16 @@ def test_accounts_with_addresses_subjects_and_no_password(tmp_path, capsys, monk
         assert row.password_hash == NO_PASSWORD and row.oidc_subject is None  # a new address forgets the subject
         assert Staff(store).authenticate("kim", "!no-password") is None
     assert _run(capsys, monkeypatch, "users", "email", "kim", "--clear", "--db", db)[1] == "kim: no e-mail address\n"
+
+
+def test_a_sealed_secret_opens_only_for_its_organisation_and_key(tmp_path):
+    from profiler.integration.oidc import open_secret
+
+    key = SecretKey.generate()
+    sealed = seal_secret(key, "acme", SECRET)
+    assert open_secret(key, "acme", sealed).reveal() == SECRET
+    assert seal_secret(key, "acme", SECRET) != sealed  # a new nonce each time
+    for other_key, tenant, text in [(key, "globex", sealed), (SecretKey.generate(), "acme", sealed),
+                                    (key, "acme", sealed[:-4] + "AAAA"), (key, "acme", "plain text")]:
+        with pytest.raises(OidcError, match="another server key"):
+            open_secret(other_key, tenant, text)

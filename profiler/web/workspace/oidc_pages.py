@@ -157,9 +157,9 @@ async def callback(request: Request) -> Response:
         if not params.get("code"):
             raise OidcError("the provider returned no authorization code", code="provider")
         issuer = provider(request, config.issuer)
+        secret = Oidc(ws.staff, ctx.key).client_secret(config)
         id_token = await ctx.run(issuer.exchange, code=params["code"], code_verifier=str(flow["v"]),
-                                 client_id=config.client_id,
-                                 client_secret=config.client_secret.reveal() if config.client_secret else None,
+                                 client_id=config.client_id, client_secret=secret.reveal() if secret else None,
                                  redirect_uri=redirect_uri(request))
         claims = await ctx.run(validate_id_token, id_token, keys=issuer.keys, issuer=config.issuer,
                                client_id=config.client_id, nonce=str(flow["n"]), now=ws.staff.now())

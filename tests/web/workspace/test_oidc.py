@@ -36,8 +36,8 @@ def provider(clock, keys) -> Iterator[FakeProvider]:
 
 
 @pytest.fixture
-def oidc(staff, provider) -> Oidc:
-    configured = Oidc(staff)
+def oidc(staff, provider, key) -> Oidc:
+    configured = Oidc(staff, key)  # the app's key: it opens the secret
     configured.configure("acme", issuer=provider.issuer, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                          label="Acme Login", email_domains=["acme.example"], actor="cli:admin")
     staff.set_email("recruiter", "recruiter@acme.example", actor="cli:admin")
@@ -345,7 +345,9 @@ def test_secrets_codes_and_tokens_never_reach_logs_pages_or_the_audit_log(client
         assert secret not in server_log and secret not in entries
         assert secret not in done.text and secret not in failed.text
     assert "sign-in refused (nonce)" in server_log  # the refusal was logged, without its token
-    assert CLIENT_SECRET not in repr(oidc.config("acme")) and CLIENT_SECRET not in str(oidc.config("acme").described())
+    config = oidc.config("acme")
+    assert CLIENT_SECRET not in repr(config) and CLIENT_SECRET not in str(config.described())
+    assert CLIENT_SECRET not in config.sealed_secret and repr(oidc.client_secret(config)) == "Secret('***')"
 
 
 def test_cli_check_fetches_discovery_and_keys(oidc, provider, store, capsys):
@@ -375,7 +377,7 @@ def test_client_authentication_in_the_form_and_public_clients(client, oidc, prov
     client.app.state.workspace.providers.clear()
     provider.client_auth = "none"
     oidc.configure("acme", client_secret=None, actor="cli:admin")
-    assert oidc.config("acme").client_secret is None
+    assert not oidc.config("acme").has_client_secret and oidc.client_secret(oidc.config("acme")) is None
     assert oidc_sign_in(client).status_code == 200
 
 
@@ -413,4 +415,13 @@ def test_a_cancelled_sign_in_and_an_answer_naming_another_issuer(client, oidc, p
     callback = at_provider(client.get("/w/sign-in/oidc/acme").headers["location"])
     assert client.get(callback + "&iss=https%3A%2F%2Fevil.example").status_code == 403  # RFC 9207 mix-up defence
     assert refusals(store)[-1]["reason"] == "issuer"
+    assert [r for r in provider.requests if r[0] == "POST"] == []
+
+
+def test_a_secret_sealed_under_another_key_is_said_not_sent(client, oidc, provider, store, staff):
+    from profiler.integration.keys import SecretKey
+
+    Oidc(staff, SecretKey.generate()).configure("acme", client_secret=CLIENT_SECRET, actor="cli:admin")
+    assert oidc_sign_in(client).status_code == 502
+    assert "stored under another server key: set it again" in refusals(store)[-1]["detail"]
     assert [r for r in provider.requests if r[0] == "POST"] == []

@@ -15,12 +15,12 @@ from profiler.oversight import AuditLog
 from .fake_oidc import CLIENT_ID, CLIENT_SECRET, FakeProvider
 
 
-def test_sign_in_with_the_organisations_provider(server, store, browser, check):
+def test_sign_in_with_the_organisations_provider(server, store, key, browser, check):
     provider = FakeProvider(lambda: datetime.now(UTC), rsa.generate_private_key(public_exponent=65537, key_size=2048),
                             ec.generate_private_key(ec.SECP256R1()), host="localhost")
     try:
         staff = Staff(store)
-        oidc = Oidc(staff)
+        oidc = Oidc(staff, key)
         oidc.configure("acme", issuer=provider.issuer, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                        label="Acme Login", actor="cli:admin")
         staff.set_email("recruiter", "recruiter@acme.example", actor="cli:admin")
