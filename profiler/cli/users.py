@@ -124,7 +124,8 @@ def run_link(args: argparse.Namespace) -> int:
 
     with staff_of(args) as staff:
         Oidc(staff).link(args.username, None if args.forget else args.subject, actor=args.actor or default_actor())
-    print(f"{args.username}: subject forgotten" if args.forget else f"{args.username}: linked to subject {args.subject}")
+    print(f"{args.username}: subject forgotten" if args.forget
+          else f"{args.username}: linked to subject {args.subject}")
     return EXIT_OK
 
 

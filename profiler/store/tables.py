@@ -379,8 +379,9 @@ staff_users = Table(
     Index("uq_staff_users_organisation_subject", "organisation_id", "oidc_issuer", "oidc_subject", unique=True),
 )
 
-# An organisation's OpenID Connect provider (version 11). The client secret is kept encrypted, to call the token endpoint,
-# and is never shown (profiler org oidc show prints ***); password_sign_in False refuses passwords of its staff.
+# An organisation's OpenID Connect provider (version 11). The client secret is kept encrypted, to call the token
+# endpoint, and is never shown (profiler org oidc show prints ***); password_sign_in False refuses passwords of its
+# staff.
 organisation_oidc = Table(
     "organisation_oidc",
     metadata,
