@@ -13,6 +13,7 @@ import base64
 import html
 import re
 from importlib import resources
+from typing import Any
 
 from markupsafe import Markup
 
@@ -42,6 +43,16 @@ def charts_as_images(markup: str) -> str:
     return _SVG.sub(_as_image, markup)
 
 
+def report_body(template_name: str, values: dict[str, Any]) -> Markup:
+    """The ``body`` block of a report template (``recruiter.html``, ``fairness.html``, ``manual.html``) rendered
+    with ``values``, its charts as images: the report as the command line writes it, inside a workspace page."""
+    template = environment().get_template(template_name)
+    # make_module runs the template's top level, which defines the macros its blocks call
+    module_vars = {k: v for k, v in vars(template.make_module(values)).items() if not k.startswith("_")}
+    context = template.new_context({**values, **module_vars})
+    return Markup(charts_as_images("".join(template.blocks["body"](context))))
+
+
 def recruiter_sections(case: CandidateCase) -> Markup:
     """The recruiter report's body (header and sections 1-8) as markup for a workspace page."""
     env = environment()
@@ -55,4 +66,4 @@ def recruiter_sections(case: CandidateCase) -> Markup:
     return Markup(charts_as_images(body(glossary(body([])))))
 
 
-__all__ = ["charts_as_images", "recruiter_sections", "stylesheet"]
+__all__ = ["charts_as_images", "recruiter_sections", "report_body", "stylesheet"]

@@ -32,12 +32,14 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/w/models/resume"): {"operator", "admin"},
     ("GET", "/w/instruments"): {"psychologist", "auditor", "admin"},
     ("GET", "/w/instruments.csv"): {"psychologist", "auditor", "admin"},
+    ("GET", "/w/fairness"): {"psychologist", "auditor", "admin"},
+    ("GET", "/w/fairness/{table}.csv"): {"psychologist", "auditor", "admin"},
 }
 
 
 def examples(recs: dict[str, int]) -> dict[str, object]:
     """Values for the {placeholders} of a path: ids that exist in acme, the organisation signed in."""
-    return {"recommendation_id": recs["cand-a0"], "which": "reviewers"}
+    return {"recommendation_id": recs["cand-a0"], "which": "reviewers", "table": "summary"}
 
 
 def test_every_route_is_listed():

@@ -132,3 +132,25 @@ def test_operator_stops_a_model_and_an_auditor_verifies_the_log(server, store, b
     _shoot(page, check, "instruments")
     auditor.close()
     assert Review(store).decisions() == []
+
+
+def test_an_auditor_reads_the_fairness_audit_of_a_model_version(server, store, browser, check):
+    from profiler.oversight.candidates import DemographicsVault
+
+    vault = DemographicsVault(store)
+    for candidate, sex in {"cand-a0": "female", "cand-a1": "female", "cand-a2": "male"}.items():
+        vault.record(candidate, {"sex": sex}, actor="form:self-id")
+    context = browser.new_context(viewport=WIDTHS["laptop"])
+    page = context.new_page()
+    _sign_in(page, server, "auditor")
+    page.get_by_role("link", name="Fairness audits").click()
+    expect(page.locator("main h1").first).to_have_text("Fairness audit")
+    _shoot(page, check, "fairness-choose")
+    page.get_by_role("link", name="version 1.0.0").click()
+    expect(page.locator("main")).to_contain_text("1. Summary of results")
+    expect(page.get_by_role("img", name=re.compile("Impact ratios with 95% CI")).first).to_be_visible()
+    _shoot(page, check, "fairness-audit")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="summary.csv").click()
+    assert download.value.suggested_filename == "fairness-customer-support-1.0.0-summary.csv"
+    context.close()
