@@ -406,6 +406,37 @@ def test_figures_by_hand(constructed):
     assert "33.3%" in text and "no reviewer flagged" in text
 
 
+def test_rates_over_time_by_hand(constructed):
+    from profiler.oversight import oversight_over_time
+
+    decisions, contests = constructed
+    # T0 is Monday 2 March 2026: ann's first two decisions stay in March, her override and "do not use" move to
+    # Thursday 2 April (+ 31 days); ben's stay in March (week of 2 March) except his last (also 2 April).
+    later = decisions["id"].isin([3, 4, 7])
+    decisions.loc[later, "decided_at"] = decisions.loc[later, "decided_at"] + timedelta(days=31)
+    months = oversight_over_time(decisions, contests, by="reviewer", period="month")
+    rows = {(r.reviewer, r.period): r for r in months.itertuples(index=False)}
+    assert list(rows) == [("ann", "2026-03"), ("ann", "2026-04"), ("ben", "2026-03"), ("ben", "2026-04")]
+    march, april = rows[("ann", "2026-03")], rows[("ann", "2026-04")]
+    assert (march.decisions, march.accepted, march.overridden, march.override_rate) == (2, 2, 0, 0.0)
+    # April: one override of a definite band, one "do not use": 1 / (0 + 1); decision 3 was contested.
+    assert (april.decisions, april.overridden, april.override_rate, april.contested, april.contest_rate) == (
+        2, 1, 1.0, 1, 0.5)
+    ben_april = rows[("ben", "2026-04")]
+    assert (ben_april.decisions, ben_april.contested, ben_april.contest_rate) == (1, 1, 1.0)
+    # ben's March: a review-band choice (no override) and an accept: 0 / 1.
+    assert rows[("ben", "2026-03")].override_rate == 0.0 and rows[("ben", "2026-03")].contested == 0
+    models = oversight_over_time(decisions, contests, by="job_model_id", period="week")
+    assert [(r.job_model_id, r.period, r.decisions) for r in models.itertuples(index=False)] == [
+        (MODEL, "2026-03-02", 4), (MODEL, "2026-03-30", 3)]  # weeks start on Monday
+    assert str(models["start"].iloc[0]) == "2026-03-02"
+    assert oversight_over_time(decisions[decisions["stage"] == "none"], contests).empty
+    with pytest.raises(ReviewError, match="period is one of"):
+        oversight_over_time(decisions, contests, period="fortnight")
+    with pytest.raises(ReviewError, match="by 'reviewer' or 'job_model_id'"):
+        oversight_over_time(decisions, contests, by="candidate")
+
+
 @pytest.mark.parametrize(("accepts", "overrides", "rule", "flagged"), [
     (50, 0, RubberStampRule(), True),  # 50 definite decisions, never an override
     (49, 0, RubberStampRule(), False),  # too few decisions to say

@@ -47,6 +47,7 @@ from profiler.oversight.review.figures import (
     OversightFigures,
     override_rates_by_group,
     oversight_figures,
+    oversight_over_time,
 )
 from profiler.oversight.review.rules import (
     BANDS,
@@ -97,6 +98,7 @@ __all__ = [
     "check_reason_codes",
     "configure_review",
     "oversight_figures",
+    "oversight_over_time",
     "override_rates_by_group",
     "review_settings",
 ]

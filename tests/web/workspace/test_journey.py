@@ -154,3 +154,29 @@ def test_an_auditor_reads_the_fairness_audit_of_a_model_version(server, store, b
         page.get_by_role("link", name="summary.csv").click()
     assert download.value.suggested_filename == "fairness-customer-support-1.0.0-summary.csv"
     context.close()
+
+
+def test_an_auditor_reads_override_and_contest_rates_over_time(server, store, browser, check):
+    from datetime import UTC, datetime
+
+    for month, candidate in ((3, "cand-a0"), (4, "cand-a1")):
+        review = Review(store, clock=lambda month=month: datetime(2026, month, 10, 9, tzinfo=UTC))
+        rec = next(r for r in review.pending() if r.candidate == candidate)
+        outcome = "not_advance" if rec.band == "advance" else "advance"
+        decided = review.decide(rec.id, "override", outcome=outcome, reason="other", note="checked",
+                                reviewer="recruiter", role="recruiter")
+        if month == 4:
+            review.contest(decided.id, received_by="hr", statement="please look again")
+    context = browser.new_context(viewport=WIDTHS["laptop"])
+    page = context.new_page()
+    _sign_in(page, server, "auditor")
+    page.goto(f"{server.url}/w/oversight")
+    expect(page.get_by_role("img", name="Override rate per reviewer and month")).to_be_visible()
+    _shoot(page, check, "oversight-over-time")
+    page.get_by_label("Period").select_option("week")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("img", name="Contest rate per job model and week")).to_be_visible()
+    with page.expect_download() as download:
+        page.locator("a[href^='/w/oversight/models-over-time.csv']").click()
+    assert download.value.suggested_filename == "oversight-models-over-time-week.csv"
+    context.close()
