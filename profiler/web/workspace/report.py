@@ -47,9 +47,12 @@ def report_body(template_name: str, values: dict[str, Any]) -> Markup:
     """The ``body`` block of a report template (``recruiter.html``, ``fairness.html``, ``manual.html``) rendered
     with ``values``, its charts as images: the report as the command line writes it, inside a workspace page."""
     template = environment().get_template(template_name)
-    # make_module runs the template's top level, which defines the macros its blocks call
-    module_vars = {k: v for k, v in vars(template.make_module(values)).items() if not k.startswith("_")}
-    context = template.new_context({**values, **module_vars})
+    context = template.new_context(values)
+    # A child template's top level (its imports and macros, which its blocks call) runs before its layout's
+    # first output: start the page, keep what the top level defined, and render only the body block.
+    rendering = template.root_render_func(context)
+    next(rendering, None)
+    rendering.close()
     return Markup(charts_as_images("".join(template.blocks["body"](context))))
 
 

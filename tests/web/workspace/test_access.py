@@ -32,6 +32,10 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/w/models/resume"): {"operator", "admin"},
     ("GET", "/w/instruments"): {"psychologist", "auditor", "admin"},
     ("GET", "/w/instruments.csv"): {"psychologist", "auditor", "admin"},
+    ("GET", "/w/instruments/calibrations.csv"): {"psychologist", "auditor", "admin"},
+    ("GET", "/w/instruments/manuals/{questionnaire_id}"): {"psychologist", "auditor", "admin"},
+    ("GET", "/w/instruments/diff"): {"psychologist", "auditor", "admin"},
+    ("GET", "/w/instruments/diff.csv"): {"psychologist", "auditor", "admin"},
     ("GET", "/w/fairness"): {"psychologist", "auditor", "admin"},
     ("GET", "/w/fairness/{table}.csv"): {"psychologist", "auditor", "admin"},
 }
@@ -39,7 +43,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
 
 def examples(recs: dict[str, int]) -> dict[str, object]:
     """Values for the {placeholders} of a path: ids that exist in acme, the organisation signed in."""
-    return {"recommendation_id": recs["cand-a0"], "which": "reviewers", "table": "summary"}
+    return {"recommendation_id": recs["cand-a0"], "which": "reviewers", "table": "summary",
+            "questionnaire_id": "ipip-bfm-50"}
 
 
 def test_every_route_is_listed():

@@ -22,6 +22,14 @@ def _sign_in(page, server, username: str) -> None:
     expect(page.locator("main h1")).to_have_text("Workspace")
 
 
+def _signed_in(browser, server, username: str):
+    """A new browser context at laptop width, signed in as ``username``, and its page."""
+    context = browser.new_context(viewport=WIDTHS["laptop"])
+    page = context.new_page()
+    _sign_in(page, server, username)
+    return context, page
+
+
 def _shoot(page, check, label: str) -> None:
     """axe and a screenshot at laptop width, then a screenshot at tablet width."""
     page.set_viewport_size(WIDTHS["laptop"])
@@ -140,9 +148,7 @@ def test_an_auditor_reads_the_fairness_audit_of_a_model_version(server, store, b
     vault = DemographicsVault(store)
     for candidate, sex in {"cand-a0": "female", "cand-a1": "female", "cand-a2": "male"}.items():
         vault.record(candidate, {"sex": sex}, actor="form:self-id")
-    context = browser.new_context(viewport=WIDTHS["laptop"])
-    page = context.new_page()
-    _sign_in(page, server, "auditor")
+    context, page = _signed_in(browser, server, "auditor")
     page.get_by_role("link", name="Fairness audits").click()
     expect(page.locator("main h1").first).to_have_text("Fairness audit")
     _shoot(page, check, "fairness-choose")
@@ -167,9 +173,7 @@ def test_an_auditor_reads_override_and_contest_rates_over_time(server, store, br
                                 reviewer="recruiter", role="recruiter")
         if month == 4:
             review.contest(decided.id, received_by="hr", statement="please look again")
-    context = browser.new_context(viewport=WIDTHS["laptop"])
-    page = context.new_page()
-    _sign_in(page, server, "auditor")
+    context, page = _signed_in(browser, server, "auditor")
     page.goto(f"{server.url}/w/oversight")
     expect(page.get_by_role("img", name="Override rate per reviewer and month")).to_be_visible()
     _shoot(page, check, "oversight-over-time")
@@ -179,4 +183,21 @@ def test_an_auditor_reads_override_and_contest_rates_over_time(server, store, br
     with page.expect_download() as download:
         page.locator("a[href^='/w/oversight/models-over-time.csv']").click()
     assert download.value.suggested_filename == "oversight-models-over-time-week.csv"
+    context.close()
+
+
+def test_a_psychologist_reads_calibration_manual_and_what_changed_in_a_job_model(server, store, browser, check,
+                                                                                 second_version):
+    context, page = _signed_in(browser, server, "psychologist")
+    page.get_by_role("link", name="Questionnaires and job models").click()
+    expect(page.locator("main")).to_contain_text("Calibration shipped for ipip-bfm-50")
+    _shoot(page, check, "instruments-calibration")
+    page.get_by_role("link", name="Technical manual of ipip-bfm-50").click()
+    expect(page.locator("main")).to_contain_text("1. Description of the questionnaire")
+    _shoot(page, check, "manual")
+    page.goto(f"{server.url}/w/instruments")
+    page.get_by_role("link", name="What changed between two versions of customer-support").click()
+    expect(page.locator("main h1")).to_have_text("What changed in customer-support")
+    expect(page.locator("main table")).to_contain_text("knock-out (minimum; below it a person reviews)")
+    _shoot(page, check, "job-model-diff")
     context.close()
