@@ -595,3 +595,48 @@ def test_an_override_is_confirmed_by_a_second_person_only(store, store_location,
     [entry] = _entries(store, "review.confirmed")
     assert entry.actor == "reviewer:asmith" and entry.payload["decision_hash"] == over.payload_hash
     assert review.awaiting_confirmation() == [] and AuditLog(store).verify().ok
+
+
+def test_a_second_person_refuses_to_confirm_an_override_and_the_case_is_decided_again(store, store_location, clock,
+                                                                                     capsys):
+    from profiler.pipeline.cases import review_status
+
+    rec = _recommend(store, "cand-a", "not_advance")
+    review = Review(store, clock=clock)
+    over = review.decide(rec, "override", outcome="advance", reason="job_related_evidence", note="work sample",
+                         reviewer="jdoe", role="hiring_manager")
+    assert rec not in [r.id for r in review.pending()]
+    with pytest.raises(ReviewError, match="needs a reason"):
+        review.refuse_confirmation(over.id, reviewer="asmith", role="recruiter", reason="  ")
+    with pytest.raises(ReviewError, match="jdoe made decision .*: a second person confirms or refuses it"):
+        review.refuse_confirmation(over.id, reviewer="jdoe", role="hiring_manager", reason="no")
+    db = store_location
+    assert main(["review", "refuse", str(over.id), "--reviewer", "asmith", "--role", "recruiter", "--db", db]) == 2
+    assert "review refuse needs --reason REASON" in capsys.readouterr().err
+    assert main(["review", "refuse", str(over.id), "--reviewer", "asmith", "--role", "recruiter", "--reason",
+                 "the work sample predates the job analysis", "--db", db]) == 0
+    assert f"decision {over.id} by jdoe not confirmed: asmith (recruiter) refused" in capsys.readouterr().out
+    [refusal] = review.refusals("cand-a")
+    assert (refusal.decision_id, refusal.decided_by, refusal.refused_by, refusal.reason) == (
+        over.id, "jdoe", "asmith", "the work sample predates the job analysis")
+    [entry] = _entries(store, "review.confirmation_refused")
+    assert entry.actor == "reviewer:asmith" and entry.candidate == "cand-a"
+    assert (entry.payload["decision"], entry.payload["decision_hash"], entry.payload["reason"]) == (
+        over.id, over.payload_hash, "the work sample predates the job analysis")
+    # The override does not stand: out of the confirmations queue, back in the review queue, not contestable.
+    assert review.awaiting_confirmation() == [] and rec in [r.id for r in review.pending()]
+    assert review_status(review, rec, "cand-a").decision is None
+    for attempt, message in ((lambda: review.confirm(over.id, reviewer="lee", role="recruiter"), "cannot be confirmed"),
+                             (lambda: review.contest(over.id, received_by="hr:kim"), "cannot be contested"),
+                             (lambda: review.refuse_confirmation(over.id, reviewer="lee", role="recruiter",
+                                                                 reason="again"), "cannot be refused")):
+        with pytest.raises(ReviewError, match=message):
+            attempt()
+    with pytest.raises(ReviewError, match="no decision has been recorded"):
+        review.latest_decision("cand-a")
+    again = review.decide(rec, "accept", reviewer="lee", role="recruiter")
+    assert review_status(review, rec, "cand-a").decision.reviewer == "lee"
+    assert review.latest_decision("cand-a").id == again.id and review.pending() == []
+    with pytest.raises(ReviewError, match="was decided already"):
+        review.decide(rec, "accept", reviewer="kim", role="recruiter")
+    assert AuditLog(store).verify().ok

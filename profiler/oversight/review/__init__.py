@@ -38,7 +38,7 @@ and flags rubber-stamping (:class:`RubberStampRule`). :func:`override_rates_by_g
 per group of candidates from demographics the caller passes in; nothing here reads them from the store.
 """
 
-from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation
+from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation, Refusal
 from profiler.oversight.review.figures import (
     CONTEST_COLUMNS,
     DECISION_COLUMNS,
@@ -65,6 +65,7 @@ from profiler.oversight.review.service import (
     CONFIRMED_EVENT,
     CONTESTED_EVENT,
     QUEUED_EVENT,
+    REFUSED_EVENT,
     SETTINGS_EVENT,
     Review,
     configure_review,
@@ -84,6 +85,7 @@ __all__ = [
     "MODEL_FIGURES",
     "OUTCOMES",
     "QUEUED_EVENT",
+    "REFUSED_EVENT",
     "REVIEWER_FIGURES",
     "SETTINGS_EVENT",
     "Confirmation",
@@ -91,6 +93,7 @@ __all__ = [
     "Decision",
     "OversightFigures",
     "RecordedRecommendation",
+    "Refusal",
     "Review",
     "ReviewError",
     "ReviewSettings",

@@ -124,8 +124,9 @@ async def decide(request: Request, recommendation_id: str) -> Response:
     return see(f"{PATH}/cases/{rec.id}?done=decision-{decision.id}")
 
 
-@route("POST", f"{PATH}/cases/{{recommendation_id}}/confirm", "decide")
-async def confirm(request: Request, recommendation_id: str) -> Response:
+async def _second_person(request: Request, recommendation_id: str, action: str) -> Response:
+    """A colleague's answer to an override waiting for a second person: ``confirm`` (:meth:`Review.confirm`)
+    or ``refuse`` (:meth:`Review.refuse_confirmation`, with the reason), as ``profiler review confirm|refuse``."""
     staffer, ctx = me(request), context(request)
     found = await found_case(request, recommendation_id)
     waiting = {str(d.id): d for d in found.unconfirmed()}
@@ -133,12 +134,27 @@ async def confirm(request: Request, recommendation_id: str) -> Response:
     if chosen is None:
         return await render_case(request, recommendation_id, status=400,
                                   error="That decision does not wait for a confirmation in this case.")
+    review, who = Review(ctx.store), {"reviewer": staffer.user.username, "role": staffer.user.role}
     try:
-        confirmation = await ctx.run(Review(ctx.store).confirm, chosen.id, reviewer=staffer.user.username,
-                                     role=staffer.user.role, note=staffer.form.get("note") or None)
+        if action == "confirm":
+            done = await ctx.run(lambda: review.confirm(chosen.id, note=staffer.form.get("note") or None, **who))
+        else:
+            done = await ctx.run(lambda: review.refuse_confirmation(chosen.id, reason=staffer.form.get("reason", ""),
+                                                                    **who))
     except ProfilerError as exc:
         return await render_case(request, recommendation_id, error=str(exc), status=400)
-    return see(f"{PATH}/cases/{found.recommendation.id}?done=confirmation-{confirmation.id}")
+    word = "confirmation" if action == "confirm" else "refusal"
+    return see(f"{PATH}/cases/{found.recommendation.id}?done={word}-{done.id}")
 
 
-__all__ = ["case_page", "confirm", "decide", "queue_csv", "queue_page"]
+@route("POST", f"{PATH}/cases/{{recommendation_id}}/confirm", "decide")
+async def confirm(request: Request, recommendation_id: str) -> Response:
+    return await _second_person(request, recommendation_id, "confirm")
+
+
+@route("POST", f"{PATH}/cases/{{recommendation_id}}/refuse", "decide")
+async def refuse(request: Request, recommendation_id: str) -> Response:
+    return await _second_person(request, recommendation_id, "refuse")
+
+
+__all__ = ["case_page", "confirm", "decide", "queue_csv", "queue_page", "refuse"]

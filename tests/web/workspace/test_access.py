@@ -23,6 +23,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/w/cases/{recommendation_id}"): READERS,
     ("POST", "/w/cases/{recommendation_id}/decide"): DECIDERS,
     ("POST", "/w/cases/{recommendation_id}/confirm"): DECIDERS,
+    ("POST", "/w/cases/{recommendation_id}/refuse"): DECIDERS,
     ("POST", "/w/cases/{recommendation_id}/contest"): DECIDERS | {"admin"},
     ("GET", "/w/oversight"): OVERSEERS,
     ("GET", "/w/oversight/{which}.csv"): OVERSEERS,

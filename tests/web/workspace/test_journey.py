@@ -201,3 +201,24 @@ def test_a_psychologist_reads_calibration_manual_and_what_changed_in_a_job_model
     expect(page.locator("main table")).to_contain_text("knock-out (minimum; below it a person reviews)")
     _shoot(page, check, "job-model-diff")
     context.close()
+
+
+def test_a_second_person_refuses_to_confirm_an_override(server, staff, store, browser, check):
+    staff.set_second_confirmation("acme", True, actor="cli:admin")
+    rec = next(r for r in Review(store).pending() if r.candidate == "cand-a2")
+    outcome = "not_advance" if rec.band == "advance" else "advance"
+    Review(store).decide(rec.id, "override", outcome=outcome, reason="other", note="checked",
+                         reviewer="recruiter", role="recruiter")
+    context, page = _signed_in(browser, server, "recruiter2")
+    page.goto(f"{server.url}/w/cases/{rec.id}")
+    expect(page.get_by_role("button", name="Refuse to confirm")).to_be_visible()
+    _shoot(page, check, "case-awaiting-confirmation")
+    page.get_by_label("Why you do not confirm it").fill("The note does not say which evidence outweighs the score.")
+    page.get_by_role("button", name="Refuse to confirm").click()
+    expect(page.get_by_role("status")).to_contain_text("Recorded in the audit log (refusal")
+    expect(page.locator("main")).to_contain_text("Not confirmed:")
+    expect(page.get_by_role("button", name="Record the decision")).to_be_visible()
+    _shoot(page, check, "case-confirmation-refused")
+    context.close()
+    [refusal] = Review(store).refusals("cand-a2")
+    assert refusal.refused_by == "recruiter2" and AuditLog(store).verify().ok
