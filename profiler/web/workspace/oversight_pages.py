@@ -159,6 +159,26 @@ async def _models_page(request: Request, error: str | None = None, status: int =
                 error=error, done=request.query_params.get("done"))
 
 
+@route("GET", f"{PATH}/models/{{which}}.csv", "stop")
+async def models_csv(request: Request, which: str) -> Response:
+    """The job models page's tables: each model's state, and every stop and resumption."""
+    models = _models(request)
+    history = [s for s in await context(request).run(ModelControl(context(request).store).history)
+               if s.job_model_id in models]
+    if which == "state":
+        active = {s.job_model_id for s in history if s.active}
+        return csv_response("models-state.csv", ["job_model", "state"],
+                            [[m, "stopped" if m in active else "running"] for m in models])
+    if which != "stops":
+        return message("No such table", "The tables are models/state.csv and models/stops.csv.", status=404,
+                       staffer=me(request))
+    return csv_response("models-stops.csv", ["job_model", "version", "stopped_by", "stopped_at", "reason",
+                                             "resumed_by", "resumed_at", "resume_reason"],
+                        [[s.job_model_id, s.job_model_version or "every version", s.stopped_by,
+                          s.stopped_at.isoformat(), s.reason, s.resumed_by,
+                          s.resumed_at.isoformat() if s.resumed_at else None, s.resume_reason] for s in history])
+
+
 async def _control(request: Request, action: str) -> Response:
     form = me(request).form
     model = form.get("model", "")
@@ -225,4 +245,4 @@ async def contest(request: Request, recommendation_id: str) -> Response:
     return see(f"{PATH}/cases/{found.recommendation.id}?done=contest-{filed.id}")
 
 
-__all__ = ["audit", "contest", "models_page", "oversight", "oversight_csv", "resume", "stop", "table"]
+__all__ = ["audit", "contest", "models_csv", "models_page", "oversight", "oversight_csv", "resume", "stop", "table"]

@@ -159,6 +159,14 @@ def test_an_auditor_reads_the_fairness_audit_of_a_model_version(server, store, b
     with page.expect_download() as download:
         page.get_by_role("link", name="summary.csv").click()
     assert download.value.suggested_filename == "fairness-customer-support-1.0.0-summary.csv"
+    # Printed to keep as a PDF: the content only, without the navigation, forms and download links.
+    page.emulate_media(media="print")
+    expect(page.locator("nav.staff")).to_be_hidden()
+    expect(page.locator(".downloads")).to_be_hidden()
+    expect(page.locator("main")).to_contain_text("1. Summary of results")
+    pdf = page.pdf(format="A4", print_background=True)
+    (check.folder / "fairness-audit.pdf").write_bytes(pdf)
+    assert pdf.startswith(b"%PDF-") and len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 2
     context.close()
 
 

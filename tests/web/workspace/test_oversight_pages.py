@@ -53,6 +53,13 @@ def test_an_operator_stops_and_resumes_the_organisations_model(client, staff, st
     assert (stop.job_model_id, stop.stopped_by, stop.reason) == ("customer-support", "operator",
                                                                   "complaint about the norm group")
     assert "stopped" in client.get("/w/models").text
+    state = list(csv.reader(io.StringIO(client.get("/w/models/state.csv").text)))
+    assert state == [["job_model", "state"], ["customer-support", "stopped"]]
+    [row] = list(csv.DictReader(io.StringIO(client.get("/w/models/stops.csv").text)))
+    assert (row["job_model"], row["stopped_by"], row["reason"], row["resumed_by"]) == (
+        "customer-support", "operator", "complaint about the norm group", "")
+    queue_stops = client.get("/w/queue/stops.csv")
+    assert queue_stops.status_code == 403  # an operator does not read the queue
     assert client.post("/w/models/resume", data={"csrf": csrf, "model": "customer-support",
                                                  "reason": "norms checked"}).status_code == 303
     assert ModelControl(store).active() == []
@@ -91,6 +98,9 @@ def test_a_contest_is_taken_in_and_decided_by_a_second_reviewer(client, staff, s
     page = client.get(f"/w/cases/{rec_id}").text
     assert html.escape(HOSTILE.strip(), quote=False)[:40] in page and "<script>alert(1)" not in page
     assert "Open contests (1)" in client.get("/w/queue").text
+    [open_row] = list(csv.DictReader(io.StringIO(client.get("/w/queue/contests.csv").text)))
+    assert (open_row["contest"], open_row["candidate"], open_row["assigned_to"], open_row["overdue"]) == (
+        str(contest.id), "cand-a1", "recruiter2", "no")
     csrf2 = signed_in_as(client, staff, "recruiter2")
     decided = client.post(f"/w/cases/{rec_id}/decide", data={"csrf": csrf2, "decision": "do_not_use",
                                                              "reason": "data_error", "note": "looked again"})

@@ -191,4 +191,12 @@ def test_a_second_person_refuses_to_confirm_an_override_with_a_reason(client, st
     assert again.status_code == 303
     assert [d.decision for d in Review(store).decisions("cand-a0")] == ["override", "do_not_use"]
     assert "Record the decision" not in client.get(f"/w/cases/{rec_id}").text
+    decisions = list(csv.DictReader(io.StringIO(client.get(f"/w/cases/{rec_id}/decisions.csv").text)))
+    assert [(r["kind"], r["reviewer"], r["refused_by"]) for r in decisions] == [
+        ("override", "recruiter", "recruiter2"), ("do_not_use", "recruiter2", "")]
+    assert decisions[0]["refusal_reason"] == HOSTILE.strip()  # no formula start: the text as written
+    history = list(csv.DictReader(io.StringIO(client.get(f"/w/cases/{rec_id}/history.csv").text)))
+    assert [r["event"] for r in history if r["event"].startswith("review.")] == [
+        "review.requested", "review.decision", "review.confirmation_refused", "review.decision"]
+    assert client.get(f"/w/cases/{rec_id}/secrets.csv").status_code == 404
     assert AuditLog(store).verify().ok
