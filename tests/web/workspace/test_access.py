@@ -40,8 +40,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/w/instruments/manuals/{questionnaire_id}"): {"psychologist", "auditor", "admin"},
     ("GET", "/w/instruments/diff"): {"psychologist", "auditor", "admin"},
     ("GET", "/w/instruments/diff.csv"): {"psychologist", "auditor", "admin"},
-    ("GET", "/w/fairness"): {"psychologist", "auditor", "admin"},
-    ("GET", "/w/fairness/{table}.csv"): {"psychologist", "auditor", "admin"},
+    ("GET", "/w/fairness"): {"psychologist", "auditor", "operator", "admin"},
+    ("GET", "/w/fairness/{table}.csv"): {"psychologist", "auditor", "operator", "admin"},
 }
 
 

@@ -163,3 +163,12 @@ def test_override_and_contest_rates_over_time_as_charts_and_csv(client, staff, s
                                                                                    ("customer-support", "2026Q2", "1")]
     weekly = client.get("/w/oversight", params={"period": "fortnight"})  # unknown: by month
     assert weekly.status_code == 200 and '<option value="month" selected>' in weekly.text
+
+
+def test_the_job_models_tables_are_the_organisations_own(client, staff, store):
+    ModelControl(store).stop("customer-support", operator="operator", reason="acme's own stop")
+    signed_in_as(client, staff, "operator-globex")
+    assert list(csv.reader(io.StringIO(client.get("/w/models/state.csv").text))) == [
+        ["job_model", "state"], ["software-engineer", "running"]]
+    assert len(list(csv.reader(io.StringIO(client.get("/w/models/stops.csv").text)))) == 1  # the header only
+    assert "acme's own stop" not in client.get("/w/models").text
