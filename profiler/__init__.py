@@ -159,6 +159,7 @@ _EXPORTS: dict[str, str] = {
     "ModelStoppedError": "profiler.oversight",
     "ControlError": "profiler.oversight",
     "oversight_figures": "profiler.oversight",
+    "oversight_over_time": "profiler.oversight",
     # reports
     "recruiter_report": "profiler.reports",
     "candidate_report": "profiler.reports",
@@ -323,6 +324,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         erase_candidate,
         export_candidate,
         oversight_figures,
+        oversight_over_time,
         purge_expired,
     )
     from profiler.pipeline import (

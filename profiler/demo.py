@@ -25,7 +25,7 @@ from profiler.questionnaire import Questionnaire, bundled_questionnaires, load_q
 from profiler.questionnaire.checks import questionnaire_warnings
 from profiler.reports import write_fairness_audit
 from profiler.reports.recorded import write_candidate_report, write_cohort_report
-from profiler.simulation import simulate_responses
+from profiler.simulation import simulate_responses, simulated_evidence
 from profiler.store import Store
 from profiler.yamlsource import read_yaml_file
 
@@ -77,37 +77,6 @@ def simulated_candidates(questionnaire: Questionnaire, n: int, seed: int) -> lis
             style = "speeding, random answers"
         candidates.append(SimulatedCandidate(f"cand-{i + 1:03d}", row, seconds, style))
     return candidates
-
-
-def simulated_evidence(model_id: str, rng: np.random.Generator) -> dict:
-    """Plausible skill evidence for one candidate and job model (dated before ``AS_OF``)."""
-    def clip(x: float, lo: float, hi: float) -> float:
-        return float(min(max(x, lo), hi))
-
-    def ratings(mean: float) -> dict:
-        return {f"rater-{k}": int(clip(round(rng.normal(mean, 0.7)), 1, 5)) for k in (1, 2)}
-
-    if model_id == "customer-support":
-        return {
-            "email_work_sample": {"score": round(clip(rng.normal(60, 15), 0, 100)), "source": "work-sample platform",
-                                  "date": "2026-11-02"},
-            "interview_customer_focus": {"ratings": ratings(rng.normal(3.2, 0.6)), "source": "interview panel",
-                                         "date": "2026-11-05"},
-            "support_experience": {"years": round(clip(rng.gamma(1.2, 2.1), 0, 40), 1), "source": "CV",
-                                   "date": "2026-10-28"},
-        }
-    return {
-        "coding_work_sample": {"score": round(clip(rng.normal(55, 18), 0, 100)), "source": "take-home review",
-                               "date": "2026-11-03"},
-        "interview_system_design": {"ratings": ratings(rng.normal(3.0, 0.7)), "source": "interview panel",
-                                    "date": "2026-11-06"},
-        "reasoning_test": {"score": round(clip(rng.normal(22, 7), 0, 40)), "source": "test publisher",
-                           "date": "2026-11-01"},
-        "engineering_experience": {"years": round(clip(rng.gamma(1.5, 2.7), 0, 45), 1), "source": "CV",
-                                   "date": "2026-10-28"},
-        "cloud_certification": {"held": bool(rng.random() < 0.3), "expires": "2028-06-30",
-                                "source": "certificate", "date": "2026-02-11"},
-    }
 
 
 def administer(store: Store, questionnaire: Questionnaire, person: SimulatedCandidate) -> Session:

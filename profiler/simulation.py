@@ -121,3 +121,35 @@ def _to_answers(fmt, latent: np.ndarray) -> np.ndarray:
         scaled = fmt.min + (fmt.max - fmt.min) * stats.norm.cdf(latent)
         return np.round(scaled) if fmt.integer else scaled
     return (latent > 0).astype(float)
+
+
+def simulated_evidence(model_id: str, rng: np.random.Generator) -> dict:
+    """Plausible skill evidence for one candidate and one of the bundled job models (``customer-support``,
+    ``software-engineer``), dated in October and November 2026: assess it as of a day after that."""
+    def clip(x: float, lo: float, hi: float) -> float:
+        return float(min(max(x, lo), hi))
+
+    def ratings(mean: float) -> dict:
+        return {f"rater-{k}": int(clip(round(rng.normal(mean, 0.7)), 1, 5)) for k in (1, 2)}
+
+    if model_id == "customer-support":
+        return {
+            "email_work_sample": {"score": round(clip(rng.normal(60, 15), 0, 100)), "source": "work-sample platform",
+                                  "date": "2026-11-02"},
+            "interview_customer_focus": {"ratings": ratings(rng.normal(3.2, 0.6)), "source": "interview panel",
+                                         "date": "2026-11-05"},
+            "support_experience": {"years": round(clip(rng.gamma(1.2, 2.1), 0, 40), 1), "source": "CV",
+                                   "date": "2026-10-28"},
+        }
+    return {
+        "coding_work_sample": {"score": round(clip(rng.normal(55, 18), 0, 100)), "source": "take-home review",
+                               "date": "2026-11-03"},
+        "interview_system_design": {"ratings": ratings(rng.normal(3.0, 0.7)), "source": "interview panel",
+                                    "date": "2026-11-06"},
+        "reasoning_test": {"score": round(clip(rng.normal(22, 7), 0, 40)), "source": "test publisher",
+                           "date": "2026-11-01"},
+        "engineering_experience": {"years": round(clip(rng.gamma(1.5, 2.7), 0, 45), 1), "source": "CV",
+                                   "date": "2026-10-28"},
+        "cloud_certification": {"held": bool(rng.random() < 0.3), "expires": "2028-06-30",
+                                "source": "certificate", "date": "2026-02-11"},
+    }

@@ -39,7 +39,7 @@ EXPECTED = {
     "Recommendation", "JobModelInputError", "EvidenceError", "UndeclaredInputError", "ReferencePoint",
     "batch_explanation",
     "assess_candidate", "assess_candidates", "Assessment", "AssessmentError",
-    "Review", "ReviewError", "ModelControl", "ModelStoppedError", "ControlError", "oversight_figures",
+    "Review", "ReviewError", "ModelControl", "ModelStoppedError", "ControlError", "oversight_figures", "oversight_over_time",
     "recruiter_report", "candidate_report", "cohort_report", "fairness_report", "case_from_store", "cohort_from_store",
     "FactorModelError", "ValidityError",
     "JsonValueError", "StoredRecordError", "ModelSyntaxError", "ModelSpecificationError", "CFADataError",

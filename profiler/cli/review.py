@@ -13,12 +13,14 @@
 - ``review assign CONTEST --reviewer ID --actor ACTOR``: route an open contest to a second reviewer.
 - ``review confirm DECISION --reviewer ID --role ROLE [--note TEXT]``: a second person confirms an override
   (where the organisation asks for one; never its author).
+- ``review refuse DECISION --reviewer ID --role ROLE --reason TEXT``: a second person refuses to confirm an
+  override, saying why; the override does not stand and the recommendation waits for a new decision.
 - ``review figures [MODEL]``: decisions, override and "do not use" rates, times to decision and contests
   per reviewer and per job model; exits 1 when a reviewer is flagged for rubber-stamping or a contest is
   overdue.
 - ``review codes``: the reason codes in force.
 
-``show``, ``pending``, ``contest``, ``assign``, ``confirm``, ``figures`` and ``codes`` are reserved words: candidate
+``show``, ``pending``, ``contest``, ``assign``, ``confirm``, ``refuse``, ``figures`` and ``codes`` are reserved words: candidate
 ids are pseudonyms such as ``cand-0123abcd...``, never these.
 """
 
@@ -30,7 +32,7 @@ from datetime import UTC, date, datetime
 
 from profiler.cli._common import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, add_db_option, db_location
 
-ACTIONS = ("show", "pending", "contest", "assign", "confirm", "figures", "codes")
+ACTIONS = ("show", "pending", "contest", "assign", "confirm", "refuse", "figures", "codes")
 
 
 def register(commands) -> None:
@@ -38,7 +40,8 @@ def register(commands) -> None:
         "review", help="record a reviewer's decision, a contest, or show the review queue and oversight figures",
         description="Record a reviewer's decision on a candidate's recommendation: profiler review ID --decision "
         "accept|override|do-not-use ... Also: review show ID, review pending [MODEL], review contest ID ..., "
-        "review assign CONTEST ..., review figures [MODEL], review codes.")
+        "review assign CONTEST ..., review confirm DECISION ..., review refuse DECISION ..., review figures [MODEL], "
+        "review codes.")
     review.add_argument("target", metavar="ID|ACTION", help="candidate id, or one of: " + ", ".join(ACTIONS))
     review.add_argument("argument", metavar="ARG", nargs="?", help="the candidate id, contest id or job model id "
                         "the action needs")
@@ -48,7 +51,7 @@ def register(commands) -> None:
     decide.add_argument("--outcome", choices=["advance", "not-advance", "not_advance"],
                         help="the outcome chosen (required with override)")
     decide.add_argument("--reason", metavar="CODE", help="reason code (required with override and do-not-use; "
-                        "see: profiler review codes)")
+                        "see: profiler review codes); with review refuse, why the override is not confirmed")
     decide.add_argument("--note", metavar="TEXT", help="why, in words (required with override and do-not-use)")
     decide.add_argument("--reviewer", metavar="ID", help="who decides")
     decide.add_argument("--role", metavar="ROLE", help="the reviewer's role, e.g. hiring_manager")
@@ -88,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     action = args.target if args.target in ACTIONS else "decide"
     needs = {"show": "a candidate id", "contest": "a candidate id", "assign": "a contest id",
-             "confirm": "a decision id"}
+             "confirm": "a decision id", "refuse": "a decision id"}
     if action in needs and args.argument is None:
         return _usage(f"review {action} needs {needs[action]}")
     if action == "decide" and args.argument is not None:
@@ -96,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     with Store(db_location(args), create=False) as store:
         review = Review(store)
         return {"decide": _decide, "show": _show, "pending": _pending, "contest": _contest, "assign": _assign,
-                "confirm": _confirm, "figures": _figures, "codes": _codes}[action](review, args)
+                "confirm": _confirm, "refuse": _refuse, "figures": _figures, "codes": _codes}[action](review, args)
 
 
 def _decide(review, args) -> int:
@@ -179,16 +182,38 @@ def _assign(review, args) -> int:
     return EXIT_OK
 
 
-def _confirm(review, args) -> int:
+def _second_person(args, action: str, *needed: str) -> int | None:
+    """The decision id a confirmation or refusal is about, or None after a usage message."""
     try:
         decision_id = int(args.argument)
     except ValueError:
-        return _usage(f"review confirm takes a decision id (a number), got {args.argument!r}")
-    if args.reviewer is None or args.role is None:
-        return _usage("review confirm needs --reviewer ID and --role ROLE")
+        _usage(f"review {action} takes a decision id (a number), got {args.argument!r}")
+        return None
+    missing = [f"--{name} {name.upper()}" for name in ("reviewer", "role", *needed) if getattr(args, name) is None]
+    if missing:
+        _usage(f"review {action} needs {' and '.join(missing)}")
+        return None
+    return decision_id
+
+
+def _confirm(review, args) -> int:
+    decision_id = _second_person(args, "confirm")
+    if decision_id is None:
+        return EXIT_USAGE
     confirmation = review.confirm(decision_id, reviewer=args.reviewer, role=args.role, note=args.note)
     print(f"decision {confirmation.decision_id} by {confirmation.decided_by} confirmed by "
           f"{confirmation.confirmed_by} ({confirmation.role}); record {confirmation.id}")
+    return EXIT_OK
+
+
+def _refuse(review, args) -> int:
+    decision_id = _second_person(args, "refuse", "reason")
+    if decision_id is None:
+        return EXIT_USAGE
+    refusal = review.refuse_confirmation(decision_id, reviewer=args.reviewer, role=args.role, reason=args.reason)
+    print(f"decision {refusal.decision_id} by {refusal.decided_by} not confirmed: {refusal.refused_by} "
+          f"({refusal.role}) refused ({refusal.reason}); record {refusal.id}; recommendation "
+          f"{refusal.recommendation_id} waits for a new decision")
     return EXIT_OK
 
 

@@ -5,6 +5,7 @@
   ``--host``/``--port`` to change it. The secret key that signs links comes from ``PROFILER_SECRET_KEY`` or
   the file ``--secret-file`` (created on first use; keep it: a new key invalidates every link).
 - ``profiler serve --demo`` starts on a fresh SQLite store in a temporary folder with seeded invitations,
+  staff accounts of every role for the workspace (random passwords printed once) and simulated cases,
   and prints their links and a key for the vendors' API.
 
 Needs the web extra: ``pip install 'profiler-psychometrics[web]'``.
@@ -45,7 +46,7 @@ def register(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from profiler.web.demo import demo_client, seed_demo
+        from profiler.web.demo import demo_client, seed_cases, seed_demo, seed_staff
         from profiler.web.server import serve
         from profiler.web.settings import WebSettings
     except ImportError as exc:
@@ -76,6 +77,13 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {link.description}:\n    {link.url}", flush=True)
             print(f"The vendors' API (every scope): curl -H 'Authorization: Bearer {demo_client(store)}' "
                   f"{base}/api/v1/job-models", flush=True)
+            accounts = seed_staff(store, organisation.name)
+            cases = seed_cases(store)
+            print(f"The staff workspace: {base}/w ({cases} simulated candidates wait in the review queue; overrides "
+                  "wait for a second person). Accounts of this run (the passwords are made for it and shown once):",
+                  flush=True)
+            for account in accounts:
+                print(f"  {account.username:<15} {account.role:<15} {account.password}", flush=True)
         serve(store, key, settings, host=args.host, port=args.port, log_level=args.log_level)
     return EXIT_OK
 

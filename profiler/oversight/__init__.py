@@ -49,6 +49,7 @@ from profiler.oversight.review import (
     configure_review,
     override_rates_by_group,
     oversight_figures,
+    oversight_over_time,
     review_settings,
 )
 
@@ -89,6 +90,7 @@ __all__ = [
     "export_candidate",
     "override_rates_by_group",
     "oversight_figures",
+    "oversight_over_time",
     "purge_expired",
     "review_settings",
 ]

@@ -54,9 +54,12 @@ def decision_record(decision: Any, reason_codes: dict[str, str] | None = None) -
 
 
 def review_status(review: Any, recommendation_id: int, candidate: str) -> ReviewStatus:
-    """The first decision on one recorded recommendation and the contests of it (through ``review``)."""
+    """The first decision that stands on one recorded recommendation (an override a second person refused to
+    confirm does not) and the contests of it (through ``review``)."""
     codes = review.reason_codes
-    first = [d for d in review.decisions(candidate) if d.stage == "first" and d.recommendation_id == recommendation_id]
+    refused = {r.decision_id for r in review.refusals(candidate)}
+    first = [d for d in review.decisions(candidate)
+             if d.stage == "first" and d.recommendation_id == recommendation_id and d.id not in refused]
     decision = first[-1] if first else None
     contests = []
     if decision is not None:
@@ -171,8 +174,9 @@ def cohort_from_store(store: Any, job_model: Any) -> Cohort:
         raise ReportError(f"no recommendation is recorded for job model {model_id!r} in {store.name}")
     codes = review.reason_codes
     first: dict[int, Any] = {}
+    refused = {r.decision_id for r in review.refusals()}
     for d in review.decisions():
-        if d.stage == "first":
+        if d.stage == "first" and d.id not in refused:
             first[d.recommendation_id] = d
     contests: dict[int, list[Any]] = {}
     for c in review.contests():

@@ -19,6 +19,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -94,10 +95,14 @@ def read_group_labels(path: str | Path) -> tuple[pd.DataFrame, str]:
     return labels, f"file {path.name} ({sha256_bytes(data)})"
 
 
-def run_fairness_audit(
+def recorded_versions(store: Store, job_model: str) -> list[str]:
+    """The versions of ``job_model`` that produced a recorded recommendation, in the order first recorded."""
+    return list(dict.fromkeys(r.job_model_version for r in Review(store).recommendations(job_model=job_model)))
+
+
+def compute_fairness_audit(
     store: Store,
     job_model: str,
-    out_dir: Path,
     *,
     actor: str,
     groups: pd.DataFrame | None = None,
@@ -108,7 +113,68 @@ def run_fairness_audit(
     first_used: dt.date | None = None,
     auditor: str | None = None,
     version: str | None = None,
+    purpose: str | None = None,
+) -> FairnessAudit:
+    """The figures of a fairness audit of ``job_model``'s recorded recommendations, written nowhere.
+
+    The parameters are those of :func:`run_fairness_audit` (which writes and logs the audit from this), and
+    ``purpose``: what the read of the demographics vault is logged as (default: "fairness audit of job model
+    ID"). Reading the vault is logged even though nothing else is: the workspace shows an audit this way.
+
+    Raises
+    ------
+    FairnessAuditError
+        No recommendation of that model (version), or no group label for any of its candidates.
+    """
+    audit_date = audit_date or dt.date.today()
+    review = Review(store)
+    recorded = review.recommendations(job_model=job_model)
+    if not recorded:
+        raise FairnessAuditError(f"no recommendation is recorded for job model {job_model!r} in {store.name}")
+    version = version or recorded[-1].job_model_version
+    versions = sorted({r.job_model_version for r in recorded})
+    recorded = [r for r in recorded if r.job_model_version == version]
+    if not recorded:
+        raise FairnessAuditError(f"no recommendation of {job_model} version {version!r} is recorded; recorded "
+                                 f"versions: {', '.join(versions)}")
+    latest = {r.candidate: r for r in recorded}  # oldest first: each candidate's latest recommendation stays
+    rows = {}
+    for candidate, r in latest.items():
+        current = review_status(review, r.id, candidate).current
+        rows[candidate] = {"band": r.band, "score": r.score,
+                           "outcome": None if current is None else current.outcome}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    if groups is None:
+        purpose = purpose or f"fairness audit of job model {job_model}"
+        groups = DemographicsVault(store).read(actor=actor, purpose=purpose, candidates=list(frame.index))
+        groups_source = "the store's demographics vault (self-reported categories; the read is logged)"
+    if groups.shape[1] == 0:
+        raise FairnessAuditError("no group labels: give them explicitly or record demographics in the store")
+    labelled = frame.index.intersection(groups.index)
+    if len(labelled) == 0:
+        raise FairnessAuditError(f"none of the {len(frame)} candidates assessed with {job_model} {version} has a "
+                                 f"group label (the labels name {len(groups)} other candidates)")
+    newest = recorded[-1]
+    first, last = min(r.recorded_at for r in recorded), max(r.recorded_at for r in recorded)
+    summary = AuditSummary(
+        audit_date=audit_date,
+        data_source=(f"profiler store {store.name}: the latest recommendation of each of {len(frame)} candidates "
+                     f"assessed with job model {job_model}, recorded {first:%Y-%m-%d} to {last:%Y-%m-%d}"),
+        data_kind=data_kind, data_reason=data_reason, job_model_id=job_model,
+        job_model_version=newest.job_model_version, job_model_hash=newest.job_model_hash,
+        groups_source=groups_source or "group labels given by the caller", first_used=first_used or first.date(),
+        auditor=auditor)
+    return fairness_audit(frame, groups, summary)
+
+
+def run_fairness_audit(
+    store: Store,
+    job_model: str,
+    out_dir: Path,
+    *,
+    actor: str,
     render: Callable[[FairnessAudit], str],
+    **options: Any,
 ) -> FairnessAuditRun:
     """Audit the recorded recommendations of ``job_model`` for adverse impact and log the audit.
 
@@ -132,6 +198,9 @@ def run_fairness_audit(
         The job-model version audited (an audit covers one version); default: the newest one recorded.
     render : callable
         The audit as an HTML page (:func:`profiler.reports.fairness_report`).
+    **options
+        ``groups``, ``groups_source``, ``audit_date``, ``data_kind``, ``data_reason``, ``first_used``, ``auditor``,
+        ``version``, ``purpose``: as described here and in :func:`compute_fairness_audit`.
 
     Raises
     ------
@@ -139,46 +208,10 @@ def run_fairness_audit(
         No recommendation of that model (version), or no group label for any of its candidates. Nothing is
         written or logged then; an earlier audit's files are never overwritten.
     """
-    audit_date = audit_date or dt.date.today()
-    review = Review(store)
-    recorded = review.recommendations(job_model=job_model)
-    if not recorded:
-        raise FairnessAuditError(f"no recommendation is recorded for job model {job_model!r} in {store.name}")
-    version = version or recorded[-1].job_model_version
-    versions = sorted({r.job_model_version for r in recorded})
-    recorded = [r for r in recorded if r.job_model_version == version]
-    if not recorded:
-        raise FairnessAuditError(f"no recommendation of {job_model} version {version!r} is recorded; recorded "
-                                 f"versions: {', '.join(versions)}")
-    latest = {r.candidate: r for r in recorded}  # oldest first: each candidate's latest recommendation stays
-    rows = {}
-    for candidate, r in latest.items():
-        current = review_status(review, r.id, candidate).current
-        rows[candidate] = {"band": r.band, "score": r.score,
-                           "outcome": None if current is None else current.outcome}
-    frame = pd.DataFrame.from_dict(rows, orient="index")
-    if groups is None:
-        groups = DemographicsVault(store).read(actor=actor, purpose=f"fairness audit of job model {job_model}",
-                                               candidates=list(frame.index))
-        groups_source = "the store's demographics vault (self-reported categories; the read is logged)"
-    if groups.shape[1] == 0:
-        raise FairnessAuditError("no group labels: give them explicitly or record demographics in the store")
-    labelled = frame.index.intersection(groups.index)
-    if len(labelled) == 0:
-        raise FairnessAuditError(f"none of the {len(frame)} candidates assessed with {job_model} {version} has a "
-                                 f"group label (the labels name {len(groups)} other candidates)")
-    newest = recorded[-1]
-    first, last = min(r.recorded_at for r in recorded), max(r.recorded_at for r in recorded)
-    summary = AuditSummary(
-        audit_date=audit_date,
-        data_source=(f"profiler store {store.name}: the latest recommendation of each of {len(frame)} candidates "
-                     f"assessed with job model {job_model}, recorded {first:%Y-%m-%d} to {last:%Y-%m-%d}"),
-        data_kind=data_kind, data_reason=data_reason, job_model_id=job_model,
-        job_model_version=newest.job_model_version, job_model_hash=newest.job_model_hash,
-        groups_source=groups_source or "group labels given by the caller", first_used=first_used or first.date(),
-        auditor=auditor)
     # Everything is computed before anything is written: a failing audit leaves no files and no log entry.
-    audit = fairness_audit(frame, groups, summary)
+    audit = compute_fairness_audit(store, job_model, actor=actor, **options)
+    summary = audit.summary
+    version, audit_date = summary.job_model_version, summary.audit_date
     html = render(audit)
     figures = json.dumps(audit.to_dict(), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
     html_digest, json_digest = sha256_text(html), sha256_text(figures)
@@ -190,11 +223,12 @@ def run_fairness_audit(
     _write_new(html_path, html)
     _write_new(json_path, figures)
     entry = AuditLog(store).append(AuditEvent.AUDIT, StoredFairnessAudit(
-        audit="fairness", job_model_id=job_model, job_model_version=newest.job_model_version,
-        job_model_hash=newest.job_model_hash, audit_date=audit_date.isoformat(), candidates=len(frame),
-        data_kind=data_kind, groups_source=summary.groups_source, minimum_impact_ratios=minimum,
+        audit="fairness", job_model_id=job_model, job_model_version=version,
+        job_model_hash=summary.job_model_hash, audit_date=audit_date.isoformat(), candidates=audit.n,
+        data_kind=summary.data_kind, groups_source=summary.groups_source, minimum_impact_ratios=minimum,
         html_sha256=html_digest, json_sha256=json_digest).payload(), actor=actor)
-    return FairnessAuditRun(html_path, json_path, entry.seq, len(frame), minimum)
+    return FairnessAuditRun(html_path, json_path, entry.seq, audit.n, minimum)
 
 
-__all__ = ["FairnessAuditError", "FairnessAuditRun", "read_group_labels", "run_fairness_audit"]
+__all__ = ["FairnessAuditError", "FairnessAuditRun", "compute_fairness_audit", "read_group_labels", "recorded_versions",
+           "run_fairness_audit"]

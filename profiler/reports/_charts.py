@@ -297,6 +297,42 @@ def impact_ratios(name: str, rows: Sequence[dict[str, Any]], *, title: str) -> M
         return svg_of(fig, name, title, wide=True)
 
 
+# Distinct by colour and by marker, so that no line is told apart by colour alone.
+SERIES_STYLES = (("#3a5a8c", "o"), ("#b4553e", "s"), ("#2f7d6d", "^"), ("#7a5410", "D"), ("#6b3f8c", "v"),
+                 ("#1f2933", "P"), ("#8a6d1e", "X"), ("#52606d", "*"))
+
+
+def rates_over_time(name: str, periods: Sequence[str], series: dict[str, Sequence[float | None]], *,
+                    title: str, ylabel: str) -> Markup:
+    """Rates (0..1) per period as lines, one per series, on a 0-100% axis.
+
+    ``periods`` are the x labels in order; each series has one value per period (None or NaN where it has
+    none: the line breaks there). Series are told apart by colour and marker, and named in the legend.
+    """
+    n = len(periods)
+    with _rc():
+        fig = _figure(6.4, 2.5)
+        ax = fig.add_axes((0.09, 0.3, 0.62, 0.62))
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlim(-0.4, max(n - 1, 0) + 0.4)
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0%", "25%", "50%", "75%", "100%"])
+        ax.grid(axis="y", color=GRID, linewidth=0.6, zorder=0)
+        for i, (label, values) in enumerate(series.items()):
+            colour, marker = SERIES_STYLES[i % len(SERIES_STYLES)]
+            ys = [math.nan if v is None else float(v) for v in values]
+            ax.plot(range(n), ys, color=colour, marker=marker, markersize=4, linewidth=1.1, label=_wrap(label, 24),
+                    zorder=3)
+        step = max(1, math.ceil(n / 8))  # at most about eight labels under the axis
+        ax.set_xticks(range(0, n, step), [periods[i] for i in range(0, n, step)])
+        ax.tick_params(axis="x", labelsize=6.5, rotation=0)
+        ax.tick_params(axis="y", labelsize=6.5)
+        ax.set_ylabel(ylabel, fontsize=7)
+        _clean_axes(ax, left=True)
+        if series:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=6.5, frameon=False)
+        return svg_of(fig, name, title, wide=True)
+
+
 def scree(name: str, observed: Sequence[float], simulated: Sequence[float], declared: int) -> Markup:
     """Parallel analysis: observed eigenvalues (reduced matrix) against those of random data, the declared count marked."""
     k = range(1, len(observed) + 1)

@@ -100,6 +100,34 @@ def _norm_rows(tables: Sequence[NormTable]) -> list[dict[str, Any]]:
              "rules": [r for r in t.sample.rules if r.rows]} for t in tables]
 
 
+def manual_context(questionnaire: Questionnaire, report: CalibrationReport | None = None, *,
+                   norms: Sequence[NormTable] = (), prepared: dt.date | None = None) -> dict[str, Any]:
+    """What the manual's template shows, for the manual as a page or inside another (the workspace's); the
+    parameters are those of :func:`technical_manual`, which renders it."""
+    if report is not None:
+        report.check_applies_to(questionnaire)
+    for table in norms:
+        table.check_applies_to(questionnaire)
+    q = questionnaire
+    dimensionality = report.dimensionality if report is not None else {}
+    pa = dimensionality.get("parallel_analysis")
+    scree = (_charts.scree("manual-scree", pa["observed"], pa["simulated"], dimensionality["declared_factors"])
+             if pa else None)
+    items = report.items if report is not None else {}
+    translation = report.translation if report is not None else {}
+    languages = [{"code": code, "status": info.status, "note": info.note,
+                  "missing": sum(code not in item.text for item in q.items)}
+                 for code, info in q.spec.languages.items()]
+    return dict(
+        title=f"Technical manual: {q.title()}", q=q, report=report, prepared=prepared,
+        scales=_scales(q), formats=_formats(q), languages=languages, reliability=_reliability_rows(report),
+        fit=_fit_rows(report), declared_fit=_fit_rows(report, "declared"), norm_rows=_norm_rows(norms), dimensionality=dimensionality, scree=scree,
+        items=items, translation=translation, validity=report.validity if report is not None else {},
+        structure=report.structure if report is not None else {},
+        validity_items=[i for i in q.items if i.validity is not None], rules=q.spec.validity_rules,
+        reliability_bands=RELIABILITY_BANDS[:-1], norm_bands=NORM_N_BANDS[:-1], fit_conventions=FIT_CONVENTIONS)
+
+
 def technical_manual(questionnaire: Questionnaire, report: CalibrationReport | None = None, *,
                      norms: Sequence[NormTable] = (), prepared: dt.date | None = None) -> str:
     """The technical manual as HTML.
@@ -115,28 +143,7 @@ def technical_manual(questionnaire: Questionnaire, report: CalibrationReport | N
     prepared : date, optional
         The date printed on the manual.
     """
-    if report is not None:
-        report.check_applies_to(questionnaire)
-    for table in norms:
-        table.check_applies_to(questionnaire)
-    q = questionnaire
-    dimensionality = report.dimensionality if report is not None else {}
-    pa = dimensionality.get("parallel_analysis")
-    scree = (_charts.scree("manual-scree", pa["observed"], pa["simulated"], dimensionality["declared_factors"])
-             if pa else None)
-    items = report.items if report is not None else {}
-    translation = report.translation if report is not None else {}
-    languages = [{"code": code, "status": info.status, "note": info.note,
-                  "missing": sum(code not in item.text for item in q.items)}
-                 for code, info in q.spec.languages.items()]
-    return render(
-        "manual.html", title=f"Technical manual: {q.title()}", q=q, report=report, prepared=prepared,
-        scales=_scales(q), formats=_formats(q), languages=languages, reliability=_reliability_rows(report),
-        fit=_fit_rows(report), declared_fit=_fit_rows(report, "declared"), norm_rows=_norm_rows(norms), dimensionality=dimensionality, scree=scree,
-        items=items, translation=translation, validity=report.validity if report is not None else {},
-        structure=report.structure if report is not None else {},
-        validity_items=[i for i in q.items if i.validity is not None], rules=q.spec.validity_rules,
-        reliability_bands=RELIABILITY_BANDS[:-1], norm_bands=NORM_N_BANDS[:-1], fit_conventions=FIT_CONVENTIONS)
+    return render("manual.html", **manual_context(questionnaire, report, norms=norms, prepared=prepared))
 
 
 def write_manual(questionnaire: Questionnaire, out: str | Path, *, calibration: str | Path | None = None,
@@ -161,4 +168,4 @@ def calibrate_and_document(questionnaire: Questionnaire, data: str | Path, folde
     return run, record_file(run, "manual.html", html)
 
 
-__all__ = ["calibrate_and_document", "technical_manual", "write_manual"]
+__all__ = ["calibrate_and_document", "manual_context", "technical_manual", "write_manual"]

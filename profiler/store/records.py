@@ -316,6 +316,19 @@ class StoredConfirmation(StoredRecord):
     confirmed_at: Moment
 
 
+class StoredConfirmationRefusal(StoredRecord):
+    """A second person's refusal to confirm an override, with the reason: the override does not stand."""
+
+    KIND: ClassVar[str] = "decision_confirmation_refusal"
+    decision: RecordRef
+    recommendation: RecordRef
+    decided_by: str
+    refused_by: str
+    role: str
+    reason: str
+    refused_at: Moment
+
+
 # Log payloads -----------------------------------------------------------------------------------------------
 def _version_zero(p: dict[str, Any]) -> dict[str, Any]:
     return {**p, "schema_version": 1}
@@ -456,7 +469,7 @@ class StoredBatchRun(StoredRecord):
 
 CASE_RECORDS: dict[str, type[StoredRecord]] = {cls.KIND: cls for cls in (
     StoredInputs, StoredValidity, StoredProfile, StoredContributions, StoredRecommendation, StoredDecision,
-    StoredContest, StoredContestAssignment, StoredConfirmation)}
+    StoredContest, StoredContestAssignment, StoredConfirmation, StoredConfirmationRefusal)}
 LOG_RECORDS: dict[str, type[StoredRecord]] = {cls.KIND: cls for cls in (
     StoredReviewRequest, StoredModelStop, StoredModelResume, StoredFairnessAudit, StoredInvitation,
     StoredBatchRun)}
@@ -557,6 +570,7 @@ __all__ = [
     "RecordRef",
     "StoredBatchRun",
     "StoredConsent",
+    "StoredConfirmationRefusal",
     "StoredContest",
     "StoredContestAssignment",
     "StoredContributions",

@@ -406,6 +406,37 @@ def test_figures_by_hand(constructed):
     assert "33.3%" in text and "no reviewer flagged" in text
 
 
+def test_rates_over_time_by_hand(constructed):
+    from profiler.oversight import oversight_over_time
+
+    decisions, contests = constructed
+    # T0 is Monday 2 March 2026: ann's first two decisions stay in March, her override and "do not use" move to
+    # Thursday 2 April (+ 31 days); ben's stay in March (week of 2 March) except his last (also 2 April).
+    later = decisions["id"].isin([3, 4, 7])
+    decisions.loc[later, "decided_at"] = decisions.loc[later, "decided_at"] + timedelta(days=31)
+    months = oversight_over_time(decisions, contests, by="reviewer", period="month")
+    rows = {(r.reviewer, r.period): r for r in months.itertuples(index=False)}
+    assert list(rows) == [("ann", "2026-03"), ("ann", "2026-04"), ("ben", "2026-03"), ("ben", "2026-04")]
+    march, april = rows[("ann", "2026-03")], rows[("ann", "2026-04")]
+    assert (march.decisions, march.accepted, march.overridden, march.override_rate) == (2, 2, 0, 0.0)
+    # April: one override of a definite band, one "do not use": 1 / (0 + 1); decision 3 was contested.
+    assert (april.decisions, april.overridden, april.override_rate, april.contested, april.contest_rate) == (
+        2, 1, 1.0, 1, 0.5)
+    ben_april = rows[("ben", "2026-04")]
+    assert (ben_april.decisions, ben_april.contested, ben_april.contest_rate) == (1, 1, 1.0)
+    # ben's March: a review-band choice (no override) and an accept: 0 / 1.
+    assert rows[("ben", "2026-03")].override_rate == 0.0 and rows[("ben", "2026-03")].contested == 0
+    models = oversight_over_time(decisions, contests, by="job_model_id", period="week")
+    assert [(r.job_model_id, r.period, r.decisions) for r in models.itertuples(index=False)] == [
+        (MODEL, "2026-03-02", 4), (MODEL, "2026-03-30", 3)]  # weeks start on Monday
+    assert str(models["start"].iloc[0]) == "2026-03-02"
+    assert oversight_over_time(decisions[decisions["stage"] == "none"], contests).empty
+    with pytest.raises(ReviewError, match="period is one of"):
+        oversight_over_time(decisions, contests, period="fortnight")
+    with pytest.raises(ReviewError, match="by 'reviewer' or 'job_model_id'"):
+        oversight_over_time(decisions, contests, by="candidate")
+
+
 @pytest.mark.parametrize(("accepts", "overrides", "rule", "flagged"), [
     (50, 0, RubberStampRule(), True),  # 50 definite decisions, never an override
     (49, 0, RubberStampRule(), False),  # too few decisions to say
@@ -564,3 +595,48 @@ def test_an_override_is_confirmed_by_a_second_person_only(store, store_location,
     [entry] = _entries(store, "review.confirmed")
     assert entry.actor == "reviewer:asmith" and entry.payload["decision_hash"] == over.payload_hash
     assert review.awaiting_confirmation() == [] and AuditLog(store).verify().ok
+
+
+def test_a_second_person_refuses_to_confirm_an_override_and_the_case_is_decided_again(store, store_location, clock,
+                                                                                     capsys):
+    from profiler.pipeline.cases import review_status
+
+    rec = _recommend(store, "cand-a", "not_advance")
+    review = Review(store, clock=clock)
+    over = review.decide(rec, "override", outcome="advance", reason="job_related_evidence", note="work sample",
+                         reviewer="jdoe", role="hiring_manager")
+    assert rec not in [r.id for r in review.pending()]
+    with pytest.raises(ReviewError, match="needs a reason"):
+        review.refuse_confirmation(over.id, reviewer="asmith", role="recruiter", reason="  ")
+    with pytest.raises(ReviewError, match="jdoe made decision .*: a second person confirms or refuses it"):
+        review.refuse_confirmation(over.id, reviewer="jdoe", role="hiring_manager", reason="no")
+    db = store_location
+    assert main(["review", "refuse", str(over.id), "--reviewer", "asmith", "--role", "recruiter", "--db", db]) == 2
+    assert "review refuse needs --reason REASON" in capsys.readouterr().err
+    assert main(["review", "refuse", str(over.id), "--reviewer", "asmith", "--role", "recruiter", "--reason",
+                 "the work sample predates the job analysis", "--db", db]) == 0
+    assert f"decision {over.id} by jdoe not confirmed: asmith (recruiter) refused" in capsys.readouterr().out
+    [refusal] = review.refusals("cand-a")
+    assert (refusal.decision_id, refusal.decided_by, refusal.refused_by, refusal.reason) == (
+        over.id, "jdoe", "asmith", "the work sample predates the job analysis")
+    [entry] = _entries(store, "review.confirmation_refused")
+    assert entry.actor == "reviewer:asmith" and entry.candidate == "cand-a"
+    assert (entry.payload["decision"], entry.payload["decision_hash"], entry.payload["reason"]) == (
+        over.id, over.payload_hash, "the work sample predates the job analysis")
+    # The override does not stand: out of the confirmations queue, back in the review queue, not contestable.
+    assert review.awaiting_confirmation() == [] and rec in [r.id for r in review.pending()]
+    assert review_status(review, rec, "cand-a").decision is None
+    for attempt, message in ((lambda: review.confirm(over.id, reviewer="lee", role="recruiter"), "cannot be confirmed"),
+                             (lambda: review.contest(over.id, received_by="hr:kim"), "cannot be contested"),
+                             (lambda: review.refuse_confirmation(over.id, reviewer="lee", role="recruiter",
+                                                                 reason="again"), "cannot be refused")):
+        with pytest.raises(ReviewError, match=message):
+            attempt()
+    with pytest.raises(ReviewError, match="no decision has been recorded"):
+        review.latest_decision("cand-a")
+    again = review.decide(rec, "accept", reviewer="lee", role="recruiter")
+    assert review_status(review, rec, "cand-a").decision.reviewer == "lee"
+    assert review.latest_decision("cand-a").id == again.id and review.pending() == []
+    with pytest.raises(ReviewError, match="was decided already"):
+        review.decide(rec, "accept", reviewer="kim", role="recruiter")
+    assert AuditLog(store).verify().ok

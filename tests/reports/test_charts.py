@@ -26,6 +26,9 @@ def charts() -> dict[str, str]:
              "reference": False},
             {"category": "male", "impact_ratio": 1.0, "ratio_ci_lower": None, "ratio_ci_upper": None,
              "reference": True}], title="Impact ratios"),
+        "over-time": _charts.rates_over_time("t", ["2026-01", "2026-02", "2026-03"],
+                                             {"kim": [0.1, None, 0.3], "lee": [0.0, 0.5, float("nan")]},
+                                             title="Override rate by month", ylabel="override rate"),
     }
 
 
@@ -38,7 +41,7 @@ def test_same_inputs_same_bytes(drawn):
     assert charts() == drawn
 
 
-@pytest.mark.parametrize("name", ["waterfall", "sten", "sten-empty", "score", "cohort", "ratios"])
+@pytest.mark.parametrize("name", ["waterfall", "sten", "sten-empty", "score", "cohort", "ratios", "over-time"])
 def test_svg_is_fit_for_inlining(drawn, name):
     svg = str(drawn[name])
     assert svg.startswith("<svg ") and svg.rstrip().endswith("</svg>")
@@ -70,3 +73,11 @@ def test_chart_names_are_checked():
 
     with pytest.raises(ValueError, match="chart name"):
         _charts.svg_of(Figure(), "Bad Name", "t")
+
+
+def test_lines_over_time_are_named_in_the_legend_and_told_apart_by_marker(drawn):
+    svg = str(drawn["over-time"])
+    assert ">kim<" in svg and ">lee<" in svg and ">2026-02<" in svg
+    assert "Override rate by month" in svg
+    markers = re.findall(r'<path id="t-(m[0-9a-f]+)"', svg)
+    assert len(set(markers)) >= 2  # a circle for one reviewer, a square for the other

@@ -69,6 +69,10 @@ def _fill(path, folder):
         first = review.decide(review.pending()[0].id, "override", outcome="not_advance", reason="other",
                               note="checked by hand", reviewer="jdoe", role="hiring_manager")
         review.confirm(first.id, reviewer="lee", role="recruiter", note="agreed")
+        pending = review.pending()[0]
+        other = review.decide(pending.id, "override", reason="other", note="second look", reviewer="jdoe",
+                              role="hiring_manager", outcome="not_advance" if pending.band == "advance" else "advance")
+        review.refuse_confirmation(other.id, reviewer="lee", role="recruiter", reason="not job-related")
         contest = review.contest(first.id, received_by="hr:kim", statement="please look again")
         review.assign(contest.id, "asmith", actor="hr:kim")
         review.decide_contest(contest.id, "do_not_use", reason="data_error", note="wrong work sample",
@@ -149,7 +153,7 @@ def _as_version_zero(kind: str, payload: dict) -> dict:
 def test_payloads_of_older_versions_are_upgraded_when_read(filled):
     for row in _rows(filled):
         if 0 not in CASE_RECORDS[row.kind].UPGRADES:  # a kind born versioned has no older payloads
-            assert row.kind == "decision_confirmation"
+            assert row.kind in ("decision_confirmation", "decision_confirmation_refusal")
             continue
         current = json.loads(row.payload)
         old = _as_version_zero(row.kind, current)

@@ -38,7 +38,7 @@ and flags rubber-stamping (:class:`RubberStampRule`). :func:`override_rates_by_g
 per group of candidates from demographics the caller passes in; nothing here reads them from the store.
 """
 
-from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation
+from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation, Refusal
 from profiler.oversight.review.figures import (
     CONTEST_COLUMNS,
     DECISION_COLUMNS,
@@ -47,6 +47,7 @@ from profiler.oversight.review.figures import (
     OversightFigures,
     override_rates_by_group,
     oversight_figures,
+    oversight_over_time,
 )
 from profiler.oversight.review.rules import (
     BANDS,
@@ -64,6 +65,7 @@ from profiler.oversight.review.service import (
     CONFIRMED_EVENT,
     CONTESTED_EVENT,
     QUEUED_EVENT,
+    REFUSED_EVENT,
     SETTINGS_EVENT,
     Review,
     configure_review,
@@ -83,6 +85,7 @@ __all__ = [
     "MODEL_FIGURES",
     "OUTCOMES",
     "QUEUED_EVENT",
+    "REFUSED_EVENT",
     "REVIEWER_FIGURES",
     "SETTINGS_EVENT",
     "Confirmation",
@@ -90,6 +93,7 @@ __all__ = [
     "Decision",
     "OversightFigures",
     "RecordedRecommendation",
+    "Refusal",
     "Review",
     "ReviewError",
     "ReviewSettings",
@@ -97,6 +101,7 @@ __all__ = [
     "check_reason_codes",
     "configure_review",
     "oversight_figures",
+    "oversight_over_time",
     "override_rates_by_group",
     "review_settings",
 ]

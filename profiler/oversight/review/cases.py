@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from profiler.store.records import StoredConfirmation, StoredContest, StoredDecision, StoredRecommendation
+from profiler.store.records import (
+    StoredConfirmation,
+    StoredConfirmationRefusal,
+    StoredContest,
+    StoredDecision,
+    StoredRecommendation,
+)
 
 
 @dataclass(frozen=True)
@@ -194,4 +200,26 @@ class Confirmation:
                    confirmed_at=record.confirmed_at)
 
 
-__all__ = ["Confirmation", "Contest", "Decision", "RecordedRecommendation"]
+@dataclass(frozen=True)
+class Refusal:
+    """A second person's refusal to confirm an override (decision ``decision_id``), with the reason; the
+    override then does not stand and the recommendation waits for a decision again."""
+
+    id: int
+    candidate: str
+    decision_id: int
+    recommendation_id: int
+    decided_by: str
+    refused_by: str
+    role: str
+    reason: str
+    refused_at: datetime
+
+    @classmethod
+    def from_record(cls, record: StoredConfirmationRefusal, *, id: int, candidate: str) -> Refusal:
+        return cls(id=id, candidate=candidate, decision_id=record.decision.record,
+                   recommendation_id=record.recommendation.record, decided_by=record.decided_by,
+                   refused_by=record.refused_by, role=record.role, reason=record.reason, refused_at=record.refused_at)
+
+
+__all__ = ["Confirmation", "Contest", "Decision", "RecordedRecommendation", "Refusal"]

@@ -180,6 +180,58 @@ def oversight_figures(decisions: pd.DataFrame, contests: pd.DataFrame | None = N
     return OversightFigures(by_reviewer, by_model, rule, warnings)
 
 
+PERIODS = {"month": "M", "week": "W-SUN", "quarter": "Q"}  # pandas period aliases; weeks run Monday to Sunday
+TIME_FIGURES = ("decisions", "accepted", "overridden", "override_rate", "contested", "contest_rate")
+
+
+def oversight_over_time(decisions: pd.DataFrame, contests: pd.DataFrame | None = None, *, by: str = "reviewer",
+                        period: str = "month") -> pd.DataFrame:
+    """Override and contest rates per reviewer (or job model) and calendar period of the decision.
+
+    Parameters
+    ----------
+    decisions, contests : DataFrame
+        As for :func:`oversight_figures` (``Review.decision_frame()``, ``Review.contest_frame()``).
+    by : {"reviewer", "job_model_id"}
+        Who the rows are about: the first reviewer, or the job model (all its versions).
+    period : {"month", "week", "quarter"}
+        The period a decision falls in, by its ``decided_at`` in UTC.
+
+    Returns
+    -------
+    DataFrame
+        One row per (``by``, period) with at least one first-line decision, in order, with columns ``by``,
+        ``period`` (``2026-03``; a week as its Monday, ``2026-03-02``; ``2026Q1``), ``start`` (the period's
+        first day) and :data:`TIME_FIGURES`: ``override_rate = overridden / (accepted + overridden)`` as in
+        :func:`oversight_figures` (NaN without a definite recommendation acted on), ``contested`` the
+        period's decisions a candidate contested (whenever the contest was filed), and ``contest_rate =
+        contested / decisions``.
+    """
+    import pandas as pd
+
+    if by not in ("reviewer", "job_model_id"):
+        raise ReviewError(f"oversight over time is by 'reviewer' or 'job_model_id', not {by!r}")
+    if period not in PERIODS:
+        raise ReviewError(f"the period is one of {', '.join(PERIODS)}, not {period!r}")
+    columns = [by, "period", "start", *TIME_FIGURES]
+    first = decisions[decisions["stage"] == "first"]
+    if not len(first):
+        return pd.DataFrame(columns=columns)
+    contested_ids = set() if contests is None else {int(d) for d in contests["decision"]}
+    moments = pd.to_datetime(first["decided_at"], utc=True).dt.tz_localize(None)
+    periods = moments.dt.to_period(PERIODS[period])
+    rows = []
+    for (who, when), mine in first.groupby([first[by], periods], sort=True):
+        tallies = _tallies(mine)
+        contested = sum(int(i) in contested_ids for i in mine["id"])
+        start = when.start_time.date()
+        label = start.isoformat() if period == "week" else str(when)
+        rows.append({by: who, "period": label, "start": start,
+                     **{k: tallies[k] for k in ("decisions", "accepted", "overridden", "override_rate")},
+                     "contested": contested, "contest_rate": contested / tallies["decisions"]})
+    return pd.DataFrame(rows, columns=columns)
+
+
 def override_rates_by_group(decisions: pd.DataFrame, groups: pd.Series | Mapping[str, Any], *,
                             unknown: str = "unknown") -> pd.DataFrame:
     """Override rates of first-line decisions per group of candidates, from demographics passed in.
@@ -235,5 +287,5 @@ def override_rates_by_group(decisions: pd.DataFrame, groups: pd.Series | Mapping
     return pd.DataFrame(rows, columns=columns).set_index("group")
 
 
-__all__ = ["CONTEST_COLUMNS", "DECISION_COLUMNS", "MODEL_FIGURES", "REVIEWER_FIGURES", "OversightFigures",
-           "override_rates_by_group", "oversight_figures"]
+__all__ = ["CONTEST_COLUMNS", "DECISION_COLUMNS", "MODEL_FIGURES", "PERIODS", "REVIEWER_FIGURES", "TIME_FIGURES",
+           "OversightFigures", "override_rates_by_group", "oversight_figures", "oversight_over_time"]

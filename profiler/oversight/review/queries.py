@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from profiler.oversight.candidates import check_candidate_id, utc
-from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation
+from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation, Refusal
 from profiler.oversight.review.rules import ReviewError
 from profiler.store.records import (
     StoredConfirmation,
+    StoredConfirmationRefusal,
     StoredContest,
     StoredContestAssignment,
     StoredDecision,
@@ -106,10 +107,22 @@ def confirmations(connection: Connection, candidate: str | None) -> list[Confirm
             for row, record in record_rows(connection, StoredConfirmation.KIND, candidate)]
 
 
+def refusals(connection: Connection, candidate: str | None) -> list[Refusal]:
+    return [Refusal.from_record(record, id=row.id, candidate=row.candidate_id)
+            for row, record in record_rows(connection, StoredConfirmationRefusal.KIND, candidate)]
+
+
+def standing(connection: Connection, candidate: str | None) -> list[Decision]:
+    """The decisions that stand: every decision but overrides a second person refused to confirm."""
+    refused = {r.decision_id for r in refusals(connection, candidate)}
+    return [d for d in decisions(connection, candidate) if d.id not in refused]
+
+
 def _record_id(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ReviewError(f"a {what} is named by its record id (a whole number), got {value!r}")
     return int(value)
 
 
-__all__ = ["confirmations", "contest", "contests", "decision", "decisions", "recommendation", "recommendations", "record_rows"]
+__all__ = ["confirmations", "contest", "contests", "decision", "decisions", "recommendation", "recommendations", "record_rows",
+           "refusals", "standing"]

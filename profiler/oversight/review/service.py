@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
 from profiler.oversight.candidates import Candidates
 from profiler.oversight.control import ModelStoppedError, check_running
 from profiler.oversight.review import queries
-from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation
+from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation, Refusal
 from profiler.oversight.review.figures import (
     CONTEST_COLUMNS,
     DECISION_COLUMNS,
@@ -35,6 +35,7 @@ from profiler.store.audit_log import AuditEvent, AuditLog, lock_head
 from profiler.store.records import (
     JobModelRef,
     StoredConfirmation,
+    StoredConfirmationRefusal,
     RecommendationSeen,
     RecordRef,
     StoredContest,
@@ -52,6 +53,7 @@ QUEUED_EVENT = "review.requested"
 CONTESTED_EVENT = "review.contested"
 ASSIGNED_EVENT = "review.contest_assigned"
 CONFIRMED_EVENT = "review.confirmed"
+REFUSED_EVENT = "review.confirmation_refused"
 
 
 def configure_review(store: Store, *, actor: str, reason_codes: Mapping[str, str] | Iterable[str] | None = None,
@@ -145,8 +147,10 @@ class Review:
         return [r for r in found if job_model is None or r.job_model_id == job_model]
 
     def pending(self, *, job_model: str | None = None) -> list[RecordedRecommendation]:
-        """Recommendations nobody has decided yet: the review queue, oldest first."""
-        decided = {d.recommendation_id for d in self.decisions() if d.stage == "first"}
+        """Recommendations nobody has decided yet (or whose override a second person refused to confirm): the
+        review queue, oldest first."""
+        with self.store.read() as connection:
+            decided = {d.recommendation_id for d in queries.standing(connection, None) if d.stage == "first"}
         return [r for r in self.recommendations(job_model=job_model) if r.id not in decided]
 
     def decisions(self, candidate: str | None = None) -> list[Decision]:
@@ -155,8 +159,9 @@ class Review:
             return queries.decisions(connection, candidate)
 
     def latest_decision(self, candidate: str) -> Decision:
-        """The candidate's last first-stage decision (the one a contest is filed against)."""
-        first = [d for d in self.decisions(candidate) if d.stage == "first"]
+        """The candidate's last first-stage decision that stands (the one a contest is filed against)."""
+        with self.store.read() as connection:
+            first = [d for d in queries.standing(connection, candidate) if d.stage == "first"]
         if not first:
             raise ReviewError(f"no decision has been recorded for candidate {candidate!r}")
         return first[-1]
@@ -205,7 +210,7 @@ class Review:
             rec = queries.recommendation(connection, recommendation_id, self.store.name)
             check_against(rec.id, rec.band, rec.routed_to_review, asked)
             _refuse_accept_while_stopped(connection, rec, asked.decision)
-            for earlier in queries.decisions(connection, rec.candidate):
+            for earlier in queries.standing(connection, rec.candidate):
                 if earlier.recommendation_id == rec.id and earlier.stage == "first":
                     raise ReviewError(
                         f"recommendation {rec.id} was decided already ({earlier.decision} by {earlier.reviewer} on "
@@ -255,6 +260,7 @@ class Review:
             if first.stage != "first":
                 raise ReviewError(f"decision {decision_id} is the second review of contest {first.contest_id}: it is "
                                   "final within profiler")
+            _refuse_if_refused(connection, first, "contested")
             for existing in queries.contests(connection, first.candidate):
                 if existing.decision_id == decision_id:
                     raise ReviewError(f"decision {decision_id} is contested already (contest {existing.id}, filed "
@@ -342,33 +348,80 @@ class Review:
         if note is not None:
             note = text(note, "note")
 
-        def work(connection: Connection) -> Confirmation:
+        def make(decided: Decision, now: datetime) -> StoredConfirmation:
+            return StoredConfirmation(decision=_ref(decided), recommendation=_recommendation_ref(decided),
+                                      decided_by=decided.reviewer, confirmed_by=reviewer, role=role, note=note,
+                                      confirmed_at=now)
+
+        return self._second_person(decision_id, reviewer, role, "confirmed", make, CONFIRMED_EVENT, "confirmation",
+                                   {}, queries.confirmations)
+
+    def refuse_confirmation(self, decision_id: int, *, reviewer: str, role: str, reason: str) -> Refusal:
+        """Record a second person's refusal to confirm an override, with the reason.
+
+        The override then does not stand: it stays on record (and in the figures, as its reviewer's decision),
+        but the recommendation is back in the queue for a new decision, and the override can be neither
+        confirmed nor contested. Recorded as a ``decision_confirmation_refusal`` case record and a
+        ``review.confirmation_refused`` log entry (with the reason), in one transaction.
+
+        Raises
+        ------
+        ReviewError
+            No reason, the decision is not an override, the reviewer made it, or it was confirmed or refused
+            already.
+        """
+        reviewer = person(reviewer, "reviewer")
+        role = person(role, "role")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ReviewError("a refusal to confirm needs a reason (it is logged, and the reviewer reads it)")
+        reason = text(reason, "reason")
+
+        def make(decided: Decision, now: datetime) -> StoredConfirmationRefusal:
+            return StoredConfirmationRefusal(decision=_ref(decided), recommendation=_recommendation_ref(decided),
+                                             decided_by=decided.reviewer, refused_by=reviewer, role=role,
+                                             reason=reason, refused_at=now)
+
+        return self._second_person(decision_id, reviewer, role, "refused", make, REFUSED_EVENT, "refusal",
+                                   {"reason": reason}, queries.refusals)
+
+    def _second_person(self, decision_id: int, reviewer: str, role: str, verb: str,
+                       make: Callable[[Decision, datetime], StoredConfirmation | StoredConfirmationRefusal],
+                       event: str, name: str, extra: Mapping[str, str],
+                       read: Callable[[Connection, str], list[Any]]) -> Any:
+        """Record a second person's answer to an override (``verb`` ``confirmed`` or ``refused``): the record
+        ``make`` builds, and the ``event`` log entry naming it as ``name``, in one transaction."""
+
+        def work(connection: Connection) -> Any:
             lock_head(connection)  # serialise with other writers before checking what is recorded
             decided = queries.decision(connection, decision_id, self.store.name)
             if decided.decision != "override":
                 raise ReviewError(f"decision {decision_id} is {decided.decision!r}: only an override waits for a "
                                   "second person's confirmation")
             if decided.reviewer == reviewer:
-                raise ReviewError(f"{reviewer} made decision {decision_id}: a second person confirms it")
+                answer = "confirms it" if verb == "confirmed" else "confirms or refuses it"
+                raise ReviewError(f"{reviewer} made decision {decision_id}: a second person {answer}")
+            _refuse_if_refused(connection, decided, verb)
             for earlier in queries.confirmations(connection, decided.candidate):
                 if earlier.decision_id == decision_id:
                     raise ReviewError(f"decision {decision_id} was confirmed already by {earlier.confirmed_by} on "
                                       f"{earlier.confirmed_at:%Y-%m-%d}")
-            record = StoredConfirmation(
-                decision=RecordRef(record=decided.id, payload_hash=decided.payload_hash),
-                recommendation=RecordRef(record=decided.recommendation_id, payload_hash=decided.recommendation_hash),
-                decided_by=decided.reviewer, confirmed_by=reviewer, role=role, note=note, confirmed_at=self._now())
+            record = make(decided, self._now())
             actor = f"reviewer:{reviewer}"
-            stored = self._candidates.add_record(decided.candidate, StoredConfirmation.KIND, record, actor=actor,
+            stored = self._candidates.add_record(decided.candidate, record.KIND, record, actor=actor,
                                                  connection=connection)
-            self.log.append(CONFIRMED_EVENT, {
-                "confirmation": stored.id, "confirmation_hash": stored.payload_hash, "decision": decided.id,
+            self.log.append(event, {
+                name: stored.id, f"{name}_hash": stored.payload_hash, "decision": decided.id,
                 "decision_hash": decided.payload_hash, "recommendation": decided.recommendation_id,
-                "decided_by": decided.reviewer, "reviewer": reviewer, "role": role,
+                "decided_by": decided.reviewer, "reviewer": reviewer, "role": role, **extra,
             }, actor=actor, candidate=decided.candidate, connection=connection)
-            return next(c for c in queries.confirmations(connection, decided.candidate) if c.id == stored.id)
+            return next(found for found in read(connection, decided.candidate) if found.id == stored.id)
 
         return self.log.transaction(work)
+
+    def refusals(self, candidate: str | None = None) -> list[Refusal]:
+        """Refusals to confirm an override, in the order recorded."""
+        with self.store.read() as connection:
+            return queries.refusals(connection, candidate)
 
     def confirmations(self, candidate: str | None = None) -> list[Confirmation]:
         """Confirmations of overrides, in the order recorded."""
@@ -376,9 +429,9 @@ class Review:
             return queries.confirmations(connection, candidate)
 
     def awaiting_confirmation(self, *, job_model: str | None = None) -> list[Decision]:
-        """Overrides no second person has confirmed yet, oldest first (whether one is needed is the
+        """Overrides no second person has confirmed (or refused) yet, oldest first (whether one is needed is the
         organisation's setting)."""
-        confirmed = {c.decision_id for c in self.confirmations()}
+        confirmed = {c.decision_id for c in self.confirmations()} | {r.decision_id for r in self.refusals()}
         return [d for d in self.decisions() if d.decision == "override" and d.id not in confirmed
                 and (job_model is None or d.job_model_id == job_model)]
 
@@ -455,6 +508,24 @@ class Review:
                         candidate=candidate, connection=connection)
 
 
+def _ref(decided: Decision) -> RecordRef:
+    return RecordRef(record=decided.id, payload_hash=decided.payload_hash)
+
+
+def _recommendation_ref(decided: Decision) -> RecordRef:
+    return RecordRef(record=decided.recommendation_id, payload_hash=decided.recommendation_hash)
+
+
+def _refuse_if_refused(connection: Connection, decided: Decision, what: str) -> None:
+    """An override a second person refused to confirm does not stand: it cannot be confirmed, contested or
+    refused again."""
+    for refusal in queries.refusals(connection, decided.candidate):
+        if refusal.decision_id == decided.id:
+            raise ReviewError(f"decision {decided.id} cannot be {what}: {refusal.refused_by} refused to confirm it on "
+                              f"{refusal.refused_at:%Y-%m-%d} ({refusal.reason}); the recommendation waits for a new "
+                              "decision")
+
+
 def _refuse_accept_while_stopped(connection: Connection, rec: RecordedRecommendation, kind: str) -> None:
     """While an operator has stopped a job model its recommendations are in doubt: a reviewer may still decide
     with a reason (override, do not use) but may not simply accept what the stopped model recommended."""
@@ -467,5 +538,6 @@ def _refuse_accept_while_stopped(connection: Connection, rec: RecordedRecommenda
                           "with a reason (override, do_not_use) or wait until it is resumed") from None
 
 
-__all__ = ["ASSIGNED_EVENT", "CONFIRMED_EVENT", "CONTESTED_EVENT", "QUEUED_EVENT", "SETTINGS_EVENT", "Review", "configure_review",
+__all__ = ["ASSIGNED_EVENT", "CONFIRMED_EVENT", "CONTESTED_EVENT", "QUEUED_EVENT", "REFUSED_EVENT", "SETTINGS_EVENT", "Review",
+           "configure_review",
            "review_settings"]

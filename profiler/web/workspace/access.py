@@ -19,7 +19,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "contest": DECIDERS | {"admin"},  # take in a candidate's contest
     "oversight": OVERSEERS,  # override and contest rates, the audit log's verification
     "stop": frozenset({"operator", "admin"}),  # stop and resume a job model
-    "fairness": frozenset({"auditor", "psychologist", "admin"}),
+    "fairness": frozenset({"auditor", "operator", "psychologist", "admin"}),  # aggregates only, never a person's group
     "psychology": frozenset({"psychologist", "auditor", "admin"}),  # questionnaires, job models, manuals
 }
 

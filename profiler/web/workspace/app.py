@@ -9,6 +9,7 @@ from profiler.integration.staff import Staff
 from profiler.web.security import RateLimiter
 from profiler.web.workspace import (  # noqa: F401 - importing registers the routes
     auth,
+    fairness_pages,
     instrument_pages,
     oidc_pages,
     oversight_pages,

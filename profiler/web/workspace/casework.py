@@ -13,13 +13,21 @@ from typing import Any
 
 from profiler.integration.staff import Staff, StaffUser
 from profiler.oversight.control import ModelControl, Stop
-from profiler.oversight.review import Confirmation, Contest, Decision, RecordedRecommendation, Review, ReviewError
+from profiler.oversight.review import (
+    Confirmation,
+    Contest,
+    Decision,
+    RecordedRecommendation,
+    Refusal,
+    Review,
+    ReviewError,
+)
 from profiler.store.audit_log import AuditLog, LogEntry
 from profiler.store.store import Store
 
 # Log payload keys that name a case record of the case (its recommendation, the records it is based on, its
 # decisions, contests and confirmations).
-_REFERENCES = ("record", "recommendation", "decision", "contest", "confirmation")
+_REFERENCES = ("record", "recommendation", "decision", "contest", "confirmation", "refusal")
 
 
 class NotFound(Exception):
@@ -71,13 +79,19 @@ class CaseFile:
     decisions: list[Decision]
     contests: list[Contest]
     confirmations: list[Confirmation]
+    refusals: list[Refusal]
     history: list[LogEntry]
     confirmation_required: bool
 
+    def refusal_of(self, decision: Decision) -> Refusal | None:
+        """The second person's refusal to confirm ``decision``, if any (the decision then does not stand)."""
+        return next((r for r in self.refusals if r.decision_id == decision.id), None)
+
     @property
     def first_decision(self) -> Decision | None:
-        first = [d for d in self.decisions if d.stage == "first"]
-        return first[0] if first else None
+        """The first-line decision that stands (an override a second person refused to confirm does not)."""
+        first = [d for d in self.decisions if d.stage == "first" and self.refusal_of(d) is None]
+        return first[-1] if first else None
 
     @property
     def open_contest(self) -> Contest | None:
@@ -88,8 +102,8 @@ class CaseFile:
         """Overrides of this case that wait for a second person (when the organisation asks for one)."""
         if not self.confirmation_required:
             return []
-        confirmed = {c.decision_id for c in self.confirmations}
-        return [d for d in self.decisions if d.decision == "override" and d.id not in confirmed]
+        answered = {c.decision_id for c in self.confirmations} | {r.decision_id for r in self.refusals}
+        return [d for d in self.decisions if d.decision == "override" and d.id not in answered]
 
 
 def visible_recommendation(store: Store, staff: Staff, user: StaffUser, recommendation_id: int) -> RecordedRecommendation:
@@ -116,10 +130,11 @@ def case_file(store: Store, staff: Staff, user: StaffUser, recommendation_id: in
     decided = {d.id for d in decisions}
     contests = [c for c in review.contests(rec.candidate) if c.decision_id in decided]
     confirmations = [c for c in review.confirmations(rec.candidate) if c.decision_id in decided]
-    ids = {rec.id, *decided, *(c.id for c in contests), *(c.id for c in confirmations)}
+    refusals = [r for r in review.refusals(rec.candidate) if r.decision_id in decided]
+    ids = {rec.id, *decided, *(c.id for c in contests), *(c.id for c in confirmations), *(r.id for r in refusals)}
     ids |= {ref.record for ref in rec.record.based_on.values()} if rec.record is not None else set()
     history = [e for e in AuditLog(store).entries(candidate=rec.candidate) if _about(e, ids)]
-    return CaseFile(rec, decisions, contests, confirmations, history,
+    return CaseFile(rec, decisions, contests, confirmations, refusals, history,
                     staff.tenant(user.tenant).second_confirmation)
 
 

@@ -12,17 +12,21 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
 
 from profiler.errors import ProfilerError
 from profiler.oversight.control import ModelControl
-from profiler.oversight.review import OversightFigures, Review, oversight_figures
+from profiler.oversight.review import OversightFigures, Review, oversight_figures, oversight_over_time
+from profiler.oversight.review.figures import PERIODS
+from profiler.reports._charts import rates_over_time
 from profiler.store.anchoring import signing_key, trusted_keys
 from profiler.store.audit_log import AuditLog
+from profiler.web.workspace.report import charts_as_images
 from profiler.web.workspace.auth import PATH, context, me, message, page, route, see, state
 from profiler.web.workspace.review_pages import found_case, render_case
 from profiler.web.workspace.tables import csv_response
 
-RATES = ("override_rate", "do_not_use_rate")
+RATES = ("override_rate", "do_not_use_rate", "contest_rate")
 HOURS = ("hours_median", "hours_p90")
 
 
@@ -30,14 +34,51 @@ def _models(request: Request) -> list[str]:
     return state(request).staff.job_models(me(request).user.tenant)
 
 
-def _figures(request: Request) -> OversightFigures:
-    """:func:`oversight_figures` of the organisation's decisions and contests (as ``profiler review figures``)."""
+def _frames(request: Request) -> tuple[Any, Any]:
+    """Every decision and contest of the organisation's job models (``Review.decision_frame()``, ``contest_frame()``)."""
     review = Review(context(request).store)
     models = _models(request)
     decisions, contests = review.decision_frame(), review.contest_frame()
-    return oversight_figures(decisions[decisions["job_model_id"].isin(models)],
-                             contests[contests["job_model_id"].isin(models)],
-                             rule=review.settings.rubber_stamp, now=datetime.now(UTC))
+    return decisions[decisions["job_model_id"].isin(models)], contests[contests["job_model_id"].isin(models)]
+
+
+def _figures(request: Request) -> OversightFigures:
+    """:func:`oversight_figures` of the organisation's decisions and contests (as ``profiler review figures``)."""
+    decisions, contests = _frames(request)
+    rule = Review(context(request).store).settings.rubber_stamp
+    return oversight_figures(decisions, contests, rule=rule, now=datetime.now(UTC))
+
+
+def _period(request: Request) -> str:
+    period = request.query_params.get("period", "month")
+    return period if period in PERIODS else "month"
+
+
+def _over_time(request: Request, period: str) -> dict[str, Any]:
+    """:func:`oversight_over_time` per reviewer and per job model, as tables and as charts."""
+    decisions, contests = _frames(request)
+    out = {}
+    for by, label in (("reviewer", "reviewer"), ("job_model_id", "job model")):
+        frame = oversight_over_time(decisions, contests, by=by, period=period)
+        periods = sorted(set(frame["period"]), key=lambda p: frame.loc[frame["period"] == p, "start"].iloc[0])
+        charts = []
+        for column, what in (("override_rate", "Override rate"), ("contest_rate", "Contest rate")):
+            series = {}
+            for who, rows in frame.groupby(by, sort=True):
+                values = dict(zip(rows["period"], rows[column], strict=True))
+                series[str(who)] = [values.get(p) for p in periods]
+            title = f"{what} per {label} and {period}"
+            name = f"{column.replace('_', '-')}-{by.replace('_', '-')}"
+            chart = rates_over_time(name, periods, series, title=title, ylabel=what.lower()) if periods else None
+            charts.append(None if chart is None else Markup(charts_as_images(str(chart))))
+        out[by] = (frame, charts)
+    return out
+
+
+def _time_table(frame: Any) -> tuple[list[str], list[list[str]]]:
+    header = [str(c) for c in frame.columns if c != "start"]
+    rows = [[_cell(c, row[c]) for c in header] for _, row in frame.iterrows()]
+    return header, rows
 
 
 def _cell(column: str, value: Any) -> str:
@@ -64,20 +105,43 @@ def table(frame: Any) -> tuple[list[str], list[list[str]]]:
 
 @route("GET", f"{PATH}/oversight", "oversight")
 async def oversight(request: Request) -> HTMLResponse:
-    figures = await context(request).run(_figures, request)
+    ctx, period = context(request), _period(request)
+    figures = await ctx.run(_figures, request)
+    over_time = await ctx.run(_over_time, request, period)
     return page("oversight.html", me=me(request), reviewers=table(figures.by_reviewer),
-                models=table(figures.by_job_model), rule=figures.rule.text(), warnings=figures.warnings)
+                models=table(figures.by_job_model), rule=figures.rule.text(), warnings=figures.warnings,
+                period=period, periods=list(PERIODS),
+                over_time=[("reviewers-over-time", "Per reviewer", _time_table(over_time["reviewer"][0]),
+                            over_time["reviewer"][1]),
+                           ("models-over-time", "Per job model", _time_table(over_time["job_model_id"][0]),
+                            over_time["job_model_id"][1])])
+
+
+TABLES = ("reviewers", "models", "reviewers-over-time", "models-over-time")
 
 
 @route("GET", f"{PATH}/oversight/{{which}}.csv", "oversight")
 async def oversight_csv(request: Request, which: str) -> Response:
-    figures = await context(request).run(_figures, request)
-    frames = {"reviewers": figures.by_reviewer, "models": figures.by_job_model}
-    if which not in frames:
-        return message("No such table", "The tables are reviewers.csv and models.csv.", status=404,
+    """A table of the oversight page; the tables over time by ``?period=`` (month, week, quarter)."""
+    if which not in TABLES:
+        return message("No such table", f"The tables are {', '.join(t + '.csv' for t in TABLES)}.", status=404,
                        staffer=me(request))
-    header, rows = table(frames[which])
+    ctx = context(request)
+    if which.endswith("-over-time"):
+        period = _period(request)
+        by = "reviewer" if which.startswith("reviewers") else "job_model_id"
+        frame = (await ctx.run(_over_time, request, period))[by][0]
+        header = [str(c) for c in frame.columns if c != "start"]
+        rows = [[_plain(row[c]) for c in header] for _, row in frame.iterrows()]
+        return csv_response(f"oversight-{which}-{period}.csv", header, rows)
+    figures = await ctx.run(_figures, request)
+    header, rows = table({"reviewers": figures.by_reviewer, "models": figures.by_job_model}[which])
     return csv_response(f"oversight-{which}.csv", header, rows)
+
+
+def _plain(value: Any) -> Any:
+    """A figure as downloaded: unrounded, empty when missing."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
 # Stopping and resuming job models ---------------------------------------------------------------------------
@@ -93,6 +157,26 @@ async def _models_page(request: Request, error: str | None = None, status: int =
     active = {s.job_model_id for s in history if s.active}
     return page("models.html", status=status, me=me(request), models=models, active=active, history=history,
                 error=error, done=request.query_params.get("done"))
+
+
+@route("GET", f"{PATH}/models/{{which}}.csv", "stop")
+async def models_csv(request: Request, which: str) -> Response:
+    """The job models page's tables: each model's state, and every stop and resumption."""
+    models = _models(request)
+    history = [s for s in await context(request).run(ModelControl(context(request).store).history)
+               if s.job_model_id in models]
+    if which == "state":
+        active = {s.job_model_id for s in history if s.active}
+        return csv_response("models-state.csv", ["job_model", "state"],
+                            [[m, "stopped" if m in active else "running"] for m in models])
+    if which != "stops":
+        return message("No such table", "The tables are models/state.csv and models/stops.csv.", status=404,
+                       staffer=me(request))
+    return csv_response("models-stops.csv", ["job_model", "version", "stopped_by", "stopped_at", "reason",
+                                             "resumed_by", "resumed_at", "resume_reason"],
+                        [[s.job_model_id, s.job_model_version or "every version", s.stopped_by,
+                          s.stopped_at.isoformat(), s.reason, s.resumed_by,
+                          s.resumed_at.isoformat() if s.resumed_at else None, s.resume_reason] for s in history])
 
 
 async def _control(request: Request, action: str) -> Response:
@@ -161,4 +245,4 @@ async def contest(request: Request, recommendation_id: str) -> Response:
     return see(f"{PATH}/cases/{found.recommendation.id}?done=contest-{filed.id}")
 
 
-__all__ = ["audit", "contest", "models_page", "oversight", "oversight_csv", "resume", "stop", "table"]
+__all__ = ["audit", "contest", "models_csv", "models_page", "oversight", "oversight_csv", "resume", "stop", "table"]

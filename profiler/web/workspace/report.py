@@ -13,6 +13,7 @@ import base64
 import html
 import re
 from importlib import resources
+from typing import Any
 
 from markupsafe import Markup
 
@@ -42,6 +43,19 @@ def charts_as_images(markup: str) -> str:
     return _SVG.sub(_as_image, markup)
 
 
+def report_body(template_name: str, values: dict[str, Any]) -> Markup:
+    """The ``body`` block of a report template (``recruiter.html``, ``fairness.html``, ``manual.html``) rendered
+    with ``values``, its charts as images: the report as the command line writes it, inside a workspace page."""
+    template = environment().get_template(template_name)
+    context = template.new_context(values)
+    # A child template's top level (its imports and macros, which its blocks call) runs before its layout's
+    # first output: start the page, keep what the top level defined, and render only the body block.
+    rendering = template.root_render_func(context)
+    next(rendering, None)
+    rendering.close()
+    return Markup(charts_as_images("".join(template.blocks["body"](context))))
+
+
 def recruiter_sections(case: CandidateCase) -> Markup:
     """The recruiter report's body (header and sections 1-8) as markup for a workspace page."""
     env = environment()
@@ -55,4 +69,4 @@ def recruiter_sections(case: CandidateCase) -> Markup:
     return Markup(charts_as_images(body(glossary(body([])))))
 
 
-__all__ = ["charts_as_images", "recruiter_sections", "stylesheet"]
+__all__ = ["charts_as_images", "recruiter_sections", "report_body", "stylesheet"]

@@ -47,6 +47,33 @@ async def queue_csv(request: Request) -> Response:
                                       "score", "validity", "recorded_at", "waiting"], rows)
 
 
+QUEUE_TABLES = ("confirmations", "contests", "stops")
+
+
+@route("GET", f"{PATH}/queue/{{which}}.csv", "queue")
+async def queue_lists_csv(request: Request, which: str) -> Response:
+    """The queue's other lists as tables: overrides waiting for a second person, open contests, stopped models."""
+    if which not in QUEUE_TABLES:
+        return message("No such table", "The queue's tables are queue.csv and queue/" + ", queue/".join(
+            f"{t}.csv" for t in QUEUE_TABLES) + ".", status=404, staffer=me(request))
+    found = await context(request).run(_queue, request)
+    if which == "confirmations":
+        return csv_response("queue-confirmations.csv", ["recommendation", "candidate", "job_model", "version",
+                                                        "decision", "reviewer", "band", "outcome", "decided_at"],
+                            [[d.recommendation_id, d.candidate, d.job_model_id, d.job_model_version, d.id, d.reviewer,
+                              d.band, d.outcome, d.decided_at.isoformat()] for d in found.awaiting_confirmation])
+    if which == "contests":
+        now = datetime.now(UTC)
+        return csv_response("queue-contests.csv", ["contest", "recommendation", "candidate", "job_model", "version",
+                                                   "filed_at", "due", "overdue", "assigned_to"],
+                            [[c.id, c.recommendation_id, c.candidate, c.job_model_id, c.job_model_version,
+                              c.filed_at.isoformat(), c.due.isoformat(), "yes" if c.overdue(now) else "no",
+                              c.assigned_to] for c in found.contests])
+    return csv_response("queue-stops.csv", ["job_model", "version", "stopped_by", "stopped_at", "reason"],
+                        [[s.job_model_id, s.job_model_version or "every version", s.stopped_by,
+                          s.stopped_at.isoformat(), s.reason] for s in found.stops])
+
+
 @router.get(f"{PATH}/report.css")
 def report_css() -> Response:
     return Response(stylesheet(), media_type="text/css", headers={"cache-control": "max-age=3600"})
@@ -103,6 +130,29 @@ async def case_page(request: Request, recommendation_id: str) -> HTMLResponse:
     return await render_case(request, recommendation_id)
 
 
+@route("GET", f"{PATH}/cases/{{recommendation_id}}/{{which}}.csv", "queue")
+async def case_csv(request: Request, recommendation_id: str, which: str) -> Response:
+    """The case page's tables: its decisions (with confirmations and refusals) and its history."""
+    found = await found_case(request, recommendation_id)
+    if which == "history":
+        return csv_response(f"case-{found.recommendation.id}-history.csv", ["entry", "recorded_at", "event", "actor"],
+                            [[e.seq, e.recorded_at, e.event, e.actor] for e in found.history])
+    if which != "decisions":
+        return message("No such table", "A case's tables are decisions.csv and history.csv.", status=404,
+                       staffer=me(request))
+    confirmed = {c.decision_id: c for c in found.confirmations}
+    rows = []
+    for d in found.decisions:
+        refusal, confirmation = found.refusal_of(d), confirmed.get(d.id)
+        rows.append([d.id, d.stage, d.decision, d.outcome, d.reason, d.note, d.reviewer, d.role,
+                     d.decided_at.isoformat(), d.contest_id,
+                     confirmation.confirmed_by if confirmation else None, refusal.refused_by if refusal else None,
+                     refusal.reason if refusal else None])
+    return csv_response(f"case-{found.recommendation.id}-decisions.csv", [
+        "decision", "stage", "kind", "outcome", "reason_code", "note", "reviewer", "role", "decided_at", "contest",
+        "confirmed_by", "refused_by", "refusal_reason"], rows)
+
+
 @route("POST", f"{PATH}/cases/{{recommendation_id}}/decide", "decide")
 async def decide(request: Request, recommendation_id: str) -> Response:
     staffer, ctx = me(request), context(request)
@@ -124,8 +174,9 @@ async def decide(request: Request, recommendation_id: str) -> Response:
     return see(f"{PATH}/cases/{rec.id}?done=decision-{decision.id}")
 
 
-@route("POST", f"{PATH}/cases/{{recommendation_id}}/confirm", "decide")
-async def confirm(request: Request, recommendation_id: str) -> Response:
+async def _second_person(request: Request, recommendation_id: str, action: str) -> Response:
+    """A colleague's answer to an override waiting for a second person: ``confirm`` (:meth:`Review.confirm`)
+    or ``refuse`` (:meth:`Review.refuse_confirmation`, with the reason), as ``profiler review confirm|refuse``."""
     staffer, ctx = me(request), context(request)
     found = await found_case(request, recommendation_id)
     waiting = {str(d.id): d for d in found.unconfirmed()}
@@ -133,12 +184,27 @@ async def confirm(request: Request, recommendation_id: str) -> Response:
     if chosen is None:
         return await render_case(request, recommendation_id, status=400,
                                   error="That decision does not wait for a confirmation in this case.")
+    review, who = Review(ctx.store), {"reviewer": staffer.user.username, "role": staffer.user.role}
     try:
-        confirmation = await ctx.run(Review(ctx.store).confirm, chosen.id, reviewer=staffer.user.username,
-                                     role=staffer.user.role, note=staffer.form.get("note") or None)
+        if action == "confirm":
+            done = await ctx.run(lambda: review.confirm(chosen.id, note=staffer.form.get("note") or None, **who))
+        else:
+            done = await ctx.run(lambda: review.refuse_confirmation(chosen.id, reason=staffer.form.get("reason", ""),
+                                                                    **who))
     except ProfilerError as exc:
         return await render_case(request, recommendation_id, error=str(exc), status=400)
-    return see(f"{PATH}/cases/{found.recommendation.id}?done=confirmation-{confirmation.id}")
+    word = "confirmation" if action == "confirm" else "refusal"
+    return see(f"{PATH}/cases/{found.recommendation.id}?done={word}-{done.id}")
 
 
-__all__ = ["case_page", "confirm", "decide", "queue_csv", "queue_page"]
+@route("POST", f"{PATH}/cases/{{recommendation_id}}/confirm", "decide")
+async def confirm(request: Request, recommendation_id: str) -> Response:
+    return await _second_person(request, recommendation_id, "confirm")
+
+
+@route("POST", f"{PATH}/cases/{{recommendation_id}}/refuse", "decide")
+async def refuse(request: Request, recommendation_id: str) -> Response:
+    return await _second_person(request, recommendation_id, "refuse")
+
+
+__all__ = ["case_csv", "case_page", "confirm", "decide", "queue_csv", "queue_lists_csv", "queue_page", "refuse"]

@@ -100,6 +100,28 @@ def recs(store) -> dict[str, int]:
 
 
 @pytest.fixture
+def second_version(store):
+    """customer-support 1.1.0 (a weight, a knock-out, a threshold and a rationale changed), recorded with a
+    recommendation of a new candidate."""
+    import profiler
+    from profiler.jobmodel import parse_job_model
+    from profiler.oversight import Candidates
+    from profiler.pipeline.assessment import assess_candidate
+    from profiler.resources import bundled_dir
+
+    text = (bundled_dir("models") / "jobs" / "customer-support.yaml").read_text(encoding="utf-8")
+    text = text.replace('version: "1.0.0"', 'version: "1.1.0"').replace("advance_from: 60", "advance_from: 62")
+    text = text.replace("weight: 0.30\n    minimum: 40", "weight: 0.35\n    minimum: 45")
+    text = text.replace("    weight: 0.25\n", "    weight: 0.20\n")  # the weights still add up to one
+    text = text.replace("Critical incidents centred", "Critical incidents (2026 update) centred")
+    model = parse_job_model(text, "customer-support-1.1.0.yaml")
+    answers = profiler.simulate_responses(model.questionnaire, 1, seed=9)
+    answers.index = [Candidates(store).register(actor="hr:kim", candidate_id="cand-a3").id]
+    assess_candidate(store, "cand-a3", model, answers, EVIDENCE, as_of=date(2026, 3, 1), draws=200)
+    return model
+
+
+@pytest.fixture
 def app(store, key, staff):
     from profiler.web.app import create_app
 

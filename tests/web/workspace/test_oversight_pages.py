@@ -53,6 +53,13 @@ def test_an_operator_stops_and_resumes_the_organisations_model(client, staff, st
     assert (stop.job_model_id, stop.stopped_by, stop.reason) == ("customer-support", "operator",
                                                                   "complaint about the norm group")
     assert "stopped" in client.get("/w/models").text
+    state = list(csv.reader(io.StringIO(client.get("/w/models/state.csv").text)))
+    assert state == [["job_model", "state"], ["customer-support", "stopped"]]
+    [row] = list(csv.DictReader(io.StringIO(client.get("/w/models/stops.csv").text)))
+    assert (row["job_model"], row["stopped_by"], row["reason"], row["resumed_by"]) == (
+        "customer-support", "operator", "complaint about the norm group", "")
+    queue_stops = client.get("/w/queue/stops.csv")
+    assert queue_stops.status_code == 403  # an operator does not read the queue
     assert client.post("/w/models/resume", data={"csrf": csrf, "model": "customer-support",
                                                  "reason": "norms checked"}).status_code == 303
     assert ModelControl(store).active() == []
@@ -91,6 +98,9 @@ def test_a_contest_is_taken_in_and_decided_by_a_second_reviewer(client, staff, s
     page = client.get(f"/w/cases/{rec_id}").text
     assert html.escape(HOSTILE.strip(), quote=False)[:40] in page and "<script>alert(1)" not in page
     assert "Open contests (1)" in client.get("/w/queue").text
+    [open_row] = list(csv.DictReader(io.StringIO(client.get("/w/queue/contests.csv").text)))
+    assert (open_row["contest"], open_row["candidate"], open_row["assigned_to"], open_row["overdue"]) == (
+        str(contest.id), "cand-a1", "recruiter2", "no")
     csrf2 = signed_in_as(client, staff, "recruiter2")
     decided = client.post(f"/w/cases/{rec_id}/decide", data={"csrf": csrf2, "decision": "do_not_use",
                                                              "reason": "data_error", "note": "looked again"})
@@ -111,3 +121,54 @@ def test_psychologists_see_the_organisations_instruments_and_their_hashes(client
     table = list(csv.reader(io.StringIO(client.get("/w/instruments.csv").text)))
     assert table[1:] == [["customer-support", "1.0.0", model.content_hash, "ipip-bfm-50 1.0.0",
                           model.questionnaire.content_hash, "3"]]
+
+
+def test_override_and_contest_rates_over_time_as_charts_and_csv(client, staff, store, recs):
+    from datetime import UTC, datetime
+
+    def at(moment):
+        return Review(store, clock=lambda: moment)
+
+    march, april = datetime(2026, 3, 10, 9, tzinfo=UTC), datetime(2026, 4, 14, 9, tzinfo=UTC)
+    rec0 = Review(store).recommendation(recs["cand-a0"])
+    if rec0.band == "review":
+        at(march).decide(rec0.id, "override", outcome="advance", reason="other", note="chosen", reviewer="recruiter",
+                         role="recruiter")
+    else:
+        at(march).decide(rec0.id, "accept", reviewer="recruiter", role="recruiter")
+    rec1 = Review(store).recommendation(recs["cand-a1"])
+    outcome = "not_advance" if rec1.band == "advance" else "advance"
+    first = at(april).decide(rec1.id, "override", outcome=outcome, reason="other", note="checked",
+                             reviewer="recruiter", role="recruiter")
+    at(april).contest(first.id, received_by="hr", statement="please look again")
+    _override(store, recs["cand-g0"], "recruiter-globex")  # another organisation: never shown
+
+    signed_in_as(client, staff, "operator")
+    page = client.get("/w/oversight", params={"period": "month"})
+    assert page.status_code == 200
+    assert page.text.count('<img class="chart wide" alt="Override rate per reviewer and month"') == 1
+    assert 'alt="Contest rate per job model and month"' in page.text
+    assert "recruiter-globex" not in page.text
+    table = list(csv.DictReader(io.StringIO(client.get("/w/oversight/reviewers-over-time.csv",
+                                                       params={"period": "month"}).text)))
+    assert [(r["reviewer"], r["period"], r["decisions"], r["contested"]) for r in table] == [
+        ("recruiter", "2026-03", "1", "0"), ("recruiter", "2026-04", "1", "1")]
+    april_row = table[1]
+    assert float(april_row["contest_rate"]) == 1.0
+    if rec1.band != "review":
+        assert float(april_row["override_rate"]) == 1.0  # one definite recommendation acted on, overridden
+    models = list(csv.DictReader(io.StringIO(client.get("/w/oversight/models-over-time.csv",
+                                                        params={"period": "quarter"}).text)))
+    assert [(r["job_model_id"], r["period"], r["decisions"]) for r in models] == [("customer-support", "2026Q1", "1"),
+                                                                                   ("customer-support", "2026Q2", "1")]
+    weekly = client.get("/w/oversight", params={"period": "fortnight"})  # unknown: by month
+    assert weekly.status_code == 200 and '<option value="month" selected>' in weekly.text
+
+
+def test_the_job_models_tables_are_the_organisations_own(client, staff, store):
+    ModelControl(store).stop("customer-support", operator="operator", reason="acme's own stop")
+    signed_in_as(client, staff, "operator-globex")
+    assert list(csv.reader(io.StringIO(client.get("/w/models/state.csv").text))) == [
+        ["job_model", "state"], ["software-engineer", "running"]]
+    assert len(list(csv.reader(io.StringIO(client.get("/w/models/stops.csv").text)))) == 1  # the header only
+    assert "acme's own stop" not in client.get("/w/models").text

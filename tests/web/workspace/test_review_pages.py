@@ -127,7 +127,9 @@ def test_a_decided_case_is_not_decided_twice(client, staff, store, recs):
     assert again.status_code == 400 and f"recommendation {rec_id} was decided already" in again.text
 
 
-def test_a_second_person_confirms_an_override(client, staff, store, recs):
+def _overridden_by_recruiter(client, staff, store, recs):
+    """acme asks for a second person; "recruiter" overrides cand-a0's recommendation in the workspace. Returns
+    the recruiter's form token, the recommendation id and the decision."""
     staff.set_second_confirmation("acme", True, actor="cli:admin")
     csrf = signed_in_as(client, staff, "recruiter")
     rec_id = recs["cand-a0"]
@@ -136,6 +138,11 @@ def test_a_second_person_confirms_an_override(client, staff, store, recs):
     assert _decide(client, csrf, rec_id, decision="override", outcome=outcome, reason="other",
                    note="second opinion wanted").status_code == 303
     [decision] = Review(store).decisions("cand-a0")
+    return csrf, rec_id, decision
+
+
+def test_a_second_person_confirms_an_override(client, staff, store, recs):
+    csrf, rec_id, decision = _overridden_by_recruiter(client, staff, store, recs)
     own = client.get(f"/w/cases/{rec_id}").text
     assert "Waiting for a second person" in own and "You made this decision" in own
     refused = client.post(f"/w/cases/{rec_id}/confirm", data={"csrf": csrf, "decision": str(decision.id)})
@@ -152,4 +159,44 @@ def test_a_second_person_confirms_an_override(client, staff, store, recs):
     [entry] = AuditLog(store).entries(event="review.confirmed")
     assert entry.actor == "reviewer:recruiter2" and entry.payload["role"] == "recruiter"
     assert "Waiting for a second person" not in client.get(f"/w/cases/{rec_id}").text
+    assert AuditLog(store).verify().ok
+
+
+def test_a_second_person_refuses_to_confirm_an_override_with_a_reason(client, staff, store, recs):
+    csrf, rec_id, decision = _overridden_by_recruiter(client, staff, store, recs)
+    own = client.post(f"/w/cases/{rec_id}/refuse", data={"csrf": csrf, "decision": str(decision.id), "reason": "x"})
+    assert own.status_code == 400 and "a second person confirms or refuses it" in own.text
+    csrf2 = signed_in_as(client, staff, "recruiter2")
+    assert "Refuse to confirm" in client.get(f"/w/cases/{rec_id}").text
+    empty = client.post(f"/w/cases/{rec_id}/refuse", data={"csrf": csrf2, "decision": str(decision.id), "reason": ""})
+    assert empty.status_code == 400 and "needs a reason" in empty.text and Review(store).refusals() == []
+    forged = client.post(f"/w/cases/{rec_id}/refuse", data={"csrf": "forged", "decision": str(decision.id),
+                                                            "reason": "no"})
+    assert forged.status_code == 403 and Review(store).refusals() == []
+    done = client.post(f"/w/cases/{rec_id}/refuse", data={"csrf": csrf2, "decision": str(decision.id),
+                                                          "reason": HOSTILE})
+    assert done.status_code == 303 and "done=refusal-" in done.headers["location"]
+    [refusal] = Review(store).refusals("cand-a0")
+    assert (refusal.decision_id, refusal.decided_by, refusal.refused_by, refusal.reason) == (
+        decision.id, "recruiter", "recruiter2", HOSTILE.strip())
+    [entry] = AuditLog(store).entries(event="review.confirmation_refused")
+    assert entry.actor == "reviewer:recruiter2" and entry.payload["role"] == "recruiter"
+    page = client.get(f"/w/cases/{rec_id}").text
+    assert "Not confirmed:" in page and "<script>alert(1)" not in page
+    assert html.escape(HOSTILE.strip(), quote=False)[:40] in page
+    assert "Waiting for a second person" not in page and "Record the decision" in page  # to be decided again
+    assert "Overrides waiting for a second person (0)" in client.get("/w/queue").text
+    assert f"/w/cases/{rec_id}" in client.get("/w/queue").text
+    again = _decide(client, csrf2, rec_id, decision="do_not_use", reason="data_error", note="answers mixed up")
+    assert again.status_code == 303
+    assert [d.decision for d in Review(store).decisions("cand-a0")] == ["override", "do_not_use"]
+    assert "Record the decision" not in client.get(f"/w/cases/{rec_id}").text
+    decisions = list(csv.DictReader(io.StringIO(client.get(f"/w/cases/{rec_id}/decisions.csv").text)))
+    assert [(r["kind"], r["reviewer"], r["refused_by"]) for r in decisions] == [
+        ("override", "recruiter", "recruiter2"), ("do_not_use", "recruiter2", "")]
+    assert decisions[0]["refusal_reason"] == HOSTILE.strip()  # no formula start: the text as written
+    history = list(csv.DictReader(io.StringIO(client.get(f"/w/cases/{rec_id}/history.csv").text)))
+    assert [r["event"] for r in history if r["event"].startswith("review.")] == [
+        "review.requested", "review.decision", "review.confirmation_refused", "review.decision"]
+    assert client.get(f"/w/cases/{rec_id}/secrets.csv").status_code == 404
     assert AuditLog(store).verify().ok
