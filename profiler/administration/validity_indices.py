@@ -41,6 +41,8 @@ def _as_frame(answers: pd.DataFrame, name: str = "answers") -> pd.DataFrame:
 
 
 def _floats(frame: pd.DataFrame) -> np.ndarray:
+    if all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes):  # one conversion, not one per column
+        return frame.to_numpy(dtype=float, na_value=np.nan, copy=True).reshape(frame.shape)
     return np.array(frame.apply(pd.to_numeric, errors="coerce"), dtype=float).reshape(frame.shape)
 
 

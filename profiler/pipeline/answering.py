@@ -15,27 +15,23 @@ exactly once.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from threading import Lock
 from typing import Any, Literal
 
-from profiler.administration import records as session_records
 from profiler.administration.errors import AnswerError, SessionError, SessionExpiredError
 from profiler.administration.prompt import Prompt, describe_number, options_of
 from profiler.administration.session import Session
 from profiler.errors import ProfilerError
 from profiler.integration.errors import InvitationError
 from profiler.integration.invitations import Invitation, invitation_row, set_status
-from profiler.jobmodel import load_job_model
+from profiler.pipeline import loaded
 from profiler.pipeline.assessment import Assessment, assess_candidate
 from profiler.store.audit_log import lock_head
 from profiler.store.store import Store
 
 ACTIONS = ("answer", "skip", "back", "forward", "pause", "finish")
 Status = Literal["recorded", "duplicate", "stale", "expired", "finished", "refused"]
-_CACHE_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -54,28 +50,6 @@ class Outcome:
     reason: str | None = None  # for ``refused``: "answer", "required", "timed_pause", "not_allowed", "action"
 
 
-class _Questionnaires:
-    """Stored questionnaires by content hash: immutable, so parsed once per process (a small LRU)."""
-
-    def __init__(self) -> None:
-        self._items: OrderedDict[str, Any] = OrderedDict()
-        self._lock = Lock()
-
-    def get(self, store: Store, content_hash: str) -> Any:
-        with self._lock:
-            if content_hash in self._items:
-                self._items.move_to_end(content_hash)
-                return self._items[content_hash]
-        with store.read() as connection:
-            found = session_records.load_questionnaire(connection, content_hash)
-        with self._lock:
-            self._items[content_hash] = found
-            while len(self._items) > _CACHE_SIZE:
-                self._items.popitem(last=False)
-        return found
-
-
-_QUESTIONNAIRES = _Questionnaires()
 
 
 def current_session(store: Store, invitation: Invitation) -> Session:
@@ -91,7 +65,7 @@ def current_session(store: Store, invitation: Invitation) -> Session:
     """
     if invitation.session_id is None:
         raise InvitationError(f"this invitation is {invitation.status}", code="used")
-    questionnaire = _QUESTIONNAIRES.get(store, invitation.content_hash)
+    questionnaire = loaded.stored_questionnaire(store, invitation.content_hash)
     session = Session.load(store, invitation.session_id, questionnaire=questionnaire, shown_since_last_event=True)
     if session.finished:
         return session
@@ -213,9 +187,10 @@ def assess_invitation(store: Store, invitation_id: str) -> Assessment | None:
         set_status(connection, invitation_id, "assessed")
 
     try:
-        job_model = load_job_model(invitation.job_model_id)
+        job_model = loaded.job_model(invitation.job_model_id)  # parsed once per process, not per candidate
         return assess_candidate(store, invitation.candidate_id, job_model, invitation.session_id,
-                                actor=f"system:invitation:{invitation.id}", also=mark)
+                                actor=f"system:invitation:{invitation.id}", also=mark,
+                                validity_calibration=loaded.validity_calibration(job_model.questionnaire))
     except _AlreadyAssessed:
         return None
     except ProfilerError:
@@ -225,8 +200,8 @@ def assess_invitation(store: Store, invitation_id: str) -> Assessment | None:
 def _after_the_fact(store: Store, invitation: Invitation, seq: int, action: str, item: str | None,
                     typed: str | None) -> Outcome:
     """A page that is no longer current: a duplicate of what it asked for, or stale."""
-    session = Session.load(store, invitation.session_id, questionnaire=_QUESTIONNAIRES.get(
-        store, invitation.content_hash))
+    session = Session.load(store, invitation.session_id,
+                           questionnaire=loaded.stored_questionnaire(store, invitation.content_hash))
     history = session.history()
     if 0 <= seq < len(history):
         event = history.iloc[seq]

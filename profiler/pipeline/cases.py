@@ -17,7 +17,7 @@ from typing import Any
 from profiler.canonical import sha256_bytes
 
 from profiler.errors import JobModelError, ProfilerError
-from profiler.jobmodel import Recommendation, load_job_model
+from profiler.jobmodel import Recommendation
 from profiler.norms import TraitProfile, load_norms
 from profiler.oversight.candidates import Candidates
 from profiler.oversight.review import Review
@@ -29,6 +29,7 @@ from profiler.pipeline.case import (
     ReviewStatus,
     ValidityFindings,
 )
+from profiler.pipeline import loaded
 from profiler.pipeline.cohort import Cohort, CohortEntry, oversight_data, status_of
 from profiler.store.audit_log import AuditLog
 from profiler.store.records import StoredProfile, StoredValidity
@@ -134,7 +135,7 @@ def case_from_store(store: Any, candidate: str, *, job_model: Any = None,
 def load_recorded_model(model_id: str) -> Any:
     """The bundled job model of a recorded id; a model that is not bundled must be given by file."""
     try:
-        return load_job_model(model_id)
+        return loaded.job_model(model_id)
     except JobModelError:
         raise ReportError(f"job model {model_id!r} was recorded but is not a bundled model: give its file "
                           "(--job-model PATH, or job_model=load_job_model(PATH))") from None

@@ -40,6 +40,7 @@ from profiler.jobmodel import load_job_model
 from profiler.oversight.candidates import Candidates
 from profiler.oversight.privacy import DEFAULT_RETENTION
 from profiler.oversight.review import review_settings
+from profiler.pipeline import loaded
 from profiler.store.audit_log import AuditLog, lock_head
 from profiler.store.records import StoredConsent, StoredInvitation
 from profiler.store.store import Store
@@ -173,7 +174,7 @@ def open_invitation(store: Store, key: SecretKey, token: str) -> Invitation:
 
 def consent_notice(invitation: Invitation, organisation: Organisation, store: Store) -> ConsentNotice:
     """What the consent page tells the candidate, in their language where the sources have it."""
-    jm = load_job_model(invitation.job_model_id)
+    jm = loaded.job_model(invitation.job_model_id)
     q = _stored_questionnaire(store, invitation)
     language = invitation.language
     why = {str(c.input).split(".", 1)[1]: c.rationale.strip() for c in jm.spec.criteria
@@ -288,8 +289,7 @@ def _job_model(job_model: Any) -> Any:
 
 
 def _stored_questionnaire(store: Store, invitation: Invitation) -> Any:
-    with store.read() as connection:
-        q = session_records.load_questionnaire(connection, invitation.content_hash)
+    q = loaded.stored_questionnaire(store, invitation.content_hash)
     if q is None:
         raise IntegrationError(f"invitation {invitation.id}: its questionnaire content is not in the store",
                                field="invitation_id")

@@ -18,6 +18,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -50,6 +51,7 @@ def create_app(store: Store, key: SecretKey, settings: WebSettings | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = settings.threads  # see WebSettings.threads
         sender = None if settings.webhook_interval is None else asyncio.create_task(
             _send_webhooks(context, settings.webhook_interval))
         yield

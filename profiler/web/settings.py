@@ -28,6 +28,11 @@ class WebSettings:
     webhook_interval : float or None
         Seconds between two passes of the webhook sender inside the server (None, the default of the library:
         do not send from the server; run ``profiler api webhooks send`` instead). ``profiler serve`` uses 5.
+    threads : int
+        Worker threads that run the store's (blocking) calls and the synchronous pages; requests beyond that
+        wait their turn in the event loop. Few are best: Python runs one thread at a time, and every extra
+        thread waiting for a lock (the database's, the interpreter's) adds its wait to the others (measured
+        in docs/benchmarks.md, "The web app under load"). At most the store's connection pool (15).
     """
 
     organisation: Organisation = field(default_factory=Organisation)
@@ -37,3 +42,4 @@ class WebSettings:
     key_failures_per_minute: int = 10
     public_url: str | None = None
     webhook_interval: float | None = None
+    threads: int = 8

@@ -236,3 +236,35 @@ def test_a_wrong_password_is_refused_without_showing_it(postgres_location):
     with pytest.raises(StoreError, match="password authentication failed") as raised:
         Store(wrong)
     assert "not-the-password-42" not in str(raised.value) and "profiler:***@127.0.0.1" in str(raised.value)
+
+
+def test_writers_of_one_process_queue_on_one_lock_per_file(tmp_path):
+    # Threads of one process wait for the file on a Python lock (woken at once when it is free) rather than in
+    # SQLite's busy handler (which sleeps in steps of up to 100 ms): at most one is inside a write at a time.
+    path = tmp_path / "queue.db"
+    with Store(path) as first, Store(str(path)) as second, Store() as memory:
+        assert first._writers is second._writers  # every Store on the file shares it
+        assert memory._writers is not first._writers
+        with first.write() as connection:
+            connection.execute(text("CREATE TABLE hits (n INTEGER)"))
+        inside, most = [0], [0]
+        guard = threading.Lock()
+
+        def write(store: Store, k: int) -> None:
+            for _ in range(20):
+                with store.write() as connection:
+                    with guard:
+                        inside[0] += 1
+                        most[0] = max(most[0], inside[0])
+                    connection.execute(text("INSERT INTO hits VALUES (:n)"), {"n": k})
+                    with guard:
+                        inside[0] -= 1
+
+        threads = [threading.Thread(target=write, args=(first if k % 2 else second, k)) for k in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with first.read() as connection:
+            assert connection.execute(text("SELECT count(*) FROM hits")).scalar_one() == 160
+        assert most[0] == 1

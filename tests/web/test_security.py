@@ -176,3 +176,14 @@ def test_guessed_links_are_rate_limited_per_address(store, key, app):
         limited = client.get(link)  # even a good link, from this address, for a while
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
         assert "set-cookie" not in limited.headers
+
+
+def test_store_calls_run_on_the_configured_number_of_threads(store, key):
+    # A few worker threads, not anyio's 40: each extra thread waiting for a lock adds its wait to the others.
+    from anyio import to_thread
+
+    for threads in (3, WebSettings().threads):
+        with TestClient(create_app(store, key, WebSettings(threads=threads))) as client:
+            assert client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens) == threads
+            assert client.get("/").status_code == 200
+    assert WebSettings().threads == 8
