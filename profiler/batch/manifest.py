@@ -2,7 +2,8 @@
 
 Every completed run writes ``<out>.manifest.json`` next to its output (the JSON of a
 :class:`~profiler.store.records.StoredBatchRun`: input files and their SHA-256, the output and rejects files and
-theirs, questionnaire, norm group or calibration, job model, engine, counts, start and end) and, given a store,
+theirs, questionnaire, norm group or calibration, job model and the reference point of its contributions, engine,
+counts, start and end) and, given a store,
 appends the same record to its audit log (event ``batch.scored``), so a batch is as traceable as a single
 assessment. A run that stopped at a bad chunk wrote nothing and records nothing.
 """
@@ -20,7 +21,7 @@ from profiler.batch.sources import Location, is_url, open_source
 from profiler.canonical import canonical_json
 from profiler.store import Store
 from profiler.store.audit_log import AuditEvent, AuditLog
-from profiler.store.records import BatchFile, StoredBatchRun
+from profiler.store.records import BatchFile, BatchReference, StoredBatchRun
 
 BLOCK = 1 << 20
 
@@ -51,6 +52,7 @@ def run_record(run: ScoreRun, *, inputs: list[Location], outputs: list[Path], qu
     """The typed record of a completed run (``hashed``: files already hashed, see :func:`file_record`)."""
     q = questionnaire.identity()
     jm = job_model.identity() if job_model is not None else {}
+    ref = job_model.norm_reference if job_model is not None else None  # what evaluate_many measures against
     return StoredBatchRun(
         inputs=[file_record(p, hashed) for p in inputs], outputs=[file_record(p, hashed) for p in outputs],
         questionnaire_id=q["questionnaire_id"], questionnaire_version=q["questionnaire_version"],
@@ -60,7 +62,9 @@ def run_record(run: ScoreRun, *, inputs: list[Location], outputs: list[Path], qu
         percentiles=options.percentiles if norms is not None else None,
         calibration_sha256=calibration.sha256 if calibration is not None else None,
         job_model_id=jm.get("job_model_id"), job_model_version=jm.get("job_model_version"),
-        job_model_hash=jm.get("job_model_hash"), engine=engine, scheduler=scheduler, on_error=options.on_error,
+        job_model_hash=jm.get("job_model_hash"),
+        reference=BatchReference(kind=ref.kind, name=ref.description, sha256=ref.sha256) if ref else None,
+        engine=engine, scheduler=scheduler, on_error=options.on_error,
         rows=run.rows, scored=run.scored, skipped=run.skipped, blank=run.blank, problems=run.problems,
         started=started, finished=finished,
     )  # fmt: skip

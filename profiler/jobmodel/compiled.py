@@ -227,6 +227,9 @@ class CompiledModel:
         self.incidence = np.zeros((len(criteria), len(self.inputs)))  # criterion -> its input
         self.incidence[np.arange(len(criteria)), self.input_of] = 1.0
         self.one_input_each = len(set(self.input_of.tolist())) == len(self.inputs) == len(criteria)
+        # criterion c reads input c: per-criterion columns are per-input columns as they are
+        self.inputs_in_criterion_order = self.one_input_each and bool(
+            (self.input_of == np.arange(len(criteria))).all())
         self.reference_utility = self.utilities_of(self.means[None, :])[0]
         self.base_value = float(np.dot(self.coef, self.reference_utility))
         bands = spec.bands

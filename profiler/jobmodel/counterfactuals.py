@@ -31,7 +31,7 @@ grid. :func:`profiler.jobmodel.engine.evaluate_arrays` computes it for one candi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -76,36 +76,73 @@ class CounterfactualSet:
     upper: np.ndarray
 
 
-def nearest_valid(grid: Grid, x: np.ndarray, s_rest: np.ndarray, low: np.ndarray, high: np.ndarray,
-                  above_min: np.ndarray, knock_route: np.ndarray, near: np.ndarray | None = None) -> np.ndarray:
-    """Index of the grid value nearest ``x`` at which ``low <= s_rest + part < high`` (and the value is at or
-    above the input's minimum where ``above_min``), or any value below the minimum where ``knock_route``;
-    -1 where there is none. ``near`` is ``grid.nearest(x)`` when the caller has it."""
+def nearest_valid(grid: Grid, x: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_min: np.ndarray,
+                  knock_route: np.ndarray, near: np.ndarray | None = None) -> np.ndarray:
+    """Index of the grid value nearest ``x`` whose score part lies in ``[qa, qb)`` (and that is at or above the
+    input's minimum where ``above_min``), or of any value below the minimum where ``knock_route``; -1 where
+    there is none. ``near`` is ``grid.nearest(x)`` when the caller has it.
+
+    On each monotone run the values meeting the condition form one index range, and the nearest of them to
+    ``near`` is ``near`` itself or an end of that range: the part at ``near`` tells which end, and one
+    :meth:`~profiler.jobmodel.grids.Run.bound` finds it. Runs (and the values below the minimum) are then
+    compared by distance, the first on a tie.
+    """
     near = grid.nearest(x) if near is None else near
-    qa, qb = low - s_rest, high - s_rest
-    ranges = []
-    for run in grid.runs:
-        a_bound, b_bound = run.bound(qa), run.bound(qb)
-        i0, i1 = (a_bound, b_bound) if run.rising else (b_bound, a_bound)
-        if grid.knock > 0:
-            i0 = np.where(above_min, np.maximum(i0, grid.knock), i0)
-        ranges.append((i0, i1))
-    if grid.knock > 0 and knock_route.any():
-        ranges.append((0, np.where(knock_route, grid.knock, 0)))
+    knock = grid.knock
+    route = knock > 0 and knock_route.any()
     best = best_d = None
-    for i0, i1 in ranges:
-        k = np.minimum(np.maximum(near, i0), i1 - 1)  # the nearest index of the range
-        if best is None and len(ranges) == 1:
-            return np.where(i1 > i0, k, -1)
+    for run in grid.runs:
+        k, ok = _in_run(run, near, qa, qb, above_min if knock > run.start else None, knock)
+        if best is None and len(grid.runs) == 1 and not route:
+            return np.where(ok, k, -1)
         d = np.abs(grid.values.take(k) - x)
-        d[i1 <= i0] = np.inf
+        d[~ok] = np.inf
         if best is None:
             best, best_d = k, d
             continue
         better = d < best_d
         best = np.where(better, k, best)
         best_d = np.where(better, d, best_d)
+    if route:  # values below the minimum route to review, the target of these rows
+        k = np.minimum(near, knock - 1)
+        d = np.where(knock_route, np.abs(grid.values.take(k) - x), np.inf)
+        better = d < best_d
+        best = np.where(better, k, best)
+        best_d = np.where(better, d, best_d)
     return np.where(np.isfinite(best_d), best, -1)
+
+
+def _in_run(run: Any, near: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_min: np.ndarray | None,
+            knock: int) -> tuple[np.ndarray, np.ndarray]:
+    """The index of ``run`` nearest ``near`` whose part lies in ``[qa, qb)``, and whether there is one
+    (``above_min``: rows that may not go below index ``knock``)."""
+    a, b, part = run.start, run.stop, run.part
+    if above_min is None:
+        first: Any = a
+        if a > 0 or b < len(part):
+            near = np.clip(near, a, b - 1)
+    elif knock >= b:  # the whole run lies below the minimum
+        first = a
+        near = np.clip(near, a, b - 1)
+    else:
+        first = np.where(above_min, max(a, knock), a)
+        near = np.clip(near, first, b - 1)
+    here = part.take(near)
+    below, above = here < qa, here >= qb  # the part at near lies below the range, or above it
+    if run.rising:  # the range lies after near (below) or before it (above)
+        after, before, level = below, above, np.where(below, qa, qb)
+    else:
+        after, before, level = above, below, np.where(above, qb, qa)
+    edge = run.bound(level)
+    if not isinstance(first, int):
+        np.maximum(edge, first, out=edge)
+    k = np.where(after, edge, np.where(before, edge - 1, near))
+    np.clip(k, first, b - 1, out=k)
+    at = part.take(k)
+    ok = (at >= qa) & (at < qb)
+    if above_min is not None and knock >= b:
+        ok &= ~above_min
+    return k, ok
 
 
 def _targets(band_code: np.ndarray, direction: str) -> np.ndarray:
@@ -140,6 +177,8 @@ def _columns(n: int, p: int, fill: float = np.nan) -> np.ndarray:
 
 def _per_input(cm: CompiledModel, by_criterion: np.ndarray) -> np.ndarray:
     """Criteria's columns gathered per input (boolean: any of its criteria; numbers: their sum)."""
+    if cm.inputs_in_criterion_order:  # one criterion per input, in the same order: the columns as they are
+        return by_criterion
     n = by_criterion.shape[0]
     out = np.zeros((n, len(cm.inputs)), by_criterion.dtype, order="F")
     if cm.one_input_each:
@@ -153,11 +192,16 @@ def _per_input(cm: CompiledModel, by_criterion: np.ndarray) -> np.ndarray:
     return out
 
 
-def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs) -> dict[str, CounterfactualSet]:
-    """Both directions' counterfactuals of every candidate of an evaluation (see the module docstring)."""
+def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *,
+                        scores: bool = True) -> dict[str, CounterfactualSet]:
+    """Both directions' counterfactuals of every candidate of an evaluation (see the module docstring).
+
+    ``scores=False`` leaves ``score_after`` empty (NaN): the batch does not show it, the words of one
+    candidate's recommendation do.
+    """
     n, p = ev.X.shape
-    X = np.asfortranarray(ev.X)
-    measured = np.asfortranarray(ev.measured)
+    X = ev.X
+    measured = ev.measured
     # per input: below a minimum (to be raised to it), unknown and needed by the routing (to be measured)
     knocked = _per_input(cm, ev.knock)
     unchecked_in = _per_input(cm, ev.unchecked)
@@ -165,29 +209,40 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs) -> di
     part = _per_input(cm, ev.U * cm.coef)  # each input's share of the score as evaluated
     grids = [_by_raters(cm, j, inputs.raters) for j in range(p)]
     raise_to = _columns(n, p)
-    fixed_part = part.copy(order="F")
-    for j in np.flatnonzero(knocked.any(axis=0)):
-        for grid, rows in grids[j]:
-            hit = knocked[rows, j]
-            raise_to[rows, j] = np.where(hit, grid.values[grid.knock], np.nan)
-            fixed_part[rows, j] = np.where(hit, grid.part[grid.knock], part[rows, j])
-    s_fixed = ev.score + row_sum(fixed_part - part)  # the score with every input below its minimum raised to it
+    fixed_part = part
+    s_fixed = ev.score
+    knocked_columns = np.flatnonzero(knocked.any(axis=0))
+    if len(knocked_columns):
+        fixed_part = np.array(part, order="F")
+        for j in knocked_columns:
+            for grid, rows in grids[j]:
+                hit = knocked[rows, j]
+                raise_to[rows, j] = np.where(hit, grid.values[grid.knock], np.nan)
+                fixed_part[rows, j] = np.where(hit, grid.part[grid.knock], part[rows, j])
+        # the score with every input below its minimum raised to it (the columns' sums in their order)
+        s_fixed = ev.score + row_sum(fixed_part[:, knocked_columns] - part[:, knocked_columns])
     n_required = knocked.sum(axis=1) + to_measure.sum(axis=1)
     # unknown inputs the target must hold for: all under the policy review, those to be measured otherwise
     counted = ~measured & (cm.review_if_unknown_could_change | to_measure)
+    counted_columns = np.flatnonzero(counted.any(axis=0))
     d_lo, d_hi = _columns(n, p, 0.0), _columns(n, p, 0.0)
-    for j in np.flatnonzero(counted.any(axis=0)):
+    for j in counted_columns:
         above = unchecked_in[:, j]
         d_lo[:, j] = np.where(counted[:, j], np.where(above, cm.unknown_deltas_above_minimum[j, 0],
                                                       cm.unknown_deltas[j, 0]), 0.0)
         d_hi[:, j] = np.where(counted[:, j], np.where(above, cm.unknown_deltas_above_minimum[j, 1],
                                                       cm.unknown_deltas[j, 1]), 0.0)
-    lower_all, upper_all = cm.lower - row_sum(d_hi), cm.upper - row_sum(d_lo)
-    sem = np.asfortranarray(np.where(ev.measured, ev.sem, inputs.sem))
+    if len(counted_columns):
+        lower_all, upper_all = cm.lower - row_sum(d_hi), cm.upper - row_sum(d_lo)
+    else:
+        lower_all, upper_all = np.full(n, float(cm.lower)), np.full(n, float(cm.upper))
+    sem = inputs.sem  # the SEM the input has (or would have) when measured
     with np.errstate(divide="ignore"):
         per_sem = np.where(sem > 0, 1.0 / sem, np.nan)
     alone_base = (n_required[:, None] - knocked - to_measure) == 0
-    near = [[grid.nearest(X[rows, j]) for grid, rows in grids[j]] for j in range(p)]
+    near = [[grid.nearest(X[:, j] if isinstance(rows, slice) else X[rows, j]) for grid, rows in grids[j]]
+            for j in range(p)]
+    s_rest = s_fixed[:, None] - fixed_part  # the score without each input's part
 
     out = {}
     for direction in ("up", "down"):
@@ -195,36 +250,39 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs) -> di
         above_min = target != REVIEW
         knock_route = target == REVIEW
         low_all, high_all = _interval(target, lower_all, upper_all)
-        new_value, score_after = _columns(n, p), _columns(n, p)
+        new_value = _columns(n, p)
+        score_after = _columns(n, p)
         for j in range(p):
-            s_rest = s_fixed - fixed_part[:, j]
-            if counted[:, j].any():  # once measured, input j no longer counts among the unknown
-                low, high = _interval(target, lower_all + d_hi[:, j], upper_all + d_lo[:, j])
-            else:
-                low, high = low_all, high_all
+            low, high = low_all, high_all
+            counted_rows = np.flatnonzero(counted[:, j]) if j in counted_columns else ()
+            if len(counted_rows):  # once measured, input j no longer counts among the unknown
+                low, high = low_all.copy(), high_all.copy()
+                low[counted_rows], high[counted_rows] = _interval(
+                    target[counted_rows], lower_all[counted_rows] + d_hi[counted_rows, j],
+                    upper_all[counted_rows] + d_lo[counted_rows, j])
+            qa, qb = low - s_rest[:, j], high - s_rest[:, j]  # the part input j must give
             for g, (grid, rows) in enumerate(grids[j]):
-                rest = s_rest[rows]
                 # only the candidates some value of the input could take to the target are searched
-                can = (rest + grid.part_max >= low[rows]) & (rest + grid.part_min < high[rows])
+                can = (qa <= grid.part_max) & (qb > grid.part_min)
                 if grid.knock > 0:
-                    can |= knock_route[rows]
-                if can.all():
-                    sub = slice(None)
-                elif can.any():
-                    sub = np.flatnonzero(can)
-                else:
-                    continue
-                idx = nearest_valid(grid, X[rows, j][sub], rest[sub], low[rows][sub], high[rows][sub],
-                                    above_min[rows][sub], knock_route[rows][sub], near[j][g][sub])
-                value, after = grid.values.take(idx), rest[sub] + grid.part.take(idx)
-                none = idx < 0
-                value[none] = np.nan
-                after[none] = np.nan
-                column = new_value[rows, j] if not isinstance(rows, slice) else new_value[:, j]
-                scores = score_after[rows, j] if not isinstance(rows, slice) else score_after[:, j]
-                column[sub], scores[sub] = value, after
+                    can |= knock_route
                 if not isinstance(rows, slice):
-                    new_value[rows, j], score_after[rows, j] = column, scores
+                    can &= rows
+                    sub = np.flatnonzero(can)
+                    at = np.searchsorted(np.flatnonzero(rows), sub)  # the rows' places in near[j][g]
+                    near_sub = near[j][g].take(at)
+                else:
+                    sub = np.flatnonzero(can)
+                    near_sub = near[j][g].take(sub)
+                if len(sub) == 0:
+                    continue
+                idx = nearest_valid(grid, X[:, j].take(sub), qa.take(sub), qb.take(sub), above_min.take(sub),
+                                    knock_route.take(sub), near_sub)
+                ok = idx >= 0
+                sub, idx = sub[ok], idx[ok]
+                new_value[sub, j] = grid.values.take(idx)
+                if scores:
+                    score_after[sub, j] = s_rest[:, j].take(sub) + grid.part.take(idx)
         # a measured input needing no change: the requirements alone give the target (said by theirs)
         same = measured & (new_value == X)
         if same.any():
@@ -296,7 +354,7 @@ def _joint(cm: CompiledModel, ev: Evaluation, grids: list, target: np.ndarray, s
             if len(pick) == 0:
                 continue
             s_rest = s[pick] + sign[pick] * prior[pick] - fp[pick, j]
-            idx = nearest_valid(grid, x[pick, j], s_rest, low[pick], high[pick], above_min[pick],
+            idx = nearest_valid(grid, x[pick, j], low[pick] - s_rest, high[pick] - s_rest, above_min[pick],
                                 np.zeros(len(pick), bool))
             ok = idx >= 0
             pick, idx, s_rest = pick[ok], idx[ok], s_rest[ok]

@@ -37,9 +37,9 @@ FLAT = 1e-12  # score differences below this count as flat when the grid is spli
 class Run:
     """Grid indices ``[start, stop)`` on which an input's score part never falls (``rising``) or never rises.
 
-    :meth:`bound` finds where the part reaches a level for many levels at once: by the utility's closed-form
-    inverse on an equally spaced grid (``utility`` and ``coef`` set: an input read by one criterion), checked
-    against the grid's own values so the answer is exact; by binary search otherwise.
+    :meth:`bound` finds where the part reaches a level for many levels at once: on an equally spaced grid of
+    an input read by one criterion (``utility`` and ``coef`` set) from the utility's closed-form inverse,
+    checked against the grid's own part so that the answer is exact; by binary search otherwise.
     """
 
     start: int
@@ -50,11 +50,28 @@ class Run:
     step: float | None = None
     utility: Any = None
     coef: float = 1.0
+    # index estimate alpha + beta * level where the utility's edge is affine in the level (see __post_init__)
+    line: tuple[float, float] | None = field(default=None, init=False, repr=False, compare=False)
+    flat_start: bool = field(default=False, init=False, repr=False, compare=False)
+    flat_end: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        a, b, part = self.start, self.stop, self.part
+        object.__setattr__(self, "flat_start", b - a > 1 and part[a] == part[a + 1])
+        object.__setattr__(self, "flat_end", b - a > 1 and part[b - 2] == part[b - 1])
+        edge = self.utility.edge_line(self.rising) if self.utility is not None else None
+        if edge is not None:  # index = a + (c0 + c1 q / coef - values[a]) / step, nudged toward the safe side
+            c0, c1 = edge
+            nudge = -1e-9 if self.rising else 1e-9
+            object.__setattr__(self, "line", (a + (c0 - float(self.values[a])) / self.step + nudge,
+                                              c1 / (self.coef * self.step)))
 
     def bound(self, q: np.ndarray) -> np.ndarray:
-        """Rising: the first index whose part is >= ``q`` (``stop``: none). Falling: the end of the prefix
-        whose part is >= ``q`` (``start``: none)."""
+        """Rising: the first index whose part is >= ``q`` (``stop``: none). Falling: the first index whose part
+        is < ``q`` (the end of the prefix whose part is >= ``q``; ``start``: none)."""
         a, b, part = self.start, self.stop, self.part
+        if self.line is not None:
+            return self._bound_line(q)
         if len(q) and math.isinf(q[0]) and np.isinf(q).all():  # a band open on this side: nothing to search
             return np.where(q < 0, a if self.rising else b, b if self.rising else a)
         if self.utility is None:
@@ -76,6 +93,32 @@ class Run:
         end[q <= part[b - 1]] = b
         end[q > part[a]] = a
         return end
+
+    def _bound_line(self, q: np.ndarray) -> np.ndarray:
+        """:meth:`bound` where the edge is affine: the estimate ``alpha + beta q``, nudged by 1e-9 of an index
+        toward the answer's safe side, is the answer or the index before it (rounding is far below that), so
+        one look at the grid's part settles it; plateaus at the run's ends (clipped utilities) are where the
+        estimate cannot tell the levels apart, and are settled by the part at the end."""
+        a, b, part = self.start, self.stop, self.part
+        alpha, beta = self.line
+        est = q * beta
+        est += alpha
+        (np.ceil if self.rising else np.floor)(est, out=est)
+        np.clip(est, a, b - 1, out=est)
+        k = est.astype(np.intp)
+        if self.rising:
+            k += part.take(k) < q
+            if self.flat_start:
+                k = np.where(q <= part[a], a, k)
+            if self.flat_end:
+                k = np.where(q > part[b - 1], b, k)
+            return k
+        k += part.take(k) >= q
+        if self.flat_end:
+            k = np.where(q <= part[b - 1], b, k)
+        if self.flat_start:
+            k = np.where(q > part[a], a, k)
+        return k
 
 
 @dataclass(frozen=True)

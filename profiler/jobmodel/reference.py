@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from profiler.canonical import to_plain
+from profiler.canonical import canonical_json, sha256_text, to_plain
 
 WHY = ("Contributions are measured from this reference: + means above it on that criterion, - below; against "
        "another reference (say, this round's applicants) they change sign and size, while the score and the band "
@@ -50,6 +50,13 @@ class ReferencePoint:
     def sentence(self) -> str:
         """``Reference point: ... (base value 56.1).``"""
         return f"relative to {self.description} (base value {self.base_value:.1f})"
+
+    @property
+    def sha256(self) -> str:
+        """``sha256:<hex>`` of what the contributions are measured against: the reference's input values, its
+        utility per criterion and its base value (exact floats, canonical JSON)."""
+        return sha256_text(canonical_json({"values": self.values, "utility": self.utility,
+                                           "base_value": self.base_value}, where="reference"))
 
     def to_dict(self) -> dict[str, Any]:
         return to_plain({"kind": self.kind, "description": self.description, "base_value": self.base_value,

@@ -73,6 +73,11 @@ class Utility(ABC):
         Meaningful for levels the utility takes there; callers check the ends of the range themselves.
         """
 
+    def edge_line(self, rising: bool) -> tuple[float, float] | None:
+        """``(c0, c1)`` with ``edge(level, rising) == c0 + c1 * level`` where the edge is affine in the level
+        (None otherwise): counterfactual search then finds grid indices with one multiply-add."""
+        return None
+
     def inverse(self, u: np.ndarray | float, near: np.ndarray | float, *, keep_level: bool = True) -> np.ndarray:
         """The input closest to ``near`` whose utility is ``u`` (NaN where none has it).
 
@@ -141,6 +146,9 @@ class Linear(Utility):
     def edge(self, level: np.ndarray, rising: bool) -> np.ndarray:
         return self.at_zero + level * (self.at_one - self.at_zero)
 
+    def edge_line(self, rising: bool) -> tuple[float, float] | None:
+        return float(self.at_zero), float(self.at_one - self.at_zero)
+
     def reach(self, u: np.ndarray, near: np.ndarray, low: Any, high: Any) -> np.ndarray:
         # utilities outside 0..1 map to inputs outside the anchors: one range check covers both
         x = self.at_zero + u * (self.at_one - self.at_zero)
@@ -198,6 +206,10 @@ class TargetRange(Utility):
     def edge(self, level: np.ndarray, rising: bool) -> np.ndarray:
         gap = self.tolerance * (1.0 - level)
         return self.low - gap if rising else self.high + gap
+
+    def edge_line(self, rising: bool) -> tuple[float, float] | None:
+        tol = float(self.tolerance)
+        return (float(self.low) - tol, tol) if rising else (float(self.high) + tol, -tol)
 
     @classmethod
     def stack(cls, utilities: list[TargetRange]) -> TargetRange:
@@ -273,6 +285,9 @@ class Binary(Utility):
 
     def edge(self, level: np.ndarray, rising: bool) -> np.ndarray:
         return np.asarray(level, dtype=float)
+
+    def edge_line(self, rising: bool) -> tuple[float, float] | None:
+        return 0.0, 1.0
 
     @classmethod
     def stack(cls, utilities: list[Binary]) -> Binary:

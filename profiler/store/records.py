@@ -436,6 +436,15 @@ class BatchFile(_Part):
     bytes: int
 
 
+class BatchReference(_Part):
+    """The reference point a batch's contributions are measured against: kind, who it is, and the SHA-256 of its
+    values (:attr:`profiler.jobmodel.ReferencePoint.sha256`)."""
+
+    kind: Literal["norm_group", "cohort", "declared"]
+    name: str
+    sha256: Hash
+
+
 class StoredBatchRun(StoredRecord):
     """A batch scoring run (log event ``batch.scored``): the files it read and wrote with their hashes, what it
     scored them with (questionnaire, norms or calibration, job model), the engine, the counts, start and end.
@@ -455,6 +464,7 @@ class StoredBatchRun(StoredRecord):
     job_model_id: str | None
     job_model_version: str | None
     job_model_hash: str | None
+    reference: BatchReference | None = None  # of the job model's contributions (None: no job model)
     engine: Literal["local", "dask"]
     scheduler: str | None
     on_error: Literal["stop", "skip"]

@@ -362,6 +362,7 @@ def test_manifest_next_to_the_output_and_in_the_audit_log(responses_csv, tmp_pat
     assert (manifest["rows"], manifest["scored"], manifest["skipped"], manifest["blank"]) == (9, 7, 2, 1)
     assert manifest["engine"] == "local" and manifest["norm_group"] == "general"
     assert manifest["questionnaire_id"] == "ipip-bfm-50" and manifest["job_model_id"] is None
+    assert manifest["reference"] is None
     assert manifest["started"] <= manifest["finished"]
     with Store(store_path) as store:
         entries = [e for e in AuditLog(store) if e.event == "batch.scored"]
@@ -398,6 +399,10 @@ def test_job_model_evaluation_in_the_batch(tmp_path, capsys, ipip, answers):
                                    expected[f"contribution.{criterion}"].round(6), atol=1e-9)
     manifest = json.loads((tmp_path / "p.parquet.manifest.json").read_text(encoding="utf-8"))
     assert manifest["job_model_id"] == "customer-support" and manifest["job_model_hash"] == jm.content_hash
+    # the reference point the contributions are measured against: the norm group's average candidate
+    reference = jm.norm_reference
+    assert manifest["reference"] == {"kind": "norm_group", "name": reference.description,
+                                     "sha256": reference.sha256}
     assert _score(path, "--norms", "us", "--out", tmp_path / "q.csv", "--id-column", "cid", "--job-model",
                   "customer-support") == 2  # fmt: skip
     assert "uses norm group 'general'" in capsys.readouterr().err

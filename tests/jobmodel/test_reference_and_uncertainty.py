@@ -195,6 +195,12 @@ def test_a_declared_reference_is_one_candidate(support):
     assert "Reference point: the incumbent team's typical agent" in str(rec)
     with pytest.raises(ValueError, match="needs a value for every input"):
         support.declared_reference({"trait.Conscientiousness": 3.0}, description="incomplete")
+    # its hash names its values: the same values give the same hash, another value another, the norm group's its own
+    assert support.declared_reference(values, description="another name").sha256 == reference.sha256
+    moved = {**values, "trait.Conscientiousness": values["trait.Conscientiousness"] + 0.1}
+    assert support.declared_reference(moved, description="x").sha256 != reference.sha256
+    assert support.norm_reference.sha256 not in (reference.sha256, None)
+    assert reference.sha256.startswith("sha256:") and len(reference.sha256) == 71
 
 
 def test_evaluate_many_refuses_an_unknown_reference_name(support):
