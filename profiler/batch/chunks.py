@@ -190,16 +190,20 @@ class ChunkScorer:
             arrays.append(safe_text_array(ids))
         names.append(self.position)
         arrays.append(pa.array(np.asarray(positions, dtype=np.int64)))
+        # one conversion of the whole frame (sten and stanine are nullable integers: NaN where missing), then
+        # columns by position: pandas' per-column access costs more than the arrays it returns
+        # (the measures are rounded to MEASURE_DECIMALS when written: a CSV rounds each distinct value once)
+        block = np.asfortranarray(profiles.to_numpy(dtype=float, na_value=np.nan))
+        where = {column: j for j, column in enumerate(profiles.columns)}
         for scale in self.placement.scales:
             for measure in self.placement.measures:
-                values = profiles[(scale, measure)]
+                values = block[:, where[(scale, measure)]]
                 names.append(f"{scale}.{measure}")
-                unit = measure.split("_")[0]
-                if unit in DECIMALS:
-                    arrays.append(pa.array(np.round(values.to_numpy(dtype=float), DECIMALS[unit])))
+                if MEASURE_DECIMALS[measure] is not None:
+                    arrays.append(pa.array(values))
                 else:  # sten, stanine: small integers, missing where there is no score
-                    arrays.append(pa.array(values.to_numpy(dtype=np.int8, na_value=0), type=pa.int8(),
-                                           mask=values.isna().to_numpy()))
+                    missing = np.isnan(values)
+                    arrays.append(pa.array(np.where(missing, 0, values).astype(np.int8), type=pa.int8(), mask=missing))
         if evaluated is not None:
             for column in evaluated.columns:
                 names.append(str(column))

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from profiler.batch.background import read_ahead
 from profiler.batch.chunks import MEASURE_DECIMALS, ChunkScorer, ScoredChunk
 from profiler.batch.evaluation import Evaluator, as_of_date, check_job_model, evidence_columns
 from profiler.batch.header import check_header, read_header
@@ -72,8 +73,12 @@ def score_file(questionnaire: Questionnaire, norms: NormTable | None, responses:
     started = datetime.now(UTC)
     plan = prepare(questionnaire, norms, responses, out, options, calibration=calibration, job_model=job_model,
                    as_of=as_of)
-    scored = ((plan.scorer.score(chunk), chunk.done) for chunk in plan.chunks())
-    run = write_scored(plan, scored, out, options, progress)
+    chunks = read_ahead(plan.chunks())  # the next chunks are read while this one is scored
+    try:
+        run = write_scored(plan, ((plan.scorer.score(chunk), chunk.done) for chunk in chunks), out, options,
+                           progress)
+    finally:
+        chunks.close()
     if run.stopped_at is None:
         finish(run, plan, [responses], [p for p in (out, options.rejects) if p is not None], questionnaire, norms,
                calibration, job_model, options, "local", None, started, store, actor)
@@ -86,6 +91,7 @@ def write_scored(plan: FilePlan, scored: Iterator[tuple[ScoredChunk, int]], out:
     bytes of the file consumed so far); committed when the run completes, discarded when it stops or fails."""
     run = ScoreRun(out=out, norms=plan.scorer.placement.label)
     staged = [StagedFile(out, "the output")]
+    output = None
     try:
         if options.rejects is not None:
             staged.append(StagedFile(options.rejects, "the rejects file"))
@@ -102,8 +108,13 @@ def write_scored(plan: FilePlan, scored: Iterator[tuple[ScoredChunk, int]], out:
                 output.write(chunk.table)
             if progress is not None:
                 progress(done, run.rows)
-        output.close(plan.scorer.empty_table())
+        if run.stopped_at is None:
+            output.close(plan.scorer.empty_table())
+        else:
+            output.abort()
     except BaseException:
+        if output is not None:
+            output.abort()  # its worker stops writing before the files are removed
         for file in staged:
             file.discard()
         raise

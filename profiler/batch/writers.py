@@ -16,6 +16,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from profiler.batch.background import WriteBehind
 from profiler.batch.options import BatchError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
@@ -138,6 +139,9 @@ class ProfileOutput:
     score and its SEM), so each distinct combination is formatted once and the rows are joined from the pieces.
     Other numeric columns are formatted by Arrow. Numbers carry their decimals (``%.4f``; T-unit values and
     percentiles ``%.2f``); an empty field is a missing value.
+
+    The tables are formatted and written on a worker thread (:class:`~profiler.batch.background.WriteBehind`),
+    in order, while the caller scores the next chunks: :meth:`close` waits for them, :meth:`abort` abandons them.
     """
 
     ROW_GROUP = 65_536  # Parquet rows per row group, whatever the chunks: the file's bytes do not depend on them
@@ -148,8 +152,13 @@ class ProfileOutput:
         self.names: list[str] | None = None
         self.pending: list[Any] = []
         self.held = 0
+        self.behind = WriteBehind()
 
     def write(self, table: Any) -> None:
+        """Queue a table of output rows (its columns as the first table's) for writing."""
+        self.behind.submit(self._write, table)
+
+    def _write(self, table: Any) -> None:
         if self.names is None:
             self.names = [spreadsheet_safe(n) for n in table.schema.names]
             if self.fmt == "parquet":
@@ -160,7 +169,7 @@ class ProfileOutput:
             else:
                 self.staged.write(",".join(csv_field(n) for n in table.schema.names) + "\n")
         if self.fmt == "parquet":
-            self.pending.append(table.rename_columns(self.names))
+            self.pending.append(rounded(table, self.decimals).rename_columns(self.names))
             self.held += table.num_rows
             if self.held >= self.ROW_GROUP:
                 self._flush(whole_groups=True)
@@ -178,12 +187,31 @@ class ProfileOutput:
         self.pending, self.held = ([rest] if rest.num_rows else []), rest.num_rows
 
     def close(self, empty: Any = None) -> None:
+        """Write what is queued, and the end of the file (with ``empty``, an output table without rows: the header
+        of a run that scored nobody)."""
+        self.behind.drain()
         if self.names is None and empty is not None:  # no row scored: the header (schema) alone
-            self.write(empty)
+            self._write(empty)
         if self.fmt == "parquet" and self.pending:
             self._flush(whole_groups=False)
         if self.writer is not None:
             self.writer.close()
+
+    def abort(self) -> None:
+        """Stop writing (the run failed or stopped): what is queued is dropped, the worker has finished."""
+        self.behind.stop()
+
+
+def rounded(table: Any, decimals: dict[str, int | None]) -> Any:
+    """``table`` with its ``<group>.<measure>`` float columns rounded to the measure's ``decimals``."""
+    import pyarrow as pa
+
+    for j, name in enumerate(table.schema.names):
+        digits = decimals.get(name.rpartition(".")[2]) if "." in name else None
+        if digits is not None and pa.types.is_floating(table.schema.field(j).type):
+            values = np.round(table.column(j).to_numpy(zero_copy_only=False), digits)
+            table = table.set_column(j, table.schema.field(j), pa.array(values))
+    return table
 
 
 def csv_text(table: Any, decimals: dict[str, int | None]) -> memoryview:
@@ -223,10 +251,27 @@ def csv_text(table: Any, decimals: dict[str, int | None]) -> memoryview:
         else:
             pieces.append(pc.fill_null(pc.cast(column, text), pa.scalar("", text)))
         j += 1
-    rows = pc.binary_join_element_wise(pc.binary_join_element_wise(*pieces, pa.scalar(",", text)),
-                                       pa.scalar("\n", text), pa.scalar("", text))
+    # Columns that hold one value in every row (the norms' provenance) end each row as one constant: joined
+    # with the line break, they cost no text of their own (the rows are one large text; each copy counts)
+    tail: list[str] = []
+    while len(pieces) > 1 and (value := _constant(pieces[-1])) is not None:
+        tail.insert(0, value)
+        pieces.pop()
+    if tail:
+        rows = pc.binary_join_element_wise(*pieces, pa.scalar(",".join(tail) + "\n", text), pa.scalar(",", text))
+    else:
+        rows = pc.binary_join_element_wise(pc.binary_join_element_wise(*pieces, pa.scalar(",", text)),
+                                           pa.scalar("\n", text), pa.scalar("", text))
     offsets = np.frombuffer(rows.buffers()[1], dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1]
     return memoryview(rows.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+
+
+def _constant(piece: Any) -> str | None:
+    """The text every row of ``piece`` (a text array without nulls) holds, or None when they differ."""
+    import pyarrow.compute as pc
+
+    first = piece[0].as_py()
+    return first if pc.all(pc.equal(piece, piece[0])).as_py() else None
 
 
 def _single(column: Any) -> Any:
@@ -234,29 +279,49 @@ def _single(column: Any) -> Any:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd 64-bit multiplier (the golden ratio's): mixes columns into one key
+
+
 def _grouped_text(table: Any, members: list[int], decimals: dict[str, int]) -> tuple[list[str], np.ndarray]:
     """The text of several numeric columns joined by commas, formatted once per distinct combination: the texts
-    and, per row, the index of its text."""
-    columns = [table.column(j).to_numpy(zero_copy_only=False) for j in members]
-    pair = np.empty(len(columns[0]), dtype=complex)
-    pair.real = 0.0
-    for values in columns:  # codes of the distinct combinations so far, refined column by column
-        pair.imag = np.where(np.isnan(values), -np.inf, values)  # missing: one more distinct value
-        pair.real = pd.factorize(pair)[0]
-    codes = pair.real.astype(np.intp)
-    first = np.unique(codes, return_index=True)[1]
-    formats = []
+    and, per row, the index of its text.
+
+    The combinations are found by one hash of each row's bits (a 64-bit key, factorized once), checked: every
+    row must equal its group's first row bit for bit (so ``-0.0`` stays apart from ``0.0``, as ``%f`` prints
+    them); should two combinations share a key, :func:`_refined_codes` groups them exactly instead.
+    """
+    columns = []
     for j in members:
+        values = np.asarray(table.column(j).to_numpy(zero_copy_only=False), dtype=float)
+        columns.append(np.where(np.isnan(values), np.nan, values))  # one NaN (bits), whatever its payload
+    bits = [values.view(np.uint64) for values in columns]
+    key = np.zeros(len(columns[0]), dtype=np.uint64)
+    for b in bits:
+        key = (key ^ b) * _MIX
+    codes = pd.factorize(key)[0]  # numbered in order of first appearance
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    if not all(np.array_equal(b, b[first][codes]) for b in bits):
+        codes = _refined_codes(bits)
+        first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    fields = []  # per column, the text of each distinct combination's value
+    for j, values in zip(members, columns, strict=True):
         digits = decimals[table.schema.names[j].rpartition(".")[2]]
-        formats.append("%d" if digits is None else f"%.{digits}f")
-    texts = []
-    for row in first.tolist():
-        fields = []
-        for fmt, values in zip(formats, columns, strict=True):
-            value = values[row]
-            fields.append("" if value is None or value != value else fmt % value)
-        texts.append(",".join(fields))
+        chosen = values[first]
+        if digits is not None:
+            chosen = np.round(chosen, digits)  # as numpy rounds (what a Parquet output holds), then printed
+        fmt = "%d" if digits is None else f"%.{digits}f"
+        fields.append(["" if v != v else fmt % v for v in chosen.tolist()])
+    texts = [",".join(row) for row in zip(*fields, strict=True)]
     return texts, codes
+
+
+def _refined_codes(bits: list[np.ndarray]) -> np.ndarray:
+    """Codes of the distinct combinations of columns (their bits), refined column by column: exact, slower."""
+    codes = np.zeros(len(bits[0]), dtype=np.int64)
+    for b in bits:
+        column = pd.factorize(b)[0]
+        codes = pd.factorize(codes * (int(column.max()) + 1) + column)[0]  # below n * n: no overflow
+    return codes
 
 
 def write_rejects_header(handle: IO[str], header: list[str], id_column: str | None, position: str = "line") -> None:

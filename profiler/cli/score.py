@@ -96,7 +96,6 @@ def run(args: argparse.Namespace) -> int:
     from profiler.batch.reading import PARQUET_SUFFIXES
     from profiler.batch.sources import as_location, source_size
     from profiler.jobmodel import load_job_model
-    from profiler.pipeline.calibration import raw_score_sem
     from profiler.questionnaire import load_questionnaire
     from profiler.store import Store
     from profiler.store.redaction import redact_url
@@ -123,7 +122,11 @@ def run(args: argparse.Namespace) -> int:
     questionnaire = load_questionnaire(args.questionnaire)
     job_model = load_job_model(args.job_model) if args.job_model is not None else None
     norms = load_norms(questionnaire, args.norms) if args.norms is not None else None
-    calibration, sem_note = (None, "") if norms is not None else raw_score_sem(questionnaire, args.calibration)
+    calibration, sem_note = None, ""
+    if norms is None:  # imported here: the calibration's module pulls factor analysis, which normed runs skip
+        from profiler.pipeline.calibration import raw_score_sem
+
+        calibration, sem_note = raw_score_sem(questionnaire, args.calibration)
     shown = sys.stderr.isatty() if args.progress is None else args.progress
     responses = as_location(args.responses)
     bar = _Progress(source_size(responses), shown)

@@ -14,6 +14,7 @@ repr, so a table saved and loaded back is identical, byte for byte and value for
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +31,6 @@ from profiler.artifacts import (
     write_artifact,
 )
 from profiler.errors import ProfilerError
-from profiler.factors.reliability import standard_error_of_measurement
 
 NORMS_FORMAT = "profiler.norms/1"
 NAME_PATTERN = r"^[a-z][a-z0-9_\-]*$"
@@ -163,7 +163,9 @@ class ScaleNorm(_Model):
     @property
     def sem(self) -> float:
         """Standard error of measurement in raw-score units, ``SD * sqrt(1 - reliability)``."""
-        return standard_error_of_measurement(self.sd, self.reliability.value)
+        # profiler.factors.reliability.standard_error_of_measurement's formula, here so that placing scores
+        # against norms does not import the factor-analysis package (the command line's start-up)
+        return self.sd * math.sqrt(1.0 - self.reliability.value)
 
     def z(self, raw: np.ndarray | float) -> np.ndarray:
         return (np.asarray(raw, dtype=float) - self.mean) / self.sd

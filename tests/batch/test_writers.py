@@ -121,3 +121,72 @@ def test_rejects_show_parquet_cells_as_read(ipip, tmp_path):
                                    "item 'A1': required item not answered")
     assert [r["E1"] for r in rows] == ["2.5", "100000000000000000000", "2.5"]
     assert rows[0]["A1"] == "" and rows[0]["C1"] == str(int(answers.loc[0, "C1"]))
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_csv_text_prints_every_row_as_printf_would(monkeypatch, collide):
+    """Numbers of a group are formatted once per distinct combination, rounded as numpy rounds: the text of each
+    row is what ``%.4f`` / ``%d`` of its own rounded values gives (``-0.0`` printed as such, blanks for NaN),
+    also when every row's hash collides (the exact grouping then takes over); constant columns end each row."""
+    import pyarrow as pa
+
+    from profiler.batch import writers
+
+    if collide:
+        monkeypatch.setattr(writers, "_MIX", np.uint64(0))  # every key the last column's bits: groups collide
+    rng = np.random.default_rng(4)
+    raw = np.concatenate([rng.integers(10, 50, 40) / 10, [np.nan, -0.00001, 0.0, 0.00004999, 0.12345, -0.0]])
+    sten = np.where(np.isnan(raw), np.nan, np.round(raw))
+    table = pa.table({"id": [f"c{i}" for i in range(len(raw))], "S.raw": raw, "S.z": (raw - 3.1) / 0.7,
+                      "S.sten": pa.array(np.nan_to_num(sten).astype(np.int8), mask=np.isnan(sten)),
+                      "norm_group": ["general"] * len(raw), "percentiles": ["empirical"] * len(raw)})
+    text = bytes(writers.csv_text(table, {"raw": 4, "z": 4, "sten": None})).decode()
+
+    def printed(value, digits):
+        return "" if np.isnan(value) else f"%.{digits}f" % np.round(value, digits)
+
+    expected = [f"c{i},{printed(r, 4)},{printed((r - 3.1) / 0.7, 4)},{'' if np.isnan(s) else int(s)},general,empirical"
+                for i, (r, s) in enumerate(zip(raw, sten, strict=True))]
+    assert text.splitlines() == expected
+    assert text.endswith("\n") and "-0.0000" in expected[-5] and expected[-4].split(",")[1] == "0.0000"
+
+
+def test_reading_ahead_and_writing_behind_keep_order_and_raise_errors():
+    from profiler.batch.background import WriteBehind, read_ahead
+
+    assert list(read_ahead(range(7), depth=3)) == list(range(7))
+
+    def failing():
+        yield 1
+        raise BatchError("line 3: broken")
+
+    items = read_ahead(failing())
+    assert next(items) == 1
+    with pytest.raises(BatchError, match="line 3"):
+        next(items)
+    closed = []
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.append(True)
+
+    items = read_ahead(endless())
+    assert [next(items) for _ in range(3)] == [0, 1, 2]
+    items.close()
+    assert closed == [True]  # stopping early stops the reader and closes the source
+
+    written = []
+    behind = WriteBehind(depth=1)
+    for n in range(5):
+        behind.submit(written.append, n)
+    behind.drain()
+    assert written == [0, 1, 2, 3, 4]
+    behind = WriteBehind()
+    behind.submit(lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        behind.drain()
