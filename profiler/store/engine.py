@@ -68,13 +68,14 @@ def create_store_engine(url: str, *, synchronous: str = "NORMAL") -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         try:
-            return create_engine(parsed, pool_pre_ping=True)
+            return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
         except (ArgumentError, ImportError) as exc:
             raise StoreError(f"cannot use the database URL {redact_url(url)!r}: {redact_text(str(exc), url)}") from None
     in_memory = sqlite_file(url) is None
     # In memory, every connection would see its own empty database: share a single one.
     options = {"poolclass": StaticPool, "connect_args": {"check_same_thread": False}} if in_memory else {}
-    engine = create_engine(parsed, **options)
+    # Stored values (identities, secrets, notes) never reach SQLAlchemy's statement log or its error texts.
+    engine = create_engine(parsed, hide_parameters=True, **options)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:
