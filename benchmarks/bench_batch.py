@@ -284,8 +284,10 @@ def dask_section(questionnaire, folder: Path) -> str:
         f"Target: the LocalCluster at most {TARGETS['cluster_ratio']:g}x the local engine: {ratio:.2f}x in wall time "
         f"({'met' if ratio <= TARGETS['cluster_ratio'] else 'NOT met'}), {cluster_total / local_cpu:.2f}x in CPU "
         f"time ({'met' if cluster_total / local_cpu <= TARGETS['cluster_ratio'] else 'NOT met'}). The Dask engine "
-        "reads the file twice (the counting pass that numbers the rows) and ships every partition's results to "
-        "the client, which writes them.",
+        "reads the file once (a partition per row group; the client numbers the rows as it takes the partitions "
+        "in order) and its workers ship each partition's scored rows (Arrow tables) to the client, which writes "
+        "them while the next partitions are scored; the local engine reads, scores and writes on three threads "
+        "of one process.",
     ])
 
 

@@ -36,9 +36,30 @@ class ScoredChunk:
     table: Any  # pyarrow.Table of output rows, or None when no row was good
     bad_positions: np.ndarray  # line (row) numbers of the bad rows
     problems: int = 0  # problems of the bad rows (one per bad cell)
-    messages: list[str] = field(default_factory=list)  # the first SHOWN_PROBLEMS: "line N, item 'X': problem: value"
+    notes: list[tuple[int, str]] = field(default_factory=list)  # the first SHOWN_PROBLEMS: (line, "item 'X': ...")
     rejects: Any = None  # pyarrow.Table of the rejects file's rows (id, position, problems, cells as read), or None
     span: tuple[int, int] = (0, 0)  # first and last line (row) of the chunk's respondents
+    where: str = "line"  # what a position is: "line" (CSV) or "row" (Parquet)
+    position_column: int = 0  # the column of positions in ``table`` and ``rejects`` (1 after an id column)
+
+    @property
+    def messages(self) -> list[str]:
+        """The first problems, worded: ``line N, item 'X': problem: value``."""
+        return [f"{self.where} {position}, {text}" for position, text in self.notes]
+
+    def shift(self, offset: int) -> None:
+        """Number the chunk's rows from ``offset`` on rather than from 0 (a Dask partition, scored before the
+        rows before it were counted)."""
+        import pyarrow.compute as pc
+
+        self.bad_positions = self.bad_positions + offset
+        self.span = (self.span[0] + offset, self.span[1] + offset)
+        self.notes = [(position + offset, text) for position, text in self.notes]
+        j = self.position_column
+        for name in ("table", "rejects"):
+            table = getattr(self, name)
+            if table is not None:
+                setattr(self, name, table.set_column(j, table.schema.field(j), pc.add(table.column(j), offset)))
 
 
 class ChunkScorer:
@@ -80,7 +101,8 @@ class ChunkScorer:
             bad_cells = bad_cells | (missing & self.required)
         bad = bad_cells.any(axis=1)
         bad_rows = np.flatnonzero(bad)
-        result = ScoredChunk(len(x), blank, None, positions[bad_rows])
+        result = ScoredChunk(len(x), blank, None, positions[bad_rows], where=self.position,
+                             position_column=int(self.id_column is not None))
         result.span = (int(positions[0]), int(positions[-1]))
         if len(bad_rows):
             self._problems(result, cells, x, bad_cells, bad_rows, positions)
@@ -127,7 +149,7 @@ class ChunkScorer:
             texts[at] = self._cell_problems(c, cells.column(self.item_columns[c]).take(pa.array(where)), x[where, c])
         result.problems = len(texts)
         shown = min(len(texts), SHOWN_PROBLEMS)
-        result.messages = [f"{self.position} {positions[bad_rows[rows[i]]]}, {texts[i]}" for i in range(shown)]
+        result.notes = [(int(positions[bad_rows[rows[i]]]), texts[i]) for i in range(shown)]
         starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(bad_rows)))]).astype(np.int32)
         listed = pa.ListArray.from_arrays(pa.array(starts), pa.array(texts, type=pa.string()))
         taken = cells.take(pa.array(bad_rows))

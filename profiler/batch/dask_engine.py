@@ -8,16 +8,21 @@ local engine's writers, so the output, the rejects and the messages are byte for
 on the same input (in ``on_error="skip"`` mode: with ``"stop"`` the run stops at the first bad partition, whose
 span differs from a local chunk's).
 
-**Line numbers.** A partition of a CSV does not know how many lines come before it, so the engine first counts
-the rows of every partition (a pass over the file that reads no more than it must parse) and numbers each
-partition from the sum of the counts before it: line 2 is the first respondent, blank lines count, as locally.
+**Line numbers.** A partition of a CSV does not know how many lines come before it, so each is scored with its
+rows numbered from 0 and the client renumbers them as it takes the partitions in order (every partition's result
+says how many lines it read, blank ones included): line 2 is the first respondent, blank lines count, as locally.
 Parquet rows are numbered from 1 the same way. Both readers take the same cells as empty (:data:`NULL_CELLS`).
+The file is read once.
+
+**Results.** A partition's result is its :class:`~profiler.batch.chunks.ScoredChunk` (Arrow tables: compact to
+ship, no pandas frames). On a distributed cluster the client keeps a window of partitions in flight while it
+writes the finished ones, so the workers never wait for the writing.
 """
 
 from __future__ import annotations
 
-import pickle
 import warnings
+from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,22 +41,20 @@ from profiler.norms import NormTable, RawScoreSEM
 from profiler.questionnaire import Questionnaire
 from profiler.store import Store
 
-PARTITION_BYTES = 16 << 20  # CSV bytes per partition
+PARTITION_BYTES = 32 << 20  # CSV bytes per partition: a million rows (100 MB) give each of two workers two
 WINDOW = 8  # partitions computed at a time: memory stays bounded by them
 
 
-def _score_partition(part: pd.DataFrame, scorer: ChunkScorer, offsets: list[int], item_columns: list[str],
-                     partition_info: dict | None = None) -> pd.DataFrame:
-    """One partition scored: a one-row frame holding the pickled :class:`ScoredChunk`."""
+def _score_partition(part: pd.DataFrame, scorer: ChunkScorer, item_columns: list[str]) -> pd.DataFrame:
+    """One partition scored, its rows numbered from 0: a one-row frame holding the :class:`ScoredChunk`."""
     import pyarrow as pa
 
-    number = partition_info["number"] if partition_info else 0
     table = pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False)
     ids = None
     if scorer.id_column is not None:
         ids = table.column(scorer.id_column).cast(pa.string()).to_numpy(zero_copy_only=False)
-    chunk = Chunk(answers_of(table, item_columns), table, ids, offsets[number] + np.arange(len(part)), 0)
-    return pd.DataFrame({"scored": [pickle.dumps(scorer.score(chunk))]})
+    chunk = Chunk(answers_of(table, item_columns), table, ids, np.arange(len(part)), 0)
+    return pd.DataFrame({"scored": pd.Series([scorer.score(chunk)], dtype=object)})
 
 
 def _frame(plan: FilePlan, parquet: bool) -> Any:
@@ -59,7 +62,7 @@ def _frame(plan: FilePlan, parquet: bool) -> Any:
 
     columns = [*plan.item_columns, *([plan.options.id_column] if plan.options.id_column else []), *plan.other]
     if parquet:
-        return dd.read_parquet(str(plan.path), columns=columns)
+        return dd.read_parquet(str(plan.path), columns=columns, split_row_groups=True)  # a partition per row group
     return dd.read_csv(str(plan.path), sep=plan.options.sep, names=plan.header, header=0, dtype=str,
                        keep_default_na=False, na_values=NULL_CELLS, skip_blank_lines=False,
                        blocksize=PARTITION_BYTES, encoding="utf-8")
@@ -85,13 +88,10 @@ def score_file_dask(questionnaire: Questionnaire, norms: NormTable | None, respo
         with dask.config.set(scheduler=client if client is not None else "threads"), warnings.catch_warnings():
             # dask's own readers still call pandas APIs that pandas 3 deprecates; that is dask's to change
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"dask(\.|$)")
-            lengths = frame.map_partitions(len, meta=(None, "int64")).compute()  # the counting pass
-            first = 2 if not is_parquet(responses) else 1  # line 2 (after the header), or row 1
-            offsets = (first + np.concatenate([[0], np.cumsum(lengths)[:-1]])).astype(np.int64).tolist()
-            scored = frame.map_partitions(_score_partition, plan.scorer, offsets, plan.item_columns,
+            scored = frame.map_partitions(_score_partition, plan.scorer, plan.item_columns,
                                           meta=pd.DataFrame({"scored": pd.Series([], dtype=object)}))
-            size = source_size(responses)
-            results = _results(scored.to_delayed(), size, int(sum(lengths)))
+            first = 2 if not is_parquet(responses) else 1  # line 2 (after the header), or row 1
+            results = _results(scored.to_delayed(), client, first, source_size(responses))
             run = write_scored(plan, results, out, options, progress)
     finally:
         if client is not None:
@@ -113,16 +113,40 @@ def _client(scheduler: str | None) -> Any:
         raise BatchError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
 
-def _results(parts: list, size: int, total: int) -> Iterator[tuple[ScoredChunk, int]]:
-    """The partitions' scored chunks in order, computed a window at a time (memory bounded by the window)."""
+def _results(parts: list, client: Any, first: int, size: int) -> Iterator[tuple[ScoredChunk, int]]:
+    """The partitions' scored chunks in order, numbered from line (row) ``first`` on, with the bytes of the file
+    consumed so far (an estimate): at most :data:`WINDOW` partitions computed or held at a time."""
+    done = 0
+    for k, frame in enumerate(_in_order(parts, client)):
+        chunk = frame["scored"].iloc[0]
+        chunk.shift(first + done)
+        done += chunk.rows + chunk.blank
+        yield chunk, int(size * (k + 1) / len(parts))
+
+
+def _in_order(parts: list, client: Any) -> Iterator[pd.DataFrame]:
+    """Computed partitions in order: on a cluster, a sliding window of futures (the workers keep scoring while
+    the client writes); on Dask's threads, a window at a time."""
     import dask
 
-    done = 0
-    for start in range(0, len(parts), WINDOW):
-        for frame in dask.compute(*parts[start : start + WINDOW]):
-            chunk = pickle.loads(frame["scored"].iloc[0])
-            done += chunk.rows + chunk.blank
-            yield chunk, int(size * done / max(total, 1))
+    if client is None:
+        for start in range(0, len(parts), WINDOW):
+            yield from dask.compute(*parts[start : start + WINDOW])
+        return
+    futures = deque(client.compute(parts[:WINDOW]))
+    following = iter(parts[WINDOW:])
+    try:
+        while futures:
+            future = futures.popleft()
+            frame = future.result()
+            future.release()
+            following_part = next(following, None)
+            if following_part is not None:
+                futures.append(client.compute(following_part))
+            yield frame
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 __all__ = ["score_file_dask"]
