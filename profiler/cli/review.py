@@ -20,8 +20,8 @@
   overdue.
 - ``review codes``: the reason codes in force.
 
-``show``, ``pending``, ``contest``, ``assign``, ``confirm``, ``refuse``, ``figures`` and ``codes`` are reserved words: candidate
-ids are pseudonyms such as ``cand-0123abcd...``, never these.
+``show``, ``pending``, ``contest``, ``assign``, ``confirm``, ``refuse``, ``figures`` and ``codes`` are reserved
+words: candidate ids are pseudonyms such as ``cand-0123abcd...``, never these.
 """
 
 from __future__ import annotations

@@ -35,7 +35,8 @@ def _models(request: Request) -> list[str]:
 
 
 def _frames(request: Request) -> tuple[Any, Any]:
-    """Every decision and contest of the organisation's job models (``Review.decision_frame()``, ``contest_frame()``)."""
+    """Every decision and contest of the organisation's job models (``Review.decision_frame()``,
+    ``contest_frame()``)."""
     review = Review(context(request).store)
     models = _models(request)
     decisions, contests = review.decision_frame(), review.contest_frame()

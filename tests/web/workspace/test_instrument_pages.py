@@ -20,7 +20,8 @@ def test_calibrations_of_the_organisations_questionnaires_with_their_hashes(clie
     signed_in_as(client, staff, "psychologist")
     page = client.get("/w/instruments")
     assert page.status_code == 200 and "Questionnaire ipip-bfm-50" in page.text
-    assert '/w/instruments/manuals/ipip-bfm-50' in page.text and "/w/instruments/diff?model=customer-support" in page.text
+    assert "/w/instruments/manuals/ipip-bfm-50" in page.text
+    assert "/w/instruments/diff?model=customer-support" in page.text
     table = list(csv.DictReader(io.StringIO(client.get("/w/instruments/calibrations.csv").text)))
     folder = bundled_dir("models") / "ipip-bfm-50"
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.json"))
