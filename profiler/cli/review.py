@@ -20,8 +20,8 @@
   overdue.
 - ``review codes``: the reason codes in force.
 
-``show``, ``pending``, ``contest``, ``assign``, ``confirm``, ``refuse``, ``figures`` and ``codes`` are reserved words: candidate
-ids are pseudonyms such as ``cand-0123abcd...``, never these.
+``show``, ``pending``, ``contest``, ``assign``, ``confirm``, ``refuse``, ``figures`` and ``codes`` are reserved
+words: candidate ids are pseudonyms such as ``cand-0123abcd...``, never these.
 """
 
 from __future__ import annotations
@@ -126,6 +126,7 @@ def _show(review, args) -> int:
     if not recommendations:
         print(f"no recommendation recorded for {candidate}")
     decisions = review.decisions(candidate)
+    refused = {r.decision_id: r for r in review.refusals(candidate)}
     for rec in recommendations:
         print(rec.summary())
         for d in decisions:
@@ -133,6 +134,10 @@ def _show(review, args) -> int:
                 print(f"  {d.stage} decision {d.id}: {d.decision} -> {d.outcome or 'do not use'} by {d.reviewer} "
                       f"({d.role}) on {d.decided_at:%Y-%m-%d %H:%M} UTC"
                       + (f"; reason {d.reason}: {d.note}" if d.reason else ""))
+                if d.id in refused:
+                    r = refused[d.id]
+                    print(f"    not confirmed: {r.refused_by} ({r.role}) refused on {r.refused_at:%Y-%m-%d} "
+                          f"({r.reason}); it does not stand")
         print()
     for c in review.contests(candidate):
         overdue = " OVERDUE" if c.overdue() else ""

@@ -626,6 +626,8 @@ def test_a_second_person_refuses_to_confirm_an_override_and_the_case_is_decided_
     # The override does not stand: out of the confirmations queue, back in the review queue, not contestable.
     assert review.awaiting_confirmation() == [] and rec in [r.id for r in review.pending()]
     assert review_status(review, rec, "cand-a").decision is None
+    assert main(["review", "show", "cand-a", "--db", db]) == 0
+    assert "not confirmed: asmith (recruiter) refused" in capsys.readouterr().out
     for attempt, message in ((lambda: review.confirm(over.id, reviewer="lee", role="recruiter"), "cannot be confirmed"),
                              (lambda: review.contest(over.id, received_by="hr:kim"), "cannot be contested"),
                              (lambda: review.refuse_confirmation(over.id, reviewer="lee", role="recruiter",

@@ -87,8 +87,8 @@ def test_serve_demo_prints_working_links_and_an_api_key():
         status, _, body = get(f"{base}/api/v1/job-models", {"Authorization": f"Bearer {api_key}"})
         assert status == 200 and {m["id"] for m in json.loads(body)} >= {"customer-support", "software-engineer"}
         # Staff accounts of every role, with passwords made for this run, that sign in to the store served.
-        accounts = dict(re.findall(r"^  (\S+) +(?:recruiter|hiring_manager|psychologist|auditor|operator|admin) +(\S+)$",
-                                   printed, re.M))
+        roles = "recruiter|hiring_manager|psychologist|auditor|operator|admin"
+        accounts = dict(re.findall(rf"^  (\S+) +(?:{roles}) +(\S+)$", printed, re.M))
         assert set(accounts) == {"recruiter", "hiring-manager", "psychologist", "auditor", "operator", "admin"}
         assert f"The staff workspace: {base}/w (6 simulated candidates" in printed
         [location] = re.findall(r"store (\S+demo\.sqlite), listening", printed)

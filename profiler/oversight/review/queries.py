@@ -124,5 +124,5 @@ def _record_id(value: object, what: str) -> int:
     return int(value)
 
 
-__all__ = ["confirmations", "contest", "contests", "decision", "decisions", "recommendation", "recommendations", "record_rows",
-           "refusals", "standing"]
+__all__ = ["confirmations", "contest", "contests", "decision", "decisions", "recommendation", "recommendations",
+           "record_rows", "refusals", "standing"]

@@ -539,6 +539,6 @@ def _refuse_accept_while_stopped(connection: Connection, rec: RecordedRecommenda
                           "with a reason (override, do_not_use) or wait until it is resumed") from None
 
 
-__all__ = ["ASSIGNED_EVENT", "CONFIRMED_EVENT", "CONTESTED_EVENT", "QUEUED_EVENT", "REFUSED_EVENT", "SETTINGS_EVENT", "Review",
-           "configure_review",
+__all__ = ["ASSIGNED_EVENT", "CONFIRMED_EVENT", "CONTESTED_EVENT", "QUEUED_EVENT", "REFUSED_EVENT", "SETTINGS_EVENT",
+           "Review", "configure_review",
            "review_settings"]

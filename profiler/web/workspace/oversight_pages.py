@@ -35,16 +35,17 @@ def _models(request: Request) -> list[str]:
 
 
 def _frames(request: Request) -> tuple[Any, Any]:
-    """Every decision and contest of the organisation's job models (``Review.decision_frame()``, ``contest_frame()``)."""
+    """Every decision and contest of the organisation's job models (``Review.decision_frame()``,
+    ``contest_frame()``)."""
     review = Review(context(request).store)
     models = _models(request)
     decisions, contests = review.decision_frame(), review.contest_frame()
     return decisions[decisions["job_model_id"].isin(models)], contests[contests["job_model_id"].isin(models)]
 
 
-def _figures(request: Request) -> OversightFigures:
+def _figures(request: Request, frames: tuple[Any, Any] | None = None) -> OversightFigures:
     """:func:`oversight_figures` of the organisation's decisions and contests (as ``profiler review figures``)."""
-    decisions, contests = _frames(request)
+    decisions, contests = frames if frames is not None else _frames(request)
     rule = Review(context(request).store).settings.rubber_stamp
     return oversight_figures(decisions, contests, rule=rule, now=datetime.now(UTC))
 
@@ -54,9 +55,9 @@ def _period(request: Request) -> str:
     return period if period in PERIODS else "month"
 
 
-def _over_time(request: Request, period: str) -> dict[str, Any]:
+def _over_time(request: Request, period: str, frames: tuple[Any, Any] | None = None) -> dict[str, Any]:
     """:func:`oversight_over_time` per reviewer and per job model, as tables and as charts."""
-    decisions, contests = _frames(request)
+    decisions, contests = frames if frames is not None else _frames(request)
     out = {}
     for by, label in (("reviewer", "reviewer"), ("job_model_id", "job model")):
         frame = oversight_over_time(decisions, contests, by=by, period=period)
@@ -106,8 +107,9 @@ def table(frame: Any) -> tuple[list[str], list[list[str]]]:
 @route("GET", f"{PATH}/oversight", "oversight")
 async def oversight(request: Request) -> HTMLResponse:
     ctx, period = context(request), _period(request)
-    figures = await ctx.run(_figures, request)
-    over_time = await ctx.run(_over_time, request, period)
+    frames = await ctx.run(_frames, request)  # read once for both
+    figures = await ctx.run(_figures, request, frames)
+    over_time = await ctx.run(_over_time, request, period, frames)
     return page("oversight.html", me=me(request), reviewers=table(figures.by_reviewer),
                 models=table(figures.by_job_model), rule=figures.rule.text(), warnings=figures.warnings,
                 period=period, periods=list(PERIODS),

@@ -11,10 +11,13 @@ from profiler.web.workspace.auth import PATH, ROUTE_PERMISSIONS, me, page, route
 # The sections of the workspace, each with the permission that opens it (the home page lists those allowed).
 SECTIONS = [
     ("queue", f"{PATH}/queue", "Review queue", "recommendations waiting for a person, open contests, stopped models"),
-    ("oversight", f"{PATH}/oversight", "Oversight", "override and contest rates, the audit log's verification"),
+    ("oversight", f"{PATH}/oversight", "Oversight",
+     "override and contest rates, also over time; the audit log's verification"),
     ("stop", f"{PATH}/models", "Job models", "stop or resume a job model"),
-    ("fairness", f"{PATH}/fairness", "Fairness audits", "impact ratios of a job model's recommendations"),
-    ("psychology", f"{PATH}/instruments", "Questionnaires and job models", "versions, hashes, manuals"),
+    ("fairness", f"{PATH}/fairness", "Fairness audits",
+     "impact ratios of a job model version's recommendations, the NYC LL144 tables"),
+    ("psychology", f"{PATH}/instruments", "Questionnaires and job models",
+     "versions, hashes, calibrations, manuals, what changed"),
 ]
 
 

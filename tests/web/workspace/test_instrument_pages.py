@@ -20,7 +20,8 @@ def test_calibrations_of_the_organisations_questionnaires_with_their_hashes(clie
     signed_in_as(client, staff, "psychologist")
     page = client.get("/w/instruments")
     assert page.status_code == 200 and "Questionnaire ipip-bfm-50" in page.text
-    assert '/w/instruments/manuals/ipip-bfm-50' in page.text and "/w/instruments/diff?model=customer-support" in page.text
+    assert "/w/instruments/manuals/ipip-bfm-50" in page.text
+    assert "/w/instruments/diff?model=customer-support" in page.text
     table = list(csv.DictReader(io.StringIO(client.get("/w/instruments/calibrations.csv").text)))
     folder = bundled_dir("models") / "ipip-bfm-50"
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.json"))
@@ -85,10 +86,11 @@ def test_an_edited_stored_version_is_shown_as_not_matching_its_hash(client, staf
     versions = job_model_versions(store, "customer-support")
     assert [(v.version, v.bundled, v.recorded_at is not None) for v in versions] == [("1.0.0", True, True),
                                                                                     ("1.1.0", False, True)]
-    edited = json.dumps({**versions[1].document, "version": "1.1.0-quietly-edited"})
+    edited = json.dumps({**versions[1].document, "version": "1.1.0-quietly-edited", "role": {"title": HOSTILE}})
     with store.write() as connection:
         connection.execute(update(job_models).where(job_models.c.content_hash == second_version.content_hash)
                            .values(document=edited))
     signed_in_as(client, staff, "auditor")
     page = client.get("/w/instruments/diff", params={"model": "customer-support"})
     assert "the stored content does not match its hash" in page.text and "1.1.0-quietly-edited" in page.text
+    assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)" in page.text
