@@ -43,7 +43,7 @@ def score_band(score: np.ndarray, lower: Any, upper: Any) -> np.ndarray:
 
 
 def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePoint | None = None,
-                    draws: int = 0, seed: int = 0) -> Evaluation:
+                    draws: int = 0, seed: int = 0, scores: bool = True) -> Evaluation:
     """Evaluate n candidates (see the module docstring).
 
     Parameters
@@ -55,6 +55,9 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
     draws, seed : int
         Re-measurements simulated for decision stability (0: none) and their seed. Every candidate sees
         the same draws (common random numbers), so a candidate's figure does not depend on the batch.
+    scores : bool
+        Whether the counterfactuals carry the score each gives (one candidate's words show it; the batch
+        does not, and skips it).
     """
     reference = reference or cm.norm_reference
     measured = inputs.measured
@@ -102,7 +105,7 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
     if draws:
         sim = stability.simulate(cm, X, sem, measured, routed, band_code, lower, upper, draws=draws, seed=seed)
         result.p_flip_simulated, result.p_score_flip_simulated = sim.p_flip, sim.p_score_flip
-    result.counterfactuals = counterfactual_sets(cm, result, inputs)
+    result.counterfactuals = counterfactual_sets(cm, result, inputs, scores=scores)
     return result
 
 

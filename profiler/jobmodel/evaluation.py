@@ -519,26 +519,29 @@ def _write_rows(cm: CompiledModel, ev: Evaluation, out: np.ndarray, codes: np.nd
     """Write one chunk's evaluation into the float columns of :func:`_output_names`, ``codes`` (band, score
     band, stability label) and ``flags`` (in margin, unknown could change, knock-outs, missing under review)."""
     C = len(cm.criterion_ids)
+    # per-input columns in criterion order: as they are when criterion c reads input c (no gather to copy)
+    per_criterion = (lambda a: a) if cm.inputs_in_criterion_order else (lambda a: a[:, cm.input_of])
     out[:, 0] = ev.score
     out[:, 1 : 1 + C] = ev.contributions
-    out[:, 1 + C : 1 + 2 * C] = ev.X[:, cm.input_of]
+    out[:, 1 + C : 1 + 2 * C] = per_criterion(ev.X)
     k = 1 + 2 * C
     out[:, k] = ev.se
     np.subtract(1.0, ev.p_same, out=out[:, k + 1])
     out[:, k + 2] = ev.score_min
     out[:, k + 3] = ev.score_max
     k += 4
-    start = np.where(np.isnan(ev.counterfactuals["up"].raise_to), ev.X, ev.counterfactuals["up"].raise_to)
+    up = ev.counterfactuals["up"]
+    start = np.where(np.isnan(up.raise_to), ev.X, up.raise_to) if not np.isnan(up.raise_to).all() else ev.X
     for direction in ("up", "down"):
         cf = ev.counterfactuals[direction]
-        out[:, k : k + C] = cf.change[:, cm.input_of]
-        out[:, k + C : k + 2 * C] = cf.change_sem[:, cm.input_of]
-        out[:, k + 2 * C : k + 3 * C] = (cf.joint_value - start)[:, cm.input_of]
+        out[:, k : k + C] = per_criterion(cf.change)
+        out[:, k + C : k + 2 * C] = per_criterion(cf.change_sem)
+        np.subtract(per_criterion(cf.joint_value), per_criterion(start), out=out[:, k + 2 * C : k + 3 * C])
         k += 3 * C
-    out[:, k] = ev.counterfactuals["up"].joint_sem
+    out[:, k] = up.joint_sem
     out[:, k + 1] = ev.counterfactuals["down"].joint_sem
-    alone[:, :C] = ev.counterfactuals["up"].alone[:, cm.input_of]
-    alone[:, C:] = ev.counterfactuals["down"].alone[:, cm.input_of]
+    alone[:, :C] = per_criterion(up.alone)
+    alone[:, C:] = per_criterion(ev.counterfactuals["down"].alone)
     codes[:, 0] = ev.band_code
     codes[:, 1] = ev.score_code
     codes[:, 2] = ev.label
@@ -578,7 +581,7 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     imputed = np.empty(n, np.int64)
     for start in range(0, n, EVALUATION_CHUNK):
         rows = slice(start, min(n, start + EVALUATION_CHUNK))
-        ev = evaluate_arrays(cm, inputs.rows(rows), reference=reference, draws=simulate, seed=seed)
+        ev = evaluate_arrays(cm, inputs.rows(rows), reference=reference, draws=simulate, seed=seed, scores=False)
         _write_rows(cm, ev, block[rows], codes[rows], flags[rows], alone[rows])
         measured[rows] = ev.measured
         imputed[rows] = (~ev.measured[:, cm.input_of] & ~cm.review_if_missing).sum(axis=1)
