@@ -67,14 +67,15 @@ def configure_review(store: Store, *, actor: str, reason_codes: Mapping[str, str
         contest_days=current.contest_days if contest_days is None else contest_days,
         rubber_stamp=current.rubber_stamp if rubber_stamp is None else rubber_stamp,
     )
-    (log or AuditLog(store)).append(SETTINGS_EVENT, settings.to_dict(), actor=actor)
+    (log if log is not None else AuditLog(store)).append(SETTINGS_EVENT, settings.to_dict(), actor=actor)
     return settings
 
 
 def review_settings(store: Store, log: AuditLog | None = None) -> ReviewSettings:
     """The store's review settings: the last ``review.configured`` entry, or the defaults."""
     last = None
-    for entry in (log or AuditLog(store)).entries(event=SETTINGS_EVENT):
+    # Not `log or AuditLog(store)`: the truth of a log is its len(), a count of every entry.
+    for entry in (log if log is not None else AuditLog(store)).entries(event=SETTINGS_EVENT):
         last = entry
     return ReviewSettings() if last is None else ReviewSettings.from_dict(last.payload)
 

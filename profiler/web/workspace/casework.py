@@ -106,10 +106,11 @@ class CaseFile:
         return [d for d in self.decisions if d.decision == "override" and d.id not in answered]
 
 
-def visible_recommendation(store: Store, staff: Staff, user: StaffUser, recommendation_id: int) -> RecordedRecommendation:
+def visible_recommendation(store: Store, staff: Staff, user: StaffUser, recommendation_id: int, *,
+                           review: Review | None = None) -> RecordedRecommendation:
     """The recommendation if it belongs to one of the organisation's job models; :class:`NotFound` otherwise."""
     try:
-        rec = Review(store).recommendation(recommendation_id)
+        rec = (review or Review(store)).recommendation(recommendation_id)
     except ReviewError:
         raise NotFound(recommendation_id) from None
     if rec.job_model_id not in staff.job_models(user.tenant):
@@ -117,9 +118,10 @@ def visible_recommendation(store: Store, staff: Staff, user: StaffUser, recommen
     return rec
 
 
-def open_contest(store: Store, rec: RecordedRecommendation) -> Contest | None:
+def open_contest(store: Store, rec: RecordedRecommendation, *, review: Review | None = None) -> Contest | None:
     """The open contest of a decision on ``rec``, if any (a decision then decides it: the second review)."""
-    found = [c for c in Review(store).contests(rec.candidate, status="open") if c.recommendation_id == rec.id]
+    found = [c for c in (review or Review(store)).contests(rec.candidate, status="open")
+             if c.recommendation_id == rec.id]
     return found[-1] if found else None
 
 

@@ -155,23 +155,32 @@ async def case_csv(request: Request, recommendation_id: str, which: str) -> Resp
 
 @route("POST", f"{PATH}/cases/{{recommendation_id}}/decide", "decide")
 async def decide(request: Request, recommendation_id: str) -> Response:
-    staffer, ctx = me(request), context(request)
-    rec = await visible(request, recommendation_id)
+    staffer, ctx, staff = me(request), context(request), state(request).staff
     form = staffer.form
+    try:
+        number = int(recommendation_id)
+    except ValueError:
+        raise _refused(request) from None
 
     def record() -> Any:
-        contest = casework.open_contest(ctx.store, rec)
+        # One worker-thread call and one Review (its settings read once): the organisation's check, the open
+        # contest, then the pipeline's decision in its own short write transaction.
+        review = Review(ctx.store)
+        rec = casework.visible_recommendation(ctx.store, staff, staffer.user, number, review=review)
+        contest = casework.open_contest(ctx.store, rec, review=review)
         return decide_for_candidate(
-            Review(ctx.store), rec.candidate, form.get("decision", ""), reviewer=staffer.user.username,
+            review, rec.candidate, form.get("decision", ""), reviewer=staffer.user.username,
             role=staffer.user.role, outcome=form.get("outcome") or None, reason=form.get("reason") or None,
             note=form.get("note") or None, recommendation=None if contest is not None else rec.id,
             contest=None if contest is None else contest.id)[0]
 
     try:
         decision = await ctx.run(record)
+    except casework.NotFound:
+        raise _refused(request) from None
     except ProfilerError as exc:
         return await render_case(request, recommendation_id, error=str(exc), form=form, status=400)
-    return see(f"{PATH}/cases/{rec.id}?done=decision-{decision.id}")
+    return see(f"{PATH}/cases/{decision.recommendation_id}?done=decision-{decision.id}")
 
 
 async def _second_person(request: Request, recommendation_id: str, action: str) -> Response:
