@@ -159,6 +159,7 @@ class Measured:
     server_cpu_s: float
     client_cpu_s: float
     load: float
+    server_errors: str
 
 
 def measure(location: str, folder: Path, n: int, think: tuple[float, float]) -> Measured:
@@ -174,11 +175,11 @@ def measure(location: str, folder: Path, n: int, think: tuple[float, float]) -> 
     results = Results()
     links = [(inv.id, f"/i/{inv.token(key)}") for inv in invitations]
     with serve(location, secret_file) as server:
-        client_started = time.process_time()
+        client_started, server_started = time.process_time(), server.cpu_now()
         asyncio.run(_load(server.port, links, results, think))
-        client_cpu = time.process_time() - client_started
+        client_cpu, server_cpu = time.process_time() - client_started, server.cpu_now() - server_started
     load = os.getloadavg()[0]
-    return Measured(results, check(location, invitations, results), server.cpu_seconds, client_cpu, load)
+    return Measured(results, check(location, invitations, results), server_cpu, client_cpu, load, server.errors)
 
 
 def check(location: str, invitations: list, results: Results) -> dict[str, int | bool]:
@@ -253,7 +254,9 @@ def run() -> str:
                 verdict = "meets" if p95(r.answers) <= TARGET_P95_S else "misses"
                 notes.append(f"{label}, {who}: p95 answer latency {ms(p95(r.answers))}, {verdict} the target of "
                              f"{ms(TARGET_P95_S)}" + (f"; {len(r.errors)} candidate(s) failed: {r.errors[:3]}"
-                                                      if r.errors else ""))
+                                                      if r.errors else "")
+                             + (f"; the server logged {m.server_errors.count('Traceback')} failed request(s)"
+                                if m.server_errors.strip() else ""))
     table = markdown_table(
         ["store, load", "answers timed", "GET / median (baseline)", "GET / p95", "answer median", "answer p95",
          "p95 ratio", "item page p95", "finish median (assessment)", "answers/s", "server CPU",
