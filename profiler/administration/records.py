@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from profiler.administration.events import Event
 from profiler.artifacts import canonical_json
@@ -55,9 +55,15 @@ def insert_session(connection: Connection, **row: Any) -> None:
     connection.execute(insert(sessions).values(**row))
 
 
+# Read on every request of a respondent: built once, values bound at execution.
+_SESSION = select(sessions).where(sessions.c.id == bindparam("session_id"))
+_EVENTS = select(session_events).where(session_events.c.session_id == bindparam("session_id")) \
+    .order_by(session_events.c.seq)
+
+
 def load_session(connection: Connection, session_id: str) -> dict[str, Any] | None:
     """The session's row as a dict (None when there is no such session)."""
-    row = connection.execute(select(sessions).where(sessions.c.id == session_id)).mappings().first()
+    row = connection.execute(_SESSION, {"session_id": session_id}).mappings().first()
     if row is None:
         return None
     record = dict(row)
@@ -86,12 +92,11 @@ def append_event(connection: Connection, session_id: str, event: Event) -> None:
 
 def load_events(connection: Connection, session_id: str) -> list[Event]:
     """Every event of the session, in order."""
-    query = select(session_events).where(session_events.c.session_id == session_id).order_by(session_events.c.seq)
     return [
         Event(seq=r.seq, kind=r.kind, item_id=r.item_id, position=r.position, value=r.value,
               shown_seconds=r.shown_seconds, item_time_exceeded=bool(r.item_time_exceeded),
               recorded_at=utc(r.recorded_at))
-        for r in connection.execute(query)
+        for r in connection.execute(_EVENTS, {"session_id": session_id})
     ]
 
 

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from profiler.integration.errors import IntegrationError, InvitationError
 from profiler.integration.keys import SecretKey, random_id
@@ -127,12 +127,15 @@ def insert_invitation(connection: Connection, *, candidate_id: str, questionnair
     return Invitation(**row)
 
 
+_BY_ID = select(invitations).where(invitations.c.id == bindparam("invitation_id"))  # built once: read per request
+
+
 def invitation_row(connection: Connection, invitation_id: str, *, for_update: bool = False) -> Invitation | None:
     """The invitation (None when there is none); ``for_update`` locks its row where the database can."""
-    query = select(invitations).where(invitations.c.id == invitation_id)
+    query = _BY_ID
     if for_update and connection.dialect.name != "sqlite":  # SQLite's write transaction already locks
         query = query.with_for_update()
-    row = connection.execute(query).mappings().first()
+    row = connection.execute(query, {"invitation_id": invitation_id}).mappings().first()
     return None if row is None else _invitation(row)
 
 

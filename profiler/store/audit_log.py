@@ -651,8 +651,14 @@ def _checked(event: str, payload: Mapping[str, Any] | None, actor: str,
     return event, text, sha256_of(text), actor, candidate
 
 
+# Statements run on every write, built once (values are bound at execution): building a statement costs
+# more CPU than SQLite takes to run it, and every answer and decision appends to the log.
+_HEAD = select(audit_log.c.seq, audit_log.c.entry_hash).order_by(audit_log.c.seq.desc()).limit(1)
+_INSERT = insert(audit_log)
+
+
 def _head_query():
-    return select(audit_log.c.seq, audit_log.c.entry_hash).order_by(audit_log.c.seq.desc()).limit(1)
+    return _HEAD
 
 
 def lock_head(connection: Connection) -> tuple[int, str]:
@@ -678,10 +684,10 @@ def _insert(connection: Connection, event: str, payload: str, payload_hash: str,
     seq, prev = at if at is not None else lock_head(connection)
     recorded_at = utc_text(datetime.now(UTC))  # taken under the lock, so times follow seq
     own = entry_hash(seq, recorded_at, event, actor, candidate, payload_hash, prev)
-    connection.execute(insert(audit_log).values(
-        seq=seq, recorded_at=recorded_at, event=event, actor=actor, candidate_id=candidate, payload=payload,
-        payload_hash=payload_hash, prev_hash=prev, entry_hash=own,
-    ))
+    connection.execute(_INSERT, {
+        "seq": seq, "recorded_at": recorded_at, "event": event, "actor": actor, "candidate_id": candidate,
+        "payload": payload, "payload_hash": payload_hash, "prev_hash": prev, "entry_hash": own,
+    })
     return LogEntry(seq, recorded_at, event, actor, candidate, json.loads(payload), payload_hash, prev, own)
 
 

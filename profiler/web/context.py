@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 
 from profiler.integration.clients import KeyChecker
 from profiler.integration.invitations import Invitation, get_invitation
@@ -28,15 +28,24 @@ class WebContext:
     link_failures: RateLimiter = field(init=False)
     key_failures: RateLimiter = field(init=False)
     clients: KeyChecker = field(init=False)
+    heavy: CapacityLimiter = field(init=False)
 
     def __post_init__(self) -> None:
         self.clients = KeyChecker(self.store)
+        # Finishing a session runs the whole assessment (about 100 ms of CPU): one at a time, so that a
+        # burst of candidates finishing together cannot take every worker thread from those still answering.
+        self.heavy = CapacityLimiter(1)
         self.link_failures = RateLimiter(self.settings.link_failures_per_minute)
         self.key_failures = RateLimiter(self.settings.key_failures_per_minute)
 
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``function(*args, **kwargs)`` in a worker thread (the store's calls block)."""
         return await to_thread.run_sync(partial(function, *args, **kwargs))
+
+    async def run_heavy(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """As :meth:`run`, for long computations (an assessment): one at a time, beside the worker threads."""
+        async with self.heavy:
+            return await to_thread.run_sync(partial(function, *args, **kwargs))
 
     def invitation(self, invitation_id: str) -> Invitation:
         return get_invitation(self.store, invitation_id)

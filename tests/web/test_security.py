@@ -187,3 +187,41 @@ def test_store_calls_run_on_the_configured_number_of_threads(store, key):
             assert client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens) == threads
             assert client.get("/").status_code == 200
     assert WebSettings().threads == 8
+
+
+def test_finishing_runs_on_its_own_limiter_of_one(store, key):
+    # The assessment a finish runs takes ~100 ms of CPU: one at a time, beside the worker threads.
+    import threading
+    import time
+
+    import anyio
+
+    app = create_app(store, key)
+    context = app.state.profiler
+    assert context.heavy.total_tokens == 1
+    running, most = [0], [0]
+    guard = threading.Lock()
+
+    def work(n: int) -> int:
+        with guard:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)  # long enough for the other call to start if it could
+        with guard:
+            running[0] -= 1
+        return n * 2
+
+    async def both() -> list[int]:
+        results: list[int] = []
+
+        async def one(n: int) -> None:
+            results.append(await context.run_heavy(work, n))
+
+        async with anyio.create_task_group() as group:
+            for n in (1, 2, 3):
+                group.start_soon(one, n)
+        return sorted(results)
+
+    with TestClient(app) as client:  # its own event loop in its own thread (another test may hold this one's)
+        assert client.portal.call(both) == [2, 4, 6]
+    assert most[0] == 1  # never two at once

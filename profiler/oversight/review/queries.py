@@ -12,7 +12,7 @@ import numbers
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from profiler.oversight.candidates import check_candidate_id, utc
 from profiler.oversight.review.cases import Confirmation, Contest, Decision, RecordedRecommendation, Refusal
@@ -33,18 +33,37 @@ from profiler.store.tables import case_records
 def record_rows(connection: Connection, kind: str | Iterable[str], candidate: str | None = None,
                 record_id: int | None = None) -> list[tuple[Any, StoredRecord]]:
     """``(row, typed record)`` of the case records of ``kind``, oldest first (foreign old payloads left out)."""
-    kinds = [kind] if isinstance(kind, str) else list(kind)
-    query = select(case_records).where(case_records.c.kind.in_(kinds)).order_by(case_records.c.id)
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
+    values = {}
     if candidate is not None:
-        query = query.where(case_records.c.candidate_id == check_candidate_id(candidate))
+        values["candidate"] = check_candidate_id(candidate)
     if record_id is not None:
-        query = query.where(case_records.c.id == record_id)
+        values["record_id"] = record_id
     out = []
-    for row in connection.execute(query):
+    for row in connection.execute(_statement(kinds, candidate is not None, record_id is not None), values):
         record = read_record(row.kind, json.loads(row.payload), where=f"case record {row.id} ({row.kind})")
         if record is not None:
             out.append((row, record))
     return out
+
+
+_STATEMENTS: dict[tuple[tuple[str, ...], bool, bool], Any] = {}
+
+
+def _statement(kinds: tuple[str, ...], by_candidate: bool, by_id: bool) -> Any:
+    """The query of :func:`record_rows`, built once per shape (a decision runs seven of them); ``kind = ...``
+    rather than ``kind IN (...)``, whose list SQLAlchemy expands again at every execution."""
+    key = (kinds, by_candidate, by_id)
+    found = _STATEMENTS.get(key)
+    if found is None:
+        found = select(case_records).where(or_(*(case_records.c.kind == k for k in kinds))) \
+            .order_by(case_records.c.id)
+        if by_candidate:
+            found = found.where(case_records.c.candidate_id == bindparam("candidate"))
+        if by_id:
+            found = found.where(case_records.c.id == bindparam("record_id"))
+        _STATEMENTS[key] = found
+    return found
 
 
 def _recommendation(row: Any, record: StoredRecommendation) -> RecordedRecommendation:
