@@ -170,7 +170,7 @@ def test_every_deleted_row_is_named(baseline, tmp_path, table):
 
 
 FORGERIES = {
-    "sessions": "INSERT INTO sessions SELECT 'f' || substr(id, 2), respondent, content_hash, questionnaire_id, "
+    "sessions": "INSERT INTO sessions SELECT 'forged-' || id, respondent, content_hash, questionnaire_id, "
                 "questionnaire_version, language, seed, item_order, status, expired, started_at, finished_at, "
                 "time_multiplier, banks "
                 "FROM sessions WHERE respondent = 'cand-a'",
