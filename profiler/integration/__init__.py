@@ -7,7 +7,9 @@ and webhooks for vendors.
 - :mod:`.clients`: vendors' API clients with hashed keys and scopes;
 - :mod:`.idempotency`: replaying the response of a retried POST;
 - :mod:`.webhooks`: signed webhook deliveries, retried with backoff, every attempt logged;
-- :mod:`.staff`: organisations, staff accounts (argon2-hashed passwords, roles, lockout) and their sessions.
+- :mod:`.staff`: organisations, staff accounts (argon2-hashed passwords, roles, lockout) and their sessions;
+- :mod:`.oidc`, :mod:`.oidc_provider`, :mod:`.idtoken`: staff signing in through their organisation's OpenID
+  Connect provider (its configuration and sealed client secret, the provider's endpoints, ID token checks).
 
 The use cases that combine these with sessions, candidates and assessments are in :mod:`profiler.pipeline`.
 """
