@@ -228,6 +228,15 @@ def run() -> str:
         table,
         "",
         *(f"- {v}" for v in verdicts),
+        "",
+        f"How to read it: the paced rows are the target's case (reviewers who read a case before deciding). In the "
+        f"saturation rows {REVIEWERS} reviewers who never wait form a closed loop whose latency is {REVIEWERS} / "
+        f"throughput, so their p95 stays under {format_seconds(TARGET_S)} only when one server process records more "
+        f"than about {REVIEWERS / TARGET_S:.0f} decisions a second (the decisions/s column). A decision costs the "
+        "server the CPU in its column; the direct baselines show what `decide_for_candidate` itself costs without "
+        "HTTP, sessions and CSRF. What keeps it small: the review settings are read without counting the audit log, "
+        "a route makes one worker-thread call with one `Review`, SQLite writers wait on a per-file lock in the "
+        "process instead of sleeping in SQLite's busy handler, and the hot SQLAlchemy statements are built once.",
     ])
 
 

@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "ResponseProblem": "profiler.errors",
     "ValidityError": "profiler.errors",
     "JsonValueError": "profiler.canonical",
+    "ResourceError": "profiler.resources",
     # questionnaires
     "Questionnaire": "profiler.questionnaire",
     "load_questionnaire": "profiler.questionnaire",
@@ -218,6 +219,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         ResponseProblem,
         ValidityError,
     )
+    from profiler.resources import ResourceError
     from profiler.factors import (
         CFA,
         EFA,

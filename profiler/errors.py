@@ -15,6 +15,8 @@ code that raises them, so that each concept stays in one module):
   - :class:`ResponseError` (ValueError) — answers that do not fit the questionnaire, by row and item
   - :class:`ValidityError` (ValueError) — input the response-validity checks cannot use
   - ``JsonValueError`` — :mod:`profiler.canonical` (a value with no canonical JSON form)
+  - ``ResourceError`` (LookupError) — :mod:`profiler.resources` (a ``PROFILER_PATH`` folder that does not exist, an id
+    defined in two places)
   - ``StoreError`` > ``StoredRecordError`` — :mod:`profiler.store` (missing, corrupt, foreign or newer database;
     a stored record of a newer schema version or that does not fit its type)
   - ``AuditLogError`` — :mod:`profiler.store.audit_log`; ``AnchorError`` — :mod:`profiler.store.anchoring` (a

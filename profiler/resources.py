@@ -1,14 +1,30 @@
-"""Where bundled questionnaires and models live, in a checkout and in an installed wheel.
+"""Where questionnaires and models live: the bundled ones, and a deployment's own folders (``PROFILER_PATH``).
 
 The wheel carries ``questionnaires/`` and ``models/`` inside the package as ``profiler/_bundled/``; an
 editable install or a checkout reads them from the project's top-level folders.
+
+A deployment adds its own questionnaires, job models, norm groups and calibrations without touching the
+installed package: ``PROFILER_PATH`` names one or more folders (separated like ``PATH``), each laid out as the
+bundled ones (``questionnaires/<id>.yaml``, ``models/jobs/<id>.yaml``, ``models/<questionnaire>/norms/<name>.json``,
+``models/<questionnaire>/irt/``, ...). Everything that looks up a bundled resource by id looks in them too, so
+``profiler serve``, the API, the CLI and the library find them alike. An id is one file: the same id in two
+places is an error naming both (an id is what the audit log records, so it must not be ambiguous).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
+from profiler.errors import ProfilerError
+
 _PACKAGE = Path(__file__).resolve().parent
+PATH_VARIABLE = "PROFILER_PATH"
+
+
+class ResourceError(ProfilerError, LookupError):
+    """``PROFILER_PATH`` names a folder that does not exist, or one id is defined in two places."""
 
 
 def bundled_dir(kind: str) -> Path:
@@ -21,12 +37,48 @@ def bundled_dir(kind: str) -> Path:
     return _PACKAGE.parent / kind
 
 
+def resource_dirs(kind: str) -> list[Path]:
+    """The folders of ``questionnaires`` or ``models`` that exist: the bundled one, then each ``PROFILER_PATH``
+    folder's (in its order).
+
+    Raises
+    ------
+    ResourceError
+        A ``PROFILER_PATH`` entry is not a folder.
+    """
+    folders = [bundled_dir(kind)]
+    for entry in os.environ.get(PATH_VARIABLE, "").split(os.pathsep):
+        if not entry.strip():
+            continue
+        root = Path(entry).expanduser()
+        if not root.is_dir():
+            raise ResourceError(f"{PATH_VARIABLE} names {entry!r}, which is not a folder")
+        folders.append(root / kind)
+    return [folder for folder in folders if folder.is_dir()]
+
+
+def by_id(paths: Iterable[Path], id_of, what: str) -> dict[str, Path]:
+    """``{id_of(path): path}`` sorted by id; the same id from two files is a :class:`ResourceError`."""
+    found: dict[str, Path] = {}
+    for path in paths:
+        key = id_of(path)
+        if key in found and found[key] != path:
+            raise ResourceError(f"{what} {key!r} is defined twice: {found[key]} and {path} (an id must name one "
+                                f"file; rename one of them or take its folder out of {PATH_VARIABLE})")
+        found[key] = path
+    return dict(sorted(found.items()))
+
+
+def model_files(pattern: str) -> list[Path]:
+    """The files or folders matching ``pattern`` (a glob below ``models/``) in every models folder."""
+    return [path for folder in resource_dirs("models") for path in sorted(folder.glob(pattern))]
+
+
 def bundled_files(kind: str, suffix: str = ".yaml") -> dict[str, Path]:
-    """Bundled files of one kind by id (the file name without its suffix), sorted by id."""
-    folder = bundled_dir(kind)
-    if not folder.is_dir():
-        return {}
-    return {p.name[: -len(suffix)]: p for p in sorted(folder.rglob(f"*{suffix}"))}
+    """Files of one kind by id (the file name without its suffix), sorted by id: the bundled ones and those in
+    the ``PROFILER_PATH`` folders."""
+    paths = [p for folder in resource_dirs(kind) for p in sorted(folder.rglob(f"*{suffix}"))]
+    return by_id(paths, lambda p: p.name[: -len(suffix)], kind.rstrip("s"))
 
 
 def resolve(path_or_id: str | Path, bundled: dict[str, Path], what: str) -> tuple[Path, str]:

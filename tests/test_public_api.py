@@ -44,7 +44,7 @@ EXPECTED = {
     "FactorModelError", "ValidityError",
     "JsonValueError", "StoredRecordError", "ModelSyntaxError", "ModelSpecificationError", "CFADataError",
     "PolychoricError", "BatchError", "ReportError", "FairnessAuditError", "SampleFileError", "NormBuildError",
-    "CalibrationError", "IntegrationError", "InvitationError", "Staff", "StaffError",
+    "CalibrationError", "IntegrationError", "InvitationError", "Staff", "StaffError", "ResourceError",
     "Oidc", "OidcConfig", "OidcError", "IdTokenError", "SignInRefused",
     "HeywoodWarning", "MissingDataWarning", "CFAWarning", "InadmissibleSolutionWarning", "CFAConvergenceWarning",
     "DominantCriterionWarning", "OrdinalConvergenceWarning",

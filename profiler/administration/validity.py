@@ -40,7 +40,7 @@ from profiler.errors import ValidityError
 from profiler.questionnaire.spec import LikertFormat, ValidityRules
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import validate_responses
-from profiler.resources import bundled_dir
+from profiler.resources import by_id, model_files
 
 VERDICTS = ("valid", "questionable", "invalid")
 CALIBRATION_FORMAT = "profiler.validity-calibration"
@@ -261,11 +261,9 @@ def _answer_values(questionnaire: Questionnaire, item_id: str) -> tuple[float, .
 
 
 def bundled_validity_calibrations() -> dict[str, Path]:
-    """Questionnaire ids that have a bundled validity calibration, with its path."""
-    folder = bundled_dir("models")
-    if not folder.is_dir():
-        return {}
-    return {path.parent.name: path for path in sorted(folder.glob(f"*/{CALIBRATION_FILE}"))}
+    """Questionnaire ids that have a bundled validity calibration (or one in the ``PROFILER_PATH`` folders),
+    with its path."""
+    return by_id(model_files(f"*/{CALIBRATION_FILE}"), lambda path: path.parent.name, "validity calibration of")
 
 
 def load_validity_calibration(name_or_path: str | Path) -> ValidityCalibration:

@@ -14,6 +14,7 @@ Needs the web extra: ``pip install 'profiler-psychometrics[web]'``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -44,6 +45,19 @@ def register(commands) -> None:
     serve.set_defaults(func=run)
 
 
+def offered_job_models() -> str:
+    """The job models invitations may name, each loaded (and so checked) now rather than at a candidate's
+    first request: a broken file in a ``PROFILER_PATH`` folder stops the start with its located error."""
+    from profiler.jobmodel.loader import bundled_job_models
+    from profiler.pipeline import loaded
+    from profiler.resources import PATH_VARIABLE
+
+    models = [loaded.job_model(model_id) for model_id in bundled_job_models()]
+    folders = os.environ.get(PATH_VARIABLE, "").strip()
+    return (", ".join(f"{m.id} {m.version}" for m in models) or "none") + \
+        (f" (bundled and from {PATH_VARIABLE}={folders})" if folders else " (bundled)")
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         from profiler.web.demo import demo_client, seed_cases, seed_demo, seed_staff
@@ -70,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         location, key = db_location(args), SecretKey.load(args.secret_file)
     with Store(location) as store:
         print(f"profiler serve: store {redact_url(location)}, listening on {base}", flush=True)
+        print(f"Job models offered: {offered_job_models()}", flush=True)
         if args.demo:
             print("Demo invitations (each link is single-use: it leads one candidate through consent, the "
                   "questionnaire and the end page):", flush=True)

@@ -33,7 +33,7 @@ from profiler.factors.omega import omega
 from profiler.factors.reliability import cronbach_alpha
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import validate_responses
-from profiler.resources import bundled_dir
+from profiler.resources import by_id, model_files
 
 FORMAT = "profiler.factor-model/1"
 
@@ -236,9 +236,9 @@ def _reliability(questionnaire: Questionnaire, data: pd.DataFrame, domains: list
 
 
 def bundled_factor_models() -> dict[str, Path]:
-    """Paths of bundled factor models by questionnaire id (``models/<id>/factor-model.json``)."""
-    folder = bundled_dir("models")
-    return {p.parent.name: p for p in sorted(folder.glob("*/factor-model.json"))} if folder.is_dir() else {}
+    """Paths of bundled factor models (and those in the ``PROFILER_PATH`` folders) by questionnaire id
+    (``models/<id>/factor-model.json``)."""
+    return by_id(model_files("*/factor-model.json"), lambda path: path.parent.name, "factor model of")
 
 
 def load_factor_model(questionnaire_id_or_path: str | Path) -> FactorModel:

@@ -41,7 +41,7 @@ class ConsentNotice(BaseModel):
     role_title: str
     role_description: str | None
     questionnaire_title: str
-    items: int
+    items: int  # for an adaptive questionnaire: the most it can give (it stops when it has measured enough)
     minutes: int  # an estimate for untimed questionnaires; the limit (with accommodation) for timed ones
     timed: bool
     measures: tuple[Measure, ...]
@@ -49,10 +49,13 @@ class ConsentNotice(BaseModel):
     contest_days: int
     retention_days: int
     report_to_candidate: bool
+    adaptive: bool = False
 
     def notice_hash(self) -> str:
         """``sha256:`` + hex over the canonical JSON of the facts, the wording's version and the language."""
-        return sha256_text(canonical_json({"version": NOTICE_VERSION, "notice": self.model_dump(mode="json")}))
+        # ``adaptive`` enters only when true, so that the notices recorded before it existed keep their hashes
+        notice = self.model_dump(mode="json", exclude=None if self.adaptive else {"adaptive"})
+        return sha256_text(canonical_json({"version": NOTICE_VERSION, "notice": notice}))
 
 
 def record_consent(connection: Connection, invitation: Invitation, decision: Literal["given", "refused"],

@@ -55,14 +55,25 @@ def b64url_decode(text: str) -> bytes:
         raise IdTokenError("not base64url text", code="malformed") from None
 
 
-def _json_object(data: bytes, what: str) -> dict[str, Any]:
+def json_object(data: bytes) -> dict[str, Any]:
+    """``data`` decoded as a JSON object; ValueError saying "JSON" or "a JSON object" (what it is not) otherwise.
+
+    Shared by the token's parts and the provider's answers, which word the refusal in their own error.
+    """
     try:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise IdTokenError(f"the token's {what} is not JSON", code="malformed") from None
+        raise ValueError("JSON") from None
     if not isinstance(value, dict):
-        raise IdTokenError(f"the token's {what} is not a JSON object", code="malformed")
+        raise ValueError("a JSON object")
     return value
+
+
+def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    try:
+        return json_object(data)
+    except ValueError as exc:
+        raise IdTokenError(f"the token's {what} is not {exc}", code="malformed") from None
 
 
 @dataclass(frozen=True)

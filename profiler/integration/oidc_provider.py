@@ -33,7 +33,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from profiler._version import __version__
 from profiler.integration.errors import IntegrationError
-from profiler.integration.idtoken import Jwk, parse_jwks
+from profiler.integration.idtoken import Jwk, json_object, parse_jwks
 from profiler.store.redaction import HIDDEN
 
 WELL_KNOWN = "/.well-known/openid-configuration"
@@ -116,12 +116,9 @@ def fetch_json(url: str, *, data: dict[str, str] | None = None, headers: dict[st
     if len(raw) > MAX_ANSWER:
         raise OidcError(f"{url} answered with more than {MAX_ANSWER} bytes", code="provider")
     try:
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise OidcError(f"{url} did not answer with JSON", code="provider") from None
-    if not isinstance(value, dict):
-        raise OidcError(f"{url} did not answer with a JSON object", code="provider")
-    return value
+        return json_object(raw)
+    except ValueError as exc:
+        raise OidcError(f"{url} did not answer with {exc}", code="provider") from None
 
 
 @dataclass(frozen=True)

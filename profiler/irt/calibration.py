@@ -32,7 +32,7 @@ from profiler.irt.models import GPCM, GRM
 from profiler.irt.scoring import score_responses
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import validate_responses
-from profiler.resources import bundled_dir
+from profiler.resources import by_id, model_files
 
 FORMAT = "profiler.irt-calibration/1"
 MODELS = {"graded": GRM, "gpcm": GPCM}
@@ -230,9 +230,10 @@ def write_calibrations(calibrations: dict[str, IRTCalibration], folder: str | Pa
 
 
 def bundled_irt_calibrations() -> dict[str, Path]:
-    """Folders of bundled IRT calibrations by questionnaire id (``models/<id>/irt/``)."""
-    folder = bundled_dir("models")
-    return {p.parent.name: p for p in sorted(folder.glob("*/irt")) if p.is_dir()} if folder.is_dir() else {}
+    """Folders of bundled IRT calibrations (and those in the ``PROFILER_PATH`` folders) by questionnaire id
+    (``models/<id>/irt/``)."""
+    return by_id([p for p in model_files("*/irt") if p.is_dir()], lambda path: path.parent.name,
+                 "IRT calibration of")
 
 
 def load_irt_calibrations(questionnaire_id_or_folder: str | Path) -> dict[str, IRTCalibration]:

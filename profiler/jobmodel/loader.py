@@ -13,13 +13,14 @@ from profiler.jobmodel.spec import JobModelSpec
 from profiler.jobmodel.references import check_references
 from profiler.questionnaire.loader import load_questionnaire
 from profiler.questionnaire.questionnaire import Questionnaire
-from profiler.resources import bundled_files, resolve
+from profiler.resources import by_id, model_files, resolve
 from profiler.yamlsource import YamlDocument, YamlSourceError, parse_yaml, read_yaml_file
 
 
 def bundled_job_models() -> dict[str, Path]:
-    """Ids and paths of the example job models shipped with profiler (``models/jobs/*.yaml``)."""
-    return {path.stem: path for path in bundled_files("models").values() if path.parent.name == "jobs"}
+    """Ids and paths of the job models shipped with profiler and in the ``PROFILER_PATH`` folders
+    (``models/jobs/*.yaml``)."""
+    return by_id(model_files("jobs/*.yaml"), lambda path: path.stem, "job model")
 
 
 def load_job_model(path_or_id: str | Path, *, questionnaire: Questionnaire | None = None) -> JobModel:

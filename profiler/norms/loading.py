@@ -11,15 +11,14 @@ from pathlib import Path
 from profiler.documents import did_you_mean
 from profiler.norms.table import NormsError, NormsMismatchError, NormTable
 from profiler.questionnaire.questionnaire import Questionnaire
-from profiler.resources import bundled_dir
+from profiler.resources import by_id, model_files
 
 
 def bundled_norms(questionnaire_id: str) -> dict[str, Path]:
-    """Names and paths of the norm groups shipped for a questionnaire, sorted by name."""
-    folder = bundled_dir("models") / questionnaire_id / "norms"
-    if not folder.is_dir():
-        return {}
-    return {path.stem: path for path in sorted(folder.glob("*.json"))}
+    """Names and paths of the norm groups shipped for a questionnaire (and in the ``PROFILER_PATH`` folders),
+    sorted by name."""
+    return by_id(model_files(f"{questionnaire_id}/norms/*.json"), lambda path: path.stem,
+                 f"norm group of {questionnaire_id}")
 
 
 def load_norms(questionnaire: Questionnaire | str, name: str | Path) -> NormTable:

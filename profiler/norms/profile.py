@@ -36,7 +36,7 @@ from profiler.canonical import fields_of, to_plain
 from profiler.norms.table import NormsError, NormsMismatchError, NormTable
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import score_and_count, score_answers, validate_responses
-from profiler.resources import bundled_dir
+from profiler.resources import bundled_dir, model_files
 
 PercentileMethod = Literal["empirical", "normal"]
 PERCENTILE_METHODS: tuple[str, ...] = ("empirical", "normal")
@@ -76,7 +76,8 @@ class FactorScorer(Protocol):
 
 def _factor_model(questionnaire: Questionnaire, factor_model: FactorScorer | str | None) -> tuple[Any, str]:
     """The factor model to use (or None) and what the profile says about factor scores."""
-    shipped = bundled_dir("models") / questionnaire.id / "factor-model.json"
+    found = model_files(f"{questionnaire.id}/factor-model.json")  # bundled or in a PROFILER_PATH folder
+    shipped = found[0] if found else bundled_dir("models") / questionnaire.id / "factor-model.json"
     if factor_model is None:
         if shipped.is_file():
             return None, ("not requested: a calibrated factor model ships for this questionnaire; pass "

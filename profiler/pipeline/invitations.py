@@ -181,13 +181,15 @@ def consent_notice(invitation: Invitation, organisation: Organisation, store: St
            if str(c.input).startswith("trait.")}
     measures = tuple(Measure(name=_scale_name(q, s, language), why=why.get(s)) for s in q.scale_ids)
     limit = q.spec.administration.time_limit_seconds
-    seconds = limit * invitation.time_multiplier if limit is not None else len(q.item_ids) * SECONDS_PER_ITEM
+    plan = loaded.adaptive_plan(q)
+    items = len(q.item_ids) if plan is None else plan.max_items  # adaptive: the most it can give
+    seconds = limit * invitation.time_multiplier if limit is not None else items * SECONDS_PER_ITEM
     settings = review_settings(store)
     return ConsentNotice(
         language=language, organisation=organisation.name, contact=organisation.contact,
         role_title=jm.spec.role.title, role_description=(jm.spec.role.description or "").strip() or None,
-        questionnaire_title=q.title(language), items=len(q.item_ids), minutes=max(1, math.ceil(seconds / 60)),
-        timed=limit is not None, measures=measures, contest_days=settings.contest_days,
+        questionnaire_title=q.title(language), items=items, minutes=max(1, math.ceil(seconds / 60)),
+        timed=limit is not None, adaptive=plan is not None, measures=measures, contest_days=settings.contest_days,
         retention_days=organisation.retention.days, report_to_candidate=invitation.report_to_candidate)
 
 

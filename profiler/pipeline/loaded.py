@@ -5,6 +5,7 @@ and its seal) took about 200 ms of CPU per finished session and 70 ms per consen
 serve``, more than the candidate's 50 answers together. Here they are kept:
 
 - stored questionnaires by content hash (the hash is of the content, so an entry never goes stale);
+- the adaptive plan of a stored questionnaire (its item banks) by content hash;
 - job models and validity calibrations by their file, loaded again when the file changes (its size or
   modification time), so an edited file is picked up without a restart.
 
@@ -31,7 +32,7 @@ from profiler.administration.validity import (
 from profiler.jobmodel import JobModel, load_job_model
 from profiler.jobmodel.loader import bundled_job_models
 from profiler.questionnaire.questionnaire import Questionnaire
-from profiler.resources import resolve
+from profiler.resources import PATH_VARIABLE, resolve
 from profiler.store.store import Store
 
 T = TypeVar("T")
@@ -82,6 +83,16 @@ def stored_questionnaire(store: Store, content_hash: str) -> Questionnaire | Non
     return found
 
 
+def adaptive_plan(questionnaire: Questionnaire) -> Any:
+    """The questionnaire's :class:`~profiler.cat.plan.AdaptivePlan` (its banks read once), or None when it is
+    not adaptive."""
+    if not questionnaire.spec.administration.adaptive:
+        return None
+    from profiler.cat.plan import adaptive_plan as build  # only adaptive questionnaires need the CAT engine
+
+    return _FILES.get(("adaptive plan", questionnaire.content_hash), lambda: build(questionnaire))
+
+
 def job_model(path_or_id: str | Path) -> JobModel:
     """:func:`~profiler.jobmodel.load_job_model`, loaded again only when its file changes."""
     bundled = _bundled("jobs", bundled_job_models)
@@ -101,9 +112,10 @@ def validity_calibration(questionnaire: Questionnaire) -> ValidityCalibration | 
 
 
 def _bundled(kind: str, listing: Callable[[], dict[str, Path]]) -> dict[str, Path]:
-    found = _BUNDLED.get(kind)
+    key = f"{kind}:{os.environ.get(PATH_VARIABLE, '')}"  # the deployment's folders are part of what is listed
+    found = _BUNDLED.get(key)
     if found is None or any(not p.exists() for p in found.values()):
-        found = _BUNDLED[kind] = listing()
+        found = _BUNDLED[key] = listing()
     return found
 
 

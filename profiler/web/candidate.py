@@ -196,7 +196,10 @@ def _item(request: Request, invitation: Invitation, session: Any, *, message_key
     remaining = session.remaining_seconds()
     left = None if remaining is None else divmod(math.ceil(remaining), 60)
     return render("item.html", session.language, status=status, prompt=prompt, session=session,
-                  answered=answered, total=len(session.order), csrf=_csrf(request, invitation), left=left,
+                  answered=answered, csrf=_csrf(request, invitation), left=left,
+                  # adaptive: the items are chosen as it goes, so the most it can give (the terminal says the same)
+                  total=prompt.total if prompt is not None else len(session.order),
+                  adaptive=prompt is not None and prompt.adaptive,
                   allow_back=session.questionnaire.spec.administration.allow_back and session.position > 0,
                   pausable=session.time_limit_seconds is None, message_key=message_key,
                   required_left=required_left)

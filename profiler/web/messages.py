@@ -55,6 +55,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "declined_text": "You declined to take part. Only your refusal has been recorded; no answers were "
                          "stored. You can close this page.",
         "item_title": "Question {number} of {total}",
+        "item_title_adaptive": "Question {number} (at most {total})",
+        "answered_adaptive": "{done} answered. The questions are chosen from your answers so far, and it ends as "
+                             "soon as it has measured enough: at most {total} questions.",
+        "consent_what_adaptive": "“{questionnaire}” has at most {items} short statements about how you usually "
+                                 "behave, each chosen from your answers so far, so it may end sooner. It is not a "
+                                 "test of ability, and there are no right or wrong answers. It measures:",
         "part": "Part {page} of {pages}",
         "progress": "Progress",
         "answered_of": "{done} of {total} answered",
@@ -141,6 +147,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "declined_text": "Vous avez refusé de participer. Seul votre refus a été enregistré ; aucune réponse n’a "
                          "été conservée. Vous pouvez fermer cette page.",
         "item_title": "Question {number} sur {total}",
+        "item_title_adaptive": "Question {number} (au plus {total})",
+        "answered_adaptive": "{done} répondues. Les questions sont choisies d’après vos réponses précédentes, et "
+                             "le questionnaire s’arrête dès qu’il a assez mesuré : au plus {total} questions.",
+        "consent_what_adaptive": "« {questionnaire} » comporte au plus {items} courtes affirmations sur votre façon "
+                                 "habituelle d’agir, chacune choisie d’après vos réponses précédentes : il peut "
+                                 "donc finir plus tôt. Ce n’est pas un test d’aptitude et il n’y a pas de bonne ou "
+                                 "de mauvaise réponse. Il mesure :",
         "part": "Partie {page} sur {pages}",
         "progress": "Progression",
         "answered_of": "{done} sur {total} répondues",
@@ -230,6 +243,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "declined_text": "Sie haben die Teilnahme abgelehnt. Nur Ihre Ablehnung wurde gespeichert; keine "
                          "Antworten. Sie können diese Seite schließen.",
         "item_title": "Frage {number} von {total}",
+        "item_title_adaptive": "Frage {number} (höchstens {total})",
+        "answered_adaptive": "{done} beantwortet. Die Fragen werden nach Ihren bisherigen Antworten gewählt, und "
+                             "es endet, sobald genug gemessen ist: höchstens {total} Fragen.",
+        "consent_what_adaptive": "„{questionnaire}“ enthält höchstens {items} kurze Aussagen darüber, wie Sie sich "
+                                 "gewöhnlich verhalten, jede nach Ihren bisherigen Antworten gewählt; es kann also "
+                                 "früher enden. Es ist kein Leistungstest, und es gibt keine richtigen oder "
+                                 "falschen Antworten. Gemessen wird:",
         "part": "Teil {page} von {pages}",
         "progress": "Fortschritt",
         "answered_of": "{done} von {total} beantwortet",

@@ -25,7 +25,7 @@ from profiler.pipeline.calibration import manual_sources
 from profiler.pipeline.cases import load_recorded_model
 from profiler.pipeline.job_model_versions import JobModelVersion, job_model_versions
 from profiler.reports.manual import manual_context
-from profiler.resources import bundled_dir
+from profiler.resources import model_files
 from profiler.web.workspace.auth import PATH, Refused, context, me, message, page, route, state
 from profiler.web.workspace.report import report_body
 from profiler.web.workspace.tables import csv_response
@@ -77,10 +77,10 @@ _KINDS = {"norms": "norm table", "irt": "IRT calibration", "factor-model": "fact
 
 
 def calibrations(questionnaire_id: str) -> list[Calibration]:
-    """The calibration files shipped under ``models/<questionnaire>/``, in path order."""
-    folder = bundled_dir("models") / questionnaire_id
+    """The calibration files under ``models/<questionnaire>/`` (bundled, then the ``PROFILER_PATH`` folders'),
+    in path order."""
     found = []
-    for path in sorted(folder.rglob("*.json")) if folder.is_dir() else []:
+    for folder, path in ((f, p) for f in model_files(questionnaire_id) for p in sorted(f.rglob("*.json"))):
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
