@@ -288,6 +288,9 @@ class CompiledModel:
         """The cohort ``X`` (n, inputs; values used, unknown ones at the norm mean) as the reference point."""
         if X.shape[0] == 0:
             raise ValueError("a cohort reference needs at least one candidate")
+        # rows added in order (a mean over a C-ordered array's first axis): the same bits whatever the layout
+        # the caller's array has (columns contiguous would be summed pairwise)
+        X = np.ascontiguousarray(X)
         utility = self.utilities_of(X).mean(axis=0)
         return ReferencePoint("cohort", description, X.mean(axis=0), utility, float(np.dot(self.coef, utility)),
                               n=int(X.shape[0]))

@@ -439,12 +439,13 @@ def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inpu
     if extra:
         raise undeclared("column", extra, list(allowed), cm.job_model_id)
     n, p = len(frame), len(cm.inputs)
-    X = np.full((n, p), np.nan)
-    sem = np.broadcast_to(cm.sems, (n, p)).copy()
-    raters = np.array([[info.spec.min_raters if info.kind == "interview_rating" else 1 for info in cm.inputs]],
-                      dtype=float).repeat(n, axis=0)
-    too_old = np.zeros((n, p), bool)
-    lapsed = np.zeros((n, p), bool)
+    # columns contiguous (Fortran order): every input is read, checked and searched column by column
+    X = np.full((n, p), np.nan, order="F")
+    sem = np.array(np.broadcast_to(cm.sems, (n, p)), order="F")  # a copy always (asfortranarray keeps 1 row)
+    default_raters = [float(info.spec.min_raters) if info.kind == "interview_rating" else 1.0 for info in cm.inputs]
+    raters = np.array(np.broadcast_to(default_raters, (n, p)), order="F")
+    too_old = np.zeros((n, p), bool, order="F")
+    lapsed = np.zeros((n, p), bool, order="F")
     problems: list[str] = []
 
     def bad(column: str, mask: np.ndarray, message: str) -> None:
