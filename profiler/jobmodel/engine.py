@@ -43,7 +43,7 @@ def score_band(score: np.ndarray, lower: Any, upper: Any) -> np.ndarray:
 
 
 def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePoint | None = None,
-                    draws: int = 0, seed: int = 0, scores: bool = True) -> Evaluation:
+                    draws: int = 0, seed: int = 0, scores: bool = True, joint: bool = True) -> Evaluation:
     """Evaluate n candidates (see the module docstring).
 
     Parameters
@@ -58,6 +58,9 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
     scores : bool
         Whether the counterfactuals carry the score each gives (one candidate's words show it; the batch
         does not, and skips it).
+    joint : bool
+        Whether to solve the joint counterfactuals here; ``False`` leaves them to the caller, which solves
+        the rows of many batches together (:func:`profiler.jobmodel.counterfactuals.joint_counterfactuals`).
     """
     reference = reference or cm.norm_reference
     measured = inputs.measured
@@ -105,7 +108,8 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
     if draws:
         sim = stability.simulate(cm, X, sem, measured, routed, band_code, lower, upper, draws=draws, seed=seed)
         result.p_flip_simulated, result.p_score_flip_simulated = sim.p_flip, sim.p_score_flip
-    result.counterfactuals = counterfactual_sets(cm, result, inputs, scores=scores)
+    result.counterfactuals = counterfactual_sets(cm, result, inputs, scores=scores,
+                                                  defer_joint=not joint)
     return result
 
 
