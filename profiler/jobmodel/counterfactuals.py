@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from profiler.jobmodel.compiled import row_sum
-from profiler.jobmodel.grids import FLAT, Grid, grid_of
+from profiler.jobmodel.grids import FLAT, Grid, clamp, grid_of
 
 from profiler.jobmodel.arrays import Evaluation, Inputs
 
@@ -54,7 +54,8 @@ class CounterfactualSet:
 
     ``target`` is the recommendation sought (-1: none in this direction). Per input: ``new_value`` (NaN
     where no value of it gives the target), ``change``, ``change_sem`` (NaN for recorded facts),
-    ``score_after`` (with the change and the requirements), ``alone`` (no requirement). Requirements per
+    ``score_after`` (with the change and the requirements; both None where the caller asked for changes
+    only), ``alone`` (no requirement). Requirements per
     candidate: ``raise_to`` (the value an input below its minimum must reach; NaN none) and ``measure``
     (unknown inputs that must be measured). The joint counterfactual: ``joint_value`` (NaN for inputs it
     leaves), ``joint_sem`` (total change in SEMs, NaN: none), ``joint_score`` (None while the caller has
@@ -63,10 +64,10 @@ class CounterfactualSet:
     """
 
     target: np.ndarray
-    new_value: np.ndarray
+    new_value: np.ndarray | None
     change: np.ndarray
     change_sem: np.ndarray
-    score_after: np.ndarray
+    score_after: np.ndarray | None
     alone: np.ndarray
     raise_to: np.ndarray
     measure: np.ndarray
@@ -122,13 +123,13 @@ def _in_run(run: Any, near: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_mi
     if above_min is None:
         first: Any = a
         if a > 0 or b < len(part):
-            near = np.clip(near, a, b - 1)
+            near = clamp(near, a, b - 1)
     elif knock >= b:  # the whole run lies below the minimum
         first = a
-        near = np.clip(near, a, b - 1)
+        near = clamp(near, a, b - 1)
     else:
         first = np.where(above_min, max(a, knock), a)
-        near = np.clip(near, first, b - 1)
+        near = clamp(near, first, b - 1)
     here = part.take(near)
     below, above = here < qa, here >= qb  # the part at near lies below the range, or above it
     if run.rising:  # the range lies after near (below) or before it (above)
@@ -139,7 +140,7 @@ def _in_run(run: Any, near: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_mi
     if not isinstance(first, int):
         np.maximum(edge, first, out=edge)
     k = np.where(after, edge, np.where(before, edge - 1, near))
-    np.clip(k, first, b - 1, out=k)
+    clamp(k, first, b - 1, out=k)
     at = part.take(k)
     ok = (at >= qa) & (at < qb)
     if above_min is not None and knock >= b:
@@ -198,8 +199,8 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
                         defer_joint: bool = False) -> dict[str, CounterfactualSet]:
     """Both directions' counterfactuals of every candidate of an evaluation (see the module docstring).
 
-    ``scores=False`` leaves ``score_after`` empty (NaN): the batch does not show it, the words of one
-    candidate's recommendation do. ``defer_joint=True`` leaves the joint counterfactuals to the caller: each
+    ``scores=False`` leaves ``new_value`` and ``score_after`` out (None): the batch shows the change, the
+    words of one candidate's recommendation show these too. ``defer_joint=True`` leaves the joint counterfactuals to the caller: each
     set's ``joint`` holds the rows that need one (:class:`JointRows`), which :func:`joint_counterfactuals`
     solves, for this evaluation or for the rows of many evaluations together (a row's answer is its own).
     """
@@ -225,7 +226,11 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
                 fixed_part[rows, j] = np.where(hit, grid.part[grid.knock], part[rows, j])
         # the score with every input below its minimum raised to it (the columns' sums in their order)
         s_fixed = ev.score + row_sum(fixed_part[:, knocked_columns] - part[:, knocked_columns])
-    n_required = knocked.sum(axis=1) + to_measure.sum(axis=1)
+    # requirements per candidate (inputs to raise to a minimum or to measure), summed column by column
+    n_required = np.zeros(n, np.int64)
+    for j in range(p):
+        n_required += knocked[:, j]
+        n_required += to_measure[:, j]
     # unknown inputs the target must hold for: all under the policy review, those to be measured otherwise
     counted = ~measured & (cm.review_if_unknown_could_change | to_measure)
     counted_columns = np.flatnonzero(counted.any(axis=0)).tolist()
@@ -244,7 +249,11 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     sem = inputs.sem  # the SEM the input has (or would have) when measured
     # the score without each input's part; the input's value where it was raised to its minimum
     s_rest = [s_fixed - fixed_part[:, j] for j in range(p)]
-    x_fixed = X if not len(knocked_columns) else np.where(np.isnan(raise_to), X, raise_to)
+    x_fixed = X
+    if len(knocked_columns):
+        x_fixed = X.copy(order="F")
+        for j in knocked_columns:
+            x_fixed[:, j] = np.where(np.isnan(raise_to[:, j]), X[:, j], raise_to[:, j])
 
     out = {}
     for direction in ("up", "down"):
@@ -252,9 +261,12 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
         above_min = target != REVIEW
         knock_route = target == REVIEW
         low_all, high_all = _interval(target, lower_all, upper_all)
-        new_value, change, change_sem = _columns(n, p), _columns(n, p), _columns(n, p)
-        score_after = _columns(n, p)
+        change, change_sem = _columns(n, p), _columns(n, p)
+        new_value = score_after = None  # shown in one candidate's words only (scores=True)
+        if scores:
+            new_value, score_after = _columns(n, p), _columns(n, p)
         found = np.zeros((n, p), bool, order="F")
+        alone = np.zeros((n, p), bool, order="F")
         for j in range(p):
             low, high = low_all, high_all
             counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
@@ -283,16 +295,17 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
                 keep = (idx >= 0) & ~(measured[:, j].take(sub) & (v == x_sub))
                 if not keep.all():
                     sub, idx, v, x_sub = sub[keep], idx[keep], v[keep], x_sub[keep]
-                new_value[sub, j] = v
-                found[sub, j] = True
+                found[:, j][sub] = True
+                # alone: no requirement but (perhaps) this input's own
+                alone[:, j][sub] = (n_required.take(sub) - knocked[:, j].take(sub) - to_measure[:, j].take(sub)) == 0
                 moved = v - x_sub
-                change[sub, j] = moved
+                change[:, j][sub] = moved
                 unit = sem[:, j].take(sub)
                 with np.errstate(divide="ignore"):
-                    change_sem[sub, j] = moved * np.where(unit > 0, 1.0 / unit, np.nan)
+                    change_sem[:, j][sub] = moved * np.where(unit > 0, 1.0 / unit, np.nan)
                 if scores:
-                    score_after[sub, j] = s_rest[j].take(sub) + grid.part.take(idx)
-        alone = found & ((n_required[:, None] - knocked - to_measure) == 0)
+                    new_value[:, j][sub] = v
+                    score_after[:, j][sub] = s_rest[j].take(sub) + grid.part.take(idx)
         wanted = ~found.any(axis=1) & (target >= 0)
         joint = JointRows.of(cm, wanted, target, s_fixed, fixed_part, x_fixed, lower_all, upper_all, ev.measured,
                              sem, inputs.raters)
@@ -385,7 +398,7 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
                 if not pick.any():
                     continue
                 (top, top_a, top_b), (bottom, bottom_a, bottom_b) = grid.best(first)
-                k = np.where(rising, np.clip(near, top_a, top_b), np.clip(near, bottom_a, bottom_b))
+                k = np.where(rising, clamp(near, top_a, top_b), clamp(near, bottom_a, bottom_b))
                 gain[pick, j] = (sign * (np.where(rising, top, bottom) - fp[:, j]))[pick]
                 best_value[pick, j] = grid.values[k][pick]
     gain = np.where(rows.measured & (unit > 0) & (gain > FLAT), gain, 0.0)

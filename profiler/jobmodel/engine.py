@@ -56,8 +56,8 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
         Re-measurements simulated for decision stability (0: none) and their seed. Every candidate sees
         the same draws (common random numbers), so a candidate's figure does not depend on the batch.
     scores : bool
-        Whether the counterfactuals carry the score each gives (one candidate's words show it; the batch
-        does not, and skips it).
+        Whether the counterfactuals carry the value and the score each gives (one candidate's words show
+        them; the batch shows the change only, and skips them).
     joint : bool
         Whether to solve the joint counterfactuals here; ``False`` leaves them to the caller, which solves
         the rows of many batches together (:func:`profiler.jobmodel.counterfactuals.joint_counterfactuals`).
@@ -70,8 +70,8 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
     contributions = (U - reference.utility) * cm.coef
     score_code = score_band(score, cm.lower, cm.upper)
 
-    crit_measured = measured[:, cm.input_of]
-    knock = crit_measured & (X[:, cm.input_of] < cm.minimum)  # NaN minimum: never
+    crit_measured = cm.by_criterion(measured)
+    knock = crit_measured & (cm.by_criterion(X) < cm.minimum)  # NaN minimum: never
     missing_review = ~crit_measured & cm.review_if_missing
     unchecked = ~crit_measured & cm.unchecked_if_missing
     routed = knock.any(axis=1) | missing_review.any(axis=1) | unchecked.any(axis=1)

@@ -522,7 +522,7 @@ def _write_rows(cm: CompiledModel, ev: Evaluation, out: np.ndarray, codes: np.nd
     The joint counterfactuals' columns are left NaN: :func:`_write_joint` fills them for the whole batch."""
     C = len(cm.criterion_ids)
     # per-input columns in criterion order: as they are when criterion c reads input c (no gather to copy)
-    per_criterion = (lambda a: a) if cm.inputs_in_criterion_order else (lambda a: a[:, cm.input_of])
+    per_criterion = cm.by_criterion
     out[:, 0] = ev.score
     out[:, 1 : 1 + C] = ev.contributions
     out[:, 1 + C : 1 + 2 * C] = per_criterion(ev.X)
@@ -604,7 +604,7 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
         for direction, chunk_rows in pending.items():
             chunk_rows.append(ev.counterfactuals[direction].joint)
         measured[rows] = ev.measured
-        imputed[rows] = (~ev.measured[:, cm.input_of] & ~cm.review_if_missing).sum(axis=1)
+        imputed[rows] = (~cm.by_criterion(ev.measured) & ~cm.review_if_missing).sum(axis=1)
         if simulated is not None:
             simulated[rows] = ev.p_flip_simulated
     if starts:

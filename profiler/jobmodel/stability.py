@@ -56,7 +56,7 @@ def _standard_normals(seed: int, shape: tuple[int, ...]) -> np.ndarray:
 
 def score_slopes(cm: CompiledModel, X: np.ndarray) -> np.ndarray:
     """``d score / d x_j`` (n, inputs): the criteria's ``c_i u_i'(x_j)`` summed per input."""
-    slopes = cm.bank.derivative(X[:, cm.input_of]) * cm.coef
+    slopes = cm.bank.derivative(cm.by_criterion(X)) * cm.coef
     if cm.one_input_each:
         out = np.empty(X.shape)
         out[:, cm.input_of] = slopes
@@ -105,9 +105,13 @@ def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, mea
     ``spread`` is ``score_slopes(cm, X) * sem`` when the caller has it.
     """
     out = np.full(len(score), np.nan)
-    decided = band_code != 1
-    if not decided.any():
+    rows = np.flatnonzero(band_code != 1)  # only these have a figure: computed on them alone
+    if len(rows) == 0:
         return out
+    if len(rows) < len(score):
+        X, sem, measured, score, band_code, lower, upper = (a[rows] for a in (X, sem, measured, score, band_code,
+                                                                              lower, upper))
+        spread = None if spread is None else spread[rows]
     spread = score_slopes(cm, X) * sem if spread is None else spread  # sem is 0 where an input is not measured
     mean = score.copy()
     variance = row_sum(spread * spread)
@@ -130,7 +134,8 @@ def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, mea
     with np.errstate(divide="ignore", invalid="ignore"):
         inside = special.ndtr((hi - mean) / sd) - special.ndtr((lo - mean) / sd)
     inside = np.where(sd > 0, inside, (mean >= lo) & (mean < hi))
-    return np.where(decided, p_kept * inside, np.nan)
+    out[rows] = p_kept * inside
+    return out
 
 
 def label_codes(p_same: np.ndarray) -> np.ndarray:
