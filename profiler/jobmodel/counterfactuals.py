@@ -196,14 +196,16 @@ def _per_input(cm: CompiledModel, by_criterion: np.ndarray) -> np.ndarray:
 
 
 def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, scores: bool = True,
-                        defer_joint: bool = False) -> dict[str, CounterfactualSet]:
+                        defer_joint: bool = False,
+                        into: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, CounterfactualSet]:
     """Both directions' counterfactuals of every candidate of an evaluation (see the module docstring).
 
     ``scores=False`` leaves ``new_value`` and ``score_after`` out (None): the batch shows the change, the
     words of one candidate's recommendation show these too. ``defer_joint=True`` leaves the joint
     counterfactuals to the caller: each set's ``joint`` holds the rows that need one (:class:`JointRows`),
     which :func:`joint_counterfactuals` solves, for this evaluation or for the rows of many evaluations
-    together (a row's answer is its own).
+    together (a row's answer is its own). ``into`` gives, per direction, the (n, inputs) arrays to write
+    ``change`` and ``change_sem`` into (a batch's output block) instead of new ones.
     """
     n, p = ev.X.shape
     X = ev.X
@@ -248,6 +250,12 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     else:
         lower_all, upper_all = np.full(n, float(cm.lower)), np.full(n, float(cm.upper))
     sem = inputs.sem  # the SEM the input has (or would have) when measured
+    # per input, for both directions: no requirement but (perhaps) the input's own, and 1 / SEM (NaN: none)
+    alone_base, per_sem = [None] * p, [None] * p
+    with np.errstate(divide="ignore"):
+        for j in range(p):
+            alone_base[j] = n_required == (knocked[:, j] + to_measure[:, j].astype(np.int64))
+            per_sem[j] = np.where(sem[:, j] > 0, 1.0 / sem[:, j], np.nan)
     # the score without each input's part; the input's value where it was raised to its minimum
     s_rest = [s_fixed - fixed_part[:, j] for j in range(p)]
     x_fixed = X
@@ -257,71 +265,71 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
             x_fixed[:, j] = np.where(np.isnan(raise_to[:, j]), X[:, j], raise_to[:, j])
 
     out = {}
-    with np.errstate(divide="ignore"):  # a recorded fact has no SEM: its change in SEMs is NaN
-        for direction in ("up", "down"):
-            target = _targets(ev.band_code, direction)
-            above_min = target != REVIEW
-            knock_route = target == REVIEW
-            low_all, high_all = _interval(target, lower_all, upper_all)
+    for direction in ("up", "down"):
+        target = _targets(ev.band_code, direction)
+        above_min = target != REVIEW
+        knock_route = target == REVIEW
+        low_all, high_all = _interval(target, lower_all, upper_all)
+        if into is None:
             change, change_sem = _columns(n, p), _columns(n, p)
-            new_value = score_after = None  # shown in one candidate's words only (scores=True)
-            if scores:
-                new_value, score_after = _columns(n, p), _columns(n, p)
-            found = np.zeros((n, p), bool, order="F")
-            alone = np.zeros((n, p), bool, order="F")
-            for j in range(p):
-                low, high = low_all, high_all
-                counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
-                if len(counted_rows):  # once measured, input j no longer counts among the unknown
-                    low, high = low_all.copy(), high_all.copy()
-                    low[counted_rows], high[counted_rows] = _interval(
-                        target[counted_rows], lower_all[counted_rows] + d_hi[j][counted_rows],
-                        upper_all[counted_rows] + d_lo[j][counted_rows])
-                qa, qb = low - s_rest[j], high - s_rest[j]  # the part input j must give
-                x = X[:, j]
-                for grid, rows in grids[j]:
-                    # only the candidates some value of the input could take to the target are searched
-                    can = (qa <= grid.part_max) & (qb > grid.part_min)
-                    if grid.knock > 0:
-                        can |= knock_route
-                    if not isinstance(rows, slice):
-                        can &= rows
-                    sub = np.flatnonzero(can)
-                    if len(sub) == 0:
-                        continue
-                    x_sub = x.take(sub)
-                    idx = nearest_valid(grid, x_sub, qa.take(sub), qb.take(sub), above_min.take(sub),
-                                        knock_route.take(sub), grid.nearest(x_sub))
-                    v = grid.values.take(idx)
-                    # a measured input needing no change: the requirements alone give it (said by theirs)
-                    keep = (idx >= 0) & ~(measured[:, j].take(sub) & (v == x_sub))
-                    if not keep.all():
-                        sub, idx, v, x_sub = sub[keep], idx[keep], v[keep], x_sub[keep]
-                    found[:, j][sub] = True
-                    # alone: no requirement but (perhaps) this input's own
-                    others = n_required.take(sub) - knocked[:, j].take(sub) - to_measure[:, j].take(sub)
-                    alone[:, j][sub] = others == 0
-                    moved = v - x_sub
-                    change[:, j][sub] = moved
-                    unit = sem[:, j].take(sub)
-                    change_sem[:, j][sub] = moved * np.where(unit > 0, 1.0 / unit, np.nan)
-                    if scores:
-                        new_value[:, j][sub] = v
-                        score_after[:, j][sub] = s_rest[j].take(sub) + grid.part.take(idx)
-            wanted = ~found.any(axis=1) & (target >= 0)
-            joint = JointRows.of(cm, wanted, target, s_fixed, fixed_part, x_fixed, lower_all, upper_all,
-                                 ev.measured, sem, inputs.raters)
-            cfs = CounterfactualSet(
-                target=target.astype(np.int8), new_value=new_value, change=change, change_sem=change_sem,
-                score_after=score_after, alone=alone, raise_to=raise_to, measure=to_measure, joint_value=None,
-                joint_sem=None, joint_score=None, lower=lower_all, upper=upper_all, joint=joint,
-            )  # fmt: skip
-            if not defer_joint:
-                value, total, score = joint_counterfactuals(cm, joint)
-                cfs.joint_value, cfs.joint_sem, cfs.joint_score = _columns(n, p), np.full(n, np.nan), np.full(n, np.nan)
-                cfs.joint_value[joint.rows] = value
-                cfs.joint_sem[joint.rows], cfs.joint_score[joint.rows] = total, score
-            out[direction] = cfs
+        else:
+            change, change_sem = into[direction]
+            change[:], change_sem[:] = np.nan, np.nan
+        new_value = score_after = None  # shown in one candidate's words only (scores=True)
+        if scores:
+            new_value, score_after = _columns(n, p), _columns(n, p)
+        found = np.zeros((n, p), bool, order="F")
+        alone = np.zeros((n, p), bool, order="F")
+        for j in range(p):
+            low, high = low_all, high_all
+            counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
+            if len(counted_rows):  # once measured, input j no longer counts among the unknown
+                low, high = low_all.copy(), high_all.copy()
+                low[counted_rows], high[counted_rows] = _interval(
+                    target[counted_rows], lower_all[counted_rows] + d_hi[j][counted_rows],
+                    upper_all[counted_rows] + d_lo[j][counted_rows])
+            qa, qb = low - s_rest[j], high - s_rest[j]  # the part input j must give
+            x = X[:, j]
+            for grid, rows in grids[j]:
+                # only the candidates some value of the input could take to the target are searched
+                can = (qa <= grid.part_max) & (qb > grid.part_min)
+                if grid.knock > 0:
+                    can |= knock_route
+                if not isinstance(rows, slice):
+                    can &= rows
+                sub = np.flatnonzero(can)
+                if len(sub) == 0:
+                    continue
+                x_sub = x.take(sub)
+                idx = nearest_valid(grid, x_sub, qa.take(sub), qb.take(sub), above_min.take(sub),
+                                    knock_route.take(sub), grid.nearest(x_sub))
+                v = grid.values.take(idx)
+                # a measured input needing no change: the requirements alone give it (said by theirs)
+                keep = (idx >= 0) & ~(measured[:, j].take(sub) & (v == x_sub))
+                if not keep.all():
+                    sub, idx, v, x_sub = sub[keep], idx[keep], v[keep], x_sub[keep]
+                found[:, j][sub] = True
+                alone[:, j][sub] = alone_base[j].take(sub)
+                moved = v - x_sub
+                change[:, j][sub] = moved
+                change_sem[:, j][sub] = moved * per_sem[j].take(sub)
+                if scores:
+                    new_value[:, j][sub] = v
+                    score_after[:, j][sub] = s_rest[j].take(sub) + grid.part.take(idx)
+        wanted = ~found.any(axis=1) & (target >= 0)
+        joint = JointRows.of(cm, wanted, target, s_fixed, fixed_part, x_fixed, lower_all, upper_all,
+                             ev.measured, sem, inputs.raters)
+        cfs = CounterfactualSet(
+            target=target.astype(np.int8), new_value=new_value, change=change, change_sem=change_sem,
+            score_after=score_after, alone=alone, raise_to=raise_to, measure=to_measure, joint_value=None,
+            joint_sem=None, joint_score=None, lower=lower_all, upper=upper_all, joint=joint,
+        )  # fmt: skip
+        if not defer_joint:
+            value, total, score = joint_counterfactuals(cm, joint)
+            cfs.joint_value, cfs.joint_sem, cfs.joint_score = _columns(n, p), np.full(n, np.nan), np.full(n, np.nan)
+            cfs.joint_value[joint.rows] = value
+            cfs.joint_sem[joint.rows], cfs.joint_score[joint.rows] = total, score
+        out[direction] = cfs
     return out
 
 

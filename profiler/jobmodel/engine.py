@@ -43,7 +43,8 @@ def score_band(score: np.ndarray, lower: Any, upper: Any) -> np.ndarray:
 
 
 def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePoint | None = None,
-                    draws: int = 0, seed: int = 0, scores: bool = True, joint: bool = True) -> Evaluation:
+                    draws: int = 0, seed: int = 0, scores: bool = True, joint: bool = True,
+                    into: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Evaluation:
     """Evaluate n candidates (see the module docstring).
 
     Parameters
@@ -61,6 +62,9 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
     joint : bool
         Whether to solve the joint counterfactuals here; ``False`` leaves them to the caller, which solves
         the rows of many batches together (:func:`profiler.jobmodel.counterfactuals.joint_counterfactuals`).
+    into : dict, optional
+        Per direction, the arrays (n, inputs) the counterfactuals' changes and changes in SEMs are written
+        into (a batch's output block), instead of new ones.
     """
     reference = reference or cm.norm_reference
     measured = inputs.measured
@@ -109,7 +113,7 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
         sim = stability.simulate(cm, X, sem, measured, routed, band_code, lower, upper, draws=draws, seed=seed)
         result.p_flip_simulated, result.p_score_flip_simulated = sim.p_flip, sim.p_score_flip
     result.counterfactuals = counterfactual_sets(cm, result, inputs, scores=scores,
-                                                  defer_joint=not joint)
+                                                  defer_joint=not joint, into=into)
     return result
 
 

@@ -515,11 +515,23 @@ def _output_names(cm: CompiledModel) -> list[str]:
             + ["cf_up_joint_sem", "cf_down_joint_sem"])
 
 
+def _change_columns(cm: CompiledModel, out: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """The columns of ``out`` (one chunk's rows of the output block) that the counterfactual search writes its
+    changes into directly, per direction: those of the criteria, when criterion c reads input c."""
+    if not cm.inputs_in_criterion_order:
+        return None
+    C = len(cm.criterion_ids)
+    k = 1 + 2 * C + 4
+    return {direction: (out[:, k + 3 * C * d : k + 3 * C * d + C], out[:, k + 3 * C * d + C : k + 3 * C * d + 2 * C])
+            for d, direction in enumerate(("up", "down"))}
+
+
 def _write_rows(cm: CompiledModel, ev: Evaluation, out: np.ndarray, codes: np.ndarray, flags: np.ndarray,
-                alone: np.ndarray) -> None:
+                alone: np.ndarray, written: bool) -> None:
     """Write one chunk's evaluation into the float columns of :func:`_output_names`, ``codes`` (band, score
     band, stability label) and ``flags`` (in margin, unknown could change, knock-outs, missing under review).
-    The joint counterfactuals' columns are left NaN: :func:`_write_joint` fills them for the whole batch."""
+    The joint counterfactuals' columns are left NaN: :func:`_write_joint` fills them for the whole batch;
+    ``written``: the changes are there already (:func:`_change_columns`)."""
     C = len(cm.criterion_ids)
     # per-input columns in criterion order: as they are when criterion c reads input c (no gather to copy)
     per_criterion = cm.by_criterion
@@ -534,8 +546,9 @@ def _write_rows(cm: CompiledModel, ev: Evaluation, out: np.ndarray, codes: np.nd
     k += 4
     for direction in ("up", "down"):
         cf = ev.counterfactuals[direction]
-        out[:, k : k + C] = per_criterion(cf.change)
-        out[:, k + C : k + 2 * C] = per_criterion(cf.change_sem)
+        if not written:
+            out[:, k : k + C] = per_criterion(cf.change)
+            out[:, k + C : k + 2 * C] = per_criterion(cf.change_sem)
         out[:, k + 2 * C : k + 3 * C] = np.nan
         k += 3 * C
     out[:, k : k + 2] = np.nan
@@ -598,9 +611,10 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     starts = list(range(0, n, EVALUATION_CHUNK))
     for start in starts:
         rows = slice(start, min(n, start + EVALUATION_CHUNK))
+        into = _change_columns(cm, block[rows])
         ev = evaluate_arrays(cm, inputs.rows(rows), reference=reference, draws=simulate, seed=seed, scores=False,
-                             joint=False)
-        _write_rows(cm, ev, block[rows], codes[rows], flags[rows], alone[rows])
+                             joint=False, into=into)
+        _write_rows(cm, ev, block[rows], codes[rows], flags[rows], alone[rows], written=into is not None)
         for direction, chunk_rows in pending.items():
             chunk_rows.append(ev.counterfactuals[direction].joint)
         measured[rows] = ev.measured
