@@ -110,7 +110,8 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
         in_margin=in_margin, se=se, p_same=p_same, label=label,
     )  # fmt: skip
     if draws:
-        sim = stability.simulate(cm, X, sem, measured, routed, band_code, lower, upper, draws=draws, seed=seed)
+        sim = stability.simulate(cm, X, sem, measured, routed, band_code, lower, upper, draws=draws, seed=seed,
+                                 U=U, score_code=score_code)
         result.p_flip_simulated, result.p_score_flip_simulated = sim.p_flip, sim.p_score_flip
     result.counterfactuals = counterfactual_sets(cm, result, inputs, scores=scores,
                                                   defer_joint=not joint, into=into)
