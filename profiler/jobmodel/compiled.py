@@ -244,9 +244,14 @@ class CompiledModel:
         self.warnings: list[str] = []  # set by the model checks (profiler.jobmodel.checks)
         self.grids: dict[tuple[int, int], Any] = {}  # attainable values per input (profiler.jobmodel.grids)
 
+    def by_criterion(self, A: np.ndarray) -> np.ndarray:
+        """Per-input columns ``A`` (n, inputs) as the columns of the criteria reading them (n, criteria): ``A``
+        itself when criterion c reads input c (no gather to copy; callers do not write into it)."""
+        return A if self.inputs_in_criterion_order else A[:, self.input_of]
+
     def utilities_of(self, X: np.ndarray) -> np.ndarray:
         """Utilities (n, criteria) of inputs ``X`` (n, inputs)."""
-        return self.bank(X[:, self.input_of])
+        return self.bank(self.by_criterion(X))
 
     def score_band(self, score: np.ndarray) -> np.ndarray:
         """Band codes (0 not advance, 1 review, 2 advance) of scores."""
@@ -288,7 +293,11 @@ class CompiledModel:
         """The cohort ``X`` (n, inputs; values used, unknown ones at the norm mean) as the reference point."""
         if X.shape[0] == 0:
             raise ValueError("a cohort reference needs at least one candidate")
-        utility = self.utilities_of(X).mean(axis=0)
+        # the means' orders of additions fixed whatever the layout of the caller's array (numpy adds rows in
+        # order over a C-ordered array's first axis, and contiguous columns pairwise): the inputs' rows in
+        # order, the utilities (of a gathered copy, which numpy lays out by columns) pairwise
+        X = np.ascontiguousarray(X)
+        utility = self.bank(X[:, self.input_of]).mean(axis=0)
         return ReferencePoint("cohort", description, X.mean(axis=0), utility, float(np.dot(self.coef, utility)),
                               n=int(X.shape[0]))
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from profiler.jobmodel.compiled import row_sum
-from profiler.jobmodel.grids import FLAT, Grid, grid_of
+from profiler.jobmodel.grids import FLAT, Grid, clamp, grid_of
 
 from profiler.jobmodel.arrays import Evaluation, Inputs
 
@@ -54,26 +54,29 @@ class CounterfactualSet:
 
     ``target`` is the recommendation sought (-1: none in this direction). Per input: ``new_value`` (NaN
     where no value of it gives the target), ``change``, ``change_sem`` (NaN for recorded facts),
-    ``score_after`` (with the change and the requirements), ``alone`` (no requirement). Requirements per
+    ``score_after`` (with the change and the requirements; both None where the caller asked for changes
+    only), ``alone`` (no requirement). Requirements per
     candidate: ``raise_to`` (the value an input below its minimum must reach; NaN none) and ``measure``
     (unknown inputs that must be measured). The joint counterfactual: ``joint_value`` (NaN for inputs it
-    leaves), ``joint_sem`` (total change in SEMs, NaN: none), ``joint_score``. ``lower`` and ``upper`` are
-    the score thresholds the target was sought against (unknown inputs allowed for).
+    leaves), ``joint_sem`` (total change in SEMs, NaN: none), ``joint_score`` (None while the caller has
+    deferred them); ``joint`` the candidates that need one. ``lower`` and ``upper`` are the score thresholds
+    the target was sought against (unknown inputs allowed for).
     """
 
     target: np.ndarray
-    new_value: np.ndarray
+    new_value: np.ndarray | None
     change: np.ndarray
     change_sem: np.ndarray
-    score_after: np.ndarray
+    score_after: np.ndarray | None
     alone: np.ndarray
     raise_to: np.ndarray
     measure: np.ndarray
-    joint_value: np.ndarray
-    joint_sem: np.ndarray
-    joint_score: np.ndarray
+    joint_value: np.ndarray | None
+    joint_sem: np.ndarray | None
+    joint_score: np.ndarray | None
     lower: np.ndarray
     upper: np.ndarray
+    joint: JointRows | None = None
 
 
 def nearest_valid(grid: Grid, x: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_min: np.ndarray,
@@ -120,13 +123,13 @@ def _in_run(run: Any, near: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_mi
     if above_min is None:
         first: Any = a
         if a > 0 or b < len(part):
-            near = np.clip(near, a, b - 1)
+            near = clamp(near, a, b - 1)
     elif knock >= b:  # the whole run lies below the minimum
         first = a
-        near = np.clip(near, a, b - 1)
+        near = clamp(near, a, b - 1)
     else:
         first = np.where(above_min, max(a, knock), a)
-        near = np.clip(near, first, b - 1)
+        near = clamp(near, first, b - 1)
     here = part.take(near)
     below, above = here < qa, here >= qb  # the part at near lies below the range, or above it
     if run.rising:  # the range lies after near (below) or before it (above)
@@ -137,7 +140,7 @@ def _in_run(run: Any, near: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_mi
     if not isinstance(first, int):
         np.maximum(edge, first, out=edge)
     k = np.where(after, edge, np.where(before, edge - 1, near))
-    np.clip(k, first, b - 1, out=k)
+    clamp(k, first, b - 1, out=k)
     at = part.take(k)
     ok = (at >= qa) & (at < qb)
     if above_min is not None and knock >= b:
@@ -192,12 +195,17 @@ def _per_input(cm: CompiledModel, by_criterion: np.ndarray) -> np.ndarray:
     return out
 
 
-def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *,
-                        scores: bool = True) -> dict[str, CounterfactualSet]:
+def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, scores: bool = True,
+                        defer_joint: bool = False,
+                        into: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, CounterfactualSet]:
     """Both directions' counterfactuals of every candidate of an evaluation (see the module docstring).
 
-    ``scores=False`` leaves ``score_after`` empty (NaN): the batch does not show it, the words of one
-    candidate's recommendation do.
+    ``scores=False`` leaves ``new_value`` and ``score_after`` out (None): the batch shows the change, the
+    words of one candidate's recommendation show these too. ``defer_joint=True`` leaves the joint
+    counterfactuals to the caller: each set's ``joint`` holds the rows that need one (:class:`JointRows`),
+    which :func:`joint_counterfactuals` solves, for this evaluation or for the rows of many evaluations
+    together (a row's answer is its own). ``into`` gives, per direction, the (n, inputs) arrays to write
+    ``change`` and ``change_sem`` into (a batch's output block) instead of new ones.
     """
     n, p = ev.X.shape
     X = ev.X
@@ -221,28 +229,40 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *,
                 fixed_part[rows, j] = np.where(hit, grid.part[grid.knock], part[rows, j])
         # the score with every input below its minimum raised to it (the columns' sums in their order)
         s_fixed = ev.score + row_sum(fixed_part[:, knocked_columns] - part[:, knocked_columns])
-    n_required = knocked.sum(axis=1) + to_measure.sum(axis=1)
+    # requirements per candidate (inputs to raise to a minimum or to measure), summed column by column
+    n_required = np.zeros(n, np.int64)
+    for j in range(p):
+        n_required += knocked[:, j]
+        n_required += to_measure[:, j]
     # unknown inputs the target must hold for: all under the policy review, those to be measured otherwise
     counted = ~measured & (cm.review_if_unknown_could_change | to_measure)
-    counted_columns = np.flatnonzero(counted.any(axis=0))
-    d_lo, d_hi = _columns(n, p, 0.0), _columns(n, p, 0.0)
+    counted_columns = np.flatnonzero(counted.any(axis=0)).tolist()
+    d_lo, d_hi = {}, {}  # per counted input: what it could add to the score at a plausible value
     for j in counted_columns:
         above = unchecked_in[:, j]
-        d_lo[:, j] = np.where(counted[:, j], np.where(above, cm.unknown_deltas_above_minimum[j, 0],
-                                                      cm.unknown_deltas[j, 0]), 0.0)
-        d_hi[:, j] = np.where(counted[:, j], np.where(above, cm.unknown_deltas_above_minimum[j, 1],
-                                                      cm.unknown_deltas[j, 1]), 0.0)
-    if len(counted_columns):
-        lower_all, upper_all = cm.lower - row_sum(d_hi), cm.upper - row_sum(d_lo)
+        d_lo[j] = np.where(counted[:, j], np.where(above, cm.unknown_deltas_above_minimum[j, 0],
+                                                   cm.unknown_deltas[j, 0]), 0.0)
+        d_hi[j] = np.where(counted[:, j], np.where(above, cm.unknown_deltas_above_minimum[j, 1],
+                                                   cm.unknown_deltas[j, 1]), 0.0)
+    if counted_columns:  # the columns' sums in input order (the columns of uncounted inputs add 0)
+        lower_all = cm.lower - _in_order(d_hi[j] for j in counted_columns)
+        upper_all = cm.upper - _in_order(d_lo[j] for j in counted_columns)
     else:
         lower_all, upper_all = np.full(n, float(cm.lower)), np.full(n, float(cm.upper))
     sem = inputs.sem  # the SEM the input has (or would have) when measured
+    # per input, for both directions: no requirement but (perhaps) the input's own, and 1 / SEM (NaN: none)
+    alone_base, per_sem = [None] * p, [None] * p
     with np.errstate(divide="ignore"):
-        per_sem = np.where(sem > 0, 1.0 / sem, np.nan)
-    alone_base = (n_required[:, None] - knocked - to_measure) == 0
-    near = [[grid.nearest(X[:, j] if isinstance(rows, slice) else X[rows, j]) for grid, rows in grids[j]]
-            for j in range(p)]
-    s_rest = s_fixed[:, None] - fixed_part  # the score without each input's part
+        for j in range(p):
+            alone_base[j] = n_required == (knocked[:, j] + to_measure[:, j].astype(np.int64))
+            per_sem[j] = np.where(sem[:, j] > 0, 1.0 / sem[:, j], np.nan)
+    # the score without each input's part; the input's value where it was raised to its minimum
+    s_rest = [s_fixed - fixed_part[:, j] for j in range(p)]
+    x_fixed = X
+    if len(knocked_columns):
+        x_fixed = X.copy(order="F")
+        for j in knocked_columns:
+            x_fixed[:, j] = np.where(np.isnan(raise_to[:, j]), X[:, j], raise_to[:, j])
 
     out = {}
     for direction in ("up", "down"):
@@ -250,92 +270,149 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *,
         above_min = target != REVIEW
         knock_route = target == REVIEW
         low_all, high_all = _interval(target, lower_all, upper_all)
-        new_value = _columns(n, p)
-        score_after = _columns(n, p)
+        if into is None:
+            change, change_sem = _columns(n, p), _columns(n, p)
+        else:
+            change, change_sem = into[direction]
+            change[:], change_sem[:] = np.nan, np.nan
+        new_value = score_after = None  # shown in one candidate's words only (scores=True)
+        if scores:
+            new_value, score_after = _columns(n, p), _columns(n, p)
+        found = np.zeros((n, p), bool, order="F")
+        alone = np.zeros((n, p), bool, order="F")
         for j in range(p):
             low, high = low_all, high_all
-            counted_rows = np.flatnonzero(counted[:, j]) if j in counted_columns else ()
+            counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
             if len(counted_rows):  # once measured, input j no longer counts among the unknown
                 low, high = low_all.copy(), high_all.copy()
                 low[counted_rows], high[counted_rows] = _interval(
-                    target[counted_rows], lower_all[counted_rows] + d_hi[counted_rows, j],
-                    upper_all[counted_rows] + d_lo[counted_rows, j])
-            qa, qb = low - s_rest[:, j], high - s_rest[:, j]  # the part input j must give
-            for g, (grid, rows) in enumerate(grids[j]):
+                    target[counted_rows], lower_all[counted_rows] + d_hi[j][counted_rows],
+                    upper_all[counted_rows] + d_lo[j][counted_rows])
+            qa, qb = low - s_rest[j], high - s_rest[j]  # the part input j must give
+            x = X[:, j]
+            for grid, rows in grids[j]:
                 # only the candidates some value of the input could take to the target are searched
                 can = (qa <= grid.part_max) & (qb > grid.part_min)
                 if grid.knock > 0:
                     can |= knock_route
                 if not isinstance(rows, slice):
                     can &= rows
-                    sub = np.flatnonzero(can)
-                    at = np.searchsorted(np.flatnonzero(rows), sub)  # the rows' places in near[j][g]
-                    near_sub = near[j][g].take(at)
-                else:
-                    sub = np.flatnonzero(can)
-                    near_sub = near[j][g].take(sub)
+                sub = np.flatnonzero(can)
                 if len(sub) == 0:
                     continue
-                idx = nearest_valid(grid, X[:, j].take(sub), qa.take(sub), qb.take(sub), above_min.take(sub),
-                                    knock_route.take(sub), near_sub)
-                ok = idx >= 0
-                sub, idx = sub[ok], idx[ok]
-                new_value[sub, j] = grid.values.take(idx)
+                x_sub = x.take(sub)
+                idx = nearest_valid(grid, x_sub, qa.take(sub), qb.take(sub), above_min.take(sub),
+                                    knock_route.take(sub), grid.nearest(x_sub))
+                v = grid.values.take(idx)
+                # a measured input needing no change: the requirements alone give it (said by theirs)
+                keep = (idx >= 0) & ~(measured[:, j].take(sub) & (v == x_sub))
+                if not keep.all():
+                    sub, idx, v, x_sub = sub[keep], idx[keep], v[keep], x_sub[keep]
+                found[:, j][sub] = True
+                alone[:, j][sub] = alone_base[j].take(sub)
+                moved = v - x_sub
+                change[:, j][sub] = moved
+                change_sem[:, j][sub] = moved * per_sem[j].take(sub)
                 if scores:
-                    score_after[sub, j] = s_rest[:, j].take(sub) + grid.part.take(idx)
-        # a measured input needing no change: the requirements alone give the target (said by theirs)
-        same = measured & (new_value == X)
-        if same.any():
-            new_value[same] = np.nan
-            score_after[same] = np.nan
-        change = new_value - X
-        found = ~np.isnan(new_value)
-        joint = _joint(cm, ev, grids, target, s_fixed, fixed_part, raise_to, lower_all, upper_all,
-                       ~found.any(axis=1) & (target >= 0), sem)
-        out[direction] = CounterfactualSet(
-            target=target.astype(np.int8), new_value=new_value, change=change, change_sem=change * per_sem,
-            score_after=score_after, alone=alone_base & found, raise_to=raise_to, measure=to_measure,
-            joint_value=joint[0], joint_sem=joint[1], joint_score=joint[2], lower=lower_all, upper=upper_all,
+                    new_value[:, j][sub] = v
+                    score_after[:, j][sub] = s_rest[j].take(sub) + grid.part.take(idx)
+        wanted = ~found.any(axis=1) & (target >= 0)
+        joint = JointRows.of(cm, wanted, target, s_fixed, fixed_part, x_fixed, lower_all, upper_all,
+                             ev.measured, sem, inputs.raters)
+        cfs = CounterfactualSet(
+            target=target.astype(np.int8), new_value=new_value, change=change, change_sem=change_sem,
+            score_after=score_after, alone=alone, raise_to=raise_to, measure=to_measure, joint_value=None,
+            joint_sem=None, joint_score=None, lower=lower_all, upper=upper_all, joint=joint,
         )  # fmt: skip
+        if not defer_joint:
+            value, total, score = joint_counterfactuals(cm, joint)
+            cfs.joint_value, cfs.joint_sem, cfs.joint_score = _columns(n, p), np.full(n, np.nan), np.full(n, np.nan)
+            cfs.joint_value[joint.rows] = value
+            cfs.joint_sem[joint.rows], cfs.joint_score[joint.rows] = total, score
+        out[direction] = cfs
     return out
 
 
-def _joint(cm: CompiledModel, ev: Evaluation, grids: list, target: np.ndarray, s_fixed: np.ndarray,
-           fixed_part: np.ndarray, raise_to: np.ndarray, lower: np.ndarray, upper: np.ndarray, wanted: np.ndarray,
-           sem: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The joint counterfactual (up to ``MAX_JOINT`` measured inputs) of the rows ``wanted``."""
-    n, p = ev.X.shape
-    value = _columns(n, p)
-    total = np.full(n, np.nan)
-    score = np.full(n, np.nan)
-    rows = np.flatnonzero(wanted)
-    if len(rows) == 0:
+def _in_order(columns: Any) -> np.ndarray:
+    """The sum of columns, added in their order (as :func:`row_sum` adds them)."""
+    columns = iter(columns)
+    total = next(columns).copy()
+    for column in columns:
+        total += column
+    return total
+
+
+@dataclass
+class JointRows:
+    """The candidates (``rows`` of their batch) that no single input takes to the target, with what their joint
+    counterfactual depends on: the target, the score and each input's part with inputs below a minimum raised
+    to it (``s``, ``part``, ``x``), the thresholds, which inputs are measured, the unit of a change (the SEM,
+    or the norm SD for recorded facts) and the raters of each input (the grid an interview moves on)."""
+
+    rows: np.ndarray
+    target: np.ndarray
+    s: np.ndarray
+    part: np.ndarray
+    x: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    measured: np.ndarray
+    unit: np.ndarray
+    raters: np.ndarray
+
+    @classmethod
+    def of(cls, cm: CompiledModel, wanted: np.ndarray, target: np.ndarray, s: np.ndarray, part: np.ndarray,
+           x: np.ndarray, lower: np.ndarray, upper: np.ndarray, measured: np.ndarray, sem: np.ndarray,
+           raters: np.ndarray) -> JointRows:
+        rows = np.flatnonzero(wanted)
+        sem = sem[rows]
+        unit = np.where(sem > 0, sem, np.array([info.sd for info in cm.inputs]))
+        return cls(rows, target[rows], s[rows], part[rows], x[rows], lower[rows], upper[rows], measured[rows],
+                   unit, raters[rows])
+
+    @classmethod
+    def concat(cls, parts: list[JointRows], offsets: list[int]) -> JointRows:
+        """The rows of several batches as one (``offsets``: where each batch starts)."""
+        return cls(*(np.concatenate([getattr(part, name) + offset if name == "rows" else getattr(part, name)
+                                     for part, offset in zip(parts, offsets, strict=True)])
+                     for name in cls.__dataclass_fields__))
+
+
+def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The joint counterfactuals (up to ``MAX_JOINT`` measured inputs) of :class:`JointRows`: the values
+    (NaN for inputs left as they are), the total change in SEMs and the score (NaN where there is none)."""
+    m, p = rows.x.shape
+    value = np.full((m, p), np.nan)
+    total = np.full(m, np.nan)
+    score = np.full(m, np.nan)
+    if m == 0:
         return value, total, score
-    m = len(rows)
-    low, high = _interval(target[rows], lower[rows], upper[rows])
-    s = s_fixed[rows]
+    low, high = _interval(rows.target, rows.lower, rows.upper)
+    s = rows.s
     rising = s < low  # the score must rise, or fall below high
     sign = np.where(rising, 1.0, -1.0)
     gap = np.where(rising, low - s, s - high)
-    x = np.where(np.isnan(raise_to[rows]), ev.X[rows], raise_to[rows])
-    unit = np.where(sem[rows] > 0, sem[rows], np.array([info.sd for info in cm.inputs]))
-    above_min = target[rows] != REVIEW
+    x = rows.x
+    unit = rows.unit
+    above_min = rows.target != REVIEW
     gain = np.zeros((m, p))
     best_value = np.full((m, p), np.nan)
-    fp = fixed_part[rows]
+    fp = rows.part
+    grids = [_by_raters(cm, j, rows.raters) for j in range(p)]
     for j in range(p):
-        for grid, sub in grids[j]:
-            mine = np.ones(m, bool) if isinstance(sub, slice) else sub[rows]
+        for grid, mine in grids[j]:
+            if isinstance(mine, slice):
+                mine = np.ones(m, bool)
             near = grid.nearest(x[:, j])
             for first in {0, grid.knock}:
                 pick = mine & (above_min == (first == grid.knock)) if grid.knock else mine
                 if not pick.any():
                     continue
                 (top, top_a, top_b), (bottom, bottom_a, bottom_b) = grid.best(first)
-                k = np.where(rising, np.clip(near, top_a, top_b), np.clip(near, bottom_a, bottom_b))
+                k = np.where(rising, clamp(near, top_a, top_b), clamp(near, bottom_a, bottom_b))
                 gain[pick, j] = (sign * (np.where(rising, top, bottom) - fp[:, j]))[pick]
                 best_value[pick, j] = grid.values[k][pick]
-    gain = np.where(ev.measured[rows] & (unit > 0) & (gain > FLAT), gain, 0.0)
+    gain = np.where(rows.measured & (unit > 0) & (gain > FLAT), gain, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         efficiency = np.where(gain > 0, gain / (np.abs(best_value - x) / unit), 0.0)
     order = np.argsort(-efficiency, axis=1, kind="stable")  # most score per SEM first
@@ -348,8 +425,9 @@ def _joint(cm: CompiledModel, ev: Evaluation, grids: list, target: np.ndarray, s
     last = np.take_along_axis(order, np.minimum(needed, p - 1)[:, None], axis=1)[:, 0]
     prior = row_sum(np.where(moved, gain, 0.0))
     for j in range(p):
-        for grid, sub in grids[j]:
-            mine = np.ones(m, bool) if isinstance(sub, slice) else sub[rows]
+        for grid, mine in grids[j]:
+            if isinstance(mine, slice):
+                mine = np.ones(m, bool)
             pick = np.flatnonzero(feasible & (last == j) & mine)
             if len(pick) == 0:
                 continue
@@ -358,14 +436,13 @@ def _joint(cm: CompiledModel, ev: Evaluation, grids: list, target: np.ndarray, s
                                 np.zeros(len(pick), bool))
             ok = idx >= 0
             pick, idx, s_rest = pick[ok], idx[ok], s_rest[ok]
-            row = rows[pick]
-            value[row] = np.where(moved[pick], best_value[pick], np.nan)
-            value[row, j] = grid.values[idx]
-            score[row] = s_rest + grid.part[idx]
-    changed = ~np.isnan(value[rows])
-    total[rows] = np.where(changed.any(axis=1),
-                           row_sum(np.where(changed, np.abs(value[rows] - x) / unit, 0.0)), np.nan)
+            value[pick] = np.where(moved[pick], best_value[pick], np.nan)
+            value[pick, j] = grid.values[idx]
+            score[pick] = s_rest + grid.part[idx]
+    changed = ~np.isnan(value)
+    total[:] = np.where(changed.any(axis=1), row_sum(np.where(changed, np.abs(value - x) / unit, 0.0)), np.nan)
     return value, total, score
 
 
-__all__ = ["EPS", "MAX_JOINT", "CounterfactualSet", "counterfactual_sets", "nearest_valid"]
+__all__ = ["EPS", "MAX_JOINT", "CounterfactualSet", "JointRows", "counterfactual_sets", "joint_counterfactuals",
+           "nearest_valid"]

@@ -43,7 +43,8 @@ def score_band(score: np.ndarray, lower: Any, upper: Any) -> np.ndarray:
 
 
 def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePoint | None = None,
-                    draws: int = 0, seed: int = 0, scores: bool = True) -> Evaluation:
+                    draws: int = 0, seed: int = 0, scores: bool = True, joint: bool = True,
+                    into: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Evaluation:
     """Evaluate n candidates (see the module docstring).
 
     Parameters
@@ -56,8 +57,14 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
         Re-measurements simulated for decision stability (0: none) and their seed. Every candidate sees
         the same draws (common random numbers), so a candidate's figure does not depend on the batch.
     scores : bool
-        Whether the counterfactuals carry the score each gives (one candidate's words show it; the batch
-        does not, and skips it).
+        Whether the counterfactuals carry the value and the score each gives (one candidate's words show
+        them; the batch shows the change only, and skips them).
+    joint : bool
+        Whether to solve the joint counterfactuals here; ``False`` leaves them to the caller, which solves
+        the rows of many batches together (:func:`profiler.jobmodel.counterfactuals.joint_counterfactuals`).
+    into : dict, optional
+        Per direction, the arrays (n, inputs) the counterfactuals' changes and changes in SEMs are written
+        into (a batch's output block), instead of new ones.
     """
     reference = reference or cm.norm_reference
     measured = inputs.measured
@@ -67,8 +74,8 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
     contributions = (U - reference.utility) * cm.coef
     score_code = score_band(score, cm.lower, cm.upper)
 
-    crit_measured = measured[:, cm.input_of]
-    knock = crit_measured & (X[:, cm.input_of] < cm.minimum)  # NaN minimum: never
+    crit_measured = cm.by_criterion(measured)
+    knock = crit_measured & (cm.by_criterion(X) < cm.minimum)  # NaN minimum: never
     missing_review = ~crit_measured & cm.review_if_missing
     unchecked = ~crit_measured & cm.unchecked_if_missing
     routed = knock.any(axis=1) | missing_review.any(axis=1) | unchecked.any(axis=1)
@@ -103,9 +110,11 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
         in_margin=in_margin, se=se, p_same=p_same, label=label,
     )  # fmt: skip
     if draws:
-        sim = stability.simulate(cm, X, sem, measured, routed, band_code, lower, upper, draws=draws, seed=seed)
+        sim = stability.simulate(cm, X, sem, measured, routed, band_code, lower, upper, draws=draws, seed=seed,
+                                 U=U, score_code=score_code)
         result.p_flip_simulated, result.p_score_flip_simulated = sim.p_flip, sim.p_score_flip
-    result.counterfactuals = counterfactual_sets(cm, result, inputs, scores=scores)
+    result.counterfactuals = counterfactual_sets(cm, result, inputs, scores=scores,
+                                                  defer_joint=not joint, into=into)
     return result
 
 

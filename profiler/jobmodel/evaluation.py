@@ -30,7 +30,7 @@ import pandas as pd
 
 from profiler.jobmodel import explanation
 from profiler.jobmodel.compiled import BANDS, DEFAULT_DRAWS, CompiledModel
-from profiler.jobmodel.counterfactuals import EPS
+from profiler.jobmodel.counterfactuals import EPS, JointRows, joint_counterfactuals
 from profiler.jobmodel.engine import Evaluation, Inputs, evaluate_arrays
 from profiler.jobmodel.grids import FLAT, grid_of
 from profiler.jobmodel.reference import ReferencePoint
@@ -439,12 +439,13 @@ def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inpu
     if extra:
         raise undeclared("column", extra, list(allowed), cm.job_model_id)
     n, p = len(frame), len(cm.inputs)
-    X = np.full((n, p), np.nan)
-    sem = np.broadcast_to(cm.sems, (n, p)).copy()
-    raters = np.array([[info.spec.min_raters if info.kind == "interview_rating" else 1 for info in cm.inputs]],
-                      dtype=float).repeat(n, axis=0)
-    too_old = np.zeros((n, p), bool)
-    lapsed = np.zeros((n, p), bool)
+    # columns contiguous (Fortran order): every input is read, checked and searched column by column
+    X = np.full((n, p), np.nan, order="F")
+    sem = np.array(np.broadcast_to(cm.sems, (n, p)), order="F")  # a copy always (asfortranarray keeps 1 row)
+    default_raters = [float(info.spec.min_raters) if info.kind == "interview_rating" else 1.0 for info in cm.inputs]
+    raters = np.array(np.broadcast_to(default_raters, (n, p)), order="F")
+    too_old = np.zeros((n, p), bool, order="F")
+    lapsed = np.zeros((n, p), bool, order="F")
     problems: list[str] = []
 
     def bad(column: str, mask: np.ndarray, message: str) -> None:
@@ -514,13 +515,26 @@ def _output_names(cm: CompiledModel) -> list[str]:
             + ["cf_up_joint_sem", "cf_down_joint_sem"])
 
 
+def _change_columns(cm: CompiledModel, out: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """The columns of ``out`` (one chunk's rows of the output block) that the counterfactual search writes its
+    changes into directly, per direction: those of the criteria, when criterion c reads input c."""
+    if not cm.inputs_in_criterion_order:
+        return None
+    C = len(cm.criterion_ids)
+    k = 1 + 2 * C + 4
+    return {direction: (out[:, k + 3 * C * d : k + 3 * C * d + C], out[:, k + 3 * C * d + C : k + 3 * C * d + 2 * C])
+            for d, direction in enumerate(("up", "down"))}
+
+
 def _write_rows(cm: CompiledModel, ev: Evaluation, out: np.ndarray, codes: np.ndarray, flags: np.ndarray,
-                alone: np.ndarray) -> None:
+                alone: np.ndarray, written: bool) -> None:
     """Write one chunk's evaluation into the float columns of :func:`_output_names`, ``codes`` (band, score
-    band, stability label) and ``flags`` (in margin, unknown could change, knock-outs, missing under review)."""
+    band, stability label) and ``flags`` (in margin, unknown could change, knock-outs, missing under review).
+    The joint counterfactuals' columns are left NaN: :func:`_write_joint` fills them for the whole batch;
+    ``written``: the changes are there already (:func:`_change_columns`)."""
     C = len(cm.criterion_ids)
     # per-input columns in criterion order: as they are when criterion c reads input c (no gather to copy)
-    per_criterion = (lambda a: a) if cm.inputs_in_criterion_order else (lambda a: a[:, cm.input_of])
+    per_criterion = cm.by_criterion
     out[:, 0] = ev.score
     out[:, 1 : 1 + C] = ev.contributions
     out[:, 1 + C : 1 + 2 * C] = per_criterion(ev.X)
@@ -530,17 +544,15 @@ def _write_rows(cm: CompiledModel, ev: Evaluation, out: np.ndarray, codes: np.nd
     out[:, k + 2] = ev.score_min
     out[:, k + 3] = ev.score_max
     k += 4
-    up = ev.counterfactuals["up"]
-    start = np.where(np.isnan(up.raise_to), ev.X, up.raise_to) if not np.isnan(up.raise_to).all() else ev.X
     for direction in ("up", "down"):
         cf = ev.counterfactuals[direction]
-        out[:, k : k + C] = per_criterion(cf.change)
-        out[:, k + C : k + 2 * C] = per_criterion(cf.change_sem)
-        np.subtract(per_criterion(cf.joint_value), per_criterion(start), out=out[:, k + 2 * C : k + 3 * C])
+        if not written:
+            out[:, k : k + C] = per_criterion(cf.change)
+            out[:, k + C : k + 2 * C] = per_criterion(cf.change_sem)
+        out[:, k + 2 * C : k + 3 * C] = np.nan
         k += 3 * C
-    out[:, k] = up.joint_sem
-    out[:, k + 1] = ev.counterfactuals["down"].joint_sem
-    alone[:, :C] = per_criterion(up.alone)
+    out[:, k : k + 2] = np.nan
+    alone[:, :C] = per_criterion(ev.counterfactuals["up"].alone)
     alone[:, C:] = per_criterion(ev.counterfactuals["down"].alone)
     codes[:, 0] = ev.band_code
     codes[:, 1] = ev.score_code
@@ -550,6 +562,22 @@ def _write_rows(cm: CompiledModel, ev: Evaluation, out: np.ndarray, codes: np.nd
     K = len(cm.knock_columns)
     flags[:, 2 : 2 + K] = ev.knock[:, cm.knock_columns]
     flags[:, 2 + K :] = ev.missing_review[:, cm.review_if_missing]
+
+
+def _write_joint(cm: CompiledModel, block: np.ndarray, pending: dict[str, list[JointRows]],
+                 offsets: list[int]) -> None:
+    """Solve the joint counterfactuals of every chunk's rows that need one, all together (a row's answer is
+    its own; one pass over the batch instead of one per chunk), and write them into the output block: the
+    change of each input from its value (raised to its minimum where it was below it) and the total in SEMs."""
+    C = len(cm.criterion_ids)
+    k = 1 + 2 * C + 4
+    for d, direction in enumerate(("up", "down")):
+        rows = JointRows.concat(pending[direction], offsets)
+        value, total, _ = joint_counterfactuals(cm, rows)
+        base = k + d * 3 * C + 2 * C
+        for c, j in enumerate(cm.input_of):
+            block[rows.rows, base + c] = value[:, j] - rows.x[:, j]
+        block[rows.rows, k + 6 * C + d] = total
 
 
 def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, simulate: int = 0,
@@ -579,14 +607,22 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     simulated = np.empty(n) if simulate else None
     measured = np.empty((n, len(cm.inputs)), bool)
     imputed = np.empty(n, np.int64)
-    for start in range(0, n, EVALUATION_CHUNK):
+    pending: dict[str, list[JointRows]] = {"up": [], "down": []}
+    starts = list(range(0, n, EVALUATION_CHUNK))
+    for start in starts:
         rows = slice(start, min(n, start + EVALUATION_CHUNK))
-        ev = evaluate_arrays(cm, inputs.rows(rows), reference=reference, draws=simulate, seed=seed, scores=False)
-        _write_rows(cm, ev, block[rows], codes[rows], flags[rows], alone[rows])
+        into = _change_columns(cm, block[rows])
+        ev = evaluate_arrays(cm, inputs.rows(rows), reference=reference, draws=simulate, seed=seed, scores=False,
+                             joint=False, into=into)
+        _write_rows(cm, ev, block[rows], codes[rows], flags[rows], alone[rows], written=into is not None)
+        for direction, chunk_rows in pending.items():
+            chunk_rows.append(ev.counterfactuals[direction].joint)
         measured[rows] = ev.measured
-        imputed[rows] = (~ev.measured[:, cm.input_of] & ~cm.review_if_missing).sum(axis=1)
+        imputed[rows] = (~cm.by_criterion(ev.measured) & ~cm.review_if_missing).sum(axis=1)
         if simulated is not None:
             simulated[rows] = ev.p_flip_simulated
+    if starts:
+        _write_joint(cm, block, pending, starts)
 
     result = pd.DataFrame(block, index=frame.index, columns=names, copy=False)
     band_type = pd.CategoricalDtype(list(BANDS))

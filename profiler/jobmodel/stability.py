@@ -56,7 +56,7 @@ def _standard_normals(seed: int, shape: tuple[int, ...]) -> np.ndarray:
 
 def score_slopes(cm: CompiledModel, X: np.ndarray) -> np.ndarray:
     """``d score / d x_j`` (n, inputs): the criteria's ``c_i u_i'(x_j)`` summed per input."""
-    slopes = cm.bank.derivative(X[:, cm.input_of]) * cm.coef
+    slopes = cm.bank.derivative(cm.by_criterion(X)) * cm.coef
     if cm.one_input_each:
         out = np.empty(X.shape)
         out[:, cm.input_of] = slopes
@@ -75,7 +75,11 @@ def score_se(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.nda
 
 def band_limits(cm: CompiledModel, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The score interval ``[lo, hi)`` of each score's band."""
-    code = cm.score_band(score)
+    return band_limits_of(cm, cm.score_band(score))
+
+
+def band_limits_of(cm: CompiledModel, code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The score interval ``[lo, hi)`` of each score band code."""
     lo = np.where(code == 2, cm.upper, np.where(code == 1, cm.lower, -np.inf))
     hi = np.where(code == 2, np.inf, np.where(code == 1, cm.upper, cm.lower))
     return lo, hi
@@ -105,9 +109,13 @@ def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, mea
     ``spread`` is ``score_slopes(cm, X) * sem`` when the caller has it.
     """
     out = np.full(len(score), np.nan)
-    decided = band_code != 1
-    if not decided.any():
+    rows = np.flatnonzero(band_code != 1)  # only these have a figure: computed on them alone
+    if len(rows) == 0:
         return out
+    if len(rows) < len(score):
+        X, sem, measured, score, band_code, lower, upper = (a[rows] for a in (X, sem, measured, score, band_code,
+                                                                              lower, upper))
+        spread = None if spread is None else spread[rows]
     spread = score_slopes(cm, X) * sem if spread is None else spread  # sem is 0 where an input is not measured
     mean = score.copy()
     variance = row_sum(spread * spread)
@@ -130,7 +138,8 @@ def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, mea
     with np.errstate(divide="ignore", invalid="ignore"):
         inside = special.ndtr((hi - mean) / sd) - special.ndtr((lo - mean) / sd)
     inside = np.where(sd > 0, inside, (mean >= lo) & (mean < hi))
-    return np.where(decided, p_kept * inside, np.nan)
+    out[rows] = p_kept * inside
+    return out
 
 
 def label_codes(p_same: np.ndarray) -> np.ndarray:
@@ -152,7 +161,8 @@ class Simulation:
 
 def simulate(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray, routed: np.ndarray,
              band_code: np.ndarray, lower: np.ndarray | None = None, upper: np.ndarray | None = None, *,
-             draws: int = 5_000, seed: int = 0) -> Simulation:
+             draws: int = 5_000, seed: int = 0, U: np.ndarray | None = None,
+             score_code: np.ndarray | None = None) -> Simulation:
     """Re-measure every candidate ``draws`` times (seeded) and count how often the recommendation changes.
 
     Parameters
@@ -165,6 +175,8 @@ def simulate(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.nda
         The current recommendation (0 not advance, 1 review, 2 advance).
     lower, upper : arrays (n,), optional
         The score thresholds after allowing for unknown inputs (default: the job model's).
+    U, score_code : arrays, optional
+        The utilities (n, criteria) and score bands (n,) at ``X``, when the caller has them.
 
     Every candidate sees the same standard normal draws, one row per input (common random numbers): a
     candidate's figure is the same alone and in a batch. ``p_score_flip`` is the share of draws whose score
@@ -179,8 +191,14 @@ def simulate(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.nda
     scale = np.where(measured, sem, 0.0)
     is_varied = (scale > 0).any(axis=0)
     varied = np.flatnonzero(is_varied)  # only inputs with measurement error are redrawn
-    U = cm.utilities_of(X)
-    score_code = cm.score_band(row_sum(U, cm.coef))
+    U = cm.utilities_of(X) if U is None else U
+    score_code = cm.score_band(row_sum(U, cm.coef)) if score_code is None else score_code
+    # a draw changes the recommendation of a decided candidate when it knocks out or leaves the band
+    # [lo, hi) (the score band likewise, on the job model's thresholds)
+    decided = (band_code != 1) & ~routed
+    lo = np.where(band_code == 2, upper, -np.inf)
+    hi = np.where(band_code == 2, np.inf, lower)
+    score_lo, score_hi = band_limits_of(cm, score_code)
     fixed = ~is_varied[cm.input_of]
     constant = row_sum(U[:, fixed], cm.coef[fixed])
     knock_crits = [c for c in cm.knock_columns if is_varied[cm.input_of[c]]]
@@ -200,14 +218,19 @@ def simulate(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.nda
             j = cm.input_of[c]
             if j in drawn:
                 score += cm.coef[c] * utility(drawn[j])
-        knocked = np.zeros((draws, k), bool)
-        for c in knock_crits:
-            j = cm.input_of[c]
-            knocked |= (drawn[j] < cm.minimum[c]) & measured[start:stop, j]
-        final = np.where(knocked, 1, np.where(score >= upper[start:stop], 2, np.where(score < lower[start:stop], 0, 1)))
-        flips = np.count_nonzero(final != band_code[start:stop], axis=0) / draws
-        p_flip[start:stop] = np.where((band_code[start:stop] == 1) | routed[start:stop], np.nan, flips)
-        p_score_flip[start:stop] = np.count_nonzero(cm.score_band(score) != score_code[start:stop], axis=0) / draws
+        if decided[start:stop].any():
+            knocked = np.zeros((draws, k), bool)
+            for c in knock_crits:
+                j = cm.input_of[c]
+                knocked |= (drawn[j] < cm.minimum[c]) & measured[start:stop, j]
+            knocked |= score < lo[start:stop]
+            knocked |= score >= hi[start:stop]
+            p_flip[start:stop] = np.where(decided[start:stop], np.count_nonzero(knocked, axis=0) / draws, np.nan)
+        else:
+            p_flip[start:stop] = np.nan
+        moved = score < score_lo[start:stop]
+        moved |= score >= score_hi[start:stop]
+        p_score_flip[start:stop] = np.count_nonzero(moved, axis=0) / draws
     return Simulation(p_flip, p_score_flip, draws, seed)
 
 
