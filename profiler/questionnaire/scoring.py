@@ -273,26 +273,32 @@ def _coded_scores(plan: ScoringPlan, frame: pd.DataFrame, invalid: str) -> tuple
         return None
     required = plan.required[cp.positions] if invalid == "raise" else None
     n, k = len(frame), len(plan.scale_ids)
-    scores, counts = np.empty((n, k)), np.empty((n, k), dtype=np.int32)
+    # column-major, as a DataFrame holds its columns: the frames below are views of these
+    scores, counts = np.empty((n, k), order="F"), np.empty((n, k), dtype=np.int32, order="F")
     for start, stop in row_chunks(n):
         chunk = code_chunk(cp, *source.masked_rows(start, stop))
-        if invalid != "missing" and chunk.invalid is not None:
+        if invalid != "missing" and len(chunk.invalid_cells[0]):
             return None
-        if required is not None and chunk.missing is not None and chunk.missing[:, required].any():
+        if required is not None and required[chunk.missing_cells[1]].any():
             return None
-        scores[start:stop] = scores_from_totals(plan, chunk.totals, chunk.counts)
+        scores_from_totals(plan, chunk.totals, chunk.counts, out=scores[start:stop])
         counts[start:stop] = chunk.counts
     return scores, counts
 
 
-def scores_from_totals(plan: ScoringPlan, totals: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def scores_from_totals(plan: ScoringPlan, totals: np.ndarray, counts: np.ndarray,
+                       out: np.ndarray | None = None) -> np.ndarray:
     """Scale scores from keyed totals and answered counts: the prorated mean (times the number of keyed items
-    for a sum score), missing where fewer than ``min_answered`` items were answered."""
+    for a sum score), missing where fewer than ``min_answered`` items were answered; into ``out`` if given."""
+    if counts.ndim == 2 and counts.strides[0] == 0:
+        counts = counts[0]  # every row answered the same items (a broadcast row): divide by the row
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = totals / counts
-    means[counts < plan.needed] = np.nan
+        means = np.divide(totals, counts, out=out)
+    short = counts < plan.needed
+    if short.any():
+        means[np.broadcast_to(short, means.shape)] = np.nan
     if plan.is_sum.any():
-        means = np.where(plan.is_sum, means * plan.n_items, means)
+        np.multiply(means, plan.n_items, out=means, where=plan.is_sum)
     return means
 
 

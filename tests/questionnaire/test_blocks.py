@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import profiler
 from profiler.errors import ResponseError
+from profiler.questionnaire import blocks
 from profiler.questionnaire.blocks import code_plan, column_as_float, numeric_source
 from profiler.questionnaire.scoring import score_and_count, score_answers, validate_responses
 
@@ -23,8 +24,22 @@ def _whole(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.mask(frame.notna() & (frame % 1 != 0), 7.0)
 
 
+def _byte(frame: pd.DataFrame) -> pd.DataFrame:
+    """As :func:`_whole`, and answers that a byte cannot hold replaced by another invalid one that it can."""
+    frame = _whole(frame)
+    return frame.mask(frame.abs() > 100, -100.0)
+
+
 CONVERSIONS = {
     "float64": lambda f: f,
+    "int8": lambda f: _byte(f).fillna(0).astype(np.int8),  # no blanks in numpy integers: 0 is an invalid answer
+    "uint8": lambda f: _byte(f).abs().fillna(0).astype(np.uint8),
+    "int16": lambda f: _whole(f).fillna(-3).astype(np.int16),
+    "Int8": lambda f: _byte(f).astype("Int8"),
+    "UInt8": lambda f: _byte(f).abs().astype("UInt8"),
+    "int8[pyarrow]": lambda f: _byte(f).astype("Int8").astype("int8[pyarrow]"),
+    "numpy int8": lambda f: _byte(f).fillna(0).to_numpy().astype(np.int8),
+    "numpy float64, row-major": lambda f: np.ascontiguousarray(f.to_numpy()),
     "float32": lambda f: f.astype(np.float32),
     "Float64": lambda f: f.astype("Float64"),
     "Int16": lambda f: _whole(f).astype("Int16"),
@@ -46,20 +61,35 @@ def _general(questionnaire, frame, invalid):
 
 
 CELLS = st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0, 1.0, 3.0, 5.0, np.nan, 0.0, 6.0, 2.5, -1.0, 300.0])
+ANSWERS = st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0, np.nan])  # valid or blank: the coded path answers
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_every_dtype_scores_as_the_general_path(mini, data):
     n = data.draw(st.integers(1, 30))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(blocks, "CHUNK_ROWS", data.draw(st.sampled_from([4, 7, 8192])))  # chunks of a few rows too
+        _compare_with_the_general_path(mini, data, n)
+
+
+def _compare_with_the_general_path(mini, data, n):
     columns = mini.item_ids
-    values = np.array([[data.draw(CELLS) for _ in columns] for _ in range(n)])
+    cells = data.draw(st.sampled_from([CELLS, ANSWERS]))
+    values = np.array([[data.draw(cells) for _ in columns] for _ in range(n)])
     values[:, columns.index("TEN")] = data.draw(st.lists(st.sampled_from([0.0, 12.0, 50.0, np.nan, 51.0]),
                                                          min_size=n, max_size=n))
     frame = pd.DataFrame(values, columns=columns)
     name = data.draw(st.sampled_from(sorted(CONVERSIONS)))
     table = CONVERSIONS[name](frame)
-    frame = _whole(frame) if name in ("Int16", "int16[pyarrow]", "mixed") else frame
+    if name in ("Int16", "int16[pyarrow]", "mixed"):
+        frame = _whole(frame)
+    elif name in ("int8", "uint8", "int16", "Int8", "UInt8", "int8[pyarrow]", "numpy int8"):
+        frame = pd.DataFrame(table.astype(float) if isinstance(table, np.ndarray) else
+                             table.astype("float64").to_numpy(), columns=columns)  # what the table holds
+    if isinstance(table, pd.DataFrame) and data.draw(st.booleans()):  # items on one format: codes 1..5 in place
+        table, frame = table.drop(columns="TEN"), frame.drop(columns="TEN")
+        assert code_plan(mini.scoring_plan, list(frame.columns)).uniform == (0, 5)
     for invalid in ("missing", "allow-unanswered", "raise"):
         try:
             expected = _general(mini, frame, invalid)
