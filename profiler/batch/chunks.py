@@ -142,26 +142,32 @@ class ChunkScorer:
         from profiler.batch.writers import safe_text
 
         rows, columns = np.nonzero(bad_cells[bad_rows])  # by bad row, then by column: the order of the messages
-        texts = np.empty(len(rows), dtype=object)
+        words: list[str] = []  # each distinct problem worded once; a bad cell is the number of its words
+        codes = np.empty(len(rows), dtype=np.int64)
         for c in np.unique(columns).tolist():
             at = np.flatnonzero(columns == c)
             where = bad_rows[rows[at]]
-            texts[at] = self._cell_problems(c, cells.column(self.item_columns[c]).take(pa.array(where)), x[where, c])
-        result.problems = len(texts)
-        shown = min(len(texts), SHOWN_PROBLEMS)
-        result.notes = [(int(positions[bad_rows[rows[i]]]), texts[i]) for i in range(shown)]
-        starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(bad_rows)))]).astype(np.int32)
-        listed = pa.ListArray.from_arrays(pa.array(starts), pa.array(texts, type=pa.string()))
-        taken = cells.take(pa.array(bad_rows))
-        arrays = [pa.array(positions[bad_rows].astype(np.int64)), safe_text(pc.binary_join(listed, "; "))]
+            worded, coded = self._cell_problems(c, cells.column(self.item_columns[c]).take(pa.array(where)),
+                                                x[where, c])
+            codes[at] = coded + len(words)
+            words += worded
+        result.problems = len(codes)
+        shown = min(len(codes), SHOWN_PROBLEMS)
+        result.notes = [(int(positions[bad_rows[rows[i]]]), words[codes[i]]) for i in range(shown)]
+        texts = pa.array(words, type=pa.string()).take(pa.array(codes))
+        if len(rows) > len(bad_rows):  # a row with several bad cells: their problems joined
+            starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(bad_rows)))]).astype(np.int32)
+            texts = pc.binary_join(pa.ListArray.from_arrays(pa.array(starts), texts), "; ")
+        taken = cells if len(bad_rows) == cells.num_rows else cells.take(pa.array(bad_rows))
+        arrays = [pa.array(positions[bad_rows].astype(np.int64)), safe_text(texts)]
         arrays += [self._as_read(taken, name) for name in self.header if name != self.id_column]
         if self.id_column is not None:
             arrays.insert(0, self._as_read(taken, self.id_column))
         result.rejects = pa.Table.from_arrays(arrays, names=[f"c{j}" for j in range(len(arrays))])
 
-    def _cell_problems(self, c: int, values: Any, answers: np.ndarray) -> np.ndarray:
+    def _cell_problems(self, c: int, values: Any, answers: np.ndarray) -> tuple[list[str], np.ndarray]:
         """``item 'X': problem[: value]`` for bad cells of item column ``c`` (as read, and as numbers), worded
-        once per distinct value."""
+        once per distinct value: the words, and for each cell the number of its words."""
         import pyarrow.compute as pc
 
         item = self.item_columns[c]
@@ -178,7 +184,7 @@ class ChunkScorer:
             else:
                 fmt = describe_format(self.plan.format_of(item))
                 words.append(f"item {item!r}: not an answer of this item ({fmt}): {_show(value)}")
-        return np.array(words, dtype=object)[codes]
+        return words, codes
 
     @staticmethod
     def _as_read(taken: Any, name: str) -> Any:

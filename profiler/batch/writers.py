@@ -123,12 +123,41 @@ def safe_text_array(values: np.ndarray) -> Any:
 def safe_text(array: Any) -> Any:
     """A pyarrow string array with each cell :func:`spreadsheet_safe`."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    risky = pc.match_substring_regex(array, r"^[=+\-@\t\r]")
-    if pc.any(risky).as_py():  # rare: only these cells go through Python
+    if _any_byte(array, _RISKY_FIRST, first=True):  # rare: then the cells go through Python
         array = pa.array([None if v is None else spreadsheet_safe(v) for v in array.to_pylist()], type=pa.string())
     return array
+
+
+def _byte_set(characters: str) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    table[[ord(c) for c in characters]] = True
+    return table
+
+
+_RISKY_FIRST = _byte_set("".join(FORMULA_STARTS))
+_CSV_SPECIAL = _byte_set(',"\r\n')  # a field holding one of these is quoted
+
+
+def _any_byte(array: Any, wanted: np.ndarray, first: bool = False) -> bool:
+    """Whether a cell of a pyarrow (large) string array holds a byte of ``wanted`` (with ``first``: starts with
+    one), read from the array's buffers: a regular expression over every cell costs ten times more, and the
+    rejects file has a text column per item. Null cells may count (a false alarm only costs the slow path)."""
+    import pyarrow as pa
+
+    if isinstance(array, pa.ChunkedArray):
+        return any(_any_byte(part, wanted, first) for part in array.chunks)
+    if len(array) == 0:
+        return False
+    buffers = array.buffers()
+    if buffers[2] is None or buffers[2].size == 0:
+        return False
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(buffers[1], dtype=width)[array.offset : array.offset + len(array) + 1]
+    text = np.frombuffer(buffers[2], dtype=np.uint8)
+    if first:  # an empty cell's "first byte" is the next cell's (or the last one's): a false alarm at worst
+        return bool(wanted[text[np.minimum(offsets[:-1], len(text) - 1)]].any())
+    return bool(wanted[text[offsets[0] : offsets[-1]]].any())
 
 
 class ProfileOutput:
@@ -241,8 +270,8 @@ def csv_text(table: Any, decimals: dict[str, int | None]) -> memoryview:
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             # the cells were made spreadsheet-safe when the table was built; here they are quoted where needed
             column = pc.fill_null(column.cast(text), pa.scalar("", text))
-            special = pc.match_substring_regex(column, '[,"\r\n]')
-            if pc.any(special).as_py():
+            if _any_byte(column, _CSV_SPECIAL):
+                special = pc.match_substring_regex(column, '[,"\r\n]')
                 mark = pa.scalar('"', text)
                 quoted = pc.binary_join_element_wise(mark, pc.replace_substring(column, '"', '""'), mark,
                                                      pa.scalar("", text))
