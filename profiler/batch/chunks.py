@@ -24,6 +24,10 @@ from profiler.questionnaire.plan import describe_format
 from profiler.questionnaire.scoring import score_answers, score_frames, scores_from_totals, validate_responses
 
 DECIMALS = {"raw": 4, "z": 4, "T": 2, "percentile": 2, "sem": 4}  # T-unit values and percentiles to 2
+# Rows scored at a time, whatever the chunk: larger blocks are not faster (a respondent's scores take a few
+# vectorised passes), and blocks above glibc's 32 MB mmap threshold are mapped afresh each time, the kernel
+# zeroing every page (a 125,000-row partition cost a Dask worker as much system time as scoring)
+SLICE_ROWS = 32_768
 MEASURE_DECIMALS = {m: DECIMALS.get(m.split("_")[0]) for m in (*MEASURES, *RAW_MEASURES)}  # None: a whole number (sten, stanine)
 
 
@@ -46,6 +50,39 @@ class ScoredChunk:
     def messages(self) -> list[str]:
         """The first problems, worded: ``line N, item 'X': problem: value``."""
         return [f"{self.where} {position}, {text}" for position, text in self.notes]
+
+    @classmethod
+    def joined(cls, parts: list[ScoredChunk], where: str, position_column: int) -> ScoredChunk:
+        """Consecutive chunks' results as one."""
+        import pyarrow as pa
+
+        def tables(name: str) -> Any:
+            found = [getattr(p, name) for p in parts if getattr(p, name) is not None]
+            return pa.concat_tables(found, promote_options="default") if found else None
+
+        scored = [p for p in parts if p.rows]
+        notes = [note for p in parts for note in p.notes][:SHOWN_PROBLEMS]
+        return cls(sum(p.rows for p in parts), sum(p.blank for p in parts), tables("table"),
+                   np.concatenate([p.bad_positions for p in parts]), sum(p.problems for p in parts), notes,
+                   tables("rejects"), (scored[0].span[0], scored[-1].span[1]) if scored else (0, 0), where,
+                   position_column)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a Dask worker's result on its way to the client) with its output rows packed: each scale's
+        measures as their distinct rows and a code per row (:class:`~profiler.batch.distinct.PackedTable`)."""
+        from profiler.batch.distinct import PackedTable
+
+        state = dict(self.__dict__)
+        if self.table is not None:
+            state["table"] = PackedTable(self.table)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from profiler.batch.distinct import PackedTable
+
+        if isinstance(state.get("table"), PackedTable):
+            state["table"] = state["table"].unpack()
+        self.__dict__.update(state)
 
     def shift(self, offset: int) -> None:
         """Number the chunk's rows from ``offset`` on rather than from 0 (a Dask partition, scored before the
@@ -76,6 +113,14 @@ class ChunkScorer:
         self.evaluator = evaluator
 
     def score(self, chunk: Chunk) -> ScoredChunk:
+        """The chunk's output rows and rejects, scored :data:`SLICE_ROWS` rows at a time."""
+        n = len(chunk.positions)
+        if n <= SLICE_ROWS:
+            return self._score(chunk)
+        return ScoredChunk.joined([self._score(chunk.rows(a, min(a + SLICE_ROWS, n))) for a in range(0, n, SLICE_ROWS)],
+                                  self.position, int(self.id_column is not None))
+
+    def _score(self, chunk: Chunk) -> ScoredChunk:
         x, ids, positions, cells = chunk.answers, chunk.ids, chunk.positions, chunk.cells
         empty = np.isnan(x).all(axis=1)
         if ids is not None:
@@ -281,4 +326,4 @@ def _show(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-__all__ = ["DECIMALS", "MEASURE_DECIMALS", "ChunkScorer", "ScoredChunk"]
+__all__ = ["DECIMALS", "MEASURE_DECIMALS", "SLICE_ROWS", "ChunkScorer", "ScoredChunk"]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.batch.background import WriteBehind
+from profiler.batch.distinct import distinct_rows
 from profiler.batch.options import BatchError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
@@ -308,30 +309,18 @@ def _single(column: Any) -> Any:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd 64-bit multiplier (the golden ratio's): mixes columns into one key
-
-
 def _grouped_text(table: Any, members: list[int], decimals: dict[str, int]) -> tuple[list[str], np.ndarray]:
     """The text of several numeric columns joined by commas, formatted once per distinct combination: the texts
     and, per row, the index of its text.
 
-    The combinations are found by one hash of each row's bits (a 64-bit key, factorized once), checked: every
-    row must equal its group's first row bit for bit (so ``-0.0`` stays apart from ``0.0``, as ``%f`` prints
-    them); should two combinations share a key, :func:`_refined_codes` groups them exactly instead.
+    The combinations are those of the values' bits (:func:`~profiler.batch.distinct.distinct_rows`), so ``-0.0``
+    stays apart from ``0.0``, as ``%f`` prints them.
     """
     columns = []
     for j in members:
         values = np.asarray(table.column(j).to_numpy(zero_copy_only=False), dtype=float)
         columns.append(np.where(np.isnan(values), np.nan, values))  # one NaN (bits), whatever its payload
-    bits = [values.view(np.uint64) for values in columns]
-    key = np.zeros(len(columns[0]), dtype=np.uint64)
-    for b in bits:
-        key = (key ^ b) * _MIX
-    codes = pd.factorize(key)[0]  # numbered in order of first appearance
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
-    if not all(np.array_equal(b, b[first][codes]) for b in bits):
-        codes = _refined_codes(bits)
-        first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    codes, first = distinct_rows([values.view(np.uint64) for values in columns])
     fields = []  # per column, the text of each distinct combination's value
     for j, values in zip(members, columns, strict=True):
         digits = decimals[table.schema.names[j].rpartition(".")[2]]
@@ -342,15 +331,6 @@ def _grouped_text(table: Any, members: list[int], decimals: dict[str, int]) -> t
         fields.append(["" if v != v else fmt % v for v in chosen.tolist()])
     texts = [",".join(row) for row in zip(*fields, strict=True)]
     return texts, codes
-
-
-def _refined_codes(bits: list[np.ndarray]) -> np.ndarray:
-    """Codes of the distinct combinations of columns (their bits), refined column by column: exact, slower."""
-    codes = np.zeros(len(bits[0]), dtype=np.int64)
-    for b in bits:
-        column = pd.factorize(b)[0]
-        codes = pd.factorize(codes * (int(column.max()) + 1) + column)[0]  # below n * n: no overflow
-    return codes
 
 
 def write_rejects_header(handle: IO[str], header: list[str], id_column: str | None, position: str = "line") -> None:

@@ -150,10 +150,10 @@ def test_csv_text_prints_every_row_as_printf_would(monkeypatch, collide):
     also when every row's hash collides (the exact grouping then takes over); constant columns end each row."""
     import pyarrow as pa
 
-    from profiler.batch import writers
+    from profiler.batch import distinct, writers
 
     if collide:
-        monkeypatch.setattr(writers, "_MIX", np.uint64(0))  # every key the last column's bits: groups collide
+        monkeypatch.setattr(distinct, "_MIX", np.uint64(0))  # every key the last column's bits: groups collide
     rng = np.random.default_rng(4)
     raw = np.concatenate([rng.integers(10, 50, 40) / 10, [np.nan, -0.00001, 0.0, 0.00004999, 0.12345, -0.0]])
     sten = np.where(np.isnan(raw), np.nan, np.round(raw))
