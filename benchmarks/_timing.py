@@ -31,6 +31,20 @@ def time_median(label: str, func: Callable[[], object], repeats: int = 3, warmup
     return Timing(label, statistics.median(runs), tuple(runs))
 
 
+def cpu_median(func: Callable[[], object], repeats: int = 3, warmup: bool = True) -> tuple[float, float]:
+    """Median CPU seconds (``time.process_time``: this process and its threads) and median wall seconds of
+    ``repeats`` runs of ``func`` (after one untimed run)."""
+    if warmup:
+        func()
+    cpu, wall = [], []
+    for _ in range(repeats):
+        c, w = time.process_time(), time.perf_counter()
+        func()
+        cpu.append(time.process_time() - c)
+        wall.append(time.perf_counter() - w)
+    return statistics.median(cpu), statistics.median(wall)
+
+
 def machine_facts() -> str:
     """One line describing the machine, so figures in the docs can be read in context."""
     import numpy
