@@ -24,6 +24,10 @@ from profiler.questionnaire.plan import describe_format
 from profiler.questionnaire.scoring import score_answers, score_frames, scores_from_totals, validate_responses
 
 DECIMALS = {"raw": 4, "z": 4, "T": 2, "percentile": 2, "sem": 4}  # T-unit values and percentiles to 2
+# Rows scored at a time, whatever the chunk: larger blocks are not faster (a respondent's scores take a few
+# vectorised passes), and blocks above glibc's 32 MB mmap threshold are mapped afresh each time, the kernel
+# zeroing every page (a 125,000-row partition cost a Dask worker as much system time as scoring)
+SLICE_ROWS = 32_768
 MEASURE_DECIMALS = {m: DECIMALS.get(m.split("_")[0]) for m in (*MEASURES, *RAW_MEASURES)}  # None: a whole number (sten, stanine)
 
 
@@ -46,6 +50,39 @@ class ScoredChunk:
     def messages(self) -> list[str]:
         """The first problems, worded: ``line N, item 'X': problem: value``."""
         return [f"{self.where} {position}, {text}" for position, text in self.notes]
+
+    @classmethod
+    def joined(cls, parts: list[ScoredChunk], where: str, position_column: int) -> ScoredChunk:
+        """Consecutive chunks' results as one."""
+        import pyarrow as pa
+
+        def tables(name: str) -> Any:
+            found = [getattr(p, name) for p in parts if getattr(p, name) is not None]
+            return pa.concat_tables(found, promote_options="default") if found else None
+
+        scored = [p for p in parts if p.rows]
+        notes = [note for p in parts for note in p.notes][:SHOWN_PROBLEMS]
+        return cls(sum(p.rows for p in parts), sum(p.blank for p in parts), tables("table"),
+                   np.concatenate([p.bad_positions for p in parts]), sum(p.problems for p in parts), notes,
+                   tables("rejects"), (scored[0].span[0], scored[-1].span[1]) if scored else (0, 0), where,
+                   position_column)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a Dask worker's result on its way to the client) with its output rows packed: each scale's
+        measures as their distinct rows and a code per row (:class:`~profiler.batch.distinct.PackedTable`)."""
+        from profiler.batch.distinct import PackedTable
+
+        state = dict(self.__dict__)
+        if self.table is not None:
+            state["table"] = PackedTable(self.table)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from profiler.batch.distinct import PackedTable
+
+        if isinstance(state.get("table"), PackedTable):
+            state["table"] = state["table"].unpack()
+        self.__dict__.update(state)
 
     def shift(self, offset: int) -> None:
         """Number the chunk's rows from ``offset`` on rather than from 0 (a Dask partition, scored before the
@@ -76,6 +113,14 @@ class ChunkScorer:
         self.evaluator = evaluator
 
     def score(self, chunk: Chunk) -> ScoredChunk:
+        """The chunk's output rows and rejects, scored :data:`SLICE_ROWS` rows at a time."""
+        n = len(chunk.positions)
+        if n <= SLICE_ROWS:
+            return self._score(chunk)
+        return ScoredChunk.joined([self._score(chunk.rows(a, min(a + SLICE_ROWS, n))) for a in range(0, n, SLICE_ROWS)],
+                                  self.position, int(self.id_column is not None))
+
+    def _score(self, chunk: Chunk) -> ScoredChunk:
         x, ids, positions, cells = chunk.answers, chunk.ids, chunk.positions, chunk.cells
         empty = np.isnan(x).all(axis=1)
         if ids is not None:
@@ -142,26 +187,32 @@ class ChunkScorer:
         from profiler.batch.writers import safe_text
 
         rows, columns = np.nonzero(bad_cells[bad_rows])  # by bad row, then by column: the order of the messages
-        texts = np.empty(len(rows), dtype=object)
+        words: list[str] = []  # each distinct problem worded once; a bad cell is the number of its words
+        codes = np.empty(len(rows), dtype=np.int64)
         for c in np.unique(columns).tolist():
             at = np.flatnonzero(columns == c)
             where = bad_rows[rows[at]]
-            texts[at] = self._cell_problems(c, cells.column(self.item_columns[c]).take(pa.array(where)), x[where, c])
-        result.problems = len(texts)
-        shown = min(len(texts), SHOWN_PROBLEMS)
-        result.notes = [(int(positions[bad_rows[rows[i]]]), texts[i]) for i in range(shown)]
-        starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(bad_rows)))]).astype(np.int32)
-        listed = pa.ListArray.from_arrays(pa.array(starts), pa.array(texts, type=pa.string()))
-        taken = cells.take(pa.array(bad_rows))
-        arrays = [pa.array(positions[bad_rows].astype(np.int64)), safe_text(pc.binary_join(listed, "; "))]
+            worded, coded = self._cell_problems(c, cells.column(self.item_columns[c]).take(pa.array(where)),
+                                                x[where, c])
+            codes[at] = coded + len(words)
+            words += worded
+        result.problems = len(codes)
+        shown = min(len(codes), SHOWN_PROBLEMS)
+        result.notes = [(int(positions[bad_rows[rows[i]]]), words[codes[i]]) for i in range(shown)]
+        texts = pa.array(words, type=pa.string()).take(pa.array(codes))
+        if len(rows) > len(bad_rows):  # a row with several bad cells: their problems joined
+            starts = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(bad_rows)))]).astype(np.int32)
+            texts = pc.binary_join(pa.ListArray.from_arrays(pa.array(starts), texts), "; ")
+        taken = cells if len(bad_rows) == cells.num_rows else cells.take(pa.array(bad_rows))
+        arrays = [pa.array(positions[bad_rows].astype(np.int64)), safe_text(texts)]
         arrays += [self._as_read(taken, name) for name in self.header if name != self.id_column]
         if self.id_column is not None:
             arrays.insert(0, self._as_read(taken, self.id_column))
         result.rejects = pa.Table.from_arrays(arrays, names=[f"c{j}" for j in range(len(arrays))])
 
-    def _cell_problems(self, c: int, values: Any, answers: np.ndarray) -> np.ndarray:
+    def _cell_problems(self, c: int, values: Any, answers: np.ndarray) -> tuple[list[str], np.ndarray]:
         """``item 'X': problem[: value]`` for bad cells of item column ``c`` (as read, and as numbers), worded
-        once per distinct value."""
+        once per distinct value: the words, and for each cell the number of its words."""
         import pyarrow.compute as pc
 
         item = self.item_columns[c]
@@ -178,7 +229,7 @@ class ChunkScorer:
             else:
                 fmt = describe_format(self.plan.format_of(item))
                 words.append(f"item {item!r}: not an answer of this item ({fmt}): {_show(value)}")
-        return np.array(words, dtype=object)[codes]
+        return words, codes
 
     @staticmethod
     def _as_read(taken: Any, name: str) -> Any:
@@ -275,4 +326,4 @@ def _show(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-__all__ = ["DECIMALS", "MEASURE_DECIMALS", "ChunkScorer", "ScoredChunk"]
+__all__ = ["DECIMALS", "MEASURE_DECIMALS", "SLICE_ROWS", "ChunkScorer", "ScoredChunk"]

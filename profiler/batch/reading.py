@@ -63,6 +63,11 @@ class Chunk:
     positions: np.ndarray
     done: int
 
+    def rows(self, start: int, stop: int) -> Chunk:
+        """Rows ``start`` to ``stop`` (views, not copies)."""
+        return Chunk(self.answers[start:stop], self.cells.slice(start, stop - start),
+                     None if self.ids is None else self.ids[start:stop], self.positions[start:stop], self.done)
+
     def cell(self, row: int, column: str) -> object:
         """One cell as read (text for CSV; the stored value for Parquet), None when empty."""
         return self.cells.column(column)[row].as_py()

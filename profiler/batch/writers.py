@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.batch.background import WriteBehind
+from profiler.batch.distinct import distinct_rows
 from profiler.batch.options import BatchError
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
@@ -123,12 +124,41 @@ def safe_text_array(values: np.ndarray) -> Any:
 def safe_text(array: Any) -> Any:
     """A pyarrow string array with each cell :func:`spreadsheet_safe`."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    risky = pc.match_substring_regex(array, r"^[=+\-@\t\r]")
-    if pc.any(risky).as_py():  # rare: only these cells go through Python
+    if _any_byte(array, _RISKY_FIRST, first=True):  # rare: then the cells go through Python
         array = pa.array([None if v is None else spreadsheet_safe(v) for v in array.to_pylist()], type=pa.string())
     return array
+
+
+def _byte_set(characters: str) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    table[[ord(c) for c in characters]] = True
+    return table
+
+
+_RISKY_FIRST = _byte_set("".join(FORMULA_STARTS))
+_CSV_SPECIAL = _byte_set(',"\r\n')  # a field holding one of these is quoted
+
+
+def _any_byte(array: Any, wanted: np.ndarray, first: bool = False) -> bool:
+    """Whether a cell of a pyarrow (large) string array holds a byte of ``wanted`` (with ``first``: starts with
+    one), read from the array's buffers: a regular expression over every cell costs ten times more, and the
+    rejects file has a text column per item. Null cells may count (a false alarm only costs the slow path)."""
+    import pyarrow as pa
+
+    if isinstance(array, pa.ChunkedArray):
+        return any(_any_byte(part, wanted, first) for part in array.chunks)
+    if len(array) == 0:
+        return False
+    buffers = array.buffers()
+    if buffers[2] is None or buffers[2].size == 0:
+        return False
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(buffers[1], dtype=width)[array.offset : array.offset + len(array) + 1]
+    text = np.frombuffer(buffers[2], dtype=np.uint8)
+    if first:  # an empty cell's "first byte" is the next cell's (or the last one's): a false alarm at worst
+        return bool(wanted[text[np.minimum(offsets[:-1], len(text) - 1)]].any())
+    return bool(wanted[text[offsets[0] : offsets[-1]]].any())
 
 
 class ProfileOutput:
@@ -241,8 +271,8 @@ def csv_text(table: Any, decimals: dict[str, int | None]) -> memoryview:
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             # the cells were made spreadsheet-safe when the table was built; here they are quoted where needed
             column = pc.fill_null(column.cast(text), pa.scalar("", text))
-            special = pc.match_substring_regex(column, '[,"\r\n]')
-            if pc.any(special).as_py():
+            if _any_byte(column, _CSV_SPECIAL):
+                special = pc.match_substring_regex(column, '[,"\r\n]')
                 mark = pa.scalar('"', text)
                 quoted = pc.binary_join_element_wise(mark, pc.replace_substring(column, '"', '""'), mark,
                                                      pa.scalar("", text))
@@ -279,30 +309,18 @@ def _single(column: Any) -> Any:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # an odd 64-bit multiplier (the golden ratio's): mixes columns into one key
-
-
 def _grouped_text(table: Any, members: list[int], decimals: dict[str, int]) -> tuple[list[str], np.ndarray]:
     """The text of several numeric columns joined by commas, formatted once per distinct combination: the texts
     and, per row, the index of its text.
 
-    The combinations are found by one hash of each row's bits (a 64-bit key, factorized once), checked: every
-    row must equal its group's first row bit for bit (so ``-0.0`` stays apart from ``0.0``, as ``%f`` prints
-    them); should two combinations share a key, :func:`_refined_codes` groups them exactly instead.
+    The combinations are those of the values' bits (:func:`~profiler.batch.distinct.distinct_rows`), so ``-0.0``
+    stays apart from ``0.0``, as ``%f`` prints them.
     """
     columns = []
     for j in members:
         values = np.asarray(table.column(j).to_numpy(zero_copy_only=False), dtype=float)
         columns.append(np.where(np.isnan(values), np.nan, values))  # one NaN (bits), whatever its payload
-    bits = [values.view(np.uint64) for values in columns]
-    key = np.zeros(len(columns[0]), dtype=np.uint64)
-    for b in bits:
-        key = (key ^ b) * _MIX
-    codes = pd.factorize(key)[0]  # numbered in order of first appearance
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
-    if not all(np.array_equal(b, b[first][codes]) for b in bits):
-        codes = _refined_codes(bits)
-        first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    codes, first = distinct_rows([values.view(np.uint64) for values in columns])
     fields = []  # per column, the text of each distinct combination's value
     for j, values in zip(members, columns, strict=True):
         digits = decimals[table.schema.names[j].rpartition(".")[2]]
@@ -313,15 +331,6 @@ def _grouped_text(table: Any, members: list[int], decimals: dict[str, int]) -> t
         fields.append(["" if v != v else fmt % v for v in chosen.tolist()])
     texts = [",".join(row) for row in zip(*fields, strict=True)]
     return texts, codes
-
-
-def _refined_codes(bits: list[np.ndarray]) -> np.ndarray:
-    """Codes of the distinct combinations of columns (their bits), refined column by column: exact, slower."""
-    codes = np.zeros(len(bits[0]), dtype=np.int64)
-    for b in bits:
-        column = pd.factorize(b)[0]
-        codes = pd.factorize(codes * (int(column.max()) + 1) + column)[0]  # below n * n: no overflow
-    return codes
 
 
 def write_rejects_header(handle: IO[str], header: list[str], id_column: str | None, position: str = "line") -> None:

@@ -78,14 +78,73 @@ def test_a_local_cluster_of_two_processes_writes_the_local_bytes(ipip, files, tm
     import profiler.batch.dask_engine as dask_engine
 
     monkeypatch.setattr(dask_engine, "PARTITION_BYTES", 100_000)
-    local, out_local, rejects_local = _run(score_file, ipip, files[0], tmp_path / "local", "csv")
     with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster:
-        dasked, out_dask, rejects_dask = _run(score_file_dask, ipip, files[0], tmp_path / "cluster", "csv",
-                                              scheduler=cluster.scheduler_address)
-    assert (dasked.scored, dasked.skipped, dasked.blank) == (local.scored, local.skipped, local.blank)
-    assert out_dask == out_local and rejects_dask == rejects_local
-    manifest = json.loads((tmp_path / "cluster" / "out.csv.manifest.json").read_text(encoding="utf-8"))
+        for source, fmt in ((0, "csv"), (1, "parquet")):  # the workers' results are packed on their way
+            local, out_local, rejects_local = _run(score_file, ipip, files[source], tmp_path / f"local{fmt}", fmt)
+            dasked, out_dask, rejects_dask = _run(score_file_dask, ipip, files[source], tmp_path / fmt, fmt,
+                                                  scheduler=cluster.scheduler_address)
+            assert (dasked.scored, dasked.skipped, dasked.blank) == (local.scored, local.skipped, local.blank)
+            assert dasked.messages == local.messages
+            assert out_dask == out_local and rejects_dask == rejects_local
+    manifest = json.loads((tmp_path / "csv" / "out.csv.manifest.json").read_text(encoding="utf-8"))
     assert manifest["engine"] == "dask" and manifest["scheduler"].startswith("tcp://")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_scoring_in_slices_writes_the_same_bytes(ipip, files, tmp_path, monkeypatch, fmt):
+    """A chunk is scored SLICE_ROWS rows at a time and the slices joined: the profiles, rejects, counts and
+    messages do not depend on the slice (blank lines, bad rows and a whole chunk in one call included)."""
+    import profiler.batch.chunks as chunks
+
+    def run(folder):
+        folder.mkdir()
+        out, rejects = folder / f"out.{fmt}", folder / "rejects.csv"
+        done = score_file(ipip, load_norms(ipip, "general"), files[0], out,
+                          ScoreOptions(id_column="cid", on_error="skip", rejects=rejects, chunk_size=5000,
+                                       output_format=fmt))
+        return (done.rows, done.scored, done.skipped, done.blank, done.problems, done.messages, out.read_bytes(),
+                rejects.read_bytes())
+
+    whole = run(tmp_path / "whole")
+    monkeypatch.setattr(chunks, "SLICE_ROWS", 250)
+    assert run(tmp_path / "sliced") == whole
+    assert whole[3] == 2 and whole[2] > 50
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_a_packed_table_comes_back_bit_for_bit(monkeypatch, collide):
+    """A worker's output rows travel as each group's distinct rows and a code per row (repeated text as a
+    dictionary): unpacked, every value, missing cell, sign of zero and NaN payload is back, with the schema."""
+    import pickle
+
+    import pyarrow as pa
+
+    from profiler.batch import distinct
+
+    if collide:
+        monkeypatch.setattr(distinct, "_MIX", np.uint64(0))  # every key the last column's bits: exact grouping
+    rng = np.random.default_rng(5)
+    raw = rng.integers(10, 14, 400) / 4
+    raw[[3, 9]] = np.nan
+    raw[5], raw[6] = -0.0, 0.0
+    odd_nan = np.frombuffer(np.uint64(0x7FF8_0000_0000_0BAD).tobytes(), dtype=np.float64)[0]
+    raw[7] = odd_nan
+    sten = pa.array(np.where(np.isnan(raw), 0, np.round(raw)).astype(np.int8), mask=np.isnan(raw))
+    table = pa.table({"id": [f"c{i}" for i in range(400)], "row": np.arange(400), "S.raw": raw,
+                      "S.z": raw * 2 - 1, "S.sten": sten, "T.raw": rng.normal(size=400),
+                      "T.z": rng.normal(size=400), "norm_group": ["general"] * 399 + [None]},
+                     metadata={b"k": b"v"})
+    packed = pickle.loads(pickle.dumps(distinct.PackedTable(table)))
+    assert sum(codes is not None for _, codes in packed.parts) == 2  # S.* and norm_group; T.* has 400 distinct
+    back = packed.unpack()
+    assert back.schema.equals(table.schema, check_metadata=True)
+    for name in table.column_names:
+        original, restored = table.column(name).combine_chunks(), back.column(name).combine_chunks()
+        assert restored.is_valid().equals(original.is_valid()), name
+        if pa.types.is_floating(original.type):
+            assert np.array_equal(original.to_numpy().view(np.uint64), restored.to_numpy().view(np.uint64)), name
+        else:
+            assert restored.to_pylist() == original.to_pylist(), name
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(ipip, files, tmp_path):

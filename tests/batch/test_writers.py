@@ -36,6 +36,26 @@ def test_csv_field_neutralises_then_quotes():
     assert frame["'=id"].tolist()[:2] == ["'=x", "y"] and frame["n"].tolist()[:2] == [-1.0, 2.0]
 
 
+@pytest.mark.parametrize("kind", ["string", "large_string"])
+def test_text_columns_are_checked_from_their_buffers_as_cell_by_cell(kind):
+    """safe_text and csv_text look for formula starts and CSV specials in the arrays' bytes (not cell by cell):
+    slices, empty and null cells, and a risky cell first, last or alone give what the per-cell rules give."""
+    import pyarrow as pa
+
+    from profiler.batch.writers import csv_text, safe_text
+
+    cells = ["1", "", None, "=A1", "2", "a,b", 'say "hi"', "", "-", "x\ny", "3", "@", None, "-1", ""]
+    whole = pa.array(cells, type=getattr(pa, kind)())
+    for start in range(len(cells)):
+        for stop in range(start, len(cells) + 1):
+            part = whole.slice(start, stop - start)
+            expected = [None if v is None else spreadsheet_safe(v) for v in cells[start:stop]]
+            assert safe_text(part).to_pylist() == expected, (start, stop)
+            if stop > start:
+                text = bytes(csv_text(pa.table({"c": safe_text(part)}), {})).decode()
+                assert text == "".join(csv_field(v or "") + "\n" for v in cells[start:stop]), (start, stop)
+
+
 def test_every_csv_the_package_writes_goes_through_the_writers():
     """CSV is written in one module only, profiler.batch.writers, where every text cell is neutralised."""
     writers = PACKAGE / "batch" / "writers.py"
@@ -130,10 +150,10 @@ def test_csv_text_prints_every_row_as_printf_would(monkeypatch, collide):
     also when every row's hash collides (the exact grouping then takes over); constant columns end each row."""
     import pyarrow as pa
 
-    from profiler.batch import writers
+    from profiler.batch import distinct, writers
 
     if collide:
-        monkeypatch.setattr(writers, "_MIX", np.uint64(0))  # every key the last column's bits: groups collide
+        monkeypatch.setattr(distinct, "_MIX", np.uint64(0))  # every key the last column's bits: groups collide
     rng = np.random.default_rng(4)
     raw = np.concatenate([rng.integers(10, 50, 40) / 10, [np.nan, -0.00001, 0.0, 0.00004999, 0.12345, -0.0]])
     sten = np.where(np.isnan(raw), np.nan, np.round(raw))
