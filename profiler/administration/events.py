@@ -100,6 +100,11 @@ class SessionState:
         self.position = event.position + MOVES[event.kind]
         self.active_seconds += event.shown_seconds or 0.0
 
+    def copy(self) -> SessionState:
+        """An independent copy (its answers and selected items are copied too)."""
+        return SessionState(self.position, self.seq, dict(self.answers), self.active_seconds, self.expired,
+                            self.finished, self.paused, list(self.selected), self.stops)
+
     @classmethod
     def replay(cls, events: Iterable[Event]) -> SessionState:
         state = cls()

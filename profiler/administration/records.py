@@ -73,6 +73,30 @@ def load_session(connection: Connection, session_id: str) -> dict[str, Any] | No
     return record
 
 
+# A session known up to event ``seq``: its row with the events from ``seq`` on, in one statement (one snapshot).
+_SESSION_SINCE = select(sessions, *[c.label(f"event_{c.name}") for c in session_events.c if c.name != "session_id"]) \
+    .select_from(sessions.outerjoin(session_events, (session_events.c.session_id == sessions.c.id)
+                                    & (session_events.c.seq >= bindparam("seq")))) \
+    .where(sessions.c.id == bindparam("session_id")).order_by(session_events.c.seq)
+
+
+def load_session_since(connection: Connection, session_id: str,
+                       seq: int) -> tuple[dict[str, Any], list[Event]] | None:
+    """The session's row (``item_order`` as stored: JSON text) and its events from ``seq`` on; None when there is
+    no such session."""
+    rows = connection.execute(_SESSION_SINCE, {"session_id": session_id, "seq": seq}).mappings().all()
+    if not rows:
+        return None
+    record = {c.name: rows[0][c.name] for c in sessions.c}
+    for key in ("started_at", "finished_at"):
+        record[key] = utc(record[key])
+    events = [Event(seq=r["event_seq"], kind=r["event_kind"], item_id=r["event_item_id"],
+                    position=r["event_position"], value=r["event_value"], shown_seconds=r["event_shown_seconds"],
+                    item_time_exceeded=bool(r["event_item_time_exceeded"]), recorded_at=utc(r["event_recorded_at"]))
+              for r in rows if r["event_seq"] is not None]
+    return record, events
+
+
 def update_session(connection: Connection, session_id: str, **values: Any) -> None:
     connection.execute(update(sessions).where(sessions.c.id == session_id).values(**values))
 

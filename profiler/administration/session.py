@@ -36,7 +36,7 @@ import pandas as pd
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from profiler.administration import records
+from profiler.administration import known, records
 from profiler.administration.adaptive import adaptive_scores, next_steps
 from profiler.administration.errors import SessionError, SessionExpiredError
 from profiler.administration.events import Event, SessionState
@@ -83,8 +83,9 @@ class Session:
     'A1'
     """
 
-    def __init__(self, store: Store, questionnaire: Questionnaire, record: dict, events: list[Event],
-                 clock: Callable[[], float], shown_at: float | None = None, plan: AdaptivePlan | None = None):
+    def __init__(self, store: Store, questionnaire: Questionnaire, record: dict,
+                 events: list[Event] | tuple[Event, ...], clock: Callable[[], float], shown_at: float | None = None,
+                 plan: AdaptivePlan | None = None, state: SessionState | None = None):
         # Private: use start(), resume() or load(), which check their input.
         self._store = store
         self.questionnaire = questionnaire
@@ -96,8 +97,10 @@ class Session:
         self._plan = plan
         self.started_at: datetime = record["started_at"]
         self.time_multiplier: float = float(record.get("time_multiplier") or 1.0)
+        self._record_row = record
         self._events = list(events)
-        self._state = SessionState.replay(events)
+        # ``state``: the fold of ``events`` already made (known.Known), copied: this session's changes stay its own.
+        self._state = SessionState.replay(events) if state is None else state.copy()
         self._clock = clock
         self._shown_at = clock() if shown_at is None else shown_at
         self._page_of = _page_index(questionnaire, self._fixed) if plan is None else []
@@ -244,6 +247,20 @@ class Session:
         SessionError
             No such session, or ``questionnaire`` differs from the one the session was started with.
         """
+        entry = known.recall(store, session_id)
+        if entry is not None and (questionnaire is None
+                                  or questionnaire.content_hash == entry.questionnaire.content_hash):
+            with store.read(snapshot=False) as connection:  # one statement: the row and the events since
+                found = records.load_session_since(connection, session_id, entry.seq)
+            if found is None:
+                known.forget(store, session_id)
+                raise SessionError(f"no session {session_id!r} in {store.name}")
+            row, newer = found
+            entry = known.extend(entry, {**row, "item_order": entry.record["item_order"]}, row["item_order"], newer)
+            if entry is not None:
+                known.remember(store, session_id, entry)
+                return cls._built(store, entry, clock, shown_since_last_event)
+            known.forget(store, session_id)  # what was known no longer holds: read every event again
         with store.read() as connection:
             record = records.load_session(connection, session_id)
             if record is None:
@@ -270,10 +287,21 @@ class Session:
         if questionnaire is None or (plan is None and sorted(record["item_order"]) != sorted(questionnaire.item_ids)) \
                 or (plan is not None and not set(record["item_order"]) <= set(plan.fixed_items)):
             raise SessionError(f"session {session_id!r} in {store.name} is inconsistent with its questionnaire")
+        entry = known.Known(record, json.dumps(record["item_order"]), tuple(events), SessionState.replay(events),
+                            questionnaire, plan)
+        known.remember(store, session_id, entry)
+        return cls._built(store, entry, clock, shown_since_last_event)
+
+    @classmethod
+    def _built(cls, store: Store, entry: known.Known, clock: Callable[[], float] | None,
+               shown_since_last_event: bool) -> Session:
+        record, events = entry.record, entry.events
         if not shown_since_last_event:
-            return cls(store, questionnaire, record, events, clock or time.monotonic, plan=plan)
+            return cls(store, entry.questionnaire, record, events, clock or time.monotonic, plan=entry.plan,
+                       state=entry.state)
         last = events[-1].recorded_at if events else record["started_at"]
-        return cls(store, questionnaire, record, events, clock or time.time, shown_at=last.timestamp(), plan=plan)
+        return cls(store, entry.questionnaire, record, events, clock or time.time, shown_at=last.timestamp(),
+                   plan=entry.plan, state=entry.state)
 
     @classmethod
     def resume(cls, store: Store, session_id: str, *, questionnaire: Questionnaire | None = None,
@@ -570,9 +598,14 @@ class Session:
                 "item_time_exceeded": event.item_time_exceeded, "recorded_at": event.recorded_at, **values, **step})
 
     def _apply(self, events: list[Event]) -> None:
+        """Add events just committed; the next load in this process starts from here (known.py)."""
         for event in events:
             self._state.apply(event)
             self._events.append(event)
+        record = self._record_row
+        known.remember(self._store, self.id, known.Known(record, json.dumps(list(record["item_order"])),
+                                                         tuple(self._events), self._state.copy(), self.questionnaire,
+                                                         self._plan))
 
 
 _EVENT_NAMES = {

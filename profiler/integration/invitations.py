@@ -149,7 +149,7 @@ def get_invitation(store: Store, invitation_id: str) -> Invitation:
     """
     if not isinstance(invitation_id, str) or not ID_PATTERN.match(invitation_id):
         raise IntegrationError(f"no invitation {invitation_id!r}", field="invitation_id", code="not_found")
-    with store.read() as connection:
+    with store.read(snapshot=False) as connection:  # one statement: no BEGIN and COMMIT needed
         found = invitation_row(connection, invitation_id)
     if found is None:
         raise IntegrationError(f"no invitation {invitation_id!r}", field="invitation_id", code="not_found")

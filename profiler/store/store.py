@@ -74,10 +74,21 @@ class Store:
         return f"Store({self.name!r}, schema_version={self.schema_version})"
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A connection in a read transaction (a consistent snapshot), closed at the end."""
-        with self._translated(), self.engine.connect() as connection, connection.begin():
-            yield connection
+    def read(self, *, snapshot: bool = True) -> Iterator[Connection]:
+        """A connection in a read transaction (a consistent snapshot), closed at the end.
+
+        With ``snapshot=False`` each statement sees what is committed when it runs, as in PostgreSQL's default
+        isolation (READ COMMITTED) anyway: for a single statement, or statements that need no common snapshot.
+        On a database server the connection then runs without BEGIN and COMMIT, two round trips fewer (the
+        web app reads this way on every request); SQLite still reads in a transaction (it costs nothing there).
+        """
+        with self._translated(), self.engine.connect() as connection:
+            if not snapshot and self.file is None and connection.dialect.name != "sqlite":
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+                yield connection
+                return
+            with connection.begin():
+                yield connection
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -65,25 +65,26 @@ def _lost(language: str | None = None) -> HTMLResponse:
     return render("message.html", language, status=401, title_key="invalid_title", text_key="session_lost")
 
 
-async def _form(request: Request, invitation: Invitation) -> dict[str, str] | None:
-    """The POSTed form if it carries this invitation's token and comes from this site; None otherwise."""
+async def _read_form(request: Request) -> dict[str, str] | None:
+    """The POSTed form's text fields if the POST comes from this site (None otherwise: nothing is read)."""
     if not same_origin(request):
         return None
     form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str)}
-    token = values.get("csrf", "")
-    if not _context(request).key.verify(CSRF_PURPOSE, invitation.id, token):
-        return None
-    return values
+    return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
-async def _posted(request: Request) -> tuple[Invitation, dict[str, str]] | Response:
-    """The invitation and the form of a POST from one of its pages, or the page refusing it."""
+def _posted(request: Request, form: dict[str, str] | None) -> tuple[Invitation, dict[str, str]] | Response:
+    """The invitation and the form of a POST from one of its pages, or the page refusing it.
+
+    Called in a worker thread (it reads the store): the async handlers read the form on the event loop and
+    do everything else in one call of :meth:`WebContext.run`, so no request blocks the loop on the database.
+    """
     invitation = _invitation(request)
     if invitation is None:
         return _lost()
-    form = await _form(request, invitation)
-    return _forbidden(invitation) if form is None else (invitation, form)
+    if form is None or not _context(request).key.verify(CSRF_PURPOSE, invitation.id, form.get("csrf", "")):
+        return _forbidden(invitation)
+    return invitation, form
 
 
 def _forbidden(invitation: Invitation) -> HTMLResponse:
@@ -147,7 +148,12 @@ def consent_page(request: Request) -> Response:
 
 @router.post("/c/consent")
 async def consent_answer(request: Request) -> Response:
-    posted = await _posted(request)
+    form = await _read_form(request)
+    return await _context(request).run(_consent_answer, request, form)
+
+
+def _consent_answer(request: Request, form: dict[str, str] | None) -> Response:
+    posted = _posted(request, form)
     if isinstance(posted, Response):
         return posted
     invitation, form = posted
@@ -155,9 +161,9 @@ async def consent_answer(request: Request) -> Response:
     notice = consent_notice(invitation, ctx.settings.organisation, ctx.store)
     try:
         if form.get("decision") == "give":
-            invitation = await ctx.run(give_consent, ctx.store, invitation, notice)
+            invitation = give_consent(ctx.store, invitation, notice)
         elif form.get("decision") == "refuse":
-            invitation = await ctx.run(decline, ctx.store, invitation, notice)
+            invitation = decline(ctx.store, invitation, notice)
     except InvitationError as exc:
         return render("message.html", invitation.language, status=410, title_key="invalid_title",
                       text_key=f"invalid_{exc.code}", contact=True)
@@ -176,13 +182,13 @@ def declined(request: Request) -> Response:
 
 # Items ----------------------------------------------------------------------------------------------------------
 @router.get("/c/item", response_class=HTMLResponse)
-async def item_page(request: Request) -> Response:
+def item_page(request: Request) -> Response:
     invitation = _invitation(request)
     if invitation is None:
         return _lost()
     if invitation.status != "started":
         return _see(_where(invitation))
-    session = await _context(request).run(current_session, _context(request).store, invitation)
+    session = current_session(_context(request).store, invitation)
     if session.finished:
         return _see("/c/done")
     notice = request.query_params.get("notice")
@@ -207,7 +213,15 @@ def _item(request: Request, invitation: Invitation, session: Any, *, message_key
 
 @router.post("/c/item")
 async def item_answer(request: Request) -> Response:
-    posted = await _posted(request)
+    form = await _read_form(request)
+    ctx = _context(request)
+    # Finishing runs the assessment: one at a time (WebContext.run_heavy).
+    run = ctx.run_heavy if form is not None and form.get("action") == "finish" else ctx.run
+    return await run(_item_answer, request, form)
+
+
+def _item_answer(request: Request, form: dict[str, str] | None) -> Response:
+    posted = _posted(request, form)
     if isinstance(posted, Response):
         return posted
     invitation, form = posted
@@ -220,14 +234,13 @@ async def item_answer(request: Request) -> Response:
         return _forbidden(invitation)
     item = form.get("item") or None
     action = form.get("action", "answer")
-    run = ctx.run_heavy if action == "finish" else ctx.run  # finishing runs the assessment
-    outcome = await run(act, ctx.store, invitation, action, seq=seq, item=item, typed=form.get("answer"))
+    outcome = act(ctx.store, invitation, action, seq=seq, item=item, typed=form.get("answer"))
     if outcome.status in ("finished", "expired"):
         return _see("/c/done")
     if outcome.status == "stale":
         return _see("/c/item?notice=stale")
     if outcome.status == "refused":
-        session = await ctx.run(current_session, ctx.store, invitation)
+        session = current_session(ctx.store, invitation)
         if outcome.reason == "timed_pause" or outcome.reason == "action":
             key = "not_allowed"
         elif outcome.reason == "required":
