@@ -78,12 +78,59 @@ def seeded(tmp_path_factory) -> Path:
     return path
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc) -> None:
+    """A module that sets ``BOTH_BACKENDS = True`` runs each of its tests on a copy of the seeded store in SQLite
+    and in a schema of the PostgreSQL test server (the others on SQLite: role checks and page wording do not
+    depend on the database)."""
+    if getattr(metafunc.module, "BOTH_BACKENDS", False) and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", BACKENDS)
+
+
 @pytest.fixture
-def store(seeded, tmp_path) -> Iterator[Store]:
-    copy = tmp_path / "workspace.sqlite"
-    shutil.copyfile(seeded, copy)
-    with Store(copy) as opened:
-        yield opened
+def backend() -> str:
+    return "sqlite"
+
+
+def copy_rows(source: Path, url: str) -> None:
+    """Every row of the SQLite store ``source`` into the (migrated, empty) store at ``url``, table by table in
+    foreign-key order, and each serial id's sequence moved past the copied ids: the same store on another backend
+    (its audit chain included, which hashes the values, not the database)."""
+    from sqlalchemy import Integer, delete, func, select, text
+
+    from profiler.store.tables import metadata
+
+    with Store(source) as old, Store(url) as new, old.read() as reading, new.write() as writing:
+        for table in metadata.sorted_tables:
+            rows = [dict(row._mapping) for row in reading.execute(select(table))]
+            writing.execute(delete(table))  # what the migrations wrote (the schema version) comes from the copy
+            if rows:
+                writing.execute(table.insert(), rows)
+            serial = [c for c in table.primary_key.columns if isinstance(c.type, Integer) and c.autoincrement is True]
+            for column in serial:
+                highest = writing.execute(select(func.max(column))).scalar_one()
+                if highest is not None:
+                    writing.execute(text("SELECT setval(pg_get_serial_sequence(:t, :c), :n)"),
+                                    {"t": table.name, "c": column.name, "n": highest})
+
+
+@pytest.fixture
+def store(seeded, tmp_path, backend) -> Iterator[Store]:
+    """A copy of the seeded store: a SQLite file, or (modules with ``BOTH_BACKENDS``) also a PostgreSQL schema."""
+    if backend == "sqlite":
+        copy = tmp_path / "workspace.sqlite"
+        shutil.copyfile(seeded, copy)
+        with Store(copy) as opened:
+            yield opened
+        return
+    from tests.conftest import postgres_schema
+
+    with postgres_schema() as url:
+        copy_rows(seeded, url)
+        with Store(url) as opened:
+            yield opened
 
 
 @pytest.fixture

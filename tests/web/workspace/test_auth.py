@@ -12,6 +12,8 @@ from profiler.store.tables import staff_sessions, staff_users
 
 from .conftest import PASSWORD, csrf_of, sign_in, signed_in_as
 
+BOTH_BACKENDS = True  # each test also on PostgreSQL (conftest.py)
+
 
 def test_sign_in_opens_the_home_page_with_a_new_session(client, store):
     response = sign_in(client, "recruiter")

@@ -15,6 +15,8 @@ from profiler.oversight.candidates import DemographicsVault
 from .conftest import signed_in_as
 from .test_review_pages import HOSTILE
 
+BOTH_BACKENDS = True  # each test also on PostgreSQL (conftest.py)
+
 SEX = {"cand-a0": "female", "cand-a1": "female", "cand-a2": "male", "cand-g0": "male"}
 
 

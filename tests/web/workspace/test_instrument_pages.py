@@ -15,6 +15,8 @@ from profiler.resources import bundled_dir
 from .conftest import signed_in_as
 from .test_review_pages import HOSTILE
 
+BOTH_BACKENDS = True  # each test also on PostgreSQL (conftest.py)
+
 
 def test_calibrations_of_the_organisations_questionnaires_with_their_hashes(client, staff):
     signed_in_as(client, staff, "psychologist")

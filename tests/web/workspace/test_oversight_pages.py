@@ -16,6 +16,8 @@ from profiler.store.tables import audit_log
 from .conftest import signed_in_as
 from .test_review_pages import HOSTILE
 
+BOTH_BACKENDS = True  # each test also on PostgreSQL (conftest.py)
+
 
 def _override(store, rec_id, reviewer, role="recruiter"):
     rec = Review(store).recommendation(rec_id)

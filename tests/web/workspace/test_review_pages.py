@@ -15,6 +15,8 @@ from profiler.pipeline import review_target
 
 from .conftest import signed_in_as
 
+BOTH_BACKENDS = True  # each test also on PostgreSQL (conftest.py)
+
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)"> =HYPERLINK("http://evil")'
 
 
