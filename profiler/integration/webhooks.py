@@ -1,7 +1,8 @@
 """Webhooks: a vendor is told when an invitation's session is completed and assessed, and when a person decides.
 
 **Queue.** :func:`enqueue` reads the audit log for the entries that matter (``scoring.recommendation``: the
-finished session is assessed and its result can be read; ``review.decision``: a person decided) about
+finished session is assessed and its result can be read; ``review.decision``: a person decided;
+``review.confirmation_refused``: a second person refused to confirm an override, which then does not stand) about
 candidates whose invitation has a ``callback_url``, and writes one delivery per (invitation, entry), its body
 fixed then. The log is the outbox: nothing is lost if the server stops between the entry and its delivery, and
 the unique (invitation, entry) pair keeps a second pass from queueing it twice.
@@ -12,7 +13,9 @@ the unique (invitation, entry) pair keeps a second pass from queueing it twice.
      "invitation": {"id": "inv_...", "candidate_reference": "...", "href": "/api/v1/invitations/inv_..."}}
 
 ``decision.made`` adds ``"decision": {"decision", "outcome", "stage", "reviewer_role", "decided_at"}`` (the
-reviewer's role, never their name).
+reviewer's role, never their name). ``decision.not_confirmed`` adds ``"refusal": {"reviewer_role",
+"refused_at"}``: the override the vendor was told of with ``decision.made`` does not stand, and the case waits for
+a new decision (the refusal's reason is the candidate's record, read in the workspace, not sent).
 
 **Signature.** Each request carries ``Profiler-Delivery`` (the delivery id: the receiver's de-duplication key,
 the same on every retry), ``Profiler-Event``, ``Profiler-Timestamp`` (Unix seconds of this attempt) and
@@ -49,7 +52,8 @@ from profiler.store.audit_log import AuditEvent, lock_head
 from profiler.store.store import Store
 from profiler.store.tables import audit_log, invitations, webhook_attempts, webhook_deliveries
 
-EVENTS = {AuditEvent.RECOMMENDATION.value: "session.completed", AuditEvent.DECISION.value: "decision.made"}
+EVENTS = {AuditEvent.RECOMMENDATION.value: "session.completed", AuditEvent.DECISION.value: "decision.made",
+          AuditEvent.CONFIRMATION_REFUSED.value: "decision.not_confirmed"}
 BACKOFF_SECONDS = (10, 60, 300, 1800, 7200, 21600, 43200, 86400)
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 LEASE = timedelta(seconds=60)  # a claimed delivery is not posted again for this long (longer than the timeout)
@@ -158,6 +162,8 @@ def _body(delivery_id: str, row: Any, now: datetime, api_prefix: str) -> str:
         document["decision"] = {"decision": payload.get("kind"), "outcome": payload.get("outcome"),
                                 "stage": payload.get("stage"), "reviewer_role": payload.get("role"),
                                 "decided_at": row.recorded_at}
+    elif row.event == AuditEvent.CONFIRMATION_REFUSED.value:
+        document["refusal"] = {"reviewer_role": json.loads(row.payload).get("role"), "refused_at": row.recorded_at}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 

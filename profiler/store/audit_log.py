@@ -116,6 +116,7 @@ class AuditEvent(StrEnum):
     CONTRIBUTIONS = "scoring.contributions"
     RECOMMENDATION = "scoring.recommendation"
     DECISION = "review.decision"  # reviewer, decision, reason
+    CONFIRMATION_REFUSED = "review.confirmation_refused"  # a second person refused to confirm an override
     MODEL_STOPPED = "model.stopped"
     MODEL_RESUMED = "model.resumed"
     AUDIT = "audit.run"

@@ -114,7 +114,7 @@ class WebhookDelivery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(description="The Profiler-Delivery header: the same on every retry")
-    event_type: Literal["session.completed", "decision.made"]
+    event_type: Literal["session.completed", "decision.made", "decision.not_confirmed"]
     invitation_id: str
     url: str
     status: Literal["pending", "delivered", "failed"]
@@ -143,16 +143,25 @@ class WebhookDecision(BaseModel):
     decided_at: str
 
 
+class WebhookRefusal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reviewer_role: str
+    refused_at: str
+
+
 class WebhookEvent(BaseModel):
     """The body of a webhook (signed: see the Profiler-Signature header and docs/web.md)."""
 
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(description="The delivery id, also in the Profiler-Delivery header: de-duplicate on it")
-    type: Literal["session.completed", "decision.made"]
+    type: Literal["session.completed", "decision.made", "decision.not_confirmed"]
     created_at: str
     invitation: WebhookInvitation
     decision: WebhookDecision | None = Field(None, description="decision.made only")
+    refusal: WebhookRefusal | None = Field(None, description="decision.not_confirmed only: the override told of "
+                                           "before does not stand; the case waits for a new decision")
 
 
 # Dependencies ------------------------------------------------------------------------------------------------
@@ -368,7 +377,9 @@ def create_api(context: WebContext) -> FastAPI:
     api.state.profiler_version = __version__
     api.include_router(router)
     for event, text in (("session.completed", "The invitation's session is completed and assessed: read its result"),
-                        ("decision.made", "A person decided the invitation's case (also after a contest)")):
+                        ("decision.made", "A person decided the invitation's case (also after a contest)"),
+                        ("decision.not_confirmed", "A second person refused to confirm an override: it does not "
+                                                   "stand, and the case waits for a new decision")):
         api.webhooks.add_api_route(event, _webhook_doc, methods=["POST"], summary=text, tags=["webhooks"],
                                    status_code=204, openapi_extra=WEBHOOK_HEADERS,
                                    operation_id=f"webhook_{event.replace('.', '_')}")
@@ -378,7 +389,7 @@ def create_api(context: WebContext) -> FastAPI:
 WEBHOOK_HEADERS = {"parameters": [
     {"name": name, "in": "header", "required": True, "schema": {"type": "string"}, "description": text}
     for name, text in (("Profiler-Delivery", "The delivery id (the same on every retry)"),
-                       ("Profiler-Event", "session.completed or decision.made"),
+                       ("Profiler-Event", "session.completed, decision.made or decision.not_confirmed"),
                        ("Profiler-Timestamp", "Unix seconds of this attempt"),
                        ("Profiler-Signature", "v1=<hex>: HMAC-SHA256 of '<timestamp>.<body>' under the client's "
                                               "webhook secret; refuse it if the timestamp is over 5 minutes old"))]}

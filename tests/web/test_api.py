@@ -261,7 +261,7 @@ def test_the_openapi_document_is_served_and_committed(api):
     post = committed["paths"]["/invitations"]["post"]
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in post["parameters"])
     assert "application/problem+json" in post["responses"]["422"]["content"]
-    assert set(committed["webhooks"]) == {"session.completed", "decision.made"}
+    assert set(committed["webhooks"]) == {"session.completed", "decision.made", "decision.not_confirmed"}
 
 
 def test_the_cli_creates_lists_and_revokes_clients(store_location, capsys):

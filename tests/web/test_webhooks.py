@@ -105,6 +105,15 @@ def test_completion_and_decision_reach_the_docs_receiver_signed(store, key, vend
     assert decision["decision"] == "override" and decision["outcome"] == "not_advance"
     assert decision["reviewer_role"] == "hiring_manager" and "jdoe" not in json.dumps(receiver["received"])
     assert deliver(store, key) == [] and enqueue(store) == 0  # each entry once
+    # A second person refuses to confirm the override: the vendor is told it does not stand (not why, nor who).
+    review.refuse_confirmation(review.decisions(case.candidate)[-1].id, reviewer="lee", role="recruiter",
+                               reason="The note does not say which evidence outweighs the score.")
+    [refused] = deliver(store, key)
+    assert refused.status == "delivered" and refused.event_type == "decision.not_confirmed"
+    third = receiver["received"][2]
+    assert third["type"] == "decision.not_confirmed" and third["refusal"]["reviewer_role"] == "recruiter"
+    assert "decision" not in third and "lee" not in json.dumps(third) and "evidence" not in json.dumps(third)
+    assert [c.candidate for c in review.pending()] == [case.candidate]  # waiting for a new decision
     for body in receiver["received"]:  # as the OpenAPI document describes them (its webhooks section)
         assert WebhookEvent.model_validate(body).model_dump(exclude_none=True) == {
             k: v for k, v in body.items() if v is not None}
