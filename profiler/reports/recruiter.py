@@ -30,9 +30,11 @@ import re
 from html import unescape
 from typing import Any, NamedTuple
 
+from markupsafe import Markup
+
 from profiler.reports import _charts
 from profiler.reports._common import BAND_CLASS, band_words, decision_words, profile_rows, thresholds, versions
-from profiler.reports._render import render
+from profiler.reports._render import environment, render
 from profiler.reports.case import CandidateCase
 
 VERDICT_CLASS = {"valid": "ok", "questionable": "warn", "invalid": "bad"}
@@ -176,6 +178,17 @@ def glossary(html: str) -> list[Term]:
     return [term for term in GLOSSARY if re.search(term.shown_by, text)]
 
 
+# Where the glossary goes: the page is rendered once with this (a comment, no visible text) in its place, and
+# the glossary of the words the rendered page shows is put there after.
+GLOSSARY_MARK = Markup("<!--profiler:glossary-->")
+
+
+def with_glossary(html: str) -> str:
+    """``html`` (rendered with ``glossary_mark=GLOSSARY_MARK``) with the glossary of the words it shows."""
+    section = environment().get_template("_macros.html").module.glossary_section(glossary(html))
+    return html.replace(GLOSSARY_MARK, str(section), 1)
+
+
 def _finite(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
@@ -197,7 +210,8 @@ def recruiter_report(case: CandidateCase, *, prepared: dt.date | None = None) ->
         HTML (UTF-8 text): inline CSS and SVG, no scripts, no external resources; prints on A4 or Letter.
     """
     context = recruiter_context(case, prepared=prepared)
-    return render("recruiter.html", **context, glossary=glossary(render("recruiter.html", **context, glossary=[])))
+    return with_glossary(render("recruiter.html", **context, glossary_mark=GLOSSARY_MARK))
 
 
-__all__ = ["GLOSSARY", "how_to_record", "glossary", "recruiter_context", "recruiter_report"]
+__all__ = ["GLOSSARY", "GLOSSARY_MARK", "how_to_record", "glossary", "recruiter_context", "recruiter_report",
+           "with_glossary"]

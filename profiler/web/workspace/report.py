@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from profiler.pipeline.case import CandidateCase
 from profiler.reports._render import environment
-from profiler.reports.recruiter import Term, glossary, recruiter_context
+from profiler.reports.recruiter import GLOSSARY_MARK, recruiter_context, with_glossary
 
 _SVG = re.compile(r'<svg class="(chart[^"]*)" role="img" aria-labelledby="[^"]+" (.*?)</svg>', re.S)
 _TITLE = re.compile(r"<title id=\"[^\"]+\">(.*?)</title>", re.S)
@@ -62,11 +62,9 @@ def recruiter_sections(case: CandidateCase) -> Markup:
     template = env.get_template("recruiter.html")
     values = {**recruiter_context(case), "m": env.get_template("_macros.html").module}
 
-    def body(terms: list[Term]) -> str:
-        return "".join(template.blocks["body"](template.new_context({**values, "glossary": terms})))
-
+    body = "".join(template.blocks["body"](template.new_context({**values, "glossary_mark": GLOSSARY_MARK})))
     # As the report itself does: the glossary lists only the technical words the page shows.
-    return Markup(charts_as_images(body(glossary(body([])))))
+    return Markup(charts_as_images(with_glossary(body)))
 
 
 __all__ = ["charts_as_images", "recruiter_sections", "report_body", "stylesheet"]
