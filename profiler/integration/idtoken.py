@@ -3,13 +3,16 @@
 What :func:`validate_id_token` checks, in this order (OpenID Connect Core 1.0, section 3.1.3.7):
 
 1. The form: three base64url parts, a JSON header without ``crit``, a JSON object of claims.
-2. The algorithm: RS256 or ES256 only. ``none`` and every HMAC algorithm are refused before any key is
-   looked at, so that a provider's public key can never serve as an HMAC secret (the classic confusion).
+2. The algorithm: RS256, PS256, ES256 or EdDSA (Ed25519) only. ``none`` and every HMAC algorithm are refused
+   before any key is looked at, so that a provider's public key can never serve as an HMAC secret (the classic
+   confusion).
 3. The key: the JWKS entry with the header's ``kid`` whose type fits the algorithm (RSA of 2048 bits or more
-   for RS256, EC P-256 for ES256; a ``use`` other than ``sig`` or an ``alg`` other than the header's is never
-   used). An unknown ``kid`` reloads the provider's keys once (they rotate), then fails.
-4. The signature (``cryptography``): RSASSA-PKCS1-v1_5 with SHA-256, or ECDSA P-256 with SHA-256 over the
-   64-byte ``r || s`` of JWS.
+   for RS256 and PS256, EC P-256 for ES256, OKP Ed25519 for EdDSA; a ``use`` other than ``sig`` or an ``alg``
+   other than the header's is never used; an RSA key that names no ``alg`` serves RS256 and PS256). An unknown
+   ``kid`` reloads the provider's keys once (they rotate), then fails.
+4. The signature (``cryptography``): RSASSA-PKCS1-v1_5 with SHA-256 (RS256); RSASSA-PSS with SHA-256, MGF1
+   with SHA-256 and a 32-byte salt (PS256, RFC 7518 3.5); ECDSA P-256 with SHA-256 over the 64-byte ``r || s``
+   of JWS (ES256); Ed25519 (EdDSA, RFC 8037).
 5. The claims: ``iss`` is the issuer exactly; ``aud`` is or contains the client id, and with several
    audiences ``azp`` is the client id (``azp``, when present, always is); ``exp`` has not passed, ``iat`` is
    not in the future and ``nbf`` (when present) has come, each with :data:`LEEWAY` for clocks that differ;
@@ -33,7 +36,7 @@ from typing import Any
 
 from profiler.integration.errors import IntegrationError
 
-ALGORITHMS = ("RS256", "ES256")
+ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")
 LEEWAY = timedelta(seconds=60)
 MIN_RSA_BITS = 2048
 MAX_TOKEN = 16_384  # characters; an ID token is a few hundred to a few thousand
@@ -82,40 +85,46 @@ class Jwk:
 
     kid: str | None
     alg: str
-    key: Any  # cryptography's RSAPublicKey or EllipticCurvePublicKey
+    key: Any  # cryptography's RSAPublicKey, EllipticCurvePublicKey or Ed25519PublicKey
 
 
 def _integer(value: object) -> int:
     return int.from_bytes(b64url_decode(value if isinstance(value, str) else ""), "big")
 
 
-def _jwk(entry: Mapping[str, Any]) -> Jwk | None:
-    """The signing key of one JWKS entry, or None for a key this module does not use (encryption, HMAC, ...)."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+def _jwks_of(entry: Mapping[str, Any]) -> list[Jwk]:
+    """The signing keys of one JWKS entry, one per algorithm it serves; none for a key this module does not use
+    (encryption, HMAC, a small RSA key, another curve, ...)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
     if entry.get("use", "sig") != "sig" or ("key_ops" in entry and "verify" not in (entry["key_ops"] or [])):
-        return None
+        return []
     kid = entry.get("kid") if isinstance(entry.get("kid"), str) else None
+    alg, kty = entry.get("alg"), entry.get("kty")
     try:
-        if entry.get("kty") == "RSA" and entry.get("alg", "RS256") == "RS256":
+        if kty == "RSA" and alg in (None, "RS256", "PS256"):
             key = rsa.RSAPublicNumbers(_integer(entry.get("e")), _integer(entry.get("n"))).public_key()
-            return Jwk(kid, "RS256", key) if key.key_size >= MIN_RSA_BITS else None
-        if entry.get("kty") == "EC" and entry.get("crv") == "P-256" and entry.get("alg", "ES256") == "ES256":
+            served = ("RS256", "PS256") if alg is None else (alg,)
+            return [Jwk(kid, a, key) for a in served] if key.key_size >= MIN_RSA_BITS else []
+        if kty == "EC" and entry.get("crv") == "P-256" and alg in (None, "ES256"):
             x, y = b64url_decode(str(entry.get("x", ""))), b64url_decode(str(entry.get("y", "")))
             if len(x) != 32 or len(y) != 32:
-                return None
+                return []
             numbers = ec.EllipticCurvePublicNumbers(int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1())
-            return Jwk(kid, "ES256", numbers.public_key())  # refuses a point off the curve
+            return [Jwk(kid, "ES256", numbers.public_key())]  # refuses a point off the curve
+        if kty == "OKP" and entry.get("crv") == "Ed25519" and alg in (None, "EdDSA"):
+            x = b64url_decode(str(entry.get("x", "")))
+            return [Jwk(kid, "EdDSA", ed25519.Ed25519PublicKey.from_public_bytes(x))] if len(x) == 32 else []
     except (IdTokenError, ValueError):
-        return None
-    return None
+        return []
+    return []
 
 
 def parse_jwks(document: object) -> list[Jwk]:
     """The signing keys of a JWKS document (``{"keys": [...]}``) that :func:`validate_id_token` can use."""
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise IdTokenError("the provider's JWKS has no list of keys", code="malformed")
-    return [key for entry in document["keys"] if isinstance(entry, dict) and (key := _jwk(entry)) is not None]
+    return [key for entry in document["keys"] if isinstance(entry, dict) for key in _jwks_of(entry)]
 
 
 def _select(keys: Sequence[Jwk], header: Mapping[str, Any]) -> Jwk | None:
@@ -135,6 +144,11 @@ def _verify_signature(key: Jwk, signing_input: bytes, signature: bytes) -> bool:
     try:
         if key.alg == "RS256":
             key.key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())
+        elif key.alg == "PS256":  # RFC 7518 3.5: MGF1 with the same hash, a salt as long as the hash
+            key.key.verify(signature, signing_input, padding.PSS(padding.MGF1(hashes.SHA256()), salt_length=32),
+                           hashes.SHA256())
+        elif key.alg == "EdDSA":
+            key.key.verify(signature, signing_input)
         else:
             if len(signature) != 64:  # JWS carries r || s, 32 bytes each for P-256
                 return False

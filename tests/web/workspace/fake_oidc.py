@@ -20,8 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 CLIENT_ID = "profiler-acme"
@@ -37,6 +37,9 @@ def _int(value: int, size: int | None = None) -> str:
 
 
 def public_jwk(kid: str, key: Any) -> dict[str, Any]:
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return {"kty": "OKP", "kid": kid, "use": "sig", "alg": "EdDSA", "crv": "Ed25519", "x": b64(raw)}
     numbers = key.public_key().public_numbers()
     if isinstance(key, rsa.RSAPrivateKey):
         return {"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": _int(numbers.n), "e": _int(numbers.e)}
@@ -45,11 +48,16 @@ def public_jwk(kid: str, key: Any) -> dict[str, Any]:
 
 
 def sign_jwt(header: dict[str, Any], claims: dict[str, Any], key: Any) -> str:
-    """A compact JWS: RS256 or ES256 with a private key, HS256 with bytes, ``none`` with None."""
+    """A compact JWS: RS256, PS256, ES256 or EdDSA with a private key, HS256 with bytes, ``none`` with None."""
     signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}".encode()
     alg = header["alg"]
     if alg == "RS256":
         signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+    elif alg == "PS256":
+        signature = key.sign(signing_input, padding.PSS(padding.MGF1(hashes.SHA256()), salt_length=32),
+                             hashes.SHA256())
+    elif alg == "EdDSA":
+        signature = key.sign(signing_input)
     elif alg == "ES256":
         r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
         signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")

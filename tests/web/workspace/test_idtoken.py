@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from profiler.integration.idtoken import IdTokenError, b64url_decode, parse_jwks, validate_claims, validate_id_token
 
@@ -52,6 +52,34 @@ def test_rs256_and_es256_tokens_with_and_without_kid(rsa_key, ec_key):
     with pytest.raises(IdTokenError) as caught:
         validate(sign_jwt({"alg": "RS256"}, claims(), rsa_key), two)  # ambiguous: never guess
     assert caught.value.code == "unknown_key"
+
+
+def test_ps256_and_eddsa_tokens(rsa_key):
+    ed_key = ed25519.Ed25519PrivateKey.generate()
+    ps_jwk = {**public_jwk("p", rsa_key), "alg": "PS256"}
+    jwks = [ps_jwk, public_jwk("d", ed_key)]
+    assert validate(sign_jwt({"alg": "PS256", "kid": "p"}, claims(), rsa_key), jwks)["sub"] == "s-1"
+    assert validate(sign_jwt({"alg": "EdDSA", "kid": "d"}, claims(), ed_key), jwks)["sub"] == "s-1"
+    # an RSA key that names no algorithm serves both RSA algorithms; one that names RS256 only that one
+    bare = {k: v for k, v in public_jwk("b", rsa_key).items() if k != "alg"}
+    assert [k.alg for k in parse_jwks({"keys": [bare]})] == ["RS256", "PS256"]
+    assert validate(sign_jwt({"alg": "PS256", "kid": "b"}, claims(), rsa_key), [bare])["nonce"] == NONCE
+    with pytest.raises(IdTokenError) as caught:
+        validate(sign_jwt({"alg": "PS256", "kid": "r"}, claims(), rsa_key), [public_jwk("r", rsa_key)])
+    assert caught.value.code == "unknown_key"
+    # a PKCS#1 v1.5 signature under a PS256 header, and an Ed25519 signature of other content, do not verify
+    rs = sign_jwt({"alg": "RS256", "kid": "p"}, claims(), rsa_key).split(".")[2]
+    forged = sign_jwt({"alg": "PS256", "kid": "p"}, claims(), rsa_key).rsplit(".", 1)[0] + "." + rs
+    other = sign_jwt({"alg": "EdDSA", "kid": "d"}, claims(sub="s-2"), ed_key).split(".")[2]
+    tampered = sign_jwt({"alg": "EdDSA", "kid": "d"}, claims(), ed_key).rsplit(".", 1)[0] + "." + other
+    for token in (forged, tampered):
+        with pytest.raises(IdTokenError) as caught:
+            validate(token, jwks)
+        assert caught.value.code == "signature"
+    # an Ed25519 key of the wrong length, or on another curve, is left out
+    short = {**public_jwk("d", ed_key), "x": b64(b"\x01" * 31)}
+    ed448 = {**public_jwk("d", ed_key), "crv": "Ed448"}
+    assert parse_jwks({"keys": [short, ed448]}) == []
 
 
 def test_an_unknown_kid_refreshes_the_keys_exactly_once(rsa_key):
