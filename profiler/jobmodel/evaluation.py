@@ -624,25 +624,23 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     if starts:
         _write_joint(cm, block, pending, starts)
 
-    result = pd.DataFrame(block, index=frame.index, columns=names, copy=False)
+    result = pd.DataFrame(block, columns=names, copy=False)
     band_type = pd.CategoricalDtype(list(BANDS))
     result.insert(0, "band", pd.Categorical.from_codes(codes[:, 0], dtype=band_type))
     result.insert(1, "score_band", pd.Categorical.from_codes(codes[:, 1], dtype=band_type))
     labels = pd.CategoricalDtype(list(LABEL_WORDS))
     result.insert(result.columns.get_loc("p_flip") + 1, "stability",
                   pd.Categorical.from_codes(codes[:, 2], dtype=labels))
-    if simulated is not None:
-        result["p_flip_simulated"] = simulated
-    result["in_review_margin"] = flags[:, 0]
-    result["unknown_could_change"] = flags[:, 1]
     expired = inputs.expired & ~np.isnan(inputs.values)
-    result["n_missing"] = (~measured & ~expired).sum(axis=1)
-    result["n_expired"] = expired.sum(axis=1)
-    result["n_imputed"] = imputed
-    for m, name in enumerate(flag_names[2:], start=2):
-        result[name] = flags[:, m]
-    for m, name in enumerate(f"cf_{d}_alone.{c}" for d in ("up", "down") for c in ids):
-        result[name] = alone[:, m]
+    tail = {} if simulated is None else {"p_flip_simulated": simulated}
+    tail.update({"in_review_margin": flags[:, 0], "unknown_could_change": flags[:, 1],
+                 "n_missing": (~measured & ~expired).sum(axis=1), "n_expired": expired.sum(axis=1),
+                 "n_imputed": imputed})
+    tail.update((name, flags[:, m]) for m, name in enumerate(flag_names[2:], start=2))
+    tail.update((name, alone[:, m]) for m, name in enumerate(f"cf_{d}_alone.{c}" for d in ("up", "down") for c in ids))
+    # the trailing columns as one frame (a block per dtype) joined once, rather than inserted one by one
+    result = pd.concat([result, pd.DataFrame(tail)], axis=1)
+    result.index = frame.index
     result.attrs.update(cm.versions())
     result.attrs.update(base_value=reference.base_value, baseline=cm.baseline, reference=reference.to_dict(),
                         criteria=list(ids),
