@@ -415,14 +415,24 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
     gain = np.where(rows.measured & (unit > 0) & (gain > FLAT), gain, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         efficiency = np.where(gain > 0, gain / (np.abs(best_value - x) / unit), 0.0)
-    order = np.argsort(-efficiency, axis=1, kind="stable")  # most score per SEM first
-    reached = np.cumsum(np.take_along_axis(gain, order, axis=1), axis=1) >= gap[:, None]
-    needed = np.where(reached.any(axis=1), reached.argmax(axis=1), p)  # rank of the last input moved
+    # the inputs in order of score per SEM (the first on a tie), as far as a joint change can reach: the rank
+    # of the last input moved is the first whose gains, added up in that order, close the gap (p: none)
+    ranked, r = [], np.arange(m)
+    left = efficiency.copy()
+    for _ in range(min(MAX_JOINT, p)):
+        ranked.append(left.argmax(axis=1))
+        left[r, ranked[-1]] = -np.inf
+    gained = gain[r, ranked[0]]
+    needed = np.where(gained >= gap, 0, p)
+    for q in range(1, len(ranked)):
+        gained = gained + gain[r, ranked[q]]
+        needed = np.where((needed == p) & (gained >= gap), q, needed)
     feasible = (needed >= 1) & (needed < MAX_JOINT)
-    rank = np.empty_like(order)  # each input's rank: the inverse permutation of the order
-    np.put_along_axis(rank, order, np.arange(p), axis=1)
-    moved = (rank < needed[:, None]) & feasible[:, None]
-    last = np.take_along_axis(order, np.minimum(needed, p - 1)[:, None], axis=1)[:, 0]
+    moved = np.zeros((m, p), bool)
+    last = np.full(m, -1)
+    for q, inputs_q in enumerate(ranked):
+        moved[r, inputs_q] = (q < needed) & feasible
+        last = np.where(np.minimum(needed, p - 1) == q, inputs_q, last)
     prior = row_sum(np.where(moved, gain, 0.0))
     for j in range(p):
         for grid, mine in grids[j]:
