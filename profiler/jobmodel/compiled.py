@@ -223,6 +223,7 @@ class CompiledModel:
         self.lows = np.array([info.low for info in self.inputs])
         self.highs = np.array([info.high for info in self.inputs])
         self.sems = np.array([info.sem for info in self.inputs])
+        self.sds = np.array([info.sd for info in self.inputs])
         self.criterion_lows, self.criterion_highs = self.lows[self.input_of], self.highs[self.input_of]
         self.incidence = np.zeros((len(criteria), len(self.inputs)))  # criterion -> its input
         self.incidence[np.arange(len(criteria)), self.input_of] = 1.0

@@ -366,7 +366,7 @@ class JointRows:
            raters: np.ndarray) -> JointRows:
         rows = np.flatnonzero(wanted)
         sem = sem[rows]
-        unit = np.where(sem > 0, sem, np.array([info.sd for info in cm.inputs]))
+        unit = np.where(sem > 0, sem, cm.sds)
         return cls(rows, target[rows], s[rows], part[rows], x[rows], lower[rows], upper[rows], measured[rows],
                    unit, raters[rows])
 

@@ -99,8 +99,9 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
 
     sem = np.where(measured, inputs.sem, 0.0)
     spread = stability.score_slopes(cm, X) * sem  # each input's SEM in score points (0 where unmeasured)
-    se = np.sqrt(row_sum(spread * spread))
-    p_same = stability.p_same_recommendation(cm, X, sem, measured, score, band_code, lower, upper, spread)
+    variance = row_sum(spread * spread)
+    se = np.sqrt(variance)
+    p_same = stability.p_same_recommendation(cm, X, sem, measured, score, band_code, lower, upper, spread, variance)
     label = stability.label_codes(p_same)
     result = Evaluation(
         X=X, measured=measured, expired=inputs.expired & ~np.isnan(inputs.values), sem=sem, U=U, score=score,
