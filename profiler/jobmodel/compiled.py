@@ -55,6 +55,22 @@ def row_sum(A: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def row_any(A: np.ndarray) -> np.ndarray:
+    """``A.any(axis=1)`` of a boolean array, column by column (fast on the engine's column-ordered arrays)."""
+    out = A[:, 0].copy() if A.shape[1] else np.zeros(A.shape[0], bool)
+    for m in range(1, A.shape[1]):
+        out |= A[:, m]
+    return out
+
+
+def row_count(A: np.ndarray) -> np.ndarray:
+    """``A.sum(axis=1)`` of a boolean array (int64), column by column."""
+    out = np.zeros(A.shape[0], np.int64)
+    for m in range(A.shape[1]):
+        out += A[:, m]
+    return out
+
+
 # Inputs ---------------------------------------------------------------------------------------------------
 @dataclass
 class InputInfo:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from profiler.jobmodel.compiled import row_sum
+from profiler.jobmodel.compiled import row_any, row_sum
 from profiler.jobmodel.grids import FLAT, Grid, clamp, grid_of
 
 from profiler.jobmodel.arrays import Evaluation, Inputs
@@ -79,11 +79,12 @@ class CounterfactualSet:
     joint: JointRows | None = None
 
 
-def nearest_valid(grid: Grid, x: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_min: np.ndarray,
-                  knock_route: np.ndarray, near: np.ndarray | None = None) -> np.ndarray:
+def nearest_valid(grid: Grid, x: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_min: np.ndarray | None,
+                  knock_route: np.ndarray | None, near: np.ndarray | None = None) -> np.ndarray:
     """Index of the grid value nearest ``x`` whose score part lies in ``[qa, qb)`` (and that is at or above the
     input's minimum where ``above_min``), or of any value below the minimum where ``knock_route``; -1 where
-    there is none. ``near`` is ``grid.nearest(x)`` when the caller has it.
+    there is none. ``near`` is ``grid.nearest(x)`` when the caller has it. For a grid without a minimum
+    (``grid.knock == 0``) ``above_min`` and ``knock_route`` are not read (None will do).
 
     On each monotone run the values meeting the condition form one index range, and the nearest of them to
     ``near`` is ``near`` itself or an end of that range: the part at ``near`` tells which end, and one
@@ -301,8 +302,9 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
                 if len(sub) == 0:
                     continue
                 x_sub = x.take(sub)
-                idx = nearest_valid(grid, x_sub, qa.take(sub), qb.take(sub), above_min.take(sub),
-                                    knock_route.take(sub), grid.nearest(x_sub))
+                minimum = grid.knock > 0  # where the input has none, neither argument is read
+                idx = nearest_valid(grid, x_sub, qa.take(sub), qb.take(sub), above_min.take(sub) if minimum else None,
+                                    knock_route.take(sub) if minimum else None, grid.nearest(x_sub))
                 v = grid.values.take(idx)
                 # a measured input needing no change: the requirements alone give it (said by theirs)
                 keep = (idx >= 0) & ~(measured[:, j].take(sub) & (v == x_sub))
@@ -316,7 +318,7 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
                 if scores:
                     new_value[:, j][sub] = v
                     score_after[:, j][sub] = s_rest[j].take(sub) + grid.part.take(idx)
-        wanted = ~found.any(axis=1) & (target >= 0)
+        wanted = ~row_any(found) & (target >= 0)
         joint = JointRows.of(cm, wanted, target, s_fixed, fixed_part, x_fixed, lower_all, upper_all,
                              ev.measured, sem, inputs.raters)
         cfs = CounterfactualSet(

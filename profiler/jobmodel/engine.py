@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from profiler.jobmodel import stability
-from profiler.jobmodel.compiled import row_sum
+from profiler.jobmodel.compiled import row_any, row_sum
 from profiler.jobmodel.arrays import Evaluation, Inputs
 from profiler.jobmodel.counterfactuals import counterfactual_sets
 
@@ -78,7 +78,7 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
     knock = crit_measured & (cm.by_criterion(X) < cm.minimum)  # NaN minimum: never
     missing_review = ~crit_measured & cm.review_if_missing
     unchecked = ~crit_measured & cm.unchecked_if_missing
-    routed = knock.any(axis=1) | missing_review.any(axis=1) | unchecked.any(axis=1)
+    routed = row_any(knock) | row_any(missing_review) | row_any(unchecked)
 
     unknown = ~measured
     if unknown.any():

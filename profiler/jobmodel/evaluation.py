@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.jobmodel import explanation
-from profiler.jobmodel.compiled import BANDS, DEFAULT_DRAWS, CompiledModel
+from profiler.jobmodel.compiled import BANDS, DEFAULT_DRAWS, CompiledModel, row_count
 from profiler.jobmodel.counterfactuals import EPS, JointRows, joint_counterfactuals
 from profiler.jobmodel.engine import Evaluation, Inputs, evaluate_arrays
 from profiler.jobmodel.grids import FLAT, grid_of
@@ -618,7 +618,7 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
         for direction, chunk_rows in pending.items():
             chunk_rows.append(ev.counterfactuals[direction].joint)
         measured[rows] = ev.measured
-        imputed[rows] = (~cm.by_criterion(ev.measured) & ~cm.review_if_missing).sum(axis=1)
+        imputed[rows] = row_count(~cm.by_criterion(ev.measured) & ~cm.review_if_missing)
         if simulated is not None:
             simulated[rows] = ev.p_flip_simulated
     if starts:
@@ -634,7 +634,7 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     expired = inputs.expired & ~np.isnan(inputs.values)
     tail = {} if simulated is None else {"p_flip_simulated": simulated}
     tail.update({"in_review_margin": flags[:, 0], "unknown_could_change": flags[:, 1],
-                 "n_missing": (~measured & ~expired).sum(axis=1), "n_expired": expired.sum(axis=1),
+                 "n_missing": row_count(~measured & ~expired), "n_expired": row_count(expired),
                  "n_imputed": imputed})
     tail.update((name, flags[:, m]) for m, name in enumerate(flag_names[2:], start=2))
     tail.update((name, alone[:, m]) for m, name in enumerate(f"cf_{d}_alone.{c}" for d in ("up", "down") for c in ids))
