@@ -281,7 +281,8 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
             new_value, score_after = _columns(n, p), _columns(n, p)
         found = np.zeros((n, p), bool, order="F")
         alone = np.zeros((n, p), bool, order="F")
-        for j in range(p):
+        searched = range(p) if (target >= 0).any() else ()  # none has a target this way: nothing to search
+        for j in searched:
             low, high = low_all, high_all
             counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
             if len(counted_rows):  # once measured, input j no longer counts among the unknown
