@@ -441,9 +441,10 @@ def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inpu
     n, p = len(frame), len(cm.inputs)
     # columns contiguous (Fortran order): every input is read, checked and searched column by column
     X = np.full((n, p), np.nan, order="F")
-    sem = np.array(np.broadcast_to(cm.sems, (n, p)), order="F")  # a copy always (asfortranarray keeps 1 row)
-    default_raters = [float(info.spec.min_raters) if info.kind == "interview_rating" else 1.0 for info in cm.inputs]
-    raters = np.array(np.broadcast_to(default_raters, (n, p)), order="F")
+    sem, raters = np.empty((n, p), order="F"), np.empty((n, p), order="F")
+    for j, info in enumerate(cm.inputs):  # filled column by column (a broadcast copied across is slow)
+        sem[:, j] = cm.sems[j]
+        raters[:, j] = info.spec.min_raters if info.kind == "interview_rating" else 1.0
     too_old = np.zeros((n, p), bool, order="F")
     lapsed = np.zeros((n, p), bool, order="F")
     problems: list[str] = []
