@@ -55,6 +55,22 @@ def row_sum(A: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+def row_any(A: np.ndarray) -> np.ndarray:
+    """``A.any(axis=1)`` of a boolean array, column by column (fast on the engine's column-ordered arrays)."""
+    out = A[:, 0].copy() if A.shape[1] else np.zeros(A.shape[0], bool)
+    for m in range(1, A.shape[1]):
+        out |= A[:, m]
+    return out
+
+
+def row_count(A: np.ndarray) -> np.ndarray:
+    """``A.sum(axis=1)`` of a boolean array (int64), column by column."""
+    out = np.zeros(A.shape[0], np.int64)
+    for m in range(A.shape[1]):
+        out += A[:, m]
+    return out
+
+
 # Inputs ---------------------------------------------------------------------------------------------------
 @dataclass
 class InputInfo:
@@ -223,6 +239,7 @@ class CompiledModel:
         self.lows = np.array([info.low for info in self.inputs])
         self.highs = np.array([info.high for info in self.inputs])
         self.sems = np.array([info.sem for info in self.inputs])
+        self.sds = np.array([info.sd for info in self.inputs])
         self.criterion_lows, self.criterion_highs = self.lows[self.input_of], self.highs[self.input_of]
         self.incidence = np.zeros((len(criteria), len(self.inputs)))  # criterion -> its input
         self.incidence[np.arange(len(criteria)), self.input_of] = 1.0

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from profiler.jobmodel import stability
-from profiler.jobmodel.compiled import row_sum
+from profiler.jobmodel.compiled import row_any, row_sum
 from profiler.jobmodel.arrays import Evaluation, Inputs
 from profiler.jobmodel.counterfactuals import counterfactual_sets
 
@@ -78,7 +78,7 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
     knock = crit_measured & (cm.by_criterion(X) < cm.minimum)  # NaN minimum: never
     missing_review = ~crit_measured & cm.review_if_missing
     unchecked = ~crit_measured & cm.unchecked_if_missing
-    routed = knock.any(axis=1) | missing_review.any(axis=1) | unchecked.any(axis=1)
+    routed = row_any(knock) | row_any(missing_review) | row_any(unchecked)
 
     unknown = ~measured
     if unknown.any():
@@ -99,8 +99,9 @@ def evaluate_arrays(cm: CompiledModel, inputs: Inputs, *, reference: ReferencePo
 
     sem = np.where(measured, inputs.sem, 0.0)
     spread = stability.score_slopes(cm, X) * sem  # each input's SEM in score points (0 where unmeasured)
-    se = np.sqrt(row_sum(spread * spread))
-    p_same = stability.p_same_recommendation(cm, X, sem, measured, score, band_code, lower, upper, spread)
+    variance = row_sum(spread * spread)
+    se = np.sqrt(variance)
+    p_same = stability.p_same_recommendation(cm, X, sem, measured, score, band_code, lower, upper, spread, variance)
     label = stability.label_codes(p_same)
     result = Evaluation(
         X=X, measured=measured, expired=inputs.expired & ~np.isnan(inputs.values), sem=sem, U=U, score=score,

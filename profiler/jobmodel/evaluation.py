@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from profiler.jobmodel import explanation
-from profiler.jobmodel.compiled import BANDS, DEFAULT_DRAWS, CompiledModel
+from profiler.jobmodel.compiled import BANDS, DEFAULT_DRAWS, CompiledModel, row_count
 from profiler.jobmodel.counterfactuals import EPS, JointRows, joint_counterfactuals
 from profiler.jobmodel.engine import Evaluation, Inputs, evaluate_arrays
 from profiler.jobmodel.grids import FLAT, grid_of
@@ -441,9 +441,10 @@ def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inpu
     n, p = len(frame), len(cm.inputs)
     # columns contiguous (Fortran order): every input is read, checked and searched column by column
     X = np.full((n, p), np.nan, order="F")
-    sem = np.array(np.broadcast_to(cm.sems, (n, p)), order="F")  # a copy always (asfortranarray keeps 1 row)
-    default_raters = [float(info.spec.min_raters) if info.kind == "interview_rating" else 1.0 for info in cm.inputs]
-    raters = np.array(np.broadcast_to(default_raters, (n, p)), order="F")
+    sem, raters = np.empty((n, p), order="F"), np.empty((n, p), order="F")
+    for j, info in enumerate(cm.inputs):  # filled column by column (a broadcast copied across is slow)
+        sem[:, j] = cm.sems[j]
+        raters[:, j] = info.spec.min_raters if info.kind == "interview_rating" else 1.0
     too_old = np.zeros((n, p), bool, order="F")
     lapsed = np.zeros((n, p), bool, order="F")
     problems: list[str] = []
@@ -618,31 +619,29 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
         for direction, chunk_rows in pending.items():
             chunk_rows.append(ev.counterfactuals[direction].joint)
         measured[rows] = ev.measured
-        imputed[rows] = (~cm.by_criterion(ev.measured) & ~cm.review_if_missing).sum(axis=1)
+        imputed[rows] = row_count(~cm.by_criterion(ev.measured) & ~cm.review_if_missing)
         if simulated is not None:
             simulated[rows] = ev.p_flip_simulated
     if starts:
         _write_joint(cm, block, pending, starts)
 
-    result = pd.DataFrame(block, index=frame.index, columns=names, copy=False)
+    result = pd.DataFrame(block, columns=names, copy=False)
     band_type = pd.CategoricalDtype(list(BANDS))
     result.insert(0, "band", pd.Categorical.from_codes(codes[:, 0], dtype=band_type))
     result.insert(1, "score_band", pd.Categorical.from_codes(codes[:, 1], dtype=band_type))
     labels = pd.CategoricalDtype(list(LABEL_WORDS))
     result.insert(result.columns.get_loc("p_flip") + 1, "stability",
                   pd.Categorical.from_codes(codes[:, 2], dtype=labels))
-    if simulated is not None:
-        result["p_flip_simulated"] = simulated
-    result["in_review_margin"] = flags[:, 0]
-    result["unknown_could_change"] = flags[:, 1]
     expired = inputs.expired & ~np.isnan(inputs.values)
-    result["n_missing"] = (~measured & ~expired).sum(axis=1)
-    result["n_expired"] = expired.sum(axis=1)
-    result["n_imputed"] = imputed
-    for m, name in enumerate(flag_names[2:], start=2):
-        result[name] = flags[:, m]
-    for m, name in enumerate(f"cf_{d}_alone.{c}" for d in ("up", "down") for c in ids):
-        result[name] = alone[:, m]
+    tail = {} if simulated is None else {"p_flip_simulated": simulated}
+    tail.update({"in_review_margin": flags[:, 0], "unknown_could_change": flags[:, 1],
+                 "n_missing": row_count(~measured & ~expired), "n_expired": row_count(expired),
+                 "n_imputed": imputed})
+    tail.update((name, flags[:, m]) for m, name in enumerate(flag_names[2:], start=2))
+    tail.update((name, alone[:, m]) for m, name in enumerate(f"cf_{d}_alone.{c}" for d in ("up", "down") for c in ids))
+    # the trailing columns as one frame (a block per dtype) joined once, rather than inserted one by one
+    result = pd.concat([result, pd.DataFrame(tail)], axis=1)
+    result.index = frame.index
     result.attrs.update(cm.versions())
     result.attrs.update(base_value=reference.base_value, baseline=cm.baseline, reference=reference.to_dict(),
                         criteria=list(ids),

@@ -57,6 +57,8 @@ def _standard_normals(seed: int, shape: tuple[int, ...]) -> np.ndarray:
 def score_slopes(cm: CompiledModel, X: np.ndarray) -> np.ndarray:
     """``d score / d x_j`` (n, inputs): the criteria's ``c_i u_i'(x_j)`` summed per input."""
     slopes = cm.bank.derivative(cm.by_criterion(X)) * cm.coef
+    if cm.inputs_in_criterion_order:  # criterion c's slope is input c's
+        return slopes
     if cm.one_input_each:
         out = np.empty(X.shape)
         out[:, cm.input_of] = slopes
@@ -95,7 +97,8 @@ def p_same_band(cm: CompiledModel, score: np.ndarray, se: np.ndarray) -> np.ndar
 
 def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray,
                           score: np.ndarray, band_code: np.ndarray, lower: np.ndarray,
-                          upper: np.ndarray, spread: np.ndarray | None = None) -> np.ndarray:
+                          upper: np.ndarray, spread: np.ndarray | None = None,
+                          variance: np.ndarray | None = None) -> np.ndarray:
     """Probability that re-measurement leaves the recommendation as it is (NaN where it is review).
 
     For a candidate recommended advance or not advance, the recommendation stays when no re-measured input
@@ -106,31 +109,33 @@ def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, mea
     is a truncated normal, whose mean ``SEM_j lambda_j`` (``lambda_j = phi(d_j) / Phi(-d_j)``) and variance
     ``SEM_j^2 (1 + d_j lambda_j - lambda_j^2)`` enter the score's. So
     ``P = prod_j Phi(-d_j) * P(score' in band | no knock-out)``, the latter normal with those moments.
-    ``spread`` is ``score_slopes(cm, X) * sem`` when the caller has it.
+    ``spread`` is ``score_slopes(cm, X) * sem`` and ``variance`` ``row_sum(spread * spread)`` when the caller
+    has them.
     """
     out = np.full(len(score), np.nan)
     rows = np.flatnonzero(band_code != 1)  # only these have a figure: computed on them alone
     if len(rows) == 0:
         return out
-    if len(rows) < len(score):
-        X, sem, measured, score, band_code, lower, upper = (a[rows] for a in (X, sem, measured, score, band_code,
-                                                                              lower, upper))
-        spread = None if spread is None else spread[rows]
-    spread = score_slopes(cm, X) * sem if spread is None else spread  # sem is 0 where an input is not measured
+    if spread is None:
+        spread = score_slopes(cm, X) * sem  # sem is 0 where an input is not measured
+    if variance is None:
+        variance = row_sum(spread * spread)
+    score, band_code, lower, upper, variance = (a.take(rows) for a in (score, band_code, lower, upper, variance))
     mean = score.copy()
-    variance = row_sum(spread * spread)
     p_kept = np.ones(len(score))
     for j in np.flatnonzero(~np.isnan(cm.input_minimum)):
-        active = measured[:, j] & (sem[:, j] > 0)
+        sem_j = sem[:, j].take(rows)
+        active = measured[:, j].take(rows) & (sem_j > 0)
         if not active.any():
             continue
+        spread_j = spread[:, j].take(rows)
         with np.errstate(divide="ignore", invalid="ignore"):
-            d = np.where(active, (cm.input_minimum[j] - X[:, j]) / sem[:, j], -np.inf)
+            d = np.where(active, (cm.input_minimum[j] - X[:, j].take(rows)) / sem_j, -np.inf)
             tail = special.ndtr(-d)
             lam = np.where(active, np.exp(-0.5 * d * d) / _SQRT_2PI / tail, 0.0)
             shrink = np.where(active, lam * lam - d * lam, 0.0)  # 1 - variance of the truncated normal
-        mean += spread[:, j] * lam
-        variance -= spread[:, j] ** 2 * shrink
+        mean += spread_j * lam
+        variance -= spread_j ** 2 * shrink
         p_kept *= tail
     lo = np.where(band_code == 2, upper, -np.inf)
     hi = np.where(band_code == 2, np.inf, lower)
