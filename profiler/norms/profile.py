@@ -53,6 +53,7 @@ MEASURES: tuple[str, ...] = (
     "raw_90_low", "raw_90_high", "raw_95_low", "raw_95_high",
     "T_90_low", "T_90_high", "T_95_low", "T_95_high",
 )  # fmt: skip
+INTEGER_MEASURES = ("sten", "stanine")  # nullable integers; the other measures are floats
 NO_FACTOR_MODEL = "none: no calibrated factor model was given, so the profile has no factor scores"
 
 
@@ -158,18 +159,26 @@ def profile_scores(
     if totals is not None:
         counts = answered.to_numpy()
         position = {scale: j for j, scale in enumerate(answered.columns)}
-    columns: dict[tuple[str, str], Any] = {}
     sem_complete: dict[str, float] = {}
-    for scale in norms.scales:
-        raw = scores[scale.scale].to_numpy(dtype=float)
+    # The float measures are written in place into one column-major block (the DataFrame's own, no copy, no
+    # temporaries of a million rows per measure); sten and stanine (nullable integers) are inserted beside them.
+    floats = [m for m in MEASURES if m not in INTEGER_MEASURES]
+    block = np.empty((len(scores), len(floats) * len(norms.scales)), order="F")
+    integers: list[tuple[int, tuple[str, str], Any]] = []
+    for number, scale in enumerate(norms.scales):
+        out = dict(zip(floats, block[:, number * len(floats) : (number + 1) * len(floats)].T, strict=True))
+        raw = out["raw"]
+        raw[:] = scores[scale.scale].to_numpy(dtype=float)
         missing_raw = np.isnan(raw)
-        z = (raw - scale.mean) / scale.sd
-        t = 50.0 + 10.0 * z
+        z, t = out["z"], out["T"]
+        np.divide(np.subtract(raw, scale.mean, out=z), scale.sd, out=z)
+        np.add(np.multiply(z, 10.0, out=t), 50.0, out=t)  # 50 + 10 z
         if percentiles == "empirical":
-            pct = scale.empirical_percentile(raw)
-            pct[missing_raw] = np.nan
+            out["percentile"][:] = scale.empirical_percentile(raw)
+            out["percentile"][missing_raw] = np.nan
         else:
-            pct = 100.0 * special.ndtr(z)
+            special.ndtr(z, out=out["percentile"])
+            out["percentile"] *= 100.0
         full_sem = scale.sem  # of a score on all k items
         if scale.scale in own:
             error: float | np.ndarray = own[scale.scale]
@@ -186,22 +195,26 @@ def profile_scores(
                                      "where there is a score")
                 error = np.full(len(raw), full_sem)
                 error[prorated] = full_sem * np.sqrt(k / fewer)  # a mean of k' items: k / k' times the error variance
-        measures = {"raw": raw, "z": z, "T": t, "percentile": pct}
-        z_filled = np.where(missing_raw, 0.0, z)  # integers cannot hold NaN: the mask marks missing ones
+        twice_z = np.where(missing_raw, 0.0, z)  # integers cannot hold NaN: the mask marks missing ones
+        twice_z *= 2.0
         for name, centre, top in (("sten", 5.5, 10), ("stanine", 5.0, 9)):
-            values = np.clip(round_half_up(centre + 2.0 * z_filled), 1, top).astype(np.int8)
-            measures[name] = pd.arrays.IntegerArray(values, missing_raw.copy())
-        measures["sem"] = np.full(len(raw), error) if np.ndim(error) == 0 else error
+            rounded = round_half_up(np.add(twice_z, centre))
+            values = np.clip(rounded, 1, top, out=rounded).astype(np.int8)
+            integers.append((number * len(MEASURES) + MEASURES.index(name), (scale.scale, name),
+                             pd.arrays.IntegerArray(values, missing_raw.copy())))
+        out["sem"][:] = error
         for level in BAND_LEVELS:
             half_raw = _Z_CRIT[level] * error
-            measures[f"raw_{level}_low"] = raw - half_raw
-            measures[f"raw_{level}_high"] = raw + half_raw
+            np.subtract(raw, half_raw, out=out[f"raw_{level}_low"])
+            np.add(raw, half_raw, out=out[f"raw_{level}_high"])
         for level in BAND_LEVELS:
             half_t = 10.0 * _Z_CRIT[level] * error / scale.sd
-            measures[f"T_{level}_low"] = t - half_t
-            measures[f"T_{level}_high"] = t + half_t
-        columns.update({(scale.scale, m): measures[m] for m in MEASURES})
-    frame = pd.DataFrame(columns, index=scores.index, copy=False)
+            np.subtract(t, half_t, out=out[f"T_{level}_low"])
+            np.add(t, half_t, out=out[f"T_{level}_high"])
+    names = pd.MultiIndex.from_tuples([(scale.scale, m) for scale in norms.scales for m in floats])
+    frame = pd.DataFrame(block, index=scores.index, columns=names, copy=False)
+    for at, key, values in integers:  # in column order: each lands where MEASURES puts it
+        frame.insert(at, key, values)
     frame.columns.names = ["scale", "measure"]
     identity = ("questionnaire_id", "questionnaire_version", "content_hash")
     frame.attrs.update({k: v for k, v in scores.attrs.items() if k in identity})
