@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-DEPTH = 2  # chunks a stage may run ahead of the next one
+DEPTH = 1  # chunks a stage may run ahead of the next one
 
 
 def read_ahead(items: Iterable[T], depth: int = DEPTH) -> Iterator[T]:

@@ -14,9 +14,10 @@ says how many lines it read, blank ones included): line 2 is the first responden
 Parquet rows are numbered from 1 the same way. Both readers take the same cells as empty (:data:`NULL_CELLS`).
 The file is read once.
 
-**Results.** A partition's result is its :class:`~profiler.batch.chunks.ScoredChunk` (Arrow tables: compact to
-ship, no pandas frames). On a distributed cluster the client keeps a window of partitions in flight while it
-writes the finished ones, so the workers never wait for the writing.
+**Results.** A partition's result is its :class:`~profiler.batch.chunks.ScoredChunk`, which travels packed (each
+scale's distinct rows of measures and a code per row: :class:`~profiler.batch.distinct.PackedTable`, some 26
+times fewer bytes than the Arrow table). On a distributed cluster the client keeps a window of partitions in
+flight while it unpacks and writes the finished ones, so the workers never wait for the writing.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ class ScoreOptions:
     on_error: ErrorPolicy = "stop"
     rejects: Path | None = None
     percentiles: PercentileMethod = "empirical"
-    chunk_size: int = 10_000
+    chunk_size: int = 16_384
     sep: str = ","
     output_format: OutputFormat = "csv"
 

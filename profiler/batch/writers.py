@@ -158,7 +158,8 @@ def _any_byte(array: Any, wanted: np.ndarray, first: bool = False) -> bool:
     text = np.frombuffer(buffers[2], dtype=np.uint8)
     if first:  # an empty cell's "first byte" is the next cell's (or the last one's): a false alarm at worst
         return bool(wanted[text[np.minimum(offsets[:-1], len(text) - 1)]].any())
-    return bool(wanted[text[offsets[0] : offsets[-1]]].any())
+    data = memoryview(buffers[2])[int(offsets[0]) : int(offsets[-1])].tobytes()  # bytes.find: memchr's pace
+    return any(data.find(byte) >= 0 for byte in bytes(np.flatnonzero(wanted).astype(np.uint8)))
 
 
 class ProfileOutput:

@@ -45,7 +45,7 @@ def register(commands) -> None:
                        help="with --on-error skip: write the skipped rows, their line numbers and problems here")
     score.add_argument("--percentiles", choices=("empirical", "normal"),
                        help="with --norms: empirical (mid-rank in the norm sample, default) or normal-theory percentiles")
-    score.add_argument("--chunk-size", type=int, default=10_000, metavar="ROWS", help="rows per chunk (default 10000)")
+    score.add_argument("--chunk-size", type=int, default=16_384, metavar="ROWS", help="rows per chunk (default 16384)")
     score.add_argument("--sep", default=",", help="field separator of the CSV (default ',')")
     score.add_argument("--job-model", metavar="ID",
                        help="also evaluate every scored respondent against this job model (bundled id or YAML file): "
