@@ -186,8 +186,12 @@ class ScaleNorm(_Model):
         # Equally spaced attainable scores (the usual case): most scores sit on the grid, so index it directly.
         position = (x - grid[0]) / step
         rounded = np.rint(position)
-        on_grid = (np.abs(position - rounded) < 1e-6) & (rounded >= 0) & (rounded < len(grid))  # NaN: False
-        result = percentiles[np.where(on_grid, rounded, 0).astype(np.intp)]
+        with np.errstate(invalid="ignore"):
+            index = rounded.astype(np.intp)  # NaN and values off the grid: any index, refused below
+        position -= rounded
+        on_grid = np.abs(position, out=position) < 1e-6  # NaN: False
+        on_grid &= index.view(np.uintp) < len(grid)  # negative indices read as huge ones
+        result = percentiles.take(np.where(on_grid, index, 0))
         if not on_grid.all():
             off = ~on_grid
             result[off] = np.interp(x[off], grid, percentiles)

@@ -37,7 +37,7 @@ import pandas as pd
 from profiler.questionnaire.plan import ScoringPlan
 from profiler.questionnaire.spec import LikertFormat, NumberFormat
 
-CHUNK_ROWS = 8_192  # rows validated and summed together: their temporaries stay in the CPU cache
+CHUNK_ROWS = 16_384  # rows validated and summed together: their temporaries stay in the CPU cache (L3)
 MAX_CODES = 250  # answers an item may allow for its codes to fit a uint8 (0 = none)
 
 # Some cells of a chunk: their rows and their columns (two integer arrays of the same length)
