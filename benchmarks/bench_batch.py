@@ -303,8 +303,8 @@ def _measured(started_load: float) -> str:
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                 cwd=ROOT, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=ROOT, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs"],
+                               capture_output=True, text=True, cwd=ROOT, check=True).stdout.strip()  # code only
     except (OSError, subprocess.CalledProcessError):
         commit, dirty = "unknown", ""
     return (f"*Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {commit}"
