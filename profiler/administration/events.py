@@ -8,7 +8,7 @@ session is resumed, so a resumed session is in exactly the state it was in befor
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from profiler.administration.errors import SessionError
@@ -102,8 +102,7 @@ class SessionState:
 
     def copy(self) -> SessionState:
         """An independent copy (its answers and selected items are copied too)."""
-        return SessionState(self.position, self.seq, dict(self.answers), self.active_seconds, self.expired,
-                            self.finished, self.paused, list(self.selected), self.stops)
+        return replace(self, answers=dict(self.answers), selected=list(self.selected))
 
     @classmethod
     def replay(cls, events: Iterable[Event]) -> SessionState:

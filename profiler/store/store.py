@@ -63,6 +63,7 @@ class Store:
             if not create and not path.exists():
                 raise StoreError(f"no store at {path}")
         self.engine = create_store_engine(url, synchronous=synchronous)
+        self._local = threading.local()  # a thread's shared connection, see one_connection()
         self._writers: AbstractContextManager[object] = nullcontext() if path is None else _file_lock(path)
         try:
             self.schema_version = apply_pending(self.write, self.name)
@@ -82,10 +83,12 @@ class Store:
         On a database server the connection then runs without BEGIN and COMMIT, two round trips fewer (the
         web app reads this way on every request); SQLite still reads in a transaction (it costs nothing there).
         """
-        with self._translated(), self.engine.connect() as connection:
-            if not snapshot and self.file is None and connection.dialect.name != "sqlite":
-                connection.execution_options(isolation_level="AUTOCOMMIT")
-                yield connection
+        with self._translated(), self._connection(write=False, autocommit=not snapshot) as connection:
+            if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+                try:
+                    yield connection
+                finally:  # ends SQLAlchemy's own record of a transaction; nothing to undo on the server
+                    connection.rollback()
                 return
             with connection.begin():
                 yield connection
@@ -99,10 +102,44 @@ class Store:
         handler means sleeping in steps of up to 100 ms, which under a web server's load made the slowest
         answers wait for nothing; another process still waits in the busy handler (``busy_timeout``).
         """
-        with self._writers, self._translated(), self.engine.connect() as connection:
-            connection.execution_options(**{WRITE: True})
+        with self._writers, self._translated(), self._connection(write=True, autocommit=False) as connection:
             with connection.begin():
                 yield connection
+
+    @contextmanager
+    def one_connection(self) -> Iterator[None]:
+        """Let the reads and writes of the block, one after the other, share one connection of the pool.
+
+        Each read or write otherwise takes a connection from the pool, and on a database server checks first
+        that it is alive: a round trip each. A web request runs its few transactions inside this block, so it
+        checks once. Transactions begin and commit exactly as without it; a read or write nested in another
+        takes a connection of its own, as always.
+        """
+        if getattr(self._local, "connection", None) is not None:
+            yield
+            return
+        with self._translated(), self.engine.connect() as connection:
+            self._local.connection, self._local.busy = connection, False
+            try:
+                yield
+            finally:
+                self._local.connection = None
+
+    @contextmanager
+    def _connection(self, *, write: bool, autocommit: bool) -> Iterator[Connection]:
+        """The thread's shared connection when it is free (see one_connection), else one from the pool; set for
+        a write (SQLite: BEGIN IMMEDIATE) or a read, and for reading without a transaction where that helps."""
+        autocommit = autocommit and self.engine.dialect.name != "sqlite"
+        shared = getattr(self._local, "connection", None)
+        if shared is not None and not self._local.busy:
+            self._local.busy = True
+            try:
+                yield _set(shared, write, autocommit)
+            finally:
+                self._local.busy = False
+            return
+        with self.engine.connect() as connection:
+            yield _set(connection, write, autocommit)
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
@@ -124,6 +161,17 @@ class Store:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _set(connection: Connection, write: bool, autocommit: bool) -> Connection:
+    """``connection`` set for the next transaction (options are changed only when they differ)."""
+    options = connection.get_execution_options()
+    if options.get(WRITE, False) != write:
+        connection.execution_options(**{WRITE: write})
+    if (options.get("isolation_level") == "AUTOCOMMIT") != autocommit:
+        connection.execution_options(isolation_level="AUTOCOMMIT" if autocommit
+                                     else connection.default_isolation_level)
+    return connection
 
 
 _FILE_LOCKS: dict[str, threading.RLock] = {}

@@ -182,7 +182,11 @@ def declined(request: Request) -> Response:
 
 # Items ----------------------------------------------------------------------------------------------------------
 @router.get("/c/item", response_class=HTMLResponse)
-def item_page(request: Request) -> Response:
+async def item_page(request: Request) -> Response:
+    return await _context(request).run(_item_page, request)
+
+
+def _item_page(request: Request) -> Response:
     invitation = _invitation(request)
     if invitation is None:
         return _lost()

@@ -39,13 +39,18 @@ class WebContext:
         self.key_failures = RateLimiter(self.settings.key_failures_per_minute)
 
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """``function(*args, **kwargs)`` in a worker thread (the store's calls block)."""
-        return await to_thread.run_sync(partial(function, *args, **kwargs))
+        """``function(*args, **kwargs)`` in a worker thread (the store's calls block), its transactions on one
+        connection of the pool (:meth:`Store.one_connection`: one liveness check per request, not one each)."""
+        return await to_thread.run_sync(partial(self._on_one_connection, function, *args, **kwargs))
 
     async def run_heavy(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """As :meth:`run`, for long computations (an assessment): one at a time, beside the worker threads."""
         async with self.heavy:
-            return await to_thread.run_sync(partial(function, *args, **kwargs))
+            return await self.run(function, *args, **kwargs)
+
+    def _on_one_connection(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self.store.one_connection():
+            return function(*args, **kwargs)
 
     def invitation(self, invitation_id: str) -> Invitation:
         return get_invitation(self.store, invitation_id)

@@ -32,7 +32,8 @@ class WebSettings:
         Worker threads that run the store's (blocking) calls and the synchronous pages; requests beyond that
         wait their turn in the event loop. Few are best: Python runs one thread at a time, and every extra
         thread waiting for a lock (the database's, the interpreter's) adds its wait to the others (measured
-        in docs/benchmarks.md, "The web app under load"). At most the store's connection pool (15).
+        in docs/benchmarks.md, "The web app under load": on PostgreSQL 4 threads held the audit log's lock
+        shorter than 8, and the slowest answers waited less for it). At most the store's connection pool (15).
     """
 
     organisation: Organisation = field(default_factory=Organisation)
@@ -42,4 +43,4 @@ class WebSettings:
     key_failures_per_minute: int = 10
     public_url: str | None = None
     webhook_interval: float | None = None
-    threads: int = 8
+    threads: int = 4

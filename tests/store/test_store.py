@@ -268,3 +268,30 @@ def test_writers_of_one_process_queue_on_one_lock_per_file(tmp_path):
         with first.read() as connection:
             assert connection.execute(text("SELECT count(*) FROM hits")).scalar_one() == 160
         assert most[0] == 1
+
+
+def test_one_connection_serves_the_blocks_transactions_with_one_checkout(store_location):
+    from sqlalchemy import event
+
+    with Store(store_location) as store:
+        checkouts: list[object] = []
+        event.listen(store.engine, "checkout", lambda *args: checkouts.append(args[0]))
+        with store.one_connection():
+            with store.read(snapshot=False) as connection:
+                assert connection.execute(select(schema_version.c.version).limit(1)).scalar() == 1
+                with store.read() as nested:  # nested in a read: a connection of its own, as always
+                    assert nested is not connection and nested.in_transaction()
+            with store.write() as connection:
+                connection.execute(schema_version.update().where(schema_version.c.version == 1)
+                                   .values(description=schema_version.c.description))  # a harmless write
+            with pytest.raises(RuntimeError), store.write() as connection:  # a failed write rolls back ...
+                connection.execute(schema_version.delete())
+                raise RuntimeError
+            with store.read() as connection:  # ... and the connection goes on (in a transaction again)
+                assert connection.in_transaction()
+                versions = connection.execute(select(schema_version.c.version).order_by(schema_version.c.version))
+                assert list(versions.scalars()) == list(range(1, LATEST_VERSION + 1))
+        assert len(checkouts) == 2  # the block's connection and the nested read's
+        with store.read() as connection:  # outside the block: its own connection, in a transaction
+            assert connection.in_transaction()
+        assert len(checkouts) == 3

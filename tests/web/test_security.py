@@ -182,11 +182,11 @@ def test_store_calls_run_on_the_configured_number_of_threads(store, key):
     # A few worker threads, not anyio's 40: each extra thread waiting for a lock adds its wait to the others.
     from anyio import to_thread
 
-    for threads in (3, WebSettings().threads):
+    for threads in (2, WebSettings().threads):
         with TestClient(create_app(store, key, WebSettings(threads=threads))) as client:
             assert client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens) == threads
             assert client.get("/").status_code == 200
-    assert WebSettings().threads == 8
+    assert WebSettings().threads == 4
 
 
 def test_finishing_runs_on_its_own_limiter_of_one(store, key):
