@@ -278,76 +278,96 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
         for j in knocked_columns:
             x_fixed[:, j] = np.where(np.isnan(raise_to[:, j]), X[:, j], raise_to[:, j])
 
-    out = {}
     shifted = (lower_all + EPS, lower_all - EPS, upper_all + EPS, upper_all - EPS)
+    sets, searched = {}, []
     for direction in ("up", "down"):
         target = _targets(ev.band_code, direction)
-        above_min = target != REVIEW
-        knock_route = target == REVIEW
-        low_all, high_all = _direction_interval(ev.band_code, direction, shifted)
         if into is None:
             change, change_sem = _columns(n, p), _columns(n, p)
         else:
             change, change_sem = into[direction]
             change[:], change_sem[:] = np.nan, np.nan
-        new_value = score_after = None  # shown in one candidate's words only (scores=True)
-        if scores:
-            new_value, score_after = _columns(n, p), _columns(n, p)
-        found = np.zeros((n, p), bool, order="F")
-        alone = np.zeros((n, p), bool, order="F")
-        searched = range(p) if (target >= 0).any() else ()  # none has a target this way: nothing to search
-        for j in searched:
-            low, high = low_all, high_all
+        cfs = sets[direction] = CounterfactualSet(
+            target=target.astype(np.int8), new_value=_columns(n, p) if scores else None, change=change,
+            change_sem=change_sem, score_after=_columns(n, p) if scores else None,
+            alone=np.zeros((n, p), bool, order="F"), raise_to=raise_to, measure=to_measure, joint_value=None,
+            joint_sem=None, joint_score=None, lower=lower_all, upper=upper_all,
+        )  # fmt: skip
+        if (target >= 0).any():  # none has a target this way: nothing to search
+            searched.append((direction, target, _direction_interval(ev.band_code, direction, shifted)))
+    found = [np.zeros((n, p), bool, order="F") for _ in searched]  # per direction searched
+    for j in range(p) if searched else ():
+        x = X[:, j]
+        bounds = []  # per direction searched: the part input j must give, [qa, qb)
+        for _, target, (low, high) in searched:
             counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
             if len(counted_rows):  # once measured, input j no longer counts among the unknown
-                low, high = low_all.copy(), high_all.copy()
+                low, high = low.copy(), high.copy()
                 low[counted_rows], high[counted_rows] = _interval(
                     target[counted_rows], lower_all[counted_rows] + d_hi[j][counted_rows],
                     upper_all[counted_rows] + d_lo[j][counted_rows])
-            qa, qb = low - s_rest[j], high - s_rest[j]  # the part input j must give
-            x = X[:, j]
-            for grid, rows in grids[j]:
-                # only the candidates some value of the input could take to the target are searched
+            bounds.append((low - s_rest[j], high - s_rest[j]))
+        for grid, rows in grids[j]:
+            # only the candidates some value of the input could take to the target are searched: the rows of
+            # both directions in one search (a row's answer is its own)
+            subs = []
+            for (_, target, _), (qa, qb) in zip(searched, bounds, strict=True):
                 can = (qa <= grid.part_max) & (qb > grid.part_min)
                 if grid.knock > 0:
-                    can |= knock_route
+                    can |= target == REVIEW
                 if not isinstance(rows, slice):
                     can &= rows
-                sub = np.flatnonzero(can)
-                if len(sub) == 0:
-                    continue
-                x_sub = x.take(sub)
-                minimum = grid.knock > 0  # where the input has none, neither argument is read
-                idx = nearest_valid(grid, x_sub, qa.take(sub), qb.take(sub), above_min.take(sub) if minimum else None,
-                                    knock_route.take(sub) if minimum else None, grid.nearest(x_sub))
-                v = grid.values.take(idx)
-                # a measured input needing no change: the requirements alone give it (said by theirs)
-                keep = (idx >= 0) & ~(measured[:, j].take(sub) & (v == x_sub))
-                if not keep.all():
-                    sub, idx, v, x_sub = sub[keep], idx[keep], v[keep], x_sub[keep]
-                found[:, j][sub] = True
-                alone[:, j][sub] = alone_base[j].take(sub)
-                moved = v - x_sub
-                change[:, j][sub] = moved
-                change_sem[:, j][sub] = moved * per_sem[j].take(sub)
+                subs.append(np.flatnonzero(can))
+            sub = _joined(subs)
+            if len(sub) == 0:
+                continue
+            x_sub = x.take(sub)
+            qa = _joined([qa.take(rows_d) for (qa, _), rows_d in zip(bounds, subs, strict=True)])
+            qb = _joined([qb.take(rows_d) for (_, qb), rows_d in zip(bounds, subs, strict=True)])
+            above_min = knock_route = None  # where the input has no minimum, neither is read
+            if grid.knock > 0:
+                route = _joined([target.take(rows_d) for (_, target, _), rows_d in zip(searched, subs, strict=True)])
+                above_min, knock_route = route != REVIEW, route == REVIEW
+            idx = nearest_valid(grid, x_sub, qa, qb, above_min, knock_route, grid.nearest(x_sub))
+            v = grid.values.take(idx)
+            # a measured input needing no change: the requirements alone give it (said by theirs)
+            keep = (idx >= 0) & ~(measured[:, j].take(sub) & (v == x_sub))
+            moved = v - x_sub
+            moved_sem = moved * per_sem[j].take(sub)
+            alone_sub = alone_base[j].take(sub)
+            after = s_rest[j].take(sub) + grid.part.take(idx) if scores else None
+            start = 0
+            for (direction, _, _), found_d, rows_d in zip(searched, found, subs, strict=True):
+                cfs = sets[direction]
+                part = slice(start, start + len(rows_d))
+                start += len(rows_d)
+                kept = keep[part]
+                at = rows_d[kept]
+                found_d[:, j][at] = True
+                cfs.alone[:, j][at] = alone_sub[part][kept]
+                cfs.change[:, j][at] = moved[part][kept]
+                cfs.change_sem[:, j][at] = moved_sem[part][kept]
                 if scores:
-                    new_value[:, j][sub] = v
-                    score_after[:, j][sub] = s_rest[j].take(sub) + grid.part.take(idx)
-        wanted = ~row_any(found) & (target >= 0)
-        joint = JointRows.of(cm, wanted, target, s_fixed, fixed_part, x_fixed, lower_all, upper_all,
-                             ev.measured, sem, inputs.raters)
-        cfs = CounterfactualSet(
-            target=target.astype(np.int8), new_value=new_value, change=change, change_sem=change_sem,
-            score_after=score_after, alone=alone, raise_to=raise_to, measure=to_measure, joint_value=None,
-            joint_sem=None, joint_score=None, lower=lower_all, upper=upper_all, joint=joint,
-        )  # fmt: skip
+                    cfs.new_value[:, j][at] = v[part][kept]
+                    cfs.score_after[:, j][at] = after[part][kept]
+    # the joint counterfactuals: for the candidates with a target that no single input reaches
+    wanted = {direction: ~row_any(found_d) & (target >= 0) for (direction, target, _), found_d in zip(searched, found)}
+    out = {}
+    for direction, cfs in sets.items():
+        cfs.joint = JointRows.of(cm, wanted.get(direction, np.zeros(n, bool)), cfs.target, s_fixed, fixed_part,
+                                 x_fixed, lower_all, upper_all, ev.measured, sem, inputs.raters)
         if not defer_joint:
-            value, total, score = joint_counterfactuals(cm, joint)
+            value, total, score = joint_counterfactuals(cm, cfs.joint)
             cfs.joint_value, cfs.joint_sem, cfs.joint_score = _columns(n, p), np.full(n, np.nan), np.full(n, np.nan)
-            cfs.joint_value[joint.rows] = value
-            cfs.joint_sem[joint.rows], cfs.joint_score[joint.rows] = total, score
+            cfs.joint_value[cfs.joint.rows] = value
+            cfs.joint_sem[cfs.joint.rows], cfs.joint_score[cfs.joint.rows] = total, score
         out[direction] = cfs
     return out
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    """The arrays one after the other (the one itself when there is one)."""
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
 def _rows_of(A: np.ndarray, rows: np.ndarray) -> np.ndarray:
