@@ -243,11 +243,11 @@ def run() -> str:
         f"at most {TARGET_BARE:g}x the time of the bare baseline, which computes only the contributions: "
         f"measured {bare_ratio:.2f}x on CPU time ({_met(bare_ratio <= TARGET_BARE)}), {wall_bare_ratio:.2f}x on "
         f"wall time ({_met(wall_bare_ratio <= TARGET_BARE)}). Repeated runs on this shared machine vary by "
-        "10-20%: a figure within that of its target is met in some runs and missed in others. Where the time "
-        "goes (cProfile of `evaluate_many` on these 100,000 candidates): about half in the counterfactuals "
-        "(single inputs, then the joint search for the candidates no single input moves), the rest in reading "
-        "and checking the inputs, utilities, bands, stability and writing the output frame; "
-        "`Questionnaire.score` of the int8 answers is timed with it.",
+        "10-20%: a figure within that of its target is met in some runs and missed in others. Where profiler's "
+        "time goes (a cProfile of `evaluate_many` on the same 100,000 candidates, taken apart from this run on "
+        "2026-12-05): about half in the counterfactuals (single inputs, then the joint search for the "
+        "candidates no single input moves), the rest in reading and checking the inputs, utilities, bands, "
+        "stability and writing the output frame; `Questionnaire.score` of the int8 answers is a few ms of it.",
         "",
         f"One candidate end to end (a 1-row DataFrame of answers and three evidence records through "
         f"`Questionnaire.score` and `JobModel.evaluate`: exact SHAP contributions in closed form, "
