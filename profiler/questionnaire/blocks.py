@@ -162,7 +162,7 @@ def numeric_source(responses: pd.DataFrame | np.ndarray, columns: list[str] | No
         if responses.ndim != 2 or responses.dtype.kind not in "iuf" or columns is None:
             return None
         return NumericSource(len(responses), list(columns), responses)
-    names = [str(c) for c in responses.columns]
+    names = [str(c) for c in responses.columns.tolist()]
     dtypes = list(responses.dtypes)
     if dtypes and all(isinstance(d, np.dtype) and d == dtypes[0] and d.kind in "iuf" for d in dtypes):
         block = responses.to_numpy()  # one block of one dtype: a view when pandas holds it as one

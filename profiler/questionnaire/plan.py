@@ -8,9 +8,11 @@ on the class that calls it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
+import pandas as pd
 
 from profiler.questionnaire.spec import LikertFormat, NumberFormat, ResponseFormat
 
@@ -63,6 +65,13 @@ class ScoringPlan:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_position", {item: j for j, item in enumerate(self.item_ids)})
+
+    @cached_property
+    def scale_index(self) -> pd.Index:
+        """:attr:`scale_ids` as a pandas Index, built once: building one from strings costs more than scoring a
+        row. Give frames ``scale_index.view()`` (a new Index object on the same data), so that renaming one
+        frame's columns never renames another's."""
+        return pd.Index(self.scale_ids)
 
     def position(self, item_id: str) -> int:
         """The column of ``item_id`` among :attr:`item_ids`."""

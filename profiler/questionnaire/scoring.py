@@ -262,10 +262,11 @@ def score_and_count(
 def _coded_scores(plan: ScoringPlan, frame: pd.DataFrame, invalid: str) -> tuple[np.ndarray, np.ndarray] | None:
     """Scale scores and answered counts from integer codes, or None for the general path (a format that is not
     integer-coded, a column that is not numeric, or a problem to report)."""
-    columns = [str(c) for c in frame.columns]
-    if len(set(columns)) != len(columns) or not all(plan.has_item(c) for c in columns):
+    columns = [str(c) for c in frame.columns.tolist()]  # tolist: no Python-level walk of an Arrow-backed Index
+    present = set(columns)
+    if len(present) != len(columns) or not all(plan.has_item(c) for c in columns):
         return None
-    if invalid == "raise" and any(plan.required[j] for j, i in enumerate(plan.item_ids) if i not in set(columns)):
+    if invalid == "raise" and any(plan.required[j] for j, i in enumerate(plan.item_ids) if i not in present):
         return None
     cp = code_plan(plan, columns)
     source = numeric_source(frame) if cp is not None else None
@@ -305,9 +306,9 @@ def scores_from_totals(plan: ScoringPlan, totals: np.ndarray, counts: np.ndarray
 def score_frames(plan: ScoringPlan, scores: np.ndarray, counts: np.ndarray,
                    index: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scores and answered counts (int32) as :func:`score_answers` returns them."""
-    scores = pd.DataFrame(scores, index=index, columns=plan.scale_ids, copy=False)
+    scores = pd.DataFrame(scores, index=index, columns=plan.scale_index.view(), copy=False)
     scores.attrs.update(plan.identity)
-    answered = pd.DataFrame(counts, index=index, columns=plan.scale_ids, copy=False)
+    answered = pd.DataFrame(counts, index=index, columns=plan.scale_index.view(), copy=False)
     answered.attrs.update(plan.identity)
     answered.attrs["items_total"] = dict(zip(plan.scale_ids, plan.n_items.astype(int).tolist(), strict=True))
     return scores, answered

@@ -166,3 +166,16 @@ def test_answered_counts_per_scale(mini):
     scores, both = score_and_count(mini, _answers())
     pd.testing.assert_frame_equal(scores, mini.score(_answers()))
     pd.testing.assert_frame_equal(both, counts)
+
+
+def test_score_frames_do_not_share_a_columns_object():
+    """The scale names are built into an Index once per questionnaire; each frame gets its own Index object, so
+    naming one frame's columns leaves every other frame as it was."""
+    import profiler
+
+    ipip = profiler.load_questionnaire("ipip-bfm-50")
+    answers = profiler.simulate_responses(ipip, 3, seed=1)
+    first, second = ipip.score(answers), ipip.score(answers)
+    first.columns.name = "renamed"
+    assert second.columns.name is None and ipip.score(answers).columns.name is None
+    assert list(second.columns) == ipip.scale_ids and first.columns is not second.columns
