@@ -89,6 +89,15 @@ def store_location(request, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
+def store(store_location):
+    """An open store on each backend (a module that needs another store defines its own ``store``)."""
+    from profiler.store import Store
+
+    with Store(store_location) as opened:
+        yield opened
+
+
+@pytest.fixture
 def postgres_location() -> Iterator[str]:
     """A fresh schema of the PostgreSQL test server (skips, saying so, without one)."""
     with postgres_schema() as url:

@@ -20,12 +20,6 @@ def ipip():
     return profiler.load_questionnaire("ipip-bfm-50")
 
 
-@pytest.fixture
-def store(store_location):
-    with Store(store_location) as opened:
-        yield opened
-
-
 def replayed(store: Store, session_id: str, **options) -> Session:
     """The session as a full replay of every stored event gives it (nothing known beforehand)."""
     known.forget(store, session_id)

@@ -69,13 +69,6 @@ def yes_no():
     return profiler.parse_questionnaire(YES_NO)
 
 
-@pytest.fixture
-def store(store_location):
-    """A SQLite file, or a schema of the PostgreSQL test server (tests/conftest.py)."""
-    with Store(store_location) as opened:
-        yield opened
-
-
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
 def any_store(request, tmp_path):
     """The same test in memory, in a SQLite file and on PostgreSQL."""

@@ -28,12 +28,6 @@ PROFILER = Path(__file__).resolve().parents[2] / "profiler"
 ADA = Identity(name="Ada Lovelace", email="ada@example.org", details={"phone": "+44 20 7946 0000"})
 
 
-@pytest.fixture
-def store(store_location):
-    with Store(store_location) as opened:
-        yield opened
-
-
 def _log_text(store) -> str:
     return "\n".join(f"{e.event} {e.actor} {e.payload}" for e in AuditLog(store))
 

@@ -36,12 +36,6 @@ def job_model():
     return profiler.load_job_model(MODEL)
 
 
-@pytest.fixture
-def store(store_location):
-    with Store(store_location) as opened:
-        yield opened
-
-
 def _evidence(score: float = 70.0) -> dict:
     return {
         "email_work_sample": {"score": score, "date": date(2026, 1, 10), "source": "work sample"},

@@ -55,12 +55,6 @@ def _case(store, mini, candidate_id: str, identity: Identity | None = ADA) -> Se
     return session
 
 
-@pytest.fixture
-def store(store_location):
-    with Store(store_location) as opened:
-        yield opened
-
-
 # Export ------------------------------------------------------------------------------------------------
 def test_export_holds_everything_about_the_candidate(store, mini):
     session = _case(store, mini, "cand-ada")

@@ -31,7 +31,6 @@ from profiler.oversight import (
 from profiler.oversight import review as review_module
 from profiler.oversight.review import CONTEST_COLUMNS, DECISION_COLUMNS
 from profiler.canonical import sha256_text
-from profiler.store import Store
 from profiler.store.records import StoredRecommendation, StoredRecordError, ValidityVerdict, Versions
 from profiler.store.tables import case_records
 
@@ -47,12 +46,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def store(store_location):
-    with Store(store_location) as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import profiler
 from profiler.pipeline.assessment import AssessmentError, assess_candidate, assess_candidates
 from profiler.oversight import AuditLog, CandidateError, Candidates, Review, ReviewError
 from profiler.store.audit_log import canonical_json, sha256_of
-from profiler.store import Store
 
 AS_OF = date(2026, 3, 1)
 DRAWS = 500
@@ -26,12 +25,6 @@ PIPELINE_EVENTS = ["questionnaire.version", "norms.version", "job_model.version"
 @pytest.fixture(scope="module")
 def job_model():
     return profiler.load_job_model("customer-support")
-
-
-@pytest.fixture
-def store(store_location):
-    with Store(store_location) as opened:
-        yield opened
 
 
 def _evidence(score: float = 70.0) -> dict:

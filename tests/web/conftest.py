@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from profiler.integration.keys import SecretKey
-from profiler.store import Store
 
 PROJECT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT / "test-artifacts" / "web"
@@ -60,13 +59,6 @@ class LiveServer:
 @pytest.fixture
 def key() -> SecretKey:
     return SecretKey.generate()
-
-
-@pytest.fixture
-def store(store_location) -> Iterator[Store]:
-    """A SQLite file, or a schema of the PostgreSQL test server (tests/conftest.py)."""
-    with Store(store_location) as opened:
-        yield opened
 
 
 @pytest.fixture
