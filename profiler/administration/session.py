@@ -98,6 +98,7 @@ class Session:
         self.started_at: datetime = record["started_at"]
         self.time_multiplier: float = float(record.get("time_multiplier") or 1.0)
         self._record_row = record
+        self._order_text = json.dumps(list(self._fixed))  # as stored: what known.Known compares with the row read
         self._events = list(events)
         # ``state``: the fold of ``events`` already made (known.Known), copied: this session's changes stay its own.
         self._state = SessionState.replay(events) if state is None else state.copy()
@@ -602,10 +603,8 @@ class Session:
         for event in events:
             self._state.apply(event)
             self._events.append(event)
-        record = self._record_row
-        known.remember(self._store, self.id, known.Known(record, json.dumps(list(record["item_order"])),
-                                                         tuple(self._events), self._state.copy(), self.questionnaire,
-                                                         self._plan))
+        known.remember(self._store, self.id, known.Known(self._record_row, self._order_text, tuple(self._events),
+                                                         self._state.copy(), self.questionnaire, self._plan))
 
 
 _EVENT_NAMES = {
