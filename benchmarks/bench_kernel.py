@@ -24,7 +24,8 @@ from profiler.questionnaire.scoring import score_and_count
 N_KERNEL = 1_000_000
 N_EVALUATE = 200_000
 TARGETS = {"kernel_vs_pandas": 0.25, "kernel_vs_floor": 5.0}
-BLANKS = "float64 with 1% blanks (a CSV read by pandas)"
+BLANKS = "float64 with 1% blanks (a CSV read by pandas: one block per column)"
+ONE_BLOCK = "float64 with 1% blanks, one 2-D block (a DataFrame of a 2-D array; read_csv with engine='pyarrow')"
 
 
 def _pandas_baseline(questionnaire, frame: pd.DataFrame) -> pd.DataFrame:
@@ -43,8 +44,11 @@ def kernel_inputs(questionnaire, n: int) -> tuple[dict[str, pd.DataFrame | np.nd
     with_blanks = answers.astype(float)
     with_blanks[rng.random(with_blanks.shape) < 0.01] = np.nan
     columns = questionnaire.item_ids
+    # pd.read_csv (its default C engine) gives one block per column, not one 2-D block: build the same layout
+    as_read = pd.concat([pd.Series(with_blanks[:, j], name=c) for j, c in enumerate(columns)], axis=1)
     inputs = {
-        BLANKS: pd.DataFrame(with_blanks, columns=columns),
+        BLANKS: as_read,
+        ONE_BLOCK: pd.DataFrame(with_blanks, columns=columns),
         "int8 (no blanks)": pd.DataFrame(answers, columns=columns),
         "float64, the same answers as int8 (no blanks)": pd.DataFrame(answers.astype(float), columns=columns),
         "nullable Int8 with 1% pd.NA": pd.DataFrame(with_blanks, columns=columns).astype("Int8"),
