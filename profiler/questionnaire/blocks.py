@@ -1,34 +1,39 @@
 """Answers as numbers, fast: any numeric table read by row chunks, validated and summed on integer codes.
 
-**Reading.** :func:`numeric_source` turns a table of answers into row chunks of one numeric 2-D array each,
-without going through object arrays: a numpy array; a DataFrame of numpy columns of any numeric dtype (one
-block is read in place); pandas' nullable columns (``Int8``, ``Float64``... : their values buffer, and the rows
-their mask flags); and Arrow-backed columns (``int8[pyarrow]``...: the values buffer, and the rows the validity
-bitmap leaves out, read from its bytes). A column of text, booleans or mixed objects gives ``None``, and the
-caller takes the general path that words every problem. Missing cells travel as a short list of (row, column)
-positions, not as a mask: blanks are rare, and a pass over a mask costs as much as one over the answers.
+**Reading.** :func:`numeric_source` reads a table of answers column by column, without going through object
+arrays: a DataFrame's numpy columns of any numeric dtype (in place, whether pandas holds them in one block or,
+as ``pd.read_csv`` gives them, one block per column); pandas' nullable columns (``Int8``, ``Float64``... : their
+values buffer and their mask); Arrow-backed columns (``int8[pyarrow]``...: the values buffer and the validity
+bitmap, unpacked a chunk at a time). A row-major 2-D float array is read by rows. A column of text, booleans or
+mixed objects gives ``None``, and the caller takes the general path that words every problem.
 
 **Codes.** Most questionnaires answer on integer-coded contiguous formats (Likert 1..5, yes/no 0/1, a whole
 number from 0 to 50). For those an answer ``x`` of an item whose lowest answer is ``low`` and which allows
-``K`` answers is the code ``c = x - low + 1`` (1..K), a ``uint8``: for ``int8`` answers on 1..K the answers
-themselves, read in place. Validation costs one cast per chunk and a few reductions: float answers are cast to
-``uint8`` and back, and the cells that differ (blanks, fractions, values out of range) are listed; for every
-other cell, a code of 0 or above K is an invalid answer, which the count of zero codes and the largest code
-rule out at once (only a chunk that holds an invalid answer is searched cell by cell).
+``K`` answers is the code ``c = x - low + 1`` (1..K), a ``uint8``. A chunk's codes are written column by column
+straight into the order in which the scales add them up ("slots"), and every cell without a valid answer gets
+code 0; beside them, a flag per cell says "answered validly". Float answers are cast to bytes and compared
+back with the answers, exactly (``code + low - 1 == x``: 3.0000000000000004, NaN, -1, 256 or inf never
+equal what their cast gives, whatever that is); only a column with a cell that differs is looked at again, to
+tell its blanks (NaN) from its invalid answers. Integer answers are copied (bytes coded 1..K as they are);
+a nullable or Arrow column's mask gives its blanks. The count of zero codes and the largest code then rule out,
+for the whole chunk at once, an answer whose code is 0 or above K (only a chunk that holds one is searched
+column by column). A chunk of 131,072 rows keeps one float column and its flags in the CPU's L2 cache, so the
+float answers are read from memory once.
 
-**Keyed totals.** Each scale's items are gathered side by side, a reverse-keyed item's code becomes ``K + 1 - c``
-(reverse keying ``low + high - x`` is ``(K + 1 - c) + low - 1``), and each scale's codes are added in one
-integer reduction. Whatever an unanswered or invalid cell added (its code, or ``K + 1`` minus it) is taken off
-again from the short list of such cells, which also gives the answered counts; a scale's keyed total is then
-its codes' total plus ``(low - 1)`` per answered item. Every total is an exact integer, so the scores are the
-same, bit for bit, as those of the float path of :mod:`profiler.questionnaire.scoring`, which takes the
-questionnaires with other formats (fractional numbers, Likert values with gaps).
+**Keyed totals.** A reverse-keyed slot's code becomes ``K + 1 - c`` (reverse keying ``low + high - x`` is
+``(K + 1 - c) + low - 1``), and each scale's slots are added in one byte-wide integer reduction. In a chunk
+without blanks or invalid answers, that is all; otherwise the flags are added up the same way (answered items
+per scale, and among the reverse-keyed ones), and what a reverse-keyed blank added (``K + 1``) is taken off.
+A scale's keyed total is then its codes' total plus ``(low - 1)`` per answered item. Every total is an exact
+integer, so the scores are the same, bit for bit, as those of the float path of
+:mod:`profiler.questionnaire.scoring`, which takes the questionnaires with other formats (fractional numbers,
+Likert values with gaps).
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +42,9 @@ import pandas as pd
 from profiler.questionnaire.plan import ScoringPlan
 from profiler.questionnaire.spec import LikertFormat, NumberFormat
 
-CHUNK_ROWS = 16_384  # rows validated and summed together: their temporaries stay in the CPU cache (L3)
+CHUNK_ROWS = 131_072  # rows validated and summed together: one float column of them (1 MiB) stays in L2
+ROW_CHUNK_ROWS = 16_384  # ... of a row-major float table (its codes are copied column by column from L2)
+ROW_BLOCK = 2_048  # rows of a row-major float chunk validated together (800 KiB for 50 columns: in L2)
 MAX_CODES = 250  # answers an item may allow for its codes to fit a uint8 (0 = none)
 
 # Some cells of a chunk: their rows and their columns (two integer arrays of the same length)
@@ -48,26 +55,34 @@ _NO_CELLS: Cells = (np.zeros(0, np.intp), np.zeros(0, np.intp))
 # Reading --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Column:
-    values: np.ndarray  # 1-D, numeric: what a missing cell holds is undefined
-    missing: np.ndarray | None  # the rows that hold no value, ascending (None: every row holds one)
+    """One column's values buffer (1-D, numeric; what a missing cell holds is undefined) and what says which of
+    its cells hold no value: pandas' mask (True: missing), or an Arrow validity bitmap (a set bit: a value)."""
 
+    values: np.ndarray
+    mask: np.ndarray | None = None
+    bitmap: np.ndarray | None = None  # the bitmap's bytes, from the byte that holds the first row's bit
+    bit: int = 0  # the first row's bit in ``bitmap[0]``
 
-def _null_rows(bitmap: object, offset: int, n: int) -> np.ndarray:
-    """The rows an Arrow validity bitmap marks null: only the bytes that are not all ones are unpacked."""
-    packed = np.frombuffer(bitmap, dtype=np.uint8)[offset // 8 : (offset + n + 7) // 8]
-    partial = np.flatnonzero(packed != 0xFF)
-    byte, bit = np.nonzero(np.unpackbits(packed[partial], bitorder="little").reshape(-1, 8) == 0)
-    rows = (partial[byte] + offset // 8) * 8 + bit - offset
-    return rows[(rows >= 0) & (rows < n)]
+    def answered(self, start: int, stop: int, out: np.ndarray) -> bool:
+        """Write into ``out`` which of rows ``start..stop`` hold a value; False (``out`` untouched) when all do."""
+        if self.mask is not None:
+            np.logical_not(self.mask[start:stop], out=out)
+            return True
+        if self.bitmap is not None:
+            first = self.bit + start
+            bits = np.unpackbits(self.bitmap[first // 8 : (self.bit + stop + 7) // 8], bitorder="little")
+            np.copyto(out, bits[first % 8 : first % 8 + stop - start].view(bool))
+            return True
+        return False
 
 
 def _column(column: pd.Series | np.ndarray) -> _Column | None:
-    """One column's values buffer and missing rows, or None when it is not numeric."""
+    """One column's values buffer and missing cells, or None when it is not numeric."""
     dtype = column.dtype
     if isinstance(dtype, np.dtype):
         if dtype.kind not in "iuf":
             return None
-        return _Column(column.to_numpy() if isinstance(column, pd.Series) else column, None)
+        return _Column(column.to_numpy() if isinstance(column, pd.Series) else column)
     array = column.array
     if isinstance(dtype, pd.ArrowDtype):
         import pyarrow as pa
@@ -78,10 +93,12 @@ def _column(column: pd.Series | np.ndarray) -> _Column | None:
         whole = array.__arrow_array__().combine_chunks()  # the column's own Arrow buffers (no copy for one chunk)
         n, offset = len(whole), whole.offset
         data = np.frombuffer(whole.buffers()[1], dtype=kind.to_pandas_dtype(), count=offset + n)[offset:]
-        return _Column(data, _null_rows(whole.buffers()[0], offset, n) if whole.null_count else None)
+        if not whole.null_count:
+            return _Column(data)
+        return _Column(data, bitmap=np.frombuffer(whole.buffers()[0], dtype=np.uint8)[offset // 8 :], bit=offset % 8)
     if isinstance(array, pd.arrays.IntegerArray | pd.arrays.FloatingArray):
-        rows = np.flatnonzero(array._mask)  # the values and missing flags: no object array
-        return _Column(array._data, rows if len(rows) else None)
+        mask = array._mask  # the values and missing flags: no object array
+        return _Column(array._data, mask if mask.any() else None)
     return None
 
 
@@ -92,14 +109,15 @@ def column_as_float(column: pd.Series) -> np.ndarray:
     if read is None:
         return column.to_numpy(dtype=float, na_value=np.nan)
     values = read.values.astype(float)
-    if read.missing is not None:
-        values[read.missing] = np.nan
+    answered = np.empty(len(values), dtype=bool)
+    if read.answered(0, len(values), answered):
+        values[~answered] = np.nan
     return values
 
 
 @dataclass
 class NumericSource:
-    """A table of answers readable by row chunks: ``masked_rows(a, b)`` is an ``(b - a) x len(columns)`` array.
+    """A table of answers readable by row chunks: one 2-D numpy array, or columns read one by one.
 
     Attributes
     ----------
@@ -110,47 +128,31 @@ class NumericSource:
 
     n_rows: int
     columns: list[str]
-    _block: np.ndarray | None
-    _columns: list[_Column] | None = None
-    _dtype: np.dtype | None = None  # of a chunk assembled from columns
-    _missing: np.ndarray | None = None  # column * n_rows + row of every missing cell, ascending
+    block: np.ndarray | None  # 2-D: any numeric dtype and layout
+    parts: list[_Column] | None = None
 
-    def rows(self, start: int, stop: int) -> np.ndarray:
-        """Rows ``start..stop``; one dtype (the block's, else float64 with NaN for missing)."""
-        x, missing = self.masked_rows(start, stop)
-        if missing is None:
-            return x
-        out = x.astype(float, order="F")
-        out[missing] = np.nan
+    @property
+    def chunk_rows(self) -> int:
+        """Rows per chunk: fewer for a row-major float table, whose codes are copied into columns in L2."""
+        return ROW_CHUNK_ROWS if self.block is not None and _float_row_major(self.block) else CHUNK_ROWS
+
+    def missing(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start..stop`` x columns: True where a cell holds no answer (NaN, or no value)."""
+        if self.block is not None:
+            x = self.block[start:stop]
+            return np.isnan(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool)
+        out = np.zeros((stop - start, len(self.parts)), dtype=bool, order="F")
+        for j, part in enumerate(self.parts):
+            if part.answered(start, stop, out[:, j]):
+                np.logical_not(out[:, j], out=out[:, j])
+            elif part.values.dtype.kind == "f":
+                np.isnan(part.values[start:stop], out=out[:, j])
         return out
 
-    def masked_rows(self, start: int, stop: int) -> tuple[np.ndarray, Cells | None]:
-        """Rows ``start..stop`` and which of their cells are missing (None: none is, or NaN marks them).
 
-        Integer columns with missing values (nullable, Arrow-backed) of at most 16 bits stay integers, their
-        missing cells listed: validating small integers costs less than validating floats. Column-major, as
-        pandas holds columns and as scoring adds them.
-        """
-        if self._block is not None:
-            return self._block[start:stop], None
-        out = np.empty((stop - start, len(self._columns)), dtype=self._dtype, order="F")
-        for j, column in enumerate(self._columns):
-            out[:, j] = column.values[start:stop]
-        if self._missing is None:
-            return out, None
-        cells = self._missing_cells(start, stop)
-        if out.dtype.kind == "f":
-            out[cells] = np.nan
-            return out, None
-        return out, cells
-
-    def _missing_cells(self, start: int, stop: int) -> Cells:
-        n, keys = self.n_rows, self._missing
-        first = np.arange(len(self._columns)) * n
-        lo, hi = np.searchsorted(keys, first + start), np.searchsorted(keys, first + stop)
-        lengths = hi - lo
-        taken = keys[np.repeat(lo - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())]
-        return taken % n - start, taken // n
+def _float_row_major(x: np.ndarray) -> bool:
+    """Whether ``x`` (2-D) holds floats row by row (its columns strided): validated by rows, not by columns."""
+    return x.dtype.kind == "f" and x.strides[0] != x.itemsize and x.strides[1] == x.itemsize
 
 
 def numeric_source(responses: pd.DataFrame | np.ndarray, columns: list[str] | None = None) -> NumericSource | None:
@@ -163,43 +165,44 @@ def numeric_source(responses: pd.DataFrame | np.ndarray, columns: list[str] | No
             return None
         return NumericSource(len(responses), list(columns), responses)
     names = [str(c) for c in responses.columns.tolist()]
-    dtypes = list(responses.dtypes)
-    if dtypes and all(isinstance(d, np.dtype) and d == dtypes[0] and d.kind in "iuf" for d in dtypes):
-        block = responses.to_numpy()  # one block of one dtype: a view when pandas holds it as one
-        return NumericSource(len(responses), names, block)
-    read = []
+    parts = []
     for j in range(responses.shape[1]):
-        column = _column(responses.iloc[:, j])
-        if column is None:
+        part = _column(responses.iloc[:, j])
+        if part is None:
             return None
-        read.append(column)
-    n = len(responses)
-    dtype = np.result_type(*[c.values.dtype for c in read]) if read else np.dtype(float)
-    if dtype.kind == "f" or dtype.itemsize > 2:
-        dtype = np.dtype(float)  # NaN marks the missing answers
-    gaps = [j * n + c.missing for j, c in enumerate(read) if c.missing is not None]
-    return NumericSource(n, names, None, read, dtype, np.concatenate(gaps) if gaps else None)
+        parts.append(part)
+    dtypes = {p.values.dtype for p in parts}
+    if len(dtypes) == 1 and all(p.mask is None and p.bitmap is None for p in parts) and \
+            any(p.values.strides[0] != p.values.itemsize for p in parts):
+        # one block of one dtype whose columns are strided (a row-major 2-D array): read it by rows
+        return NumericSource(len(responses), names, responses.to_numpy())
+    return NumericSource(len(responses), names, None, parts)
 
 
 # Codes ----------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CodePlan:
-    """What the coded kernel needs, per present column and per scale (built by :func:`code_plan`)."""
+    """What the coded kernel needs, per present column and per scale (built by :func:`code_plan`).
+
+    Codes are written into a chunk of ``width`` byte columns ("slots"): each present column's home slot (the
+    first ``len(home)`` slots, scale by scale: its + items, then its - items; columns of no scale last), then
+    a copy for each further scale of a column keyed on several. A scale adds up ``spans`` of slots.
+    """
 
     positions: np.ndarray  # each present column's position among the plan's item ids
     shift: np.ndarray  # per column: its lowest answer minus 1 (an answer's code is the answer minus this)
     count: np.ndarray  # ... and the number of answers K
     uniform: tuple[int, int] | None  # (shift, K) when every column shares them
-    gather: np.ndarray  # present-column indices, scale by scale: its + items, then its - items
-    bounds: np.ndarray  # scale s's columns in ``gather``: bounds[s]:bounds[s + 1]
-    flips: tuple[tuple[int, int, int], ...]  # (start, stop, K + 1): spans of ``gather`` that are reverse keyed
-    member_ptr: np.ndarray  # column j's scales: member_scale[member_ptr[j]:member_ptr[j + 1]] ...
-    member_scale: np.ndarray
-    member_flip: np.ndarray  # ... and K + 1 where the column is reverse keyed there (else 0)
+    home: np.ndarray  # per column: its slot
+    copies: tuple[tuple[int, int], ...]  # (home slot, slot): the further slots of a column in several scales
+    width: int
+    spans: tuple[tuple[tuple[int, int], ...], ...]  # per scale: the slots (start, stop) it adds up ...
+    reversed: tuple[tuple[tuple[int, int], ...], ...]  # ... and those of them reverse keyed
+    flip: np.ndarray  # per scale: K + 1 (a reverse-keyed code c counts K + 1 - c)
+    n_reversed: np.ndarray  # per scale: reverse-keyed slots (float)
     scale_shift: np.ndarray  # per scale: its items' lowest answer minus 1
     present: np.ndarray  # per scale: keyed items among the columns (float)
-    single: bool  # every column belongs to one scale at most
-    acc: type  # the integer type that holds a scale's total of codes
+    acc: type  # the integer type that holds a scale's total of codes (and of flipped blanks, K + 1 each)
 
 
 _PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # scoring plan -> {columns: CodePlan or None}
@@ -235,9 +238,7 @@ def code_plan(plan: ScoringPlan, columns: list[str]) -> CodePlan | None:
 def _build(plan: ScoringPlan, columns: list[str], ranges: list[tuple[float, int]]) -> CodePlan | None:
     where = {c: j for j, c in enumerate(columns)}
     scored = [plan.item_ids[i] for i in plan.columns]
-    gather: list[int] = []
-    bounds, flips, scale_shift = [0], [], []
-    members: list[list[tuple[int, int]]] = [[] for _ in columns]  # per column: (scale, K + 1 or 0)
+    groups, flip, scale_shift = [], [], []  # per scale: (+ columns, - columns)
     for s in range(len(plan.scale_ids)):
         keyed = [scored[r] for r in np.flatnonzero(plan.positive[:, s] + plan.negative[:, s])]
         shared = {_codes_of(plan.format_of(i)) for i in keyed}
@@ -245,30 +246,51 @@ def _build(plan: ScoringPlan, columns: list[str], ranges: list[tuple[float, int]
             return None
         low, count = shared.pop() if shared else (1.0, 1)
         scale_shift.append(low - 1)
-        for sign, flip in ((plan.positive, 0), (plan.negative, count + 1)):
-            group = [where[scored[r]] for r in np.flatnonzero(sign[:, s]) if scored[r] in where]
-            if flip and group:
-                flips.append((len(gather), len(gather) + len(group), flip))
+        flip.append(count + 1)
+        groups.append([[where[scored[r]] for r in np.flatnonzero(sign[:, s]) if scored[r] in where]
+                       for sign in (plan.positive, plan.negative)])
+    home = np.full(len(columns), -1, dtype=np.intp)
+    order = [j for pair in groups for group in pair for j in group] + list(range(len(columns)))
+    for j in order:  # home slots: in the order the scales add them up, then the columns of no scale
+        if home[j] < 0:
+            home[j] = (home >= 0).sum()
+    width, copies, spans, reversed_ = len(columns), [], [], []
+    for pair in groups:
+        mine = ([j for j in pair[0] if _first(groups, j, pair)], [j for j in pair[1] if _first(groups, j, pair)])
+        others = ([j for j in pair[0] if j not in mine[0]], [j for j in pair[1] if j not in mine[1]])
+        a = int(home[mine[0][0]]) if mine[0] else int(home[mine[1][0]]) if mine[1] else 0
+        b = a + len(mine[0])
+        c = b + len(mine[1])
+        for group in others:
             for j in group:
-                members[j].append((s, flip))
-            gather += group
-        bounds.append(len(gather))
+                copies.append((int(home[j]), width))
+                width += 1
+        d = width - len(others[0]) - len(others[1])
+        e = d + len(others[0])
+        spans.append(tuple(span for span in ((a, c), (d, width)) if span[1] > span[0]))
+        reversed_.append(tuple(span for span in ((b, c), (e, width)) if span[1] > span[0]))
     shift = np.array([int(r[0]) - 1 for r in ranges], dtype=np.int64)
     count = np.array([r[1] for r in ranges], dtype=np.int64)
     uniform = (int(shift[0]), int(count[0])) if len(columns) and (shift == shift[0]).all() and \
         (count == count[0]).all() else None
-    present = np.diff(bounds)
-    flat = [m for column in members for m in column]
+    present = np.array([sum(b - a for a, b in spans_of) for spans_of in spans])
+    largest = max((p * f for p, f in zip(present.tolist(), flip, strict=True)), default=0)
     return CodePlan(
         positions=np.array([plan.position(c) for c in columns], dtype=np.intp), shift=shift, count=count,
-        uniform=uniform, gather=np.array(gather, dtype=np.intp), bounds=np.array(bounds, dtype=np.intp),
-        flips=tuple(flips), member_ptr=np.cumsum([0] + [len(m) for m in members]).astype(np.intp),
-        member_scale=np.array([m[0] for m in flat], dtype=np.intp),
-        member_flip=np.array([m[1] for m in flat], dtype=np.int64), scale_shift=np.array(scale_shift),
-        present=present.astype(float), single=all(len(m) <= 1 for m in members),
-        # garbage in an unanswered cell is up to 255 before it is taken off again: no total may wrap
-        acc=np.uint16 if 255 * max(present, default=0) < 2**16 else np.uint32,
+        uniform=uniform, home=home, copies=tuple(copies), width=width, spans=tuple(spans),
+        reversed=tuple(reversed_), flip=np.array(flip, dtype=float),
+        n_reversed=np.array([sum(b - a for a, b in r) for r in reversed_], dtype=float),
+        scale_shift=np.array(scale_shift), present=present.astype(float),
+        acc=np.uint8 if largest < 2**8 else np.uint16 if largest < 2**16 else np.uint32,
     )
+
+
+def _first(groups: list[list[list[int]]], j: int, pair: list[list[int]]) -> bool:
+    """Whether ``pair`` (a scale's + and - columns) is the first scale that keys column ``j``."""
+    for other in groups:
+        if j in other[0] or j in other[1]:
+            return other is pair
+    return False
 
 
 @dataclass
@@ -277,154 +299,270 @@ class CodedChunk:
 
     Attributes
     ----------
-    invalid_cells, missing_cells : (ndarray, ndarray)
-        Rows and columns of the answers given that the item does not allow, and of the cells without an answer.
+    shape : (int, int)
+        Rows x columns.
+    invalid_cells : (ndarray, ndarray)
+        Rows and columns of the answers given that the item does not allow.
+    blanks : ndarray of int
+        Per column: how many of its cells hold no answer.
     totals, counts : ndarray
-        Rows x scales: the keyed total of the valid answers and how many there are (floats).
+        Rows x scales: the keyed total of the valid answers and how many there are (floats; views of buffers
+        that the next chunk of the same scoring run overwrites).
     """
 
     shape: tuple[int, int]
     invalid_cells: Cells
-    missing_cells: Cells
+    blanks: np.ndarray
     totals: np.ndarray
     counts: np.ndarray
+    _missing: Callable[[], np.ndarray]
 
     @property
     def invalid(self) -> np.ndarray | None:
         """Rows x columns: an answer given that the item does not allow (None when there is none)."""
-        return self._dense(self.invalid_cells)
+        if not len(self.invalid_cells[0]):
+            return None
+        out = np.zeros(self.shape, dtype=bool, order="F")
+        out[self.invalid_cells] = True
+        return out
 
     @property
     def missing(self) -> np.ndarray | None:
         """Rows x columns: no answer (None when every cell holds one)."""
-        return self._dense(self.missing_cells)
-
-    def _dense(self, cells: Cells) -> np.ndarray | None:
-        if not len(cells[0]):
-            return None
-        out = np.zeros(self.shape, dtype=bool, order="F")
-        out[cells] = True
-        return out
+        return self._missing() if self.blanks.any() else None
 
 
-def code_chunk(cp: CodePlan, x: np.ndarray, missing: Cells | None = None) -> CodedChunk:
-    """Validate a chunk of answers (columns as :func:`code_plan` was given; ``missing`` lists the empty cells of
-    integer answers, NaN marks those of floats) and total each scale's keyed answers."""
-    if x.dtype.kind == "f":
-        codes, missing, invalid = _float_codes(cp, x)
-    else:
-        codes, invalid = _integer_codes(cp, x, _NO_CELLS if missing is None else missing)
-        missing = _NO_CELLS if missing is None else missing
-    totals, counts = _keyed_totals(cp, codes, missing if not len(invalid[0]) else
-                                   (np.concatenate([missing[0], invalid[0]]), np.concatenate([missing[1], invalid[1]])))
-    return CodedChunk(x.shape, invalid, missing, totals, counts)
+class _Buffers:
+    """A chunk's working arrays, made once per scoring run (fresh pages cost more than the work on them)."""
+
+    def __init__(self, cp: CodePlan, rows: int, n_columns: int):
+        n_scales = len(cp.spans)
+        self.codes = np.zeros((rows, cp.width), np.uint8, order="F")
+        self.ok = np.zeros((rows, cp.width), bool, order="F")  # answered validly
+        self.scratch = np.empty(rows)
+        self.nan = np.empty(rows, bool)
+        self.sums = np.empty((rows, n_scales), cp.acc, order="F")
+        self.part = np.empty(rows, cp.acc)
+        self.answered = np.empty((rows, n_scales), np.uint16, order="F")
+        self.reversed = np.empty((rows, n_scales), np.uint16, order="F")
+        self.totals = np.empty((rows, n_scales), order="F")
+        self.counts = np.empty((rows, n_scales), order="F")
+        self.row_block = None  # codes and flags of a row-major chunk (made on first use)
+        self.n_columns = n_columns
 
 
-def _float_codes(cp: CodePlan, x: np.ndarray) -> tuple[np.ndarray, Cells, Cells]:
-    """Codes of float answers, the blank cells and the invalid ones (in the layout of ``x``: row-major for a 2-D
-    numpy array, column-major for a DataFrame's block)."""
-    shift, count = cp.uniform if cp.uniform is not None else (None, None)
+def code_chunk(cp: CodePlan, x: np.ndarray) -> CodedChunk:
+    """Validate a 2-D chunk of answers (numeric; columns as :func:`code_plan` was given, NaN for no answer)
+    and total each scale's keyed answers."""
+    source = NumericSource(len(x), [], x)
+    return code_rows(cp, source, 0, len(x), _Buffers(cp, len(x), x.shape[1]))
+
+
+def code_rows(cp: CodePlan, source: NumericSource, start: int, stop: int, buffers: _Buffers) -> CodedChunk:
+    """Validate rows ``start..stop`` of ``source`` and total each scale's keyed answers (see the module notes)."""
+    m, p = stop - start, buffers.n_columns
+    codes, ok = buffers.codes[:m], buffers.ok[:m]
+    blanks = np.zeros(p, dtype=np.int64)
+    bad = np.zeros(p, dtype=np.int64)  # per column: cells coded 0 (blank or invalid)
+    wrong: list[tuple[np.ndarray, int]] = []  # (rows, column) of invalid answers
+    flagged = np.zeros(p, dtype=bool)  # columns whose ``ok`` slot was written for this chunk
     with np.errstate(invalid="ignore", over="ignore"):
-        y = x if shift == 0 else x - (cp.shift if shift is None else shift)  # answers 1..K are their own codes
-        codes = np.empty_like(x, dtype=np.uint8)
-        np.copyto(codes, y, casting="unsafe")  # NaN, fractions and out-of-range values: codes that differ from y
-        back = np.empty_like(codes, dtype=y.dtype)
-        np.copyto(back, codes)
-    rows, cols = _cells(np.not_equal(back, y, out=np.empty_like(codes, dtype=bool)))  # float == float: 3x mixed
-    blank = np.isnan(x[rows, cols])
-    wrong = ~blank
-    invalid = (rows[wrong], cols[wrong])
-    return codes, (rows[blank], cols[blank]), _out_of_range(cp, codes, (rows, cols), invalid, None)
+        x = source.block[start:stop] if source.block is not None else None
+        if x is not None and _float_row_major(x):
+            flagged[:] = _float_rows(cp, x, buffers, blanks, bad, wrong)
+        else:
+            for j in range(p):
+                slot = int(cp.home[j])
+                if x is not None:
+                    values, part = x[:, j], None
+                else:
+                    part = source.parts[j]
+                    values = part.values[start:stop]
+                if values.dtype.kind == "f":
+                    _float_column(cp, j, values, codes[:, slot], ok[:, slot], buffers, blanks, bad, wrong)
+                    flagged[j] = True
+                else:
+                    flagged[j] = _integer_column(cp, j, values, part, start, stop, codes[:, slot], ok[:, slot],
+                                                 blanks, bad, wrong)
+    _check_codes(cp, codes, ok, flagged, bad, wrong)
+    totals, counts = _keyed_totals(cp, buffers, m, bad.any(), flagged)
+    rows = [r for r, _ in wrong]
+    invalid = (np.concatenate(rows), np.concatenate([np.full(len(r), j) for r, j in wrong])) if rows else _NO_CELLS
+    return CodedChunk((m, p), invalid, blanks, totals, counts, lambda: source.missing(start, stop))
 
 
-def _cells(flags: np.ndarray) -> Cells:
-    """Rows and columns of the true cells of a contiguous (row- or column-major) mask."""
-    m, p = flags.shape
-    if flags.flags.f_contiguous:
-        flat = np.flatnonzero(flags.ravel(order="F"))
-        return flat % m, flat // m
-    flat = np.flatnonzero(np.ascontiguousarray(flags))
-    return flat // p, flat % p
-
-
-def _integer_codes(cp: CodePlan, x: np.ndarray, missing: Cells) -> tuple[np.ndarray, Cells]:
-    """Codes of integer answers (in place for bytes already coded 1..K) and the invalid cells."""
-    shift, count = cp.uniform if cp.uniform is not None else (None, None)
-    if x.dtype.itemsize == 1 and shift == 0 and (x.dtype.kind == "u" or count <= 127):
-        # bytes: -1 reads as 255, 0 as 0; no answer out of range reads as a code within it
-        return x.view(np.uint8), _out_of_range(cp, x.view(np.uint8), missing, _NO_CELLS, None)
-    low, high = cp.shift + 1, cp.shift + cp.count
-    if len(x) and ((x.min(axis=0) < low) | (x.max(axis=0) > high)).any():
-        outside = (x < low) | (x > high)  # rare: an invalid answer, or what a missing cell happens to hold
+def _float_column(cp: CodePlan, j: int, values: np.ndarray, codes: np.ndarray, ok: np.ndarray,
+                  buffers: _Buffers, blanks: np.ndarray, bad: np.ndarray, wrong: list) -> None:
+    """Codes of one column of float answers: cast to bytes and compared back, exactly, with the answers."""
+    shift = int(cp.shift[j])
+    if shift == 0:  # answers 1..K are their own codes
+        np.copyto(codes, values, casting="unsafe")  # what NaN or a value beyond a byte gives does not matter:
+        np.equal(values, codes, out=ok)  # ... only the cells whose code equals their answer are kept
     else:
-        outside = None
-    codes = np.empty(x.shape, np.uint8, order="F")
-    np.copyto(codes, x if shift == 0 else x - (cp.shift if shift is None else np.int64(shift)), casting="unsafe")
-    if outside is None:
-        return codes, _NO_CELLS
-    return codes, _out_of_range(cp, codes, missing, _NO_CELLS, outside)
+        scratch = buffers.scratch[: len(values)]
+        np.subtract(values, shift, out=scratch)
+        np.copyto(codes, scratch, casting="unsafe")
+        np.add(codes, np.float64(shift), out=scratch)  # code + shift: exact, so equal only for exact answers
+        np.equal(scratch, values, out=ok)
+    n_bad = len(values) - np.count_nonzero(ok)
+    if n_bad:
+        np.multiply(codes, ok, out=codes)  # blanks and invalid answers: code 0
+        nan = np.isnan(values, out=buffers.nan[: len(values)])
+        blanks[j] = np.count_nonzero(nan)
+        bad[j] = n_bad
+        if blanks[j] != n_bad:
+            wrong.append((np.flatnonzero(~ok & ~nan), j))
 
 
-def _out_of_range(cp: CodePlan, codes: np.ndarray, skipped: Cells, invalid: Cells,
-                  outside: np.ndarray | None) -> Cells:
-    """``invalid`` and the other cells, ``skipped`` aside, whose code is 0 or above K (or that are ``outside``).
+def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, blanks: np.ndarray, bad: np.ndarray,
+                wrong: list) -> bool:
+    """Codes of a row-major chunk of float answers: validated by blocks of rows in place (contiguous, in cache),
+    then each column's codes copied into its slot; whether a cell was blank or invalid (``ok`` written)."""
+    m, p = x.shape
+    if buffers.row_block is None:
+        rows = len(buffers.codes)
+        buffers.row_block = (np.empty((rows, p), np.uint8), np.empty((rows, p), bool), np.empty((rows, p), bool),
+                             np.empty((min(rows, ROW_BLOCK), p)))
+    codes, ok, nan, scratch = buffers.row_block
+    codes, ok, nan = codes[:m], ok[:m], nan[:m]
+    shift = cp.shift.astype(float)
+    any_bad = False
+    for a in range(0, m, ROW_BLOCK):
+        b = min(m, a + ROW_BLOCK)
+        xs, cs, oks = x[a:b], codes[a:b], ok[a:b]
+        if cp.uniform is not None and cp.uniform[0] == 0:
+            np.copyto(cs, xs, casting="unsafe")
+            np.equal(xs, cs, out=oks)
+        else:
+            t = scratch[: b - a]
+            np.subtract(xs, shift, out=t)
+            np.copyto(cs, t, casting="unsafe")
+            np.add(cs, shift, out=t)
+            np.equal(t, xs, out=oks)
+        if np.count_nonzero(oks) != oks.size:
+            any_bad = True
+            np.multiply(cs, oks, out=cs)
+            np.isnan(xs, out=nan[a:b])
+        else:
+            nan[a:b] = False
+    for j in range(p):
+        slot = int(cp.home[j])
+        np.copyto(buffers.codes[:m, slot], codes[:, j])
+        if any_bad:
+            np.copyto(buffers.ok[:m, slot], ok[:, j])
+    if any_bad:
+        bad += m - np.count_nonzero(ok, axis=0)
+        blanks += np.count_nonzero(nan, axis=0)
+        for j in np.flatnonzero(blanks != bad).tolist():
+            wrong.append((np.flatnonzero(~ok[:, j] & ~nan[:, j]), j))
+    return any_bad
 
-    The zero codes are counted and the largest code taken: only when they say that an invalid answer is there
-    is the chunk searched cell by cell.
+
+def _integer_column(cp: CodePlan, j: int, values: np.ndarray, part: _Column | None, start: int, stop: int,
+                    codes: np.ndarray, ok: np.ndarray, blanks: np.ndarray, bad: np.ndarray, wrong: list) -> bool:
+    """Codes of one column of integer answers (bytes coded 1..K copied as they are); whether ``ok`` was written."""
+    shift, count = int(cp.shift[j]), int(cp.count[j])
+    flagged = part is not None and part.answered(start, stop, ok)
+    if flagged:
+        blanks[j] = len(values) - np.count_nonzero(ok)
+    if values.dtype.itemsize == 1 and shift == 0 and (values.dtype.kind == "u" or count <= 127):
+        np.copyto(codes, values.view(np.uint8))  # -1 reads as 255: out of range, as every invalid answer
+    else:
+        if len(values) and (values.min() <= shift or values.max() > shift + count):
+            outside = (values <= shift) | (values > shift + count)  # rare: an invalid answer, or a blank's value
+            if flagged:
+                outside &= ok
+            if outside.any():
+                wrong.append((np.flatnonzero(outside), j))
+                if not flagged:
+                    ok[:] = True
+                    flagged = True
+                ok &= ~outside
+        np.copyto(codes, values if shift == 0 else values - np.int64(shift), casting="unsafe")  # wraps
+    bad[j] = len(values) - np.count_nonzero(ok) if flagged else 0
+    if bad[j]:
+        np.multiply(codes, ok, out=codes)
+    return flagged
+
+
+def _check_codes(cp: CodePlan, codes: np.ndarray, ok: np.ndarray, flagged: np.ndarray, bad: np.ndarray,
+                 wrong: list) -> None:
+    """Find the answers whose code is 0 or above K among the cells not yet known as blank or invalid.
+
+    The zero codes are counted and the largest code taken: only when they say that such an answer is there is
+    the chunk searched column by column.
     """
-    if outside is None:
-        zeros = codes.size - np.count_nonzero(codes)
-        if cp.uniform is not None:
-            over = codes.max(initial=0) > cp.uniform[1]
-        else:
-            over = bool((codes.max(axis=0, initial=0) > cp.count).any())
-        if not over and zeros == np.count_nonzero(codes[skipped] == 0):
-            return invalid
-        outside = (codes == 0) | (codes > cp.count)
-    outside[skipped] = False
-    rows, cols = _cells(outside)
-    return np.concatenate([invalid[0], rows]), np.concatenate([invalid[1], cols])
-
-
-def _keyed_totals(cp: CodePlan, codes: np.ndarray, unanswered: Cells) -> tuple[np.ndarray, np.ndarray]:
-    """Keyed totals and answered counts (rows x scales, floats) of ``codes`` but for the ``unanswered`` cells."""
-    m, n_scales = len(codes), len(cp.bounds) - 1
-    gathered = np.empty((m, len(cp.gather)), np.uint8, order="F")
-    for k, j in enumerate(cp.gather.tolist()):
-        gathered[:, k] = codes[:, j]
-    for a, b, flip in cp.flips:
-        np.subtract(np.uint8(flip), gathered[:, a:b], out=gathered[:, a:b])  # K + 1 - c (wraps for non-codes)
-    sums = np.empty((m, n_scales), cp.acc, order="F")
-    for s, (a, b) in enumerate(zip(cp.bounds[:-1].tolist(), cp.bounds[1:].tolist(), strict=True)):
-        np.add.reduce(gathered[:, a:b], axis=1, dtype=cp.acc, out=sums[:, s])
-    totals = np.empty((m, n_scales), order="F")
-    np.copyto(totals, sums)
-    rows, cols = unanswered
-    if len(rows):
-        # every scale an unanswered cell belongs to: take off what it added, and one answered item (both in one
-        # bincount: a scale's unanswered cells add less than ``base``, the range of its total of codes)
-        if cp.single:  # each column in one scale at most: no expansion
-            kept = cp.member_ptr[cols + 1] > cp.member_ptr[cols]  # columns of no scale add nothing
-            member, cell = cp.member_ptr[cols][kept], kept
-        else:
-            per_cell = cp.member_ptr[cols + 1] - cp.member_ptr[cols]
-            cell = np.repeat(np.arange(len(rows)), per_cell)
-            member = cp.member_ptr[cols][cell] + np.arange(len(cell)) - np.repeat(np.cumsum(per_cell) - per_cell,
-                                                                                    per_cell)
-        flip = cp.member_flip[member]
-        held = codes[rows[cell], cols[cell]].astype(np.int64)
-        base = float(np.iinfo(cp.acc).max) + 1
-        added = np.where(flip == 0, held, (flip - held) & 0xFF) + base
-        lost = np.bincount(cp.member_scale[member] * m + rows[cell], weights=added,
-                           minlength=n_scales * m).reshape(n_scales, m).T
-        counts = np.floor(lost * (1 / base))  # a power of two: exact (floor_divide on floats is 20x slower)
-        totals -= lost - counts * base
-        counts = cp.present - counts
+    homes = codes[:, : len(cp.home)]
+    zeros = homes.size - np.count_nonzero(homes)
+    if cp.uniform is not None:
+        over = homes.max(initial=0) > cp.uniform[1]
     else:
-        counts = np.broadcast_to(cp.present, (m, n_scales))
+        over = bool((homes.max(axis=0, initial=0) > cp.count[np.argsort(cp.home)]).any())
+    if not over and zeros == bad.sum():
+        return
+    for j in range(len(cp.home)):
+        slot = int(cp.home[j])
+        column = codes[:, slot]
+        outside = (column == 0) | (column > cp.count[j])
+        if flagged[j]:
+            outside &= ok[:, slot]
+        if outside.any():
+            wrong.append((np.flatnonzero(outside), j))
+            if not flagged[j]:
+                ok[:, slot] = True
+                flagged[j] = True
+            ok[:, slot] &= ~outside
+            column[outside] = 0
+            bad[j] += np.count_nonzero(outside)
+
+
+def _keyed_totals(cp: CodePlan, buffers: _Buffers, m: int, any_bad: bool,
+                  flagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keyed totals and answered counts (rows x scales, floats) of a chunk's codes (0 for no valid answer)."""
+    codes, ok = buffers.codes[:m], buffers.ok[:m]
+    if any_bad:
+        for j in np.flatnonzero(~flagged).tolist():
+            ok[:, int(cp.home[j])] = True
+    for home, slot in cp.copies:
+        np.copyto(codes[:, slot], codes[:, home])
+        if any_bad:
+            np.copyto(ok[:, slot], ok[:, home])
+    for s, spans in enumerate(cp.reversed):
+        for a, b in spans:
+            np.subtract(np.uint8(cp.flip[s]), codes[:, a:b], out=codes[:, a:b])  # K + 1 - c (K + 1 for no answer)
+    sums = buffers.sums[:m]
+    _add_spans(codes, cp.spans, sums, buffers.part[:m])
+    totals = buffers.totals[:m]
+    np.copyto(totals, sums)
+    if any_bad:
+        answered, reversed_ = buffers.answered[:m], buffers.reversed[:m]
+        flags = ok.view(np.uint8)
+        _add_spans(flags, cp.spans, answered, None)
+        _add_spans(flags, cp.reversed, reversed_, None)
+        counts = buffers.counts[:m]
+        np.copyto(counts, reversed_)
+        counts -= cp.n_reversed
+        counts *= cp.flip
+        totals += counts  # a reverse-keyed blank added K + 1: take it off again
+        np.copyto(counts, answered)
+    else:
+        counts = np.broadcast_to(cp.present, totals.shape)
     if cp.scale_shift.any():
         totals += cp.scale_shift * counts
     return totals, counts
+
+
+def _add_spans(slots: np.ndarray, spans: tuple, out: np.ndarray, part: np.ndarray | None) -> None:
+    """``out[:, s]``: the row sums of the slots of ``spans[s]`` (one integer reduction per span)."""
+    for s, spans_of in enumerate(spans):
+        if not spans_of:
+            out[:, s] = 0
+            continue
+        (a, b), *more = spans_of
+        np.add.reduce(slots[:, a:b], axis=1, dtype=out.dtype, out=out[:, s])
+        for a, b in more:
+            extra = np.add.reduce(slots[:, a:b], axis=1, dtype=out.dtype, out=part)
+            np.add(out[:, s], extra, out=out[:, s])
 
 
 def row_chunks(n_rows: int, size: int | None = None) -> Iterator[tuple[int, int]]:
@@ -434,5 +572,11 @@ def row_chunks(n_rows: int, size: int | None = None) -> Iterator[tuple[int, int]
         yield start, min(n_rows, start + size)
 
 
-__all__ = ["CHUNK_ROWS", "Cells", "CodePlan", "CodedChunk", "NumericSource", "code_chunk", "code_plan",
-           "column_as_float", "numeric_source", "row_chunks"]
+def chunk_buffers(cp: CodePlan, source: NumericSource) -> _Buffers:
+    """Working arrays for scoring ``source`` by :func:`row_chunks`."""
+    return _Buffers(cp, min(source.chunk_rows, max(source.n_rows, 1)), len(source.columns) if source.parts is None
+                    else len(source.parts))
+
+
+__all__ = ["CHUNK_ROWS", "Cells", "CodePlan", "CodedChunk", "NumericSource", "chunk_buffers", "code_chunk",
+           "code_plan", "code_rows", "column_as_float", "numeric_source", "row_chunks"]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from profiler.documents import did_you_mean
 from profiler.errors import ResponseError, ResponseProblem
-from profiler.questionnaire.blocks import code_chunk, code_plan, numeric_source, row_chunks
+from profiler.questionnaire.blocks import chunk_buffers, code_plan, code_rows, numeric_source, row_chunks
 from profiler.questionnaire.plan import Scorable, ScoringPlan, acceptable, describe_format
 from profiler.questionnaire.spec import LikertFormat
 
@@ -276,11 +276,12 @@ def _coded_scores(plan: ScoringPlan, frame: pd.DataFrame, invalid: str) -> tuple
     n, k = len(frame), len(plan.scale_ids)
     # column-major, as a DataFrame holds its columns: the frames below are views of these
     scores, counts = np.empty((n, k), order="F"), np.empty((n, k), dtype=np.int32, order="F")
-    for start, stop in row_chunks(n):
-        chunk = code_chunk(cp, *source.masked_rows(start, stop))
+    buffers = chunk_buffers(cp, source)
+    for start, stop in row_chunks(n, source.chunk_rows):
+        chunk = code_rows(cp, source, start, stop, buffers)
         if invalid != "missing" and len(chunk.invalid_cells[0]):
             return None
-        if required is not None and required[chunk.missing_cells[1]].any():
+        if required is not None and chunk.blanks[required].any():
             return None
         scores_from_totals(plan, chunk.totals, chunk.counts, out=scores[start:stop])
         counts[start:stop] = chunk.counts

@@ -20,8 +20,8 @@ from profiler.questionnaire.scoring import score_and_count, score_answers, valid
 
 MINI = Path(__file__).parents[1] / "fixtures" / "questionnaires" / "mini.yaml"
 def _whole(frame: pd.DataFrame) -> pd.DataFrame:
-    """Fractions (which integer columns cannot hold) replaced by another invalid answer."""
-    return frame.mask(frame.notna() & (frame % 1 != 0), 7.0)
+    """Fractions and huge numbers (which 16-bit integer columns cannot hold) replaced by another invalid answer."""
+    return frame.mask(frame.notna() & ((frame % 1 != 0) | (frame.abs() > 30_000)), 7.0)
 
 
 def _byte(frame: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +40,7 @@ CONVERSIONS = {
     "int8[pyarrow]": lambda f: _byte(f).astype("Int8").astype("int8[pyarrow]"),
     "numpy int8": lambda f: _byte(f).fillna(0).to_numpy().astype(np.int8),
     "numpy float64, row-major": lambda f: np.ascontiguousarray(f.to_numpy()),
-    "float32": lambda f: f.astype(np.float32),
+    "float32": lambda f: f.mask(f.abs() > 1e30, np.inf).astype(np.float32),  # what float32 makes of 1e300
     "Float64": lambda f: f.astype("Float64"),
     "Int16": lambda f: _whole(f).astype("Int16"),
     "double[pyarrow]": lambda f: f.astype("double[pyarrow]"),
@@ -60,8 +60,12 @@ def _general(questionnaire, frame, invalid):
     return score_answers(questionnaire, validate_responses(questionnaire, frame, invalid=invalid))
 
 
-CELLS = st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0, 1.0, 3.0, 5.0, np.nan, 0.0, 6.0, 2.5, -1.0, 300.0])
+NEAR = 3.0000000000000004  # the next float after 3: not an answer (nor is 3 + that difference for a 0..50 item)
+CELLS = st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0, 1.0, 3.0, 5.0, np.nan, 0.0, 6.0, 2.5, -1.0, 300.0, NEAR, 256.0,
+                         np.inf, -np.inf, -0.0, 255.0, np.nextafter(5.0, 0), 1e300])
 ANSWERS = st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0, np.nan])  # valid or blank: the coded path answers
+BLANKS = st.sampled_from([np.nan, np.nan, np.nan, np.nan, 1.0, 5.0, 0.0, NEAR])  # mostly blank, some invalid
+TENURES = st.sampled_from([0.0, 12.0, 50.0, np.nan, 51.0, NEAR, np.nextafter(1.0, 0), -0.0, -1.0, 12.5])
 
 
 @settings(max_examples=150, deadline=None)
@@ -69,21 +73,25 @@ ANSWERS = st.sampled_from([1.0, 2.0, 3.0, 4.0, 5.0, np.nan])  # valid or blank: 
 def test_every_dtype_scores_as_the_general_path(mini, data):
     n = data.draw(st.integers(1, 30))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(blocks, "CHUNK_ROWS", data.draw(st.sampled_from([4, 7, 8192])))  # chunks of a few rows too
+        rows = data.draw(st.sampled_from([4, 7, 8192]))  # chunks (and row blocks) of a few rows too
+        patch.setattr(blocks, "CHUNK_ROWS", rows)
+        patch.setattr(blocks, "ROW_CHUNK_ROWS", rows)
+        patch.setattr(blocks, "ROW_BLOCK", data.draw(st.sampled_from([3, 2048])))
         _compare_with_the_general_path(mini, data, n)
 
 
 def _compare_with_the_general_path(mini, data, n):
     columns = mini.item_ids
-    cells = data.draw(st.sampled_from([CELLS, ANSWERS]))
+    cells = data.draw(st.sampled_from([CELLS, ANSWERS, BLANKS]))
     values = np.array([[data.draw(cells) for _ in columns] for _ in range(n)])
-    values[:, columns.index("TEN")] = data.draw(st.lists(st.sampled_from([0.0, 12.0, 50.0, np.nan, 51.0]),
-                                                         min_size=n, max_size=n))
+    values[:, columns.index("TEN")] = data.draw(st.lists(TENURES, min_size=n, max_size=n))
     frame = pd.DataFrame(values, columns=columns)
     name = data.draw(st.sampled_from(sorted(CONVERSIONS)))
     table = CONVERSIONS[name](frame)
     if name in ("Int16", "int16[pyarrow]", "mixed"):
         frame = _whole(frame)
+    elif name == "float32":
+        frame = table.astype(float)  # what the table holds (3.0000000000000004 is 3 in float32)
     elif name in ("int8", "uint8", "int16", "Int8", "UInt8", "int8[pyarrow]", "numpy int8"):
         frame = pd.DataFrame(table.astype(float) if isinstance(table, np.ndarray) else
                              table.astype("float64").to_numpy(), columns=columns)  # what the table holds
