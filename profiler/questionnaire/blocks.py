@@ -43,8 +43,7 @@ from profiler.questionnaire.plan import ScoringPlan
 from profiler.questionnaire.spec import LikertFormat, NumberFormat
 
 CHUNK_ROWS = 131_072  # rows validated and summed together: one float column of them (1 MiB) stays in L2
-ROW_CHUNK_ROWS = 16_384  # ... of a row-major float table (its codes are copied column by column from L2)
-ROW_BLOCK = 2_048  # rows of a row-major float chunk validated together (800 KiB for 50 columns: in L2)
+ROW_BLOCK = 2_048  # rows of a row-major float table validated and summed together (800 KiB for 50 columns: L2)
 MAX_CODES = 250  # answers an item may allow for its codes to fit a uint8 (0 = none)
 
 # Some cells of a chunk: their rows and their columns (two integer arrays of the same length)
@@ -131,11 +130,6 @@ class NumericSource:
     block: np.ndarray | None  # 2-D: any numeric dtype and layout
     parts: list[_Column] | None = None
 
-    @property
-    def chunk_rows(self) -> int:
-        """Rows per chunk: fewer for a row-major float table, whose codes are copied into columns in L2."""
-        return ROW_CHUNK_ROWS if self.block is not None and _float_row_major(self.block) else CHUNK_ROWS
-
     def missing(self, start: int, stop: int) -> np.ndarray:
         """Rows ``start..stop`` x columns: True where a cell holds no answer (NaN, or no value)."""
         if self.block is not None:
@@ -203,6 +197,10 @@ class CodePlan:
     scale_shift: np.ndarray  # per scale: its items' lowest answer minus 1
     present: np.ndarray  # per scale: keyed items among the columns (float)
     acc: type  # the integer type that holds a scale's total of codes (and of flipped blanks, K + 1 each)
+    weights: np.ndarray | None  # columns x scales, float32: 1 where the column is keyed (see _float_rows) ...
+    bits: int
+    signs: np.ndarray  # ... per column: -1 where reverse keyed, else 1 ...
+    offsets: np.ndarray  # ... and K + 1 where reverse keyed (else 0), plus 2**bits
 
 
 _PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # scoring plan -> {columns: CodePlan or None}
@@ -275,13 +273,32 @@ def _build(plan: ScoringPlan, columns: list[str], ranges: list[tuple[float, int]
         (count == count[0]).all() else None
     present = np.array([sum(b - a for a, b in spans_of) for spans_of in spans])
     largest = max((p * f for p, f in zip(present.tolist(), flip, strict=True)), default=0)
+    # row-major floats: a cell becomes 2**b + its keyed code (c, or K + 1 - c) if answered validly, else 0, and
+    # one float32 product with the scales' membership adds them up: sums below 2**24 are exact in float32
+    direction = {}
+    for plus, minus in groups:
+        for j in plus:
+            direction.setdefault(j, set()).add(1)
+        for j in minus:
+            direction.setdefault(j, set()).add(-1)
+    b = max((len(p) + len(q)) * (f - 1) for (p, q), f in zip(groups, flip, strict=True)).bit_length() if groups else 0
+    weights = None
+    if all(len(d) == 1 for d in direction.values()) and len(columns) * (2**b + MAX_CODES) < 2**24:
+        weights = np.zeros((len(columns), len(groups)), dtype=np.float32)
+        for s, (plus, minus) in enumerate(groups):
+            weights[plus + minus, s] = 1
+    minus_of = np.array([direction.get(j) == {-1} for j in range(len(columns))], dtype=bool)
+    flip_of = np.zeros(len(columns))
+    for (_, minus), f in zip(groups, flip, strict=True):
+        flip_of[minus] = f
     return CodePlan(
         positions=np.array([plan.position(c) for c in columns], dtype=np.intp), shift=shift, count=count,
         uniform=uniform, home=home, copies=tuple(copies), width=width, spans=tuple(spans),
         reversed=tuple(reversed_), flip=np.array(flip, dtype=float),
         n_reversed=np.array([sum(b - a for a, b in r) for r in reversed_], dtype=float),
         scale_shift=np.array(scale_shift), present=present.astype(float),
-        acc=np.uint8 if largest < 2**8 else np.uint16 if largest < 2**16 else np.uint32,
+        acc=np.uint8 if largest < 2**8 else np.uint16 if largest < 2**16 else np.uint32, weights=weights, bits=b,
+        signs=np.where(minus_of, -1.0, 1.0), offsets=flip_of + 2**b,
     )
 
 
@@ -303,8 +320,6 @@ class CodedChunk:
         Rows x columns.
     invalid_cells : (ndarray, ndarray)
         Rows and columns of the answers given that the item does not allow.
-    blanks : ndarray of int
-        Per column: how many of its cells hold no answer.
     totals, counts : ndarray
         Rows x scales: the keyed total of the valid answers and how many there are (floats; views of buffers
         that the next chunk of the same scoring run overwrites).
@@ -312,10 +327,17 @@ class CodedChunk:
 
     shape: tuple[int, int]
     invalid_cells: Cells
-    blanks: np.ndarray
     totals: np.ndarray
     counts: np.ndarray
+    _blanks: np.ndarray | Callable[[], np.ndarray]
     _missing: Callable[[], np.ndarray]
+
+    @property
+    def blanks(self) -> np.ndarray:
+        """Per column: how many of its cells hold no answer."""
+        if callable(self._blanks):
+            self._blanks = self._blanks()
+        return self._blanks
 
     @property
     def invalid(self) -> np.ndarray | None:
@@ -368,27 +390,26 @@ def code_rows(cp: CodePlan, source: NumericSource, start: int, stop: int, buffer
     flagged = np.zeros(p, dtype=bool)  # columns whose ``ok`` slot was written for this chunk
     with np.errstate(invalid="ignore", over="ignore"):
         x = source.block[start:stop] if source.block is not None else None
-        if x is not None and _float_row_major(x):
-            flagged[:] = _float_rows(cp, x, buffers, blanks, bad, wrong)
-        else:
-            for j in range(p):
-                slot = int(cp.home[j])
-                if x is not None:
-                    values, part = x[:, j], None
-                else:
-                    part = source.parts[j]
-                    values = part.values[start:stop]
-                if values.dtype.kind == "f":
-                    _float_column(cp, j, values, codes[:, slot], ok[:, slot], buffers, blanks, bad, wrong)
-                    flagged[j] = True
-                else:
-                    flagged[j] = _integer_column(cp, j, values, part, start, stop, codes[:, slot], ok[:, slot],
-                                                 blanks, bad, wrong)
+        if x is not None and cp.weights is not None and _float_row_major(x):
+            return _float_rows(cp, x, buffers, lambda: source.missing(start, stop))
+        for j in range(p):
+            slot = int(cp.home[j])
+            if x is not None:
+                values, part = x[:, j], None
+            else:
+                part = source.parts[j]
+                values = part.values[start:stop]
+            if values.dtype.kind == "f":
+                _float_column(cp, j, values, codes[:, slot], ok[:, slot], buffers, blanks, bad, wrong)
+                flagged[j] = True
+            else:
+                flagged[j] = _integer_column(cp, j, values, part, start, stop, codes[:, slot], ok[:, slot],
+                                             blanks, bad, wrong)
     _check_codes(cp, codes, ok, flagged, bad, wrong)
     totals, counts = _keyed_totals(cp, buffers, m, bad.any(), flagged)
     rows = [r for r, _ in wrong]
     invalid = (np.concatenate(rows), np.concatenate([np.full(len(r), j) for r, j in wrong])) if rows else _NO_CELLS
-    return CodedChunk((m, p), invalid, blanks, totals, counts, lambda: source.missing(start, stop))
+    return CodedChunk((m, p), invalid, totals, counts, blanks, lambda: source.missing(start, stop))
 
 
 def _float_column(cp: CodePlan, j: int, values: np.ndarray, codes: np.ndarray, ok: np.ndarray,
@@ -414,22 +435,31 @@ def _float_column(cp: CodePlan, j: int, values: np.ndarray, codes: np.ndarray, o
             wrong.append((np.flatnonzero(~ok & ~nan), j))
 
 
-def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, blanks: np.ndarray, bad: np.ndarray,
-                wrong: list) -> bool:
-    """Codes of a row-major chunk of float answers: validated by blocks of rows in place (contiguous, in cache),
-    then each column's codes copied into its slot; whether a cell was blank or invalid (``ok`` written)."""
+def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callable[[], np.ndarray]) -> CodedChunk:
+    """Validate and total a row-major chunk of float answers, by blocks of rows that stay in cache.
+
+    A block is validated in place (contiguous rows: codes, and flags of the cells answered validly); then each
+    cell becomes ``(2**b + keyed code) * flag`` (the keyed code ``c``, or ``K + 1 - c`` where reverse keyed),
+    and one matrix product with the scales' membership adds them up: a scale's sum is ``2**b`` times its
+    answered items plus its keyed total (below ``2**b``), exact in float32. No transposition of codes.
+    """
     m, p = x.shape
+    n_scales = len(cp.spans)
     if buffers.row_block is None:
-        rows = len(buffers.codes)
-        buffers.row_block = (np.empty((rows, p), np.uint8), np.empty((rows, p), bool), np.empty((rows, p), bool),
-                             np.empty((min(rows, ROW_BLOCK), p)))
-    codes, ok, nan, scratch = buffers.row_block
-    codes, ok, nan = codes[:m], ok[:m], nan[:m]
-    shift = cp.shift.astype(float)
-    any_bad = False
+        rows = min(len(buffers.codes), ROW_BLOCK)
+        buffers.row_block = (np.empty((rows, p), np.uint8), np.empty((rows, p), bool), np.empty((rows, p)),
+                             np.empty((rows, p), np.float32), np.empty((len(buffers.codes), n_scales), np.float32),
+                             np.empty((rows, p), bool), np.empty((rows, p), np.uint8))
+    codes, ok, scratch, cells, sums, nan, both = buffers.row_block
+    shift, count = cp.shift.astype(float), cp.count.astype(np.uint8)
+    packed = cp.offsets.max(initial=0) + cp.count.max(initial=0) < 256  # a cell's sum fits a byte
+    signs, offsets = (cp.signs.astype(np.int64).astype(np.uint8), cp.offsets.astype(np.uint8)) if packed else \
+        (cp.signs.astype(np.float32), cp.offsets.astype(np.float32))
+    wrong: list[Cells] = []
+    nan_cells = 0
     for a in range(0, m, ROW_BLOCK):
         b = min(m, a + ROW_BLOCK)
-        xs, cs, oks = x[a:b], codes[a:b], ok[a:b]
+        xs, cs, oks, n = x[a:b], codes[: b - a], ok[: b - a], (b - a) * p
         if cp.uniform is not None and cp.uniform[0] == 0:
             np.copyto(cs, xs, casting="unsafe")
             np.equal(xs, cs, out=oks)
@@ -439,23 +469,52 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, blanks: np.ndarr
             np.copyto(cs, t, casting="unsafe")
             np.add(cs, shift, out=t)
             np.equal(t, xs, out=oks)
-        if np.count_nonzero(oks) != oks.size:
-            any_bad = True
-            np.multiply(cs, oks, out=cs)
-            np.isnan(xs, out=nan[a:b])
+        n_bad = n - np.count_nonzero(oks)
+        flags = oks.view(np.uint8)
+        if n_bad:
+            np.multiply(cs, flags, out=cs)
+            n_nan = np.count_nonzero(np.isnan(xs, out=nan[: b - a]))
+            nan_cells += n_nan
+            if n_nan != n_bad:
+                rows, cols = _cells(~oks & ~nan[: b - a])
+                wrong.append((rows + a, cols))
+        zeros = n - np.count_nonzero(cs)
+        if zeros != n_bad or cs.max(initial=0) > (cp.uniform[1] if cp.uniform is not None else count.min()):
+            outside = ((cs == 0) | (cs > count)) & oks  # rare: codes 0 or above K among the valid-looking cells
+            if outside.any():
+                rows, cols = _cells(outside)
+                wrong.append((rows + a, cols))
+                oks &= ~outside
+                cs[outside] = 0
+        c = cells[: b - a]
+        if packed:  # byte arithmetic (wrapping: 256 - c + K + 1 is K + 1 - c), then one cast
+            e = both[: b - a]
+            np.multiply(cs, signs, out=e)
+            np.add(e, offsets, out=e)
+            np.multiply(e, flags, out=e)
+            np.copyto(c, e)
         else:
-            nan[a:b] = False
-    for j in range(p):
-        slot = int(cp.home[j])
-        np.copyto(buffers.codes[:m, slot], codes[:, j])
-        if any_bad:
-            np.copyto(buffers.ok[:m, slot], ok[:, j])
-    if any_bad:
-        bad += m - np.count_nonzero(ok, axis=0)
-        blanks += np.count_nonzero(nan, axis=0)
-        for j in np.flatnonzero(blanks != bad).tolist():
-            wrong.append((np.flatnonzero(~ok[:, j] & ~nan[:, j]), j))
-    return any_bad
+            np.multiply(cs, signs, out=c)
+            np.add(c, offsets, out=c)
+            np.multiply(c, oks, out=c)
+        np.matmul(c, cp.weights, out=sums[a:b])
+    totals, counts = buffers.totals[:m], buffers.counts[:m]
+    sums = sums[:m]
+    np.multiply(sums, 2.0 ** -cp.bits, out=counts)
+    np.floor(counts, out=counts)  # answered items
+    np.multiply(counts, -(2.0 ** cp.bits), out=totals)
+    totals += sums  # keyed totals
+    if cp.scale_shift.any():
+        totals += cp.scale_shift * counts
+    invalid = (np.concatenate([r for r, _ in wrong]), np.concatenate([c for _, c in wrong])) if wrong else _NO_CELLS
+    blanks = (lambda: np.count_nonzero(missing(), axis=0)) if nan_cells else np.zeros(p, dtype=np.int64)
+    return CodedChunk((m, p), invalid, totals, counts, blanks, missing)
+
+
+def _cells(flags: np.ndarray) -> Cells:
+    """Rows and columns of the true cells of a row-major mask."""
+    flat = np.flatnonzero(flags)
+    return flat // flags.shape[1], flat % flags.shape[1]
 
 
 def _integer_column(cp: CodePlan, j: int, values: np.ndarray, part: _Column | None, start: int, stop: int,
@@ -574,7 +633,7 @@ def row_chunks(n_rows: int, size: int | None = None) -> Iterator[tuple[int, int]
 
 def chunk_buffers(cp: CodePlan, source: NumericSource) -> _Buffers:
     """Working arrays for scoring ``source`` by :func:`row_chunks`."""
-    return _Buffers(cp, min(source.chunk_rows, max(source.n_rows, 1)), len(source.columns) if source.parts is None
+    return _Buffers(cp, min(CHUNK_ROWS, max(source.n_rows, 1)), len(source.columns) if source.parts is None
                     else len(source.parts))
 
 

@@ -277,7 +277,7 @@ def _coded_scores(plan: ScoringPlan, frame: pd.DataFrame, invalid: str) -> tuple
     # column-major, as a DataFrame holds its columns: the frames below are views of these
     scores, counts = np.empty((n, k), order="F"), np.empty((n, k), dtype=np.int32, order="F")
     buffers = chunk_buffers(cp, source)
-    for start, stop in row_chunks(n, source.chunk_rows):
+    for start, stop in row_chunks(n):
         chunk = code_rows(cp, source, start, stop, buffers)
         if invalid != "missing" and len(chunk.invalid_cells[0]):
             return None

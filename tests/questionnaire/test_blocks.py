@@ -75,7 +75,6 @@ def test_every_dtype_scores_as_the_general_path(mini, data):
     with pytest.MonkeyPatch.context() as patch:
         rows = data.draw(st.sampled_from([4, 7, 8192]))  # chunks (and row blocks) of a few rows too
         patch.setattr(blocks, "CHUNK_ROWS", rows)
-        patch.setattr(blocks, "ROW_CHUNK_ROWS", rows)
         patch.setattr(blocks, "ROW_BLOCK", data.draw(st.sampled_from([3, 2048])))
         _compare_with_the_general_path(mini, data, n)
 
