@@ -22,8 +22,8 @@ float answers are read from memory once.
 
 **Keyed totals.** A reverse-keyed slot's code becomes ``K + 1 - c`` (reverse keying ``low + high - x`` is
 ``(K + 1 - c) + low - 1``), and each scale's slots are added in one byte-wide integer reduction. In a chunk
-without blanks or invalid answers, that is all; otherwise the flags are added up the same way (answered items
-per scale, and among the reverse-keyed ones), and what a reverse-keyed blank added (``K + 1``) is taken off.
+without blanks or invalid answers, that is all; otherwise the reverse-keyed slots are multiplied by their flags
+(a blank's ``K + 1 - 0`` back to 0) and the flags are added up the same way (answered items per scale).
 A scale's keyed total is then its codes' total plus ``(low - 1)`` per answered item. Every total is an exact
 integer, so the scores are the same, bit for bit, as those of the float path of
 :mod:`profiler.questionnaire.scoring`, which takes the questionnaires with other formats (fractional numbers,
@@ -193,7 +193,6 @@ class CodePlan:
     spans: tuple[tuple[tuple[int, int], ...], ...]  # per scale: the slots (start, stop) it adds up ...
     reversed: tuple[tuple[tuple[int, int], ...], ...]  # ... and those of them reverse keyed
     flip: np.ndarray  # per scale: K + 1 (a reverse-keyed code c counts K + 1 - c)
-    n_reversed: np.ndarray  # per scale: reverse-keyed slots (float)
     scale_shift: np.ndarray  # per scale: its items' lowest answer minus 1
     present: np.ndarray  # per scale: keyed items among the columns (float)
     acc: type  # the integer type that holds a scale's total of codes (and of flipped blanks, K + 1 each)
@@ -295,7 +294,6 @@ def _build(plan: ScoringPlan, columns: list[str], ranges: list[tuple[float, int]
         positions=np.array([plan.position(c) for c in columns], dtype=np.intp), shift=shift, count=count,
         uniform=uniform, home=home, copies=tuple(copies), width=width, spans=tuple(spans),
         reversed=tuple(reversed_), flip=np.array(flip, dtype=float),
-        n_reversed=np.array([sum(b - a for a, b in r) for r in reversed_], dtype=float),
         scale_shift=np.array(scale_shift), present=present.astype(float),
         acc=np.uint8 if largest < 2**8 else np.uint16 if largest < 2**16 else np.uint32, weights=weights, bits=b,
         signs=np.where(minus_of, -1.0, 1.0), offsets=flip_of + 2**b,
@@ -321,8 +319,8 @@ class CodedChunk:
     invalid_cells : (ndarray, ndarray)
         Rows and columns of the answers given that the item does not allow.
     totals, counts : ndarray
-        Rows x scales: the keyed total of the valid answers and how many there are (floats; views of buffers
-        that the next chunk of the same scoring run overwrites).
+        Rows x scales: the keyed total of the valid answers (floats) and how many there are (integers or
+        floats); views of buffers that the next chunk of the same scoring run overwrites.
     """
 
     shape: tuple[int, int]
@@ -365,10 +363,9 @@ class _Buffers:
         self.nan = np.empty(rows, bool)
         self.sums = np.empty((rows, n_scales), cp.acc, order="F")
         self.part = np.empty(rows, cp.acc)
-        self.answered = np.empty((rows, n_scales), np.uint16, order="F")
-        self.reversed = np.empty((rows, n_scales), np.uint16, order="F")
+        tally = np.uint8 if cp.width < 2**8 else np.uint16  # answered items per scale
+        self.answered = np.empty((rows, n_scales), tally, order="F")
         self.totals = np.empty((rows, n_scales), order="F")
-        self.counts = np.empty((rows, n_scales), order="F")
         self.row_block = None  # codes and flags of a row-major chunk (made on first use)
         self.n_columns = n_columns
 
@@ -427,7 +424,7 @@ def _float_column(cp: CodePlan, j: int, values: np.ndarray, codes: np.ndarray, o
         np.equal(scratch, values, out=ok)
     n_bad = len(values) - np.count_nonzero(ok)
     if n_bad:
-        np.multiply(codes, ok, out=codes)  # blanks and invalid answers: code 0
+        np.multiply(codes, ok.view(np.uint8), out=codes)  # blanks and invalid answers: code 0
         nan = np.isnan(values, out=buffers.nan[: len(values)])
         blanks[j] = np.count_nonzero(nan)
         bad[j] = n_bad
@@ -449,12 +446,16 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callabl
         rows = min(len(buffers.codes), ROW_BLOCK)
         buffers.row_block = (np.empty((rows, p), np.uint8), np.empty((rows, p), bool), np.empty((rows, p)),
                              np.empty((rows, p), np.float32), np.empty((len(buffers.codes), n_scales), np.float32),
-                             np.empty((rows, p), bool), np.empty((rows, p), np.uint8))
-    codes, ok, scratch, cells, sums, nan, both = buffers.row_block
+                             np.empty((rows, p), bool), np.empty((rows, p), np.uint8),
+                             np.empty((len(buffers.codes), n_scales)), np.empty((len(buffers.codes), n_scales)))
+    codes, ok, scratch, cells, sums, nan, both, totals, counts = buffers.row_block
     shift, count = cp.shift.astype(float), cp.count.astype(np.uint8)
     packed = cp.offsets.max(initial=0) + cp.count.max(initial=0) < 256  # a cell's sum fits a byte
-    signs, offsets = (cp.signs.astype(np.int64).astype(np.uint8), cp.offsets.astype(np.uint8)) if packed else \
-        (cp.signs.astype(np.float32), cp.offsets.astype(np.float32))
+    # per cell of a block, not per column: an operation on a (rows, 50) array broadcasting a row of 50 runs
+    # numpy's inner loop once per row (several times slower)
+    kind = np.uint8 if packed else np.float32
+    signs = np.tile(cp.signs.astype(np.int64).astype(kind), (len(codes), 1))
+    offsets = np.tile(cp.offsets.astype(kind), (len(codes), 1))
     wrong: list[Cells] = []
     nan_cells = 0
     for a in range(0, m, ROW_BLOCK):
@@ -489,17 +490,16 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callabl
         c = cells[: b - a]
         if packed:  # byte arithmetic (wrapping: 256 - c + K + 1 is K + 1 - c), then one cast
             e = both[: b - a]
-            np.multiply(cs, signs, out=e)
-            np.add(e, offsets, out=e)
+            np.multiply(cs, signs[: b - a], out=e)
+            np.add(e, offsets[: b - a], out=e)
             np.multiply(e, flags, out=e)
             np.copyto(c, e)
         else:
-            np.multiply(cs, signs, out=c)
-            np.add(c, offsets, out=c)
+            np.multiply(cs, signs[: b - a], out=c)
+            np.add(c, offsets[: b - a], out=c)
             np.multiply(c, oks, out=c)
         np.matmul(c, cp.weights, out=sums[a:b])
-    totals, counts = buffers.totals[:m], buffers.counts[:m]
-    sums = sums[:m]
+    totals, counts, sums = totals[:m], counts[:m], sums[:m]  # row-major, as the sums
     np.multiply(sums, 2.0 ** -cp.bits, out=counts)
     np.floor(counts, out=counts)  # answered items
     np.multiply(counts, -(2.0 ** cp.bits), out=totals)
@@ -586,26 +586,21 @@ def _keyed_totals(cp: CodePlan, buffers: _Buffers, m: int, any_bad: bool,
         np.copyto(codes[:, slot], codes[:, home])
         if any_bad:
             np.copyto(ok[:, slot], ok[:, home])
+    flags = ok.view(np.uint8)
     for s, spans in enumerate(cp.reversed):
         for a, b in spans:
-            np.subtract(np.uint8(cp.flip[s]), codes[:, a:b], out=codes[:, a:b])  # K + 1 - c (K + 1 for no answer)
+            np.subtract(np.uint8(cp.flip[s]), codes[:, a:b], out=codes[:, a:b])  # K + 1 - c
+            if any_bad:
+                np.multiply(codes[:, a:b], flags[:, a:b], out=codes[:, a:b])  # ... and 0 again for no answer
     sums = buffers.sums[:m]
     _add_spans(codes, cp.spans, sums, buffers.part[:m])
+    if any_bad:
+        counts = buffers.answered[:m]
+        _add_spans(flags, cp.spans, counts, None)
+    else:
+        counts = np.broadcast_to(cp.present, sums.shape)
     totals = buffers.totals[:m]
     np.copyto(totals, sums)
-    if any_bad:
-        answered, reversed_ = buffers.answered[:m], buffers.reversed[:m]
-        flags = ok.view(np.uint8)
-        _add_spans(flags, cp.spans, answered, None)
-        _add_spans(flags, cp.reversed, reversed_, None)
-        counts = buffers.counts[:m]
-        np.copyto(counts, reversed_)
-        counts -= cp.n_reversed
-        counts *= cp.flip
-        totals += counts  # a reverse-keyed blank added K + 1: take it off again
-        np.copyto(counts, answered)
-    else:
-        counts = np.broadcast_to(cp.present, totals.shape)
     if cp.scale_shift.any():
         totals += cp.scale_shift * counts
     return totals, counts
