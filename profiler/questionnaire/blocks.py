@@ -319,8 +319,8 @@ class CodedChunk:
     invalid_cells : (ndarray, ndarray)
         Rows and columns of the answers given that the item does not allow.
     totals, counts : ndarray
-        Rows x scales: the keyed total of the valid answers (floats) and how many there are (integers or
-        floats); views of buffers that the next chunk of the same scoring run overwrites.
+        Rows x scales: the keyed total of the valid answers and how many there are (exact integers, held as
+        integers or floats); views of buffers that the next chunk of the same scoring run overwrites.
     """
 
     shape: tuple[int, int]
@@ -577,7 +577,7 @@ def _check_codes(cp: CodePlan, codes: np.ndarray, ok: np.ndarray, flagged: np.nd
 
 def _keyed_totals(cp: CodePlan, buffers: _Buffers, m: int, any_bad: bool,
                   flagged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Keyed totals and answered counts (rows x scales, floats) of a chunk's codes (0 for no valid answer)."""
+    """Keyed totals and answered counts (rows x scales, exact integers) of a chunk's codes (0: no valid answer)."""
     codes, ok = buffers.codes[:m], buffers.ok[:m]
     if any_bad:
         for j in np.flatnonzero(~flagged).tolist():
@@ -599,10 +599,11 @@ def _keyed_totals(cp: CodePlan, buffers: _Buffers, m: int, any_bad: bool,
         _add_spans(flags, cp.spans, counts, None)
     else:
         counts = np.broadcast_to(cp.present, sums.shape)
+    if not cp.scale_shift.any():
+        return sums, counts  # integers: the scores divide them as they are
     totals = buffers.totals[:m]
     np.copyto(totals, sums)
-    if cp.scale_shift.any():
-        totals += cp.scale_shift * counts
+    totals += cp.scale_shift * counts
     return totals, counts
 
 
