@@ -43,6 +43,7 @@ from profiler.questionnaire.plan import ScoringPlan
 from profiler.questionnaire.spec import LikertFormat, NumberFormat
 
 CHUNK_ROWS = 131_072  # rows validated and summed together: one float column of them (1 MiB) stays in L2
+SMALL_ROWS = 1_024  # tables of at most this many rows are read as one float copy, by rows
 ROW_BLOCK = 2_048  # rows of a row-major float table validated and summed together (800 KiB for 50 columns: L2)
 MAX_CODES = 250  # answers an item may allow for its codes to fit a uint8 (0 = none)
 
@@ -146,7 +147,7 @@ class NumericSource:
 
 def _float_row_major(x: np.ndarray) -> bool:
     """Whether ``x`` (2-D) holds floats row by row (its columns strided): validated by rows, not by columns."""
-    return x.dtype.kind == "f" and x.strides[0] != x.itemsize and x.strides[1] == x.itemsize
+    return x.dtype.kind == "f" and x.strides[1] == x.itemsize and (len(x) == 1 or x.strides[0] != x.itemsize)
 
 
 def numeric_source(responses: pd.DataFrame | np.ndarray, columns: list[str] | None = None) -> NumericSource | None:
@@ -157,8 +158,17 @@ def numeric_source(responses: pd.DataFrame | np.ndarray, columns: list[str] | No
     if isinstance(responses, np.ndarray):
         if responses.ndim != 2 or responses.dtype.kind not in "iuf" or columns is None:
             return None
+        if len(responses) <= SMALL_ROWS:
+            responses = np.ascontiguousarray(responses, dtype=float)
         return NumericSource(len(responses), list(columns), responses)
     names = [str(c) for c in responses.columns.tolist()]
+    if len(responses) <= SMALL_ROWS:
+        # a few rows: one float copy, validated and summed by whole-table operations (a column at a time, or a
+        # pandas Series per column, costs more than the rows)
+        if not all(getattr(d, "kind", "O") in "iuf" for d in responses.dtypes):
+            return None
+        block = np.ascontiguousarray(responses.to_numpy(dtype=float, na_value=np.nan))
+        return NumericSource(len(responses), names, block)
     parts = []
     for j in range(responses.shape[1]):
         part = _column(responses.iloc[:, j])

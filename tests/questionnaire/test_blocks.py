@@ -76,6 +76,7 @@ def test_every_dtype_scores_as_the_general_path(mini, data):
         rows = data.draw(st.sampled_from([4, 7, 8192]))  # chunks (and row blocks) of a few rows too
         patch.setattr(blocks, "CHUNK_ROWS", rows)
         patch.setattr(blocks, "ROW_BLOCK", data.draw(st.sampled_from([3, 2048])))
+        patch.setattr(blocks, "SMALL_ROWS", data.draw(st.sampled_from([0, 0, 1024])))  # by columns, or one copy
         _compare_with_the_general_path(mini, data, n)
 
 
