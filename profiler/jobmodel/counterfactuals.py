@@ -179,9 +179,10 @@ def _by_raters(cm: CompiledModel, j: int, raters: np.ndarray) -> list[tuple[Grid
     """The grid of input ``j`` for each number of raters in the batch, with the rows it applies to."""
     if cm.inputs[j].kind != "interview_rating":
         return [(grid_of(cm, j), slice(None))]
-    if len(raters) == 1:
-        return [(grid_of(cm, j, int(raters[0, j])), slice(None))]
-    counts = np.unique(raters[:, j])
+    column = raters[:, j]
+    if len(column) and column.min() == column.max():  # one number of raters (checked without sorting)
+        return [(grid_of(cm, j, int(column[0])), slice(None))]
+    counts = np.unique(column)
     if len(counts) == 1:
         return [(grid_of(cm, j, int(counts[0])), slice(None))]
     return [(grid_of(cm, j, int(k)), raters[:, j] == k) for k in counts]
@@ -427,7 +428,7 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
     """The joint counterfactuals (up to ``MAX_JOINT`` measured inputs) of :class:`JointRows`: the values
     (NaN for inputs left as they are), the total change in SEMs and the score (NaN where there is none)."""
     m, p = rows.x.shape
-    value = np.full((m, p), np.nan)
+    value = np.full((m, p), np.nan, order="F")
     total = np.full(m, np.nan)
     score = np.full(m, np.nan)
     if m == 0:
@@ -440,30 +441,42 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
     x = rows.x
     unit = rows.unit
     above_min = rows.target != REVIEW
-    gain = np.zeros((m, p))
-    best_value = np.full((m, p), np.nan)
+    # per input (column by column: the arrays are column-ordered): the most it can add toward the target
+    # (0 where it cannot move: unknown, no unit, nothing to gain), the value that gives it, and the score it
+    # gains per unit of change
+    gain = np.zeros((m, p), order="F")
+    best_value = np.full((m, p), np.nan, order="F")
+    efficiency = np.empty((m, p), order="F")
     fp = rows.part
     grids = [_by_raters(cm, j, rows.raters) for j in range(p)]
     for j in range(p):
+        gain_j, best_j = gain[:, j], best_value[:, j]
         for grid, mine in grids[j]:
-            if isinstance(mine, slice):
-                mine = np.ones(m, bool)
             near = grid.nearest(x[:, j])
             for first in {0, grid.knock}:
-                pick = mine & (above_min == (first == grid.knock)) if grid.knock else mine
-                if not pick.any():
+                pick = mine
+                if grid.knock:
+                    pick = above_min == (first == grid.knock)
+                    if not isinstance(mine, slice):
+                        pick &= mine
+                whole = isinstance(pick, slice)
+                if not whole and not pick.any():
                     continue
                 (top, top_a, top_b), (bottom, bottom_a, bottom_b) = grid.best(first)
                 k = np.where(rising, clamp(near, top_a, top_b), clamp(near, bottom_a, bottom_b))
-                gain[pick, j] = (sign * (np.where(rising, top, bottom) - fp[:, j]))[pick]
-                best_value[pick, j] = grid.values[k][pick]
-    gain = np.where(rows.measured & (unit > 0) & (gain > FLAT), gain, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        efficiency = np.where(gain > 0, gain / (np.abs(best_value - x) / unit), 0.0)
+                if whole:
+                    np.multiply(sign, np.where(rising, top, bottom) - fp[:, j], out=gain_j)
+                    grid.values.take(k, out=best_j)
+                else:
+                    gain_j[pick] = (sign * (np.where(rising, top, bottom) - fp[:, j]))[pick]
+                    best_j[pick] = grid.values[k][pick]
+        gain_j[~(rows.measured[:, j] & (unit[:, j] > 0) & (gain_j > FLAT))] = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            efficiency[:, j] = np.where(gain_j > 0, gain_j / (np.abs(best_j - x[:, j]) / unit[:, j]), 0.0)
     # the inputs in order of score per SEM (the first on a tie), as far as a joint change can reach: the rank
     # of the last input moved is the first whose gains, added up in that order, close the gap (p: none)
     ranked, r = [], np.arange(m)
-    left = efficiency.copy()
+    left = efficiency
     for _ in range(min(MAX_JOINT, p)):
         ranked.append(left.argmax(axis=1))
         left[r, ranked[-1]] = -np.inf
@@ -473,17 +486,19 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
         gained = gained + gain[r, ranked[q]]
         needed = np.where((needed == p) & (gained >= gap), q, needed)
     feasible = (needed >= 1) & (needed < MAX_JOINT)
-    moved = np.zeros((m, p), bool)
+    moved = np.zeros((m, p), bool, order="F")
     last = np.full(m, -1)
     for q, inputs_q in enumerate(ranked):
         moved[r, inputs_q] = (q < needed) & feasible
         last = np.where(np.minimum(needed, p - 1) == q, inputs_q, last)
     prior = row_sum(np.where(moved, gain, 0.0))
+    solved = np.zeros(m, bool)  # the rows whose last input reaches the target
     for j in range(p):
         for grid, mine in grids[j]:
-            if isinstance(mine, slice):
-                mine = np.ones(m, bool)
-            pick = np.flatnonzero(feasible & (last == j) & mine)
+            pick = feasible & (last == j)
+            if not isinstance(mine, slice):
+                pick &= mine
+            pick = np.flatnonzero(pick)
             if len(pick) == 0:
                 continue
             s_rest = s[pick] + sign[pick] * prior[pick] - fp[pick, j]
@@ -491,11 +506,16 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
                                 np.zeros(len(pick), bool))
             ok = idx >= 0
             pick, idx, s_rest = pick[ok], idx[ok], s_rest[ok]
-            value[pick] = np.where(moved[pick], best_value[pick], np.nan)
-            value[pick, j] = grid.values[idx]
+            solved[pick] = True
+            value[pick, j] = grid.values[idx]  # the last input is not among the moved ones
             score[pick] = s_rest + grid.part[idx]
+    np.copyto(value, best_value, where=moved & solved[:, None])
+    # the total change in units, the changed inputs' columns added in their order
     changed = ~np.isnan(value)
-    total[:] = np.where(changed.any(axis=1), row_sum(np.where(changed, np.abs(value - x) / unit, 0.0)), np.nan)
+    total_all = np.zeros(m)
+    for j in range(p):
+        total_all += np.where(changed[:, j], np.abs(value[:, j] - x[:, j]) / unit[:, j], 0.0)
+    np.copyto(total, total_all, where=solved)
     return value, total, score
 
 
