@@ -56,7 +56,8 @@ class CounterfactualSet:
     where no value of it gives the target), ``change``, ``change_sem`` (NaN for recorded facts),
     ``score_after`` (with the change and the requirements; both None where the caller asked for changes
     only), ``alone`` (no requirement). Requirements per
-    candidate: ``raise_to`` (the value an input below its minimum must reach; NaN none) and ``measure``
+    candidate: ``raise_to`` (the value an input below its minimum must reach; NaN none; None where the caller
+    asked for changes only) and ``measure``
     (unknown inputs that must be measured). The joint counterfactual: ``joint_value`` (NaN for inputs it
     leaves), ``joint_sem`` (total change in SEMs, NaN: none), ``joint_score`` (None while the caller has
     deferred them); ``joint`` the candidates that need one. ``lower`` and ``upper`` are the score thresholds
@@ -69,7 +70,7 @@ class CounterfactualSet:
     change_sem: np.ndarray
     score_after: np.ndarray | None
     alone: np.ndarray
-    raise_to: np.ndarray
+    raise_to: np.ndarray | None
     measure: np.ndarray
     joint_value: np.ndarray | None
     joint_sem: np.ndarray | None
@@ -229,26 +230,37 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     knocked = _per_input(cm, ev.knock)
     unchecked_in = _per_input(cm, ev.unchecked)
     to_measure = _per_input(cm, ev.missing_review) | unchecked_in
-    part = _per_input(cm, ev.U * cm.coef)  # each input's share of the score as evaluated
+    # each input's share of the score as evaluated, column by column (criterion c's when it reads input c)
+    if cm.inputs_in_criterion_order:
+        part = [ev.U[:, j] * cm.coef[j] for j in range(p)]
+    else:
+        per_input = _per_input(cm, ev.U * cm.coef)
+        part = [per_input[:, j] for j in range(p)]
     grids = [_by_raters(cm, j, inputs.raters) for j in range(p)]
-    raise_to = _columns(n, p)
-    fixed_part = part
+    raise_to = _columns(n, p) if scores else None  # only one candidate's words state it
+    # the parts and values with every input below its minimum raised to it (columns shared where none is)
+    fixed_part, x_fixed = list(part), [X[:, j] for j in range(p)]
     s_fixed = ev.score
-    knocked_columns = np.flatnonzero(knocked.any(axis=0))
+    knocked_any, measure_any = knocked.any(axis=0), to_measure.any(axis=0)
+    knocked_columns = np.flatnonzero(knocked_any)
     if len(knocked_columns):
-        fixed_part = np.array(part, order="F")
         for j in knocked_columns:
+            fixed_part[j], x_fixed[j] = part[j].copy(), X[:, j].copy()
             for grid, rows in grids[j]:
                 hit = knocked[rows, j]
-                raise_to[rows, j] = np.where(hit, grid.values[grid.knock], np.nan)
-                fixed_part[rows, j] = np.where(hit, grid.part[grid.knock], part[rows, j])
+                if raise_to is not None:
+                    raise_to[rows, j] = np.where(hit, grid.values[grid.knock], np.nan)
+                fixed_part[j][rows] = np.where(hit, grid.part[grid.knock], part[j][rows])
+                x_fixed[j][rows] = np.where(hit, grid.values[grid.knock], X[rows, j])
         # the score with every input below its minimum raised to it (the columns' sums in their order)
-        s_fixed = ev.score + row_sum(fixed_part[:, knocked_columns] - part[:, knocked_columns])
+        s_fixed = ev.score + _in_order(fixed_part[j] - part[j] for j in knocked_columns)
     # requirements per candidate (inputs to raise to a minimum or to measure), summed column by column
     n_required = np.zeros(n, np.int64)
     for j in range(p):
-        n_required += knocked[:, j]
-        n_required += to_measure[:, j]
+        if knocked_any[j]:
+            n_required += knocked[:, j]
+        if measure_any[j]:
+            n_required += to_measure[:, j]
     # unknown inputs the target must hold for: all under the policy review, those to be measured otherwise
     counted = ~measured & (cm.review_if_unknown_could_change | to_measure)
     counted_columns = np.flatnonzero(counted.any(axis=0)).tolist()
@@ -265,19 +277,12 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     else:
         lower_all, upper_all = np.full(n, float(cm.lower)), np.full(n, float(cm.upper))
     sem = inputs.sem  # the SEM the input has (or would have) when measured
-    # per input, for both directions: no requirement but (perhaps) the input's own, and 1 / SEM (NaN: none)
-    alone_base, per_sem = [None] * p, [None] * p
-    with np.errstate(divide="ignore"):
-        for j in range(p):
-            alone_base[j] = n_required == (knocked[:, j] + to_measure[:, j].astype(np.int64))
-            per_sem[j] = np.where(sem[:, j] > 0, 1.0 / sem[:, j], np.nan)
-    # the score without each input's part; the input's value where it was raised to its minimum
-    s_rest = [s_fixed - fixed_part[:, j] for j in range(p)]
-    x_fixed = X
-    if len(knocked_columns):
-        x_fixed = X.copy(order="F")
-        for j in knocked_columns:
-            x_fixed[:, j] = np.where(np.isnan(raise_to[:, j]), X[:, j], raise_to[:, j])
+    # per input: no requirement but (perhaps) the input's own (one array for the inputs without any)
+    no_requirement = n_required == 0
+    alone_base = [n_required == (knocked[:, j] + to_measure[:, j].astype(np.int64))
+                  if knocked_any[j] or measure_any[j] else no_requirement for j in range(p)]
+    # the score without each input's part
+    s_rest = [s_fixed - fixed_part[j] for j in range(p)]
 
     shifted = (lower_all + EPS, lower_all - EPS, upper_all + EPS, upper_all - EPS)
     sets, searched = {}, []
@@ -334,7 +339,9 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
             # a measured input needing no change: the requirements alone give it (said by theirs)
             keep = (idx >= 0) & ~(measured[:, j].take(sub) & (v == x_sub))
             moved = v - x_sub
-            moved_sem = moved * per_sem[j].take(sub)
+            sem_sub = sem[:, j].take(sub)
+            with np.errstate(divide="ignore"):
+                moved_sem = moved * np.where(sem_sub > 0, 1.0 / sem_sub, np.nan)  # NaN: a fact has no SEM
             alone_sub = alone_base[j].take(sub)
             after = s_rest[j].take(sub) + grid.part.take(idx) if scores else None
             start = 0
@@ -371,11 +378,13 @@ def _joined(arrays: list[np.ndarray]) -> np.ndarray:
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
-def _rows_of(A: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``A[rows]`` gathered column by column (fast for the engine's column-ordered arrays)."""
-    out = np.empty((len(rows), A.shape[1]), A.dtype, order="F")
-    for j in range(A.shape[1]):
-        A[:, j].take(rows, out=out[:, j])
+def _rows_of(A: np.ndarray | list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """``A[rows]`` gathered column by column (fast for the engine's column-ordered arrays; ``A`` may be given
+    as its list of columns)."""
+    columns = [A[:, j] for j in range(A.shape[1])] if isinstance(A, np.ndarray) else A
+    out = np.empty((len(rows), len(columns)), A.dtype if isinstance(A, np.ndarray) else columns[0].dtype, order="F")
+    for j, column in enumerate(columns):
+        column.take(rows, out=out[:, j])
     return out
 
 
@@ -407,8 +416,8 @@ class JointRows:
     raters: np.ndarray
 
     @classmethod
-    def of(cls, cm: CompiledModel, wanted: np.ndarray, target: np.ndarray, s: np.ndarray, part: np.ndarray,
-           x: np.ndarray, lower: np.ndarray, upper: np.ndarray, measured: np.ndarray, sem: np.ndarray,
+    def of(cls, cm: CompiledModel, wanted: np.ndarray, target: np.ndarray, s: np.ndarray,
+           part: np.ndarray | list[np.ndarray], x: np.ndarray | list[np.ndarray], lower: np.ndarray, upper: np.ndarray, measured: np.ndarray, sem: np.ndarray,
            raters: np.ndarray) -> JointRows:
         rows = np.flatnonzero(wanted)
         sem = _rows_of(sem, rows)
