@@ -304,15 +304,17 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     found = [np.zeros((n, p), bool, order="F") for _ in searched]  # per direction searched
     for j in range(p) if searched else ():
         x = X[:, j]
+        counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
         bounds = []  # per direction searched: the part input j must give, [qa, qb)
         for _, target, (low, high) in searched:
-            counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
+            qa, qb = low - s_rest[j], high - s_rest[j]
             if len(counted_rows):  # once measured, input j no longer counts among the unknown
-                low, high = low.copy(), high.copy()
-                low[counted_rows], high[counted_rows] = _interval(
-                    target[counted_rows], lower_all[counted_rows] + d_hi[j][counted_rows],
-                    upper_all[counted_rows] + d_lo[j][counted_rows])
-            bounds.append((low - s_rest[j], high - s_rest[j]))
+                low_c, high_c = _interval(target[counted_rows], lower_all[counted_rows] + d_hi[j][counted_rows],
+                                          upper_all[counted_rows] + d_lo[j][counted_rows])
+                rest_c = s_rest[j][counted_rows]
+                qa[counted_rows], qb[counted_rows] = low_c - rest_c, high_c - rest_c
+            bounds.append((qa, qb))
+        per_sem = _per_sem(sem[:, j])
         for grid, rows in grids[j]:
             # only the candidates some value of the input could take to the target are searched: the rows of
             # both directions in one search (a row's answer is its own)
@@ -328,36 +330,43 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
             if len(sub) == 0:
                 continue
             x_sub = x.take(sub)
-            qa = _joined([qa.take(rows_d) for (qa, _), rows_d in zip(bounds, subs, strict=True)])
-            qb = _joined([qb.take(rows_d) for (_, qb), rows_d in zip(bounds, subs, strict=True)])
+            qa = _gathered([qa for qa, _ in bounds], subs)
+            qb = _gathered([qb for _, qb in bounds], subs)
             above_min = knock_route = None  # where the input has no minimum, neither is read
             if grid.knock > 0:
-                route = _joined([target.take(rows_d) for (_, target, _), rows_d in zip(searched, subs, strict=True)])
+                route = _gathered([target for _, target, _ in searched], subs)
                 above_min, knock_route = route != REVIEW, route == REVIEW
             idx = nearest_valid(grid, x_sub, qa, qb, above_min, knock_route, grid.nearest(x_sub))
             v = grid.values.take(idx)
-            # a measured input needing no change: the requirements alone give it (said by theirs)
-            keep = (idx >= 0) & ~(measured[:, j].take(sub) & (v == x_sub))
-            moved = v - x_sub
-            sem_sub = sem[:, j].take(sub)
-            with np.errstate(divide="ignore"):
-                moved_sem = moved * np.where(sem_sub > 0, 1.0 / sem_sub, np.nan)  # NaN: a fact has no SEM
-            alone_sub = alone_base[j].take(sub)
-            after = s_rest[j].take(sub) + grid.part.take(idx) if scores else None
-            start = 0
-            for (direction, _, _), found_d, rows_d in zip(searched, found, subs, strict=True):
+            keep = idx >= 0
+            same = v == x_sub
+            if same.any():  # a measured input needing no change: the requirements alone give it (said by theirs)
+                keep &= ~(measured[:, j].take(sub) & same)
+            # the rows kept, both directions one after the other (a cut where the second begins)
+            kk = np.flatnonzero(keep)
+            at_all = sub.take(kk)
+            v_k = v.take(kk)
+            moved = v_k - x_sub.take(kk)
+            if per_sem is None:
+                sem_k = sem[:, j].take(at_all)
+                with np.errstate(divide="ignore"):
+                    moved_sem = moved * np.where(sem_k > 0, 1.0 / sem_k, np.nan)  # NaN: a fact has no SEM
+            else:
+                moved_sem = moved * per_sem
+            alone_k = alone_base[j].take(at_all)
+            after = s_rest[j].take(at_all) + grid.part.take(idx.take(kk)) if scores else None
+            cuts = [0, *np.searchsorted(kk, np.cumsum([len(rows_d) for rows_d in subs[:-1]])).tolist(), len(kk)]
+            for d, ((direction, _, _), found_d) in enumerate(zip(searched, found, strict=True)):
                 cfs = sets[direction]
-                part = slice(start, start + len(rows_d))
-                start += len(rows_d)
-                kept = keep[part]
-                at = rows_d[kept]
+                part = slice(cuts[d], cuts[d + 1])
+                at = at_all[part]
                 found_d[:, j][at] = True
-                cfs.alone[:, j][at] = alone_sub[part][kept]
-                cfs.change[:, j][at] = moved[part][kept]
-                cfs.change_sem[:, j][at] = moved_sem[part][kept]
+                cfs.alone[:, j][at] = alone_k[part]
+                cfs.change[:, j][at] = moved[part]
+                cfs.change_sem[:, j][at] = moved_sem[part]
                 if scores:
-                    cfs.new_value[:, j][at] = v[part][kept]
-                    cfs.score_after[:, j][at] = after[part][kept]
+                    cfs.new_value[:, j][at] = v_k[part]
+                    cfs.score_after[:, j][at] = after[part]
     # the joint counterfactuals: for the candidates with a target that no single input reaches
     wanted = {direction: ~row_any(found_d) & (target >= 0) for (direction, target, _), found_d in zip(searched, found)}
     out = {}
@@ -378,13 +387,33 @@ def _joined(arrays: list[np.ndarray]) -> np.ndarray:
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
+def _gathered(arrays: list[np.ndarray], subs: list[np.ndarray]) -> np.ndarray:
+    """Each array taken at its rows, one after the other (:func:`_joined` of the takes, without the copy)."""
+    if len(arrays) == 1:
+        return arrays[0].take(subs[0])
+    out = np.empty(sum(len(rows) for rows in subs), arrays[0].dtype)
+    start = 0
+    for array, rows in zip(arrays, subs, strict=True):
+        array.take(rows, out=out[start : start + len(rows)], mode="clip")  # rows are valid indices
+        start += len(rows)
+    return out
+
+
+def _per_sem(sem: np.ndarray) -> float | None:
+    """``1 / SEM`` when every row has the same SEM (NaN for a recorded fact, which has none); None when the
+    rows differ (interviews by different numbers of raters, a person's own SEM)."""
+    if len(sem) == 0 or not (low := sem.min()) == sem.max():
+        return None
+    return 1.0 / low if low > 0 else np.nan
+
+
 def _rows_of(A: np.ndarray | list[np.ndarray], rows: np.ndarray) -> np.ndarray:
     """``A[rows]`` gathered column by column (fast for the engine's column-ordered arrays; ``A`` may be given
     as its list of columns)."""
     columns = [A[:, j] for j in range(A.shape[1])] if isinstance(A, np.ndarray) else A
     out = np.empty((len(rows), len(columns)), A.dtype if isinstance(A, np.ndarray) else columns[0].dtype, order="F")
     for j, column in enumerate(columns):
-        column.take(rows, out=out[:, j])
+        column.take(rows, out=out[:, j], mode="clip")  # rows are valid: "clip" spares the buffered bounds check
     return out
 
 
