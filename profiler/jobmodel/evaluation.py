@@ -441,10 +441,16 @@ def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inpu
     n, p = len(frame), len(cm.inputs)
     # columns contiguous (Fortran order): every input is read, checked and searched column by column
     X = np.full((n, p), np.nan, order="F")
-    sem, raters = np.empty((n, p), order="F"), np.empty((n, p), order="F")
-    for j, info in enumerate(cm.inputs):  # filled column by column (a broadcast copied across is slow)
-        sem[:, j] = cm.sems[j]
-        raters[:, j] = info.spec.min_raters if info.kind == "interview_rating" else 1.0
+    default_raters = [info.spec.min_raters if info.kind == "interview_rating" else 1.0 for info in cm.inputs]
+    auxes = {allowed[c][1] for c in columns}
+    if auxes & {"sem", "raters"}:  # some rows may have their own: every row's, filled column by column
+        sem, raters = np.empty((n, p), order="F"), np.empty((n, p), order="F")
+        for j in range(p):  # (a broadcast copied across is slow)
+            sem[:, j] = cm.sems[j]
+            raters[:, j] = default_raters[j]
+    else:  # every row has the defaults: read-only views of them, no memory per row
+        sem = np.broadcast_to(cm.sems, (n, p))
+        raters = np.broadcast_to(np.array(default_raters, dtype=float), (n, p))
     too_old = np.zeros((n, p), bool, order="F")
     lapsed = np.zeros((n, p), bool, order="F")
     problems: list[str] = []
