@@ -639,14 +639,16 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     result.insert(result.columns.get_loc("p_flip") + 1, "stability",
                   pd.Categorical.from_codes(codes[:, 2], dtype=labels))
     expired = inputs.expired & ~np.isnan(inputs.values)
-    tail = {} if simulated is None else {"p_flip_simulated": simulated}
-    tail.update({"in_review_margin": flags[:, 0], "unknown_could_change": flags[:, 1],
-                 "n_missing": row_count(~measured & ~expired), "n_expired": row_count(expired),
-                 "n_imputed": imputed})
-    tail.update((name, flags[:, m]) for m, name in enumerate(flag_names[2:], start=2))
-    tail.update((name, alone[:, m]) for m, name in enumerate(f"cf_{d}_alone.{c}" for d in ("up", "down") for c in ids))
-    # the trailing columns as one frame (a block per dtype) joined once, rather than inserted one by one
-    result = pd.concat([result, pd.DataFrame(tail)], axis=1)
+    counts = np.empty((n, 3), np.int64)
+    counts[:, 0], counts[:, 1], counts[:, 2] = row_count(~measured & ~expired), row_count(expired), imputed
+    # the trailing columns as a few frames over the arrays as they are (a block per array, no copies) joined
+    # once, rather than inserted one by one
+    parts = [result] if simulated is None else [result, pd.DataFrame({"p_flip_simulated": simulated})]
+    parts += [pd.DataFrame(flags[:, :2], columns=flag_names[:2], copy=False),
+              pd.DataFrame(counts, columns=["n_missing", "n_expired", "n_imputed"], copy=False),
+              pd.DataFrame(flags[:, 2:], columns=flag_names[2:], copy=False),
+              pd.DataFrame(alone, columns=[f"cf_{d}_alone.{c}" for d in ("up", "down") for c in ids], copy=False)]
+    result = pd.concat(parts, axis=1)
     result.index = frame.index
     result.attrs.update(cm.versions())
     result.attrs.update(base_value=reference.base_value, baseline=cm.baseline, reference=reference.to_dict(),
