@@ -446,20 +446,38 @@ class JointRows:
 
     @classmethod
     def of(cls, cm: CompiledModel, wanted: np.ndarray, target: np.ndarray, s: np.ndarray,
-           part: np.ndarray | list[np.ndarray], x: np.ndarray | list[np.ndarray], lower: np.ndarray, upper: np.ndarray, measured: np.ndarray, sem: np.ndarray,
-           raters: np.ndarray) -> JointRows:
+           part: np.ndarray | list[np.ndarray], x: np.ndarray | list[np.ndarray], lower: np.ndarray,
+           upper: np.ndarray, measured: np.ndarray, sem: np.ndarray, raters: np.ndarray) -> JointRows:
         rows = np.flatnonzero(wanted)
-        sem = _rows_of(sem, rows)
-        unit = np.where(sem > 0, sem, cm.sds)
+        shape = (len(rows), sem.shape[1])
+        if _same_rows(sem):  # every row has the default SEM (a broadcast of them): so has every row's unit
+            unit = np.broadcast_to(np.where(sem[0] > 0, sem[0], cm.sds), shape)
+        else:
+            sem = _rows_of(sem, rows)
+            unit = np.where(sem > 0, sem, cm.sds)
+        raters = np.broadcast_to(raters[0], shape) if _same_rows(raters) else _rows_of(raters, rows)
         return cls(rows, target[rows], s[rows], _rows_of(part, rows), _rows_of(x, rows), lower[rows], upper[rows],
-                   _rows_of(measured, rows), unit, _rows_of(raters, rows))
+                   _rows_of(measured, rows), unit, raters)
 
     @classmethod
     def concat(cls, parts: list[JointRows], offsets: list[int]) -> JointRows:
         """The rows of several batches as one (``offsets``: where each batch starts)."""
-        return cls(*(np.concatenate([getattr(part, name) + offset if name == "rows" else getattr(part, name)
-                                     for part, offset in zip(parts, offsets, strict=True)])
+        return cls(*(_stacked([getattr(part, name) + offset if name == "rows" else getattr(part, name)
+                               for part, offset in zip(parts, offsets, strict=True)])
                      for name in cls.__dataclass_fields__))
+
+
+def _same_rows(A: np.ndarray) -> bool:
+    """Whether ``A`` is one row broadcast over all (stride 0 between rows; at least one row)."""
+    return A.ndim == 2 and len(A) > 0 and A.strides[0] == 0
+
+
+def _stacked(arrays: list[np.ndarray]) -> np.ndarray:
+    """The arrays one after the other; one row broadcast over all of them stays a broadcast."""
+    rows = [a for a in arrays if len(a)]
+    if rows and all(_same_rows(a) and np.array_equal(a[0], rows[0][0]) for a in rows):
+        return np.broadcast_to(rows[0][0], (sum(len(a) for a in arrays), rows[0].shape[1]))
+    return np.concatenate(arrays)
 
 
 def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
