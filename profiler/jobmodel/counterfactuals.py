@@ -467,6 +467,16 @@ class JointRows:
                      for name in cls.__dataclass_fields__))
 
 
+def _first_max(A: np.ndarray) -> np.ndarray:
+    """``A.argmax(axis=1)`` of a column-ordered array without NaN, column by column (the first on a tie)."""
+    best, arg = A[:, 0].copy(), np.zeros(len(A), np.intp)
+    for j in range(1, A.shape[1]):
+        column = A[:, j]
+        arg = np.where(column > best, j, arg)
+        np.maximum(best, column, out=best)
+    return arg
+
+
 def _same_rows(A: np.ndarray) -> bool:
     """Whether ``A`` is one row broadcast over all (stride 0 between rows; at least one row)."""
     return A.ndim == 2 and len(A) > 0 and A.strides[0] == 0
@@ -534,7 +544,7 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
     ranked, r = [], np.arange(m)
     left = efficiency
     for _ in range(min(MAX_JOINT, p)):
-        ranked.append(left.argmax(axis=1))
+        ranked.append(_first_max(left))
         left[r, ranked[-1]] = -np.inf
     gained = gain[r, ranked[0]]
     needed = np.where(gained >= gap, 0, p)
