@@ -28,6 +28,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from benchmarks._timing import format_seconds, markdown_table
 
@@ -38,6 +39,8 @@ MODEL = "customer-support"
 TARGET_RATIO = 20.0  # at least this many times faster than the baseline
 TARGET_BARE = 2.0  # at most this many times the bare baseline's time
 TARGET_ONE_S = 0.002
+ROUNDS = 5  # timed rounds: one baseline run, then the bare baseline and profiler alternating REPEATS times
+REPEATS = 3
 
 
 def synthetic_answers(questionnaire, n: int, seed: int = SEED) -> pd.DataFrame:
@@ -149,12 +152,13 @@ def run() -> str:
     traits = {ref.removeprefix("trait."): float(scores[ref.removeprefix("trait.")].iloc[0])
               for ref in model.inputs if ref.startswith("trait.")}
     runs, score_runs, evaluate_runs = [], [], []
-    for _ in range(20):
-        one_candidate(model, row, record)
-    for _ in range(300):
-        runs.append(_timed(lambda: one_candidate(model, row, record)))
-        score_runs.append(_timed(lambda: model.questionnaire.score(row)))
-        evaluate_runs.append(_timed(lambda: model.evaluate(traits, record, as_of=AS_OF)))
+    with threadpool_limits(1):  # every timed side with the same single-threaded BLAS and OpenMP (see run's text)
+        for _ in range(20):
+            one_candidate(model, row, record)
+        for _ in range(300):
+            runs.append(_timed(lambda: one_candidate(model, row, record)))
+            score_runs.append(_timed(lambda: model.questionnaire.score(row)))
+            evaluate_runs.append(_timed(lambda: model.evaluate(traits, record, as_of=AS_OF)))
     one, score_only, evaluate_only = _medians(runs), _medians(score_runs), _medians(evaluate_runs)
 
     out = profiler_pipeline(model, answers, evidence)
@@ -166,18 +170,22 @@ def run() -> str:
     score_gap = float(np.abs(score - out["score"].to_numpy()).max())
     base_gap = abs(float(np.asarray(explanation.base_values).ravel()[0]) - out.attrs["base_value"])
 
-    # Interleaved (one baseline run, then three of the bare baseline and three of profiler, alternating, three
+    # Interleaved (one baseline run, then REPEATS of the bare baseline and of profiler, alternating, ROUNDS
     # times) so that all see the same load on a shared machine; medians over all runs. Garbage is collected
     # before each run: shap's Explanation leaves enough objects that the next run, whichever it is, would
-    # otherwise pay a full collection (about 40 ms of profiler's runs in the section of 2026-12-05).
+    # otherwise pay a full collection (about 40 ms of profiler's runs in the section of 2026-12-05). BLAS and
+    # OpenMP run one thread on every side: with two, shap's matrix products spin a second thread whose CPU time
+    # swung the bare baseline between 51 and 102 ms from one run to the next.
     ours_runs, baseline_runs, bare_runs = [], [], []
-    profiler_pipeline(model, answers, evidence)  # warm-up
-    baseline_pipeline(model, answers, evidence, bare=True)
-    for _ in range(3):
-        baseline_runs.append(_timed(lambda: baseline_pipeline(model, answers, evidence), collect=True))
-        for _ in range(3):
-            bare_runs.append(_timed(lambda: baseline_pipeline(model, answers, evidence, bare=True), collect=True))
-            ours_runs.append(_timed(lambda: profiler_pipeline(model, answers, evidence), collect=True))
+    with threadpool_limits(1):
+        profiler_pipeline(model, answers, evidence)  # warm-up
+        baseline_pipeline(model, answers, evidence, bare=True)
+        for _ in range(ROUNDS):
+            baseline_runs.append(_timed(lambda: baseline_pipeline(model, answers, evidence), collect=True))
+            for _ in range(REPEATS):
+                bare_runs.append(_timed(lambda: baseline_pipeline(model, answers, evidence, bare=True),
+                                        collect=True))
+                ours_runs.append(_timed(lambda: profiler_pipeline(model, answers, evidence), collect=True))
     ours, baseline, bare = _medians(ours_runs), _medians(baseline_runs), _medians(bare_runs)
     load = os.getloadavg()  # the machine's load while the pipelines ran, read right after them
     ratio, bare_ratio = baseline[1] / ours[1], ours[1] / bare[1]  # on CPU time (see the section's text)
@@ -224,11 +232,15 @@ def run() -> str:
         f"structure, seed {SEED}; work sample, mean of two interview ratings and years of experience, about 3% "
         f"missing each) through the shipped `{MODEL}` job model, from the data in memory to recommendations. "
         "The baseline assembles the same scores and SHAP values from the usual libraries in the same run. "
-        "Runs interleaved (one baseline run, then the bare baseline and profiler alternating three times, all "
-        "three times), each after a garbage collection outside its timing (without it, a run pays for the "
+        f"Runs interleaved (one baseline run, then the bare baseline and profiler alternating {REPEATS} times, "
+        f"all {ROUNDS} times), each after a garbage collection outside its timing (without it, a run pays for the "
         "objects the previous pipeline left: shap's Explanation leaves enough that a full collection added "
-        f"about 40 ms to profiler's runs); medians of the 3, 9 and 9 runs (shap {shap.__version__}, scikit-learn "
-        f"{sklearn.__version__}). The machine's two cores are shared with other work (1-minute load average "
+        f"about 40 ms to profiler's runs); medians of the {len(baseline_runs)}, {len(bare_runs)} and "
+        f"{len(ours_runs)} runs (shap {shap.__version__}, scikit-learn {sklearn.__version__}). Every timed side, "
+        "the one candidate's too, runs with BLAS and OpenMP limited to one thread (threadpoolctl's "
+        "`threadpool_limits(1)`, as the scoring kernel's benchmark): with two threads shap's matrix products "
+        "spin a second thread whose CPU time swung the bare baseline between 51 and 102 ms from one run to the "
+        "next, and profiler's figures would have been read against a moving target. The machine's two cores are shared with other work (1-minute load average "
         f"{load[0]:.1f} right after the timed runs, 5-minute {load[1]:.1f}), so each run's CPU time "
         "(`time.process_time`) is recorded beside its wall time. The targets are read on CPU time, which "
         "waiting for a busy core does not inflate; wall time is what a user waits on a quiet machine, and both "

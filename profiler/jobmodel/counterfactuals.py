@@ -56,7 +56,8 @@ class CounterfactualSet:
     where no value of it gives the target), ``change``, ``change_sem`` (NaN for recorded facts),
     ``score_after`` (with the change and the requirements; both None where the caller asked for changes
     only), ``alone`` (no requirement). Requirements per
-    candidate: ``raise_to`` (the value an input below its minimum must reach; NaN none) and ``measure``
+    candidate: ``raise_to`` (the value an input below its minimum must reach; NaN none; None where the caller
+    asked for changes only) and ``measure``
     (unknown inputs that must be measured). The joint counterfactual: ``joint_value`` (NaN for inputs it
     leaves), ``joint_sem`` (total change in SEMs, NaN: none), ``joint_score`` (None while the caller has
     deferred them); ``joint`` the candidates that need one. ``lower`` and ``upper`` are the score thresholds
@@ -69,7 +70,7 @@ class CounterfactualSet:
     change_sem: np.ndarray
     score_after: np.ndarray | None
     alone: np.ndarray
-    raise_to: np.ndarray
+    raise_to: np.ndarray | None
     measure: np.ndarray
     joint_value: np.ndarray | None
     joint_sem: np.ndarray | None
@@ -179,9 +180,10 @@ def _by_raters(cm: CompiledModel, j: int, raters: np.ndarray) -> list[tuple[Grid
     """The grid of input ``j`` for each number of raters in the batch, with the rows it applies to."""
     if cm.inputs[j].kind != "interview_rating":
         return [(grid_of(cm, j), slice(None))]
-    if len(raters) == 1:
-        return [(grid_of(cm, j, int(raters[0, j])), slice(None))]
-    counts = np.unique(raters[:, j])
+    column = raters[:, j]
+    if len(column) and column.min() == column.max():  # one number of raters (checked without sorting)
+        return [(grid_of(cm, j, int(column[0])), slice(None))]
+    counts = np.unique(column)
     if len(counts) == 1:
         return [(grid_of(cm, j, int(counts[0])), slice(None))]
     return [(grid_of(cm, j, int(k)), raters[:, j] == k) for k in counts]
@@ -228,26 +230,37 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     knocked = _per_input(cm, ev.knock)
     unchecked_in = _per_input(cm, ev.unchecked)
     to_measure = _per_input(cm, ev.missing_review) | unchecked_in
-    part = _per_input(cm, ev.U * cm.coef)  # each input's share of the score as evaluated
+    # each input's share of the score as evaluated, column by column (criterion c's when it reads input c)
+    if cm.inputs_in_criterion_order:
+        part = [ev.U[:, j] * cm.coef[j] for j in range(p)]
+    else:
+        per_input = _per_input(cm, ev.U * cm.coef)
+        part = [per_input[:, j] for j in range(p)]
     grids = [_by_raters(cm, j, inputs.raters) for j in range(p)]
-    raise_to = _columns(n, p)
-    fixed_part = part
+    raise_to = _columns(n, p) if scores else None  # only one candidate's words state it
+    # the parts and values with every input below its minimum raised to it (columns shared where none is)
+    fixed_part, x_fixed = list(part), [X[:, j] for j in range(p)]
     s_fixed = ev.score
-    knocked_columns = np.flatnonzero(knocked.any(axis=0))
+    knocked_any, measure_any = knocked.any(axis=0), to_measure.any(axis=0)
+    knocked_columns = np.flatnonzero(knocked_any)
     if len(knocked_columns):
-        fixed_part = np.array(part, order="F")
         for j in knocked_columns:
+            fixed_part[j], x_fixed[j] = part[j].copy(), X[:, j].copy()
             for grid, rows in grids[j]:
                 hit = knocked[rows, j]
-                raise_to[rows, j] = np.where(hit, grid.values[grid.knock], np.nan)
-                fixed_part[rows, j] = np.where(hit, grid.part[grid.knock], part[rows, j])
+                if raise_to is not None:
+                    raise_to[rows, j] = np.where(hit, grid.values[grid.knock], np.nan)
+                fixed_part[j][rows] = np.where(hit, grid.part[grid.knock], part[j][rows])
+                x_fixed[j][rows] = np.where(hit, grid.values[grid.knock], X[rows, j])
         # the score with every input below its minimum raised to it (the columns' sums in their order)
-        s_fixed = ev.score + row_sum(fixed_part[:, knocked_columns] - part[:, knocked_columns])
+        s_fixed = ev.score + _in_order(fixed_part[j] - part[j] for j in knocked_columns)
     # requirements per candidate (inputs to raise to a minimum or to measure), summed column by column
     n_required = np.zeros(n, np.int64)
     for j in range(p):
-        n_required += knocked[:, j]
-        n_required += to_measure[:, j]
+        if knocked_any[j]:
+            n_required += knocked[:, j]
+        if measure_any[j]:
+            n_required += to_measure[:, j]
     # unknown inputs the target must hold for: all under the policy review, those to be measured otherwise
     counted = ~measured & (cm.review_if_unknown_could_change | to_measure)
     counted_columns = np.flatnonzero(counted.any(axis=0)).tolist()
@@ -264,19 +277,12 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     else:
         lower_all, upper_all = np.full(n, float(cm.lower)), np.full(n, float(cm.upper))
     sem = inputs.sem  # the SEM the input has (or would have) when measured
-    # per input, for both directions: no requirement but (perhaps) the input's own, and 1 / SEM (NaN: none)
-    alone_base, per_sem = [None] * p, [None] * p
-    with np.errstate(divide="ignore"):
-        for j in range(p):
-            alone_base[j] = n_required == (knocked[:, j] + to_measure[:, j].astype(np.int64))
-            per_sem[j] = np.where(sem[:, j] > 0, 1.0 / sem[:, j], np.nan)
-    # the score without each input's part; the input's value where it was raised to its minimum
-    s_rest = [s_fixed - fixed_part[:, j] for j in range(p)]
-    x_fixed = X
-    if len(knocked_columns):
-        x_fixed = X.copy(order="F")
-        for j in knocked_columns:
-            x_fixed[:, j] = np.where(np.isnan(raise_to[:, j]), X[:, j], raise_to[:, j])
+    # per input: no requirement but (perhaps) the input's own (one array for the inputs without any)
+    no_requirement = n_required == 0
+    alone_base = [n_required == (knocked[:, j] + to_measure[:, j].astype(np.int64))
+                  if knocked_any[j] or measure_any[j] else no_requirement for j in range(p)]
+    # the score without each input's part
+    s_rest = [s_fixed - fixed_part[j] for j in range(p)]
 
     shifted = (lower_all + EPS, lower_all - EPS, upper_all + EPS, upper_all - EPS)
     sets, searched = {}, []
@@ -298,15 +304,17 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     found = [np.zeros((n, p), bool, order="F") for _ in searched]  # per direction searched
     for j in range(p) if searched else ():
         x = X[:, j]
+        counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
         bounds = []  # per direction searched: the part input j must give, [qa, qb)
         for _, target, (low, high) in searched:
-            counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
+            qa, qb = low - s_rest[j], high - s_rest[j]
             if len(counted_rows):  # once measured, input j no longer counts among the unknown
-                low, high = low.copy(), high.copy()
-                low[counted_rows], high[counted_rows] = _interval(
-                    target[counted_rows], lower_all[counted_rows] + d_hi[j][counted_rows],
-                    upper_all[counted_rows] + d_lo[j][counted_rows])
-            bounds.append((low - s_rest[j], high - s_rest[j]))
+                low_c, high_c = _interval(target[counted_rows], lower_all[counted_rows] + d_hi[j][counted_rows],
+                                          upper_all[counted_rows] + d_lo[j][counted_rows])
+                rest_c = s_rest[j][counted_rows]
+                qa[counted_rows], qb[counted_rows] = low_c - rest_c, high_c - rest_c
+            bounds.append((qa, qb))
+        per_sem = _per_sem(sem[:, j])
         for grid, rows in grids[j]:
             # only the candidates some value of the input could take to the target are searched: the rows of
             # both directions in one search (a row's answer is its own)
@@ -322,34 +330,43 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
             if len(sub) == 0:
                 continue
             x_sub = x.take(sub)
-            qa = _joined([qa.take(rows_d) for (qa, _), rows_d in zip(bounds, subs, strict=True)])
-            qb = _joined([qb.take(rows_d) for (_, qb), rows_d in zip(bounds, subs, strict=True)])
+            qa = _gathered([qa for qa, _ in bounds], subs)
+            qb = _gathered([qb for _, qb in bounds], subs)
             above_min = knock_route = None  # where the input has no minimum, neither is read
             if grid.knock > 0:
-                route = _joined([target.take(rows_d) for (_, target, _), rows_d in zip(searched, subs, strict=True)])
+                route = _gathered([target for _, target, _ in searched], subs)
                 above_min, knock_route = route != REVIEW, route == REVIEW
             idx = nearest_valid(grid, x_sub, qa, qb, above_min, knock_route, grid.nearest(x_sub))
             v = grid.values.take(idx)
-            # a measured input needing no change: the requirements alone give it (said by theirs)
-            keep = (idx >= 0) & ~(measured[:, j].take(sub) & (v == x_sub))
-            moved = v - x_sub
-            moved_sem = moved * per_sem[j].take(sub)
-            alone_sub = alone_base[j].take(sub)
-            after = s_rest[j].take(sub) + grid.part.take(idx) if scores else None
-            start = 0
-            for (direction, _, _), found_d, rows_d in zip(searched, found, subs, strict=True):
+            keep = idx >= 0
+            same = v == x_sub
+            if same.any():  # a measured input needing no change: the requirements alone give it (said by theirs)
+                keep &= ~(measured[:, j].take(sub) & same)
+            # the rows kept, both directions one after the other (a cut where the second begins)
+            kk = np.flatnonzero(keep)
+            at_all = sub.take(kk)
+            v_k = v.take(kk)
+            moved = v_k - x_sub.take(kk)
+            if per_sem is None:
+                sem_k = sem[:, j].take(at_all)
+                with np.errstate(divide="ignore"):
+                    moved_sem = moved * np.where(sem_k > 0, 1.0 / sem_k, np.nan)  # NaN: a fact has no SEM
+            else:
+                moved_sem = moved * per_sem
+            alone_k = alone_base[j].take(at_all)
+            after = s_rest[j].take(at_all) + grid.part.take(idx.take(kk)) if scores else None
+            cuts = [0, *np.searchsorted(kk, np.cumsum([len(rows_d) for rows_d in subs[:-1]])).tolist(), len(kk)]
+            for d, ((direction, _, _), found_d) in enumerate(zip(searched, found, strict=True)):
                 cfs = sets[direction]
-                part = slice(start, start + len(rows_d))
-                start += len(rows_d)
-                kept = keep[part]
-                at = rows_d[kept]
+                part = slice(cuts[d], cuts[d + 1])
+                at = at_all[part]
                 found_d[:, j][at] = True
-                cfs.alone[:, j][at] = alone_sub[part][kept]
-                cfs.change[:, j][at] = moved[part][kept]
-                cfs.change_sem[:, j][at] = moved_sem[part][kept]
+                cfs.alone[:, j][at] = alone_k[part]
+                cfs.change[:, j][at] = moved[part]
+                cfs.change_sem[:, j][at] = moved_sem[part]
                 if scores:
-                    cfs.new_value[:, j][at] = v[part][kept]
-                    cfs.score_after[:, j][at] = after[part][kept]
+                    cfs.new_value[:, j][at] = v_k[part]
+                    cfs.score_after[:, j][at] = after[part]
     # the joint counterfactuals: for the candidates with a target that no single input reaches
     wanted = {direction: ~row_any(found_d) & (target >= 0) for (direction, target, _), found_d in zip(searched, found)}
     out = {}
@@ -370,11 +387,33 @@ def _joined(arrays: list[np.ndarray]) -> np.ndarray:
     return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
 
 
-def _rows_of(A: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``A[rows]`` gathered column by column (fast for the engine's column-ordered arrays)."""
-    out = np.empty((len(rows), A.shape[1]), A.dtype, order="F")
-    for j in range(A.shape[1]):
-        A[:, j].take(rows, out=out[:, j])
+def _gathered(arrays: list[np.ndarray], subs: list[np.ndarray]) -> np.ndarray:
+    """Each array taken at its rows, one after the other (:func:`_joined` of the takes, without the copy)."""
+    if len(arrays) == 1:
+        return arrays[0].take(subs[0])
+    out = np.empty(sum(len(rows) for rows in subs), arrays[0].dtype)
+    start = 0
+    for array, rows in zip(arrays, subs, strict=True):
+        array.take(rows, out=out[start : start + len(rows)], mode="clip")  # rows are valid indices
+        start += len(rows)
+    return out
+
+
+def _per_sem(sem: np.ndarray) -> float | None:
+    """``1 / SEM`` when every row has the same SEM (NaN for a recorded fact, which has none); None when the
+    rows differ (interviews by different numbers of raters, a person's own SEM)."""
+    if len(sem) == 0 or not (low := sem.min()) == sem.max():
+        return None
+    return 1.0 / low if low > 0 else np.nan
+
+
+def _rows_of(A: np.ndarray | list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """``A[rows]`` gathered column by column (fast for the engine's column-ordered arrays; ``A`` may be given
+    as its list of columns)."""
+    columns = [A[:, j] for j in range(A.shape[1])] if isinstance(A, np.ndarray) else A
+    out = np.empty((len(rows), len(columns)), A.dtype if isinstance(A, np.ndarray) else columns[0].dtype, order="F")
+    for j, column in enumerate(columns):
+        column.take(rows, out=out[:, j], mode="clip")  # rows are valid: "clip" spares the buffered bounds check
     return out
 
 
@@ -406,28 +445,56 @@ class JointRows:
     raters: np.ndarray
 
     @classmethod
-    def of(cls, cm: CompiledModel, wanted: np.ndarray, target: np.ndarray, s: np.ndarray, part: np.ndarray,
-           x: np.ndarray, lower: np.ndarray, upper: np.ndarray, measured: np.ndarray, sem: np.ndarray,
-           raters: np.ndarray) -> JointRows:
+    def of(cls, cm: CompiledModel, wanted: np.ndarray, target: np.ndarray, s: np.ndarray,
+           part: np.ndarray | list[np.ndarray], x: np.ndarray | list[np.ndarray], lower: np.ndarray,
+           upper: np.ndarray, measured: np.ndarray, sem: np.ndarray, raters: np.ndarray) -> JointRows:
         rows = np.flatnonzero(wanted)
-        sem = _rows_of(sem, rows)
-        unit = np.where(sem > 0, sem, cm.sds)
+        shape = (len(rows), sem.shape[1])
+        if _same_rows(sem):  # every row has the default SEM (a broadcast of them): so has every row's unit
+            unit = np.broadcast_to(np.where(sem[0] > 0, sem[0], cm.sds), shape)
+        else:
+            sem = _rows_of(sem, rows)
+            unit = np.where(sem > 0, sem, cm.sds)
+        raters = np.broadcast_to(raters[0], shape) if _same_rows(raters) else _rows_of(raters, rows)
         return cls(rows, target[rows], s[rows], _rows_of(part, rows), _rows_of(x, rows), lower[rows], upper[rows],
-                   _rows_of(measured, rows), unit, _rows_of(raters, rows))
+                   _rows_of(measured, rows), unit, raters)
 
     @classmethod
     def concat(cls, parts: list[JointRows], offsets: list[int]) -> JointRows:
         """The rows of several batches as one (``offsets``: where each batch starts)."""
-        return cls(*(np.concatenate([getattr(part, name) + offset if name == "rows" else getattr(part, name)
-                                     for part, offset in zip(parts, offsets, strict=True)])
+        return cls(*(_stacked([getattr(part, name) + offset if name == "rows" else getattr(part, name)
+                               for part, offset in zip(parts, offsets, strict=True)])
                      for name in cls.__dataclass_fields__))
+
+
+def _first_max(A: np.ndarray) -> np.ndarray:
+    """``A.argmax(axis=1)`` of a column-ordered array without NaN, column by column (the first on a tie)."""
+    best, arg = A[:, 0].copy(), np.zeros(len(A), np.intp)
+    for j in range(1, A.shape[1]):
+        column = A[:, j]
+        arg = np.where(column > best, j, arg)
+        np.maximum(best, column, out=best)
+    return arg
+
+
+def _same_rows(A: np.ndarray) -> bool:
+    """Whether ``A`` is one row broadcast over all (stride 0 between rows; at least one row)."""
+    return A.ndim == 2 and len(A) > 0 and A.strides[0] == 0
+
+
+def _stacked(arrays: list[np.ndarray]) -> np.ndarray:
+    """The arrays one after the other; one row broadcast over all of them stays a broadcast."""
+    rows = [a for a in arrays if len(a)]
+    if rows and all(_same_rows(a) and np.array_equal(a[0], rows[0][0]) for a in rows):
+        return np.broadcast_to(rows[0][0], (sum(len(a) for a in arrays), rows[0].shape[1]))
+    return np.concatenate(arrays)
 
 
 def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The joint counterfactuals (up to ``MAX_JOINT`` measured inputs) of :class:`JointRows`: the values
     (NaN for inputs left as they are), the total change in SEMs and the score (NaN where there is none)."""
     m, p = rows.x.shape
-    value = np.full((m, p), np.nan)
+    value = np.full((m, p), np.nan, order="F")
     total = np.full(m, np.nan)
     score = np.full(m, np.nan)
     if m == 0:
@@ -440,32 +507,44 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
     x = rows.x
     unit = rows.unit
     above_min = rows.target != REVIEW
-    gain = np.zeros((m, p))
-    best_value = np.full((m, p), np.nan)
+    # per input (column by column: the arrays are column-ordered): the most it can add toward the target
+    # (0 where it cannot move: unknown, no unit, nothing to gain), the value that gives it, and the score it
+    # gains per unit of change
+    gain = np.zeros((m, p), order="F")
+    best_value = np.full((m, p), np.nan, order="F")
+    efficiency = np.empty((m, p), order="F")
     fp = rows.part
     grids = [_by_raters(cm, j, rows.raters) for j in range(p)]
     for j in range(p):
+        gain_j, best_j = gain[:, j], best_value[:, j]
         for grid, mine in grids[j]:
-            if isinstance(mine, slice):
-                mine = np.ones(m, bool)
             near = grid.nearest(x[:, j])
             for first in {0, grid.knock}:
-                pick = mine & (above_min == (first == grid.knock)) if grid.knock else mine
-                if not pick.any():
+                pick = mine
+                if grid.knock:
+                    pick = above_min == (first == grid.knock)
+                    if not isinstance(mine, slice):
+                        pick &= mine
+                whole = isinstance(pick, slice)
+                if not whole and not pick.any():
                     continue
                 (top, top_a, top_b), (bottom, bottom_a, bottom_b) = grid.best(first)
                 k = np.where(rising, clamp(near, top_a, top_b), clamp(near, bottom_a, bottom_b))
-                gain[pick, j] = (sign * (np.where(rising, top, bottom) - fp[:, j]))[pick]
-                best_value[pick, j] = grid.values[k][pick]
-    gain = np.where(rows.measured & (unit > 0) & (gain > FLAT), gain, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        efficiency = np.where(gain > 0, gain / (np.abs(best_value - x) / unit), 0.0)
+                if whole:
+                    np.multiply(sign, np.where(rising, top, bottom) - fp[:, j], out=gain_j)
+                    grid.values.take(k, out=best_j)
+                else:
+                    gain_j[pick] = (sign * (np.where(rising, top, bottom) - fp[:, j]))[pick]
+                    best_j[pick] = grid.values[k][pick]
+        gain_j[~(rows.measured[:, j] & (unit[:, j] > 0) & (gain_j > FLAT))] = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            efficiency[:, j] = np.where(gain_j > 0, gain_j / (np.abs(best_j - x[:, j]) / unit[:, j]), 0.0)
     # the inputs in order of score per SEM (the first on a tie), as far as a joint change can reach: the rank
     # of the last input moved is the first whose gains, added up in that order, close the gap (p: none)
     ranked, r = [], np.arange(m)
-    left = efficiency.copy()
+    left = efficiency
     for _ in range(min(MAX_JOINT, p)):
-        ranked.append(left.argmax(axis=1))
+        ranked.append(_first_max(left))
         left[r, ranked[-1]] = -np.inf
     gained = gain[r, ranked[0]]
     needed = np.where(gained >= gap, 0, p)
@@ -473,17 +552,19 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
         gained = gained + gain[r, ranked[q]]
         needed = np.where((needed == p) & (gained >= gap), q, needed)
     feasible = (needed >= 1) & (needed < MAX_JOINT)
-    moved = np.zeros((m, p), bool)
+    moved = np.zeros((m, p), bool, order="F")
     last = np.full(m, -1)
     for q, inputs_q in enumerate(ranked):
         moved[r, inputs_q] = (q < needed) & feasible
         last = np.where(np.minimum(needed, p - 1) == q, inputs_q, last)
     prior = row_sum(np.where(moved, gain, 0.0))
+    solved = np.zeros(m, bool)  # the rows whose last input reaches the target
     for j in range(p):
         for grid, mine in grids[j]:
-            if isinstance(mine, slice):
-                mine = np.ones(m, bool)
-            pick = np.flatnonzero(feasible & (last == j) & mine)
+            pick = feasible & (last == j)
+            if not isinstance(mine, slice):
+                pick &= mine
+            pick = np.flatnonzero(pick)
             if len(pick) == 0:
                 continue
             s_rest = s[pick] + sign[pick] * prior[pick] - fp[pick, j]
@@ -491,11 +572,16 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
                                 np.zeros(len(pick), bool))
             ok = idx >= 0
             pick, idx, s_rest = pick[ok], idx[ok], s_rest[ok]
-            value[pick] = np.where(moved[pick], best_value[pick], np.nan)
-            value[pick, j] = grid.values[idx]
+            solved[pick] = True
+            value[pick, j] = grid.values[idx]  # the last input is not among the moved ones
             score[pick] = s_rest + grid.part[idx]
+    np.copyto(value, best_value, where=moved & solved[:, None])
+    # the total change in units, the changed inputs' columns added in their order
     changed = ~np.isnan(value)
-    total[:] = np.where(changed.any(axis=1), row_sum(np.where(changed, np.abs(value - x) / unit, 0.0)), np.nan)
+    total_all = np.zeros(m)
+    for j in range(p):
+        total_all += np.where(changed[:, j], np.abs(value[:, j] - x[:, j]) / unit[:, j], 0.0)
+    np.copyto(total, total_all, where=solved)
     return value, total, score
 
 

@@ -441,10 +441,16 @@ def frame_inputs(cm: CompiledModel, frame: pd.DataFrame, as_of: dt.date) -> Inpu
     n, p = len(frame), len(cm.inputs)
     # columns contiguous (Fortran order): every input is read, checked and searched column by column
     X = np.full((n, p), np.nan, order="F")
-    sem, raters = np.empty((n, p), order="F"), np.empty((n, p), order="F")
-    for j, info in enumerate(cm.inputs):  # filled column by column (a broadcast copied across is slow)
-        sem[:, j] = cm.sems[j]
-        raters[:, j] = info.spec.min_raters if info.kind == "interview_rating" else 1.0
+    default_raters = [info.spec.min_raters if info.kind == "interview_rating" else 1.0 for info in cm.inputs]
+    auxes = {allowed[c][1] for c in columns}
+    if auxes & {"sem", "raters"}:  # some rows may have their own: every row's, filled column by column
+        sem, raters = np.empty((n, p), order="F"), np.empty((n, p), order="F")
+        for j in range(p):  # (a broadcast copied across is slow)
+            sem[:, j] = cm.sems[j]
+            raters[:, j] = default_raters[j]
+    else:  # every row has the defaults: read-only views of them, no memory per row
+        sem = np.broadcast_to(cm.sems, (n, p))
+        raters = np.broadcast_to(np.array(default_raters, dtype=float), (n, p))
     too_old = np.zeros((n, p), bool, order="F")
     lapsed = np.zeros((n, p), bool, order="F")
     problems: list[str] = []
@@ -633,14 +639,16 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     result.insert(result.columns.get_loc("p_flip") + 1, "stability",
                   pd.Categorical.from_codes(codes[:, 2], dtype=labels))
     expired = inputs.expired & ~np.isnan(inputs.values)
-    tail = {} if simulated is None else {"p_flip_simulated": simulated}
-    tail.update({"in_review_margin": flags[:, 0], "unknown_could_change": flags[:, 1],
-                 "n_missing": row_count(~measured & ~expired), "n_expired": row_count(expired),
-                 "n_imputed": imputed})
-    tail.update((name, flags[:, m]) for m, name in enumerate(flag_names[2:], start=2))
-    tail.update((name, alone[:, m]) for m, name in enumerate(f"cf_{d}_alone.{c}" for d in ("up", "down") for c in ids))
-    # the trailing columns as one frame (a block per dtype) joined once, rather than inserted one by one
-    result = pd.concat([result, pd.DataFrame(tail)], axis=1)
+    counts = np.empty((n, 3), np.int64)
+    counts[:, 0], counts[:, 1], counts[:, 2] = row_count(~measured & ~expired), row_count(expired), imputed
+    # the trailing columns as a few frames over the arrays as they are (a block per array, no copies) joined
+    # once, rather than inserted one by one
+    parts = [result] if simulated is None else [result, pd.DataFrame({"p_flip_simulated": simulated})]
+    parts += [pd.DataFrame(flags[:, :2], columns=flag_names[:2], copy=False),
+              pd.DataFrame(counts, columns=["n_missing", "n_expired", "n_imputed"], copy=False),
+              pd.DataFrame(flags[:, 2:], columns=flag_names[2:], copy=False),
+              pd.DataFrame(alone, columns=[f"cf_{d}_alone.{c}" for d in ("up", "down") for c in ids], copy=False)]
+    result = pd.concat(parts, axis=1)
     result.index = frame.index
     result.attrs.update(cm.versions())
     result.attrs.update(base_value=reference.base_value, baseline=cm.baseline, reference=reference.to_dict(),

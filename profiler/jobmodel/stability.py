@@ -137,11 +137,15 @@ def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, mea
         mean += spread_j * lam
         variance -= spread_j ** 2 * shrink
         p_kept *= tail
-    lo = np.where(band_code == 2, upper, -np.inf)
-    hi = np.where(band_code == 2, np.inf, lower)
+    advance = band_code == 2
+    lo = np.where(advance, upper, -np.inf)
+    hi = np.where(advance, np.inf, lower)
     sd = np.sqrt(np.maximum(variance, 0.0))
+    # Phi((hi - mean) / sd) - Phi((lo - mean) / sd) where one side is infinite: 1 - Phi(.) at upper, Phi(.) at
+    # lower (Phi(inf) = 1, Phi(-inf) = 0: the same values with one Phi per candidate)
     with np.errstate(divide="ignore", invalid="ignore"):
-        inside = special.ndtr((hi - mean) / sd) - special.ndtr((lo - mean) / sd)
+        phi = special.ndtr((np.where(advance, upper, lower) - mean) / sd)
+    inside = np.where(advance, 1.0 - phi, phi)
     inside = np.where(sd > 0, inside, (mean >= lo) & (mean < hi))
     out[rows] = p_kept * inside
     return out
