@@ -32,6 +32,7 @@ Likert values with gaps).
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -76,14 +77,14 @@ class _Column:
         return False
 
 
-def _column(column: pd.Series | np.ndarray) -> _Column | None:
+def _column(column: pd.Series | pd.api.extensions.ExtensionArray | np.ndarray) -> _Column | None:
     """One column's values buffer and missing cells, or None when it is not numeric."""
     dtype = column.dtype
     if isinstance(dtype, np.dtype):
         if dtype.kind not in "iuf":
             return None
         return _Column(column.to_numpy() if isinstance(column, pd.Series) else column)
-    array = column.array
+    array = column.array if isinstance(column, pd.Series) else column
     if isinstance(dtype, pd.ArrowDtype):
         import pyarrow as pa
 
@@ -169,9 +170,12 @@ def numeric_source(responses: pd.DataFrame | np.ndarray, columns: list[str] | No
             return None
         block = np.ascontiguousarray(responses.to_numpy(dtype=float, na_value=np.nan))
         return NumericSource(len(responses), names, block)
+    # each column's array: pandas' own iterator is 10x cheaper than a Series per column (30 us, not 300, for 50)
+    arrays = responses._iter_column_arrays() if hasattr(responses, "_iter_column_arrays") else \
+        (column for _, column in responses.items())
     parts = []
-    for j in range(responses.shape[1]):
-        part = _column(responses.iloc[:, j])
+    for array in arrays:
+        part = _column(array)
         if part is None:
             return None
         parts.append(part)
@@ -367,8 +371,8 @@ class _Buffers:
 
     def __init__(self, cp: CodePlan, rows: int, n_columns: int):
         n_scales = len(cp.spans)
-        self.codes = np.zeros((rows, cp.width), np.uint8, order="F")
-        self.ok = np.zeros((rows, cp.width), bool, order="F")  # answered validly
+        self.codes = np.empty((rows, cp.width), np.uint8, order="F")  # every slot is written before it is read
+        self.ok = np.empty((rows, cp.width), bool, order="F")  # answered validly (written where needed)
         self.scratch = np.empty(rows)
         self.nan = np.empty(rows, bool)
         self.sums = np.empty((rows, n_scales), cp.acc, order="F")
@@ -378,6 +382,7 @@ class _Buffers:
         self.totals = np.empty((rows, n_scales), order="F")
         self.row_block = None  # codes and flags of a row-major chunk (made on first use)
         self.n_columns = n_columns
+        self.plan = cp
 
 
 def code_chunk(cp: CodePlan, x: np.ndarray) -> CodedChunk:
@@ -452,7 +457,7 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callabl
     """
     m, p = x.shape
     n_scales = len(cp.spans)
-    if buffers.row_block is None:
+    if buffers.row_block is None or len(buffers.row_block[0]) < min(len(buffers.codes), ROW_BLOCK):
         rows = min(len(buffers.codes), ROW_BLOCK)
         buffers.row_block = (np.empty((rows, p), np.uint8), np.empty((rows, p), bool), np.empty((rows, p)),
                              np.empty((rows, p), np.float32), np.empty((len(buffers.codes), n_scales), np.float32),
@@ -637,10 +642,23 @@ def row_chunks(n_rows: int, size: int | None = None) -> Iterator[tuple[int, int]
         yield start, min(n_rows, start + size)
 
 
+_KEPT = threading.local()  # per thread: the working arrays of its last scoring run
+
+
 def chunk_buffers(cp: CodePlan, source: NumericSource) -> _Buffers:
-    """Working arrays for scoring ``source`` by :func:`row_chunks`."""
-    return _Buffers(cp, min(CHUNK_ROWS, max(source.n_rows, 1)), len(source.columns) if source.parts is None
-                    else len(source.parts))
+    """Working arrays for scoring ``source`` by :func:`row_chunks`.
+
+    The thread's last ones are used again when they fit: fresh pages of memory cost a page fault each on first
+    use (about 3 ms for the 13 MB of a chunk of 131,072 rows x 50 columns, 60% of scoring 200,000 rows of
+    bytes). So each thread keeps about two bytes per cell of one chunk between runs.
+    """
+    rows, n_columns = min(CHUNK_ROWS, max(source.n_rows, 1)), len(source.parts or source.columns)
+    kept = getattr(_KEPT, "buffers", None)
+    if kept is not None and kept.plan is cp and kept.n_columns == n_columns and len(kept.codes) >= rows:
+        return kept
+    _KEPT.buffers = None  # let the old ones go first
+    _KEPT.buffers = _Buffers(cp, rows, n_columns)
+    return _KEPT.buffers
 
 
 __all__ = ["CHUNK_ROWS", "Cells", "CodePlan", "CodedChunk", "NumericSource", "chunk_buffers", "code_chunk",
