@@ -19,6 +19,7 @@ from benchmarks.bench_scoring import synthetic_answers
 from profiler.jobmodel import load_job_model
 from profiler.norms import load_norms, trait_profiles
 from profiler.questionnaire import load_questionnaire
+from profiler.questionnaire.blocks import CHUNK_ROWS
 from profiler.questionnaire.scoring import score_and_count
 
 N_KERNEL = 1_000_000
@@ -58,6 +59,34 @@ def kernel_inputs(questionnaire, n: int) -> tuple[dict[str, pd.DataFrame | np.nd
     return inputs, answers, with_blanks
 
 
+def _float_passes(columns: list[np.ndarray], n_scales: int) -> dict[str, float]:
+    """CPU seconds of the passes any exact validation of float answers makes with numpy, timed bare on the same
+    data (one float column of a chunk at a time, as the kernel reads them): what the float inputs cannot go
+    below without a compiled loop."""
+    rows = CHUNK_ROWS
+    codes, ok, nan = np.empty(rows, np.uint8), np.empty(rows, bool), np.empty(rows, bool)
+
+    def by_chunks(work) -> None:
+        with np.errstate(invalid="ignore"):
+            for start in range(0, len(columns[0]), rows):
+                for column in columns:
+                    work(column[start:start + rows])
+
+    def check(values: np.ndarray) -> None:
+        np.copyto(codes[: len(values)], values, casting="unsafe")
+        np.equal(values, codes[: len(values)], out=ok[: len(values)])
+
+    n = len(columns[0])
+    return {
+        "read once (a sum of every column)": cpu_median(lambda: [np.add.reduce(c) for c in columns])[0],
+        "cast to bytes and compare back exactly (the validation)": cpu_median(lambda: by_chunks(check))[0],
+        "find the blanks (isnan and a count per column)": cpu_median(lambda: by_chunks(
+            lambda v: np.count_nonzero(np.isnan(v, out=nan[: len(v)]))))[0],
+        "write the results (new scores, float64, and counts, int32)": cpu_median(lambda: (
+            np.ones((n, n_scales), order="F"), np.ones((n, n_scales), np.int32, order="F")))[0],
+    }
+
+
 def run() -> str:
     questionnaire = load_questionnaire("ipip-bfm-50")
     inputs, answers, with_blanks = kernel_inputs(questionnaire, N_KERNEL)
@@ -81,6 +110,8 @@ def run() -> str:
             scored[label] = cpu
             rows.append(["profiler `Questionnaire.score` (validates every answer)", label, format_seconds(cpu),
                          format_seconds(wall), f"{cpu / pandas_cpu:.2f}", f"{cpu / floor_cpu:.2f}"])
+        passes = _float_passes([np.ascontiguousarray(with_blanks[:, j]) for j in range(with_blanks.shape[1])],
+                               len(questionnaire.scale_ids))
         profiles = {}
         for label, table in inputs.items():
             frame = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table, columns=columns)
@@ -100,34 +131,53 @@ def run() -> str:
             rows.append([f"profiler `JobModel.evaluate_many` ({N_EVALUATE:,} candidates, `customer-support`)", label,
                          format_seconds(cpu), format_seconds(wall), "", ""])
     worst = max(scored.values())
+    with_blanks_only = {k: v for k, v in scored.items() if "no blanks" not in k}
     spread = {what: (max(v for k, v in times.items() if "no blanks" not in k) /
                      min(v for k, v in times.items() if "no blanks" not in k),
                      times["int8 (no blanks)"] / times["float64, the same answers as int8 (no blanks)"])
               for what, times in (("scores", scored), ("trait profiles", profiles))}
     target = TARGETS["kernel_vs_pandas"]
+    met = [f"{label} ({cpu / pandas_cpu:.2f}x)" for label, cpu in scored.items() if cpu / pandas_cpu <= target]
     short = [f"{label} ({cpu / pandas_cpu:.2f}x)" for label, cpu in scored.items() if cpu / pandas_cpu > target]
-    verdict = (f"Slowest input for `Questionnaire.score`: {format_seconds(worst)} CPU, {worst / pandas_cpu:.2f}x the "
-               f"pandas baseline (target <= {target}: {'met' if worst / pandas_cpu <= target else 'NOT met'}) and "
-               f"{worst / floor_cpu:.2f}x the matmul floor (target <= {TARGETS['kernel_vs_floor']:g}: "
-               f"{'met' if worst / floor_cpu <= TARGETS['kernel_vs_floor'] else 'NOT met'}). "
-               + (f"Above {target}x pandas: {'; '.join(short)}. " if short else f"Every input within {target}x. ")
-               + "Across input types (CPU, slowest / fastest of the four holding the same answers with blanks; "
-               f"int8 / float64 for the same answers without blanks): scores {spread['scores'][0]:.2f} and "
-               f"{spread['scores'][1]:.2f}, trait profiles {spread['trait profiles'][0]:.2f} and "
-               f"{spread['trait profiles'][1]:.2f}, job-model evaluation {max(evaluated) / min(evaluated):.2f} "
-               "(slowest / fastest of four).")
-    how = ("How the kernel gets there (profiler/questionnaire/blocks.py): int8 answers on 1..K are their own codes, "
-           "read in place; float answers are cast to uint8 and back once, and only the cells that differ (blanks, "
-           "fractions, values out of range) are listed; nullable and Arrow columns give their values buffer and "
-           "the rows their mask or validity bitmap leaves out. A chunk holds no invalid answer when its zero codes "
-           "are its listed cells' and its largest code is at most K: only then is a chunk searched cell by cell. "
-           "Each scale is one integer reduction of its gathered codes (reverse keying K + 1 - c), and what a "
-           "blank cell added is taken off again from the list, which also gives the answered counts. Totals are "
-           "exact integers, so every input type gives bit-identical scores (a property test compares them with "
-           "the general float path). What remains for float input is the cast and the comparison of 8-byte "
-           "answers (each reads the 400 MB once), and for row-major 2-D numpy input the transposition of its "
-           "codes into columns; blanks cost the listing of their cells, and downstream their prorated SEM and "
-           "bands.")
+    verdict = (f"Target: `Questionnaire.score` at most {target}x the pandas baseline for every input type. "
+               + (f"Met ({len(met)} of {len(scored)}): {'; '.join(met)}. " if met else "Met for none. ")
+               + (f"NOT met ({len(short)}): {'; '.join(short)}. " if short else "Met for every input. ")
+               + f"Slowest input: {format_seconds(worst)} CPU, {worst / floor_cpu:.2f}x the matmul floor (target <= "
+               f"{TARGETS['kernel_vs_floor']:g}: {'met' if worst / floor_cpu <= TARGETS['kernel_vs_floor'] else 'NOT met'}"
+               f"). Across input types (CPU, slowest / fastest of the {len(with_blanks_only)} holding the same "
+               f"answers with blanks; int8 / float64 for the same answers without blanks): scores "
+               f"{spread['scores'][0]:.2f} and {spread['scores'][1]:.2f}, trait profiles "
+               f"{spread['trait profiles'][0]:.2f} and {spread['trait profiles'][1]:.2f}, job-model evaluation "
+               f"{max(evaluated) / min(evaluated):.2f} (slowest / fastest of four).")
+    floor_rows = [[what, format_seconds(cpu), f"{cpu / pandas_cpu:.2f}"] for what, cpu in passes.items()]
+    bare = sum(passes.values())
+    why = (f"Why some inputs miss ({', '.join(label for label, cpu in scored.items() if cpu / pandas_cpu > target)}"
+           "): the passes above are what numpy must make over 1M x 50 float64 "
+           "answers to validate every one exactly and hand back results, each timed bare in this run on the same "
+           f"answers; together {format_seconds(bare)} CPU, {bare / pandas_cpu:.2f}x the baseline, before a code is "
+           "added up. Reading the 400 MB once is the memory-bandwidth floor; the exact check (is each answer one "
+           "of the codes 1..K, bit for bit: 3.0000000000000004, NaN, -1, 256 and inf must all fail) needs the "
+           "cast to bytes and a comparison of the answers with what the cast gives, a second pass over each "
+           "float column while it sits in the L2 cache, and blanks need a NaN test to be told from invalid "
+           "answers. Everything else the kernel does runs on the byte codes: for float64 with blanks it adds "
+           f"{format_seconds(scored[BLANKS] - bare)} to these passes. Closing the gap needs a fused cast-and-check "
+           "loop (compiled), which the project does not take on. Row-major 2-D numpy input pays, on top, for "
+           "summing codes that lie in rows: validated by blocks of 2,048 rows in place, each block's cells summed "
+           "per scale by one float32 matrix product (a cell is 2**b + its keyed code when answered validly, else "
+           "0), which is cheaper than transposing the codes into columns, but a cost the column-major inputs do "
+           "not pay.") if short else "Every input meets the target."
+    how = ("How the kernel gets there (profiler/questionnaire/blocks.py): each column is validated in chunks of "
+           f"{CHUNK_ROWS:,} rows (one float column of a chunk, 1 MiB, stays in the L2 cache), its codes written "
+           "straight into the order in which the scales add them up. int8 answers on 1..K are their own codes "
+           "(copied); float answers are cast to bytes and compared back with the answer, exactly; a nullable or "
+           "Arrow column's mask or validity bitmap gives its blanks. Blanks and invalid answers get code 0 and "
+           "a flag; a chunk holds no invalid answer when its zero codes are its flagged cells and its largest "
+           "code is at most K (else it is searched column by column). Each scale is one byte-wide reduction of "
+           "its codes (reverse keying K + 1 - c, then 0 again for a blank) and, where a chunk has blanks, one of "
+           "its flags (the answered counts). Totals are exact integers, so every input type gives bit-identical "
+           "scores (a property test compares them with the general float path over 16 input types, small "
+           "chunks, near-integers, inf, 256, -0.0 and mostly blank tables). A table of at most 1,024 rows is "
+           "read as one float copy, by rows.")
     load = os.getloadavg()
     return "\n".join([
         f"## The scoring kernel: {N_KERNEL:,} respondents x 50 items, every input type",
@@ -144,6 +194,13 @@ def run() -> str:
         markdown_table(["what", "input", "CPU (median)", "wall (median)", "CPU / pandas", "CPU / matmul floor"], rows),
         "",
         verdict,
+        "",
+        "Where the time of the float inputs goes (the same 1M x 50 answers with 1% blanks, each pass timed bare "
+        "in this run):",
+        "",
+        markdown_table(["pass", "CPU (median)", "CPU / pandas"], floor_rows),
+        "",
+        why,
         "",
         how,
     ]) + "\n"
