@@ -296,8 +296,7 @@ def scores_from_totals(plan: ScoringPlan, totals: np.ndarray, counts: np.ndarray
         counts = counts[0]  # every row answered the same items (a broadcast row): divide by the row
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.divide(totals, counts, out=out)
-    fewest = counts.min(axis=0) if counts.ndim == 2 and len(counts) else counts  # cheaper than a mask of all
-    if np.any(fewest < plan.needed):
+    if counts.size and counts.min() < plan.needed.max():  # one reduction, cheaper than a mask of every count
         means[np.broadcast_to(counts < plan.needed, means.shape)] = np.nan
     if plan.is_sum.any():
         np.multiply(means, plan.n_items, out=means, where=plan.is_sum)
