@@ -202,6 +202,8 @@ class CodePlan:
     count: np.ndarray  # ... and the number of answers K
     uniform: tuple[int, int] | None  # (shift, K) when every column shares them
     home: np.ndarray  # per column: its slot
+    slots: tuple[int, ...]  # ... as Python integers (read once per column and chunk)
+    shifts: tuple[int, ...]  # per column: ``shift`` as Python integers
     copies: tuple[tuple[int, int], ...]  # (home slot, slot): the further slots of a column in several scales
     width: int
     spans: tuple[tuple[tuple[int, int], ...], ...]  # per scale: the slots (start, stop) it adds up ...
@@ -306,7 +308,8 @@ def _build(plan: ScoringPlan, columns: list[str], ranges: list[tuple[float, int]
         flip_of[minus] = f
     return CodePlan(
         positions=np.array([plan.position(c) for c in columns], dtype=np.intp), shift=shift, count=count,
-        uniform=uniform, home=home, copies=tuple(copies), width=width, spans=tuple(spans),
+        uniform=uniform, home=home, slots=tuple(home.tolist()), shifts=tuple(shift.tolist()), copies=tuple(copies),
+        width=width, spans=tuple(spans),
         reversed=tuple(reversed_), flip=np.array(flip, dtype=float),
         scale_shift=np.array(scale_shift), present=present.astype(float),
         acc=np.uint8 if largest < 2**8 else np.uint16 if largest < 2**16 else np.uint32, weights=weights, bits=b,
@@ -404,8 +407,7 @@ def code_rows(cp: CodePlan, source: NumericSource, start: int, stop: int, buffer
         x = source.block[start:stop] if source.block is not None else None
         if x is not None and cp.weights is not None and _float_row_major(x):
             return _float_rows(cp, x, buffers, lambda: source.missing(start, stop))
-        for j in range(p):
-            slot = int(cp.home[j])
+        for j, slot in enumerate(cp.slots):
             if x is not None:
                 values, part = x[:, j], None
             else:
@@ -427,7 +429,7 @@ def code_rows(cp: CodePlan, source: NumericSource, start: int, stop: int, buffer
 def _float_column(cp: CodePlan, j: int, values: np.ndarray, codes: np.ndarray, ok: np.ndarray,
                   buffers: _Buffers, blanks: np.ndarray, bad: np.ndarray, wrong: list) -> None:
     """Codes of one column of float answers: cast to bytes and compared back, exactly, with the answers."""
-    shift = int(cp.shift[j])
+    shift = cp.shifts[j]
     if shift == 0:  # answers 1..K are their own codes
         np.copyto(codes, values, casting="unsafe")  # what NaN or a value beyond a byte gives does not matter:
         np.equal(values, codes, out=ok)  # ... only the cells whose code equals their answer are kept
