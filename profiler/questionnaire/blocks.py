@@ -464,7 +464,8 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callabl
         buffers.row_block = (np.empty((rows, p), np.uint8), np.empty((rows, p), bool), np.empty((rows, p)),
                              np.empty((rows, p), np.float32), np.empty((len(buffers.codes), n_scales), np.float32),
                              np.empty((rows, p), bool), np.empty((rows, p), np.uint8),
-                             np.empty((len(buffers.codes), n_scales)), np.empty((len(buffers.codes), n_scales)))
+                             np.empty((len(buffers.codes), n_scales), order="F"),
+                             np.empty((len(buffers.codes), n_scales), order="F"))
     codes, ok, scratch, cells, sums, nan, both, totals, counts = buffers.row_block
     shift, count = cp.shift.astype(float), cp.count.astype(np.uint8)
     packed = cp.offsets.max(initial=0) + cp.count.max(initial=0) < 256  # a cell's sum fits a byte
@@ -516,7 +517,7 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callabl
             np.add(c, offsets[: b - a], out=c)
             np.multiply(c, oks, out=c)
         np.matmul(c, cp.weights, out=sums[a:b])
-    totals, counts, sums = totals[:m], counts[:m], sums[:m]  # row-major, as the sums
+    totals, counts, sums = totals[:m], counts[:m], sums[:m]  # column-major results (as the scores are)
     np.multiply(sums, 2.0 ** -cp.bits, out=counts)
     np.floor(counts, out=counts)  # answered items
     np.multiply(counts, -(2.0 ** cp.bits), out=totals)
