@@ -337,7 +337,7 @@ class CodedChunk:
         Rows and columns of the answers given that the item does not allow.
     totals, counts : ndarray
         Rows x scales: the keyed total of the valid answers and how many there are (exact integers, held as
-        integers or floats); views of buffers that the next chunk of the same scoring run overwrites.
+        integers or floats); views of working arrays that the thread's next chunk overwrites.
     """
 
     shape: tuple[int, int]
@@ -370,7 +370,8 @@ class CodedChunk:
 
 
 class _Buffers:
-    """A chunk's working arrays, made once per scoring run (fresh pages cost more than the work on them)."""
+    """A chunk's working arrays, used again for every chunk (and, through :func:`chunk_buffers`, by the thread's
+    next scoring run): fresh pages of memory cost more than the byte work done on them."""
 
     def __init__(self, cp: CodePlan, rows: int, n_columns: int):
         n_scales = len(cp.spans)
