@@ -141,7 +141,8 @@ def _in_run(run: Any, near: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_mi
     edge = run.bound(level)
     if not isinstance(first, int):
         np.maximum(edge, first, out=edge)
-    k = np.where(after, edge, np.where(before, edge - 1, near))
+    edge -= before & ~after  # the range lies before near: its last index (after wins where both hold)
+    k = np.where(after | before, edge, near)
     clamp(k, first, b - 1, out=k)
     at = part.take(k)
     ok = (at >= qa) & (at < qb)
@@ -150,10 +151,12 @@ def _in_run(run: Any, near: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_mi
     return k, ok
 
 
+_NEXT = {"up": np.array([REVIEW, ADVANCE, -1]), "down": np.array([-1, NOT_ADVANCE, REVIEW])}  # by band code
+
+
 def _targets(band_code: np.ndarray, direction: str) -> np.ndarray:
-    if direction == "up":
-        return np.where(band_code == ADVANCE, -1, band_code + 1)
-    return np.where(band_code == NOT_ADVANCE, -1, band_code - 1)
+    """The next recommendation in ``direction`` from each band code (-1: none)."""
+    return _NEXT[direction].take(band_code)
 
 
 def _interval(target: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,10 +270,11 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     d_lo, d_hi = {}, {}  # per counted input: what it could add to the score at a plausible value
     for j in counted_columns:
         above = unchecked_in[:, j]
-        d_lo[j] = np.where(counted[:, j], np.where(above, cm.unknown_deltas_above_minimum[j, 0],
-                                                   cm.unknown_deltas[j, 0]), 0.0)
-        d_hi[j] = np.where(counted[:, j], np.where(above, cm.unknown_deltas_above_minimum[j, 1],
-                                                   cm.unknown_deltas[j, 1]), 0.0)
+        lo_j, hi_j = cm.unknown_deltas[j]
+        if above.any():  # a minimum that cannot be checked: plausible values at or above it
+            lo_j = np.where(above, cm.unknown_deltas_above_minimum[j, 0], lo_j)
+            hi_j = np.where(above, cm.unknown_deltas_above_minimum[j, 1], hi_j)
+        d_lo[j], d_hi[j] = np.where(counted[:, j], lo_j, 0.0), np.where(counted[:, j], hi_j, 0.0)
     if counted_columns:  # the columns' sums in input order (the columns of uncounted inputs add 0)
         lower_all = cm.lower - _in_order(d_hi[j] for j in counted_columns)
         upper_all = cm.upper - _in_order(d_lo[j] for j in counted_columns)
