@@ -255,11 +255,16 @@ def run() -> str:
         f"at most {TARGET_BARE:g}x the time of the bare baseline, which computes only the contributions: "
         f"measured {bare_ratio:.2f}x on CPU time ({_met(bare_ratio <= TARGET_BARE)}), {wall_bare_ratio:.2f}x on "
         f"wall time ({_met(wall_bare_ratio <= TARGET_BARE)}). Repeated runs on this shared machine vary by "
-        "10-20%: a figure within that of its target is met in some runs and missed in others. Where profiler's "
-        "time goes (a cProfile of `evaluate_many` on the same 100,000 candidates, taken apart from this run on "
-        "2026-12-05): about half in the counterfactuals (single inputs, then the joint search for the "
-        "candidates no single input moves), the rest in reading and checking the inputs, utilities, bands, "
-        "stability and writing the output frame; `Questionnaire.score` of the int8 answers is a few ms of it.",
+        "5-10%: a figure within that of its target is met in some runs and missed in others. Where profiler's "
+        "time goes (each step timed apart from this run on the same 100,000 candidates, 2026-12-05, one BLAS "
+        "thread): about 40 ms in the single-input counterfactual search (12 ms of it the binary searches on the "
+        "inputs' grids, the rest choosing the rows to search, their targets and writing the changes), 8-9 ms in "
+        "the joint counterfactuals of the about 20,000 candidates no single input moves, 8 ms in decision "
+        "stability, 6 ms writing the 63 float columns (most of it the first touch of the output's 50 MB), "
+        "about 10 ms reading and checking the inputs, utilities, bands and routing, and 3-4 ms "
+        "`Questionnaire.score` of the int8 answers. CPU time includes the kernel's: zeroing the output's fresh "
+        "pages, and in some processes (it depends on the allocator's state, not on the code path) re-faulting "
+        "heap memory released between runs, which adds up to about 8 ms to profiler's figure.",
         "",
         f"One candidate end to end (a 1-row DataFrame of answers and three evidence records through "
         f"`Questionnaire.score` and `JobModel.evaluate`: exact SHAP contributions in closed form, "
