@@ -522,7 +522,7 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
     for j in range(p):
         gain_j, best_j = gain[:, j], best_value[:, j]
         for grid, mine in grids[j]:
-            near = grid.nearest(x[:, j])
+            near = None
             for first in {0, grid.knock}:
                 pick = mine
                 if grid.knock:
@@ -533,7 +533,11 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
                 if not whole and not pick.any():
                     continue
                 (top, top_a, top_b), (bottom, bottom_a, bottom_b) = grid.best(first)
-                k = np.where(rising, clamp(near, top_a, top_b), clamp(near, bottom_a, bottom_b))
+                if top_a == top_b and bottom_a == bottom_b:  # one best value each way (a strictly monotone part)
+                    k = np.where(rising, top_a, bottom_a)
+                else:  # a plateau: its value nearest the input's
+                    near = grid.nearest(x[:, j]) if near is None else near
+                    k = np.where(rising, clamp(near, top_a, top_b), clamp(near, bottom_a, bottom_b))
                 if whole:
                     np.multiply(sign, np.where(rising, top, bottom) - fp[:, j], out=gain_j)
                     grid.values.take(k, out=best_j)
