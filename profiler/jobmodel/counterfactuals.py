@@ -30,6 +30,7 @@ grid. :func:`profiler.jobmodel.engine.evaluate_arrays` computes it for one candi
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -308,7 +309,7 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     found = [np.zeros((n, p), bool, order="F") for _ in searched]  # per direction searched
     for j in range(p) if searched else ():
         x = X[:, j]
-        counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
+        counted_rows = counted[:, j].nonzero()[0] if j in d_lo else ()
         bounds = []  # per direction searched: the part input j must give, [qa, qb)
         for _, target, (low, high) in searched:
             qa, qb = low - s_rest[j], high - s_rest[j]
@@ -329,7 +330,7 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
                     can |= target == REVIEW
                 if not isinstance(rows, slice):
                     can &= rows
-                subs.append(np.flatnonzero(can))
+                subs.append(can.nonzero()[0])  # (the method: np.flatnonzero adds Python calls)
             sub = _joined(subs)
             if len(sub) == 0:
                 continue
@@ -347,7 +348,7 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
             if same.any():  # a measured input needing no change: the requirements alone give it (said by theirs)
                 keep &= ~(measured[:, j].take(sub) & same)
             # the rows kept, both directions one after the other (a cut where the second begins)
-            kk = np.flatnonzero(keep)
+            kk = keep.nonzero()[0]
             at_all = sub.take(kk)
             v_k = v.take(kk)
             moved = v_k - x_sub.take(kk)
@@ -359,7 +360,7 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
                 moved_sem = moved * per_sem
             alone_k = alone_base[j].take(at_all)
             after = s_rest[j].take(at_all) + grid.part.take(idx.take(kk)) if scores else None
-            cuts = [0, *np.searchsorted(kk, np.cumsum([len(rows_d) for rows_d in subs[:-1]])).tolist(), len(kk)]
+            cuts = [0, *kk.searchsorted(list(itertools.accumulate(len(rows_d) for rows_d in subs[:-1]))).tolist(), len(kk)]
             for d, ((direction, _, _), found_d) in enumerate(zip(searched, found, strict=True)):
                 cfs = sets[direction]
                 part = slice(cuts[d], cuts[d + 1])
@@ -452,7 +453,7 @@ class JointRows:
     def of(cls, cm: CompiledModel, wanted: np.ndarray, target: np.ndarray, s: np.ndarray,
            part: np.ndarray | list[np.ndarray], x: np.ndarray | list[np.ndarray], lower: np.ndarray,
            upper: np.ndarray, measured: np.ndarray, sem: np.ndarray, raters: np.ndarray) -> JointRows:
-        rows = np.flatnonzero(wanted)
+        rows = wanted.nonzero()[0]
         shape = (len(rows), sem.shape[1])
         if _same_rows(sem):  # every row has the default SEM (a broadcast of them): so has every row's unit
             unit = np.broadcast_to(np.where(sem[0] > 0, sem[0], cm.sds), shape)
@@ -572,7 +573,7 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
             pick = feasible & (last == j)
             if not isinstance(mine, slice):
                 pick &= mine
-            pick = np.flatnonzero(pick)
+            pick = pick.nonzero()[0]
             if len(pick) == 0:
                 continue
             s_rest = s[pick] + sign[pick] * prior[pick] - fp[pick, j]
