@@ -360,7 +360,8 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
                 moved_sem = moved * per_sem
             alone_k = alone_base[j].take(at_all)
             after = s_rest[j].take(at_all) + grid.part.take(idx.take(kk)) if scores else None
-            cuts = [0, *kk.searchsorted(list(itertools.accumulate(len(rows_d) for rows_d in subs[:-1]))).tolist(), len(kk)]
+            starts = list(itertools.accumulate(len(rows_d) for rows_d in subs[:-1]))
+            cuts = [0, *kk.searchsorted(starts).tolist(), len(kk)]
             for d, ((direction, _, _), found_d) in enumerate(zip(searched, found, strict=True)):
                 cfs = sets[direction]
                 part = slice(cuts[d], cuts[d + 1])
