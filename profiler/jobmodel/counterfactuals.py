@@ -310,13 +310,15 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     for j in range(p) if searched else ():
         x = X[:, j]
         counted_rows = counted[:, j].nonzero()[0] if j in d_lo else ()
+        if len(counted_rows):  # once measured, input j no longer counts among the unknown: its thresholds
+            lower_c = lower_all[counted_rows] + d_hi[j][counted_rows]
+            upper_c = upper_all[counted_rows] + d_lo[j][counted_rows]
+            rest_c = s_rest[j][counted_rows]
         bounds = []  # per direction searched: the part input j must give, [qa, qb)
         for _, target, (low, high) in searched:
             qa, qb = low - s_rest[j], high - s_rest[j]
-            if len(counted_rows):  # once measured, input j no longer counts among the unknown
-                low_c, high_c = _interval(target[counted_rows], lower_all[counted_rows] + d_hi[j][counted_rows],
-                                          upper_all[counted_rows] + d_lo[j][counted_rows])
-                rest_c = s_rest[j][counted_rows]
+            if len(counted_rows):
+                low_c, high_c = _interval(target[counted_rows], lower_c, upper_c)
                 qa[counted_rows], qb[counted_rows] = low_c - rest_c, high_c - rest_c
             bounds.append((qa, qb))
         per_sem = _per_sem(sem[:, j])
