@@ -410,7 +410,11 @@ def _gathered(arrays: list[np.ndarray], subs: list[np.ndarray]) -> np.ndarray:
 def _per_sem(sem: np.ndarray) -> float | None:
     """``1 / SEM`` when every row has the same SEM (NaN for a recorded fact, which has none); None when the
     rows differ (interviews by different numbers of raters, a person's own SEM)."""
-    if len(sem) == 0 or not (low := sem.min()) == sem.max():
+    if len(sem) == 0:
+        return None
+    if sem.strides[0] == 0:  # one value broadcast over the rows (frame_inputs' default)
+        low = sem[0]
+    elif not (low := sem.min()) == sem.max():
         return None
     return 1.0 / low if low > 0 else np.nan
 
