@@ -30,6 +30,7 @@ grid. :func:`profiler.jobmodel.engine.evaluate_arrays` computes it for one candi
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -141,7 +142,8 @@ def _in_run(run: Any, near: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_mi
     edge = run.bound(level)
     if not isinstance(first, int):
         np.maximum(edge, first, out=edge)
-    k = np.where(after, edge, np.where(before, edge - 1, near))
+    edge -= before & ~after  # the range lies before near: its last index (after wins where both hold)
+    k = np.where(after | before, edge, near)
     clamp(k, first, b - 1, out=k)
     at = part.take(k)
     ok = (at >= qa) & (at < qb)
@@ -150,10 +152,12 @@ def _in_run(run: Any, near: np.ndarray, qa: np.ndarray, qb: np.ndarray, above_mi
     return k, ok
 
 
+_NEXT = {"up": np.array([REVIEW, ADVANCE, -1]), "down": np.array([-1, NOT_ADVANCE, REVIEW])}  # by band code
+
+
 def _targets(band_code: np.ndarray, direction: str) -> np.ndarray:
-    if direction == "up":
-        return np.where(band_code == ADVANCE, -1, band_code + 1)
-    return np.where(band_code == NOT_ADVANCE, -1, band_code - 1)
+    """The next recommendation in ``direction`` from each band code (-1: none)."""
+    return _NEXT[direction].take(band_code)
 
 
 def _interval(target: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,10 +271,11 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     d_lo, d_hi = {}, {}  # per counted input: what it could add to the score at a plausible value
     for j in counted_columns:
         above = unchecked_in[:, j]
-        d_lo[j] = np.where(counted[:, j], np.where(above, cm.unknown_deltas_above_minimum[j, 0],
-                                                   cm.unknown_deltas[j, 0]), 0.0)
-        d_hi[j] = np.where(counted[:, j], np.where(above, cm.unknown_deltas_above_minimum[j, 1],
-                                                   cm.unknown_deltas[j, 1]), 0.0)
+        lo_j, hi_j = cm.unknown_deltas[j]
+        if above.any():  # a minimum that cannot be checked: plausible values at or above it
+            lo_j = np.where(above, cm.unknown_deltas_above_minimum[j, 0], lo_j)
+            hi_j = np.where(above, cm.unknown_deltas_above_minimum[j, 1], hi_j)
+        d_lo[j], d_hi[j] = np.where(counted[:, j], lo_j, 0.0), np.where(counted[:, j], hi_j, 0.0)
     if counted_columns:  # the columns' sums in input order (the columns of uncounted inputs add 0)
         lower_all = cm.lower - _in_order(d_hi[j] for j in counted_columns)
         upper_all = cm.upper - _in_order(d_lo[j] for j in counted_columns)
@@ -304,14 +309,16 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     found = [np.zeros((n, p), bool, order="F") for _ in searched]  # per direction searched
     for j in range(p) if searched else ():
         x = X[:, j]
-        counted_rows = np.flatnonzero(counted[:, j]) if j in d_lo else ()
+        counted_rows = counted[:, j].nonzero()[0] if j in d_lo else ()
+        if len(counted_rows):  # once measured, input j no longer counts among the unknown: its thresholds
+            lower_c = lower_all[counted_rows] + d_hi[j][counted_rows]
+            upper_c = upper_all[counted_rows] + d_lo[j][counted_rows]
+            rest_c = s_rest[j][counted_rows]
         bounds = []  # per direction searched: the part input j must give, [qa, qb)
         for _, target, (low, high) in searched:
             qa, qb = low - s_rest[j], high - s_rest[j]
-            if len(counted_rows):  # once measured, input j no longer counts among the unknown
-                low_c, high_c = _interval(target[counted_rows], lower_all[counted_rows] + d_hi[j][counted_rows],
-                                          upper_all[counted_rows] + d_lo[j][counted_rows])
-                rest_c = s_rest[j][counted_rows]
+            if len(counted_rows):
+                low_c, high_c = _interval(target[counted_rows], lower_c, upper_c)
                 qa[counted_rows], qb[counted_rows] = low_c - rest_c, high_c - rest_c
             bounds.append((qa, qb))
         per_sem = _per_sem(sem[:, j])
@@ -325,7 +332,7 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
                     can |= target == REVIEW
                 if not isinstance(rows, slice):
                     can &= rows
-                subs.append(np.flatnonzero(can))
+                subs.append(can.nonzero()[0])  # (the method: np.flatnonzero adds Python calls)
             sub = _joined(subs)
             if len(sub) == 0:
                 continue
@@ -343,7 +350,7 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
             if same.any():  # a measured input needing no change: the requirements alone give it (said by theirs)
                 keep &= ~(measured[:, j].take(sub) & same)
             # the rows kept, both directions one after the other (a cut where the second begins)
-            kk = np.flatnonzero(keep)
+            kk = keep.nonzero()[0]
             at_all = sub.take(kk)
             v_k = v.take(kk)
             moved = v_k - x_sub.take(kk)
@@ -355,7 +362,8 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
                 moved_sem = moved * per_sem
             alone_k = alone_base[j].take(at_all)
             after = s_rest[j].take(at_all) + grid.part.take(idx.take(kk)) if scores else None
-            cuts = [0, *np.searchsorted(kk, np.cumsum([len(rows_d) for rows_d in subs[:-1]])).tolist(), len(kk)]
+            starts = list(itertools.accumulate(len(rows_d) for rows_d in subs[:-1]))
+            cuts = [0, *kk.searchsorted(starts).tolist(), len(kk)]
             for d, ((direction, _, _), found_d) in enumerate(zip(searched, found, strict=True)):
                 cfs = sets[direction]
                 part = slice(cuts[d], cuts[d + 1])
@@ -402,7 +410,11 @@ def _gathered(arrays: list[np.ndarray], subs: list[np.ndarray]) -> np.ndarray:
 def _per_sem(sem: np.ndarray) -> float | None:
     """``1 / SEM`` when every row has the same SEM (NaN for a recorded fact, which has none); None when the
     rows differ (interviews by different numbers of raters, a person's own SEM)."""
-    if len(sem) == 0 or not (low := sem.min()) == sem.max():
+    if len(sem) == 0:
+        return None
+    if sem.strides[0] == 0:  # one value broadcast over the rows (frame_inputs' default)
+        low = sem[0]
+    elif not (low := sem.min()) == sem.max():
         return None
     return 1.0 / low if low > 0 else np.nan
 
@@ -448,7 +460,7 @@ class JointRows:
     def of(cls, cm: CompiledModel, wanted: np.ndarray, target: np.ndarray, s: np.ndarray,
            part: np.ndarray | list[np.ndarray], x: np.ndarray | list[np.ndarray], lower: np.ndarray,
            upper: np.ndarray, measured: np.ndarray, sem: np.ndarray, raters: np.ndarray) -> JointRows:
-        rows = np.flatnonzero(wanted)
+        rows = wanted.nonzero()[0]
         shape = (len(rows), sem.shape[1])
         if _same_rows(sem):  # every row has the default SEM (a broadcast of them): so has every row's unit
             unit = np.broadcast_to(np.where(sem[0] > 0, sem[0], cm.sds), shape)
@@ -518,7 +530,7 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
     for j in range(p):
         gain_j, best_j = gain[:, j], best_value[:, j]
         for grid, mine in grids[j]:
-            near = grid.nearest(x[:, j])
+            near = None
             for first in {0, grid.knock}:
                 pick = mine
                 if grid.knock:
@@ -529,7 +541,11 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
                 if not whole and not pick.any():
                     continue
                 (top, top_a, top_b), (bottom, bottom_a, bottom_b) = grid.best(first)
-                k = np.where(rising, clamp(near, top_a, top_b), clamp(near, bottom_a, bottom_b))
+                if top_a == top_b and bottom_a == bottom_b:  # one best value each way (a strictly monotone part)
+                    k = np.where(rising, top_a, bottom_a)
+                else:  # a plateau: its value nearest the input's
+                    near = grid.nearest(x[:, j]) if near is None else near
+                    k = np.where(rising, clamp(near, top_a, top_b), clamp(near, bottom_a, bottom_b))
                 if whole:
                     np.multiply(sign, np.where(rising, top, bottom) - fp[:, j], out=gain_j)
                     grid.values.take(k, out=best_j)
@@ -564,7 +580,7 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
             pick = feasible & (last == j)
             if not isinstance(mine, slice):
                 pick &= mine
-            pick = np.flatnonzero(pick)
+            pick = pick.nonzero()[0]
             if len(pick) == 0:
                 continue
             s_rest = s[pick] + sign[pick] * prior[pick] - fp[pick, j]

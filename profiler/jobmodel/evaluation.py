@@ -612,8 +612,9 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     flags = np.empty((n, len(flag_names)), dtype=bool)
     alone = np.empty((n, 2 * len(ids)), dtype=bool)
     simulated = np.empty(n) if simulate else None
-    measured = np.empty((n, len(cm.inputs)), bool)
+    measured = np.empty((n, len(cm.inputs)), bool, order="F")  # read column by column (row_count)
     imputed = np.empty(n, np.int64)
+    imputing = cm.input_of[~cm.review_if_missing]  # the input of each criterion that imputes it when unknown
     pending: dict[str, list[JointRows]] = {"up": [], "down": []}
     starts = list(range(0, n, EVALUATION_CHUNK))
     for start in starts:
@@ -625,7 +626,7 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
         for direction, chunk_rows in pending.items():
             chunk_rows.append(ev.counterfactuals[direction].joint)
         measured[rows] = ev.measured
-        imputed[rows] = row_count(~cm.by_criterion(ev.measured) & ~cm.review_if_missing)
+        imputed[rows] = row_count(~ev.measured[:, imputing])  # criteria that impute an unknown input
         if simulated is not None:
             simulated[rows] = ev.p_flip_simulated
     if starts:

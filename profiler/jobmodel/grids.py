@@ -83,7 +83,7 @@ class Run:
             return np.where(q < 0, a if self.rising else b, b if self.rising else a)
         if self.utility is None:
             ascending = part[a:b] if self.rising else part[a:b][::-1]
-            k = np.searchsorted(ascending, q)
+            k = ascending.searchsorted(q)
             return a + k if self.rising else b - k
         v = self.utility.edge(q / self.coef, self.rising)
         offset = (v - self.values[a]) / self.step
@@ -170,7 +170,7 @@ class Grid:
     def position(self, x: np.ndarray) -> np.ndarray:
         """Index of the first grid value at or above each ``x`` (within a hair, on an equally spaced grid)."""
         if self.step is None:
-            return np.searchsorted(self.values, x)
+            return self.values.searchsorted(x)
         return clamp(np.ceil((x - self.values[0]) / self.step - 1e-9), 0, len(self.values)).astype(np.intp)
 
     def nearest(self, x: np.ndarray) -> np.ndarray:
@@ -179,7 +179,7 @@ class Grid:
         last = len(self.values) - 1
         if self.step is not None:
             return clamp(np.rint((x - self.values[0]) / self.step), 0, last).astype(np.intp)
-        above = np.minimum(np.searchsorted(self.values, x), last)
+        above = np.minimum(self.values.searchsorted(x), last)
         below = np.maximum(above - 1, 0)
         return np.where(np.abs(self.values[below] - x) <= np.abs(self.values[above] - x), below, above)
 

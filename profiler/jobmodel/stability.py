@@ -154,7 +154,8 @@ def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, mea
 def label_codes(p_same: np.ndarray) -> np.ndarray:
     """Label codes of P(same recommendation): 0 stable, 1 borderline, 2 within measurement error, 3 not
     applicable (NaN: the recommendation is review)."""
-    codes = np.where(p_same >= STABLE_FROM, 0, np.where(p_same >= BORDERLINE_FROM, 1, 2))
+    codes = 2 - (p_same >= BORDERLINE_FROM).astype(np.int8)  # stable (0) implies borderline's cut-off too
+    codes -= p_same >= STABLE_FROM
     return np.where(np.isnan(p_same), 3, codes).astype(np.int8)
 
 
