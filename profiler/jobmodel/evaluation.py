@@ -606,11 +606,11 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     ids = cm.criterion_ids
     names = _output_names(cm)
     block = np.empty((n, len(names)), order="F")  # columns contiguous: chunks write column segments
-    codes = np.empty((n, 3), dtype=np.int8)  # band, score band, stability label
+    codes = np.empty((n, 3), dtype=np.int8, order="F")  # band, score band, stability label
     flag_names = (["in_review_margin", "unknown_could_change"] + [f"knock_out.{ids[c]}" for c in cm.knock_columns]
                   + [f"missing_review.{ids[c]}" for c in np.flatnonzero(cm.review_if_missing)])
-    flags = np.empty((n, len(flag_names)), dtype=bool)
-    alone = np.empty((n, 2 * len(ids)), dtype=bool)
+    flags = np.empty((n, len(flag_names)), dtype=bool, order="F")
+    alone = np.empty((n, 2 * len(ids)), dtype=bool, order="F")
     simulated = np.empty(n) if simulate else None
     measured = np.empty((n, len(cm.inputs)), bool, order="F")  # read column by column (row_count)
     imputed = np.empty(n, np.int64)
@@ -640,7 +640,7 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     result.insert(result.columns.get_loc("p_flip") + 1, "stability",
                   pd.Categorical.from_codes(codes[:, 2], dtype=labels))
     expired = inputs.expired & ~np.isnan(inputs.values)
-    counts = np.empty((n, 3), np.int64)
+    counts = np.empty((n, 3), np.int64, order="F")
     counts[:, 0], counts[:, 1], counts[:, 2] = row_count(~measured & ~expired), row_count(expired), imputed
     # the trailing columns as a few frames over the arrays as they are (a block per array, no copies) joined
     # once, rather than inserted one by one
