@@ -56,7 +56,7 @@ from profiler.jobmodel.recommendation import (
     Requirement,
     Stability,
 )
-from profiler.questionnaire.blocks import column_as_float
+from profiler.questionnaire.numeric import column_as_float
 
 
 # One candidate ----------------------------------------------------------------------------------------------

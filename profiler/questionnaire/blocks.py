@@ -1,11 +1,5 @@
-"""Answers as numbers, fast: any numeric table read by row chunks, validated and summed on integer codes.
-
-**Reading.** :func:`numeric_source` reads a table of answers column by column, without going through object
-arrays: a DataFrame's numpy columns of any numeric dtype (in place, whether pandas holds them in one block or,
-as ``pd.read_csv`` gives them, one block per column); pandas' nullable columns (``Int8``, ``Float64``... : their
-values buffer and their mask); Arrow-backed columns (``int8[pyarrow]``...: the values buffer and the validity
-bitmap, unpacked a chunk at a time). A row-major 2-D float array is read by rows. A column of text, booleans or
-mixed objects gives ``None``, and the caller takes the general path that words every problem.
+"""Answers as numbers, fast: a numeric table (see :mod:`profiler.questionnaire.numeric`) validated and summed by
+row chunks on integer codes.
 
 **Codes.** Most questionnaires answer on integer-coded contiguous formats (Likert 1..5, yes/no 0/1, a whole
 number from 0 to 50). For those an answer ``x`` of an item whose lowest answer is ``low`` and which allows
@@ -38,153 +32,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from profiler.questionnaire.numeric import NumericColumn, NumericSource, float_row_major
 from profiler.questionnaire.plan import ScoringPlan
 from profiler.questionnaire.spec import LikertFormat, NumberFormat
 
 CHUNK_ROWS = 131_072  # rows validated and summed together: one float column of them (1 MiB) stays in L2
-SMALL_ROWS = 1_024  # tables of at most this many rows are read as one float copy, by rows
 ROW_BLOCK = 2_048  # rows of a row-major float table validated and summed together (800 KiB for 50 columns: L2)
 MAX_CODES = 250  # answers an item may allow for its codes to fit a uint8 (0 = none)
 
 # Some cells of a chunk: their rows and their columns (two integer arrays of the same length)
 Cells = tuple[np.ndarray, np.ndarray]
 _NO_CELLS: Cells = (np.zeros(0, np.intp), np.zeros(0, np.intp))
-
-
-# Reading --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Column:
-    """One column's values buffer (1-D, numeric; what a missing cell holds is undefined) and what says which of
-    its cells hold no value: pandas' mask (True: missing), or an Arrow validity bitmap (a set bit: a value)."""
-
-    values: np.ndarray
-    mask: np.ndarray | None = None
-    bitmap: np.ndarray | None = None  # the bitmap's bytes, from the byte that holds the first row's bit
-    bit: int = 0  # the first row's bit in ``bitmap[0]``
-
-    def answered(self, start: int, stop: int, out: np.ndarray) -> bool:
-        """Write into ``out`` which of rows ``start..stop`` hold a value; False (``out`` untouched) when all do."""
-        if self.mask is not None:
-            np.logical_not(self.mask[start:stop], out=out)
-            return True
-        if self.bitmap is not None:
-            first = self.bit + start
-            bits = np.unpackbits(self.bitmap[first // 8 : (self.bit + stop + 7) // 8], bitorder="little")
-            np.copyto(out, bits[first % 8 : first % 8 + stop - start].view(bool))
-            return True
-        return False
-
-
-def _column(column: pd.Series | pd.api.extensions.ExtensionArray | np.ndarray) -> _Column | None:
-    """One column's values buffer and missing cells, or None when it is not numeric."""
-    dtype = column.dtype
-    if isinstance(dtype, np.dtype):
-        if dtype.kind not in "iuf":
-            return None
-        return _Column(column.to_numpy() if isinstance(column, pd.Series) else column)
-    array = column.array if isinstance(column, pd.Series) else column
-    if isinstance(dtype, pd.ArrowDtype):
-        import pyarrow as pa
-
-        kind = dtype.pyarrow_dtype
-        if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
-            return None
-        whole = array.__arrow_array__().combine_chunks()  # the column's own Arrow buffers (no copy for one chunk)
-        n, offset = len(whole), whole.offset
-        data = np.frombuffer(whole.buffers()[1], dtype=kind.to_pandas_dtype(), count=offset + n)[offset:]
-        if not whole.null_count:
-            return _Column(data)
-        return _Column(data, bitmap=np.frombuffer(whole.buffers()[0], dtype=np.uint8)[offset // 8 :], bit=offset % 8)
-    if isinstance(array, pd.arrays.IntegerArray | pd.arrays.FloatingArray):
-        mask = array._mask  # the values and missing flags: no object array
-        return _Column(array._data, mask if mask.any() else None)
-    return None
-
-
-def column_as_float(column: pd.Series) -> np.ndarray:
-    """A numeric column (numpy, nullable or Arrow-backed) as float64, NaN for missing, without Python objects;
-    other columns through pandas' own conversion (which raises for text that is not a number)."""
-    read = _column(column)
-    if read is None:
-        return column.to_numpy(dtype=float, na_value=np.nan)
-    values = read.values.astype(float)
-    answered = np.empty(len(values), dtype=bool)
-    if read.answered(0, len(values), answered):
-        values[~answered] = np.nan
-    return values
-
-
-@dataclass
-class NumericSource:
-    """A table of answers readable by row chunks: one 2-D numpy array, or columns read one by one.
-
-    Attributes
-    ----------
-    n_rows : int
-    columns : list of str
-        The table's column names, in its order.
-    """
-
-    n_rows: int
-    columns: list[str]
-    block: np.ndarray | None  # 2-D: any numeric dtype and layout
-    parts: list[_Column] | None = None
-
-    def missing(self, start: int, stop: int) -> np.ndarray:
-        """Rows ``start..stop`` x columns: True where a cell holds no answer (NaN, or no value)."""
-        if self.block is not None:
-            x = self.block[start:stop]
-            return np.isnan(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool)
-        out = np.zeros((stop - start, len(self.parts)), dtype=bool, order="F")
-        for j, part in enumerate(self.parts):
-            if part.answered(start, stop, out[:, j]):
-                np.logical_not(out[:, j], out=out[:, j])
-            elif part.values.dtype.kind == "f":
-                np.isnan(part.values[start:stop], out=out[:, j])
-        return out
-
-
-def _float_row_major(x: np.ndarray) -> bool:
-    """Whether ``x`` (2-D) holds floats row by row (its columns strided): validated by rows, not by columns."""
-    return x.dtype.kind == "f" and x.strides[1] == x.itemsize and (len(x) == 1 or x.strides[0] != x.itemsize)
-
-
-def numeric_source(responses: pd.DataFrame | np.ndarray, columns: list[str] | None = None) -> NumericSource | None:
-    """A :class:`NumericSource` over ``responses``, or None when a column is not numeric.
-
-    ``responses`` is a DataFrame (its columns) or a 2-D numpy array (``columns`` names them).
-    """
-    if isinstance(responses, np.ndarray):
-        if responses.ndim != 2 or responses.dtype.kind not in "iuf" or columns is None:
-            return None
-        if len(responses) <= SMALL_ROWS:
-            responses = np.ascontiguousarray(responses, dtype=float)
-        return NumericSource(len(responses), list(columns), responses)
-    names = [str(c) for c in responses.columns.tolist()]
-    if len(responses) <= SMALL_ROWS:
-        # a few rows: one float copy, validated and summed by whole-table operations (a column at a time, or a
-        # pandas Series per column, costs more than the rows)
-        if not all(getattr(d, "kind", "O") in "iuf" for d in responses.dtypes):
-            return None
-        block = np.ascontiguousarray(responses.to_numpy(dtype=float, na_value=np.nan))
-        return NumericSource(len(responses), names, block)
-    # each column's array: pandas' own iterator is 10x cheaper than a Series per column (30 us, not 300, for 50)
-    arrays = responses._iter_column_arrays() if hasattr(responses, "_iter_column_arrays") else \
-        (column for _, column in responses.items())
-    parts = []
-    for array in arrays:
-        part = _column(array)
-        if part is None:
-            return None
-        parts.append(part)
-    dtypes = {p.values.dtype for p in parts}
-    if len(dtypes) == 1 and all(p.mask is None and p.bitmap is None for p in parts) and \
-            any(p.values.strides[0] != p.values.itemsize for p in parts):
-        # one block of one dtype whose columns are strided (a row-major 2-D array): read it by rows
-        return NumericSource(len(responses), names, responses.to_numpy())
-    return NumericSource(len(responses), names, None, parts)
 
 
 # Codes ----------------------------------------------------------------------------------------------------
@@ -406,7 +265,7 @@ def code_rows(cp: CodePlan, source: NumericSource, start: int, stop: int, buffer
     flagged = np.zeros(p, dtype=bool)  # columns whose ``ok`` slot was written for this chunk
     with np.errstate(invalid="ignore", over="ignore"):
         x = source.block[start:stop] if source.block is not None else None
-        if x is not None and cp.weights is not None and _float_row_major(x):
+        if x is not None and cp.weights is not None and float_row_major(x):
             return _float_rows(cp, x, buffers, lambda: source.missing(start, stop))
         for j, slot in enumerate(cp.slots):
             if x is not None:
@@ -536,7 +395,7 @@ def _cells(flags: np.ndarray) -> Cells:
     return flat // flags.shape[1], flat % flags.shape[1]
 
 
-def _integer_column(cp: CodePlan, j: int, values: np.ndarray, part: _Column | None, start: int, stop: int,
+def _integer_column(cp: CodePlan, j: int, values: np.ndarray, part: NumericColumn | None, start: int, stop: int,
                     codes: np.ndarray, ok: np.ndarray, blanks: np.ndarray, bad: np.ndarray, wrong: list) -> bool:
     """Codes of one column of integer answers (bytes coded 1..K copied as they are); whether ``ok`` was written."""
     shift, count = int(cp.shift[j]), int(cp.count[j])
@@ -665,5 +524,5 @@ def chunk_buffers(cp: CodePlan, source: NumericSource) -> _Buffers:
     return _KEPT.buffers
 
 
-__all__ = ["CHUNK_ROWS", "Cells", "CodePlan", "CodedChunk", "NumericSource", "chunk_buffers", "code_chunk",
-           "code_plan", "code_rows", "column_as_float", "numeric_source", "row_chunks"]
+__all__ = ["CHUNK_ROWS", "Cells", "CodePlan", "CodedChunk", "chunk_buffers", "code_chunk", "code_plan", "code_rows",
+           "row_chunks"]

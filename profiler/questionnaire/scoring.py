@@ -14,7 +14,8 @@ import pandas as pd
 
 from profiler.documents import did_you_mean
 from profiler.errors import ResponseError, ResponseProblem
-from profiler.questionnaire.blocks import chunk_buffers, code_plan, code_rows, numeric_source, row_chunks
+from profiler.questionnaire.blocks import chunk_buffers, code_plan, code_rows, row_chunks
+from profiler.questionnaire.numeric import numeric_source
 from profiler.questionnaire.plan import Scorable, ScoringPlan, acceptable, describe_format
 from profiler.questionnaire.spec import LikertFormat
 

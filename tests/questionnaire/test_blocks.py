@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 import profiler
 from profiler.errors import ResponseError
 from profiler.questionnaire import blocks
-from profiler.questionnaire.blocks import code_plan, column_as_float, numeric_source
+from profiler.questionnaire import numeric
+from profiler.questionnaire.blocks import code_plan
+from profiler.questionnaire.numeric import column_as_float, numeric_source
 from profiler.questionnaire.scoring import score_and_count, score_answers, validate_responses
 
 MINI = Path(__file__).parents[1] / "fixtures" / "questionnaires" / "mini.yaml"
@@ -76,7 +78,7 @@ def test_every_dtype_scores_as_the_general_path(mini, data):
         rows = data.draw(st.sampled_from([4, 7, 8192]))  # chunks (and row blocks) of a few rows too
         patch.setattr(blocks, "CHUNK_ROWS", rows)
         patch.setattr(blocks, "ROW_BLOCK", data.draw(st.sampled_from([3, 2048])))
-        patch.setattr(blocks, "SMALL_ROWS", data.draw(st.sampled_from([0, 0, 1024])))  # by columns, or one copy
+        patch.setattr(numeric, "SMALL_ROWS", data.draw(st.sampled_from([0, 0, 1024])))  # by columns, or one copy
         _compare_with_the_general_path(mini, data, n)
 
 
