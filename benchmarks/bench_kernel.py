@@ -121,7 +121,8 @@ def run() -> str:
             cpu, wall = cpu_median(lambda t=frame: trait_profiles(questionnaire, t, norms, invalid="allow-unanswered"))
             profiles[label] = cpu
             rows.append(["profiler `trait_profiles` (validation, all 15 measures per scale)", label,
-                         format_seconds(cpu), format_seconds(wall), f"{cpu / pandas_cpu:.2f}", f"{cpu / floor_cpu:.2f}"])
+                         format_seconds(cpu), format_seconds(wall), f"{cpu / pandas_cpu:.2f}",
+                         f"{cpu / floor_cpu:.2f}"])
         scores, _ = score_and_count(questionnaire, answers[:N_EVALUATE])
         job_model = load_job_model("customer-support")
         traits = pd.DataFrame({i: scores[i.removeprefix("trait.")] for i in job_model.inputs if i.startswith("trait.")})

@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from profiler.jobmodel import explanation
 from profiler.jobmodel.compiled import BANDS, DEFAULT_DRAWS, CompiledModel, row_count
 from profiler.jobmodel.counterfactuals import EPS, JointRows, joint_counterfactuals
 from profiler.jobmodel.engine import Evaluation, Inputs, evaluate_arrays
@@ -303,7 +302,8 @@ def _counterfactuals(cm: CompiledModel, ev: Evaluation,
                 start = x[j] if math.isnan(cfs.raise_to[0, j]) else float(cfs.raise_to[0, j])
                 sem = ev.sem[0, j]
                 moved.append(Change(info.ref, info.name, start, new, new - start,
-                                    (new - start) / sem if sem > 0 else None, units_text(cm, j, new - start, raters[j])))
+                                    (new - start) / sem if sem > 0 else None,
+                                    units_text(cm, j, new - start, raters[j])))
             joints.append(JointCounterfactual(
                 direction=direction, target_band=band, changes=tuple(moved), total_sem=float(cfs.joint_sem[0]),
                 score_after=float(cfs.joint_score[0]), band_after=band,

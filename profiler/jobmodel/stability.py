@@ -244,5 +244,5 @@ def simulate(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.nda
     return Simulation(p_flip, p_score_flip, draws, seed)
 
 
-__all__ = ["Simulation", "band_limits", "label_codes", "p_same_band", "p_same_recommendation", "score_se", "score_slopes",
-           "simulate"]
+__all__ = ["Simulation", "band_limits", "label_codes", "p_same_band", "p_same_recommendation", "score_se",
+           "score_slopes", "simulate"]
