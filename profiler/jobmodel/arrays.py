@@ -70,11 +70,5 @@ class Evaluation:
     p_score_flip_simulated: np.ndarray | None = None
     counterfactuals: dict[str, Any] = field(default_factory=dict)  # direction -> CounterfactualSet
 
-    @property
-    def routed(self) -> np.ndarray:
-        """Routed to review whatever the score: knock-out, unknown under review, minimum not checkable."""
-        return self.knock.any(axis=1) | self.missing_review.any(axis=1) | self.unchecked.any(axis=1)
-
-
 
 __all__ = ["Evaluation", "Inputs"]

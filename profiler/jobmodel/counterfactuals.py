@@ -24,13 +24,13 @@ up to the most each can give, the last one only as far as needed. For utilities 
 criterion of both shipped models but experience) that is the least total change in SEMs; for a saturating
 utility it is the greedy allocation.
 
-Everything is vectorised over candidates: per input and direction, a few binary searches on the input's
-grid. :func:`profiler.jobmodel.engine.evaluate_arrays` computes it for one candidate and for many alike.
+Everything is vectorised over candidates: per input, one binary search on the input's grid for the rows
+of both directions together (a row's answer is its own). :func:`profiler.jobmodel.engine.evaluate_arrays`
+computes it for one candidate and for many alike.
 """
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -167,19 +167,6 @@ def _interval(target: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple
     return np.where(target < 0, np.inf, low), np.where(target < 0, -np.inf, high)
 
 
-def _direction_interval(band_code: np.ndarray, direction: str, shifted: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_interval` of every candidate's target in ``direction``, from the current bands: the same values
-    in fewer passes (``shifted``: lower + EPS, lower - EPS, upper + EPS, upper - EPS)."""
-    lower_up, lower_down, upper_up, upper_down = shifted
-    if direction == "up":  # not advance -> review, review -> advance, advance -> none
-        first, second = band_code == NOT_ADVANCE, band_code == REVIEW
-        return (np.where(first, lower_up, np.where(second, upper_up, np.inf)),
-                np.where(first, upper_down, np.where(second, np.inf, -np.inf)))
-    first, second = band_code == ADVANCE, band_code == REVIEW  # advance -> review, review -> not advance
-    return (np.where(first, lower_up, np.where(second, -np.inf, np.inf)),
-            np.where(first, upper_down, np.where(second, lower_down, -np.inf)))
-
-
 def _by_raters(cm: CompiledModel, j: int, raters: np.ndarray) -> list[tuple[Grid, np.ndarray | slice]]:
     """The grid of input ``j`` for each number of raters in the batch, with the rows it applies to."""
     if cm.inputs[j].kind != "interview_rating":
@@ -187,15 +174,12 @@ def _by_raters(cm: CompiledModel, j: int, raters: np.ndarray) -> list[tuple[Grid
     column = raters[:, j]
     if len(column) and column.min() == column.max():  # one number of raters (checked without sorting)
         return [(grid_of(cm, j, int(column[0])), slice(None))]
-    counts = np.unique(column)
-    if len(counts) == 1:
-        return [(grid_of(cm, j, int(counts[0])), slice(None))]
-    return [(grid_of(cm, j, int(k)), raters[:, j] == k) for k in counts]
+    return [(grid_of(cm, j, int(k)), column == k) for k in np.unique(column)]
 
 
-def _columns(n: int, p: int, fill: float = np.nan) -> np.ndarray:
-    """An (n, p) array with contiguous columns: the search works input by input."""
-    return np.full((n, p), fill, order="F")
+def _columns(n: int, p: int) -> np.ndarray:
+    """An (n, p) array of NaN with contiguous columns: the search works input by input."""
+    return np.full((n, p), np.nan, order="F")
 
 
 def _per_input(cm: CompiledModel, by_criterion: np.ndarray) -> np.ndarray:
@@ -289,7 +273,6 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     # the score without each input's part
     s_rest = [s_fixed - fixed_part[j] for j in range(p)]
 
-    shifted = (lower_all + EPS, lower_all - EPS, upper_all + EPS, upper_all - EPS)
     sets, searched = {}, []
     for direction in ("up", "down"):
         target = _targets(ev.band_code, direction)
@@ -305,7 +288,7 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
             joint_sem=None, joint_score=None, lower=lower_all, upper=upper_all,
         )  # fmt: skip
         if (target >= 0).any():  # none has a target this way: nothing to search
-            searched.append((direction, target, _direction_interval(ev.band_code, direction, shifted)))
+            searched.append((direction, target, _interval(target, lower_all, upper_all)))
     found = [np.zeros((n, p), bool, order="F") for _ in searched]  # per direction searched
     for j in range(p) if searched else ():
         x = X[:, j]
@@ -362,8 +345,7 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
                 moved_sem = moved * per_sem
             alone_k = alone_base[j].take(at_all)
             after = s_rest[j].take(at_all) + grid.part.take(idx.take(kk)) if scores else None
-            starts = list(itertools.accumulate(len(rows_d) for rows_d in subs[:-1]))
-            cuts = [0, *kk.searchsorted(starts).tolist(), len(kk)]
+            cuts = [0, *([int(kk.searchsorted(len(subs[0])))] if len(subs) == 2 else []), len(kk)]
             for d, ((direction, _, _), found_d) in enumerate(zip(searched, found, strict=True)):
                 cfs = sets[direction]
                 part = slice(cuts[d], cuts[d + 1])
@@ -594,9 +576,7 @@ def joint_counterfactuals(cm: CompiledModel, rows: JointRows) -> tuple[np.ndarra
     np.copyto(value, best_value, where=moved & solved[:, None])
     # the total change in units, the changed inputs' columns added in their order
     changed = ~np.isnan(value)
-    total_all = np.zeros(m)
-    for j in range(p):
-        total_all += np.where(changed[:, j], np.abs(value[:, j] - x[:, j]) / unit[:, j], 0.0)
+    total_all = _in_order(np.where(changed[:, j], np.abs(value[:, j] - x[:, j]) / unit[:, j], 0.0) for j in range(p))
     np.copyto(total, total_all, where=solved)
     return value, total, score
 

@@ -97,8 +97,7 @@ def p_same_band(cm: CompiledModel, score: np.ndarray, se: np.ndarray) -> np.ndar
 
 def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray,
                           score: np.ndarray, band_code: np.ndarray, lower: np.ndarray,
-                          upper: np.ndarray, spread: np.ndarray | None = None,
-                          variance: np.ndarray | None = None) -> np.ndarray:
+                          upper: np.ndarray, spread: np.ndarray, variance: np.ndarray) -> np.ndarray:
     """Probability that re-measurement leaves the recommendation as it is (NaN where it is review).
 
     For a candidate recommended advance or not advance, the recommendation stays when no re-measured input
@@ -109,17 +108,13 @@ def p_same_recommendation(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, mea
     is a truncated normal, whose mean ``SEM_j lambda_j`` (``lambda_j = phi(d_j) / Phi(-d_j)``) and variance
     ``SEM_j^2 (1 + d_j lambda_j - lambda_j^2)`` enter the score's. So
     ``P = prod_j Phi(-d_j) * P(score' in band | no knock-out)``, the latter normal with those moments.
-    ``spread`` is ``score_slopes(cm, X) * sem`` and ``variance`` ``row_sum(spread * spread)`` when the caller
-    has them.
+    ``spread`` is ``score_slopes(cm, X) * sem`` and ``variance`` ``row_sum(spread * spread)`` (the caller has
+    them).
     """
     out = np.full(len(score), np.nan)
     rows = np.flatnonzero(band_code != 1)  # only these have a figure: computed on them alone
     if len(rows) == 0:
         return out
-    if spread is None:
-        spread = score_slopes(cm, X) * sem  # sem is 0 where an input is not measured
-    if variance is None:
-        variance = row_sum(spread * spread)
     score, band_code, lower, upper, variance = (a.take(rows) for a in (score, band_code, lower, upper, variance))
     mean = score.copy()
     p_kept = np.ones(len(score))
