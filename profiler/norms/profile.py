@@ -23,6 +23,7 @@ Per scale and respondent (``z = (raw - mean) / SD`` with the norm group's mean a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,6 +55,17 @@ MEASURES: tuple[str, ...] = (
     "T_90_low", "T_90_high", "T_95_low", "T_95_high",
 )  # fmt: skip
 INTEGER_MEASURES = ("sten", "stanine")  # nullable integers; the other measures are floats
+FLOAT_MEASURES = tuple(m for m in MEASURES if m not in INTEGER_MEASURES)
+SMALL_FRAME = 1_024  # profiles of at most this many rows are made in one step (copying their floats is cheaper)
+
+
+@functools.lru_cache(maxsize=64)
+def _profile_columns(scale_ids: tuple[str, ...]) -> tuple[pd.MultiIndex, pd.MultiIndex]:
+    """The profile's columns (``(scale, measure)``, in :data:`MEASURES` order) and those of its float block."""
+    every = pd.MultiIndex.from_tuples([(s, m) for s in scale_ids for m in MEASURES], names=["scale", "measure"])
+    floats = pd.MultiIndex.from_tuples([(s, m) for s in scale_ids for m in FLOAT_MEASURES],
+                                       names=["scale", "measure"])
+    return every, floats
 PROFILE_ROWS = 32_768  # rows placed together: their temporaries stay in the CPU cache
 NO_FACTOR_MODEL = "none: no calibrated factor model was given, so the profile has no factor scores"
 
@@ -164,7 +176,7 @@ def profile_scores(
     # The float measures are written in place into one column-major block (the DataFrame's own, no copy), rows
     # chunk by chunk so that the temporaries stay in the CPU cache; sten and stanine (nullable integers) are
     # inserted beside them.
-    floats = [m for m in MEASURES if m not in INTEGER_MEASURES]
+    floats = FLOAT_MEASURES
     n = len(scores)
     block = np.empty((n, len(floats) * len(norms.scales)), order="F")
     integers: list[tuple[int, tuple[str, str], Any]] = []
@@ -183,11 +195,16 @@ def profile_scores(
         for name, values in zip(INTEGER_MEASURES, stens, strict=True):
             integers.append((number * len(MEASURES) + MEASURES.index(name), (scale.scale, name),
                              pd.arrays.IntegerArray(values, missing_raw.copy())))
-    names = pd.MultiIndex.from_tuples([(scale.scale, m) for scale in norms.scales for m in floats])
-    frame = pd.DataFrame(block, index=scores.index, columns=names, copy=False)
-    for at, key, values in integers:  # in column order: each lands where MEASURES puts it
-        frame.insert(at, key, values)
-    frame.columns.names = ["scale", "measure"]
+    every, names = _profile_columns(tuple(norms.scale_ids))
+    if n <= SMALL_FRAME:  # every column at once (inserting ten columns costs more than copying a few rows)
+        placed = dict(zip(names, block.T, strict=True))
+        placed.update({key: values for _, key, values in integers})
+        frame = pd.DataFrame(dict(enumerate(placed[key] for key in every)), index=scores.index)
+        frame.columns = every
+    else:
+        frame = pd.DataFrame(block, index=scores.index, columns=names, copy=False)
+        for at, key, values in integers:  # in column order: each lands where MEASURES puts it
+            frame.insert(at, key, values)
     identity = ("questionnaire_id", "questionnaire_version", "content_hash")
     frame.attrs.update({k: v for k, v in scores.attrs.items() if k in identity})
     frame.attrs.update(norms.identity())

@@ -164,6 +164,22 @@ def test_trait_profiles_many_respondents(ipip, general):
     assert profiles.attrs["norm_group"] == "general"
 
 
+def test_small_and_large_profiles_are_made_alike(ipip, general, monkeypatch):
+    """A few rows are made in one step, many by inserting the integer measures into the float block: the same
+    frame, bit for bit (columns, dtypes, missing values, attributes)."""
+    from profiler.norms import profile
+
+    answers = simulate_responses(ipip, 300, seed=5)
+    answers.iloc[:40, :12] = np.nan  # some scales without a score, some prorated
+    one_step = trait_profiles(ipip, answers, general, invalid="missing")
+    monkeypatch.setattr(profile, "SMALL_FRAME", 0)
+    inserted = trait_profiles(ipip, answers, general, invalid="missing")
+    pd.testing.assert_frame_equal(one_step, inserted, check_exact=True)
+    assert one_step.attrs == inserted.attrs
+    assert list(one_step.columns.names) == ["scale", "measure"]
+    assert one_step[("Extraversion", "sten")].isna().sum() > 0
+
+
 def test_trait_profiles_refuse_norms_of_other_content(ipip, general):
     text = (profiler.bundled_questionnaires()["ipip-bfm-50"]).read_text(encoding="utf-8")
     changed = profiler.parse_questionnaire(text.replace("I am the life of the party.", "I am the soul of the party."))
