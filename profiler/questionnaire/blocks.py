@@ -203,14 +203,15 @@ class CodedChunk:
     invalid_cells: Cells
     totals: np.ndarray
     counts: np.ndarray
-    _blanks: np.ndarray | Callable[[], np.ndarray]
-    _missing: Callable[[], np.ndarray]
+    _blanks: np.ndarray | None  # per column (None: some, counted from the mask when asked)
+    _missing: Callable[[], np.ndarray]  # makes the mask of cells without an answer
+    _mask: np.ndarray | None = None  # ... once made
 
     @property
     def blanks(self) -> np.ndarray:
         """Per column: how many of its cells hold no answer."""
-        if callable(self._blanks):
-            self._blanks = self._blanks()
+        if self._blanks is None:
+            self._blanks = np.count_nonzero(self._missing_mask(), axis=0)
         return self._blanks
 
     @property
@@ -225,7 +226,12 @@ class CodedChunk:
     @property
     def missing(self) -> np.ndarray | None:
         """Rows x columns: no answer (None when every cell holds one)."""
-        return self._missing() if self.blanks.any() else None
+        return self._missing_mask() if self.blanks.any() else None
+
+    def _missing_mask(self) -> np.ndarray:
+        if self._mask is None:
+            self._mask = self._missing()
+        return self._mask
 
 
 class _Buffers:
@@ -358,7 +364,8 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callabl
                 rows, cols = _cells(~oks & ~nan[: b - a])
                 wrong.append((rows + a, cols))
         zeros = n - np.count_nonzero(cs)
-        if zeros != n_bad or cs.max(initial=0) > (cp.uniform[1] if cp.uniform is not None else count.min()):
+        if zeros != n_bad or (cs.max(initial=0) > cp.uniform[1] if cp.uniform is not None
+                              else bool((cs.max(axis=0, initial=0) > count).any())):  # each column against its K
             outside = ((cs == 0) | (cs > count)) & oks  # rare: codes 0 or above K among the valid-looking cells
             if outside.any():
                 rows, cols = _cells(outside)
@@ -385,8 +392,7 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callabl
     if cp.scale_shift.any():
         totals += cp.scale_shift * counts
     invalid = (np.concatenate([r for r, _ in wrong]), np.concatenate([c for _, c in wrong])) if wrong else _NO_CELLS
-    blanks = (lambda: np.count_nonzero(missing(), axis=0)) if nan_cells else np.zeros(p, dtype=np.int64)
-    return CodedChunk((m, p), invalid, totals, counts, blanks, missing)
+    return CodedChunk((m, p), invalid, totals, counts, None if nan_cells else np.zeros(p, dtype=np.int64), missing)
 
 
 def _cells(flags: np.ndarray) -> Cells:
