@@ -35,6 +35,7 @@ from scipy import special
 
 from profiler.canonical import fields_of, to_plain
 from profiler.norms.table import NormsError, NormsMismatchError, NormTable
+from profiler.questionnaire.blocks import row_chunks
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.questionnaire.scoring import score_and_count, score_answers, validate_responses
 from profiler.resources import bundled_dir, model_files
@@ -187,8 +188,7 @@ def profile_scores(
             sem_complete[scale.scale] = scale.sem
         k = totals[scale.scale] if totals is not None and scale.scale not in own else None
         stens, missing_raw = np.empty((2, n), np.int8), np.empty(n, bool)
-        for a in range(0, n, PROFILE_ROWS):
-            b = min(n, a + PROFILE_ROWS)
+        for a, b in row_chunks(n, PROFILE_ROWS):
             _place(scale, {m: c[a:b] for m, c in columns.items()}, stens[:, a:b], missing_raw[a:b], percentiles,
                    own[scale.scale][a:b] if scale.scale in own else None,
                    (k, counts[a:b, position[scale.scale]]) if k is not None else None)

@@ -342,8 +342,7 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callabl
     offsets = np.tile(cp.offsets.astype(kind), (len(codes), 1))
     wrong: list[Cells] = []
     nan_cells = 0
-    for a in range(0, m, ROW_BLOCK):
-        b = min(m, a + ROW_BLOCK)
+    for a, b in row_chunks(m, ROW_BLOCK):
         xs, cs, oks, n = x[a:b], codes[: b - a], ok[: b - a], (b - a) * p
         if cp.uniform is not None and cp.uniform[0] == 0:
             np.copyto(cs, xs, casting="unsafe")
