@@ -32,7 +32,14 @@ from scipy import special
 
 from profiler.cat.plan import bank_problems
 from profiler.irt.calibration import IRTCalibration, IRTCalibrationError, load_irt_calibrations
-from profiler.norms.profile import _Z_CRIT, BAND_LEVELS, PercentileMethod, profile_scores, round_half_up
+from profiler.norms.profile import (
+    _Z_CRIT,
+    BAND_LEVELS,
+    INTEGER_MEASURES,
+    PercentileMethod,
+    integer_measures,
+    profile_scores,
+)
 from profiler.norms.table import NormsError, NormTable
 from profiler.questionnaire.questionnaire import Questionnaire
 from profiler.irt.scoring import score_responses
@@ -107,9 +114,8 @@ def irt_trait_profiles(
         finite = np.isfinite(z)
         measures: dict[str, Any] = {"theta": theta, "se": se, "z": z, "T": t, "percentile": 100.0 * special.ndtr(z)}
         z_filled = np.where(finite, z, 0.0)
-        for name, centre, top in (("sten", 5.5, 10), ("stanine", 5.0, 9)):
-            values = np.clip(round_half_up(centre + 2.0 * z_filled), 1, top).astype(np.int8)
-            measures[name] = pd.arrays.IntegerArray(values, ~finite)
+        for name, values in zip(INTEGER_MEASURES, integer_measures(2.0 * z_filled), strict=True):
+            measures[name] = pd.arrays.IntegerArray(values.astype(np.int8), ~finite)
         for level in BAND_LEVELS:
             measures[f"theta_{level}_low"] = theta - _Z_CRIT[level] * se
             measures[f"theta_{level}_high"] = theta + _Z_CRIT[level] * se

@@ -116,6 +116,20 @@ def round_half_up(x: np.ndarray) -> np.ndarray:
     return np.floor(x + 0.5)
 
 
+_INTEGER_SCALES = {"sten": (5.5, 10), "stanine": (5.0, 9)}  # centre and top: 2 z + centre, rounded, in 1..top
+
+
+def integer_measures(twice_z: np.ndarray) -> list[np.ndarray]:
+    """Sten and stanine (floats holding whole numbers, in :data:`INTEGER_MEASURES` order) of ``2 z`` (give 0
+    where there is no z)."""
+    out = []
+    for name in INTEGER_MEASURES:
+        centre, top = _INTEGER_SCALES[name]
+        rounded = round_half_up(np.add(twice_z, centre))
+        out.append(np.clip(rounded, 1, top, out=rounded))
+    return out
+
+
 def _check_method(percentiles: str) -> None:
     if percentiles not in PERCENTILE_METHODS:
         raise NormsError(f"percentiles={percentiles!r}; use one of {PERCENTILE_METHODS}")
@@ -245,9 +259,7 @@ def _place(scale: Any, out: dict[str, np.ndarray], stens: np.ndarray, missing_ra
             error[prorated] = full_sem * np.sqrt(k / fewer)  # a mean of k' items: k / k' times the error variance
     twice_z = np.where(missing_raw, 0.0, z)  # integers cannot hold NaN: the mask marks missing ones
     twice_z *= 2.0
-    for row, (centre, top) in enumerate(((5.5, 10), (5.0, 9))):  # sten, stanine
-        rounded = round_half_up(np.add(twice_z, centre))
-        stens[row] = np.clip(rounded, 1, top, out=rounded)
+    stens[:] = integer_measures(twice_z)
     out["sem"][:] = error
     for level in BAND_LEVELS:
         half_raw = _Z_CRIT[level] * error

@@ -117,17 +117,9 @@ def float_row_major(x: np.ndarray) -> bool:
     return x.dtype.kind == "f" and x.strides[1] == x.itemsize and (len(x) == 1 or x.strides[0] != x.itemsize)
 
 
-def numeric_source(responses: pd.DataFrame | np.ndarray, columns: list[str] | None = None) -> NumericSource | None:
-    """A :class:`NumericSource` over ``responses``, or None when a column is not numeric.
-
-    ``responses`` is a DataFrame (its columns) or a 2-D numpy array (``columns`` names them).
-    """
-    if isinstance(responses, np.ndarray):
-        if responses.ndim != 2 or responses.dtype.kind not in "iuf" or columns is None:
-            return None
-        if len(responses) <= SMALL_ROWS:
-            responses = np.ascontiguousarray(responses, dtype=float)
-        return NumericSource(len(responses), list(columns), responses)
+def numeric_source(responses: pd.DataFrame) -> NumericSource | None:
+    """A :class:`NumericSource` over the columns of ``responses``, or None when a column is not numeric (a 2-D
+    numpy array of answers reaches scoring as a DataFrame over it)."""
     names = [str(c) for c in responses.columns.tolist()]
     if len(responses) <= SMALL_ROWS:
         # a few rows: one float copy, validated and summed by whole-table operations (a column at a time, or a
