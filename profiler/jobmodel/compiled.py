@@ -267,6 +267,23 @@ class CompiledModel:
         itself when criterion c reads input c (no gather to copy; callers do not write into it)."""
         return A if self.inputs_in_criterion_order else A[:, self.input_of]
 
+    def by_input(self, A: np.ndarray) -> np.ndarray:
+        """Per-criterion columns ``A`` (n, criteria) gathered per input (n, inputs), the reverse of
+        :meth:`by_criterion`: a boolean input's column is any of its criteria's, a numeric one their sum (added
+        in criterion order). ``A`` itself when criterion c reads input c (callers do not write into it)."""
+        if self.inputs_in_criterion_order:
+            return A
+        out = np.zeros((A.shape[0], len(self.inputs)), A.dtype, order="F")  # read input by input
+        if self.one_input_each:
+            out[:, self.input_of] = A
+            return out
+        for c, j in enumerate(self.input_of):  # criteria sharing an input
+            if A.dtype == bool:
+                out[:, j] |= A[:, c]
+            else:
+                out[:, j] += A[:, c]
+        return out
+
     def utilities_of(self, X: np.ndarray) -> np.ndarray:
         """Utilities (n, criteria) of inputs ``X`` (n, inputs)."""
         return self.bank(self.by_criterion(X))

@@ -182,23 +182,6 @@ def _columns(n: int, p: int) -> np.ndarray:
     return np.full((n, p), np.nan, order="F")
 
 
-def _per_input(cm: CompiledModel, by_criterion: np.ndarray) -> np.ndarray:
-    """Criteria's columns gathered per input (boolean: any of its criteria; numbers: their sum)."""
-    if cm.inputs_in_criterion_order:  # one criterion per input, in the same order: the columns as they are
-        return by_criterion
-    n = by_criterion.shape[0]
-    out = np.zeros((n, len(cm.inputs)), by_criterion.dtype, order="F")
-    if cm.one_input_each:
-        out[:, cm.input_of] = by_criterion
-        return out
-    for c, j in enumerate(cm.input_of):
-        if by_criterion.dtype == bool:
-            out[:, j] |= by_criterion[:, c]
-        else:
-            out[:, j] += by_criterion[:, c]
-    return out
-
-
 def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, scores: bool = True,
                         defer_joint: bool = False,
                         into: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> dict[str, CounterfactualSet]:
@@ -215,14 +198,14 @@ def counterfactual_sets(cm: CompiledModel, ev: Evaluation, inputs: Inputs, *, sc
     X = ev.X
     measured = ev.measured
     # per input: below a minimum (to be raised to it), unknown and needed by the routing (to be measured)
-    knocked = _per_input(cm, ev.knock)
-    unchecked_in = _per_input(cm, ev.unchecked)
-    to_measure = _per_input(cm, ev.missing_review) | unchecked_in
+    knocked = cm.by_input(ev.knock)
+    unchecked_in = cm.by_input(ev.unchecked)
+    to_measure = cm.by_input(ev.missing_review) | unchecked_in
     # each input's share of the score as evaluated, column by column (criterion c's when it reads input c)
     if cm.inputs_in_criterion_order:
         part = [ev.U[:, j] * cm.coef[j] for j in range(p)]
     else:
-        per_input = _per_input(cm, ev.U * cm.coef)
+        per_input = cm.by_input(ev.U * cm.coef)
         part = [per_input[:, j] for j in range(p)]
     grids = [_by_raters(cm, j, inputs.raters) for j in range(p)]
     raise_to = _columns(n, p) if scores else None  # only one candidate's words state it

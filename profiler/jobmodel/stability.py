@@ -56,17 +56,7 @@ def _standard_normals(seed: int, shape: tuple[int, ...]) -> np.ndarray:
 
 def score_slopes(cm: CompiledModel, X: np.ndarray) -> np.ndarray:
     """``d score / d x_j`` (n, inputs): the criteria's ``c_i u_i'(x_j)`` summed per input."""
-    slopes = cm.bank.derivative(cm.by_criterion(X)) * cm.coef
-    if cm.inputs_in_criterion_order:  # criterion c's slope is input c's
-        return slopes
-    if cm.one_input_each:
-        out = np.empty(X.shape)
-        out[:, cm.input_of] = slopes
-        return out
-    out = np.zeros(X.shape)
-    for c, j in enumerate(cm.input_of):  # criteria sharing an input add their slopes
-        out[:, j] += slopes[:, c]
-    return out
+    return cm.by_input(cm.bank.derivative(cm.by_criterion(X)) * cm.coef)
 
 
 def score_se(cm: CompiledModel, X: np.ndarray, sem: np.ndarray, measured: np.ndarray) -> np.ndarray:
