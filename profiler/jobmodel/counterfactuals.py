@@ -377,7 +377,7 @@ def _per_sem(sem: np.ndarray) -> float | None:
     rows differ (interviews by different numbers of raters, a person's own SEM)."""
     if len(sem) == 0:
         return None
-    if sem.strides[0] == 0:  # one value broadcast over the rows (frame_inputs' default)
+    if _same_rows(sem):  # one value broadcast over the rows (frame_inputs' default)
         low = sem[0]
     elif not (low := sem.min()) == sem.max():
         return None
@@ -455,15 +455,16 @@ def _first_max(A: np.ndarray) -> np.ndarray:
 
 
 def _same_rows(A: np.ndarray) -> bool:
-    """Whether ``A`` is one row broadcast over all (stride 0 between rows; at least one row)."""
-    return A.ndim == 2 and len(A) > 0 and A.strides[0] == 0
+    """Whether ``A`` is one row (one value, for a column) broadcast over all (stride 0 between rows; at least
+    one row)."""
+    return len(A) > 0 and A.strides[0] == 0
 
 
 def _stacked(arrays: list[np.ndarray]) -> np.ndarray:
     """The arrays one after the other; one row broadcast over all of them stays a broadcast."""
     rows = [a for a in arrays if len(a)]
     if rows and all(_same_rows(a) and np.array_equal(a[0], rows[0][0]) for a in rows):
-        return np.broadcast_to(rows[0][0], (sum(len(a) for a in arrays), rows[0].shape[1]))
+        return np.broadcast_to(rows[0][0], (sum(len(a) for a in arrays), *rows[0].shape[1:]))
     return np.concatenate(arrays)
 
 
