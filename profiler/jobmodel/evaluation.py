@@ -613,8 +613,6 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     alone = np.empty((n, 2 * len(ids)), dtype=bool, order="F")
     simulated = np.empty(n) if simulate else None
     measured = np.empty((n, len(cm.inputs)), bool, order="F")  # read column by column (row_count)
-    imputed = np.empty(n, np.int64)
-    imputing = cm.input_of[~cm.review_if_missing]  # the input of each criterion that imputes it when unknown
     pending: dict[str, list[JointRows]] = {"up": [], "down": []}
     starts = list(range(0, n, EVALUATION_CHUNK))
     for start in starts:
@@ -626,7 +624,6 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
         for direction, chunk_rows in pending.items():
             chunk_rows.append(ev.counterfactuals[direction].joint)
         measured[rows] = ev.measured
-        imputed[rows] = row_count(~ev.measured[:, imputing])  # criteria that impute an unknown input
         if simulated is not None:
             simulated[rows] = ev.p_flip_simulated
     if starts:
@@ -640,8 +637,11 @@ def evaluate_many(cm: CompiledModel, frame: pd.DataFrame, *, as_of: Any = None, 
     result.insert(result.columns.get_loc("p_flip") + 1, "stability",
                   pd.Categorical.from_codes(codes[:, 2], dtype=labels))
     expired = inputs.expired & ~np.isnan(inputs.values)
+    unknown = ~measured
+    imputing = cm.input_of[~cm.review_if_missing]  # the input of each criterion that imputes it when unknown
     counts = np.empty((n, 3), np.int64, order="F")
-    counts[:, 0], counts[:, 1], counts[:, 2] = row_count(~measured & ~expired), row_count(expired), imputed
+    counts[:, 0], counts[:, 1] = row_count(unknown & ~expired), row_count(expired)
+    counts[:, 2] = row_count(unknown[:, imputing])  # criteria that impute an unknown input
     # the trailing columns as a few frames over the arrays as they are (a block per array, no copies) joined
     # once, rather than inserted one by one
     parts = [result] if simulated is None else [result, pd.DataFrame({"p_flip_simulated": simulated})]
