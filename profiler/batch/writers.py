@@ -130,17 +130,11 @@ def safe_text(array: Any) -> Any:
     return array
 
 
-def _byte_set(characters: str) -> np.ndarray:
-    table = np.zeros(256, dtype=bool)
-    table[[ord(c) for c in characters]] = True
-    return table
+_RISKY_FIRST = "".join(FORMULA_STARTS).encode()  # bytes a spreadsheet-safe cell may not start with
+_CSV_SPECIAL = b',"\r\n'  # a field holding one of these is quoted
 
 
-_RISKY_FIRST = _byte_set("".join(FORMULA_STARTS))
-_CSV_SPECIAL = _byte_set(',"\r\n')  # a field holding one of these is quoted
-
-
-def _any_byte(array: Any, wanted: np.ndarray, first: bool = False) -> bool:
+def _any_byte(array: Any, wanted: bytes, first: bool = False) -> bool:
     """Whether a cell of a pyarrow (large) string array holds a byte of ``wanted`` (with ``first``: starts with
     one), read from the array's buffers: a regular expression over every cell costs ten times more, and the
     rejects file has a text column per item. Null cells may count (a false alarm only costs the slow path)."""
@@ -155,11 +149,12 @@ def _any_byte(array: Any, wanted: np.ndarray, first: bool = False) -> bool:
         return False
     width = np.int64 if pa.types.is_large_string(array.type) else np.int32
     offsets = np.frombuffer(buffers[1], dtype=width)[array.offset : array.offset + len(array) + 1]
-    text = np.frombuffer(buffers[2], dtype=np.uint8)
     if first:  # an empty cell's "first byte" is the next cell's (or the last one's): a false alarm at worst
-        return bool(wanted[text[np.minimum(offsets[:-1], len(text) - 1)]].any())
-    data = memoryview(buffers[2])[int(offsets[0]) : int(offsets[-1])].tobytes()  # bytes.find: memchr's pace
-    return any(data.find(byte) >= 0 for byte in bytes(np.flatnonzero(wanted).astype(np.uint8)))
+        text = np.frombuffer(buffers[2], dtype=np.uint8)
+        data = text[np.minimum(offsets[:-1], len(text) - 1)].tobytes()
+    else:
+        data = memoryview(buffers[2])[int(offsets[0]) : int(offsets[-1])].tobytes()
+    return any(data.find(byte) >= 0 for byte in wanted)  # bytes.find: memchr's pace
 
 
 class ProfileOutput:
