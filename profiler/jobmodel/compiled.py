@@ -306,7 +306,7 @@ class CompiledModel:
             if above_minimum and not np.isnan(self.input_minimum[j]):
                 lo = min(max(lo, float(self.input_minimum[j])), hi)
             grid = np.array([0.0, 1.0]) if info.binary else np.linspace(lo, hi, 257)
-            crits = np.flatnonzero(self.input_of == j)
+            crits = self.criteria_of[j]
             kinks = [b for c in crits for b in self.utilities[c].breakpoints if lo <= b <= hi]
             grid = np.concatenate([grid, kinks])
             delta = sum(self.coef[c] * (self.utilities[c](grid) - self.reference_utility[c]) for c in crits)

@@ -405,7 +405,7 @@ def _coverage(cm: CompiledModel, ev: Evaluation, status: list[str], found: list)
         if ev.measured[0, j]:
             items.append(InputCoverage(info.ref, info.name, "measured", "measured", source=source, date=date))
             continue
-        crits = np.flatnonzero(cm.input_of == j)
+        crits = cm.criteria_of[j]
         handling = "review" if cm.review_if_missing[crits].any() else "imputed"
         detail = record.expiry if status[j] == "expired" else None
         d_lo, d_hi = cm.unknown_deltas[j]

@@ -230,7 +230,7 @@ def attainable_values(cm: CompiledModel, j: int, raters: int = 1) -> np.ndarray:
 def input_part(cm: CompiledModel, j: int, values: np.ndarray) -> np.ndarray:
     """The score part of input ``j`` at ``values``: the sum of ``c_i u_i(v)`` over the criteria reading it."""
     part = np.zeros(len(values))
-    for c in np.flatnonzero(cm.input_of == j):
+    for c in cm.criteria_of[j]:
         part += cm.coef[c] * cm.utilities[c](values)
     return part
 
@@ -248,7 +248,7 @@ def grid_of(cm: CompiledModel, j: int, raters: int = 1) -> Grid:
         spacing = np.diff(values)
         step = float(spacing.mean()) if len(values) > 1 and np.allclose(spacing, spacing.mean(), rtol=1e-9,
                                                                           atol=0) else None
-        crits = np.flatnonzero(cm.input_of == j)
+        crits = cm.criteria_of[j]
         closed = step is not None and len(crits) == 1
         runs = tuple(Run(a, b, up, values, part, step, cm.utilities[crits[0]] if closed else None,
                          float(cm.coef[crits[0]]) if closed else 1.0) for a, b, up in _runs(part))
