@@ -79,6 +79,7 @@ def test_every_dtype_scores_as_the_general_path(mini, data):
         patch.setattr(blocks, "CHUNK_ROWS", rows)
         patch.setattr(blocks, "ROW_BLOCK", data.draw(st.sampled_from([3, 2048])))
         patch.setattr(numeric, "SMALL_ROWS", data.draw(st.sampled_from([0, 0, 1024])))  # by columns, or one copy
+        patch.setattr(blocks, "FUSED_ROWS", data.draw(st.sampled_from([0, 8192])))  # compiled loops, or numpy's
         _compare_with_the_general_path(mini, data, n)
 
 

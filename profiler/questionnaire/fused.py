@@ -1,0 +1,100 @@
+"""One pass over float answers instead of five: the scoring kernel's float loops, compiled by numba.
+
+Validating float answers with numpy takes five passes over each column of a chunk (a cast to bytes, a comparison
+back, a count, zeroing the invalid cells, a NaN test): at 1M x 50 that is most of what scoring costs. Here one
+loop reads each answer once and writes its code (or its keyed cell, for row-major tables), its flag and the
+counts. The definitions are those of :mod:`profiler.questionnaire.blocks` (an answer is valid when it is an
+integer from the item's lowest to its highest answer, exactly: 3.0000000000000004, NaN, +-inf, 256 are not), so
+the scores are bit for bit the same (a property test compares both ways with the general float path).
+
+numba is a dependency of shap, so it is installed with profiler; it is imported on the first long chunk only
+(importing it takes a quarter of a second, compiling once about a second, after which numba's on-disk cache
+answers). Where it cannot be imported or compile, :func:`kernels` gives None and numpy's passes are used.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+
+_LOCK = threading.Lock()
+_KERNELS: list = []  # [namespace of compiled loops, or None when numba is unusable], once tried
+
+
+def float_codes(values, low, high, shift, codes, ok):  # pragma: no cover - runs compiled
+    """Codes ``answer - shift`` (0 without a valid answer) and flags of one column of float answers.
+
+    Returns (cells without a valid answer, NaN cells).
+    """
+    n_bad = 0
+    n_nan = 0
+    for i in range(values.shape[0]):
+        v = values[i]
+        valid = (v >= low) & (v <= high)
+        k = np.int64(v if valid else low)  # a safe value to convert: NaN and inf are not
+        valid = valid & (np.float64(k) == v)
+        codes[i] = np.uint8(k - shift) if valid else np.uint8(0)
+        ok[i] = valid
+        n_bad += np.int64(not valid)
+        n_nan += np.int64(v != v)
+    return n_bad, n_nan
+
+
+def float_cells(x, low, high, shift, sign, offset, cells):  # pragma: no cover - runs compiled
+    """Keyed cells of a row-major block of float answers: ``offset + sign * code`` where the answer is valid,
+    else 0 (see ``blocks._float_rows``), as float32 into ``cells``.
+
+    Returns (cells without a valid answer, NaN cells).
+    """
+    n_bad = 0
+    n_nan = 0
+    for r in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            v = x[r, j]
+            valid = (v >= low[j]) & (v <= high[j])
+            k = np.int64(v if valid else low[j])
+            valid = valid & (np.float64(k) == v)
+            cells[r, j] = np.float32(offset[j] + sign[j] * (k - shift[j])) if valid else np.float32(0)
+            n_bad += np.int64(not valid)
+            n_nan += np.int64(v != v)
+    return n_bad, n_nan
+
+
+def kernels() -> SimpleNamespace | None:
+    """The compiled loops (``float_codes``, ``float_cells``), or None when numba cannot be used here."""
+    if not _KERNELS:
+        with _LOCK:
+            if not _KERNELS:
+                _KERNELS.append(_compile())
+    return _KERNELS[0]
+
+
+def _compile() -> SimpleNamespace | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numba's own notices are not the user's business
+            import numba
+
+            try:
+                return _jit(numba, cache=True)
+            except RuntimeError:  # no writable place for numba's cache: compile in memory each process
+                return _jit(numba, cache=False)
+    except Exception:  # noqa: BLE001 - any failure to import or compile leaves numpy's passes, which are exact
+        return None
+
+
+def _jit(numba, cache: bool) -> SimpleNamespace:
+    jit = numba.njit(nogil=True, cache=cache)  # nogil: Dask's threads score chunks side by side
+    loops = SimpleNamespace(float_codes=jit(float_codes), float_cells=jit(float_cells))
+    # compile now, for the types the kernel passes (float64 and float32 answers), so that errors surface here
+    for kind in (np.float64, np.float32):
+        loops.float_codes(np.zeros(1, kind), 1.0, 5.0, 0, np.zeros(1, np.uint8), np.zeros(1, bool))
+        loops.float_cells(np.zeros((1, 1), kind), np.ones(1), np.ones(1), np.zeros(1, np.int64), np.ones(1),
+                          np.ones(1), np.zeros((1, 1), np.float32))
+    return loops
+
+
+__all__ = ["float_cells", "float_codes", "kernels"]
