@@ -367,10 +367,13 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callabl
         nan_cells += n_nan
         np.matmul(cells, cp.weights, out=work.sums[a:b])
     totals, counts, sums = work.totals[:m], work.counts[:m], work.sums[:m]  # column-major, as the scores are
-    np.multiply(sums, 2.0 ** -cp.bits, out=counts)
-    np.floor(counts, out=counts)  # answered items
-    np.multiply(counts, -(2.0 ** cp.bits), out=totals)
-    totals += sums  # keyed totals
+    if loops is not None:
+        loops.unpack_sums(sums, cp.bits, totals, counts)
+    else:
+        np.multiply(sums, 2.0 ** -cp.bits, out=counts)
+        np.floor(counts, out=counts)  # answered items
+        np.multiply(counts, -(2.0 ** cp.bits), out=totals)
+        totals += sums  # keyed totals
     if cp.scale_shift.any():
         totals += cp.scale_shift * counts
     invalid = (np.concatenate([r for r, _ in wrong]), np.concatenate([c for _, c in wrong])) if wrong else _NO_CELLS
