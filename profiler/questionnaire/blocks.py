@@ -14,10 +14,10 @@ for the whole chunk at once, an answer whose code is 0 or above K (only a chunk 
 column by column). A chunk of 131,072 rows keeps one float column and its flags in the CPU's L2 cache, so the
 float answers are read from memory once.
 
-**Compiled loops.** A chunk of at least :data:`FUSED_ROWS` rows of float64 or float32 answers is validated by one
-compiled loop per column (:mod:`profiler.questionnaire.fused`, numba) instead of the five numpy passes above:
-the same codes and flags, the same counts. Shorter chunks, and every chunk where numba cannot be used, take
-numpy's passes (no import or compile wait for one candidate's answers).
+**Compiled loops.** A chunk of at least :data:`FUSED_ROWS` rows of float64 or float32 answers can be validated by
+one compiled loop per column (:mod:`profiler.questionnaire.fused`, numba) instead of the five numpy passes
+above: the same codes and flags, the same counts. When a process loads them is said there; shorter chunks
+always take numpy's passes (one candidate's answers never wait for numba).
 
 **Keyed totals.** A reverse-keyed slot's code becomes ``K + 1 - c`` (reverse keying ``low + high - x`` is
 ``(K + 1 - c) + low - 1``), and each scale's slots are added in one byte-wide integer reduction. In a chunk
@@ -453,7 +453,7 @@ def _numpy_cells(cp: CodePlan, xs: np.ndarray, work: _RowBlock, start: int, wron
 
 def _compiled(values: np.ndarray) -> SimpleNamespace | None:
     """The compiled loops for a chunk of these float answers, or None for numpy's passes."""
-    return fused.kernels() if len(values) >= FUSED_ROWS and values.dtype in FUSED_TYPES else None
+    return fused.loops_for(values.size) if len(values) >= FUSED_ROWS and values.dtype in FUSED_TYPES else None
 
 
 def _cells(flags: np.ndarray) -> Cells:

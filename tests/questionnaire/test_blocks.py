@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import profiler
 from profiler.errors import ResponseError
-from profiler.questionnaire import blocks
+from profiler.questionnaire import blocks, fused
 from profiler.questionnaire import numeric
 from profiler.questionnaire.blocks import code_plan
 from profiler.questionnaire.numeric import column_as_float, numeric_source
@@ -79,7 +79,8 @@ def test_every_dtype_scores_as_the_general_path(mini, data):
         patch.setattr(blocks, "CHUNK_ROWS", rows)
         patch.setattr(blocks, "ROW_BLOCK", data.draw(st.sampled_from([3, 2048])))
         patch.setattr(numeric, "SMALL_ROWS", data.draw(st.sampled_from([0, 0, 1024])))  # by columns, or one copy
-        patch.setattr(blocks, "FUSED_ROWS", data.draw(st.sampled_from([0, 8192])))  # compiled loops, or numpy's
+        patch.setattr(blocks, "FUSED_ROWS", data.draw(st.sampled_from([0, 8192])))  # chunks long enough for...
+        patch.setenv(fused.MODE_VARIABLE, data.draw(st.sampled_from(["always", "never"])))  # ... compiled loops
         _compare_with_the_general_path(mini, data, n)
 
 

@@ -74,3 +74,34 @@ def test_without_numba_the_kernel_is_none(monkeypatch):
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba now fails
     assert fused.kernels() is None
     assert fused.kernels() is None  # and is not tried again
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    """A process that has validated nothing yet and not loaded the loops."""
+    monkeypatch.setattr(fused, "_KERNELS", [])
+    monkeypatch.setattr(fused, "_VALIDATED", [0])
+    monkeypatch.setattr(fused, "REPAY_CELLS", 1_000)
+    return monkeypatch
+
+
+def test_auto_loads_the_loops_once_numpy_has_validated_enough(fresh):
+    fresh.delenv(fused.MODE_VARIABLE, raising=False)
+    assert fused.loops_for(600) is None and fused.loops_for(399) is None  # 999 answers by numpy
+    assert fused.loops_for(1) is None  # 1,000: enough, from the next chunk on
+    assert fused.loops_for(10) is not None
+    assert fused._VALIDATED == [1_000]
+
+
+def test_always_and_never(fresh):
+    fresh.setenv(fused.MODE_VARIABLE, "never")
+    assert fused.loops_for(10**12) is None
+    assert fused._KERNELS == []  # numba not even loaded
+    fresh.setenv(fused.MODE_VARIABLE, "Always")
+    assert fused.loops_for(1) is not None
+
+
+def test_an_unknown_mode_names_the_variable(fresh):
+    fresh.setenv(fused.MODE_VARIABLE, "fast")
+    with pytest.raises(ValueError, match="PROFILER_COMPILED='fast': use one of auto, always, never"):
+        fused.loops_for(1)
