@@ -14,6 +14,11 @@ for the whole chunk at once, an answer whose code is 0 or above K (only a chunk 
 column by column). A chunk of 131,072 rows keeps one float column and its flags in the CPU's L2 cache, so the
 float answers are read from memory once.
 
+**Compiled loops.** A chunk of at least :data:`FUSED_ROWS` rows of float64 or float32 answers can be validated by
+one compiled loop per column (:mod:`profiler.questionnaire.fused`, numba) instead of the five numpy passes
+above: the same codes and flags, the same counts. When a process loads them is said there; shorter chunks
+always take numpy's passes (one candidate's answers never wait for numba).
+
 **Keyed totals.** A reverse-keyed slot's code becomes ``K + 1 - c`` (reverse keying ``low + high - x`` is
 ``(K + 1 - c) + low - 1``), and each scale's slots are added in one byte-wide integer reduction. In a chunk
 without blanks or invalid answers, that is all; otherwise the reverse-keyed slots are multiplied by their flags
@@ -22,6 +27,11 @@ A scale's keyed total is then its codes' total plus ``(low - 1)`` per answered i
 integer, so the scores are the same, bit for bit, as those of the float path of
 :mod:`profiler.questionnaire.scoring`, which takes the questionnaires with other formats (fractional numbers,
 Likert values with gaps).
+
+**Row-major floats** (a C-ordered 2-D array) are validated by blocks of :data:`ROW_BLOCK` rows in place, without
+transposing: each cell becomes ``2**b`` plus its keyed code where answered validly (else 0), and one float32
+matrix product with the scales' membership adds a block up: a scale's sum is ``2**b`` times its answered items
+plus its keyed total (below ``2**b``), exact in float32.
 """
 
 from __future__ import annotations
@@ -30,9 +40,11 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
+from profiler.questionnaire import fused
 from profiler.questionnaire.numeric import NumericColumn, NumericSource, float_row_major
 from profiler.questionnaire.plan import ScoringPlan
 from profiler.questionnaire.spec import LikertFormat, NumberFormat
@@ -40,6 +52,8 @@ from profiler.questionnaire.spec import LikertFormat, NumberFormat
 CHUNK_ROWS = 131_072  # rows validated and summed together: one float column of them (1 MiB) stays in L2
 ROW_BLOCK = 2_048  # rows of a row-major float table validated and summed together (800 KiB for 50 columns: L2)
 MAX_CODES = 250  # answers an item may allow for its codes to fit a uint8 (0 = none)
+FUSED_ROWS = 8_192  # chunks of float answers at least this long take the compiled loops (see the module notes)
+FUSED_TYPES = (np.dtype(np.float64), np.dtype(np.float32))  # ... when their answers are of these types
 
 # Some cells of a chunk: their rows and their columns (two integer arrays of the same length)
 Cells = tuple[np.ndarray, np.ndarray]
@@ -59,6 +73,8 @@ class CodePlan:
     positions: np.ndarray  # each present column's position among the plan's item ids
     shift: np.ndarray  # per column: its lowest answer minus 1 (an answer's code is the answer minus this)
     count: np.ndarray  # ... and the number of answers K
+    lows: np.ndarray  # ... its lowest answer and its highest (floats)
+    highs: np.ndarray
     uniform: tuple[int, int] | None  # (shift, K) when every column shares them
     home: np.ndarray  # per column: its slot
     slots: tuple[int, ...]  # ... as Python integers (read once per column and chunk)
@@ -70,7 +86,7 @@ class CodePlan:
     flip: np.ndarray  # per scale: K + 1 (a reverse-keyed code c counts K + 1 - c)
     scale_shift: np.ndarray  # per scale: its items' lowest answer minus 1
     present: np.ndarray  # per scale: keyed items among the columns (float)
-    acc: type  # the integer type that holds a scale's total of codes (and of flipped blanks, K + 1 each)
+    acc: type  # the integer type that holds a scale's total of keyed codes
     weights: np.ndarray | None  # columns x scales, float32: 1 where the column is keyed (see _float_rows) ...
     bits: int
     signs: np.ndarray  # ... per column: -1 where reverse keyed, else 1 ...
@@ -167,6 +183,7 @@ def _build(plan: ScoringPlan, columns: list[str], ranges: list[tuple[float, int]
         flip_of[minus] = f
     return CodePlan(
         positions=np.array([plan.position(c) for c in columns], dtype=np.intp), shift=shift, count=count,
+        lows=(shift + 1).astype(float), highs=(shift + count).astype(float),
         uniform=uniform, home=home, slots=tuple(home.tolist()), shifts=tuple(shift.tolist()), copies=tuple(copies),
         width=width, spans=tuple(spans),
         reversed=tuple(reversed_), flip=np.array(flip, dtype=float),
@@ -249,7 +266,7 @@ class _Buffers:
         tally = np.uint8 if cp.width < 2**8 else np.uint16  # answered items per scale
         self.answered = np.empty((rows, n_scales), tally, order="F")
         self.totals = np.empty((rows, n_scales), order="F")
-        self.row_block = None  # codes and flags of a row-major chunk (made on first use)
+        self.row_block: _RowBlock | None = None  # working arrays of a row-major chunk (made on first use)
         self.n_columns = n_columns
         self.plan = cp
 
@@ -296,6 +313,14 @@ def _float_column(cp: CodePlan, j: int, values: np.ndarray, codes: np.ndarray, o
                   buffers: _Buffers, blanks: np.ndarray, bad: np.ndarray, wrong: list) -> None:
     """Codes of one column of float answers: cast to bytes and compared back, exactly, with the answers."""
     shift = cp.shifts[j]
+    loops = _compiled(values)
+    if loops is not None:
+        n_bad, n_nan = loops.float_codes(values, cp.lows[j], cp.highs[j], shift, codes, ok)
+        if n_bad:
+            blanks[j], bad[j] = n_nan, n_bad
+            if n_nan != n_bad:  # rare: an invalid answer
+                wrong.append((np.flatnonzero(~ok & ~np.isnan(values)), j))
+        return
     if shift == 0:  # answers 1..K are their own codes
         np.copyto(codes, values, casting="unsafe")  # what NaN or a value beyond a byte gives does not matter:
         np.equal(values, codes, out=ok)  # ... only the cells whose code equals their answer are kept
@@ -318,80 +343,117 @@ def _float_column(cp: CodePlan, j: int, values: np.ndarray, codes: np.ndarray, o
 def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callable[[], np.ndarray]) -> CodedChunk:
     """Validate and total a row-major chunk of float answers, by blocks of rows that stay in cache.
 
-    A block is validated in place (contiguous rows: codes, and flags of the cells answered validly); then each
-    cell becomes ``(2**b + keyed code) * flag`` (the keyed code ``c``, or ``K + 1 - c`` where reverse keyed),
-    and one matrix product with the scales' membership adds them up: a scale's sum is ``2**b`` times its
-    answered items plus its keyed total (below ``2**b``), exact in float32. No transposition of codes.
+    Each cell of a block becomes ``(2**b + keyed code) * flag`` (the keyed code ``c``, or ``K + 1 - c`` where
+    reverse keyed; the flag: answered validly), and one matrix product with the scales' membership adds them up:
+    a scale's sum is ``2**b`` times its answered items plus its keyed total (below ``2**b``), exact in float32.
+    No transposition of codes.
     """
     m, p = x.shape
-    n_scales = len(cp.spans)
-    if buffers.row_block is None or len(buffers.row_block[0]) < min(len(buffers.codes), ROW_BLOCK):
-        rows = min(len(buffers.codes), ROW_BLOCK)
-        buffers.row_block = (np.empty((rows, p), np.uint8), np.empty((rows, p), bool), np.empty((rows, p)),
-                             np.empty((rows, p), np.float32), np.empty((len(buffers.codes), n_scales), np.float32),
-                             np.empty((rows, p), bool), np.empty((rows, p), np.uint8),
-                             np.empty((len(buffers.codes), n_scales), order="F"),
-                             np.empty((len(buffers.codes), n_scales), order="F"))
-    codes, ok, scratch, cells, sums, nan, both, totals, counts = buffers.row_block
-    shift, count = cp.shift.astype(float), cp.count.astype(np.uint8)
-    packed = cp.offsets.max(initial=0) + cp.count.max(initial=0) < 256  # a cell's sum fits a byte
-    # per cell of a block, not per column: an operation on a (rows, 50) array broadcasting a row of 50 runs
-    # numpy's inner loop once per row (several times slower)
-    kind = np.uint8 if packed else np.float32
-    signs = np.tile(cp.signs.astype(np.int64).astype(kind), (len(codes), 1))
-    offsets = np.tile(cp.offsets.astype(kind), (len(codes), 1))
+    if buffers.row_block is None or len(buffers.row_block.cells) < min(len(buffers.codes), ROW_BLOCK):
+        buffers.row_block = _RowBlock(cp, len(buffers.codes), p)
+    work = buffers.row_block
+    loops = _compiled(x)
     wrong: list[Cells] = []
     nan_cells = 0
     for a, b in row_chunks(m, ROW_BLOCK):
-        xs, cs, oks, n = x[a:b], codes[: b - a], ok[: b - a], (b - a) * p
-        if cp.uniform is not None and cp.uniform[0] == 0:
-            np.copyto(cs, xs, casting="unsafe")
-            np.equal(xs, cs, out=oks)
-        else:
-            t = scratch[: b - a]
-            np.subtract(xs, shift, out=t)
-            np.copyto(cs, t, casting="unsafe")
-            np.add(cs, shift, out=t)
-            np.equal(t, xs, out=oks)
-        n_bad = n - np.count_nonzero(oks)
-        flags = oks.view(np.uint8)
-        if n_bad:
-            np.multiply(cs, flags, out=cs)
-            n_nan = np.count_nonzero(np.isnan(xs, out=nan[: b - a]))
-            nan_cells += n_nan
-            if n_nan != n_bad:
-                rows, cols = _cells(~oks & ~nan[: b - a])
+        xs, cells = x[a:b], work.cells[: b - a]
+        if loops is not None:
+            n_bad, n_nan = loops.float_cells(xs, cp.lows, cp.highs, cp.shift, cp.signs, cp.offsets, cells)
+            if n_bad != n_nan:  # rare: an invalid answer (a cell of 0 that is not blank)
+                rows, cols = _cells((cells == 0) & ~np.isnan(xs))
                 wrong.append((rows + a, cols))
-        zeros = n - np.count_nonzero(cs)
-        if zeros != n_bad or (cs.max(initial=0) > cp.uniform[1] if cp.uniform is not None
-                              else bool((cs.max(axis=0, initial=0) > count).any())):  # each column against its K
-            outside = ((cs == 0) | (cs > count)) & oks  # rare: codes 0 or above K among the valid-looking cells
-            if outside.any():
-                rows, cols = _cells(outside)
-                wrong.append((rows + a, cols))
-                oks &= ~outside
-                cs[outside] = 0
-        c = cells[: b - a]
-        if packed:  # byte arithmetic (wrapping: 256 - c + K + 1 is K + 1 - c), then one cast
-            e = both[: b - a]
-            np.multiply(cs, signs[: b - a], out=e)
-            np.add(e, offsets[: b - a], out=e)
-            np.multiply(e, flags, out=e)
-            np.copyto(c, e)
         else:
-            np.multiply(cs, signs[: b - a], out=c)
-            np.add(c, offsets[: b - a], out=c)
-            np.multiply(c, oks, out=c)
-        np.matmul(c, cp.weights, out=sums[a:b])
-    totals, counts, sums = totals[:m], counts[:m], sums[:m]  # column-major results (as the scores are)
-    np.multiply(sums, 2.0 ** -cp.bits, out=counts)
-    np.floor(counts, out=counts)  # answered items
-    np.multiply(counts, -(2.0 ** cp.bits), out=totals)
-    totals += sums  # keyed totals
+            n_nan = _numpy_cells(cp, xs, work, a, wrong)
+        nan_cells += n_nan
+        np.matmul(cells, cp.weights, out=work.sums[a:b])
+    totals, counts, sums = work.totals[:m], work.counts[:m], work.sums[:m]  # column-major, as the scores are
+    if loops is not None:
+        loops.unpack_sums(sums, cp.bits, totals, counts)
+    else:
+        np.multiply(sums, 2.0 ** -cp.bits, out=counts)
+        np.floor(counts, out=counts)  # answered items
+        np.multiply(counts, -(2.0 ** cp.bits), out=totals)
+        totals += sums  # keyed totals
     if cp.scale_shift.any():
         totals += cp.scale_shift * counts
     invalid = (np.concatenate([r for r, _ in wrong]), np.concatenate([c for _, c in wrong])) if wrong else _NO_CELLS
     return CodedChunk((m, p), invalid, totals, counts, None if nan_cells else np.zeros(p, dtype=np.int64), missing)
+
+
+class _RowBlock:
+    """Working arrays of :func:`_float_rows` for blocks of up to :data:`ROW_BLOCK` rows of a chunk, and the plan's
+    per-column numbers laid out per cell of a block (made once, used for every block)."""
+
+    def __init__(self, cp: CodePlan, chunk_rows: int, n_columns: int):
+        rows, n_scales = min(chunk_rows, ROW_BLOCK), len(cp.spans)
+        self.cells = np.empty((rows, n_columns), np.float32)
+        self.sums = np.empty((chunk_rows, n_scales), np.float32)
+        self.totals = np.empty((chunk_rows, n_scales), order="F")
+        self.counts = np.empty((chunk_rows, n_scales), order="F")
+        self.codes = np.empty((rows, n_columns), np.uint8)  # numpy's passes only (below)
+        self.ok = np.empty((rows, n_columns), bool)
+        self.nan = np.empty((rows, n_columns), bool)
+        self.scratch = np.empty((rows, n_columns))
+        self.packed = cp.offsets.max(initial=0) + cp.count.max(initial=0) < 256  # a cell's sum fits a byte
+        kind = np.uint8 if self.packed else np.float32
+        self.keyed = np.empty((rows, n_columns), kind)
+        # per cell of a block, not per column: an operation on a (rows, 50) array broadcasting a row of 50 runs
+        # numpy's inner loop once per row (several times slower)
+        self.signs = np.tile(cp.signs.astype(np.int64).astype(kind), (rows, 1))
+        self.offsets = np.tile(cp.offsets.astype(kind), (rows, 1))
+        self.shift, self.count = cp.shift.astype(float), cp.count.astype(np.uint8)
+
+
+def _numpy_cells(cp: CodePlan, xs: np.ndarray, work: _RowBlock, start: int, wrong: list[Cells]) -> int:
+    """numpy's passes for one block of :func:`_float_rows` (``xs``, its first row ``start`` in the chunk): writes
+    its cells into ``work.cells``, adds its invalid answers to ``wrong`` and returns its count of blank cells."""
+    m = len(xs)
+    codes, ok, n = work.codes[:m], work.ok[:m], xs.size
+    if cp.uniform is not None and cp.uniform[0] == 0:
+        np.copyto(codes, xs, casting="unsafe")
+        np.equal(xs, codes, out=ok)
+    else:
+        t = work.scratch[:m]
+        np.subtract(xs, work.shift, out=t)
+        np.copyto(codes, t, casting="unsafe")
+        np.add(codes, work.shift, out=t)
+        np.equal(t, xs, out=ok)
+    n_bad = n - np.count_nonzero(ok)
+    flags = ok.view(np.uint8)
+    n_nan = 0
+    if n_bad:
+        np.multiply(codes, flags, out=codes)
+        nan = np.isnan(xs, out=work.nan[:m])
+        n_nan = np.count_nonzero(nan)
+        if n_nan != n_bad:
+            rows, cols = _cells(~ok & ~nan)
+            wrong.append((rows + start, cols))
+    zeros = n - np.count_nonzero(codes)
+    if zeros != n_bad or (codes.max(initial=0) > cp.uniform[1] if cp.uniform is not None
+                          else bool((codes.max(axis=0, initial=0) > work.count).any())):  # each column, its K
+        outside = ((codes == 0) | (codes > work.count)) & ok  # rare: codes 0 or above K among valid-looking cells
+        if outside.any():
+            rows, cols = _cells(outside)
+            wrong.append((rows + start, cols))
+            ok &= ~outside
+            codes[outside] = 0
+    cells = work.cells[:m]
+    if work.packed:  # byte arithmetic (wrapping: 256 - c + K + 1 is K + 1 - c), then one cast
+        keyed = work.keyed[:m]
+        np.multiply(codes, work.signs[:m], out=keyed)
+        np.add(keyed, work.offsets[:m], out=keyed)
+        np.multiply(keyed, flags, out=keyed)
+        np.copyto(cells, keyed)
+    else:
+        np.multiply(codes, work.signs[:m], out=cells)
+        np.add(cells, work.offsets[:m], out=cells)
+        np.multiply(cells, ok, out=cells)
+    return n_nan
+
+
+def _compiled(values: np.ndarray) -> SimpleNamespace | None:
+    """The compiled loops for a chunk of these float answers, or None for numpy's passes."""
+    return fused.loops_for(values.size) if len(values) >= FUSED_ROWS and values.dtype in FUSED_TYPES else None
 
 
 def _cells(flags: np.ndarray) -> Cells:

@@ -222,7 +222,7 @@ def score_responses(questionnaire: Scorable, responses: pd.DataFrame, *, invalid
     In R: ``psych::scoreItems(keys, items, totals = FALSE, impute = "none", min = , max = )`` gives the
     same means for respondents who answered every item.
     """
-    return score_and_count(questionnaire, responses, invalid=invalid)[0]
+    return _scored(questionnaire, responses, invalid, with_counts=False)[0]
 
 
 def answered_counts(questionnaire: Scorable, responses: pd.DataFrame, *, invalid: str = "raise") -> pd.DataFrame:
@@ -250,19 +250,29 @@ def score_and_count(
     (:mod:`profiler.questionnaire.blocks`); anything else, or anything that must be reported, takes the general
     path (:func:`validate_responses`, which words every problem).
     """
+    return _scored(questionnaire, responses, invalid, with_counts=True)
+
+
+def _scored(questionnaire: Scorable, responses: pd.DataFrame | np.ndarray, invalid: str,
+            with_counts: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Scores, and answered counts if asked (else None: :func:`score_responses` does not write them)."""
     if invalid not in INVALID_POLICIES:
         raise ValueError(f"invalid={invalid!r}; use one of {INVALID_POLICIES}")
     plan = questionnaire.scoring_plan
     responses = as_frame(plan, responses)
-    coded = _coded_scores(plan, responses, invalid)
+    coded = _coded_scores(plan, responses, invalid, with_counts)
     if coded is None:
         return score_answers(questionnaire, validate_responses(questionnaire, responses, invalid=invalid))
-    return score_frames(plan, *coded, responses.index)
+    scores, counts = coded
+    if counts is None:
+        return scores_frame(plan, scores, responses.index), None
+    return score_frames(plan, scores, counts, responses.index)
 
 
-def _coded_scores(plan: ScoringPlan, frame: pd.DataFrame, invalid: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """Scale scores and answered counts from integer codes, or None for the general path (a format that is not
-    integer-coded, a column that is not numeric, or a problem to report)."""
+def _coded_scores(plan: ScoringPlan, frame: pd.DataFrame, invalid: str,
+                  with_counts: bool) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """Scale scores and answered counts (if asked) from integer codes, or None for the general path (a format
+    that is not integer-coded, a column that is not numeric, or a problem to report)."""
     columns = [str(c) for c in frame.columns.tolist()]  # tolist: no Python-level walk of an Arrow-backed Index
     present = set(columns)
     if len(present) != len(columns) or not all(plan.has_item(c) for c in columns):
@@ -276,7 +286,8 @@ def _coded_scores(plan: ScoringPlan, frame: pd.DataFrame, invalid: str) -> tuple
     required = plan.required[cp.positions] if invalid == "raise" else None
     n, k = len(frame), len(plan.scale_ids)
     # column-major, as a DataFrame holds its columns: the frames below are views of these
-    scores, counts = np.empty((n, k), order="F"), np.empty((n, k), dtype=np.int32, order="F")
+    scores = np.empty((n, k), order="F")
+    counts = np.empty((n, k), dtype=np.int32, order="F") if with_counts else None
     buffers = chunk_buffers(cp, source)
     for start, stop in row_chunks(n):
         chunk = code_rows(cp, source, start, stop, buffers)
@@ -285,7 +296,8 @@ def _coded_scores(plan: ScoringPlan, frame: pd.DataFrame, invalid: str) -> tuple
         if required is not None and chunk.blanks[required].any():
             return None
         scores_from_totals(plan, chunk.totals, chunk.counts, out=scores[start:stop])
-        counts[start:stop] = chunk.counts
+        if counts is not None:
+            counts[start:stop] = chunk.counts
     return scores, counts
 
 
@@ -307,12 +319,17 @@ def scores_from_totals(plan: ScoringPlan, totals: np.ndarray, counts: np.ndarray
 def score_frames(plan: ScoringPlan, scores: np.ndarray, counts: np.ndarray,
                    index: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scores and answered counts (int32) as :func:`score_answers` returns them."""
-    scores = pd.DataFrame(scores, index=index, columns=plan.scale_index.view(), copy=False)
-    scores.attrs.update(plan.identity)
     answered = pd.DataFrame(counts, index=index, columns=plan.scale_index.view(), copy=False)
     answered.attrs.update(plan.identity)
     answered.attrs["items_total"] = dict(zip(plan.scale_ids, plan.n_items.astype(int).tolist(), strict=True))
-    return scores, answered
+    return scores_frame(plan, scores, index), answered
+
+
+def scores_frame(plan: ScoringPlan, scores: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """Scale scores (rows x scales, a view of ``scores``) as :func:`score_responses` returns them."""
+    frame = pd.DataFrame(scores, index=index, columns=plan.scale_index.view(), copy=False)
+    frame.attrs.update(plan.identity)
+    return frame
 
 
 def score_answers(questionnaire: Scorable, answers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 
 import profiler
 from profiler.errors import ResponseError
-from profiler.questionnaire import blocks
+from profiler.questionnaire import blocks, fused
 from profiler.questionnaire import numeric
 from profiler.questionnaire.blocks import code_plan
 from profiler.questionnaire.numeric import column_as_float, numeric_source
-from profiler.questionnaire.scoring import score_and_count, score_answers, validate_responses
+from profiler.questionnaire.scoring import score_and_count, score_answers, score_responses, validate_responses
 
 MINI = Path(__file__).parents[1] / "fixtures" / "questionnaires" / "mini.yaml"
 def _whole(frame: pd.DataFrame) -> pd.DataFrame:
@@ -79,6 +79,8 @@ def test_every_dtype_scores_as_the_general_path(mini, data):
         patch.setattr(blocks, "CHUNK_ROWS", rows)
         patch.setattr(blocks, "ROW_BLOCK", data.draw(st.sampled_from([3, 2048])))
         patch.setattr(numeric, "SMALL_ROWS", data.draw(st.sampled_from([0, 0, 1024])))  # by columns, or one copy
+        patch.setattr(blocks, "FUSED_ROWS", data.draw(st.sampled_from([0, 8192])))  # chunks long enough for...
+        patch.setenv(fused.MODE_VARIABLE, data.draw(st.sampled_from(["always", "never"])))  # ... compiled loops
         _compare_with_the_general_path(mini, data, n)
 
 
@@ -113,6 +115,9 @@ def _compare_with_the_general_path(mini, data, n):
         np.testing.assert_array_equal(scores.to_numpy(), expected[0].to_numpy())
         np.testing.assert_array_equal(counts.to_numpy(), expected[1].to_numpy())
         assert scores.attrs == expected[0].attrs and counts.attrs == expected[1].attrs
+        alone = score_responses(mini, table, invalid=invalid)  # scores without counts: the same scores
+        np.testing.assert_array_equal(alone.to_numpy(), expected[0].to_numpy())
+        assert alone.attrs == expected[0].attrs and list(alone.columns) == list(expected[0].columns)
 
 
 def test_integer_codes_are_used_where_formats_allow(mini):

@@ -63,6 +63,8 @@ def mutated(draw) -> dict:
             current = parent[key]
         except (KeyError, IndexError, TypeError):
             continue
+        if not isinstance(parent, dict | list):  # a text (indexable too) where the path expected a mapping
+            continue
         action = draw(st.sampled_from(["delete", "duplicate", "retype", "rename"]))
         if action == "delete":
             del parent[key]
