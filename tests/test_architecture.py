@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "profiler"
 # Bottom to top. A module may import its own package and anything in a lower layer; packages that share a
 # layer are independent of each other.
 LAYERS: list[set[str]] = [
-    {"errors", "_version", "_threads", "files"},
+    {"errors", "_version", "_threads", "_arrays", "files"},
     {"canonical", "yamlsource"},
     {"artifacts", "documents"},
     {"resources"},

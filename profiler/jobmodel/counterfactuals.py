@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from profiler._arrays import is_broadcast_row
 from profiler.jobmodel.compiled import row_any, row_sum
 from profiler.jobmodel.grids import FLAT, Grid, clamp, grid_of
 
@@ -377,7 +378,7 @@ def _per_sem(sem: np.ndarray) -> float | None:
     rows differ (interviews by different numbers of raters, a person's own SEM)."""
     if len(sem) == 0:
         return None
-    if _same_rows(sem):  # one value broadcast over the rows (frame_inputs' default)
+    if is_broadcast_row(sem):  # one value broadcast over the rows (frame_inputs' default)
         low = sem[0]
     elif not (low := sem.min()) == sem.max():
         return None
@@ -427,12 +428,12 @@ class JointRows:
            upper: np.ndarray, measured: np.ndarray, sem: np.ndarray, raters: np.ndarray) -> JointRows:
         rows = wanted.nonzero()[0]
         shape = (len(rows), sem.shape[1])
-        if _same_rows(sem):  # every row has the default SEM (a broadcast of them): so has every row's unit
+        if is_broadcast_row(sem):  # every row has the default SEM (a broadcast of them): so has every row's unit
             unit = np.broadcast_to(np.where(sem[0] > 0, sem[0], cm.sds), shape)
         else:
             sem = _rows_of(sem, rows)
             unit = np.where(sem > 0, sem, cm.sds)
-        raters = np.broadcast_to(raters[0], shape) if _same_rows(raters) else _rows_of(raters, rows)
+        raters = np.broadcast_to(raters[0], shape) if is_broadcast_row(raters) else _rows_of(raters, rows)
         return cls(rows, target[rows], s[rows], _rows_of(part, rows), _rows_of(x, rows), lower[rows], upper[rows],
                    _rows_of(measured, rows), unit, raters)
 
@@ -454,16 +455,10 @@ def _first_max(A: np.ndarray) -> np.ndarray:
     return arg
 
 
-def _same_rows(A: np.ndarray) -> bool:
-    """Whether ``A`` is one row (one value, for a column) broadcast over all (stride 0 between rows; at least
-    one row)."""
-    return len(A) > 0 and A.strides[0] == 0
-
-
 def _stacked(arrays: list[np.ndarray]) -> np.ndarray:
     """The arrays one after the other; one row broadcast over all of them stays a broadcast."""
     rows = [a for a in arrays if len(a)]
-    if rows and all(_same_rows(a) and np.array_equal(a[0], rows[0][0]) for a in rows):
+    if rows and all(is_broadcast_row(a) and np.array_equal(a[0], rows[0][0]) for a in rows):
         return np.broadcast_to(rows[0][0], (sum(len(a) for a in arrays), *rows[0].shape[1:]))
     return np.concatenate(arrays)
 

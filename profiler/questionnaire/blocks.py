@@ -77,6 +77,7 @@ class CodePlan:
     highs: np.ndarray
     uniform: tuple[int, int] | None  # (shift, K) when every column shares them
     home: np.ndarray  # per column: its slot
+    slot_count: np.ndarray  # per home slot: its column's K
     slots: tuple[int, ...]  # ... as Python integers (read once per column and chunk)
     shifts: tuple[int, ...]  # per column: ``shift`` as Python integers
     copies: tuple[tuple[int, int], ...]  # (home slot, slot): the further slots of a column in several scales
@@ -184,7 +185,7 @@ def _build(plan: ScoringPlan, columns: list[str], ranges: list[tuple[float, int]
     return CodePlan(
         positions=np.array([plan.position(c) for c in columns], dtype=np.intp), shift=shift, count=count,
         lows=(shift + 1).astype(float), highs=(shift + count).astype(float),
-        uniform=uniform, home=home, slots=tuple(home.tolist()), shifts=tuple(shift.tolist()), copies=tuple(copies),
+        uniform=uniform, home=home, slot_count=count[np.argsort(home)], slots=tuple(home.tolist()), shifts=tuple(shift.tolist()), copies=tuple(copies),
         width=width, spans=tuple(spans),
         reversed=tuple(reversed_), flip=np.array(flip, dtype=float),
         scale_shift=np.array(scale_shift), present=present.astype(float),
@@ -255,7 +256,7 @@ class _Buffers:
     """A chunk's working arrays, used again for every chunk (and, through :func:`chunk_buffers`, by the thread's
     next scoring run): fresh pages of memory cost more than the byte work done on them."""
 
-    def __init__(self, cp: CodePlan, rows: int, n_columns: int):
+    def __init__(self, cp: CodePlan, rows: int):
         n_scales = len(cp.spans)
         self.codes = np.empty((rows, cp.width), np.uint8, order="F")  # every slot is written before it is read
         self.ok = np.empty((rows, cp.width), bool, order="F")  # answered validly (written where needed)
@@ -267,7 +268,6 @@ class _Buffers:
         self.answered = np.empty((rows, n_scales), tally, order="F")
         self.totals = np.empty((rows, n_scales), order="F")
         self.row_block: _RowBlock | None = None  # working arrays of a row-major chunk (made on first use)
-        self.n_columns = n_columns
         self.plan = cp
 
 
@@ -275,12 +275,13 @@ def code_chunk(cp: CodePlan, x: np.ndarray) -> CodedChunk:
     """Validate a 2-D chunk of answers (numeric; columns as :func:`code_plan` was given, NaN for no answer)
     and total each scale's keyed answers."""
     source = NumericSource(len(x), [], x)
-    return code_rows(cp, source, 0, len(x), _Buffers(cp, len(x), x.shape[1]))
+    buffers = chunk_buffers(cp, source) if len(x) <= CHUNK_ROWS else _Buffers(cp, len(x))
+    return code_rows(cp, source, 0, len(x), buffers)
 
 
 def code_rows(cp: CodePlan, source: NumericSource, start: int, stop: int, buffers: _Buffers) -> CodedChunk:
     """Validate rows ``start..stop`` of ``source`` and total each scale's keyed answers (see the module notes)."""
-    m, p = stop - start, buffers.n_columns
+    m, p = stop - start, len(cp.home)
     codes, ok = buffers.codes[:m], buffers.ok[:m]
     blanks = np.zeros(p, dtype=np.int64)
     bad = np.zeros(p, dtype=np.int64)  # per column: cells coded 0 (blank or invalid)
@@ -321,15 +322,7 @@ def _float_column(cp: CodePlan, j: int, values: np.ndarray, codes: np.ndarray, o
             if n_nan != n_bad:  # rare: an invalid answer
                 wrong.append((np.flatnonzero(~ok & ~np.isnan(values)), j))
         return
-    if shift == 0:  # answers 1..K are their own codes
-        np.copyto(codes, values, casting="unsafe")  # what NaN or a value beyond a byte gives does not matter:
-        np.equal(values, codes, out=ok)  # ... only the cells whose code equals their answer are kept
-    else:
-        scratch = buffers.scratch[: len(values)]
-        np.subtract(values, shift, out=scratch)
-        np.copyto(codes, scratch, casting="unsafe")
-        np.add(codes, np.float64(shift), out=scratch)  # code + shift: exact, so equal only for exact answers
-        np.equal(scratch, values, out=ok)
+    _cast_and_compare(values, shift == 0, np.float64(shift), codes, ok, buffers.scratch[: len(values)])
     n_bad = len(values) - np.count_nonzero(ok)
     if n_bad:
         np.multiply(codes, ok.view(np.uint8), out=codes)  # blanks and invalid answers: code 0
@@ -338,6 +331,22 @@ def _float_column(cp: CodePlan, j: int, values: np.ndarray, codes: np.ndarray, o
         bad[j] = n_bad
         if blanks[j] != n_bad:
             wrong.append((np.flatnonzero(~ok & ~nan), j))
+
+
+def _cast_and_compare(values: np.ndarray, unshifted: bool, shift: np.floating | np.ndarray, codes: np.ndarray,
+                      ok: np.ndarray, scratch: np.ndarray) -> None:
+    """numpy's exact check of float answers: ``codes`` the answers minus ``shift`` cast to bytes, ``ok`` whether
+    a code plus ``shift`` gives its answer back exactly (``unshifted``: every shift is 0, answers 1..K are their
+    own codes). What NaN or a value beyond a byte casts to does not matter: only cells whose code gives their
+    answer back are kept."""
+    if unshifted:
+        np.copyto(codes, values, casting="unsafe")
+        np.equal(values, codes, out=ok)
+        return
+    np.subtract(values, shift, out=scratch)
+    np.copyto(codes, scratch, casting="unsafe")
+    np.add(codes, shift, out=scratch)  # code + shift: exact, so equal only for exact answers
+    np.equal(scratch, values, out=ok)
 
 
 def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callable[[], np.ndarray]) -> CodedChunk:
@@ -350,7 +359,7 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callabl
     """
     m, p = x.shape
     if buffers.row_block is None or len(buffers.row_block.cells) < min(len(buffers.codes), ROW_BLOCK):
-        buffers.row_block = _RowBlock(cp, len(buffers.codes), p)
+        buffers.row_block = _RowBlock(cp, len(buffers.codes))
     work = buffers.row_block
     loops = _compiled(x)
     wrong: list[Cells] = []
@@ -384,8 +393,8 @@ class _RowBlock:
     """Working arrays of :func:`_float_rows` for blocks of up to :data:`ROW_BLOCK` rows of a chunk, and the plan's
     per-column numbers laid out per cell of a block (made once, used for every block)."""
 
-    def __init__(self, cp: CodePlan, chunk_rows: int, n_columns: int):
-        rows, n_scales = min(chunk_rows, ROW_BLOCK), len(cp.spans)
+    def __init__(self, cp: CodePlan, chunk_rows: int):
+        rows, n_scales, n_columns = min(chunk_rows, ROW_BLOCK), len(cp.spans), len(cp.home)
         self.cells = np.empty((rows, n_columns), np.float32)
         self.sums = np.empty((chunk_rows, n_scales), np.float32)
         self.totals = np.empty((chunk_rows, n_scales), order="F")
@@ -409,15 +418,7 @@ def _numpy_cells(cp: CodePlan, xs: np.ndarray, work: _RowBlock, start: int, wron
     its cells into ``work.cells``, adds its invalid answers to ``wrong`` and returns its count of blank cells."""
     m = len(xs)
     codes, ok, n = work.codes[:m], work.ok[:m], xs.size
-    if cp.uniform is not None and cp.uniform[0] == 0:
-        np.copyto(codes, xs, casting="unsafe")
-        np.equal(xs, codes, out=ok)
-    else:
-        t = work.scratch[:m]
-        np.subtract(xs, work.shift, out=t)
-        np.copyto(codes, t, casting="unsafe")
-        np.add(codes, work.shift, out=t)
-        np.equal(t, xs, out=ok)
+    _cast_and_compare(xs, cp.uniform is not None and cp.uniform[0] == 0, work.shift, codes, ok, work.scratch[:m])
     n_bad = n - np.count_nonzero(ok)
     flags = ok.view(np.uint8)
     n_nan = 0
@@ -501,7 +502,7 @@ def _check_codes(cp: CodePlan, codes: np.ndarray, ok: np.ndarray, flagged: np.nd
     if cp.uniform is not None:
         over = homes.max(initial=0) > cp.uniform[1]
     else:
-        over = bool((homes.max(axis=0, initial=0) > cp.count[np.argsort(cp.home)]).any())
+        over = bool((homes.max(axis=0, initial=0) > cp.slot_count).any())
     if not over and zeros == bad.sum():
         return
     for j in range(len(cp.home)):
@@ -582,12 +583,12 @@ def chunk_buffers(cp: CodePlan, source: NumericSource) -> _Buffers:
     use (about 3 ms for the 13 MB of a chunk of 131,072 rows x 50 columns, 60% of scoring 200,000 rows of
     bytes). So each thread keeps about two bytes per cell of one chunk between runs.
     """
-    rows, n_columns = min(CHUNK_ROWS, max(source.n_rows, 1)), len(source.parts or source.columns)
+    rows = min(CHUNK_ROWS, max(source.n_rows, 1))
     kept = getattr(_KEPT, "buffers", None)
-    if kept is not None and kept.plan is cp and kept.n_columns == n_columns and len(kept.codes) >= rows:
+    if kept is not None and kept.plan is cp and len(kept.codes) >= rows:
         return kept
     _KEPT.buffers = None  # let the old ones go first
-    _KEPT.buffers = _Buffers(cp, rows, n_columns)
+    _KEPT.buffers = _Buffers(cp, rows)
     return _KEPT.buffers
 
 

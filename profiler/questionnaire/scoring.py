@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from profiler._arrays import is_broadcast_row
 from profiler.documents import did_you_mean
 from profiler.errors import ResponseError, ResponseProblem
 from profiler.questionnaire.blocks import chunk_buffers, code_plan, code_rows, row_chunks
@@ -305,7 +306,7 @@ def scores_from_totals(plan: ScoringPlan, totals: np.ndarray, counts: np.ndarray
                        out: np.ndarray | None = None) -> np.ndarray:
     """Scale scores from keyed totals and answered counts: the prorated mean (times the number of keyed items
     for a sum score), missing where fewer than ``min_answered`` items were answered; into ``out`` if given."""
-    if counts.ndim == 2 and counts.strides[0] == 0:
+    if is_broadcast_row(counts):
         counts = counts[0]  # every row answered the same items (a broadcast row): divide by the row
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.divide(totals, counts, out=out)
