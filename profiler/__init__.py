@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "ResponseError": "profiler.errors",
     "ResponseProblem": "profiler.errors",
     "ValidityError": "profiler.errors",
+    "SettingError": "profiler.errors",
     "JsonValueError": "profiler.canonical",
     "ResourceError": "profiler.resources",
     # questionnaires
@@ -217,6 +218,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time names load lazily (
         QuestionnaireError,
         ResponseError,
         ResponseProblem,
+        SettingError,
         ValidityError,
     )
     from profiler.resources import ResourceError

@@ -56,6 +56,10 @@ class ProfilerError(Exception):
     """Base class of every error caused by input that profiler was given."""
 
 
+class SettingError(ProfilerError, ValueError):
+    """An environment variable that profiler reads holds a value it does not know (the message names both)."""
+
+
 @dataclass(frozen=True)
 class ErrorDetail:
     """One problem in a document, located where the author can find it.

@@ -41,7 +41,7 @@ EXPECTED = {
     "assess_candidate", "assess_candidates", "Assessment", "AssessmentError",
     "Review", "ReviewError", "ModelControl", "ModelStoppedError", "ControlError", "oversight_figures", "oversight_over_time",
     "recruiter_report", "candidate_report", "cohort_report", "fairness_report", "case_from_store", "cohort_from_store",
-    "FactorModelError", "ValidityError",
+    "FactorModelError", "ValidityError", "SettingError",
     "JsonValueError", "StoredRecordError", "ModelSyntaxError", "ModelSpecificationError", "CFADataError",
     "PolychoricError", "BatchError", "ReportError", "FairnessAuditError", "SampleFileError", "NormBuildError",
     "CalibrationError", "IntegrationError", "InvitationError", "Staff", "StaffError", "ResourceError",
@@ -70,7 +70,7 @@ def test_import_is_light():
                                   "CandidateError", "ReviewError", "ModelStoppedError", "ControlError",
                                   "AssessmentError", "JobModelInputError", "EvidenceError", "FactorModelError",
                                   "ValidityError", "IRTDataError", "IRTCalibrationError", "AnchorError", "CATError",
-                                  "ErasureBlockedError"])
+                                  "ErasureBlockedError", "SettingError"])
 def test_every_user_error_is_a_profiler_error(name):
     assert issubclass(getattr(profiler, name), profiler.ProfilerError)
 

@@ -26,6 +26,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from profiler.errors import SettingError
+
 MODE_VARIABLE = "PROFILER_COMPILED"  # auto (the default), always or never
 MODES = ("auto", "always", "never")
 REPAY_CELLS = 800_000_000  # auto: float answers validated by numpy first (0.4 s of loading / 0.5 ns per answer)
@@ -90,7 +92,7 @@ def loops_for(cells: int) -> SimpleNamespace | None:
     counted towards :data:`REPAY_CELLS`); see the module notes."""
     mode = os.environ.get(MODE_VARIABLE, "auto").strip().lower() or "auto"
     if mode not in MODES:
-        raise ValueError(f"{MODE_VARIABLE}={mode!r}: use one of {', '.join(MODES)}")
+        raise SettingError(f"{MODE_VARIABLE}={mode!r}: use one of {', '.join(MODES)}")
     if mode == "never":
         return None
     if mode == "always" or _KERNELS or _VALIDATED[0] >= REPAY_CELLS:

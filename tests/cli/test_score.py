@@ -406,3 +406,16 @@ def test_job_model_evaluation_in_the_batch(tmp_path, capsys, ipip, answers):
     assert _score(path, "--norms", "us", "--out", tmp_path / "q.csv", "--id-column", "cid", "--job-model",
                   "customer-support") == 2  # fmt: skip
     assert "uses norm group 'general'" in capsys.readouterr().err
+
+
+def test_an_unknown_compiled_loops_setting_is_a_clear_error(tmp_path, ipip, monkeypatch, capsys):
+    """PROFILER_COMPILED is read when a long chunk of float answers is scored: a typo is named, no traceback."""
+    answers = simulate_responses(ipip, 9_000, seed=5).astype(float)
+    answers.iloc[::97, 3] = np.nan  # blanks: the answers are read as floats
+    path = tmp_path / "many.csv"
+    answers.to_csv(path, index=False)
+    monkeypatch.setenv("PROFILER_COMPILED", "fastest")
+    code = main(["score", "ipip-bfm-50", str(path), "--out", str(tmp_path / "out.csv"), "--chunk-size", "9000"])
+    err = capsys.readouterr().err
+    assert code == 2 and "PROFILER_COMPILED='fastest': use one of auto, always, never" in err
+    assert "Traceback" not in err and not (tmp_path / "out.csv").exists()  # nothing partial left

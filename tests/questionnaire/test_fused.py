@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from profiler.errors import SettingError
 from profiler.questionnaire import fused
 
 NEAR = 3.0000000000000004
@@ -103,5 +104,5 @@ def test_always_and_never(fresh):
 
 def test_an_unknown_mode_names_the_variable(fresh):
     fresh.setenv(fused.MODE_VARIABLE, "fast")
-    with pytest.raises(ValueError, match="PROFILER_COMPILED='fast': use one of auto, always, never"):
+    with pytest.raises(SettingError, match="PROFILER_COMPILED='fast': use one of auto, always, never"):
         fused.loops_for(1)
