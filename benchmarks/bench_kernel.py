@@ -3,8 +3,9 @@ for every input type (numeric dtypes; pandas, numpy and Arrow-backed), against p
 matmul floor timed in the same run (issue 17, "one machine").
 
 Two regimes: the compiled loops loaded (a process's steady state) and numpy's passes (what a process uses for its
-first 800M float answers, see profiler.questionnaire.fused). Times are CPU seconds (``time.process_time``) beside wall seconds: the development machine is shared, so wall
-times swing while CPU times move much less. BLAS is limited to one thread, so the floor is one core's.
+first 800M float answers, see profiler.questionnaire.fused). Times are CPU seconds (``time.process_time``) beside
+wall seconds: the development machine is shared, so wall times swing while CPU times move much less. BLAS is
+limited to one thread, so the floor is one core's.
 """
 
 from __future__ import annotations

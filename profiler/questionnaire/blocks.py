@@ -185,7 +185,8 @@ def _build(plan: ScoringPlan, columns: list[str], ranges: list[tuple[float, int]
     return CodePlan(
         positions=np.array([plan.position(c) for c in columns], dtype=np.intp), shift=shift, count=count,
         lows=(shift + 1).astype(float), highs=(shift + count).astype(float),
-        uniform=uniform, home=home, slot_count=count[np.argsort(home)], slots=tuple(home.tolist()), shifts=tuple(shift.tolist()), copies=tuple(copies),
+        uniform=uniform, home=home, slot_count=count[np.argsort(home)], slots=tuple(home.tolist()),
+        shifts=tuple(shift.tolist()), copies=tuple(copies),
         width=width, spans=tuple(spans),
         reversed=tuple(reversed_), flip=np.array(flip, dtype=float),
         scale_shift=np.array(scale_shift), present=present.astype(float),

@@ -34,7 +34,7 @@ REPAY_CELLS = 800_000_000  # auto: float answers validated by numpy first (0.4 s
 
 _LOCK = threading.Lock()
 _KERNELS: list = []  # [namespace of compiled loops, or None when numba is unusable], once tried
-_VALIDATED = [0]  # float answers this process has validated with numpy's passes (auto mode)
+_VALIDATED = [0]  # float answers validated by numpy's passes in this process (auto; unlocked: a lost count delays)
 
 
 def float_codes(values, low, high, shift, codes, ok):  # pragma: no cover - runs compiled
