@@ -14,4 +14,4 @@ def test_arrays_of_their_own_rows_and_empty_broadcasts_are_not():
     assert not is_broadcast_row(np.ones((5, 3)))
     assert not is_broadcast_row(np.ones((5, 3))[:, :1])
     assert not is_broadcast_row(np.broadcast_to(np.arange(3.0), (0, 3)))  # no row to stand for the others
-    assert not is_broadcast_row(np.float64(1.0)[()] * np.ones(()))  # 0-d: no rows at all
+    assert not is_broadcast_row(np.array(1.0))  # 0-d: no rows at all

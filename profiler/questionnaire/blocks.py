@@ -263,6 +263,8 @@ class _Buffers:
         self.ok = np.empty((rows, cp.width), bool, order="F")  # answered validly (written where needed)
         self.scratch = np.empty(rows)
         self.nan = np.empty(rows, bool)
+        self.filled = np.empty(rows)  # a nullable float column's values, NaN where missing (NumericColumn.floats)
+        self.present = np.empty(rows, bool)
         self.sums = np.empty((rows, n_scales), cp.acc, order="F")
         self.part = np.empty(rows, cp.acc)
         tally = np.uint8 if cp.width < 2**8 else np.uint16  # answered items per scale
@@ -274,7 +276,8 @@ class _Buffers:
 
 def code_chunk(cp: CodePlan, x: np.ndarray) -> CodedChunk:
     """Validate a 2-D chunk of answers (numeric; columns as :func:`code_plan` was given, NaN for no answer)
-    and total each scale's keyed answers."""
+    and total each scale's keyed answers. The totals and counts are the thread's working arrays (for a chunk of
+    at most :data:`CHUNK_ROWS` rows): valid until this thread scores its next chunk."""
     source = NumericSource(len(x), [], x)
     buffers = chunk_buffers(cp, source) if len(x) <= CHUNK_ROWS else _Buffers(cp, len(x))
     return code_rows(cp, source, 0, len(x), buffers)
@@ -298,6 +301,8 @@ def code_rows(cp: CodePlan, source: NumericSource, start: int, stop: int, buffer
             else:
                 part = source.parts[j]
                 values = part.values[start:stop]
+                if values.dtype.kind == "f":
+                    values = part.floats(start, stop, buffers.filled, buffers.present)
             if values.dtype.kind == "f":
                 _float_column(cp, j, values, codes[:, slot], ok[:, slot], buffers, blanks, bad, wrong)
                 flagged[j] = True
@@ -313,25 +318,23 @@ def code_rows(cp: CodePlan, source: NumericSource, start: int, stop: int, buffer
 
 def _float_column(cp: CodePlan, j: int, values: np.ndarray, codes: np.ndarray, ok: np.ndarray,
                   buffers: _Buffers, blanks: np.ndarray, bad: np.ndarray, wrong: list) -> None:
-    """Codes of one column of float answers: cast to bytes and compared back, exactly, with the answers."""
+    """Codes of one column of float answers, checked exactly: by the compiled loop, or by numpy's passes (cast to
+    bytes and compared back)."""
     shift = cp.shifts[j]
-    loops = _compiled(values)
+    loops = _loops_for_chunk(values)
+    nan = None
     if loops is not None:
         n_bad, n_nan = loops.float_codes(values, cp.lows[j], cp.highs[j], shift, codes, ok)
+    else:
+        _cast_and_compare(values, shift == 0, np.float64(shift), codes, ok, buffers.scratch[: len(values)])
+        n_bad, n_nan = len(values) - np.count_nonzero(ok), 0
         if n_bad:
-            blanks[j], bad[j] = n_nan, n_bad
-            if n_nan != n_bad:  # rare: an invalid answer
-                wrong.append((np.flatnonzero(~ok & ~np.isnan(values)), j))
-        return
-    _cast_and_compare(values, shift == 0, np.float64(shift), codes, ok, buffers.scratch[: len(values)])
-    n_bad = len(values) - np.count_nonzero(ok)
-    if n_bad:
-        np.multiply(codes, ok.view(np.uint8), out=codes)  # blanks and invalid answers: code 0
-        nan = np.isnan(values, out=buffers.nan[: len(values)])
-        blanks[j] = np.count_nonzero(nan)
-        bad[j] = n_bad
-        if blanks[j] != n_bad:
-            wrong.append((np.flatnonzero(~ok & ~nan), j))
+            np.multiply(codes, ok.view(np.uint8), out=codes)  # blanks and invalid answers: code 0
+            nan = np.isnan(values, out=buffers.nan[: len(values)])
+            n_nan = np.count_nonzero(nan)
+    blanks[j], bad[j] = n_nan, n_bad
+    if n_nan != n_bad:  # rare: an invalid answer
+        wrong.append((np.flatnonzero(~ok & ~(np.isnan(values) if nan is None else nan)), j))
 
 
 def _cast_and_compare(values: np.ndarray, unshifted: bool, shift: np.floating | np.ndarray, codes: np.ndarray,
@@ -362,7 +365,7 @@ def _float_rows(cp: CodePlan, x: np.ndarray, buffers: _Buffers, missing: Callabl
     if buffers.row_block is None or len(buffers.row_block.cells) < min(len(buffers.codes), ROW_BLOCK):
         buffers.row_block = _RowBlock(cp, len(buffers.codes))
     work = buffers.row_block
-    loops = _compiled(x)
+    loops = _loops_for_chunk(x)
     wrong: list[Cells] = []
     nan_cells = 0
     for a, b in row_chunks(m, ROW_BLOCK):
@@ -400,7 +403,8 @@ class _RowBlock:
         self.sums = np.empty((chunk_rows, n_scales), np.float32)
         self.totals = np.empty((chunk_rows, n_scales), order="F")
         self.counts = np.empty((chunk_rows, n_scales), order="F")
-        self.codes = np.empty((rows, n_columns), np.uint8)  # numpy's passes only (below)
+        # numpy's passes only (_numpy_cells), from here to the offsets
+        self.codes = np.empty((rows, n_columns), np.uint8)
         self.ok = np.empty((rows, n_columns), bool)
         self.nan = np.empty((rows, n_columns), bool)
         self.scratch = np.empty((rows, n_columns))
@@ -453,9 +457,12 @@ def _numpy_cells(cp: CodePlan, xs: np.ndarray, work: _RowBlock, start: int, wron
     return n_nan
 
 
-def _compiled(values: np.ndarray) -> SimpleNamespace | None:
+def _loops_for_chunk(values: np.ndarray) -> SimpleNamespace | None:
     """The compiled loops for a chunk of these float answers, or None for numpy's passes."""
-    return fused.loops_for(values.size) if len(values) >= FUSED_ROWS and values.dtype in FUSED_TYPES else None
+    setting = fused.mode()  # read (and a wrong value named) whatever the chunk's size
+    if len(values) < FUSED_ROWS or values.dtype not in FUSED_TYPES:
+        return None
+    return fused.loops_for(values.size, setting)
 
 
 def _cells(flags: np.ndarray) -> Cells:

@@ -8,13 +8,14 @@ integer from the item's lowest to its highest answer, exactly: 3.000000000000000
 the scores are bit for bit the same (a property test compares both ways with the general float path).
 
 **When.** numba is a dependency of shap, so it is installed with profiler. Loading the compiled loops costs a
-process about 0.4 s once (importing numba and loading each loop from numba's on-disk cache; compiling them the
+process about 0.35 s once (importing numba and loading each loop from numba's on-disk cache; compiling them the
 first time after installation, about 1.5 s), and they save about 0.5 ns per float answer. So, by default
 (``PROFILER_COMPILED=auto``), a process validates its first :data:`REPAY_CELLS` float answers with numpy's passes
 and loads the compiled loops only then: a one-off scoring of a million respondents never waits for numba, while
 a service or a notebook that keeps scoring runs at the compiled pace from then on (the load repaid by the time
 it was worth it). ``PROFILER_COMPILED=always`` loads them for the first long chunk; ``never`` keeps numpy's
-passes. Where numba cannot be imported or compile, numpy's passes are used.
+passes. Where numba cannot be imported, or cannot compile the float64 column loop when the loops are first
+loaded, numpy's passes are used (the other loops and types compile on first use; the tests compile all of them).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from profiler.errors import SettingError
 
 MODE_VARIABLE = "PROFILER_COMPILED"  # auto (the default), always or never
 MODES = ("auto", "always", "never")
-REPAY_CELLS = 800_000_000  # auto: float answers validated by numpy first (0.4 s of loading / 0.5 ns per answer)
+REPAY_CELLS = 800_000_000  # auto: float answers validated by numpy first (~0.35 s of loading / 0.5 ns per answer)
 
 _LOCK = threading.Lock()
 _KERNELS: list = []  # [namespace of compiled loops, or None when numba is unusable], once tried
@@ -87,15 +88,22 @@ def unpack_sums(sums, bits, totals, counts):  # pragma: no cover - runs compiled
             totals[r, s] = packed & mask
 
 
-def loops_for(cells: int) -> SimpleNamespace | None:
+def mode() -> str:
+    """The setting in force: ``PROFILER_COMPILED`` (auto when unset), checked."""
+    raw = os.environ.get(MODE_VARIABLE, "auto")
+    value = raw.strip().lower() or "auto"
+    if value not in MODES:
+        raise SettingError(f"{MODE_VARIABLE}={raw!r}: use one of {', '.join(MODES)}")
+    return value
+
+
+def loops_for(cells: int, setting: str | None = None) -> SimpleNamespace | None:
     """The compiled loops to validate ``cells`` float answers with, or None for numpy's passes (which are then
-    counted towards :data:`REPAY_CELLS`); see the module notes."""
-    mode = os.environ.get(MODE_VARIABLE, "auto").strip().lower() or "auto"
-    if mode not in MODES:
-        raise SettingError(f"{MODE_VARIABLE}={mode!r}: use one of {', '.join(MODES)}")
-    if mode == "never":
+    counted towards :data:`REPAY_CELLS`); ``setting``: :func:`mode`, if already read. See the module notes."""
+    setting = setting or mode()
+    if setting == "never":
         return None
-    if mode == "always" or _KERNELS or _VALIDATED[0] >= REPAY_CELLS:
+    if setting == "always" or _KERNELS or _VALIDATED[0] >= REPAY_CELLS:
         return kernels()
     _VALIDATED[0] += cells
     return None
@@ -133,4 +141,5 @@ def _jit(numba, cache: bool) -> SimpleNamespace:
     return loops
 
 
-__all__ = ["MODES", "MODE_VARIABLE", "REPAY_CELLS", "float_cells", "float_codes", "kernels", "loops_for", "unpack_sums"]
+# float_codes, float_cells and unpack_sums above are the loops' definitions: call them through kernels()
+__all__ = ["MODES", "MODE_VARIABLE", "REPAY_CELLS", "kernels", "loops_for", "mode"]

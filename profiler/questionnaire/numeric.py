@@ -42,6 +42,19 @@ class NumericColumn:
         return False
 
 
+    def floats(self, start: int, stop: int, out: np.ndarray, present: np.ndarray) -> np.ndarray:
+        """Rows ``start..stop`` of a float column, NaN where a cell holds no value: a nullable or Arrow column
+        keeps some number under its missing cells (the value it had, 0...), which is no answer. The values
+        themselves when every cell holds one; else a copy into ``out`` (float64), ``present`` used as scratch."""
+        values = self.values[start:stop]
+        if not self.answered(start, stop, present[: stop - start]):
+            return values
+        out, absent = out[: stop - start], np.logical_not(present[: stop - start], out=present[: stop - start])
+        np.copyto(out, values)
+        np.copyto(out, np.nan, where=absent)
+        return out
+
+
 def read_column(column: pd.Series | pd.api.extensions.ExtensionArray | np.ndarray) -> NumericColumn | None:
     """One column's values buffer and missing cells, or None when it is not numeric."""
     dtype = column.dtype

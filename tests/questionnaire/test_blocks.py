@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -48,6 +49,14 @@ CONVERSIONS = {
     "double[pyarrow]": lambda f: f.astype("double[pyarrow]"),
     "int16[pyarrow]": lambda f: _whole(f).astype("Int16").astype("int16[pyarrow]"),
     "numpy": lambda f: f.to_numpy(),
+    # nullable and Arrow float columns keep a number under their missing cells: an answer there is no answer
+    "Float64, answers under NA": lambda f: pd.DataFrame(
+        {c: pd.arrays.FloatingArray(f[c].fillna(3.0).to_numpy(), f[c].isna().to_numpy()) for c in f.columns}),
+    "double[pyarrow], answers under nulls": lambda f: pd.DataFrame(
+        {c: pd.arrays.ArrowExtensionArray(pa.array(f[c].fillna(1.0).to_numpy(), mask=f[c].isna().to_numpy()))
+         for c in f.columns}),
+    "numpy float64, every other row of a taller array": lambda f: np.repeat(f.to_numpy(), 2, axis=0)[::2],
+    "big-endian float64": lambda f: f.astype(">f8"),
     "mixed": lambda f: _whole(f).astype({c: ("Int16" if i % 3 == 0 else "float64[pyarrow]" if i % 3 == 1 else float)
                                  for i, c in enumerate(f.columns)}),
 }

@@ -4,9 +4,12 @@ bit for bit), count blanks and invalid cells, and step aside when numba cannot b
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+import profiler
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +33,11 @@ def _expected(v: np.ndarray, low: np.ndarray, high: np.ndarray, shift: np.ndarra
         ok = (wide >= low) & (wide <= high) & (wide == np.floor(wide))
     codes = np.where(ok, np.where(ok, wide, 0) - shift, 0)
     return codes, ok, int((~ok).sum()), int(np.isnan(wide).sum())
+
+
+@pytest.fixture(scope="module")
+def mini_questionnaire():
+    return profiler.load_questionnaire(Path(__file__).parents[1] / "fixtures" / "questionnaires" / "mini.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +111,13 @@ def test_always_and_never(fresh):
 
 
 def test_an_unknown_mode_names_the_variable(fresh):
-    fresh.setenv(fused.MODE_VARIABLE, "fast")
-    with pytest.raises(SettingError, match="PROFILER_COMPILED='fast': use one of auto, always, never"):
+    fresh.setenv(fused.MODE_VARIABLE, " Fast")
+    with pytest.raises(SettingError, match="PROFILER_COMPILED=' Fast': use one of auto, always, never"):
         fused.loops_for(1)
+
+
+def test_the_setting_is_checked_for_any_float_table(fresh, mini_questionnaire):
+    """A wrong value is named for a table of a few rows too, not first at the first long chunk of a large job."""
+    fresh.setenv(fused.MODE_VARIABLE, "fastest")
+    with pytest.raises(SettingError, match="PROFILER_COMPILED='fastest'"):
+        mini_questionnaire.score(np.full((3, len(mini_questionnaire.item_ids)), 1.0))
