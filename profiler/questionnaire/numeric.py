@@ -41,11 +41,11 @@ class NumericColumn:
             return True
         return False
 
-
     def floats(self, start: int, stop: int, out: np.ndarray, present: np.ndarray) -> np.ndarray:
-        """Rows ``start..stop`` of a float column, NaN where a cell holds no value: a nullable or Arrow column
-        keeps some number under its missing cells (the value it had, 0...), which is no answer. The values
-        themselves when every cell holds one; else a copy into ``out`` (float64), ``present`` used as scratch."""
+        """Rows ``start..stop`` as floats with NaN where a cell holds no value (a nullable or Arrow column keeps
+        some number under its missing cells: the value it had, 0..., which is no answer): a copy into ``out``
+        (float64; ``present`` used as scratch). When every cell holds a value, the values themselves (their own
+        dtype, not copied)."""
         values = self.values[start:stop]
         if not self.answered(start, stop, present[: stop - start]):
             return values
@@ -88,11 +88,10 @@ def column_as_float(column: pd.Series) -> np.ndarray:
     read = read_column(column)
     if read is None:
         return column.to_numpy(dtype=float, na_value=np.nan)
-    values = read.values.astype(float)
-    answered = np.empty(len(values), dtype=bool)
-    if read.answered(0, len(values), answered):
-        values[~answered] = np.nan
-    return values
+    n = len(read.values)
+    if read.mask is None and read.bitmap is None:
+        return read.values.astype(float)  # a copy: the caller may change it
+    return read.floats(0, n, np.empty(n), np.empty(n, dtype=bool))
 
 
 @dataclass
